@@ -1,0 +1,1 @@
+"""KernelBench problems and a hardened CUDA-kernel evaluator."""

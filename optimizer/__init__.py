@@ -1,0 +1,1 @@
+"""POLCA: a priority-queue optimizer for noisy, stochastic problems."""

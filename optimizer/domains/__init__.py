@@ -1,0 +1,1 @@
+"""Domain adapters: glue between the POLCA engine and what it optimizes."""

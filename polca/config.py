@@ -1,0 +1,191 @@
+"""Configuration: frozen dataclasses, one per area, loaded with a fixed precedence.
+
+Precedence, highest first: explicit overrides (CLI flags) > environment (``POLCA_*``) >
+``[tool.polca]`` in the nearest ``pyproject.toml`` > the defaults below.
+
+In ``pyproject.toml`` each area is a table (``[tool.polca.llm]``, ``[tool.polca.store]``,
+...). Each field reads one environment variable, ``POLCA_<AREA>_<FIELD>`` unless the field
+names a shorter one (``POLCA_DB``, ``POLCA_MODEL``, ``POLCA_API_BASE``, ``POLCA_SANDBOX``).
+Unknown keys are errors, never ignored: a typo must not silently give a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+DEFAULT_DB_URL = "sqlite:///.polca/polca.db"
+
+SandboxBackend = Literal["auto", "local", "docker", "none"]
+
+
+def _env(name: str) -> dict[str, str]:
+    return {"env": name}
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """How every model call is made (see ``polca.llm``)."""
+
+    model: str | None = field(default=None, metadata=_env("POLCA_MODEL"))
+    api_base: str | None = field(default=None, metadata=_env("POLCA_API_BASE"))
+    timeout_s: float = 120.0
+    max_retries: int = 4
+    backoff_base_s: float = 1.0
+    max_concurrency: int = 8
+    cache: bool = True
+    cache_dir: str = ".polca/llm_cache"
+    temperature: float = 0.7
+    max_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where runs are kept: any SQLAlchemy URL; SQLite under ``.polca/`` by default."""
+
+    url: str = field(default=DEFAULT_DB_URL, metadata=_env("POLCA_DB"))
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How untrusted candidate code is run (see ``polca.sandbox``)."""
+
+    backend: SandboxBackend = field(default="auto", metadata=_env("POLCA_SANDBOX"))
+    docker_image: str = "python:3.11-slim"
+    timeout_s: float = 30.0
+    memory_mb: int = 2048
+
+
+@dataclass(frozen=True)
+class Config:
+    llm: LLMConfig = field(default_factory=LLMConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+
+
+class ConfigError(ValueError):
+    """A configuration value or key is invalid; the message says which and how to fix it."""
+
+
+def env_name(area: str, f: dataclasses.Field) -> str:
+    return f.metadata.get("env", f"POLCA_{area.upper()}_{f.name.upper()}")
+
+
+def find_pyproject(start: Path | None = None) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start`` (default: the working directory)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(
+    overrides: dict[str, dict[str, Any]] | None = None,
+    *,
+    cwd: Path | None = None,
+    environ: typing.Mapping[str, str] | None = None,
+    pyproject: Path | None = None,
+) -> Config:
+    """Build a ``Config`` from defaults, pyproject, environment and ``overrides``.
+
+    ``overrides`` is ``{area: {field: value}}``; ``None`` values are ignored, so CLI
+    options that were not given fall through to the lower layers.
+    """
+    environ = os.environ if environ is None else environ
+    path = pyproject or find_pyproject(cwd)
+    layers = [_read_pyproject(path) if path else {}, _read_env(environ), overrides or {}]
+    areas: dict[str, Any] = {}
+    for area_field in dataclasses.fields(Config):
+        area_cls = area_field.default_factory  # type: ignore[misc]
+        values: dict[str, Any] = {}
+        for layer in layers:
+            values.update({k: v for k, v in layer.get(area_field.name, {}).items() if v is not None})
+        areas[area_field.name] = _build(area_field.name, area_cls, values)
+    for layer in layers:
+        unknown = set(layer) - set(areas)
+        if unknown:
+            raise ConfigError(
+                f"unknown config section(s) {sorted(unknown)}; known sections: {sorted(areas)}"
+            )
+    return Config(**areas)
+
+
+def _read_pyproject(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    section = data.get("tool", {}).get("polca", {})
+    for area, values in section.items():
+        if not isinstance(values, dict):
+            raise ConfigError(
+                f"{path}: [tool.polca] key {area!r} must be a table such as [tool.polca.{area}]"
+            )
+    return section
+
+
+def _read_env(environ: typing.Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for area_field in dataclasses.fields(Config):
+        for f in dataclasses.fields(area_field.default_factory):  # type: ignore[arg-type]
+            name = env_name(area_field.name, f)
+            if name in environ:
+                found.setdefault(area_field.name, {})[f.name] = environ[name]
+    return found
+
+
+def _build(area: str, cls: type, values: dict[str, Any]) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {sorted(unknown)} in config section {area!r}; "
+            f"known keys: {sorted(fields)}"
+        )
+    hints = typing.get_type_hints(cls)
+    coerced = {name: _coerce(area, name, hints[name], value) for name, value in values.items()}
+    return cls(**coerced)
+
+
+def _coerce(area: str, name: str, hint: Any, value: Any) -> Any:
+    """Turn a raw value (a string from the environment, a TOML value) into ``hint``'s type."""
+    where = f"{area}.{name}"
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value in ("", "none", "None"):
+            return None
+        return _coerce(area, name, args[0], value)
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if value not in choices:
+            raise ConfigError(f"{where} = {value!r} is not one of {list(choices)}")
+        return value
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{where} = {value!r} is not a boolean (use true or false)")
+    if hint in (int, float):
+        try:
+            number = hint(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where} = {value!r} is not a {hint.__name__}") from None
+        if number < 0:
+            raise ConfigError(f"{where} = {value!r} must not be negative")
+        return number
+    if hint is str:
+        return str(value)
+    raise ConfigError(f"{where}: unsupported config type {hint!r}")

@@ -1,0 +1,1 @@
+"""Safe, measured execution of untrusted candidate code. Imports nothing else of polca."""

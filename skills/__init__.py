@@ -1,0 +1,1 @@
+"""EffiSkill: a library of slow-to-fast optimization skills."""

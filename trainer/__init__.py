@@ -1,0 +1,1 @@
+"""RL fine-tuning of a policy on what the optimizer found (GRPO + PIPO)."""
