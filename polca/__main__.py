@@ -1,0 +1,5 @@
+"""``python -m polca`` runs the CLI."""
+
+from polca.cli import main
+
+main()

@@ -1,0 +1,53 @@
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from polca import __version__
+from polca.cli import app
+
+runner = CliRunner()
+
+SUBCOMMANDS = [
+    ["optimize"],
+    ["run"],
+    ["kernelbench"],
+    ["kernelbench", "run"],
+    ["kernelbench", "eval"],
+    ["skills"],
+    ["train"],
+    ["train", "export"],
+    ["train", "rl"],
+    ["runs"],
+    ["runs", "list"],
+    ["runs", "show"],
+    ["report"],
+]
+
+
+def test_root_help_lists_every_subcommand():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in ("optimize", "run", "kernelbench", "skills", "train", "runs", "report"):
+        assert name in result.output
+
+
+@pytest.mark.parametrize("words", SUBCOMMANDS, ids=" ".join)
+def test_each_subcommand_answers_help(words):
+    result = runner.invoke(app, [*words, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_version_prints_the_installed_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"polca {__version__}"
+
+
+def test_console_script_is_installed():
+    out = subprocess.run(
+        [sys.executable, "-m", "polca", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.startswith("polca ")
