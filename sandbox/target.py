@@ -1,0 +1,185 @@
+"""What code to run in the worker, with which inputs, and how a job travels to it and back.
+
+A :class:`Target` is code under test: module source text plus a qualified name
+(``"func"`` or ``"Class.method"``), or a whole stdin-driven script (no qualified name).
+Inputs are :class:`Call` (arguments of one call), :class:`ScriptInput` (stdin and argv of
+one script run) or ``bytes`` already pickled as ``(args, kwargs)``, such as the payloads
+:func:`polca.sandbox.trace.capture_calls` returns. The host pickles inputs but never
+unpickles anything that came back: results come back as JSON on one marker line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from polca.sandbox.runner import run
+from polca.sandbox.types import BackendName, Limits, RunResult, RunSpec
+
+logger = logging.getLogger(__name__)
+
+WORKER_FILE = "polca_worker.py"
+JOB_FILE = "polca_job.json"
+MARKER = "@@polca-result@@"
+_WORKER_SOURCE_PATH = Path(__file__).with_name("worker.py")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Code under test. ``qualname=None`` means the source is a whole script run by ``exec``.
+
+    ``module_name`` is the name the module gets inside the worker (what pickled inputs and
+    ``import`` statements of helper files refer to). ``files`` are extra files placed next
+    to it (helper modules, data files), relative path -> content.
+    """
+
+    source: str
+    qualname: str | None = None
+    module_name: str = "target_module"
+    files: Mapping[str, str | bytes] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.source, str):
+            raise TypeError(f"Target.source must be the module's source text (str), got {type(self.source).__name__}")
+        if self.qualname is not None and not all(p.isidentifier() for p in self.qualname.split(".")):
+            raise ValueError(
+                f"Target.qualname={self.qualname!r} must be dotted identifiers such as 'func' or "
+                "'Class.method'; use qualname=None for a whole script"
+            )
+        if not self.module_name.isidentifier():
+            raise ValueError(f"Target.module_name={self.module_name!r} must be a Python identifier, e.g. 'slow'")
+
+    @classmethod
+    def from_file(cls, path: str | Path, qualname: str | None = None) -> Target:
+        """A target read from a file; the module keeps the file's stem as its name."""
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"Target file {str(path)!r} does not exist; pass the path of a .py file")
+        return cls(source=path.read_text(encoding="utf-8"), qualname=qualname, module_name=path.stem)
+
+    @property
+    def is_script(self) -> bool:
+        return self.qualname is None
+
+
+@dataclass(frozen=True)
+class Call:
+    """The arguments of one call of a function target."""
+
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScriptInput:
+    """One run of a script target: its stdin text and its command-line arguments."""
+
+    stdin: str = ""
+    args: tuple[str, ...] = ()
+
+
+InputItem = Call | ScriptInput | bytes | str | tuple
+
+
+def encode_inputs(inputs: Sequence[InputItem], *, script: bool) -> list[bytes]:
+    """Pickle each input the way the worker expects it; raise for inputs that cannot travel.
+
+    For function targets a bare tuple is the positional arguments; for script targets a
+    bare ``str`` is the stdin text.
+    """
+    if isinstance(inputs, str | bytes) or not isinstance(inputs, Sequence):
+        raise TypeError(f"inputs must be a list of inputs, got {type(inputs).__name__}")
+    return [_encode_one(i, item, script) for i, item in enumerate(inputs)]
+
+
+def _encode_one(index: int, item: InputItem, script: bool) -> bytes:
+    if isinstance(item, bytes):
+        return item
+    if script:
+        if isinstance(item, str):
+            item = ScriptInput(stdin=item)
+        if not isinstance(item, ScriptInput):
+            raise TypeError(f"inputs[{index}] is {type(item).__name__}; a script target takes ScriptInput or str (stdin)")
+        return pickle.dumps((item.stdin, tuple(item.args)), protocol=pickle.HIGHEST_PROTOCOL)
+    if isinstance(item, tuple):
+        item = Call(args=item)
+    if not isinstance(item, Call):
+        raise TypeError(
+            f"inputs[{index}] is {type(item).__name__}; a function target takes Call(args, kwargs), "
+            "a tuple of positional arguments, or pickled (args, kwargs) bytes"
+        )
+    try:
+        return pickle.dumps((tuple(item.args), dict(item.kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        raise TypeError(f"inputs[{index}] cannot be pickled ({exc}); inputs travel to the sandbox by pickle") from exc
+
+
+def target_job(target: Target, side: str) -> tuple[dict[str, str | None], dict[str, str | bytes]]:
+    """The worker's description of one side and the files it needs."""
+    file_name = f"polca_target_{side}.py"
+    files: dict[str, str | bytes] = {file_name: target.source}
+    for name, content in target.files.items():
+        files[name] = content
+    spec = {"file": file_name, "module": target.module_name, "qualname": target.qualname,
+            "display_name": f"{target.module_name}.py"}
+    return spec, files
+
+
+@dataclass(frozen=True)
+class WorkerAnswer:
+    """The sandbox run and the worker's JSON answer (None when it never answered)."""
+
+    run: RunResult
+    answer: dict[str, Any] | None
+
+    def failure_message(self) -> str:
+        """One line on why there is no answer, for reports and proposers."""
+        tail = self.run.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+        detail = " | ".join(tail)
+        return f"worker ended with status {self.run.status} ({self.run.message}) {detail}".strip()
+
+
+def run_worker(
+    job: dict[str, Any],
+    files: Mapping[str, str | bytes],
+    *,
+    backend: BackendName,
+    limits: Limits,
+    command_prefix: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
+) -> WorkerAnswer:
+    """Run the worker on ``job`` in the sandbox and read its answer from stdout.
+
+    With ``command_prefix`` (such as a valgrind command line) the worker runs as
+    ``(*command_prefix, WORKER_FILE)`` instead of as the sandbox's own Python source.
+    """
+    nonce = secrets.token_hex(8)
+    all_files = dict(files)
+    all_files[JOB_FILE] = json.dumps({**job, "nonce": nonce})
+    worker_source = _WORKER_SOURCE_PATH.read_text(encoding="utf-8")
+    if command_prefix:
+        all_files[WORKER_FILE] = worker_source
+        spec = RunSpec(command=(*command_prefix, WORKER_FILE), files=all_files,
+                       limits=limits, env=dict(env or {}))
+    else:
+        spec = RunSpec(python_source=worker_source, files=all_files, limits=limits, env=dict(env or {}))
+    result = run(spec, backend)
+    return WorkerAnswer(run=result, answer=_parse_answer(result.stdout, nonce))
+
+
+def _parse_answer(stdout: bytes, nonce: str) -> dict[str, Any] | None:
+    prefix = (MARKER + nonce + " ").encode("ascii")
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(prefix):
+            try:
+                return json.loads(line[len(prefix):].decode("utf-8"))
+            except ValueError:
+                logger.warning("sandbox worker answer is not valid JSON; treating it as missing")
+                return None
+    return None

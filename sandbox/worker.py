@@ -1,0 +1,596 @@
+"""The worker that runs inside the sandbox: timing, differential checks, call tracing.
+
+It runs as a plain script in the sandbox's working directory and imports only the standard
+library (numpy is used when the code under test already imported it, never imported here).
+The host writes ``polca_job.json`` and the code under test next to it; the worker answers
+with one line on its original stdout: ``@@polca-result@@<nonce> <json>``. The code under
+test may print freely: its output is redirected while it runs, and the answer goes to a
+duplicate of the original stdout descriptor taken before any candidate code runs.
+
+Pickled inputs are unpickled here, never on the host: a pickle can run code, so only the
+sandbox opens one. Comparisons happen here too for the same reason: the host only ever
+reads JSON.
+
+The module is also importable (``polca.sandbox.worker``) so the host and the tests can use
+its pure parts (``first_difference``); importing it has no side effects.
+"""
+
+from __future__ import annotations
+
+import base64
+import gc
+import io
+import itertools
+import json
+import math
+import os
+import pickle
+import runpy
+import sys
+import time
+import traceback
+import types
+
+MARKER = "@@polca-result@@"
+JOB_FILE = "polca_job.json"
+_REPR_CHARS = 160
+_MAX_ITEMS = 100_000
+_MAX_DEPTH = 60
+_GENERATOR_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
+
+
+def short_repr(value: object, limit: int = _REPR_CHARS) -> str:
+    """``repr`` cut to ``limit`` characters; never raises."""
+    try:
+        text = repr(value)
+    except Exception as exc:  # a broken __repr__ must not hide the difference itself
+        text = f"<unrepresentable {type(value).__name__}: {exc!r}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# ---------------------------------------------------------------- deep equality
+
+
+def first_difference(expected, got, *, rel_tol=1e-9, abs_tol=0.0, path="result"):
+    """The first place where ``got`` differs from ``expected``, or None when they match.
+
+    Returns ``(path, expected_repr, got_repr, reason)``. Floats compare with the tolerances
+    (NaN equals NaN); numpy arrays by shape, dtype and value; dict/list/tuple/set by content;
+    objects by ``equals`` (pandas-like), else their own ``__eq__``, else their attributes,
+    so instances of a class from the original module match those of the candidate's copy.
+    """
+    return _diff(expected, got, path, (rel_tol, abs_tol), 0)
+
+
+def _diff(a, b, path, tol, depth):
+    if a is b:
+        return None
+    if depth > _MAX_DEPTH:
+        return None if _safe_eq(a, b) else (path, short_repr(a), short_repr(b), "values differ")
+    np = sys.modules.get("numpy")
+    if np is not None:
+        a, b = _numpy_scalar(np, a), _numpy_scalar(np, b)
+        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            return _diff_array(np, a, b, path, tol, depth)
+    if _type_name(a) != _type_name(b):
+        return (path, short_repr(a), short_repr(b), f"type {_type_name(a)} != {_type_name(b)}")
+    if isinstance(a, float | complex):
+        return _diff_number(a, b, path, tol)
+    if isinstance(a, dict):
+        return _diff_dict(a, b, path, tol, depth)
+    if isinstance(a, list | tuple):
+        return _diff_sequence(a, b, path, tol, depth)
+    if isinstance(a, str | bytes | int | bool | set | frozenset | type(None)):
+        return None if a == b else (path, short_repr(a), short_repr(b), "values differ")
+    return _diff_object(a, b, path, tol, depth)
+
+
+def _type_name(value) -> str:
+    return type(value).__qualname__
+
+
+def _numpy_scalar(np, value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _diff_number(a, b, path, tol):
+    parts = (a.real, b.real, a.imag, b.imag) if isinstance(a, complex) else (a, b, 0.0, 0.0)
+    for x, y in (parts[:2], parts[2:]):
+        if math.isnan(x) and math.isnan(y):
+            continue
+        if not math.isclose(x, y, rel_tol=tol[0], abs_tol=tol[1]):
+            return (path, short_repr(a), short_repr(b), "numbers differ beyond tolerance")
+    return None
+
+
+def _diff_array(np, a, b, path, tol, depth):
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+        return (path, short_repr(a), short_repr(b), f"type {_type_name(a)} != {_type_name(b)}")
+    if a.shape != b.shape or a.dtype != b.dtype:
+        reason = f"array shape/dtype {a.shape}/{a.dtype} != {b.shape}/{b.dtype}"
+        return (path, short_repr(a), short_repr(b), reason)
+    if a.dtype.kind in "fc":
+        same = np.isclose(a, b, rtol=tol[0], atol=tol[1], equal_nan=True)
+    elif a.dtype.kind == "O":
+        return _diff_sequence(a.ravel().tolist(), b.ravel().tolist(), path, tol, depth)
+    else:
+        same = a == b
+    if bool(np.all(same)):
+        return None
+    where = tuple(int(i) for i in np.argwhere(~np.asarray(same))[0])
+    return (f"{path}{list(where)}", short_repr(a[where]), short_repr(b[where]), "array values differ")
+
+
+def _diff_dict(a, b, path, tol, depth):
+    if a.keys() != b.keys():
+        missing = [k for k in a if k not in b][:3]
+        extra = [k for k in b if k not in a][:3]
+        reason = f"keys differ: missing {short_repr(missing)}, unexpected {short_repr(extra)}"
+        return (path, short_repr(a), short_repr(b), reason)
+    for key in a:
+        found = _diff(a[key], b[key], f"{path}[{short_repr(key, 40)}]", tol, depth + 1)
+        if found:
+            return found
+    return None
+
+
+def _diff_sequence(a, b, path, tol, depth):
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        found = _diff(x, y, f"{path}[{i}]", tol, depth + 1)
+        if found:
+            return found
+    if len(a) != len(b):
+        return (path, f"{len(a)} items", f"{len(b)} items", "lengths differ")
+    return None
+
+
+def _diff_object(a, b, path, tol, depth):
+    if callable(getattr(a, "equals", None)) and not isinstance(a, type):
+        same = _safe_call(lambda: bool(a.equals(b)))
+        return None if same else (path, short_repr(a), short_repr(b), "equals() is False")
+    if type(a) is type(b) and type(a).__eq__ is not object.__eq__:
+        return None if _safe_eq(a, b) else (path, short_repr(a), short_repr(b), "__eq__ is False")
+    state_a, state_b = _state(a), _state(b)
+    if state_a is None or state_b is None:
+        return None if _safe_eq(a, b) else (path, short_repr(a), short_repr(b), "values differ")
+    return _diff_dict(state_a, state_b, path + ".__dict__", tol, depth + 1)
+
+
+def _state(obj):
+    state = dict(getattr(obj, "__dict__", {}))
+    for name in getattr(type(obj), "__slots__", ()):
+        if hasattr(obj, name):
+            state[name] = getattr(obj, name)
+    if state or hasattr(obj, "__dict__"):
+        return state
+    return None
+
+
+def _safe_eq(a, b) -> bool:
+    return _safe_call(lambda: bool(a == b))
+
+
+def _safe_call(fn) -> bool:
+    try:
+        return fn()
+    except Exception:
+        return False
+
+
+# ---------------------------------------------------------------- loading code under test
+
+
+class _AliasUnpickler(pickle.Unpickler):
+    """Resolves classes of the traced script (``__main__``) or the target module in ``module``."""
+
+    def __init__(self, data: bytes, module: types.ModuleType, aliases: frozenset[str]):
+        super().__init__(io.BytesIO(data))
+        self._module, self._aliases = module, aliases
+
+    def find_class(self, module_name, name):
+        if module_name in self._aliases:
+            obj = self._module
+            for part in name.split("."):
+                obj = getattr(obj, part)
+            return obj
+        return super().find_class(module_name, name)
+
+
+class Side:
+    """One side (baseline or candidate): a loaded module and how to call into it."""
+
+    def __init__(self, spec: dict):
+        self.module_name = spec["module"]
+        self.qualname = spec.get("qualname")
+        self.filename = spec["file"]
+        with open(spec["file"], encoding="utf-8") as fh:
+            self.code = compile(fh.read(), spec.get("display_name") or spec["file"], "exec")
+        self.aliases = frozenset({self.module_name, "__main__", "__mp_main__"})
+        self.module = None
+        self.func = None
+        if self.qualname:
+            self._load_function()
+
+    def _load_function(self):
+        module = types.ModuleType(self.module_name)
+        module.__file__ = os.path.abspath(self.filename)
+        sys.modules[self.module_name] = module
+        exec(self.code, module.__dict__)
+        obj = module
+        for part in self.qualname.split("."):
+            obj = getattr(obj, part)
+        self.module, self.func = module, obj
+
+    def activate(self):
+        """Makes pickles and ``import <module>`` made by the code resolve to this side."""
+        if self.module is not None:
+            sys.modules[self.module_name] = self.module
+
+    def prepare(self, payload: bytes):
+        """A fresh, unpickled copy of one input, ready for ``invoke``."""
+        self.activate()
+        if self.qualname:
+            args, kwargs = _AliasUnpickler(payload, self.module, self.aliases).load()
+            return tuple(args), dict(kwargs)
+        stdin, argv = pickle.loads(payload)
+        return stdin, tuple(argv)
+
+    def invoke(self, prepared):
+        if self.qualname:
+            return self.func(*prepared[0], **prepared[1])
+        return self._exec_script(*prepared)
+
+    def _exec_script(self, stdin_text, argv):
+        saved = sys.stdin, sys.argv
+        sys.stdin, sys.argv = io.StringIO(stdin_text), [self.filename, *argv]
+        try:
+            exec(self.code, {"__name__": "__main__", "__file__": self.filename,
+                             "__builtins__": __builtins__})
+        except SystemExit as exc:
+            if exc.code not in (None, 0):
+                raise
+        finally:
+            sys.stdin, sys.argv = saved
+        return None
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {short_repr(str(exc), 400)}"
+
+
+# ---------------------------------------------------------------- measurement
+
+
+class _Sink(io.TextIOBase):
+    """Swallows what timed code prints, at the cost of a method call, like a real stream."""
+
+    def write(self, text):
+        return len(text)
+
+
+def _time_passes(side: Side, payloads, loops: int, fresh: bool, chunk: int) -> float:
+    """Seconds for ``loops`` passes over all inputs; fresh copies are made outside the clock."""
+    total_s = 0.0
+    reused = [side.prepare(p) for p in payloads] if not fresh else None
+    done = 0
+    while done < loops:
+        n = min(chunk, loops - done)
+        batch = reused * n if reused is not None else [side.prepare(p) for _ in range(n) for p in payloads]
+        side.activate()
+        gc.collect()
+        saved, sys.stdout = sys.stdout, _Sink()
+        try:
+            start = time.perf_counter()
+            for prepared in batch:
+                side.invoke(prepared)
+            total_s += time.perf_counter() - start
+        finally:
+            sys.stdout = saved
+        done += n
+    return total_s
+
+
+def _calibrate(side: Side, payloads, min_sample_s: float, fresh: bool, chunk: int):
+    """Smallest loop count (growing geometrically) whose sample lasts at least ``min_sample_s``."""
+    loops = 1
+    while True:
+        elapsed_s = _time_passes(side, payloads, loops, fresh, chunk)
+        if elapsed_s >= min_sample_s:
+            return loops, elapsed_s
+        factor = min_sample_s * 1.2 / max(elapsed_s, 1e-9)
+        loops = max(loops + 1, min(loops * 100, math.ceil(loops * factor)))
+
+
+def _load_sides(job: dict):
+    """Both sides, or an error answer naming the side whose code did not load."""
+    sides = {}
+    for key in ("a", "b"):
+        try:
+            sides[key] = Side(job["targets"][key])
+        except Exception as exc:
+            return None, {"status": "error", "side": key,
+                          "message": f"could not load: {_error_text(exc)}"}
+    return sides, None
+
+
+class _SideFailed(Exception):
+    def __init__(self, side: str, exc: Exception):
+        super().__init__(side)
+        self.side, self.exc = side, exc
+
+
+def _timed(sides, key, payloads, loops, fresh, chunk) -> float:
+    try:
+        return _time_passes(sides[key], payloads, loops, fresh, chunk)
+    except Exception as exc:
+        raise _SideFailed(key, exc) from exc
+
+
+def run_measure(job: dict) -> dict:
+    sides, failed = _load_sides(job)
+    if failed:
+        return failed
+    payloads = [base64.b64decode(p) for p in job["inputs"]]
+    fresh = bool(job.get("fresh_inputs", True))
+    chunk = max(1, int(job.get("max_prepared_calls", 20_000)) // max(1, len(payloads)))
+    loops, calibration_s, samples, order = {}, {}, {"a": [], "b": []}, []
+    try:
+        for key in ("a", "b"):
+            try:
+                loops[key], calibration_s[key] = _calibrate(
+                    sides[key], payloads, job["min_sample_s"], fresh, chunk)
+            except Exception as exc:
+                raise _SideFailed(key, exc) from exc
+        for _ in range(job["warmup"]):
+            for key in ("a", "b"):
+                _timed(sides, key, payloads, loops[key], fresh, chunk)
+        for round_index in range(job["rounds"]):
+            for key in ("a", "b") if round_index % 2 == 0 else ("b", "a"):
+                elapsed_s = _timed(sides, key, payloads, loops[key], fresh, chunk)
+                samples[key].append(elapsed_s / loops[key])
+                order.append(key)
+    except _SideFailed as failure:
+        return {"status": "error", "side": failure.side, "message": _error_text(failure.exc)}
+    return {"status": "ok", "samples_a_s": samples["a"], "samples_b_s": samples["b"],
+            "loops_a": loops["a"], "loops_b": loops["b"], "order": order,
+            "calibration_a_s": calibration_s["a"], "calibration_b_s": calibration_s["b"]}
+
+
+def run_count(job: dict) -> dict:
+    """Prepares ``passes`` input copies and calls ``calls`` of them: for instruction counts."""
+    side = Side(job["targets"][job["side"]])
+    payloads = [base64.b64decode(p) for p in job["inputs"]]
+    batch = [side.prepare(p) for _ in range(job["passes"]) for p in payloads]
+    side.activate()
+    saved, sys.stdout = sys.stdout, _Sink()
+    try:
+        for prepared in batch[: job["calls"] * len(payloads)]:
+            side.invoke(prepared)
+    finally:
+        sys.stdout = saved
+    return {"status": "ok"}
+
+
+# ---------------------------------------------------------------- differential checking
+
+
+def _observe(side: Side, payload: bytes, max_items: int) -> dict:
+    """Calls one side on a fresh copy; records result, exception, arguments after, stdout."""
+    prepared = side.prepare(payload)
+    out = io.StringIO()
+    saved, sys.stdout = sys.stdout, out
+    result, error = None, None
+    try:
+        result = side.invoke(prepared)
+        if isinstance(result, types.GeneratorType | map | filter | zip | itertools.chain) or (
+            hasattr(result, "__next__") and hasattr(result, "__iter__")
+        ):
+            result = list(itertools.islice(result, max_items))
+    except Exception as exc:
+        error = (type(exc).__qualname__, str(exc))
+    except SystemExit as exc:
+        error = ("SystemExit", str(exc.code))
+    finally:
+        sys.stdout = saved
+    return {"result": result, "error": error, "after": prepared, "stdout": out.getvalue()}
+
+
+def _compare_one(index: int, payload: bytes, sides, tol, max_items: int) -> dict:
+    a = _observe(sides["a"], payload, max_items)
+    b = _observe(sides["b"], payload, max_items)
+    failures = []
+    if a["error"] != b["error"]:
+        failures.append({"check": "exception", "path": "raised", "expected": _raised(a["error"]),
+                         "got": _raised(b["error"]), "reason": "exceptions differ"})
+    if a["error"] is None and b["error"] is None:
+        found = _diff(a["result"], b["result"], "result", tol, 0)
+        if found:
+            failures.append(_failure("return", found))
+    if sides["a"].qualname:
+        found = _diff(a["after"][0], b["after"][0], "args", tol, 0) or _diff(
+            a["after"][1], b["after"][1], "kwargs", tol, 0)
+        if found:
+            failures.append(_failure("mutation", found))
+    if a["stdout"] != b["stdout"]:
+        failures.append(_stdout_failure(a["stdout"], b["stdout"]))
+    return {"index": index, "failures": failures}
+
+
+def _raised(error) -> str:
+    return "no exception" if error is None else short_repr(f"{error[0]}: {error[1]}")
+
+
+def _failure(check: str, found) -> dict:
+    path, expected, got, reason = found
+    return {"check": check, "path": path, "expected": expected, "got": got, "reason": reason}
+
+
+def _stdout_failure(expected: str, got: str) -> dict:
+    exp_lines, got_lines = expected.splitlines(), got.splitlines()
+    for line_no, (x, y) in enumerate(itertools.zip_longest(exp_lines, got_lines), start=1):
+        if x != y:
+            return {"check": "stdout", "path": f"stdout line {line_no}",
+                    "expected": short_repr(x), "got": short_repr(y), "reason": "output differs"}
+    return {"check": "stdout", "path": "stdout", "expected": short_repr(expected[-80:]),
+            "got": short_repr(got[-80:]), "reason": "output differs in whitespace"}
+
+
+def run_diff(job: dict) -> dict:
+    sides, failed = _load_sides(job)
+    if failed:
+        return failed
+    tol = (job["float_rel_tol"], job["float_abs_tol"])
+    outcomes = []
+    for index, encoded in enumerate(job["inputs"]):
+        try:
+            payload = base64.b64decode(encoded)
+            outcomes.append(_compare_one(index, payload, sides, tol, job["max_items"]))
+        except Exception as exc:  # unpickling or comparing failed: the input is unusable
+            outcomes.append({"index": index, "failures": [{
+                "check": "input", "path": f"input {index}", "expected": "", "got": "",
+                "reason": f"input could not be used: {_error_text(exc)}"}]})
+    return {"status": "ok", "outcomes": outcomes}
+
+
+# ---------------------------------------------------------------- tracing
+
+
+class _Recorder:
+    """A ``sys.setprofile`` hook that pickles the arguments of chosen functions at call time.
+
+    Pickling at call time is the deep copy: later mutation by the program cannot reach the
+    snapshot. Only outermost calls are kept when ``outermost_only`` (a recursive function's
+    inner calls replay through the outer one).
+    """
+
+    def __init__(self, functions, max_calls: int, max_bytes: int, outermost_only: bool):
+        self.wanted = {}
+        for spec in functions:
+            module, _, qualname = spec.rpartition(":")
+            self.wanted.setdefault(qualname, []).append((module or None, spec))
+        self.max_calls, self.max_bytes, self.outermost_only = max_calls, max_bytes, outermost_only
+        self.calls, self.total_bytes = [], 0
+        self.counts = {spec: {"seen": 0, "captured": 0, "unpicklable": 0, "over_cap": 0,
+                              "over_bytes": 0} for spec in functions}
+        self.depth = {spec: 0 for spec in functions}
+        self.live_generators = {}
+        self.own_file = os.path.abspath(__file__) if "__file__" in globals() else ""
+
+    def match(self, frame):
+        candidates = self.wanted.get(frame.f_code.co_qualname)
+        if not candidates or os.path.abspath(frame.f_code.co_filename) == self.own_file:
+            return None
+        module_name = frame.f_globals.get("__name__")
+        for module, spec in candidates:
+            if module is None or module == module_name:
+                return spec
+        return None
+
+    def __call__(self, frame, event, arg):
+        if event != "call" and event != "return":
+            return
+        spec = self.match(frame)
+        if spec is None:
+            return
+        if event == "return":
+            self.depth[spec] -= 1
+            return
+        self.depth[spec] += 1
+        if frame.f_code.co_flags & _GENERATOR_FLAGS:
+            if self.live_generators.get(id(frame)) is frame:
+                return  # a generator resuming, not a new call
+            self.live_generators[id(frame)] = frame
+        if self.outermost_only and self.depth[spec] > 1:
+            return
+        self._record(spec, frame)
+
+    def _record(self, spec, frame):
+        counts = self.counts[spec]
+        counts["seen"] += 1
+        if counts["captured"] >= self.max_calls:
+            counts["over_cap"] += 1
+            return
+        try:
+            data = pickle.dumps(_arguments(frame), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            counts["unpicklable"] += 1
+            return
+        if self.total_bytes + len(data) > self.max_bytes:
+            counts["over_bytes"] += 1
+            return
+        self.total_bytes += len(data)
+        counts["captured"] += 1
+        self.calls.append({"function": spec, "payload": base64.b64encode(data).decode("ascii")})
+
+
+def _arguments(frame):
+    """``(args, kwargs)`` of a call, read from the frame before the body has run."""
+    code, local = frame.f_code, frame.f_locals
+    names = code.co_varnames
+    n_pos, n_kw = code.co_argcount, code.co_kwonlyargcount
+    args = [local[name] for name in names[:n_pos]]
+    kwargs = {name: local[name] for name in names[n_pos: n_pos + n_kw]}
+    index = n_pos + n_kw
+    if code.co_flags & 0x04:  # CO_VARARGS
+        args.extend(local[names[index]])
+        index += 1
+    if code.co_flags & 0x08:  # CO_VARKEYWORDS
+        kwargs.update(local[names[index]])
+    return tuple(args), kwargs
+
+
+def run_trace(job: dict) -> dict:
+    import threading
+
+    recorder = _Recorder(job["functions"], job["max_calls_per_function"], job["max_bytes"],
+                         job.get("outermost_only", True))
+    saved = sys.stdin, sys.stdout, sys.argv
+    sys.stdin, sys.stdout = io.StringIO(job.get("stdin") or ""), _Sink()
+    status, message = "ok", ""
+    threading.setprofile(recorder)
+    sys.setprofile(recorder)
+    try:
+        if job.get("module"):
+            sys.argv = [job["module"], *job["args"]]
+            runpy.run_module(job["module"], run_name="__main__", alter_sys=True)
+        else:
+            sys.argv = [job["script"], *job["args"]]
+            runpy.run_path(job["script"], run_name="__main__")
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            status, message = "error", f"exited with status {exc.code!r}"
+    except BaseException as exc:
+        status, message = "error", _error_text(exc)
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)
+        sys.stdin, sys.stdout, sys.argv = saved
+    return {"status": status, "message": message, "calls": recorder.calls,
+            "counts": recorder.counts}
+
+
+# ---------------------------------------------------------------- entry point
+
+_MODES = {"measure": run_measure, "diff": run_diff, "trace": run_trace, "count": run_count}
+
+
+def main() -> int:
+    answer_fd = os.dup(1)
+    with open(JOB_FILE, encoding="utf-8") as fh:
+        job = json.load(fh)
+    sys.path.insert(0, os.getcwd())
+    try:
+        answer = _MODES[job["mode"]](job)
+    except Exception as exc:
+        answer = {"status": "error", "side": None,
+                  "message": _error_text(exc), "traceback": traceback.format_exc()[-2000:]}
+    sys.stdout.flush()
+    line = MARKER + job["nonce"] + " " + json.dumps(answer) + "\n"
+    data = line.encode("utf-8")
+    while data:
+        data = data[os.write(answer_fd, data):]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
