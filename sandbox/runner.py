@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol, get_args
 
+from polca.sandbox.local import LocalBackend
 from polca.sandbox.types import BackendName, RunResult, RunSpec
 from polca.sandbox.unsafe import UnsafeBackend
 from polca.sandbox.workdir import validate_spec
@@ -49,6 +50,7 @@ def get_backend(name: BackendName) -> Backend:
 
 
 _REGISTRY = {
-    "auto": UnsafeBackend,
+    "auto": LocalBackend,
+    "local": LocalBackend,
     "none": UnsafeBackend,
 }

@@ -1,0 +1,227 @@
+"""The ``local`` backend: a subprocess with namespaces, a read-only filesystem, cgroups and rlimits.
+
+What a run gets depends on what the machine offers, probed once per process:
+
+- ``bwrap`` (bubblewrap): a mount namespace in which ``/`` is read-only, ``/tmp`` and
+  ``/run`` are private and empty, the home directory is hidden (the interpreter's own
+  directories are mapped back read-only) and only the working directory is writable;
+  no network, a private pid namespace (processes that ``setsid`` away die with it),
+  no capabilities, a new terminal session.
+- otherwise ``unshare``: user + network + pid namespaces (no network, escapees die),
+  but the filesystem stays as writable as it is for the caller.
+- a per-run control group (``pids.max``, memory limit, kill-all), where writable.
+- rlimits through ``prlimit``: CPU time, file size, open files, processes, and the
+  address space when no memory control group is available.
+
+The result's ``protections`` lists what was active; one warning is logged per process
+when namespaces are missing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from polca.sandbox.classify import sandbox_error, to_result
+from polca.sandbox.environment import scrubbed_env
+from polca.sandbox.limits import CgroupSupport, RunCgroup, prlimit_args, probe_cgroups
+from polca.sandbox.process import Launch, Outcome, execute, kill_process_group
+from polca.sandbox.types import Limits, RunResult, RunSpec
+from polca.sandbox.workdir import Workdir, argv_for, fresh_workdir, stdin_bytes
+
+logger = logging.getLogger(__name__)
+
+_PROBE_TIMEOUT_S = 10.0
+_BWRAP_ISOLATION = ("--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try")
+_BWRAP_SESSION = ("--die-with-parent", "--new-session", "--cap-drop", "ALL")
+_UNSHARE_ISOLATION = ("--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount-proc")
+
+
+@dataclass(frozen=True)
+class HostSupport:
+    """The isolation tools that work on this machine."""
+
+    bwrap: str | None
+    unshare: str | None
+    prlimit: str | None
+    cgroups: CgroupSupport
+
+    def protections(self, network: bool) -> tuple[str, ...]:
+        names: list[str] = []
+        if self.bwrap:
+            names += ["bwrap", "ro-root", "private-tmp", "hidden-home", "pidns", "no-caps"]
+        elif self.unshare:
+            names += ["userns", "pidns"]
+        if (self.bwrap or self.unshare) and not network:
+            names.append("netns")
+        if self.prlimit:
+            names.append("rlimits")
+        return (*names, *self.cgroups.protections, "scrubbed-env", "private-workdir")
+
+
+_probe_lock = threading.Lock()
+_probed: HostSupport | None = None
+
+
+def host_support() -> HostSupport:
+    """What this machine offers, probed on first use (thread-safe, once per process)."""
+    global _probed
+    with _probe_lock:
+        if _probed is None:
+            _probed = _probe()
+            _warn_if_weak(_probed)
+        return _probed
+
+
+def _probe() -> HostSupport:
+    bwrap = shutil.which("bwrap")
+    if bwrap and not _works([bwrap, "--ro-bind", "/", "/", "--unshare-net", *_BWRAP_ISOLATION, *_BWRAP_SESSION, "true"]):
+        bwrap = None
+    unshare = shutil.which("unshare")
+    if unshare and not _works([unshare, "--net", *_UNSHARE_ISOLATION, "true"]):
+        unshare = None
+    prlimit = shutil.which("prlimit")
+    if prlimit and not _works([prlimit, "--nofile=64", "--", "true"]):
+        prlimit = None
+    return HostSupport(bwrap=bwrap, unshare=unshare, prlimit=prlimit, cgroups=probe_cgroups())
+
+
+def _works(argv: list[str]) -> bool:
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=_PROBE_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def _warn_if_weak(support: HostSupport) -> None:
+    if support.bwrap:
+        logger.debug("sandbox: local protections: %s", ", ".join(support.protections(network=False)))
+        return
+    missing = "bubblewrap (read-only filesystem)" if support.unshare else "namespaces (bwrap or unshare)"
+    logger.warning(
+        "sandbox: %s not available here; local runs have only: %s. Install bubblewrap for full isolation.",
+        missing,
+        ", ".join(support.protections(network=False)),
+    )
+
+
+class LocalBackend:
+    """Runs a spec as an isolated local subprocess with the strongest protections available."""
+
+    name = "local"
+
+    def __init__(self, support: HostSupport | None = None) -> None:
+        self.support = support if support is not None else host_support()
+
+    def run(self, spec: RunSpec) -> RunResult:
+        protections = self.support.protections(spec.limits.network)
+        cgroup = RunCgroup(self.support.cgroups, spec.limits)
+        try:
+            cgroup.create()
+        except OSError as exc:
+            logger.warning("sandbox: could not create the run's control group (%s); running without it", exc)
+            cgroup = RunCgroup(CgroupSupport(0, None, None), spec.limits)
+            protections = tuple(p for p in protections if not p.startswith("cgroup-"))
+        try:
+            with fresh_workdir(spec) as workdir:
+                outcome = execute(self._launch(spec, workdir, cgroup), _tree_killer(cgroup))
+            outcome = dataclasses.replace(_unwrap_signal(outcome), cpu_s=max(outcome.cpu_s, cgroup.cpu_s()))
+            return to_result(outcome, spec.limits, self.name, protections, cgroup.memory_limit_hit())
+        except OSError as exc:
+            return sandbox_error(f"the local sandbox failed: {exc}", self.name, protections)
+        finally:
+            cgroup.remove()
+
+    def _launch(self, spec: RunSpec, workdir: Workdir, cgroup: RunCgroup) -> Launch:
+        argv = [*self._wrappers(spec.limits, workdir, cgroup), *argv_for(spec)]
+        return Launch(
+            argv=tuple(argv),
+            cwd=workdir.path,
+            env=scrubbed_env(spec.env, workdir.home_dir, workdir.tmp_dir),
+            stdin=stdin_bytes(spec),
+            timeout_s=spec.limits.timeout_s,
+            max_output_bytes=spec.limits.max_output_bytes,
+        )
+
+    def _wrappers(self, limits: Limits, workdir: Workdir, cgroup: RunCgroup) -> list[str]:
+        """The chain ``sh (join cgroup) -> prlimit -> bwrap|unshare`` in front of the program."""
+        isolation = self._isolation(limits, workdir)
+        # Without a pid namespace the program's parent is this shell, not the caller, so
+        # `os.kill(os.getppid(), 9)` cannot reach the caller's process.
+        keep_shell = not isolation
+        chain = shell_wrapper(cgroup.join_statements(), keep_shell)
+        if self.support.prlimit:
+            chain += [self.support.prlimit, *prlimit_args(limits, cap_address_space=cgroup.memory_dir is None)]
+        return chain + isolation
+
+    def _isolation(self, limits: Limits, workdir: Workdir) -> list[str]:
+        if self.support.bwrap:
+            return bwrap_args(self.support.bwrap, workdir.path, network=limits.network)
+        if self.support.unshare:
+            return [self.support.unshare, *([] if limits.network else ["--net"]), *_UNSHARE_ISOLATION, "--"]
+        return []
+
+
+def shell_wrapper(statements: list[str], keep_shell: bool) -> list[str]:
+    """``sh -c`` that runs ``statements`` (joining cgroups) and then the rest of argv."""
+    run_rest = '"$@"' if keep_shell else 'exec "$@"'
+    script = " && ".join([*statements, run_rest])
+    return ["/bin/sh", "-c", script, "polca-sandbox"]
+
+
+def bwrap_args(bwrap: str, workdir: str, network: bool) -> list[str]:
+    """bubblewrap arguments: read-only root, private /tmp and /run, hidden home, writable workdir."""
+    args = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    home = os.path.realpath(os.path.expanduser("~"))
+    if home not in ("/", "") and os.path.isdir(home):
+        args += ["--tmpfs", home]
+        for path in interpreter_paths(home):
+            args += ["--ro-bind", path, path]
+    args += ["--tmpfs", "/tmp", "--tmpfs", "/run", "--bind", workdir, workdir, "--chdir", workdir]
+    if not network:
+        args.append("--unshare-net")
+    return [*args, *_BWRAP_ISOLATION, *_BWRAP_SESSION, "--"]
+
+
+def interpreter_paths(home: str) -> list[str]:
+    """The caller's interpreter and import directories that lie under ``home``, outermost first.
+
+    They are mapped back read-only over the hidden home, so ``sys.executable`` and the
+    packages installed for it work inside the sandbox.
+    """
+    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    candidates.update(entry for entry in sys.path if entry)
+    inside = sorted(
+        {os.path.realpath(path) for path in candidates if os.path.isdir(path)},
+        key=lambda path: (path.count(os.sep), path),
+    )
+    inside = [path for path in inside if path.startswith(home + os.sep)]
+    kept: list[str] = []
+    for path in inside:
+        if not any(path.startswith(parent + os.sep) for parent in kept):
+            kept.append(path)
+    return kept
+
+
+def _tree_killer(cgroup: RunCgroup) -> Callable[[int], None]:
+    def kill(pid: int) -> None:
+        kill_process_group(pid)
+        cgroup.kill_all()
+
+    return kill
+
+
+def _unwrap_signal(outcome: Outcome) -> Outcome:
+    """Wrappers (sh, bwrap) report a program killed by signal N as exit code 128 + N."""
+    code = outcome.exit_code
+    if code is not None and 128 < code <= 128 + 64:
+        return dataclasses.replace(outcome, exit_code=None, signal=code - 128)
+    return outcome
