@@ -1,0 +1,383 @@
+"""Helpers for writing ``rule.py`` rewrites with libcst.
+
+Rules prove their preconditions from the code. The facts they need recur: which names a
+subtree reads or binds, whether an expression is certainly of a hashable built-in type,
+whether an expression calls anything, which modules a name is bound to. These helpers
+answer conservatively: when unsure they say "no", so a rule built on them declines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import libcst as cst
+import libcst.matchers as m
+
+# Built-ins whose result is always of a hashable built-in type (int, str, float, bool,
+# bytes), whatever the argument: a fact rules may rely on when the name is not rebound.
+HASHABLE_RESULT_BUILTINS = frozenset(
+    {"int", "str", "float", "bool", "len", "ord", "chr", "hash", "repr", "bytes", "bin", "hex", "oct"}
+)
+_ARITH_OK = (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Modulo, cst.Divide, cst.Power)
+
+
+class _Collect(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.read: set[str] = set()
+        self.bound: set[str] = set()
+        self.calls = 0
+        self.impure = 0  # yield, await, lambda, walrus, nested scopes, global/nonlocal
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.read.add(node.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.bound |= target_names(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.bound |= target_names(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.bound |= target_names(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.bound |= target_names(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.bound |= target_names(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self.bound |= target_names(node.name)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self.bound |= target_names(node.target)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls += 1
+
+    def _impure(self, node: cst.CSTNode) -> None:
+        self.impure += 1
+
+    visit_Yield = visit_Await = visit_Lambda = visit_NamedExpr = _impure
+    visit_FunctionDef = visit_ClassDef = visit_Global = visit_Nonlocal = _impure
+
+
+def collect(node: cst.CSTNode) -> _Collect:
+    """Names read and bound in ``node``, its call count and impure constructs."""
+    visitor = _Collect()
+    node.visit(visitor)
+    return visitor
+
+
+def target_names(target: cst.BaseExpression) -> set[str]:
+    """Names bound by an assignment target (``a``, ``a, b``, ``[a, *b]``); attributes and
+    subscripts bind no name."""
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, cst.Tuple | cst.List):
+        out: set[str] = set()
+        for element in target.elements:
+            out |= target_names(element.value)
+        return out
+    if isinstance(target, cst.StarredElement):
+        return target_names(target.value)
+    return set()
+
+
+def names_read(node: cst.CSTNode) -> set[str]:
+    return collect(node).read
+
+
+def is_call_to(node: cst.CSTNode, name: str) -> bool:
+    """``node`` is ``name(...)`` for a plain name."""
+    return isinstance(node, cst.Call) and m.matches(node.func, m.Name(name))
+
+
+def _hashable_literal(expr: cst.BaseExpression) -> bool | None:
+    if isinstance(expr, cst.Integer | cst.Float | cst.Imaginary | cst.SimpleString):
+        return True
+    if isinstance(expr, cst.ConcatenatedString | cst.FormattedString):
+        return True
+    if isinstance(expr, cst.Name) and expr.value in ("True", "False", "None"):
+        return True
+    return None
+
+
+def is_hashable_expr(
+    expr: cst.BaseExpression, hashable_names: Iterable[str] = (), shadowed: Iterable[str] = ()
+) -> bool:
+    """``expr`` certainly evaluates to a hashable built-in value (or raises).
+
+    Proven forms: literals, f-strings, names in ``hashable_names``, tuples of proven
+    forms, calls to :data:`HASHABLE_RESULT_BUILTINS` not in ``shadowed``, arithmetic,
+    unary operators and comparisons over proven forms.
+    """
+    names = set(hashable_names)
+    shadow = set(shadowed)
+
+    def ok(e: cst.BaseExpression) -> bool:
+        literal = _hashable_literal(e)
+        if literal is not None:
+            return literal
+        if isinstance(e, cst.Name):
+            return e.value in names
+        if isinstance(e, cst.Tuple):
+            return all(isinstance(el, cst.Element) and ok(el.value) for el in e.elements)
+        if isinstance(e, cst.Call) and isinstance(e.func, cst.Name):
+            return e.func.value in HASHABLE_RESULT_BUILTINS and e.func.value not in shadow
+        if isinstance(e, cst.BinaryOperation):
+            return isinstance(e.operator, _ARITH_OK) and ok(e.left) and ok(e.right)
+        if isinstance(e, cst.UnaryOperation):
+            return ok(e.expression)
+        if isinstance(e, cst.Comparison):
+            return ok(e.left) and all(ok(c.comparator) for c in e.comparisons)
+        return False
+
+    return ok(expr)
+
+
+def range_loop_names(node: cst.For | cst.CompFor, shadowed: Iterable[str] = ()) -> set[str]:
+    """The loop variable of ``for i in range(...)`` (an int), else nothing."""
+    if "range" in set(shadowed) or not is_call_to(node.iter, "range"):
+        return set()
+    return {node.target.value} if isinstance(node.target, cst.Name) else set()
+
+
+def module_bindings(module: cst.Module) -> set[str]:
+    """Every name bound anywhere in the module (any scope): a conservative shadow list."""
+    return collect(module).bound | {
+        n.name.value for n in _walk(module) if isinstance(n, cst.FunctionDef | cst.ClassDef)
+    }
+
+
+def _walk(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
+def walk(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    """``node`` and all its descendants, depth first."""
+    return _walk(node)
+
+
+def imported_modules(module: cst.Module) -> dict[str, str]:
+    """Top-level ``import x`` / ``import x as y``: local name -> module name."""
+    out = {}
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    full = cst.Module([]).code_for_node(alias.name)
+                    local = alias.asname.name.value if alias.asname else full.split(".")[0]
+                    out[local] = full if alias.asname else local
+    return out
+
+
+def binding_count(module: cst.Module, name: str) -> int:
+    """How many places bind ``name`` (imports, assignments, defs, loop targets...)."""
+    count = 0
+    for node in _walk(module):
+        if isinstance(node, cst.AssignTarget | cst.AugAssign | cst.AnnAssign | cst.For | cst.CompFor):
+            target = node.target
+            count += name in target_names(target)
+        elif isinstance(node, cst.AsName):
+            count += name in target_names(node.name)
+        elif isinstance(node, cst.FunctionDef | cst.ClassDef):
+            count += node.name.value == name
+        elif isinstance(node, cst.ImportAlias) and node.asname is None:
+            count += cst.Module([]).code_for_node(node.name).split(".")[0] == name
+        elif isinstance(node, cst.Param):
+            count += node.name.value == name
+    return count
+
+
+def add_import(module: cst.Module, statement: str) -> cst.Module:
+    """Insert ``statement`` (e.g. ``"import itertools"``) after the docstring, the
+    ``__future__`` imports and the other top-level imports, unless already present."""
+    new = cst.parse_statement(statement + "\n")
+    code = cst.Module([])
+    if any(code.code_for_node(s).strip() == statement for s in module.body):
+        return module
+    index = 0
+    for i, stmt in enumerate(module.body):
+        if m.matches(stmt, m.SimpleStatementLine(body=[m.Import() | m.ImportFrom()])):
+            index = i + 1
+        elif i == 0 and m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(m.SimpleString())])):
+            index = 1
+    body = list(module.body)
+    body.insert(index, new)
+    return module.with_changes(body=body)
+
+
+class _Replace(cst.CSTTransformer):
+    def __init__(self, mapping: Mapping[int, object]) -> None:
+        self.mapping = mapping
+
+    def on_leave(self, original_node, updated_node):
+        if id(original_node) in self.mapping:
+            return self.mapping[id(original_node)]
+        return updated_node
+
+
+def replace_nodes(tree: cst.CSTNode, mapping: Mapping[int, object]):
+    """``tree`` with each node whose ``id()`` is a key replaced by its value (a node, a
+    ``FlattenSentinel`` of statements, or ``RemovalSentinel.REMOVE``)."""
+    return tree.visit(_Replace(mapping))
+
+
+def functions(module: cst.Module) -> list[cst.FunctionDef]:
+    """Every function definition in the module, nested ones included."""
+    return [n for n in _walk(module) if isinstance(n, cst.FunctionDef)]
+
+
+def body_statements(func: cst.FunctionDef) -> list[cst.BaseStatement]:
+    """The top-level statements of a function body (empty for a one-line body)."""
+    if isinstance(func.body, cst.IndentedBlock):
+        return list(func.body.body)
+    return []
+
+
+class _Refs(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found: list[cst.Name] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name:
+            self.found.append(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)  # ``x.name`` reads x, not name
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)  # ``f(name=1)`` names a keyword, not a variable
+        return False
+
+
+def name_refs(tree: cst.CSTNode, name: str) -> list[cst.Name]:
+    """Every ``Name`` node in ``tree`` that refers to the variable ``name`` (reads and
+    bindings), skipping attribute names and keyword-argument names."""
+    visitor = _Refs(name)
+    tree.visit(visitor)
+    return visitor.found
+
+
+LOOP_NODES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def ids_inside_loops(tree: cst.CSTNode) -> set[int]:
+    """``id()`` of every node that runs once per iteration of some loop in ``tree``."""
+    out: set[int] = set()
+    for node in _walk(tree):
+        if isinstance(node, cst.For | cst.While):
+            parts = [node.body]
+            if isinstance(node, cst.While):
+                parts.append(node.test)
+        elif isinstance(node, LOOP_NODES):
+            parts = [c for c in node.children if not isinstance(c, cst.CompFor)]
+            parts += [c for c in _walk(node.for_in) if isinstance(c, cst.CompIf)]
+        else:
+            continue
+        for part in parts:
+            out |= {id(n) for n in _walk(part)}
+    return out
+
+
+def hashable_names(func: cst.FunctionDef, shadowed: Iterable[str]) -> set[str]:
+    """Local names of ``func`` every binding of which gives a hashable built-in value:
+    ``for i in range(...)`` targets and assignments of proven-hashable expressions.
+    Parameters and names bound any other way are never included."""
+    shadow = set(shadowed)
+    bindings: dict[str, list[object]] = {}
+    params = {p.name.value for p in _walk(func.params) if isinstance(p, cst.Param)}
+    for node in _walk(func.body):
+        if isinstance(node, cst.For | cst.CompFor):
+            for name in target_names(node.target):
+                bindings.setdefault(name, []).append(("range", node))
+        elif isinstance(node, cst.Assign):
+            for target in node.targets:
+                for name in target_names(target.target):
+                    kind = "value" if isinstance(target.target, cst.Name) else "other"
+                    bindings.setdefault(name, []).append((kind, node.value))
+        elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.AsName | cst.Del):
+            for name in target_names(node.target if not isinstance(node, cst.AsName) else node.name):
+                bindings.setdefault(name, []).append(("other", node))
+    proven: set[str] = set()
+    for _ in range(4):  # a few rounds settle chains like a = 1; b = a + 1
+        for name, binds in bindings.items():
+            if name in params or name in proven:
+                continue
+            if all(_binding_hashable(kind, node, proven, shadow) for kind, node in binds):
+                proven.add(name)
+    return proven
+
+
+def _binding_hashable(kind: str, node, proven: set[str], shadow: set[str]) -> bool:
+    if kind == "range":
+        return bool(range_loop_names(node, shadow))
+    if kind == "value":
+        return is_hashable_expr(node, proven, shadow)
+    return False
+
+
+def parent_map(tree: cst.CSTNode) -> dict[int, cst.CSTNode]:
+    """``id(child) -> parent`` for every node under ``tree``."""
+    out: dict[int, cst.CSTNode] = {}
+    for node in _walk(tree):
+        for child in node.children:
+            out[id(child)] = node
+    return out
+
+
+def method_call_on(ref: cst.Name, parents: Mapping[int, cst.CSTNode]) -> tuple[str, cst.Call] | None:
+    """If ``ref`` is the receiver of ``ref.method(...)``, return (method, call)."""
+    attr = parents.get(id(ref))
+    if not isinstance(attr, cst.Attribute) or attr.value is not ref:
+        return None
+    call = parents.get(id(attr))
+    if isinstance(call, cst.Call) and call.func is attr:
+        return attr.attr.value, call
+    return None
+
+
+def is_truth_test(ref: cst.Name, parents: Mapping[int, cst.CSTNode]) -> bool:
+    """``ref`` is only tested for truth: ``while ref:``, ``if ref:``, ``not ref``."""
+    parent = parents.get(id(ref))
+    if isinstance(parent, cst.While | cst.If):
+        return parent.test is ref
+    return isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not)
+
+
+def is_len_of(ref: cst.Name, parents: Mapping[int, cst.CSTNode], shadowed: set[str]) -> bool:
+    """``ref`` is the only argument of the built-in ``len``."""
+    arg = parents.get(id(ref))
+    call = parents.get(id(arg)) if isinstance(arg, cst.Arg) else None
+    return (
+        "len" not in shadowed
+        and isinstance(call, cst.Call)
+        and is_call_to(call, "len")
+        and len(call.args) == 1
+        and arg.keyword is None
+        and arg.star == ""
+    )
+
+
+def local_list_assign(func: cst.FunctionDef, name: str) -> cst.Assign | None:
+    """The single ``name = [...]``-style binding of a local ``name`` in ``func``, if the
+    function binds ``name`` exactly once and declares no global/nonlocal."""
+    if any(isinstance(n, cst.Global | cst.Nonlocal) for n in _walk(func)):
+        return None
+    if binding_count(func, name) != 1:
+        return None
+    for node in _walk(func.body):
+        if (
+            isinstance(node, cst.Assign)
+            and len(node.targets) == 1
+            and m.matches(node.targets[0].target, m.Name(name))
+        ):
+            return node
+    return None

@@ -1,0 +1,87 @@
+"""Rewrite a local list used as a FIFO queue into a ``collections.deque``.
+
+Rewrites ``q = [...]`` into ``q = deque([...])`` and ``q.pop(0)`` into ``q.popleft()``
+when all of these are proven from the function's code:
+
+1. ``q`` is bound exactly once in the function, by ``q = [...]`` (a list display), and the
+   function declares no ``global``/``nonlocal``: no other code can see the list;
+2. every other use of ``q`` is one of ``q.append(x)``, ``q.extend(xs)``, ``q.pop()``,
+   ``q.pop(0)``, ``q.clear()``, ``len(q)``, or a truth test (``while q:``, ``if q:``,
+   ``not q``): operations a deque performs identically; no indexing, slicing, sorting,
+   comparison, returning or passing the list anywhere;
+3. at least one ``q.pop(0)`` exists (else there is nothing to gain);
+4. the name ``deque`` is not bound in the module except by ``from collections import
+   deque``, and ``len`` is not rebound.
+
+The rule adds ``from collections import deque`` when the module lacks it.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from polca.skills import cst_tools as ct
+
+_SAME_ON_DEQUE = {"append", "extend", "pop", "clear"}
+_IMPORT = "from collections import deque"
+
+
+def rewrite(module: cst.Module) -> cst.Module:
+    shadowed = ct.module_bindings(module)
+    if "deque" in shadowed and _IMPORT not in module.code:
+        return module
+    mapping: dict[int, cst.CSTNode] = {}
+    for func in ct.functions(module):
+        mapping.update(_rewrite_function(func, shadowed))
+    if not mapping:
+        return module
+    return ct.add_import(ct.replace_nodes(module, mapping), _IMPORT)
+
+
+def _queue_names(func: cst.FunctionDef) -> list[str]:
+    names = []
+    for node in ct.walk(func.body):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.List):
+            names += [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
+    return names
+
+
+def _rewrite_function(func: cst.FunctionDef, shadowed: set[str]) -> dict[int, cst.CSTNode]:
+    mapping: dict[int, cst.CSTNode] = {}
+    parents = ct.parent_map(func)
+    for name in _queue_names(func):
+        assign = ct.local_list_assign(func, name)
+        if assign is None:
+            continue
+        pops = _front_pops(func, name, assign, parents, shadowed)
+        if not pops:
+            continue
+        args = [cst.Arg(assign.value)] if assign.value.elements else []
+        mapping[id(assign.value)] = cst.Call(func=cst.Name("deque"), args=args)
+        for call in pops:
+            mapping[id(call)] = call.with_changes(
+                func=call.func.with_changes(attr=cst.Name("popleft")), args=[]
+            )
+    return mapping
+
+
+def _front_pops(func, name, assign, parents, shadowed) -> list[cst.Call]:
+    """The ``name.pop(0)`` calls, or [] if any use of ``name`` is not deque-safe."""
+    pops = []
+    for ref in ct.name_refs(func, name):
+        if ref is assign.targets[0].target:
+            continue
+        if ct.is_truth_test(ref, parents) or ct.is_len_of(ref, parents, shadowed):
+            continue
+        method = ct.method_call_on(ref, parents)
+        if method is None or method[0] not in _SAME_ON_DEQUE:
+            return []
+        call = method[1]
+        if method[0] == "pop" and call.args:
+            if len(call.args) != 1 or not _is_zero(call.args[0]):
+                return []
+            pops.append(call)
+    return pops
+
+
+def _is_zero(arg: cst.Arg) -> bool:
+    return arg.keyword is None and arg.star == "" and isinstance(arg.value, cst.Integer) and arg.value.value == "0"
