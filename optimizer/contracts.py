@@ -121,3 +121,51 @@ class Executor(Protocol):
     """Runs evaluations concurrently. ``map`` keeps the input order of results."""
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]: ...
+
+
+@dataclass(frozen=True)
+class ProposalOutcome:
+    """A proposer's children and, for each child it could not make, the reason why."""
+
+    children: tuple[Candidate, ...]
+    failures: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class ReportingProposer(Protocol):
+    """Optional: a proposer that says why a proposal failed (the LLM proposer does)."""
+
+    def propose_with_report(
+        self, parent: Candidate, evaluations: Sequence[Evaluation], context: ProposalContext
+    ) -> ProposalOutcome: ...
+
+
+def propose_outcome(
+    proposer: Proposer,
+    parent: Candidate,
+    evaluations: Sequence[Evaluation],
+    context: ProposalContext,
+) -> ProposalOutcome:
+    """Ask any proposer for children; plain proposers report no failure reasons."""
+    if isinstance(proposer, ReportingProposer):
+        return proposer.propose_with_report(parent, evaluations, context)
+    children = proposer.propose(parent, evaluations, context)
+    return ProposalOutcome(tuple(children[: context.num_proposals]))
+
+
+@runtime_checkable
+class ValidationDomain(Protocol):
+    """Optional: a domain with a held-out validation set.
+
+    Children are then scored on fresh validation minibatches and the final pool on the
+    whole validation set, instead of on ``instances()``.
+    """
+
+    def validation_instances(self) -> Sequence[Instance]: ...
+
+
+def validation_instances(domain: Domain) -> Sequence[Instance]:
+    """The domain's validation instances, or an empty sequence when it has none."""
+    if isinstance(domain, ValidationDomain):
+        return list(domain.validation_instances())
+    return []

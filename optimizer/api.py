@@ -1,0 +1,145 @@
+"""``optimize``: the Python entry point of POLCA (``polca.optimize``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from polca.optimizer.config import OptimizerConfig
+from polca.optimizer.contracts import Domain, Embedder, Executor, Proposer
+from polca.optimizer.embedding import HashedNgramEmbedder
+from polca.optimizer.engine import Engine
+from polca.optimizer.executor import make_executor
+from polca.optimizer.proposers import LLMProposer
+from polca.optimizer.result import OptimizationResult
+from polca.optimizer.summarizer import LLMSummarizer, Summarizer
+
+from polca.events import EventBus
+
+if TYPE_CHECKING:
+    from polca.optimizer.checkpoint import RunCheckpoint, Snapshot
+
+    from polca.llm import LLMClient
+    from polca.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def optimize(
+    domain: Domain,
+    proposer: Proposer | None = None,
+    *,
+    config: OptimizerConfig | None = None,
+    llm: LLMClient | None = None,
+    store: Store | None = None,
+    run_id: str | None = None,
+    resume: bool = False,
+    events: EventBus | None = None,
+    executor: Executor | None = None,
+    embedder: Embedder | None = None,
+    summarizer: Summarizer | None = None,
+    **options: Any,
+) -> OptimizationResult:
+    """Optimize ``domain`` with POLCA and return the best candidate with its 95% CI.
+
+    ``proposer`` defaults to an ``LLMProposer`` over ``llm``; ``summarizer`` to an
+    ``LLMSummarizer`` over ``llm`` (none without a client). ``options`` are
+    ``OptimizerConfig`` fields applied on top of ``config``, e.g.
+    ``optimize(domain, llm=client, max_evaluations=500, seed=1)``. With ``store`` each
+    iteration is checkpointed; ``resume=True`` with ``run_id`` continues a stored run
+    (its stored config, unless ``config``/``options`` are given, e.g. a larger budget).
+    ``llm.usage.cost_usd`` feeds the ``max_cost_usd`` budget.
+    """
+    if not isinstance(domain, Domain):
+        raise TypeError(
+            f"domain must implement seed(), instances(), evaluate(candidate, batch) and "
+            f"describe() (polca.optimizer.contracts.Domain); got {type(domain).__name__}"
+        )
+    checkpoint, snapshot = _open_run(store, run_id, resume, config, options)
+    if snapshot is not None and config is None:
+        config = OptimizerConfig.from_dict(snapshot.config)
+    config = (config or OptimizerConfig()).replace(**options)
+    if checkpoint is None and store is not None:
+        from polca.optimizer.checkpoint import RunCheckpoint
+
+        checkpoint = RunCheckpoint.create(store, config.to_dict())
+    engine = Engine(
+        domain,
+        _proposer(proposer, llm),
+        config,
+        embedder=embedder or HashedNgramEmbedder(),
+        executor=executor or make_executor(config.executor, config.max_workers),
+        summarizer=_summarizer(summarizer, llm, config),
+        events=events,
+        checkpoint=checkpoint,
+        cost_usd=(lambda: llm.usage.cost_usd) if llm is not None else (lambda: 0.0),
+    )
+    return _run(engine, checkpoint, snapshot)
+
+
+def _open_run(
+    store: Store | None,
+    run_id: str | None,
+    resume: bool,
+    config: OptimizerConfig | None,
+    options: dict[str, Any],
+) -> tuple[RunCheckpoint | None, Snapshot | None]:
+    if not resume:
+        if run_id is not None:
+            raise ValueError(
+                f"run_id={run_id!r} is only used to resume; pass resume=True to continue that "
+                "run, or leave run_id out to start a new one."
+            )
+        return None, None
+    if store is None or run_id is None:
+        raise ValueError("resume=True needs store=... and run_id=... naming the run to continue.")
+    from polca.optimizer.checkpoint import RUN_KIND, RunCheckpoint
+
+    record = store.get_run(run_id)
+    if record.kind != RUN_KIND:
+        raise ValueError(f"run {run_id!r} is a {record.kind!r} run, not a POLCA run; it cannot resume here.")
+    checkpoint = RunCheckpoint(store, record.id)
+    snapshot = checkpoint.load()
+    if not snapshot.candidates:
+        raise ValueError(f"run {run_id!r} has no checkpointed iteration to resume from; start a new run.")
+    checkpoint.set_status("running")
+    return checkpoint, snapshot
+
+
+def _proposer(proposer: Proposer | None, llm: LLMClient | None) -> Proposer:
+    if proposer is not None:
+        if not isinstance(proposer, Proposer):
+            raise TypeError(
+                f"proposer must have propose(parent, evaluations, context); got {type(proposer).__name__}"
+            )
+        return proposer
+    if llm is None:
+        raise ValueError(
+            "no proposer: pass proposer=... (e.g. ScriptedProposer or a skills proposer) or "
+            "llm=LLMClient(...) to propose with a model."
+        )
+    return LLMProposer(llm)
+
+
+def _summarizer(
+    summarizer: Summarizer | None, llm: LLMClient | None, config: OptimizerConfig
+) -> Summarizer | None:
+    if summarizer is not None or config.summarize_every == 0:
+        return summarizer
+    return LLMSummarizer(llm) if llm is not None else None
+
+
+def _run(engine: Engine, checkpoint: RunCheckpoint | None, snapshot: Snapshot | None) -> OptimizationResult:
+    try:
+        result = engine.run(snapshot)
+    except KeyboardInterrupt:
+        if checkpoint is not None:
+            checkpoint.set_status("interrupted")
+        raise
+    except BaseException:
+        if checkpoint is not None:
+            checkpoint.set_status("failed")
+        raise
+    if checkpoint is not None:
+        checkpoint.set_status("finished")
+    return result

@@ -1,0 +1,410 @@
+"""The POLCA loop: explore the top of the queue on a shared minibatch, propose, filter, repeat.
+
+One iteration, in the paper's terms:
+
+1. pop the top ``num_candidates`` explorers from the priority queue;
+2. draw one minibatch and evaluate every explorer on it (common random numbers),
+   appending the scores to their histories;
+3. ask the proposer for ``num_proposals`` children of each explorer, giving it that
+   minibatch's scores and feedback and the summarizer's advice;
+4. drop children inside the ε-net unevaluated;
+5. evaluate the survivors on the same minibatch (or a fresh validation minibatch);
+6. push explorers and children back with priorities recomputed from their histories;
+7. every ``summarize_every`` iterations, update the summary; checkpoint.
+
+At the end the top ``num_pool`` by mean are re-evaluated on the full validation set (or
+all instances) and the best is returned with a 95% confidence interval.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from polca.optimizer import events as ev
+from polca.optimizer.budget import Budget
+from polca.optimizer.config import OptimizerConfig
+from polca.optimizer.contracts import (
+    Candidate,
+    Domain,
+    Embedder,
+    Evaluation,
+    Executor,
+    ProposalContext,
+    Proposer,
+    propose_outcome,
+    validation_instances,
+)
+from polca.optimizer.epsilon_net import EpsilonNet
+from polca.optimizer.minibatch import MinibatchSampler
+from polca.optimizer.queue import CandidateQueue, PriorityParams, Trial, get_priority
+from polca.optimizer.result import OptimizationResult, confidence_interval_95
+from polca.optimizer.summarizer import Summarizer, SummaryRequest, select_samples
+
+from polca.events import EventBus
+
+if TYPE_CHECKING:
+    from polca.optimizer.checkpoint import NewCandidate, RunCheckpoint, Snapshot
+
+log = logging.getLogger(__name__)
+
+TRAIN, VAL = "train", "val"
+
+
+def _run_job(job: tuple[Domain, Candidate, list[Any]]) -> tuple[list[Evaluation] | str, float]:
+    """Evaluate one candidate on one batch; a raising domain becomes an error string."""
+    domain, candidate, batch = job
+    started = time.perf_counter()
+    try:
+        result: list[Evaluation] | str = list(domain.evaluate(candidate, batch))
+    except Exception as exc:  # a candidate's failure is data, whatever the domain did
+        result = f"{type(exc).__name__}: {exc}"
+    return result, time.perf_counter() - started
+
+
+class Engine:
+    """Runs POLCA over one domain. Build it through ``polca.optimizer.api.optimize``."""
+
+    def __init__(
+        self,
+        domain: Domain,
+        proposer: Proposer,
+        config: OptimizerConfig,
+        *,
+        embedder: Embedder,
+        executor: Executor,
+        summarizer: Summarizer | None = None,
+        events: EventBus | None = None,
+        checkpoint: RunCheckpoint | None = None,
+        cost_usd: Callable[[], float] = lambda: 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.domain, self.proposer, self.config = domain, proposer, config
+        self.embedder, self.executor, self.summarizer = embedder, executor, summarizer
+        self.events = events or EventBus()
+        self.checkpoint = checkpoint
+        self.objective = domain.describe()
+        self.instances = {TRAIN: list(domain.instances()), VAL: list(validation_instances(domain))}
+        self.queue = CandidateQueue(
+            get_priority(config.priority), PriorityParams(config.score_range, config.confidence)
+        )
+        self.sampler = MinibatchSampler(len(self.instances[TRAIN]), config.batch_size, config.seed)
+        self.val_sampler = (
+            MinibatchSampler(len(self.instances[VAL]), config.batch_size, config.seed, stream=1)
+            if self.instances[VAL]
+            else None
+        )
+        self.net: EpsilonNet | None = None
+        self.budget = Budget(
+            config, cost_usd=cost_usd, clock=clock, reserved_evaluations=self._final_reserve(),
+            step_evaluations=self.sampler.batch_size,
+        )
+        self.iteration = 0
+        self.summary = ""
+        self.summarized: set[str] = set()
+        self.best_id: str | None = None
+        self._new_candidates: list[NewCandidate] = []
+        self._new_trials: list[tuple[str, Trial]] = []
+        self._new_summary: tuple[str, str, Sequence[str]] | None = None
+
+    @property
+    def run_id(self) -> str | None:
+        return self.checkpoint.run_id if self.checkpoint else None
+
+    # ---- the run ---------------------------------------------------------------------
+
+    def run(self, snapshot: Snapshot | None = None) -> OptimizationResult:
+        """Search until a budget is spent, then select the final best."""
+        seed_id = self._restore(snapshot) if snapshot else self._plant_seed()
+        self._emit(ev.RunStarted(self.run_id, seed_id, self.iteration, self.config.max_evaluations,
+                                 self.config.max_iterations, self.config.max_proposals))
+        reason = self.budget.exhausted(self._best_mean())
+        while reason is None:
+            self._iterate()
+            reason = self.budget.exhausted(self._best_mean())
+        self._emit(ev.BudgetExhausted(self.iteration, reason))
+        return self._finish(reason)
+
+    def _iterate(self) -> None:
+        self.iteration += 1
+        explorers = self.queue.pop(self.config.num_candidates)
+        batch = self._batch_ids(TRAIN, self.sampler.next())
+        self._emit(ev.IterationStarted(self.iteration, tuple(c.id for c in explorers), tuple(batch)))
+        fresh = self._evaluate(explorers, batch, "explorer")
+        children = self._propose([c for c in explorers if c.id in fresh], fresh)
+        survivors, vectors = self._epsilon_filter(children)
+        child_batch = self._batch_ids(VAL, self.val_sampler.next()) if self.val_sampler else batch
+        evaluated = self._evaluate(survivors, child_batch, "child", remember=vectors)
+        self.queue.push([c.id for c in explorers] + list(evaluated))
+        self.budget.iterations += 1
+        self._update_best()
+        self._maybe_summarize()
+        self._write_checkpoint()
+
+    # ---- steps -----------------------------------------------------------------------
+
+    def _plant_seed(self) -> str:
+        seed = self.domain.seed()
+        self._remember(seed, self._embed([seed])[0])
+        self.queue.push([seed.id])
+        return seed.id
+
+    def _evaluate(
+        self,
+        candidates: Sequence[Candidate],
+        batch: Sequence[str],
+        role: ev.EvaluationRole,
+        *,
+        remember: dict[str, np.ndarray] | None = None,
+    ) -> dict[str, list[Evaluation]]:
+        """Evaluate each candidate on ``batch`` (as many as the budget allows)."""
+        affordable = self._affordable(len(candidates), len(batch), role)
+        chosen = list(candidates[:affordable])
+        instances = [self._instance(key) for key in batch]
+        results = self.executor.map(_run_job, [(self.domain, c, instances) for c in chosen])
+        fresh: dict[str, list[Evaluation]] = {}
+        for candidate, (outcome, duration_s) in zip(chosen, results, strict=True):
+            if remember is not None:
+                self._remember(candidate, remember[candidate.id])
+            evaluations = self._checked(candidate, outcome, batch)
+            trials = [Trial(e, key, self.iteration, duration_s / len(batch))
+                      for e, key in zip(evaluations, batch, strict=True)]
+            self.queue.record(candidate.id, trials)
+            self._new_trials.extend((candidate.id, t) for t in trials)
+            self.budget.evaluations += len(batch)
+            fresh[candidate.id] = evaluations
+            entry = self.queue.entry(candidate.id)
+            self._emit(ev.CandidateEvaluated(
+                self.iteration, candidate.id, role, tuple(batch),
+                tuple(e.score for e in evaluations), entry.mean, len(entry.history),
+                self.budget.evaluations))
+        return fresh
+
+    def _propose(
+        self, explorers: Sequence[Candidate], fresh: dict[str, list[Evaluation]]
+    ) -> list[Candidate]:
+        """Ask for children of every explorer (concurrently; results in explorer order)."""
+        contexts = [self._context(position) for position in range(len(explorers))]
+        jobs = list(zip(explorers, contexts, strict=True))
+        workers = max(1, min(self.config.max_workers, len(jobs)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(
+                lambda job: propose_outcome(self.proposer, job[0], fresh[job[0].id], job[1]), jobs))
+        children: list[Candidate] = []
+        for parent, outcome in zip(explorers, outcomes, strict=True):
+            self.budget.proposals += self.config.num_proposals
+            for reason in outcome.failures:
+                self._emit(ev.ProposalFailed(self.iteration, parent.id, reason))
+            for child in outcome.children:
+                problem = _invalid_child(child, parent)
+                if problem:
+                    self._emit(ev.ProposalFailed(self.iteration, parent.id, problem))
+                else:
+                    children.append(child)
+        return children
+
+    def _epsilon_filter(
+        self, children: list[Candidate]
+    ) -> tuple[list[Candidate], dict[str, np.ndarray]]:
+        """Children outside the ε-net (farthest first), and their embeddings."""
+        if not children:
+            return [], {}
+        vectors = self._embed(children)  # (m, d)
+        decision = self.net.filter(vectors)
+        for index in decision.rejected:
+            child = children[index]
+            self._emit(ev.ProposalRejected(self.iteration, child.parents[0], child.id,
+                                           decision.distances[index], self.config.epsilon))
+        kept = [children[i] for i in decision.accepted]
+        return kept, {children[i].id: vectors[i] for i in decision.accepted}
+
+    def _maybe_summarize(self) -> None:
+        every = self.config.summarize_every
+        if self.summarizer is None or every == 0 or self.iteration % every:
+            return
+        pool = [e for e in self.queue.entries() if e.history and e.candidate.id not in self.summarized]
+        if not pool:
+            return
+        rng = np.random.default_rng([self.config.seed, 2, self.iteration])
+        size = min(self.config.summary_sample_size, len(pool))
+        picked = [pool[i] for i in sorted(rng.choice(len(pool), size=size, replace=False))]
+        samples = select_samples([(e.candidate, [t.evaluation for t in e.history]) for e in picked])
+        result = self.summarizer.summarize(
+            SummaryRequest(self.objective, self.summary, samples, self.iteration))
+        if not result.ok:
+            log.warning("summary not updated at iteration %d: %s", self.iteration, result.error)
+            return
+        ids = tuple(e.candidate.id for e in picked)
+        self.summary = result.summary
+        self.summarized.update(ids)
+        self._new_summary = (result.summary, result.reasoning, ids)
+        self._emit(ev.SummaryUpdated(self.iteration, result.summary, result.reasoning, ids))
+
+    def _finish(self, reason: str) -> OptimizationResult:
+        """Final selection: re-evaluate the top ``num_pool`` on the full validation set."""
+        pool = [e.candidate for e in self.queue.top_by_mean(self.config.num_pool)]
+        split = VAL if self.instances[VAL] else TRAIN
+        keys = self._batch_ids(split, range(len(self.instances[split])))
+        final = self._evaluate(pool, keys, "final") if pool else {}
+        if final:
+            best_id = max(final, key=lambda cid: (_mean(final[cid]), -self.queue.entry(cid).index))
+            scores = [e.score for e in final[best_id]]
+        else:
+            best_id = (self.queue.best() or self.queue.entries()[0]).candidate.id
+            scores = self.queue.entry(best_id).scores
+        entry = self.queue.entry(best_id)
+        if best_id != self.best_id:
+            self.best_id = best_id
+            self._emit(ev.NewBest(self.iteration, best_id, entry.mean, len(entry.history)))
+        self._write_checkpoint()
+        low, high = confidence_interval_95(scores)
+        self._emit(ev.RunFinished(self.run_id, best_id, _mean(scores), low, high, self.iteration,
+                                  self.budget.evaluations, self.budget.proposals,
+                                  self.budget.cost_usd))
+        return OptimizationResult(
+            best=entry.candidate, best_score=_mean(scores), ci_low=low, ci_high=high,
+            num_final_scores=len(final.get(best_id, ())), history_mean=entry.mean,
+            history_num_scores=len(entry.history), iterations=self.iteration,
+            evaluations=self.budget.evaluations, proposals=self.budget.proposals,
+            cost_usd=self.budget.cost_usd, wall_s=self.budget.wall_s,
+            num_candidates=len(self.queue), stop_reason=reason, summary=self.summary,
+            run_id=self.run_id)
+
+    # ---- helpers ---------------------------------------------------------------------
+
+    def _context(self, position: int) -> ProposalContext:
+        seed = int(np.random.SeedSequence([self.config.seed, 1, self.iteration, position])
+                   .generate_state(1)[0])
+        return ProposalContext(self.objective, self.summary, self.config.num_proposals,
+                               self.iteration, seed)
+
+    def _affordable(self, count: int, batch_len: int, role: ev.EvaluationRole) -> int:
+        left = self.budget.evaluations_left()
+        if role == "final" or left is None:
+            return count
+        return min(count, left // max(1, batch_len))
+
+    def _remember(self, candidate: Candidate, vector: np.ndarray, iteration: int | None = None) -> None:
+        from polca.optimizer.checkpoint import NewCandidate
+
+        if self.net is None:
+            self.net = EpsilonNet(self.config.epsilon, dim=len(vector))
+        self.net.add(vector)
+        self.queue.add(candidate)
+        it = self.iteration if iteration is None else iteration
+        self._new_candidates.append(NewCandidate(candidate, [float(x) for x in vector], it))
+
+    def _embed(self, candidates: Sequence[Candidate]) -> np.ndarray:
+        return np.asarray(self.embedder.embed([c.text() for c in candidates]), dtype=np.float32)
+
+    def _instance(self, key: str) -> Any:
+        split, index = key.split("/")
+        return self.instances[split][int(index)]
+
+    @staticmethod
+    def _batch_ids(split: str, indices: Sequence[int] | range) -> list[str]:
+        return [f"{split}/{i}" for i in indices]
+
+    def _checked(self, candidate: Candidate, outcome: list[Evaluation] | str,
+                 batch: Sequence[str]) -> list[Evaluation]:
+        if isinstance(outcome, str):
+            log.warning("domain raised on candidate %s: %s", candidate.id, outcome)
+            floor = self.config.score_range[0] if self.config.score_range else 0.0
+            return [Evaluation(floor, outcome, status="error", instance_id=k) for k in batch]
+        if len(outcome) != len(batch):
+            raise ValueError(
+                f"domain.evaluate returned {len(outcome)} evaluations for a batch of "
+                f"{len(batch)}; it must return exactly one Evaluation per instance, in order.")
+        return [e if e.instance_id else replace(e, instance_id=k)
+                for e, k in zip(outcome, batch, strict=True)]
+
+    def _best_mean(self) -> float | None:
+        best = self.queue.best()
+        return best.mean if best else None
+
+    def _update_best(self) -> None:
+        best = self.queue.best()
+        if best is not None and best.candidate.id != self.best_id:
+            self.best_id = best.candidate.id
+            self._emit(ev.NewBest(self.iteration, best.candidate.id, best.mean, len(best.history)))
+
+    def _final_reserve(self) -> int:
+        if self.config.num_pool == 0 or self.config.max_evaluations is None:
+            return 0
+        split = VAL if self.instances[VAL] else TRAIN
+        reserve = self.config.num_pool * len(self.instances[split])
+        search = self.config.max_evaluations - reserve
+        if search < self.sampler.batch_size:
+            raise ValueError(
+                f"max_evaluations={self.config.max_evaluations} leaves {search} evaluations for "
+                f"the search after reserving {reserve} for the final selection (num_pool="
+                f"{self.config.num_pool} x {len(self.instances[split])} {split} instances); "
+                "raise max_evaluations, or lower num_pool (0 skips the final selection).")
+        return reserve
+
+    def _emit(self, event: ev.Event) -> None:
+        self.events.emit(event)
+
+    # ---- persistence -----------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "iteration": self.iteration,
+            "sampler": self.sampler.state(),
+            "val_sampler": self.val_sampler.state() if self.val_sampler else None,
+            "budget": self.budget.state(),
+            "summary": self.summary,
+            "summarized_ids": sorted(self.summarized),
+            "best_id": self.best_id,
+        }
+
+    def _write_checkpoint(self) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint.write(
+                self.iteration, candidates=self._new_candidates, trials=self._new_trials,
+                summary=self._new_summary, state=self.state(), best_candidate_id=self.best_id)
+        self._new_candidates, self._new_trials, self._new_summary = [], [], None
+
+    def _restore(self, snapshot: Snapshot) -> str:
+        """Rebuild memory, queue and ε-net from a stored run; returns the seed's id."""
+        for new in snapshot.candidates:
+            vector = (np.asarray(new.embedding, dtype=np.float32) if new.embedding is not None
+                      else self._embed([new.candidate])[0])
+            self._remember(new.candidate, vector, new.iteration)
+        for cid, trial in snapshot.trials:
+            self.queue.record(cid, [trial])
+        state = snapshot.state
+        self.iteration = int(state["iteration"])
+        self.sampler.restore(state["sampler"])
+        if self.val_sampler and state.get("val_sampler"):
+            self.val_sampler.restore(state["val_sampler"])
+        self.budget.restore(state["budget"])
+        self.summary = state.get("summary", "")
+        self.summarized = set(state.get("summarized_ids", []))
+        self.best_id = state.get("best_id")
+        self.queue.push(e.candidate.id for e in self.queue.entries())
+        self._new_candidates, self._new_trials = [], []
+        return snapshot.candidates[0].candidate.id
+
+
+def _mean(values: Sequence[Any]) -> float:
+    scores = [v.score if isinstance(v, Evaluation) else float(v) for v in values]
+    return math.fsum(scores) / len(scores) if scores else math.nan
+
+
+def _invalid_child(child: Candidate, parent: Candidate) -> str:
+    """Why a proposer's child breaks the Proposer contract ('' when it does not)."""
+    if not isinstance(child, Candidate):
+        return f"proposer returned {type(child).__name__}, not a Candidate"
+    if tuple(child.parents) != (parent.id,):
+        return f"child {child.id} has parents {child.parents!r}, expected ({parent.id!r},)"
+    bad = [k for k, v in child.params.items() if not isinstance(k, str) or not isinstance(v, str)]
+    if bad or not child.params:
+        return f"child {child.id} has no parameters or non-text parameters {bad!r}"
+    return ""
