@@ -9,7 +9,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 import pytest
@@ -116,7 +116,11 @@ def test_summaries_round_trip(store):
     summary = SummaryRecord(run_id, 3, "vectorize the loop", "x beat y twice", ["x", "y"])
     store.add_summary(run_id, summary)
     [read] = store.summaries(run_id)
-    assert (read.iteration, read.text, read.reasoning) == (3, "vectorize the loop", "x beat y twice")
+    assert (read.iteration, read.text, read.reasoning) == (
+        3,
+        "vectorize the loop",
+        "x beat y twice",
+    )
     assert read.candidate_ids == ["x", "y"]
 
 
