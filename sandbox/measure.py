@@ -15,6 +15,9 @@ from __future__ import annotations
 import base64
 import logging
 import math
+import re
+import shutil
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -180,3 +183,111 @@ def _with_timeout(limits: Limits, timeout_s: float) -> Limits:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+# ---------------------------------------------------------------- instruction counts
+
+InstructionTool = Literal["auto", "callgrind", "perf"]
+CountStatus = Literal["ok", "unavailable", "error", "timeout", "sandbox_error"]
+_COUNT_PATTERNS = {
+    "callgrind": re.compile(rb"Collected\s*:\s*(\d+)"),
+    "perf": re.compile(rb"^(\d+),[^,]*,instructions", re.MULTILINE),
+}
+
+
+@dataclass(frozen=True)
+class InstructionCounts:
+    """Instructions per pass over the inputs, per side, and their ratio (A / B).
+
+    Counts are nearly free of noise, so they suit comparisons on a busy machine; they do
+    not see cache misses or memory stalls, so they complement timing rather than replace
+    it. Each side is counted twice, with the inputs prepared but not called and with
+    ``passes`` calls, and the difference is divided by ``passes``: start-up, imports and
+    unpickling cancel out. ``status == "unavailable"`` means no usable counter here.
+    """
+
+    status: CountStatus
+    tool: str | None
+    instructions_a: float | None
+    instructions_b: float | None
+    ratio: float | None
+    message: str = ""
+
+
+def count_instructions(
+    baseline: Target,
+    candidate: Target,
+    inputs: Sequence[InputItem],
+    *,
+    passes: int = 3,
+    tool: InstructionTool = "auto",
+    backend: BackendName = "auto",
+    timeout_s: float = 600.0,
+) -> InstructionCounts:
+    """Count instructions of both sides with ``perf stat`` or ``valgrind --tool=callgrind``.
+
+    ``tool="auto"`` tries perf, then callgrind. The counter runs on this machine around the
+    sandboxed worker, so it needs a backend that runs processes here (not docker).
+    """
+    _check_args(baseline, candidate, inputs, 1.0, 3, 0)
+    if passes < 1:
+        raise ValueError(f"passes={passes!r} must be >= 1")
+    if tool not in ("auto", "callgrind", "perf"):
+        raise ValueError(f"tool={tool!r} is unknown; choose 'auto', 'callgrind' or 'perf'")
+    reasons = []
+    for name in ("perf", "callgrind") if tool == "auto" else (tool,):
+        counts = _count_with(name, baseline, candidate, inputs, passes, backend, timeout_s)
+        if counts.status != "unavailable":
+            return counts
+        reasons.append(counts.message)
+    return InstructionCounts("unavailable", None, None, None, None, "; ".join(reasons))
+
+
+def _count_with(tool, baseline, candidate, inputs, passes, backend, timeout_s) -> InstructionCounts:
+    prefix = _counter_prefix(tool)
+    if prefix is None:
+        return InstructionCounts("unavailable", tool, None, None, None, f"{tool}: not installed")
+    encoded = [_b64(e) for e in encode_inputs(inputs, script=baseline.is_script)]
+    spec_a, files = target_job(baseline, "a")
+    spec_b, files_b = target_job(candidate, "b")
+    files.update(files_b)
+    limits = Limits(timeout_s=timeout_s, memory_mb=None)
+    per_side = {}
+    for side in ("a", "b"):
+        totals = []
+        for calls in (0, passes):
+            job = {"mode": "count", "targets": {"a": spec_a, "b": spec_b}, "side": side,
+                   "inputs": encoded, "passes": passes, "calls": calls}
+            reply = run_worker(job, files, backend=backend, limits=limits, command_prefix=prefix,
+                               env={"PYTHONHASHSEED": "0"})
+            found = _COUNT_PATTERNS[tool].search(reply.run.stderr)
+            if reply.answer is None or reply.answer.get("status") != "ok" or found is None:
+                return _count_failure(tool, side, reply, found is None)
+            totals.append(int(found.group(1)))
+        per_side[side] = max(totals[1] - totals[0], 1) / passes
+    ratio = per_side["a"] / per_side["b"]
+    return InstructionCounts("ok", tool, per_side["a"], per_side["b"], ratio,
+                             f"{tool}: baseline {per_side['a']:.4g}, candidate {per_side['b']:.4g} instructions per pass")
+
+
+def _counter_prefix(tool: str) -> tuple[str, ...] | None:
+    if tool == "perf":
+        perf = shutil.which("perf")
+        return (perf, "stat", "-x,", "-e", "instructions:u", "--", sys.executable) if perf else None
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    return (valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable)
+
+
+def _count_failure(tool: str, side: str, reply, no_count: bool) -> InstructionCounts:
+    who = {"a": "baseline", "b": "candidate"}[side]
+    if reply.answer is not None and reply.answer.get("status") != "ok":
+        return InstructionCounts("error", tool, None, None, None, f"{who}: {reply.answer.get('message', '')}")
+    if reply.run.status == "timeout":
+        return InstructionCounts("timeout", tool, None, None, None, f"{who}: {reply.failure_message()}")
+    if no_count:
+        tail = reply.run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+        return InstructionCounts("unavailable", tool, None, None, None,
+                                 f"{tool}: gave no instruction count ({' '.join(tail) or 'no output'})")
+    return InstructionCounts("sandbox_error", tool, None, None, None, reply.failure_message())

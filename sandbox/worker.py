@@ -255,7 +255,8 @@ class Side:
 
 
 def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {short_repr(str(exc), 400)}"
+    text = str(exc)
+    return f"{type(exc).__name__}: {text if len(text) <= 400 else text[:397] + '...'}"
 
 
 # ---------------------------------------------------------------- measurement
