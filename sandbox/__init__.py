@@ -5,7 +5,26 @@
     result.status, result.stdout   # ("ok", b"2\n")
 """
 
+from polca.sandbox.docker_backend import DockerBackend, DockerSettings
+from polca.sandbox.errors import SandboxUnavailable
+from polca.sandbox.local import LocalBackend, host_support
 from polca.sandbox.runner import Backend, get_backend, run
 from polca.sandbox.types import BackendName, Limits, RunResult, RunSpec, Status
+from polca.sandbox.unsafe import UnsafeBackend
 
-__all__ = ["Backend", "BackendName", "Limits", "RunResult", "RunSpec", "Status", "get_backend", "run"]
+__all__ = [
+    "Backend",
+    "BackendName",
+    "DockerBackend",
+    "DockerSettings",
+    "Limits",
+    "LocalBackend",
+    "RunResult",
+    "RunSpec",
+    "SandboxUnavailable",
+    "Status",
+    "UnsafeBackend",
+    "get_backend",
+    "host_support",
+    "run",
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 
+from polca.sandbox.limits import cpu_limit_s
 from polca.sandbox.process import Outcome
 from polca.sandbox.types import Limits, RunResult, Status
 
@@ -58,7 +59,7 @@ def _classify(outcome: Outcome, limits: Limits, memory_hit: bool) -> tuple[Statu
         return "timeout", f"still running after the {limits.timeout_s:g} s wall-clock limit; the process tree was killed"
     if memory_hit or _memory_error_in(outcome, limits):
         return "memory", f"went over the {limits.memory_mb} MB memory limit"
-    if outcome.signal == signal.SIGXCPU:
+    if outcome.signal == signal.SIGXCPU or (outcome.signal == signal.SIGKILL and outcome.cpu_s >= cpu_limit_s(limits)):
         return "timeout", f"used up its CPU-time limit ({outcome.cpu_s:.2f} s of CPU)"
     if outcome.signal == signal.SIGXFSZ:
         return "error", f"wrote a file larger than the {limits.max_file_mb} MB limit"

@@ -38,8 +38,11 @@ def cpu_limit_s(limits: Limits) -> int:
 
 def prlimit_args(limits: Limits, cap_address_space: bool) -> list[str]:
     """Arguments for ``prlimit`` (util-linux): the run's rlimits, then ``--``."""
+    cpu_s = cpu_limit_s(limits)
     args = [
-        f"--cpu={cpu_limit_s(limits)}",
+        # soft < hard: the soft limit sends SIGXCPU (reported as a CPU timeout); at the
+        # hard limit, one second later, the kernel sends SIGKILL.
+        f"--cpu={cpu_s}:{cpu_s + 1}",
         f"--fsize={limits.max_file_mb * 1024 * 1024}",
         f"--nofile={limits.max_open_files}",
         f"--nproc={limits.max_processes}",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol, get_args
 
+from polca.sandbox.docker_backend import DockerBackend
 from polca.sandbox.local import LocalBackend
 from polca.sandbox.types import BackendName, RunResult, RunSpec
 from polca.sandbox.unsafe import UnsafeBackend
@@ -31,19 +32,26 @@ class Backend(Protocol):
     def run(self, spec: RunSpec) -> RunResult: ...
 
 
-def run(spec: RunSpec, backend: BackendName = "auto") -> RunResult:
+def run(spec: RunSpec, backend: BackendName | Backend = "auto") -> RunResult:
     """Run ``spec`` in the sandbox and return what happened.
 
-    ``backend``: ``"auto"`` (local with the strongest protections this machine offers),
-    ``"local"``, ``"docker"`` or ``"none"`` (no isolation: trusted code only).
-    Raises ValueError/TypeError for a malformed spec or an unknown backend name.
+    ``backend`` is a name or a configured backend object (``DockerBackend(DockerSettings(
+    image=...))``). Names: ``"auto"`` (local, with the strongest protections this machine
+    offers; it never picks docker or none by itself), ``"local"``, ``"docker"``, or
+    ``"none"`` (no isolation: trusted code only).
+
+    Whatever the program does (crash, hang, flood, fork, allocate, attack) comes back as
+    the result's ``status``; this function raises only ValueError/TypeError for a
+    malformed spec or backend name, and SandboxUnavailable when the backend cannot run
+    anything here (a docker engine that is not running).
     """
     validate_spec(spec)
-    return get_backend(backend).run(spec)
+    chosen = get_backend(backend) if isinstance(backend, str) else backend
+    return chosen.run(spec)
 
 
 def get_backend(name: BackendName) -> Backend:
-    """The backend registered under ``name``."""
+    """A backend registered under ``name``, with its default settings."""
     if name not in _REGISTRY:
         raise ValueError(f"unknown sandbox backend {name!r}; choose one of {', '.join(get_args(BackendName))}.")
     return _REGISTRY[name]()
@@ -52,5 +60,6 @@ def get_backend(name: BackendName) -> Backend:
 _REGISTRY = {
     "auto": LocalBackend,
     "local": LocalBackend,
+    "docker": DockerBackend,
     "none": UnsafeBackend,
 }

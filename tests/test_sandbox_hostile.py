@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from polca.sandbox import Limits, RunSpec, run
 from polca.sandbox.local import host_support
 

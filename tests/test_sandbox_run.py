@@ -1,0 +1,289 @@
+"""The run API: specs in, results out, on every backend; and the pieces the backends are built from."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from polca.sandbox import (
+    DockerBackend,
+    DockerSettings,
+    Limits,
+    LocalBackend,
+    RunSpec,
+    SandboxUnavailable,
+    get_backend,
+    run,
+)
+from polca.sandbox import local as local_module
+from polca.sandbox.classify import to_result
+from polca.sandbox.docker_backend import container_spec
+from polca.sandbox.environment import is_secret_name, scrubbed_env
+from polca.sandbox.limits import CgroupSupport, cpu_limit_s, prlimit_args
+from polca.sandbox.local import HostSupport, bwrap_args, interpreter_paths
+from polca.sandbox.process import Outcome
+
+BACKENDS = ["local", "none"]
+
+
+def _outcome(**changes) -> Outcome:
+    values = dict(
+        exit_code=0, signal=None, stdout=b"", stderr=b"", stdout_truncated=False, stderr_truncated=False,
+        timed_out=False, output_exceeded=False, wall_s=0.1, cpu_s=0.1, peak_rss_mb=10.0,
+    )
+    values.update(changes)
+    return Outcome(**values)
+
+
+# ------------------------------------------------------------------ the API, end to end
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_python_source_runs_with_stdin_and_args(backend):
+    source = "import sys\nprint(sys.stdin.read().upper(), sys.argv[1:])\n"
+    result = run(RunSpec(python_source=source, stdin="hello", args=("-x", "7")), backend=backend)
+    assert result.status == "ok", result.message
+    assert result.stdout == b"HELLO ['-x', '7']\n"
+    assert result.exit_code == 0 and result.signal is None
+    assert result.backend == backend
+    assert result.wall_s > 0 and result.cpu_s > 0 and result.peak_rss_mb > 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_files_are_placed_in_a_fresh_workdir_that_is_removed_afterwards(backend):
+    files = {"data/input.txt": "42", "blob.bin": b"\x00\xff"}
+    source = "import os\nprint(os.getcwd())\nprint(open('data/input.txt').read(), open('blob.bin','rb').read())\n"
+    result = run(RunSpec(python_source=source, files=files), backend=backend)
+    cwd, contents = result.stdout.decode().splitlines()
+    assert contents == "42 b'\\x00\\xff'"
+    assert not os.path.exists(cwd)
+
+
+def test_python_source_uses_the_callers_interpreter_and_its_packages():
+    result = run(RunSpec(python_source="import sys, numpy\nprint(sys.executable)\n"), backend="local")
+    assert result.status == "ok", result.stderr
+    assert result.stdout.decode().strip() == sys.executable
+
+
+def test_command_runs_with_args_appended():
+    result = run(RunSpec(command=(sys.executable, "-c", "import sys; print(sys.argv[1:])"), args=("a",)))
+    assert result.stdout == b"['a']\n"
+
+
+def test_exit_code_is_an_error_with_the_last_stderr_line():
+    result = run(RunSpec(python_source="raise SystemExit('bad input')"))
+    assert result.status == "error"
+    assert result.exit_code == 1
+    assert "bad input" in result.message
+
+
+def test_signal_death_is_reported_as_killed_with_the_signal():
+    result = run(RunSpec(python_source="import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n"))
+    assert result.status == "killed"
+    assert result.signal == 11
+    assert "SIGSEGV" in result.message
+
+
+def test_cpu_time_limit_ends_a_busy_program_as_timeout():
+    result = run(RunSpec(python_source="while True:\n    pass\n", limits=Limits(timeout_s=20, cpu_s=1)))
+    assert result.status == "timeout"
+    assert "CPU" in result.message
+
+
+def test_stderr_flood_is_cut_too():
+    source = "import sys\nwhile True:\n    sys.stderr.write('e' * 1000)\n"
+    result = run(RunSpec(python_source=source, limits=Limits(max_output_bytes=10_000)))
+    assert result.status == "output_limit"
+    assert result.stderr_truncated and not result.stdout_truncated
+
+
+def test_env_is_added_but_secret_looking_names_are_dropped():
+    source = "import os\nprint(os.environ.get('MODE'), os.environ.get('SERVICE_TOKEN'))\n"
+    result = run(RunSpec(python_source=source, env={"MODE": "fast", "SERVICE_TOKEN": "t0ken"}))
+    assert result.stdout == b"fast None\n"
+
+
+def test_concurrent_runs_from_many_threads_do_not_mix():
+    results: dict[int, bytes] = {}
+
+    def one(index: int) -> None:
+        spec = RunSpec(python_source=f"print({index} * 3)", limits=Limits(timeout_s=30))
+        results[index] = run(spec, backend="local").stdout
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {i: f"{i * 3}\n".encode() for i in range(8)}
+
+
+def test_local_run_reports_its_protections():
+    result = run(RunSpec(python_source="pass"), backend="auto")
+    assert result.backend == "local"
+    assert "scrubbed-env" in result.protections
+    assert "UNSAFE" not in result.protections
+
+
+def test_none_backend_says_it_is_unsafe():
+    result = run(RunSpec(python_source="pass"), backend="none")
+    assert "UNSAFE" in result.protections
+
+
+def test_local_without_namespaces_or_cgroups_still_limits_memory_with_rlimits():
+    weak = LocalBackend(HostSupport(bwrap=None, unshare=None, prlimit="/usr/bin/prlimit", cgroups=_NO_CGROUPS))
+    if not Path("/usr/bin/prlimit").exists():
+        pytest.skip("prlimit is not installed")
+    source = "x = bytearray(512 * 1024 * 1024)\n"
+    result = run(RunSpec(python_source=source, limits=Limits(memory_mb=200)), backend=weak)
+    assert result.status == "memory", result.message
+    assert "netns" not in result.protections and "rlimits" in result.protections
+
+
+def test_a_machine_without_namespaces_gets_one_warning(caplog):
+    weak = HostSupport(bwrap=None, unshare=None, prlimit=None, cgroups=_NO_CGROUPS)
+    with caplog.at_level(logging.WARNING, logger="polca.sandbox.local"):
+        local_module._warn_if_weak(weak)
+    assert len(caplog.records) == 1
+    assert "scrubbed-env" in caplog.records[0].getMessage()
+
+
+# ------------------------------------------------------------------ bad input raises
+
+
+@pytest.mark.parametrize(
+    ("spec", "error"),
+    [
+        (RunSpec(), ValueError),
+        (RunSpec(command=("true",), python_source="pass"), ValueError),
+        (RunSpec(command="python x.py"), TypeError),
+        (RunSpec(python_source="pass", files={"../escape.txt": "x"}), ValueError),
+        (RunSpec(python_source="pass", files={"/etc/passwd": "x"}), ValueError),
+        (RunSpec(python_source="pass", limits=Limits(timeout_s=-1)), ValueError),
+        (RunSpec(python_source="pass", limits=Limits(memory_mb=0)), ValueError),
+    ],
+)
+def test_malformed_specs_raise_with_the_value(spec, error):
+    with pytest.raises(error):
+        run(spec, backend="none")
+
+
+def test_unknown_backend_lists_the_choices():
+    with pytest.raises(ValueError, match="auto, local, docker, none"):
+        get_backend("podman")
+
+
+# ------------------------------------------------------------------ building blocks
+
+
+def test_secret_names_are_recognised():
+    for name in ("OPENAI_API_KEY", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "http_proxy", "HF_HOME", "DB_PASSWORD"):
+        assert is_secret_name(name), name
+    for name in ("PATH", "LANG", "MODE", "KEYBOARD"):
+        assert not is_secret_name(name), name
+
+
+def test_scrubbed_env_starts_from_an_allow_list(monkeypatch):
+    monkeypatch.setenv("SOME_CALLER_SETTING", "1")
+    env = scrubbed_env({"X": "1"}, home_dir="/w/.home", tmp_dir="/w/.tmp")
+    assert env["HOME"] == "/w/.home" and env["TMPDIR"] == "/w/.tmp" and env["X"] == "1"
+    assert "SOME_CALLER_SETTING" not in env
+    assert env["PATH"].split(":")[0] == os.path.dirname(sys.executable)
+
+
+def test_prlimit_args_cap_address_space_only_without_a_memory_cgroup():
+    limits = Limits(timeout_s=5, memory_mb=100, max_file_mb=1, max_open_files=10, max_processes=3)
+    assert prlimit_args(limits, cap_address_space=True) == [
+        "--cpu=6:7", "--fsize=1048576", "--nofile=10", "--nproc=3", "--core=0", f"--as={100 << 20}", "--",
+    ]
+    assert not any(arg.startswith("--as") for arg in prlimit_args(limits, cap_address_space=False))
+    assert cpu_limit_s(Limits(cpu_s=0.2)) == 1
+
+
+def test_bwrap_args_make_root_read_only_and_the_workdir_writable():
+    args = bwrap_args("/usr/bin/bwrap", "/tmp/polca-run-x", network=False)
+    assert args[:5] == ["/usr/bin/bwrap", "--ro-bind", "/", "/", "--dev"]
+    bind = args.index("--bind")
+    assert args[bind + 1 : bind + 3] == ["/tmp/polca-run-x", "/tmp/polca-run-x"]
+    assert args.index("--tmpfs", args.index("/tmp") - 1) < bind  # the workdir is bound over the private /tmp
+    assert "--unshare-net" in args and "--cap-drop" in args and args[-1] == "--"
+    assert "--unshare-net" not in bwrap_args("/usr/bin/bwrap", "/tmp/w", network=True)
+
+
+def test_interpreter_paths_are_the_outermost_dirs_under_home():
+    home = os.path.realpath(os.path.expanduser("~"))
+    paths = interpreter_paths(home)
+    assert all(path.startswith(home + os.sep) for path in paths)
+    assert not any(a != b and b.startswith(a + os.sep) for a in paths for b in paths)
+
+
+def test_wrapper_exit_codes_above_128_become_signals():
+    assert local_module._unwrap_signal(_outcome(exit_code=137)).signal == 9
+    assert local_module._unwrap_signal(_outcome(exit_code=3)).exit_code == 3
+
+
+@pytest.mark.parametrize(
+    ("changes", "status"),
+    [
+        ({}, "ok"),
+        ({"exit_code": 2}, "error"),
+        ({"exit_code": None, "signal": 9}, "killed"),
+        ({"exit_code": None, "signal": 24}, "timeout"),
+        ({"exit_code": None, "signal": 9, "timed_out": True}, "timeout"),
+        ({"exit_code": None, "signal": 9, "output_exceeded": True, "stdout_truncated": True}, "output_limit"),
+        ({"exit_code": 1, "stderr": b"Traceback...\nMemoryError\n"}, "memory"),
+        ({"exit_code": None, "spawn_error": "No such file or directory: x"}, "error"),
+    ],
+)
+def test_outcomes_map_to_statuses(changes, status):
+    result = to_result(_outcome(**changes), Limits(), "local", ())
+    assert result.status == status
+    assert result.message
+
+
+def test_docker_container_spec_is_locked_down(tmp_path):
+    spec = RunSpec(python_source="print(1)", args=("x",), env={"MODE": "1", "API_KEY": "k"},
+                   limits=Limits(memory_mb=256, max_processes=20, timeout_s=5))
+    kwargs = container_spec(spec, str(tmp_path), DockerSettings(image="python:3.12-slim"))
+    assert kwargs["image"] == "python:3.12-slim"
+    assert kwargs["network_mode"] == "none"
+    assert kwargs["read_only"] is True
+    assert kwargs["mem_limit"] == "256m" and kwargs["memswap_limit"] == "256m"
+    assert kwargs["pids_limit"] == 20
+    assert kwargs["user"] == "65534:65534"
+    assert kwargs["cap_drop"] == ["ALL"] and "no-new-privileges" in kwargs["security_opt"]
+    assert "/work" in kwargs["tmpfs"]
+    assert kwargs["volumes"] == {str(tmp_path): {"bind": "/polca", "mode": "ro"}}
+    assert kwargs["command"][-3:] == ["python", "main.py", "x"]
+    assert kwargs["environment"]["MODE"] == "1" and "API_KEY" not in kwargs["environment"]
+    assert {u.name for u in kwargs["ulimits"]} == {"cpu", "nofile", "fsize"}
+
+
+def test_docker_spec_opens_the_network_only_when_asked(tmp_path):
+    spec = RunSpec(command=("echo", "hi"), limits=Limits(network=True, memory_mb=None))
+    kwargs = container_spec(spec, str(tmp_path), DockerSettings())
+    assert kwargs["network_mode"] == "bridge"
+    assert "mem_limit" not in kwargs
+
+
+def _docker_engine_running() -> bool:
+    try:
+        DockerBackend().client()
+    except (SandboxUnavailable, ImportError):
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _docker_engine_running(), reason="no docker engine on this machine")
+def test_docker_backend_runs_a_program_without_network():
+    source = "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 9), timeout=1)\nexcept OSError:\n    print('no net')\n"
+    result = run(RunSpec(python_source=source, stdin="x"), backend="docker")
+    assert result.status == "ok", result.message
+    assert result.stdout == b"no net\n"
+
+
+_NO_CGROUPS = CgroupSupport(0, None, None)
