@@ -1,25 +1,259 @@
-"""``polca runs``: list and show the runs kept in the store."""
+"""``polca runs``: list and show the runs kept in the store.
+
+The commands read the store and hand plain records to pure render functions
+(``runs_table``, ``runs_json``, ``run_detail``, ``run_detail_json``), which build rich
+renderables or JSON-ready dicts and print nothing themselves.
+"""
 
 from __future__ import annotations
 
-import typer
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from polca.cli.common import not_available
+import typer
+from rich.console import Group, RenderableType
+from rich.json import JSON
+from rich.table import Table
+from rich.text import Text
+
+from polca.cli.common import config_from_flags, console, fail
+from polca.store import (
+    CandidateRecord,
+    CandidateScore,
+    RunRecord,
+    RunStats,
+    Store,
+    StoreError,
+)
 
 runs_app = typer.Typer(help="List and show the runs kept in the store.", no_args_is_help=True)
+
+_DB_HELP = "Store: a SQLAlchemy URL or a SQLite path (default: POLCA_DB, then .polca/polca.db)."
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(runs_app, name="runs")
 
 
+@dataclass(frozen=True)
+class RunDetail:
+    """Everything ``polca runs show`` draws about one run."""
+
+    run: RunRecord
+    stats: RunStats
+    best: list[tuple[CandidateScore, CandidateRecord | None]]
+    usage: Mapping[str, Any]
+
+
+# ---------------------------------------------------------------------------- commands
+
+
 @runs_app.command("list")
-def list_runs() -> None:
-    """List runs, newest first."""
-    not_available("runs list")
+def list_runs(
+    db: str = typer.Option(None, "--db", help=_DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    limit: int = typer.Option(50, "--limit", min=1, help="Show at most this many runs."),
+) -> None:
+    """List runs, newest first: status, counts, best score and LLM cost."""
+    with _opened(db) as store:
+        runs = store.list_runs(limit)
+        stats = store.run_stats([run.id for run in runs])
+    if as_json:
+        typer.echo(json.dumps(runs_json(runs, stats), indent=2))
+    elif not runs:
+        console.print(f"No runs yet in {store.url}.", highlight=False)
+    else:
+        console.print(runs_table(runs, stats))
 
 
 @runs_app.command("show")
-def show(run_id: str = typer.Argument(..., help="Run id.")) -> None:
-    """Show one run: config, budget used, best candidates, LLM cost."""
-    not_available("runs show")
+def show(
+    run_id: str = typer.Argument(..., help="Run id, or a unique prefix of it."),
+    db: str = typer.Option(None, "--db", help=_DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    top: int = typer.Option(5, "--top", min=1, help="How many best candidates to show."),
+) -> None:
+    """Show one run: config, status, counts, best candidates by mean score, LLM usage."""
+    with _opened(db) as store:
+        detail = load_run_detail(store, run_id, top)
+    if as_json:
+        typer.echo(json.dumps(run_detail_json(detail), indent=2))
+    else:
+        console.print(run_detail(detail))
+
+
+@contextmanager
+def _opened(db: str | None) -> Iterator[Store]:
+    """The store named by ``--db`` (or the config); store and lookup errors become one line."""
+    url = config_from_flags(store={"url": db}).store.url
+    try:
+        with Store.open(url, create=False) as store:
+            yield store
+    except (StoreError, LookupError) as exc:
+        fail(str(exc))
+
+
+def load_run_detail(store: Store, run_id: str, top: int) -> RunDetail:
+    """Read what ``polca runs show`` draws: the run (by id or prefix) and its ``top`` best."""
+    run = store.get_run(run_id)
+    by_id = {c.id: c for c in store.candidates(run.id)}
+    scores = store.candidate_scores(run.id)[:top]
+    return RunDetail(
+        run=run,
+        stats=store.run_stats([run.id])[run.id],
+        best=[(score, by_id.get(score.candidate_id)) for score in scores],
+        usage=store.llm_usage(run.id),
+    )
+
+
+# ---------------------------------------------------------------------------- rendering
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _cost(value: float) -> str:
+    return f"${value:.4f}" if value else "-"
+
+
+def runs_table(runs: Sequence[RunRecord], stats: Mapping[str, RunStats]) -> Table:
+    """One row per run: id, kind, name, status, created (UTC), counts, best score, cost."""
+    table = Table(title="Runs", title_justify="left")
+    table.add_column("id", no_wrap=True, style="bold")
+    table.add_column("kind")
+    table.add_column("name", overflow="fold")
+    table.add_column("status")
+    table.add_column("created (UTC)", no_wrap=True)
+    for header in ("candidates", "evaluations", "best score", "cost"):
+        table.add_column(header, justify="right")
+    for run in runs:
+        s = stats.get(run.id)
+        table.add_row(
+            run.id,
+            Text(run.kind),
+            Text(run.name),
+            Text(run.status, style=_STATUS_STYLE.get(run.status, "")),
+            _when(run.created_at),
+            str(s.candidates) if s else "-",
+            str(s.evaluations) if s else "-",
+            _score(s.best_score if s else None),
+            _cost(s.cost_usd if s else 0.0),
+        )
+    return table
+
+
+_STATUS_STYLE = {"running": "cyan", "finished": "green", "failed": "red", "interrupted": "yellow"}
+
+
+def runs_json(runs: Sequence[RunRecord], stats: Mapping[str, RunStats]) -> list[dict[str, Any]]:
+    """The runs as JSON-ready dicts, with their counts, best score and cost."""
+    rows = []
+    for run in runs:
+        s = stats.get(run.id)
+        rows.append(
+            {
+                "id": run.id,
+                "kind": run.kind,
+                "name": run.name,
+                "status": run.status,
+                "created_at": run.created_at.isoformat(),
+                "updated_at": run.updated_at.isoformat(),
+                "iteration": run.iteration,
+                "candidates": s.candidates if s else 0,
+                "evaluations": s.evaluations if s else 0,
+                "best_score": s.best_score if s else None,
+                "best_candidate_id": run.best_candidate_id,
+                "cost_usd": s.cost_usd if s else 0.0,
+            }
+        )
+    return rows
+
+
+def run_detail(detail: RunDetail) -> RenderableType:
+    """The run's facts, its config, its best candidates and its LLM usage."""
+    return Group(
+        _facts_table(detail),
+        Text("config", style="bold"),
+        JSON(json.dumps(detail.run.config, default=str)),
+        _best_table(detail),
+    )
+
+
+def _facts_table(detail: RunDetail) -> Table:
+    run, stats, usage = detail.run, detail.stats, detail.usage
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    facts = [
+        ("run", run.id),
+        ("kind", run.kind),
+        ("name", run.name or "-"),
+        ("status", run.status),
+        ("created (UTC)", _when(run.created_at)),
+        ("updated (UTC)", _when(run.updated_at)),
+        ("last iteration", "-" if run.iteration is None else str(run.iteration)),
+        ("candidates", str(stats.candidates)),
+        ("evaluations", str(stats.evaluations)),
+        ("best candidate", run.best_candidate_id or "-"),
+        ("best score", _score(stats.best_score)),
+        (
+            "LLM usage",
+            f"{usage['calls']} call{'' if usage['calls'] == 1 else 's'}, "
+            f"{usage['prompt_tokens']} prompt + "
+            f"{usage['completion_tokens']} completion tokens, {_cost(usage['cost_usd'])}",
+        ),
+    ]
+    for name, value in facts:
+        table.add_row(name, Text(value))
+    return table
+
+
+def _best_table(detail: RunDetail) -> RenderableType:
+    if not detail.best:
+        return Text("No evaluations yet.")
+    table = Table(title="Best candidates by mean score", title_justify="left")
+    table.add_column("id", no_wrap=True, style="bold")
+    for header in ("mean score", "evaluations", "iteration"):
+        table.add_column(header, justify="right")
+    table.add_column("origin")
+    table.add_column("parents", overflow="fold")
+    for score, candidate in detail.best:
+        table.add_row(
+            score.candidate_id,
+            _score(score.mean_score),
+            str(score.evaluations),
+            str(candidate.iteration) if candidate else "-",
+            Text(candidate.origin if candidate else "-"),
+            Text(", ".join(candidate.parents) if candidate else "-"),
+        )
+    return table
+
+
+def run_detail_json(detail: RunDetail) -> dict[str, Any]:
+    """The run as a JSON-ready dict: its fields, counts, best candidates and LLM usage."""
+    run = detail.run
+    return {
+        **runs_json([run], {run.id: detail.stats})[0],
+        "config": run.config,
+        "llm_usage": dict(detail.usage),
+        "best_candidates": [
+            {
+                "id": score.candidate_id,
+                "mean_score": score.mean_score,
+                "evaluations": score.evaluations,
+                "origin": candidate.origin if candidate else None,
+                "iteration": candidate.iteration if candidate else None,
+                "parents": candidate.parents if candidate else [],
+            }
+            for score, candidate in detail.best
+        ],
+    }
