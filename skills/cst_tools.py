@@ -218,13 +218,15 @@ class _Replace(cst.CSTTransformer):
 
     def on_leave(self, original_node, updated_node):
         if id(original_node) in self.mapping:
-            return self.mapping[id(original_node)]
+            new = self.mapping[id(original_node)]
+            return new(updated_node) if callable(new) else new
         return updated_node
 
 
 def replace_nodes(tree: cst.CSTNode, mapping: Mapping[int, object]):
-    """``tree`` with each node whose ``id()`` is a key replaced by its value (a node, a
-    ``FlattenSentinel`` of statements, or ``RemovalSentinel.REMOVE``)."""
+    """``tree`` with each node whose ``id()`` is a key replaced by its value: a node, a
+    ``FlattenSentinel`` of statements, ``RemovalSentinel.REMOVE``, or a function of the
+    node with its children already replaced (for edits that must keep inner edits)."""
     return tree.visit(_Replace(mapping))
 
 

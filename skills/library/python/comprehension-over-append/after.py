@@ -1,0 +1,6 @@
+"""Parse whitespace-separated integers with a list comprehension."""
+
+
+def solve(tokens):
+    out = [int(tok) for tok in tokens]
+    return out
