@@ -248,10 +248,14 @@ class Side:
                              "__builtins__": __builtins__})
         except SystemExit as exc:
             if exc.code not in (None, 0):
-                raise
+                raise ScriptExit(f"script called sys.exit({exc.code!r})") from None
         finally:
             sys.stdin, sys.argv = saved
         return None
+
+
+class ScriptExit(Exception):
+    """A script ended with a non-zero exit status: a failure like any exception."""
 
 
 def _error_text(exc: BaseException) -> str:
@@ -375,6 +379,10 @@ def run_count(job: dict) -> dict:
 # ---------------------------------------------------------------- differential checking
 
 
+class iterator(list):  # noqa: N801 - the name shows in reports: "type iterator != list"
+    """The first items of an iterator a call returned, kept to compare by value."""
+
+
 def _observe(side: Side, payload: bytes, max_items: int) -> dict:
     """Calls one side on a fresh copy; records result, exception, arguments after, stdout."""
     prepared = side.prepare(payload)
@@ -383,10 +391,8 @@ def _observe(side: Side, payload: bytes, max_items: int) -> dict:
     result, error = None, None
     try:
         result = side.invoke(prepared)
-        if isinstance(result, types.GeneratorType | map | filter | zip | itertools.chain) or (
-            hasattr(result, "__next__") and hasattr(result, "__iter__")
-        ):
-            result = list(itertools.islice(result, max_items))
+        if hasattr(result, "__next__") and hasattr(result, "__iter__"):
+            result = iterator(itertools.islice(result, max_items))
     except Exception as exc:
         error = (type(exc).__qualname__, str(exc))
     except SystemExit as exc:

@@ -1,0 +1,152 @@
+"""The mechanics of a measurement: interleaving, calibration, raw samples, error statuses.
+
+Speed itself is never asserted here (the machine is shared); the stability benchmark in
+benchmarks/sandbox/ judges real verdicts.
+"""
+
+from __future__ import annotations
+
+import pytest
+from polca.sandbox import measure as measure_module
+from polca.sandbox.measure import count_instructions, measure
+from polca.sandbox.stats import paired_speedup, verdict
+from polca.sandbox.target import Call, ScriptInput, Target
+
+BACKEND = "none"  # mechanics do not depend on isolation; one test below uses "auto"
+QUICK = {"min_sample_s": 0.002, "rounds": 4, "warmup": 1, "backend": BACKEND}
+
+SUM_SQUARES = "def f(n):\n    return sum(i * i for i in range(n))\n"
+SUM_SQUARES_LIST = "def f(n):\n    return sum([i * i for i in range(n)])\n"
+
+
+def _fn(source: str, qualname: str = "f") -> Target:
+    return Target(source=source, qualname=qualname)
+
+
+def test_rounds_are_interleaved_and_alternate_which_side_goes_first():
+    result = measure(_fn(SUM_SQUARES), _fn(SUM_SQUARES_LIST), [(200,)], **QUICK)
+    assert result.status == "ok", result.message
+    assert result.order == ("a", "b", "b", "a", "a", "b", "b", "a")
+    assert len(result.samples_a_s) == len(result.samples_b_s) == 4
+
+
+def test_calibration_makes_one_sample_last_at_least_min_sample_s():
+    result = measure(_fn(SUM_SQUARES), _fn(SUM_SQUARES), [(50,), (60,)], **{**QUICK, "min_sample_s": 0.02})
+    assert result.status == "ok", result.message
+    assert result.calibration_a_s >= 0.02 and result.calibration_b_s >= 0.02
+    assert result.loops_a > 1 and result.loops_b > 1
+
+
+def test_result_keeps_raw_samples_and_its_verdict_follows_from_them():
+    result = measure(_fn(SUM_SQUARES), _fn(SUM_SQUARES_LIST), [(300,)], seed=3, **QUICK)
+    estimate = paired_speedup(result.samples_a_s, result.samples_b_s, seed=3)
+    assert (result.speedup, result.ci_low, result.ci_high) == (estimate.speedup, estimate.ci_low, estimate.ci_high)
+    assert result.verdict == verdict(estimate)
+    assert result.summary_a.n == 4 and result.summary_a.median_s > 0
+    assert "speedup" in result.describe()
+
+
+def test_a_candidate_that_raises_gives_an_error_result_naming_it():
+    result = measure(_fn(SUM_SQUARES), _fn("def f(n):\n    raise ValueError('no luck')\n"), [(10,)], **QUICK)
+    assert (result.status, result.failed_side, result.verdict) == ("error", "candidate", None)
+    assert "ValueError: no luck" in result.message
+    assert result.samples_a_s == ()
+
+
+def test_a_baseline_that_does_not_compile_is_reported_as_the_baseline():
+    result = measure(_fn("def f(n:\n"), _fn(SUM_SQUARES), [(10,)], **QUICK)
+    assert (result.status, result.failed_side) == ("error", "baseline")
+    assert "SyntaxError" in result.message
+
+
+def test_a_missing_function_is_an_error_not_an_exception():
+    result = measure(_fn(SUM_SQUARES), _fn(SUM_SQUARES, "g"), [(10,)], **QUICK)
+    assert (result.status, result.failed_side) == ("error", "candidate")
+    assert "AttributeError" in result.message
+
+
+def test_a_measurement_past_its_timeout_reports_timeout():
+    hang = _fn("import time\ndef f(n):\n    time.sleep(30)\n")
+    result = measure(_fn(SUM_SQUARES), hang, [(1,)], timeout_s=1.0, **QUICK)
+    assert result.status == "timeout"
+    assert "timeout" in result.describe()
+
+
+def test_each_call_gets_a_fresh_copy_of_a_mutated_input():
+    pops = _fn("def f(xs):\n    return xs.pop()\n")
+    fresh = measure(pops, pops, [Call(args=([1, 2],))], **QUICK)
+    assert fresh.status == "ok", fresh.message
+    reused = measure(pops, pops, [Call(args=([1, 2],))], fresh_inputs=False, **QUICK)
+    assert reused.status == "error" and "IndexError" in reused.message
+
+
+def test_printing_code_does_not_disturb_the_answer():
+    noisy = _fn("def f(n):\n    for i in range(n):\n        print('@@polca-result@@ not the answer', i)\n")
+    result = measure(noisy, noisy, [(20,)], **QUICK)
+    assert result.status == "ok", result.message
+
+
+def test_scripts_are_timed_with_their_stdin():
+    script = Target("import sys\nn = int(sys.stdin.readline())\nprint(sum(range(n)))\n")
+    faster = Target("import sys\nn = int(sys.stdin.readline())\nprint(n * (n - 1) // 2)\n")
+    result = measure(script, faster, ["1000\n", ScriptInput(stdin="50\n")], **QUICK)
+    assert result.status == "ok", result.message
+    assert len(result.samples_b_s) == 4
+
+
+def test_a_script_exiting_with_an_error_status_is_an_error():
+    script = Target("import sys\nsys.exit(2)\n")
+    result = measure(Target("pass\n"), script, [""], **QUICK)
+    assert (result.status, result.failed_side) == ("error", "candidate")
+    assert "sys.exit(2)" in result.message
+
+
+def test_measurement_runs_under_the_default_backend():
+    result = measure(_fn(SUM_SQUARES), _fn(SUM_SQUARES_LIST), [(100,)], min_sample_s=0.002, rounds=3, warmup=0)
+    assert result.status == "ok", result.message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"inputs": []}, ValueError, "inputs is empty"),
+        ({"rounds": 2}, ValueError, "rounds=2"),
+        ({"min_sample_s": 0.0}, ValueError, "min_sample_s"),
+        ({"warmup": -1}, ValueError, "warmup"),
+        ({"candidate": Target("print(1)\n")}, ValueError, "both be functions or both be scripts"),
+        ({"candidate": "def f(n): pass"}, TypeError, "must be a Target"),
+        ({"inputs": [[1, 2]]}, TypeError, "Call"),
+    ],
+)
+def test_bad_arguments_raise_with_the_rule(kwargs, error, match):
+    call = {"baseline": _fn(SUM_SQUARES), "candidate": _fn(SUM_SQUARES), "inputs": [(1,)], **QUICK, **kwargs}
+    with pytest.raises(error, match=match):
+        measure(**call)
+
+
+def test_target_rejects_a_bad_qualname():
+    with pytest.raises(ValueError, match="Class.method"):
+        Target(source="", qualname="f()")
+
+
+def test_instruction_counting_without_a_counter_says_so(monkeypatch):
+    monkeypatch.setattr(measure_module.shutil, "which", lambda name: None)
+    counts = count_instructions(_fn(SUM_SQUARES), _fn(SUM_SQUARES), [(10,)], backend=BACKEND)
+    assert counts.status == "unavailable"
+    assert "perf: not installed" in counts.message and "callgrind: not installed" in counts.message
+
+
+def test_perf_either_counts_or_reports_why_it_cannot():
+    counts = count_instructions(_fn(SUM_SQUARES), _fn(SUM_SQUARES), [(10,)], tool="perf", backend=BACKEND)
+    assert counts.status in ("ok", "unavailable")
+    assert counts.message.startswith("perf")
+
+
+@pytest.mark.slow
+def test_callgrind_counts_cancel_start_up_and_see_the_cheaper_side():
+    counts = count_instructions(
+        _fn(SUM_SQUARES), _fn("def f(n):\n    return (n - 1) * n * (2 * n - 1) // 6\n"),
+        [(2000,)], tool="callgrind", passes=2, backend=BACKEND,
+    )
+    assert counts.status == "ok", counts.message
+    assert counts.instructions_b < counts.instructions_a and counts.ratio > 10
