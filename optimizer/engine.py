@@ -23,12 +23,12 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from polca.optimizer import events as ev
 from polca.optimizer.budget import Budget
+from polca.optimizer.checkpoint import NewCandidate, RunCheckpoint, Snapshot
 from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.contracts import (
     Candidate,
@@ -42,6 +42,7 @@ from polca.optimizer.contracts import (
     validation_instances,
 )
 from polca.optimizer.epsilon_net import EpsilonNet
+from polca.optimizer.evaluation import checked_evaluations, contract_violation, run_job
 from polca.optimizer.minibatch import MinibatchSampler
 from polca.optimizer.queue import CandidateQueue, PriorityParams, Trial, get_priority
 from polca.optimizer.result import OptimizationResult, confidence_interval_95
@@ -49,23 +50,9 @@ from polca.optimizer.summarizer import Summarizer, SummaryRequest, select_sample
 
 from polca.events import EventBus
 
-if TYPE_CHECKING:
-    from polca.optimizer.checkpoint import NewCandidate, RunCheckpoint, Snapshot
-
 log = logging.getLogger(__name__)
 
 TRAIN, VAL = "train", "val"
-
-
-def _run_job(job: tuple[Domain, Candidate, list[Any]]) -> tuple[list[Evaluation] | str, float]:
-    """Evaluate one candidate on one batch; a raising domain becomes an error string."""
-    domain, candidate, batch = job
-    started = time.perf_counter()
-    try:
-        result: list[Evaluation] | str = list(domain.evaluate(candidate, batch))
-    except Exception as exc:  # a candidate's failure is data, whatever the domain did
-        result = f"{type(exc).__name__}: {exc}"
-    return result, time.perf_counter() - started
 
 
 class Engine:
@@ -167,12 +154,13 @@ class Engine:
         affordable = self._affordable(len(candidates), len(batch), role)
         chosen = list(candidates[:affordable])
         instances = [self._instance(key) for key in batch]
-        results = self.executor.map(_run_job, [(self.domain, c, instances) for c in chosen])
+        results = self.executor.map(run_job, [(self.domain, c, instances) for c in chosen])
         fresh: dict[str, list[Evaluation]] = {}
         for candidate, (outcome, duration_s) in zip(chosen, results, strict=True):
             if remember is not None:
                 self._remember(candidate, remember[candidate.id])
-            evaluations = self._checked(candidate, outcome, batch)
+            floor = self.config.score_range[0] if self.config.score_range else 0.0
+            evaluations = checked_evaluations(candidate, outcome, batch, floor)
             trials = [Trial(e, key, self.iteration, duration_s / len(batch))
                       for e, key in zip(evaluations, batch, strict=True)]
             self.queue.record(candidate.id, trials)
@@ -202,7 +190,7 @@ class Engine:
             for reason in outcome.failures:
                 self._emit(ev.ProposalFailed(self.iteration, parent.id, reason))
             for child in outcome.children:
-                problem = _invalid_child(child, parent)
+                problem = contract_violation(child, parent)
                 if problem:
                     self._emit(ev.ProposalFailed(self.iteration, parent.id, problem))
                 else:
@@ -291,8 +279,6 @@ class Engine:
         return min(count, left // max(1, batch_len))
 
     def _remember(self, candidate: Candidate, vector: np.ndarray, iteration: int | None = None) -> None:
-        from polca.optimizer.checkpoint import NewCandidate
-
         if self.net is None:
             self.net = EpsilonNet(self.config.epsilon, dim=len(vector))
         self.net.add(vector)
@@ -310,19 +296,6 @@ class Engine:
     @staticmethod
     def _batch_ids(split: str, indices: Sequence[int] | range) -> list[str]:
         return [f"{split}/{i}" for i in indices]
-
-    def _checked(self, candidate: Candidate, outcome: list[Evaluation] | str,
-                 batch: Sequence[str]) -> list[Evaluation]:
-        if isinstance(outcome, str):
-            log.warning("domain raised on candidate %s: %s", candidate.id, outcome)
-            floor = self.config.score_range[0] if self.config.score_range else 0.0
-            return [Evaluation(floor, outcome, status="error", instance_id=k) for k in batch]
-        if len(outcome) != len(batch):
-            raise ValueError(
-                f"domain.evaluate returned {len(outcome)} evaluations for a batch of "
-                f"{len(batch)}; it must return exactly one Evaluation per instance, in order.")
-        return [e if e.instance_id else replace(e, instance_id=k)
-                for e, k in zip(outcome, batch, strict=True)]
 
     def _best_mean(self) -> float | None:
         best = self.queue.best()
@@ -398,13 +371,3 @@ def _mean(values: Sequence[Any]) -> float:
     return math.fsum(scores) / len(scores) if scores else math.nan
 
 
-def _invalid_child(child: Candidate, parent: Candidate) -> str:
-    """Why a proposer's child breaks the Proposer contract ('' when it does not)."""
-    if not isinstance(child, Candidate):
-        return f"proposer returned {type(child).__name__}, not a Candidate"
-    if tuple(child.parents) != (parent.id,):
-        return f"child {child.id} has parents {child.parents!r}, expected ({parent.id!r},)"
-    bad = [k for k, v in child.params.items() if not isinstance(k, str) or not isinstance(v, str)]
-    if bad or not child.params:
-        return f"child {child.id} has no parameters or non-text parameters {bad!r}"
-    return ""
