@@ -424,7 +424,10 @@ def _compare_one(index: int, payload: bytes, sides, tol, max_items: int) -> dict
 
 
 def _raised(error) -> str:
-    return "no exception" if error is None else short_repr(f"{error[0]}: {error[1]}")
+    if error is None:
+        return "no exception"
+    text = f"{error[0]}: {error[1]}"
+    return text if len(text) <= _REPR_CHARS else text[: _REPR_CHARS - 3] + "..."
 
 
 def _failure(check: str, found) -> dict:
