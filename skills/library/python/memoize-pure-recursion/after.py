@@ -1,0 +1,16 @@
+"""Count the ways to climb n stairs taking 1, 2 or 3 steps, with a memoized recursion."""
+
+import functools
+
+
+@functools.cache
+def ways(n: int) -> int:
+    if n < 0:
+        return 0
+    if n == 0:
+        return 1
+    return ways(n - 1) + ways(n - 2) + ways(n - 3)
+
+
+def solve(n):
+    return ways(n)
