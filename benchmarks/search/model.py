@@ -11,8 +11,8 @@ The prompt formats differ only in where the current text and the feedback sit an
 the reply must look; ``respond`` (OpenAI-style chat requests, used through the scripted
 server) and ``reflect`` (GEPA's reflection_lm callable) recognise the format, read the
 text and the feedback, call ``edit`` and format the reply. Summarizer prompts are
-answered with the hints found in them (the simulated summarizer passes the best-so-far
-hints through).
+answered by ``summarize_best_so_far``: the simulated summarizer passes the hints of the
+best candidate seen so far through.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from benchmarks.search.problems import Landscape, format_params, parse_params
+from benchmarks.search.problems import PARAM_NAME, Landscape, format_params, parse_params
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class SimulatedModel:
     """A model that knows the landscape well enough to improve with probability ``p``.
 
     Thread-safe: contestants may ask concurrently; one lock orders the random draws.
+    ``calls`` counts every answer: edits and summaries.
     """
 
     def __init__(self, landscape: Landscape, spec: ModelSpec, seed: int) -> None:
@@ -78,6 +79,10 @@ class SimulatedModel:
         with self._lock:
             self.calls += 1
             y = self._decide(x, hints)
+            for _ in range(10):  # an edit that changes nothing is no proposal
+                if not np.array_equal(y, np.round(x, 3)):
+                    break
+                y = self._random(x)
         return format_params(y)
 
     def _decide(self, x: np.ndarray, hints: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -126,7 +131,9 @@ class SimulatedModel:
             if fmt.matches(prompt):
                 text, feedback = fmt.read(prompt)
                 if fmt.is_summary:
-                    return summarize_hints(feedback)
+                    with self._lock:
+                        self.calls += 1
+                    return summarize_best_so_far(prompt)
                 return fmt.reply(text, self.edit(text, feedback))
         raise ValueError(
             "the simulated model got a prompt in no known format "
@@ -146,7 +153,7 @@ def request_text(request: Mapping[str, Any]) -> str:
 
 
 def summarize_hints(feedback: str) -> str:
-    """The simulated summarizer: the distinct hints it was shown, most frequent first."""
+    """The distinct hints in ``feedback``, most frequent first, one ``- xI too ...`` line each."""
     counts: dict[str, int] = {}
     for coord, direction in find_hints(feedback):
         key = f"x{coord} too {'low' if direction > 0 else 'high'}"
@@ -154,7 +161,7 @@ def summarize_hints(feedback: str) -> str:
     ranked = sorted(counts, key=lambda k: -counts[k])
     if not ranked:
         return "No hints yet."
-    return "Advice from the best candidates so far:\n" + "\n".join(f"- {h}" for h in ranked)
+    return "\n".join(f"- {h}" for h in ranked)
 
 
 class PromptFormat(Protocol):
@@ -196,10 +203,10 @@ class OpenEvolveFormat:
     is_summary: bool = False
 
     def matches(self, prompt: str) -> bool:
-        return "# Current Program" in prompt
+        return "\n# Current Program\n" in prompt
 
     def read(self, prompt: str) -> tuple[str, str]:
-        head, _, program = prompt.partition("# Current Program")
+        head, _, program = prompt.rpartition("\n# Current Program\n")
         feedback = head.split("# Program Evolution History")[0]
         blocks = _FENCE.findall(program)
         return (blocks[0] if blocks else ""), feedback
@@ -222,5 +229,73 @@ def openevolve_diff(old_text: str, new_text: str) -> str:
     return "I change these parameters.\n\n" + "\n\n".join(blocks)
 
 
-PROMPT_FORMATS: list[PromptFormat] = [GepaReflectionFormat(), OpenEvolveFormat()]
+_POLCA_CURRENT = re.compile(r'<current name="([^"]+)">\n(.*?)\n</current>', re.S)
+_POLCA_CANDIDATE = re.compile(r'<candidate id="[^"]*" mean_score="([^"]+)">(.*?)</candidate>', re.S)
+_BEST_SO_FAR = re.compile(r"best mean so far: ([-+0-9.eE]+|nan)")
+
+
+@dataclass(frozen=True)
+class PolcaProposalFormat:
+    """POLCA's proposal prompt (``optimizer/prompts.py``): tagged params, feedback, advice."""
+
+    name: str = "polca"
+    is_summary: bool = False
+
+    def matches(self, prompt: str) -> bool:
+        return "## Current parameters" in prompt and "## Feedback on the current minibatch" in prompt
+
+    def read(self, prompt: str) -> tuple[str, str]:
+        params = dict(_POLCA_CURRENT.findall(prompt.split("## Feedback on the current minibatch")[0]))
+        feedback = prompt.split("## Feedback on the current minibatch", 1)[1]
+        return params.get(PARAM_NAME, ""), feedback.split("## Answer format")[0]
+
+    def reply(self, old_text: str, new_text: str) -> str:
+        return (
+            "<reasoning>Move the parameters the feedback points at.</reasoning>\n"
+            f'<param name="{PARAM_NAME}">\n{new_text}\n</param>'
+        )
+
+
+@dataclass(frozen=True)
+class PolcaSummaryFormat:
+    """POLCA's summarizer prompt: candidates with their mean scores and trajectories.
+
+    The simulated summarizer keeps the hints of the best candidate seen so far: it
+    replaces the current advice when a shown candidate's mean beats the best mean the
+    current advice records.
+    """
+
+    name: str = "polca-summary"
+    is_summary: bool = True
+
+    def matches(self, prompt: str) -> bool:
+        return "## Candidates tried" in prompt and "<summary>" in prompt
+
+    def read(self, prompt: str) -> tuple[str, str]:
+        return "", prompt
+
+    def reply(self, old_text: str, new_text: str) -> str:
+        return new_text
+
+
+def summarize_best_so_far(prompt: str) -> str:
+    """The simulated summarizer's answer to POLCA's summary prompt."""
+    current = prompt.split("## Current summary", 1)[-1].split("## Candidates tried", 1)[0].strip()
+    recorded = _BEST_SO_FAR.search(current)
+    best_mean = float(recorded.group(1)) if recorded else float("-inf")
+    shown = [(float(m), body) for m, body in _POLCA_CANDIDATE.findall(prompt)]
+    best = max(shown, key=lambda item: item[0], default=None)
+    if best is None or not best[0] > best_mean:
+        summary = current if recorded else "No advice yet."
+    else:
+        summary = f"best mean so far: {best[0]:.4g}\n" + summarize_hints(best[1])
+    return f"<reasoning>Keep the hints of the best candidate.</reasoning>\n<summary>\n{summary}\n</summary>"
+
+
+PROMPT_FORMATS: list[PromptFormat] = [
+    PolcaSummaryFormat(),
+    PolcaProposalFormat(),
+    GepaReflectionFormat(),
+    OpenEvolveFormat(),
+]
 

@@ -149,6 +149,10 @@ class SyntheticProblem:
     def instances(self) -> list[str]:
         return [f"i{k}" for k in range(self.spec.num_instances)]
 
+    def sample_batch(self, size: int) -> list[str]:
+        """``size`` distinct instances drawn with the problem's fresh-noise generator."""
+        return [str(i) for i in self._rng.choice(self.instances(), size=size, replace=False)]
+
     def describe(self) -> str:
         dims = self.landscape.dims
         return (

@@ -1,0 +1,243 @@
+"""Turn run records into the results JSON, the tables of RESULTS.md and the curves.
+
+A run's curve is the true quality of the candidate it would return after ``b``
+evaluations (its trace, a step function; the seed's quality before the first point),
+and at the full budget the true quality of what it actually returned. Across seeds we
+report medians and the interquartile range (IQR, 25th to 75th percentile).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+POLCA = "polca"
+GRID_POINTS = 41
+GOAL_SHARE = 0.6
+GOAL_NOISES = (0.1, 0.3)
+
+
+def curve(record: Mapping[str, Any], grid: Sequence[int]) -> list[float]:
+    """True quality of the run's would-be-returned candidate at each budget in ``grid``."""
+    points = sorted(record["trace"], key=lambda p: p[0])
+    budget = record["spec"]["budget_evals"]
+    values = []
+    for b in grid:
+        if b >= budget:
+            values.append(float(record["returned_true_quality"]))
+            continue
+        seen = [q for evals, q in points if evals <= b]
+        values.append(float(seen[-1]) if seen else float(record["seed_true_quality"]))
+    return values
+
+
+def _key(record: Mapping[str, Any]) -> tuple[str, float, str]:
+    spec = record["spec"]
+    problem = spec.get("problem", spec)
+    return problem["landscape"], float(problem["noise"]), spec["contestant"]
+
+
+def aggregate(records: Sequence[Mapping[str, Any]], grid: Sequence[int]) -> dict[tuple, dict]:
+    """Per (landscape, noise, contestant): finals, curves, medians, IQRs, costs."""
+    groups: dict[tuple, list[Mapping[str, Any]]] = {}
+    for record in records:
+        if "error" not in record:
+            groups.setdefault(_key(record), []).append(record)
+    cells = {}
+    for key, runs in groups.items():
+        finals = np.array([r["returned_true_quality"] for r in runs])
+        curves = np.array([curve(r, grid) for r in runs])
+        cells[key] = {
+            "seeds": len(runs),
+            "final": finals.tolist(),
+            "final_median": float(np.median(finals)),
+            "final_q25": float(np.percentile(finals, 25)),
+            "final_q75": float(np.percentile(finals, 75)),
+            "curve_median": np.median(curves, axis=0).tolist(),
+            "curve_q25": np.percentile(curves, 25, axis=0).tolist(),
+            "curve_q75": np.percentile(curves, 75, axis=0).tolist(),
+            "evals_used_median": float(np.median([r["evals_used"] for r in runs])),
+            "llm_calls_median": float(np.median([r["llm_calls"] for r in runs])),
+            "wall_s_median": float(np.median([r["wall_s"] for r in runs])),
+            "wall_s_total": float(sum(r["wall_s"] for r in runs)),
+        }
+    return cells
+
+
+def evals_to_reach(median_curve: Sequence[float], grid: Sequence[int], target: float) -> int | None:
+    """The first budget in ``grid`` at which ``median_curve`` reaches ``target`` (None: never)."""
+    for b, value in zip(grid, median_curve, strict=True):
+        if value >= target - 1e-12:
+            return int(b)
+    return None
+
+
+def _fmt_share(evals: int | None, budget: int) -> str:
+    return "not reached" if evals is None else f"{evals} ({evals / budget:.0%})"
+
+
+def noise_table(cells: Mapping[tuple, dict], noise: float, landscapes: Sequence[str],
+                contestants: Sequence[str], grid: Sequence[int], budget: int) -> str:
+    """One Markdown table: rows are contestants, two columns per landscape."""
+    head = ["contestant"]
+    for land in landscapes:
+        head += [f"{land}: median [IQR]", f"{land}: POLCA evals to match"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name in contestants:
+        row = [name]
+        for land in landscapes:
+            cell = cells.get((land, noise, name))
+            polca = cells.get((land, noise, POLCA))
+            if cell is None:
+                row += ["n/a", "n/a"]
+                continue
+            row.append(f"{cell['final_median']:.3f} [{cell['final_q25']:.3f}, {cell['final_q75']:.3f}]")
+            if polca is None or name == POLCA:
+                row.append("")
+            else:
+                reach = evals_to_reach(polca["curve_median"], grid, cell["final_median"])
+                row.append(_fmt_share(reach, budget))
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def goal_verdicts(cells: Mapping[tuple, dict], landscapes: Sequence[str], contestants: Sequence[str],
+                  grid: Sequence[int], budget: int) -> list[str]:
+    """Did POLCA beat every peer at noise 0.1/0.3 and match it with ≤ 60% of the budget?"""
+    verdicts = []
+    for noise in GOAL_NOISES:
+        for land in landscapes:
+            polca = cells.get((land, noise, POLCA))
+            if polca is None:
+                continue
+            for name in contestants:
+                peer = cells.get((land, noise, name))
+                if peer is None or name == POLCA:
+                    continue
+                better = polca["final_median"] > peer["final_median"]
+                reach = evals_to_reach(polca["curve_median"], grid, peer["final_median"])
+                fast = reach is not None and reach <= GOAL_SHARE * budget
+                status = "met" if better and fast else "NOT met"
+                verdicts.append(
+                    f"- noise {noise:g}, {land}, vs {name}: {status} (POLCA {polca['final_median']:.3f} "
+                    f"vs {peer['final_median']:.3f}; matched at {_fmt_share(reach, budget)})"
+                )
+    return verdicts
+
+
+def plot_curves(cells: Mapping[tuple, dict], landscape: str, noises: Sequence[float],
+                contestants: Sequence[str], grid: Sequence[int], path: Path) -> None:
+    """One PNG per landscape: one panel per noise level, median curve and IQR band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(noises), figsize=(5 * len(noises), 4), sharey=True, squeeze=False)
+    for ax, noise in zip(axes[0], noises, strict=True):
+        for name in contestants:
+            cell = cells.get((landscape, noise, name))
+            if cell is None:
+                continue
+            line = ax.plot(grid, cell["curve_median"], label=name, lw=2 if name == POLCA else 1.2)
+            ax.fill_between(grid, cell["curve_q25"], cell["curve_q75"], color=line[0].get_color(), alpha=0.15)
+        ax.set_title(f"{landscape}, noise {noise:g}")
+        ax.set_xlabel("instance evaluations")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("true quality of returned best")
+    axes[0][-1].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(records: Sequence[Mapping[str, Any]], settings: Mapping[str, Any],
+                 out_dir: Path, results_md: Path) -> str:
+    """Write results.json, the curve PNGs and RESULTS.md; return the goal verdicts."""
+    budget = int(settings["budget"])
+    grid = [int(round(x)) for x in np.linspace(0, budget, GRID_POINTS)]
+    cells = aggregate(records, grid)
+    landscapes = [x for x in settings["landscapes"] if any(k[0] == x for k in cells)]
+    noises = [float(n) for n in settings["noises"]]
+    contestants = list(settings["contestants"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "settings": dict(settings),
+        "grid": grid,
+        "cells": [{"landscape": k[0], "noise": k[1], "contestant": k[2], **v} for k, v in sorted(cells.items())],
+        "records": list(records),
+    }
+    (out_dir / "results.json").write_text(json.dumps(payload, indent=1))
+    for land in landscapes:
+        plot_curves(cells, land, noises, contestants, grid, out_dir / f"curves_{land}.png")
+    verdicts = goal_verdicts(cells, landscapes, contestants, grid, budget)
+    tables = [
+        f"### Noise {noise:g}\n\n" + noise_table(cells, noise, landscapes, contestants, grid, budget)
+        for noise in noises
+    ]
+    results_md.write_text(render_markdown(settings, records, cells, tables, verdicts, out_dir, results_md))
+    return "\n".join(verdicts)
+
+
+def _wall_lines(cells: Mapping[tuple, dict], contestants: Sequence[str]) -> list[str]:
+    lines = ["| contestant | median wall s / run | median evals used | median model calls |", "|---|---|---|---|"]
+    for name in contestants:
+        mine = [c for k, c in cells.items() if k[2] == name]
+        if not mine:
+            continue
+        wall = float(np.median([c["wall_s_median"] for c in mine]))
+        evals = float(np.median([c["evals_used_median"] for c in mine]))
+        calls = float(np.median([c["llm_calls_median"] for c in mine]))
+        lines.append(f"| {name} | {wall:.1f} | {evals:.0f} | {calls:.0f} |")
+    return lines
+
+
+def render_markdown(settings: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
+                    cells: Mapping[tuple, dict], tables: Sequence[str], verdicts: Sequence[str],
+                    out_dir: Path, results_md: Path) -> str:
+    """RESULTS.md: setup, command, tables, goal verdicts, costs, curves."""
+    failed = [r for r in records if "error" in r]
+    rel = out_dir.relative_to(results_md.parent) if out_dir.is_relative_to(results_md.parent) else out_dir
+    harness_min = settings.get("harness_wall_s", math.nan) / 60
+    parts = [
+        RESULTS_HEADER.format(
+            budget=settings["budget"], seeds=settings["seeds"], minibatch=settings["minibatch"],
+            p=settings["p"], jobs=settings["jobs"], harness_min=harness_min,
+            runs=len(records), failed=len(failed),
+        ),
+        *tables,
+        "### Goal: POLCA beats every peer at noise 0.1 and 0.3, and matches it with at most 60% of the budget\n",
+        "\n".join(verdicts) or "- POLCA did not run.",
+        "\n### Cost per run (median over all cells)\n",
+        "\n".join(_wall_lines(cells, list(settings["contestants"]))),
+        f"\n### Curves\n\n`{rel}/curves_<landscape>.png`: one panel per noise level; median over seeds "
+        "of the true quality of the candidate each contestant would return after that many "
+        "evaluations, with the IQR shaded. Every raw number is in "
+        f"`{rel}/results.json` and `{rel}/raw/`.",
+    ]
+    if failed:
+        parts.append("\n### Failed runs\n\n" + "\n".join(f"- {r['spec']}: {r['error'][-200:]}" for r in failed))
+    return "\n".join(parts) + "\n"
+
+
+RESULTS_HEADER = """# Search benchmark: POLCA against GEPA and OpenEvolve, model held fixed
+
+Reproduce (from the repository root, about {harness_min:.0f} min on 2 cores):
+
+    .venv/bin/python -m benchmarks.search.run
+
+Setup: budget {budget} instance evaluations per run, {seeds} seeds, minibatch {minibatch},
+simulated model with P(informed edit) = {p}, {jobs} runs at a time, each in its own
+subprocess; {runs} runs, {failed} failed. Every returned best is re-scored with the true
+quality. Cells: median [IQR] over seeds of the true quality of the returned best at the
+full budget; "POLCA evals to match": the first budget at which POLCA's median curve
+reaches that contestant's final median (share of the budget).
+"""
