@@ -46,6 +46,16 @@ from typing import Any, Literal
 
 from polca.config import LLMConfig
 
+__all__ = [
+    "LLMCall",
+    "LLMClient",
+    "LLMError",
+    "LLMResponse",
+    "LLMUnavailable",
+    "LLMUsage",
+    "validate_model",
+]
+
 log = logging.getLogger(__name__)
 
 Messages = str | list[dict[str, Any]]
@@ -53,6 +63,7 @@ _MAX_BACKOFF_S = 60.0
 _MAX_CONNECT_RETRIES = 1
 _CACHE_FILE = "llm_cache.sqlite3"
 _API_BASE_HINT = "--api-base / POLCA_API_BASE"
+_SERVER_ADDRESS_VARIABLES = {"hosted_vllm": "HOSTED_VLLM_API_BASE"}
 
 
 @dataclass(frozen=True)
@@ -269,6 +280,8 @@ class LLMClient:
     def _embedding_fn(self, model: str, texts: list[str]) -> Callable[[], Any]:
         kwargs = self._litellm_kwargs(model)
         kwargs["input"] = texts
+        # litellm's OpenAI embedding path reads max_retries=0 as "default", so the
+        # openai client may retry there too, before the backoff here sees the error.
         return lambda: _litellm().embedding(**kwargs)
 
     def _litellm_kwargs(self, model: str) -> dict[str, Any]:
@@ -278,8 +291,16 @@ class LLMClient:
             "timeout": self.config.timeout_s,
             "num_retries": 0,
             "max_retries": 0,
+            # Models that reject an option (temperature on reasoning models) get it
+            # dropped rather than failing every proposal with a 400.
+            "drop_params": True,
         }
         missing = _missing_keys(model, self.config.api_base)
+        if self.config.api_base is None and _needs_api_base(model):
+            raise LLMUnavailable(
+                f"{model}: no server address; set {_API_BASE_HINT} to the server's URL, "
+                "e.g. http://127.0.0.1:8000/v1"
+            )
         if self.config.api_base is not None:
             kwargs["api_base"] = self.config.api_base
             if missing:
@@ -523,7 +544,16 @@ def _missing_keys(model: str, api_base: str | None) -> list[str]:
     except Exception as exc:
         log.debug("cannot check the environment for %s: %s", model, exc)
         return []
-    return [k for k in report.get("missing_keys", []) if "KEY" in k or "TOKEN" in k]
+    if report.get("keys_in_environment"):
+        return []
+    return [k for k in report.get("missing_keys", []) if k.endswith("_API_KEY")]
+
+
+def _needs_api_base(model: str) -> bool:
+    """Providers that have no default address (litellm's environment check misses them)."""
+    provider = model.split("/", 1)[0]
+    variable = _SERVER_ADDRESS_VARIABLES.get(provider)
+    return variable is not None and not os.environ.get(variable)
 
 
 def _classify(exc: Exception) -> tuple[str, str]:
@@ -563,7 +593,20 @@ def _short(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     text = lines[0] if lines else type(exc).__name__
     text = re.sub(r"^(litellm\.\w+: )?(\w+(Error|Exception)( - |: ))*", "", text)
-    return text[:300] or type(exc).__name__
+    return _json_error_message(text)[:300] or type(exc).__name__
+
+
+def _json_error_message(text: str) -> str:
+    """``prefix {"error": {"message": m}}`` -> ``prefix m``; other text unchanged."""
+    brace = text.find("{")
+    if brace < 0:
+        return text
+    try:
+        error = json.loads(text[brace:]).get("error")
+    except (ValueError, AttributeError):
+        return text
+    message = error.get("message") if isinstance(error, dict) else error
+    return text[:brace] + message if isinstance(message, str) and message else text
 
 
 def _completion_response(model: str, raw: Any, cost_usd: float) -> LLMResponse:

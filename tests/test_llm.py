@@ -77,10 +77,13 @@ def test_backoff_doubles_with_jitter(scripted_llm, llm_config, monkeypatch):
 
 def test_gives_up_after_max_retries_and_names_attempts_and_last_error(scripted_llm, llm_config):
     server = scripted_llm([Reply(status=500, error_message="overloaded")] * 3)
+    config = dataclasses.replace(llm_config, api_base=server.api_base, max_retries=2)
     with pytest.raises(LLMError) as info:
-        _client(llm_config, server, max_retries=2).complete("hello", purpose="test")
+        LLMClient(config).complete("hello", purpose="test", model="hosted_vllm/m")
     assert not isinstance(info.value, LLMUnavailable)
-    assert "3 attempts" in str(info.value) and "overloaded" in str(info.value)
+    assert str(info.value) == (
+        "hosted_vllm/m: failed after 3 attempts; last error: server error (500: overloaded)"
+    )
     assert len(server.requests) == 3
 
 
@@ -243,6 +246,12 @@ def test_an_unknown_model_at_the_server_is_unavailable(scripted_llm, llm_config)
     with pytest.raises(LLMUnavailable, match="does not exist") as info:
         _client(llm_config, server).complete("hi", purpose="test", model="openai/nope")
     assert str(info.value).startswith("openai/nope: not found at")
+
+
+def test_a_vllm_model_without_a_server_address_says_what_to_set(llm_config, monkeypatch):
+    monkeypatch.delenv("HOSTED_VLLM_API_BASE", raising=False)
+    with pytest.raises(LLMUnavailable, match="no server address; set --api-base"):
+        LLMClient(llm_config).complete("hi", purpose="test", model="hosted_vllm/my-model")
 
 
 def test_a_model_without_provider_says_how_to_write_it(llm_config):
