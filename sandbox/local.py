@@ -133,7 +133,11 @@ class LocalBackend:
         try:
             with fresh_workdir(spec) as workdir:
                 outcome = execute(self._launch(spec, workdir, cgroup), _tree_killer(cgroup))
-            outcome = dataclasses.replace(_unwrap_signal(outcome), cpu_s=max(outcome.cpu_s, cgroup.cpu_s()))
+            outcome = dataclasses.replace(
+                _unwrap_signal(outcome),
+                cpu_s=max(outcome.cpu_s, cgroup.cpu_s()),
+                peak_rss_mb=max(cgroup.peak_memory_mb(), outcome.peak_rss_mb),
+            )
             return to_result(outcome, spec.limits, self.name, protections, cgroup.memory_limit_hit())
         except OSError as exc:
             return sandbox_error(f"the local sandbox failed: {exc}", self.name, protections)

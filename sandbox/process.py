@@ -51,7 +51,7 @@ class Outcome:
     output_exceeded: bool
     wall_s: float
     cpu_s: float
-    peak_rss_mb: float
+    peak_rss_mb: float  # 0.0 when unknown (see _own_peak_rss_kb)
     spawn_error: str = ""  # set when the process could not be started at all
 
 
@@ -93,6 +93,7 @@ def execute(launch: Launch, kill_tree: Callable[[int], None] = kill_process_grou
     on output overflow, and once more after the main process exits, to remove any
     process left behind.
     """
+    inherited_rss_kb = _own_peak_rss_kb()
     started = time.perf_counter()
     try:
         proc = subprocess.Popen(
@@ -107,7 +108,25 @@ def execute(launch: Launch, kill_tree: Callable[[int], None] = kill_process_grou
         )
     except OSError as exc:
         return _not_started(f"{exc.strerror or exc}: {launch.argv[0]}", time.perf_counter() - started)
-    return _Supervisor(proc, launch, kill_tree, started).run()
+    return _Supervisor(proc, launch, kill_tree, started, inherited_rss_kb).run()
+
+
+def _own_peak_rss_kb() -> int:
+    """This process's peak RSS (VmHWM) in KB; 0 when unknown.
+
+    A child's ``ru_maxrss`` starts at its parent's peak: on exec the kernel records the
+    peak of the memory image being replaced, which for a process spawned from this one
+    is this process's. A reported peak at or below this figure says nothing about the
+    program, so it is reported as unknown (0.0) instead.
+    """
+    try:
+        with open("/proc/self/status", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _not_started(message: str, wall_s: float) -> Outcome:
@@ -117,8 +136,16 @@ def _not_started(message: str, wall_s: float) -> Outcome:
 class _Supervisor:
     """The select loop for one started process."""
 
-    def __init__(self, proc: subprocess.Popen, launch: Launch, kill_tree: Callable[[int], None], started: float):
+    def __init__(
+        self,
+        proc: subprocess.Popen,
+        launch: Launch,
+        kill_tree: Callable[[int], None],
+        started: float,
+        inherited_rss_kb: int,
+    ):
         self.proc = proc
+        self.inherited_rss_kb = inherited_rss_kb
         self.launch = launch
         self.kill_tree = kill_tree
         self.started = started
@@ -262,5 +289,5 @@ class _Supervisor:
             output_exceeded=self.output_exceeded,
             wall_s=self.reaped_at - self.started,
             cpu_s=rusage.ru_utime + rusage.ru_stime,
-            peak_rss_mb=rusage.ru_maxrss / 1024.0,
+            peak_rss_mb=rusage.ru_maxrss / 1024.0 if rusage.ru_maxrss > self.inherited_rss_kb else 0.0,
         )

@@ -17,6 +17,7 @@ from polca.sandbox import (
     RunSpec,
     SandboxUnavailable,
     get_backend,
+    host_support,
     run,
 )
 from polca.sandbox import local as local_module
@@ -50,7 +51,19 @@ def test_python_source_runs_with_stdin_and_args(backend):
     assert result.stdout == b"HELLO ['-x', '7']\n"
     assert result.exit_code == 0 and result.signal is None
     assert result.backend == backend
-    assert result.wall_s > 0 and result.cpu_s > 0 and result.peak_rss_mb > 0
+    assert result.wall_s > 0 and result.cpu_s > 0 and result.peak_rss_mb >= 0
+
+
+@pytest.mark.skipif(
+    "cgroup-memory" not in host_support().protections(network=False), reason="needs a memory cgroup"
+)
+def test_peak_memory_is_the_programs_own_not_the_callers():
+    ballast = bytearray(300 << 20)  # the caller is large; the program is not
+    small = run(RunSpec(python_source="pass"), backend="local")
+    large = run(RunSpec(python_source="x = b'x' * (200 << 20)"), backend="local")
+    del ballast
+    assert small.peak_rss_mb < 100
+    assert 190 < large.peak_rss_mb < 400
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
