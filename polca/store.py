@@ -494,6 +494,25 @@ def _json_value(value: Any, where: str) -> Any:
         ) from None
 
 
+def _finite_metrics(metrics: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """``metrics`` with NaN and infinite numbers as None: JSON (and PostgreSQL) has no
+    such numbers, and a strange measurement must not cost the run its checkpoint."""
+    kept: dict[str, Any] = {}
+    for name, value in metrics.items():
+        if isinstance(value, float | int) or hasattr(value, "item"):
+            try:
+                finite = math.isfinite(float(value))
+            except (TypeError, ValueError):
+                finite = True  # not a number after all: _json_value judges it
+            if not finite:
+                log.warning(
+                    "%s: metric %r = %r stored as None (not a finite number)", where, name, value
+                )
+                value = None
+        kept[name] = value
+    return kept
+
+
 def _strings(values: Any, where: str) -> list[str]:
     if isinstance(values, str) or not all(isinstance(v, str) for v in values):
         raise TypeError(f"{where} = {values!r} must be a list of strings")
@@ -538,7 +557,7 @@ def _evaluation_row(record: EvaluationRecord) -> dict[str, Any]:
         "candidate_id": record.candidate_id,
         "batch_ids": _strings(record.batch_ids, f"{where} batch_ids"),
         "score": _finite(record.score, f"{where} score"),
-        "metrics": _json_value(dict(record.metrics), f"{where} metrics"),
+        "metrics": _json_value(_finite_metrics(record.metrics, where), f"{where} metrics"),
         "feedback": record.feedback,
         "status": record.status,
         "duration_s": _finite(record.duration_s, f"{where} duration_s", minimum=0.0),
@@ -751,10 +770,9 @@ class Store:
                 f"no run {run_id!r} in store {self.url}; `polca runs list` shows the runs"
             )
         if len(rows) > 1:
-            shown = ", ".join(r.id for r in rows[:5])
+            shown = ", ".join(r.id for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
             raise LookupError(
-                f"run id prefix {run_id!r} matches several runs ({shown}{', ...' if len(rows) > 5 else ''}); "
-                "type more of the id"
+                f"run id prefix {run_id!r} matches several runs ({shown}); type more of the id"
             )
         return rows[0]
 
@@ -913,8 +931,8 @@ class Store:
         completion_tokens: int,
         cost_usd: float,
         latency_s: float,
-        cached: bool,
-        error: str | None,
+        cached: bool = False,
+        error: str | None = None,
     ) -> None:
         """Account for one model call (``run_id`` None: a call outside any run). Thread-safe."""
         for name, tokens in (

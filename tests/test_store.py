@@ -171,6 +171,16 @@ def test_numpy_values_are_stored_as_plain_numbers(store):
     assert store.candidates(run_id)[0].embedding == pytest.approx([0.6, 0.8])
 
 
+def test_non_finite_metrics_are_stored_as_none(store, caplog):
+    run_id = store.create_run("program", {})
+    evaluation = _evaluation(run_id, "a", 0.0, metrics={"speedup": math.inf, "t": math.nan, "n": 2})
+    store.write_iteration(
+        run_id, iteration=0, candidates=[_candidate(run_id, "a")], evaluations=[evaluation]
+    )
+    assert store.evaluations(run_id)[0].metrics == {"speedup": None, "t": None, "n": 2}
+    assert "metric 'speedup' = inf stored as None" in caplog.text
+
+
 def test_list_runs_newest_first_with_limit(store):
     ids = [store.create_run("program", {"i": i}) for i in range(4)]
     assert [r.id for r in store.list_runs()] == ids[::-1]
@@ -290,7 +300,7 @@ def test_unknown_best_candidate_leaves_nothing_written(store):
     [
         (lambda r: _evaluation("other-run", "a", 1.0), ValueError, "has run_id 'other-run'"),
         (lambda r: _evaluation(r, "a", math.nan), ValueError, "score = nan must be finite"),
-        (lambda r: _evaluation(r, "a", 1.0, metrics={"x": math.inf}), ValueError, "as JSON"),
+        (lambda r: _evaluation(r, "a", 1.0, metrics={"x": [math.inf]}), ValueError, "as JSON"),
         (lambda r: _evaluation(r, "a", 1.0, metrics={"x": object()}), ValueError, "as JSON"),
         (
             lambda r: _evaluation(r, "a", 1.0, created_at=datetime(2026, 1, 1)),
@@ -501,3 +511,10 @@ def test_a_writer_killed_mid_transaction_leaves_exactly_the_committed_rows(store
             run_id, iteration=3, candidates=[_candidate(run_id, "c3", 3)], state={"done": 3}
         )
         assert store.get_run(run_id).state == {"done": 3}
+
+
+def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("these are notes, not a database\n" * 100)
+    with pytest.raises(StoreError, match="cannot open store .*not a database"):
+        Store.open(path)
