@@ -146,7 +146,7 @@ def range_loop_names(node: cst.For | cst.CompFor, shadowed: Iterable[str] = ()) 
 def module_bindings(module: cst.Module) -> set[str]:
     """Every name bound anywhere in the module (any scope): a conservative shadow list."""
     return collect(module).bound | {
-        n.name.value for n in _walk(module) if isinstance(n, cst.FunctionDef | cst.ClassDef)
+        n.name.value for n in _walk(module) if isinstance(n, cst.FunctionDef | cst.ClassDef | cst.Param)
     }
 
 
