@@ -336,7 +336,7 @@ def _parse_url(url: str | os.PathLike[str] | None) -> URL:
         parsed = make_url(text)
     except ArgumentError as exc:
         raise StoreError(f"cannot parse store URL {_redact(text)}: {exc}") from None
-    if parsed.drivername == "postgresql":
+    if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is polca's driver
     return parsed
 

@@ -442,7 +442,7 @@ def test_bad_url_raises_store_error(url, message):
 
 
 def test_unreachable_server_error_hides_the_password():
-    url = "postgresql://polca:s3cret@127.0.0.1:1/polca?connect_timeout=2"
+    url = "postgres://polca:s3cret@127.0.0.1:1/polca?connect_timeout=2"
     with pytest.raises(StoreError) as info:
         Store.open(url)
     message = str(info.value)
