@@ -1,0 +1,182 @@
+"""Evaluate a ``ModelNew`` source against a problem: guards, then one sandboxed worker process.
+
+    from polca.kernels_bench import EvalConfig, evaluate, load_problems, builtin_problems_dir
+    problem = load_problems(builtin_problems_dir(), ids="1")[0]
+    result = evaluate(problem, source, EvalConfig(device="cuda"))
+    result.correct, result.speedup("eager"), result.feedback
+
+:func:`evaluate` first applies the static guards (:mod:`polca.kernels_bench.guards`); a
+candidate they reject never runs. Otherwise the candidate runs in a fresh process through
+``polca.sandbox.run`` (a fresh CUDA context, a wall-clock timeout that kills the process
+tree, a scrubbed environment), where :mod:`polca.kernels_bench.worker` compiles it through
+the compile cache, checks correctness, times it and re-checks it. Every outcome, a timeout
+or a crash included, comes back as one :class:`KernelResult`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from polca.kernels_bench.compile_cache import default_cache_root
+from polca.kernels_bench.correctness import DISTRIBUTIONS, CorrectnessConfig, Distribution
+from polca.kernels_bench.guards import run_guards
+from polca.kernels_bench.problems import Problem
+from polca.kernels_bench.results import AUDIT_SPEEDUP, KernelResult
+from polca.kernels_bench.timing import TimingConfig, TimingStats
+from polca.sandbox import Limits, RunResult, RunSpec, run
+from polca.sandbox.types import BackendName
+
+logger = logging.getLogger(__name__)
+
+# Passed on to the worker when set: they choose the compiler, the GPU and the GPU code built.
+_FORWARDED_ENV = ("CUDA_HOME", "CUDA_PATH", "CUDA_VISIBLE_DEVICES", "TORCH_CUDA_ARCH_LIST", "CXX", "CC",
+                  "MAX_JOBS", "TRITON_INTERPRET", "OMP_NUM_THREADS", "LD_LIBRARY_PATH")
+_STDERR_CHARS = 3000
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How to evaluate one candidate.
+
+    ``timing=None`` checks correctness only. ``compare_compile`` also times
+    ``torch.compile`` of the reference (slow to build on a CPU). ``cache_root`` defaults to
+    :func:`~polca.kernels_bench.compile_cache.default_cache_root`.
+    """
+
+    device: str = "cpu"
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    distributions: tuple[Distribution, ...] = DISTRIBUTIONS
+    shape_variants: bool = True
+    timing: TimingConfig | None = TimingConfig()
+    compare_compile: bool = True
+    recheck_seeds: tuple[int, ...] = (101, 102)
+    timeout_s: float = 600.0
+    memory_mb: int | None = None  # address-space limits break CUDA, which reserves huge ranges
+    cache_root: str | None = None
+    sandbox_backend: BackendName = "auto"
+
+    def __post_init__(self) -> None:
+        CorrectnessConfig(seeds=self.seeds, distributions=self.distributions, device=self.device)
+        if not self.recheck_seeds:
+            raise ValueError("EvalConfig.recheck_seeds is empty; give at least one seed, such as (101, 102).")
+        if self.timeout_s <= 0:
+            raise ValueError(f"EvalConfig.timeout_s must be positive seconds, got {self.timeout_s}; a cold CUDA build needs about 120.")
+
+
+def evaluate(problem: Problem, source: str, config: EvalConfig | None = None) -> KernelResult:
+    """Guards, then :func:`run_candidate`. A guard error scores 0 without running anything."""
+    guards = run_guards(source, problem)
+    if not guards.ok:
+        feedback = "The static guards rejected the candidate:\n" + "\n".join(f"- {e}" for e in guards.errors)
+        return KernelResult(problem_key=problem.key, compiled=False, correct=False, failure="guard",
+                            reason=guards.errors[0], feedback=feedback, flags=guards.warnings)
+    result = run_candidate(problem, source, config)
+    return replace(result, flags=guards.warnings + result.flags)
+
+
+def run_candidate(problem: Problem, source: str, config: EvalConfig | None = None) -> KernelResult:
+    """Run ``source`` in a worker process WITHOUT the static guards.
+
+    For trusted sources and for testing the runtime checks on their own; untrusted
+    candidates go through :func:`evaluate`.
+    """
+    config = config or EvalConfig()
+    nonce = secrets.token_hex(16)
+    started = time.perf_counter()
+    outcome = run(_spec(problem, source, config, nonce), backend=config.sandbox_backend)
+    wall_s = time.perf_counter() - started
+    verdict = _verdict(outcome, nonce)
+    if verdict is None:
+        return _process_failure(problem, outcome, wall_s)
+    return _to_result(problem, verdict, wall_s)
+
+
+def _spec(problem: Problem, source: str, config: EvalConfig, nonce: str) -> RunSpec:
+    request = {
+        "nonce": nonce,
+        "problem_path": "problem.py",
+        "candidate_path": "candidate.py",
+        "device": config.device,
+        "seeds": list(config.seeds),
+        "distributions": list(config.distributions),
+        "shape_variants": config.shape_variants,
+        "timing": None if config.timing is None else {
+            "warmup_trials": config.timing.warmup_trials, "trials": config.timing.trials,
+            "flush_cache": config.timing.flush_cache},
+        "compare_compile": config.compare_compile,
+        "recheck_seeds": list(config.recheck_seeds),
+        "cache_root": str(os.path.abspath(os.path.expanduser(config.cache_root or default_cache_root()))),
+    }
+    env = {name: os.environ[name] for name in _FORWARDED_ENV if name in os.environ}
+    return RunSpec(
+        command=(sys.executable, "-m", "polca.kernels_bench.worker"),
+        files={"problem.py": problem.source, "candidate.py": source},
+        stdin=json.dumps(request),
+        env=env,
+        limits=Limits(timeout_s=config.timeout_s, memory_mb=config.memory_mb, max_processes=4096,
+                      max_output_bytes=4_000_000),
+    )
+
+
+def _verdict(outcome: RunResult, nonce: str) -> dict[str, Any] | None:
+    prefix = nonce.encode()
+    for line in reversed(outcome.stdout.splitlines()):
+        if line.startswith(prefix):
+            try:
+                return json.loads(line[len(prefix):])
+            except json.JSONDecodeError:
+                return None
+    return None
+
+
+def _process_failure(problem: Problem, outcome: RunResult, wall_s: float) -> KernelResult:
+    stderr = outcome.stderr.decode("utf-8", errors="replace")
+    tail = stderr[-_STDERR_CHARS:]
+    if outcome.status == "timeout":
+        reason = f"the evaluation did not finish within {outcome.wall_s:.0f} s and was killed"
+        failure = "timeout"
+    else:
+        reason = f"the worker process ended without a verdict ({outcome.status}: {outcome.message or 'no message'})"
+        failure = "crash"
+    return KernelResult(problem_key=problem.key, compiled=False, correct=False, failure=failure, reason=reason,
+                        feedback=f"{reason}.\n{tail}".strip(), wall_s=wall_s)
+
+
+def _to_result(problem: Problem, verdict: dict[str, Any], wall_s: float) -> KernelResult:
+    timings = verdict.get("timings") or {}
+
+    def stats(name: str) -> TimingStats | None:
+        return TimingStats.from_dict(timings[name]) if name in timings else None
+
+    result = KernelResult(
+        problem_key=problem.key, compiled=verdict["compiled"], correct=verdict["correct"],
+        failure=verdict["failure"], reason=verdict["reason"], feedback=verdict["feedback"],
+        reference_ms=stats("reference"), compiled_reference_ms=stats("compiled_reference"),
+        candidate_ms=stats("candidate"), cache_hit=verdict.get("cache_hit", False),
+        compiles=verdict.get("compiles", 0), compile_s=verdict.get("compile_s", 0.0), wall_s=wall_s,
+    )
+    if result.needs_audit:
+        note = f"speedup above {AUDIT_SPEEDUP:g}x: not counted in fast_p until audited"
+        result = replace(result, flags=(*result.flags, note))
+    if result.correct and result.candidate_ms is not None and result.reference_ms is not None:
+        result = replace(result, feedback=_timing_feedback(result))
+    return result
+
+
+def _timing_feedback(result: KernelResult) -> str:
+    """The proposer's view of a correct, timed candidate (both timings are present)."""
+    lines = [
+        result.feedback,
+        f"candidate median {result.candidate_ms.median_ms:.4g} ms (IQR {result.candidate_ms.iqr_ms:.3g} ms); "
+        f"PyTorch eager {result.reference_ms.median_ms:.4g} ms; speedup {result.speedup('eager'):.3g}x",
+    ]
+    if result.compiled_reference_ms is not None:
+        lines.append(f"torch.compile {result.compiled_reference_ms.median_ms:.4g} ms; speedup {result.speedup('compile'):.3g}x")
+    return "\n".join(lines)

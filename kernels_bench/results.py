@@ -1,0 +1,76 @@
+"""One result type for one candidate on one problem, and its JSON form.
+
+A candidate's failure is data: ``failure`` names the stage that failed, ``reason`` says why
+in one line and ``feedback`` is the longer text a proposer reads. Speedups are derived from
+the raw timings, never stored rounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal
+
+from polca.kernels_bench.timing import TimingStats
+
+FailureStage = Literal["", "guard", "compile", "runtime", "mismatch", "timeout", "crash"]
+Baseline = Literal["eager", "compile"]
+AUDIT_SPEEDUP = 10.0  # above this, a speedup is suspicious until someone confirms it
+_TIMINGS = ("reference_ms", "compiled_reference_ms", "candidate_ms")
+
+
+@dataclass(frozen=True)
+class KernelResult:
+    """What evaluating one ``ModelNew`` source against one problem found."""
+
+    problem_key: str
+    compiled: bool
+    correct: bool
+    failure: FailureStage = ""
+    reason: str = ""
+    feedback: str = ""
+    flags: tuple[str, ...] = ()  # guard warnings and audit notes, for people and proposers
+    reference_ms: TimingStats | None = None  # PyTorch eager
+    compiled_reference_ms: TimingStats | None = None  # torch.compile of the reference
+    candidate_ms: TimingStats | None = None
+    cache_hit: bool = False  # the kernel came from the compile cache
+    compiles: int = 0  # builds the worker ran (0 on a cache hit)
+    compile_s: float = 0.0
+    wall_s: float = 0.0
+    audit_confirmed: bool = False  # a person checked a speedup above AUDIT_SPEEDUP
+
+    def speedup(self, baseline: Baseline = "eager") -> float | None:
+        """Baseline median over candidate median; None unless correct and both were timed."""
+        reference = self.reference_ms if baseline == "eager" else self.compiled_reference_ms
+        if not self.correct or reference is None or self.candidate_ms is None or self.candidate_ms.median_ms <= 0:
+            return None
+        return reference.median_ms / self.candidate_ms.median_ms
+
+    @property
+    def needs_audit(self) -> bool:
+        """A speedup above :data:`AUDIT_SPEEDUP` that nobody has confirmed yet."""
+        speedups = [s for s in (self.speedup("eager"), self.speedup("compile")) if s is not None]
+        return not self.audit_confirmed and any(s > AUDIT_SPEEDUP for s in speedups)
+
+    def confirm_audit(self) -> KernelResult:
+        """The same result, with its large speedup confirmed by a person."""
+        return replace(self, audit_confirmed=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["flags"] = list(self.flags)
+        for name in _TIMINGS:
+            data[name] = data[name].to_dict() if data[name] is not None else None
+        data["speedup_vs_eager"] = self.speedup("eager")
+        data["speedup_vs_compile"] = self.speedup("compile")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> KernelResult:
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        for name in _TIMINGS:
+            if values.get(name) is not None:
+                values[name] = TimingStats.from_dict(values[name])
+        values["flags"] = tuple(values.get("flags", ()))
+        return cls(**values)
