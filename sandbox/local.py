@@ -5,8 +5,8 @@ What a run gets depends on what the machine offers, probed once per process:
 - ``bwrap`` (bubblewrap): a mount namespace in which ``/`` is read-only, ``/tmp`` and
   ``/run`` are private and empty, the home directory is hidden (the interpreter's own
   directories are mapped back read-only) and only the working directory is writable;
-  no network, a private pid namespace (processes that ``setsid`` away die with it),
-  no capabilities, a new terminal session.
+  a minimal ``/dev`` plus the GPU device nodes; no network, a private pid namespace
+  (processes that ``setsid`` away die with it), no capabilities, a new terminal session.
 - otherwise ``unshare``: user + network + pid namespaces (no network, escapees die),
   but the filesystem stays as writable as it is for the caller.
 - a per-run control group (``pids.max``, memory limit, kill-all), where writable.
@@ -20,6 +20,7 @@ when namespaces are missing.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import logging
 import os
 import shutil
@@ -184,6 +185,8 @@ def shell_wrapper(statements: list[str], keep_shell: bool) -> list[str]:
 def bwrap_args(bwrap: str, workdir: str, network: bool) -> list[str]:
     """bubblewrap arguments: read-only root, private /tmp and /run, hidden home, writable workdir."""
     args = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    for device in gpu_devices():
+        args += ["--dev-bind", device, device]
     home = os.path.realpath(os.path.expanduser("~"))
     if home not in ("/", "") and os.path.isdir(home):
         args += ["--tmpfs", home]
@@ -193,6 +196,11 @@ def bwrap_args(bwrap: str, workdir: str, network: bool) -> list[str]:
     if not network:
         args.append("--unshare-net")
     return [*args, *_BWRAP_ISOLATION, *_BWRAP_SESSION, "--"]
+
+
+def gpu_devices() -> list[str]:
+    """GPU device nodes to pass through (``/dev/nvidia*``, ``/dev/dri``): kernels under test need them."""
+    return sorted(glob.glob("/dev/nvidia*")) + [path for path in ("/dev/dri",) if os.path.exists(path)]
 
 
 def interpreter_paths(home: str) -> list[str]:
