@@ -1,0 +1,93 @@
+"""Rewrite an order-preserving de-duplication loop into ``list(dict.fromkeys(items))``.
+
+Rewrites::
+
+    out = []
+    for x in items:
+        if x not in out:
+            out.append(x)
+
+into ``out = list(dict.fromkeys(items))`` when all of these are proven:
+
+1. the two statements are adjacent in a function body, the loop has no ``else`` and a
+   plain-name target, and its body is exactly that ``if`` (no ``elif``/``else``) with
+   exactly that append of the loop variable;
+2. the items are provably hashable, so ``dict.fromkeys`` cannot raise where the list test
+   did not: the iterable is ``range(...)``, or a parameter annotated as a ``list``,
+   ``tuple``, ``set``, ``frozenset`` or ``Sequence`` of ``int``, ``str``, ``float``,
+   ``bytes`` or ``bool`` (annotations are trusted), or ``s.split(...)`` of a parameter
+   annotated ``str``. For such built-in values, hashing agrees with ``==``; identity is
+   checked first by both the list and the dict, so NaN objects behave the same; the dict
+   keeps the first occurrence of each key, as the list did;
+3. ``out`` does not appear in the iterable, and the loop variable is used nowhere in the
+   function outside the loop;
+4. ``list`` and ``dict`` are not rebound in the module.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+from polca.skills import cst_tools as ct
+
+_CONTAINERS = {"list", "tuple", "set", "frozenset", "Sequence"}
+_SCALARS = {"int", "str", "float", "bytes", "bool"}
+
+
+def rewrite(module: cst.Module) -> cst.Module:
+    if {"list", "dict", "range"} & ct.module_bindings(module):
+        return module
+    mapping: dict[int, object] = {}
+    for func in ct.functions(module):
+        body = ct.body_statements(func)
+        for init, loop in zip(body, body[1:], strict=False):
+            name = _dedup_pair(func, init, loop)
+            if name is not None:
+                new = cst.parse_statement(f"{name} = list(dict.fromkeys(x))\n")
+                placeholder = new.body[0].value.args[0].value.args[0].value
+                mapping[id(init)] = new.deep_replace(placeholder, loop.iter).with_changes(leading_lines=init.leading_lines)
+                mapping[id(loop)] = cst.RemovalSentinel.REMOVE
+    return ct.replace_nodes(module, mapping) if mapping else module
+
+
+def _dedup_pair(func, init, loop) -> str | None:
+    empty = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name())], value=m.List(elements=[]))])
+    if not m.matches(init, empty) or not isinstance(loop, cst.For) or loop.orelse or loop.asynchronous:
+        return None
+    if not isinstance(loop.target, cst.Name):
+        return None
+    name, item = init.body[0].targets[0].target.value, loop.target.value
+    test = m.Comparison(left=m.Name(item), comparisons=[m.ComparisonTarget(operator=m.NotIn(), comparator=m.Name(name))])
+    append = m.Call(func=m.Attribute(value=m.Name(name), attr=m.Name("append")), args=[m.Arg(value=m.Name(item), keyword=None, star="")])
+    block = m.IndentedBlock(body=[m.SimpleStatementLine(body=[m.Expr(append)])])
+    if not m.matches(loop.body, m.IndentedBlock(body=[m.If(test=test, body=block, orelse=None)])):
+        return None
+    if ct.name_refs(loop.iter, name) or not _hashable_items(func, loop.iter):
+        return None
+    inside = {id(n) for n in ct.walk(loop)}
+    return name if all(id(ref) in inside for ref in ct.name_refs(func, item)) else None
+
+
+def _annotation_of(func: cst.FunctionDef, name: str) -> cst.BaseExpression | None:
+    for param in func.params.params:
+        if param.name.value == name and param.annotation and ct.binding_count(func, name) == 1:
+            return param.annotation.annotation
+    return None
+
+
+def _hashable_items(func: cst.FunctionDef, iterable: cst.BaseExpression) -> bool:
+    if ct.is_call_to(iterable, "range"):
+        return True
+    if m.matches(iterable, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("split")))):
+        return m.matches(_annotation_of(func, iterable.func.value.value), m.Name("str"))
+    if not isinstance(iterable, cst.Name):
+        return False
+    annotation = _annotation_of(func, iterable.value)
+    pattern = m.Subscript(
+        value=m.Name() | m.Attribute(),
+        slice=[m.SubscriptElement(slice=m.Index(value=m.Name()))],
+    )
+    if not m.matches(annotation, pattern):
+        return False
+    container = annotation.value.attr if isinstance(annotation.value, cst.Attribute) else annotation.value
+    return container.value in _CONTAINERS and annotation.slice[0].slice.value.value in _SCALARS
