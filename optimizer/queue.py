@@ -41,6 +41,7 @@ class Entry:
     candidate: Candidate
     index: int  # creation order, the tie-breaker
     history: list[Trial] = field(default_factory=list)
+    total: float = 0.0  # running sum of the scores, so the mean is O(1) over a large memory
 
     @property
     def scores(self) -> list[float]:
@@ -48,8 +49,7 @@ class Entry:
 
     @property
     def mean(self) -> float:
-        scores = self.scores
-        return math.fsum(scores) / len(scores) if scores else math.nan
+        return self.total / len(self.history) if self.history else math.nan
 
 
 def _hoeffding_bonus(n: int, params: PriorityParams) -> float:
@@ -126,7 +126,10 @@ class CandidateQueue:
 
     def record(self, candidate_id: str, trials: Iterable[Trial]) -> None:
         """Append evaluations to a candidate's history (re-evaluation appends, never replaces)."""
-        self._entries[candidate_id].history.extend(trials)
+        entry = self._entries[candidate_id]
+        for trial in trials:
+            entry.history.append(trial)
+            entry.total += trial.evaluation.score
 
     def priority(self, candidate_id: str) -> float:
         return self._priority(self._entries[candidate_id].scores, self._params)

@@ -47,6 +47,27 @@ class WordsDomain:
         ]
 
 
+class PlainWordsDomain:
+    """The same goal without recording: holds only plain data, so it pickles (process, Ray)."""
+
+    def __init__(self, words: Sequence[str] = WORDS) -> None:
+        self.words = list(words)
+
+    def seed(self) -> Candidate:
+        return Candidate({"text": "start"})
+
+    def instances(self) -> list[str]:
+        return list(self.words)
+
+    def describe(self) -> str:
+        return "Write a text that contains every required word."
+
+    def evaluate(self, candidate: Candidate, batch: Sequence[str]) -> list[Evaluation]:
+        tokens = set(candidate.params["text"].split())
+        return [Evaluation(float(w in tokens), f"{'contains' if w in tokens else 'missing'} '{w}'")
+                for w in batch]
+
+
 class ValidatedWordsDomain(WordsDomain):
     """The same goal with a held-out validation set of different words."""
 

@@ -20,7 +20,7 @@ from rich.console import Console
 
 from polca.cli.progress import ProgressState, fold, render_event, render_progress, render_result
 from polca.events import Event, EventBus
-from tests.test_optimizer_builders import WordsDomain, add_missing_word
+from tests.test_optimizer_builders import PlainWordsDomain, WordsDomain, add_missing_word
 
 RECORDED: list[Event] = [
     ev.RunStarted("run1", "seed0", 0, 100, 5, None),
@@ -91,6 +91,13 @@ def test_executors_keep_input_order(executor) -> None:
     assert executor.map(_square, range(6)) == [0, 1, 4, 9, 16, 25]
 
 
+def test_a_search_over_a_process_pool_matches_the_serial_one() -> None:
+    runs = [optimize(PlainWordsDomain(), ScriptedProposer(add_missing_word), max_iterations=3,
+                     executor=executor, batch_size=3) for executor in (SerialExecutor(), ProcessExecutor(2))]
+    assert runs[0].best.params == runs[1].best.params
+    assert runs[0].best_score == runs[1].best_score
+
+
 def test_unknown_executor_lists_the_choices() -> None:
     with pytest.raises(ValueError, match="'process', 'ray', 'serial', 'thread'"):
         make_executor("dask")
@@ -104,8 +111,15 @@ def test_ray_executor_without_ray_names_the_extra() -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="needs the cluster extra")
 def test_ray_executor_runs_a_search_locally() -> None:
+    import ray
+
     executor = RayExecutor(2, num_cpus=2, include_dashboard=False)
-    assert executor.map(_square, range(4)) == [0, 1, 4, 9]
-    result = optimize(WordsDomain(), ScriptedProposer(add_missing_word), executor=executor,
-                      max_iterations=2)
-    assert result.evaluations > 0
+    try:
+        assert executor.map(_square, range(4)) == [0, 1, 4, 9]
+        remote = optimize(PlainWordsDomain(), ScriptedProposer(add_missing_word),
+                          max_iterations=3, executor=executor)
+    finally:
+        ray.shutdown()
+    serial = optimize(PlainWordsDomain(), ScriptedProposer(add_missing_word), max_iterations=3,
+                      executor=SerialExecutor())
+    assert remote.best.params == serial.best.params and remote.evaluations == serial.evaluations
