@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 _KILL_ROUNDS = 50
+_GROUP_PREFIX = "polca-run-"  # then the creating process's pid, so leftovers can be traced
 _REMOVE_WAIT_S = 2.0
 
 
@@ -92,6 +93,34 @@ def probe_cgroups() -> CgroupSupport:
     return CgroupSupport(1 if (pids or memory) else 0, pids, memory, cpu if (pids or memory) else None)
 
 
+def remove_stale_groups(support: CgroupSupport) -> int:
+    """Remove run groups left behind by polca processes that died mid-run; returns how many."""
+    removed = 0
+    parents = {p for p in (support.pids_parent, support.memory_parent, support.cpu_parent) if p is not None}
+    for parent in parents:
+        for directory in parent.glob(f"{_GROUP_PREFIX}*"):
+            owner = directory.name[len(_GROUP_PREFIX) :].split("-")[0]
+            if not owner.isdigit() or _alive(int(owner)):
+                continue
+            with contextlib.suppress(OSError):
+                for pid in (directory / "cgroup.procs").read_text().split():
+                    with contextlib.suppress(ProcessLookupError, PermissionError, ValueError):
+                        os.kill(int(pid), signal.SIGKILL)
+                directory.rmdir()
+                removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _own_group_dir(mount: Path, controller: str) -> Path | None:
     """This process's group directory under ``mount`` (v1: for ``controller``; v2: ``""``)."""
     try:
@@ -123,7 +152,7 @@ class RunCgroup:
     def __init__(self, support: CgroupSupport, limits: Limits) -> None:
         self.support = support
         self.limits = limits
-        name = f"polca-run-{uuid.uuid4().hex[:16]}"
+        name = f"{_GROUP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self.pids_dir = support.pids_parent / name if support.pids_parent else None
         self.memory_dir = support.memory_parent / name if support.memory_parent else None
         self.cpu_dir = support.cpu_parent / name if support.cpu_parent else None

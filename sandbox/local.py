@@ -32,7 +32,13 @@ from dataclasses import dataclass
 
 from polca.sandbox.classify import sandbox_error, to_result
 from polca.sandbox.environment import scrubbed_env
-from polca.sandbox.limits import CgroupSupport, RunCgroup, prlimit_args, probe_cgroups
+from polca.sandbox.limits import (
+    CgroupSupport,
+    RunCgroup,
+    prlimit_args,
+    probe_cgroups,
+    remove_stale_groups,
+)
 from polca.sandbox.process import Launch, Outcome, execute, kill_process_group
 from polca.sandbox.types import Limits, RunResult, RunSpec
 from polca.sandbox.workdir import Workdir, argv_for, fresh_workdir, stdin_bytes
@@ -91,7 +97,10 @@ def _probe() -> HostSupport:
     prlimit = shutil.which("prlimit")
     if prlimit and not _works([prlimit, "--nofile=64", "--", "true"]):
         prlimit = None
-    return HostSupport(bwrap=bwrap, unshare=unshare, prlimit=prlimit, cgroups=probe_cgroups())
+    cgroups = probe_cgroups()
+    if remove_stale_groups(cgroups):
+        logger.info("sandbox: removed control groups left behind by runs of processes that died")
+    return HostSupport(bwrap=bwrap, unshare=unshare, prlimit=prlimit, cgroups=cgroups)
 
 
 def _works(argv: list[str]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -24,7 +25,7 @@ from polca.sandbox import local as local_module
 from polca.sandbox.classify import to_result
 from polca.sandbox.docker_backend import container_spec
 from polca.sandbox.environment import is_secret_name, scrubbed_env
-from polca.sandbox.limits import CgroupSupport, cpu_limit_s, prlimit_args
+from polca.sandbox.limits import CgroupSupport, cpu_limit_s, prlimit_args, remove_stale_groups
 from polca.sandbox.local import HostSupport, bwrap_args, interpreter_paths
 from polca.sandbox.process import Outcome
 
@@ -300,3 +301,60 @@ def test_docker_backend_runs_a_program_without_network():
 
 
 _NO_CGROUPS = CgroupSupport(0, None, None)
+
+
+def _weaker(bwrap: bool = False, unshare: bool = False) -> LocalBackend:
+    """The local backend as it runs on a machine without some of the tools this one has."""
+    full = host_support()
+    return LocalBackend(
+        HostSupport(
+            bwrap=full.bwrap if bwrap else None,
+            unshare=full.unshare if unshare else None,
+            prlimit=full.prlimit,
+            cgroups=full.cgroups,
+        )
+    )
+
+
+@pytest.mark.skipif(host_support().unshare is None, reason="unshare does not work here")
+def test_unshare_fallback_has_no_network():
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        source = (
+            "import socket\ntry:\n"
+            f"    socket.create_connection(('127.0.0.1', {port}), timeout=1)\n    print('connected')\n"
+            "except OSError:\n    print('blocked')\n"
+        )
+        result = run(RunSpec(python_source=source), backend=_weaker(unshare=True))
+    assert result.stdout == b"blocked\n"
+    assert "netns" in result.protections and "ro-root" not in result.protections
+
+
+def test_without_namespaces_killing_the_parent_hits_a_shell_not_the_caller():
+    result = run(RunSpec(python_source="import os\nos.kill(os.getppid(), 9)\n"), backend=_weaker())
+    assert result.status == "killed"
+    assert run(RunSpec(python_source="print(2)"), backend=_weaker()).stdout == b"2\n"
+
+
+@pytest.mark.skipif(host_support().cgroups.pids_parent is None, reason="no writable pids cgroup")
+def test_groups_left_by_a_dead_process_are_removed():
+    dead_pid = _a_dead_pid()
+    stale = host_support().cgroups.pids_parent / f"polca-run-{dead_pid}-feedbeef"
+    stale.mkdir()
+    live = host_support().cgroups.pids_parent / f"polca-run-{os.getpid()}-feedbeef"
+    live.mkdir()
+    try:
+        assert remove_stale_groups(host_support().cgroups) >= 1
+        assert not stale.exists() and live.exists()
+    finally:
+        for directory in (stale, live):
+            if directory.exists():
+                directory.rmdir()
+
+
+def _a_dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
