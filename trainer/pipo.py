@@ -1,0 +1,166 @@
+"""PIPO core: Policy Improvement Policy Optimization, framework-free (pure torch).
+
+GRPO updates open-loop from within-group statistics. PIPO ("Policy Improvement
+Reinforcement Learning", arXiv 2604.00860) closes the loop: at step t it asks whether the
+previous update actually improved the policy, against a sliding-window baseline of recent
+batch means, and reinforces (or, damped, suppresses) that update with one extra clipped
+policy-gradient term on the previous batch.
+
+The formulas, as implemented here:
+
+- ``mu_t`` = mean reward of the fresh batch; ``mu_his``, ``sigma_his`` = mean and sample
+  standard deviation of the previous ``K`` batch means (``K = 8``);
+- ``xi_t = (mu_t - mu_his) / sigma_his``; no PI term during the first ``K`` steps or when
+  ``sigma_his == 0`` (``pi_signal`` returns None);
+- ``phi(x) = x`` for ``x >= 0`` else ``lambda * x`` (``lambda = 0.1``);
+- group attribution on the previous batch: ``a_i = G * (r_i - mean_g) / sum_j |r_j - mean_g|``
+  (0 where a group is uniform);
+- PI coefficient ``r_hat_i = a_i * phi(xi_t)``; the PI loss is a clipped-ratio policy
+  gradient on the previous batch with these coefficients, the ratio taken against the
+  log-probs of the policy that generated that batch.
+
+Nothing here knows TRL; ``trainer.grpo`` plugs it into ``GRPOTrainer``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+DEFAULT_WINDOW = 8
+DEFAULT_NEGATIVE_SLOPE = 0.1
+
+
+@dataclass(frozen=True)
+class PISignal:
+    """The closed-loop verdict on the previous update: ``xi`` and ``phi(xi)``."""
+
+    xi: float
+    phi: float
+    mu: float
+    mu_his: float
+    sigma_his: float
+
+
+class RewardWindow:
+    """The last ``size`` batch mean rewards: the sliding-window baseline.
+
+    ``state()`` / ``from_state()`` round-trip it through JSON, so a resumed run continues
+    with the same baseline instead of spending ``size`` steps without a PI term.
+    """
+
+    def __init__(self, size: int = DEFAULT_WINDOW, means: Iterable[float] = ()) -> None:
+        if not isinstance(size, int) or size < 2:
+            raise ValueError(
+                f"PIPO window size must be an int >= 2 (a sample std needs two means), got "
+                f"{size!r}; the paper uses 8."
+            )
+        self.size = size
+        self._means: deque[float] = deque((float(m) for m in means), maxlen=size)
+
+    def __len__(self) -> int:
+        return len(self._means)
+
+    @property
+    def full(self) -> bool:
+        return len(self._means) == self.size
+
+    @property
+    def means(self) -> list[float]:
+        return list(self._means)
+
+    def push(self, batch_mean: float) -> None:
+        if not math.isfinite(batch_mean):
+            raise ValueError(f"batch mean reward must be finite, got {batch_mean!r}.")
+        self._means.append(float(batch_mean))
+
+    def stats(self) -> tuple[float, float]:
+        """Mean and sample standard deviation (ddof = 1) of the window."""
+        if len(self._means) < 2:
+            raise ValueError(f"window holds {len(self._means)} means; stats need at least 2.")
+        values = torch.tensor(self.means, dtype=torch.float64)
+        return float(values.mean()), float(values.std(unbiased=True))
+
+    def state(self) -> dict[str, object]:
+        return {"size": self.size, "means": self.means}
+
+    @classmethod
+    def from_state(cls, state: dict[str, object]) -> RewardWindow:
+        return cls(int(state["size"]), [float(m) for m in state["means"]])
+
+
+def phi(x: float, negative_slope: float = DEFAULT_NEGATIVE_SLOPE) -> float:
+    """Asymmetric gate: ``x`` for ``x >= 0``, ``negative_slope * x`` otherwise."""
+    return x if x >= 0 else negative_slope * x
+
+
+def pi_signal(
+    window: RewardWindow, batch_mean: float, negative_slope: float = DEFAULT_NEGATIVE_SLOPE
+) -> PISignal | None:
+    """``xi_t`` and ``phi(xi_t)`` for a fresh batch mean against the window (read only).
+
+    None during the first ``K`` steps (window not full) and when ``sigma_his`` is 0 (or
+    within float noise of it): no PI term then.
+    """
+    if not window.full:
+        return None
+    mu_his, sigma_his = window.stats()
+    if sigma_his <= 1e-12 * max(1.0, abs(mu_his)):
+        return None
+    xi = (batch_mean - mu_his) / sigma_his
+    return PISignal(xi, phi(xi, negative_slope), batch_mean, mu_his, sigma_his)
+
+
+def group_attribution(rewards: torch.Tensor, group_size: int) -> torch.Tensor:
+    """``a_i = G * (r_i - mean_g) / sum_j |r_j - mean_g|`` per group of ``group_size``.
+
+    ``rewards``: (N,) with N a multiple of ``group_size``, groups contiguous (TRL's
+    layout). Uniform groups get 0. Returns (N,) float32 on ``rewards``' device.
+    """
+    if group_size < 1 or rewards.numel() % group_size:
+        raise ValueError(
+            f"{rewards.numel()} rewards do not split into groups of {group_size}; pass the "
+            "number of generations per prompt as group_size."
+        )
+    grouped = rewards.detach().double().view(-1, group_size)  # (N/G, G)
+    centred = grouped - grouped.mean(dim=1, keepdim=True)  # (N/G, G)
+    spread = centred.abs().sum(dim=1, keepdim=True)  # (N/G, 1)
+    safe = torch.where(spread > 0, spread, torch.ones_like(spread))
+    attribution = torch.where(spread > 0, group_size * centred / safe, torch.zeros_like(centred))
+    return attribution.view(-1).float()
+
+
+def pi_coefficients(rewards: torch.Tensor, group_size: int, gate: float) -> torch.Tensor:
+    """``r_hat_i = a_i * phi(xi_t)``: the per-sequence coefficients of the PI step."""
+    return group_attribution(rewards, group_size) * gate
+
+
+def pi_loss(
+    logps: torch.Tensor,
+    old_logps: torch.Tensor,
+    coefficients: torch.Tensor,
+    mask: torch.Tensor,
+    epsilon_low: float = 0.2,
+    epsilon_high: float = 0.2,
+) -> torch.Tensor:
+    """Clipped-ratio policy-gradient loss on the previous batch (to minimise).
+
+    ``logps``/``old_logps``/``mask``: (N, T) per-token log-probs under the current policy
+    and under the policy that generated the batch, and the completion mask;
+    ``coefficients``: (N,) PI rewards. Token-level mean over the mask, like DAPO/GRPO.
+    """
+    ratio = torch.exp(logps - old_logps)  # (N, T)
+    coef = coefficients.to(logps.dtype).unsqueeze(1)  # (N, 1)
+    clipped = torch.clamp(ratio, 1 - epsilon_low, 1 + epsilon_high)
+    per_token = -torch.min(ratio * coef, clipped * coef)  # (N, T)
+    mask = mask.to(logps.dtype)
+    return (per_token * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def share_positive(xis: Sequence[float]) -> float:
+    """Share of steps whose ``xi`` was positive (0.0 for no steps)."""
+    return sum(1 for x in xis if x > 0) / len(xis) if xis else 0.0
