@@ -183,3 +183,23 @@ def test_bad_config_values_say_the_rule_and_the_fix() -> None:
 def test_optimize_needs_a_proposer_or_a_model() -> None:
     with pytest.raises(ValueError, match="pass proposer="):
         optimize(WordsDomain())
+
+
+def _copy_and_grow(parent: Candidate, evaluations: Sequence[Evaluation], rng: np.random.Generator) -> dict[str, str]:
+    grow = bool(rng.integers(2))
+    return {"text": parent.params["text"] + (f" w{int(rng.integers(10**6))}" if grow else "")}
+
+
+@pytest.mark.parametrize("epsilon", [0.05, 0.0])
+def test_engine_drops_copies_of_memory_unevaluated_unless_the_net_is_off(epsilon: float) -> None:
+    domain = WordsDomain()
+    _, seen = _run(domain, _proposer(_copy_and_grow), max_iterations=3, num_pool=0,
+                   num_proposals=4, epsilon=epsilon)
+    rejected = _of(seen, ev.ProposalRejected)
+    children = [e for e in _of(seen, ev.CandidateEvaluated) if e.role == "child"]
+    evaluated_ids = {cid for cid, _ in domain.calls}
+    if epsilon:
+        assert rejected and all(r.distance <= epsilon for r in rejected)
+        assert not {r.candidate_id for r in rejected} & evaluated_ids
+    else:
+        assert not rejected and len(children) == 4 + 8 + 8  # 1, then 2 explorers x 4 children

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import numpy as np
 import pytest
 from polca.optimizer import events as ev
 from polca.optimizer.api import optimize
@@ -149,3 +150,19 @@ def test_dollar_budget_stops_the_run(scripted_llm, llm_config) -> None:
                       executor=SerialExecutor(), num_pool=0)
     assert result.stop_reason == "cost_usd" and result.iterations == 1
     assert result.cost_usd == pytest.approx(client.usage.cost_usd) and result.cost_usd > 0
+
+
+def test_litellm_embedder_returns_unit_rows_from_the_embedding_endpoint(scripted_llm, llm_config) -> None:
+    from polca.optimizer.embedding import LiteLLMEmbedder
+
+    server = scripted_llm()
+    embedder = LiteLLMEmbedder(_client(llm_config, server), "openai/text-embedding-3-small")
+    vectors = embedder.embed(["a b", "c d", "a b"])
+    assert vectors.shape[0] == 3 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    assert np.array_equal(vectors[0], vectors[2])
+
+
+def test_polca_optimize_is_the_engine_entry_point() -> None:
+    import polca
+
+    assert polca.optimize is optimize

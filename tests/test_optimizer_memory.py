@@ -6,6 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from polca.optimizer.contracts import Candidate, Evaluation
 from polca.optimizer.embedding import HashedNgramEmbedder
 from polca.optimizer.epsilon_net import EpsilonNet
@@ -138,3 +141,31 @@ def test_minibatch_sampler_resumes_from_its_state() -> None:
 def test_batch_larger_than_the_instances_uses_them_all() -> None:
     sampler = MinibatchSampler(3, 10, seed=0)
     assert sorted(sampler.next()) == [0, 1, 2]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    points=arrays(np.float32, st.tuples(st.integers(1, 12), st.just(3)),
+                  elements=st.floats(-1, 1, width=32)),
+    memory=st.integers(0, 4),
+    epsilon=st.floats(0.05, 1.5),
+)
+def test_epsilon_net_keeps_accepted_children_apart_and_rejects_only_covered_ones(
+    points: np.ndarray, memory: int, epsilon: float
+) -> None:
+    norms = np.linalg.norm(points, axis=1, keepdims=True)
+    assume(bool((norms > 1e-3).all()))
+    unit = points / norms
+    net = EpsilonNet(epsilon, dim=3)
+    if memory:
+        net.add(unit[:memory])
+    children = unit[memory:]
+    assume(len(children) > 0)
+    decision = net.filter(children)
+    kept = np.vstack([net.vectors, children[list(decision.accepted)]])
+    for i in decision.accepted:
+        others = np.delete(kept, len(net) + decision.accepted.index(i), axis=0)
+        if len(others):
+            assert np.sqrt(np.clip(2 - 2 * (others @ children[i]).max(), 0, None)) > epsilon - 1e-5
+    for i in decision.rejected:
+        assert np.sqrt(np.clip(2 - 2 * (kept @ children[i]).max(), 0, None)) <= epsilon + 1e-5
