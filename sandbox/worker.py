@@ -273,9 +273,12 @@ class _Sink(io.TextIOBase):
         return len(text)
 
 
-def _time_passes(side: Side, payloads, loops: int, fresh: bool, chunk: int) -> float:
-    """Seconds for ``loops`` passes over all inputs; fresh copies are made outside the clock."""
-    total_s = 0.0
+def _time_passes(side: Side, payloads, loops: int, fresh: bool, chunk: int):
+    """``(wall_s, cpu_s)`` of ``loops`` passes over all inputs; copies are made off the clock.
+
+    CPU time is the whole process's (all its threads), so work moved to a thread is counted.
+    """
+    wall_s = cpu_s = 0.0
     reused = [side.prepare(p) for p in payloads] if not fresh else None
     done = 0
     while done < loops:
@@ -285,21 +288,22 @@ def _time_passes(side: Side, payloads, loops: int, fresh: bool, chunk: int) -> f
         gc.collect()
         saved, sys.stdout = sys.stdout, _Sink()
         try:
-            start = time.perf_counter()
+            start_cpu, start = time.process_time(), time.perf_counter()
             for prepared in batch:
                 side.invoke(prepared)
-            total_s += time.perf_counter() - start
+            wall_s += time.perf_counter() - start
+            cpu_s += time.process_time() - start_cpu
         finally:
             sys.stdout = saved
         done += n
-    return total_s
+    return wall_s, cpu_s
 
 
 def _calibrate(side: Side, payloads, min_sample_s: float, fresh: bool, chunk: int):
     """Smallest loop count (growing geometrically) whose sample lasts at least ``min_sample_s``."""
     loops = 1
     while True:
-        elapsed_s = _time_passes(side, payloads, loops, fresh, chunk)
+        elapsed_s = _time_passes(side, payloads, loops, fresh, chunk)[0]
         if elapsed_s >= min_sample_s:
             return loops, elapsed_s
         factor = min_sample_s * 1.2 / max(elapsed_s, 1e-9)
@@ -324,7 +328,7 @@ class _SideFailed(Exception):
         self.side, self.exc = side, exc
 
 
-def _timed(sides, key, payloads, loops, fresh, chunk) -> float:
+def _timed(sides, key, payloads, loops, fresh, chunk):
     try:
         return _time_passes(sides[key], payloads, loops, fresh, chunk)
     except Exception as exc:
@@ -338,7 +342,8 @@ def run_measure(job: dict) -> dict:
     payloads = [base64.b64decode(p) for p in job["inputs"]]
     fresh = bool(job.get("fresh_inputs", True))
     chunk = max(1, int(job.get("max_prepared_calls", 20_000)) // max(1, len(payloads)))
-    loops, calibration_s, samples, order = {}, {}, {"a": [], "b": []}, []
+    loops, calibration_s, order = {}, {}, []
+    samples = {"a": [], "b": [], "cpu_a": [], "cpu_b": []}
     try:
         for key in ("a", "b"):
             try:
@@ -351,12 +356,14 @@ def run_measure(job: dict) -> dict:
                 _timed(sides, key, payloads, loops[key], fresh, chunk)
         for round_index in range(job["rounds"]):
             for key in ("a", "b") if round_index % 2 == 0 else ("b", "a"):
-                elapsed_s = _timed(sides, key, payloads, loops[key], fresh, chunk)
-                samples[key].append(elapsed_s / loops[key])
+                wall_s, cpu_s = _timed(sides, key, payloads, loops[key], fresh, chunk)
+                samples[key].append(wall_s / loops[key])
+                samples["cpu_" + key].append(cpu_s / loops[key])
                 order.append(key)
     except _SideFailed as failure:
         return {"status": "error", "side": failure.side, "message": _error_text(failure.exc)}
     return {"status": "ok", "samples_a_s": samples["a"], "samples_b_s": samples["b"],
+            "cpu_samples_a_s": samples["cpu_a"], "cpu_samples_b_s": samples["cpu_b"],
             "loops_a": loops["a"], "loops_b": loops["b"], "order": order,
             "calibration_a_s": calibration_s["a"], "calibration_b_s": calibration_s["b"]}
 

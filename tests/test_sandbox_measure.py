@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from polca.sandbox import measure as measure_module
-from polca.sandbox.measure import count_instructions, measure
+from polca.sandbox.measure import choose_clock, count_instructions, measure
 from polca.sandbox.stats import paired_speedup, verdict
 from polca.sandbox.target import Call, ScriptInput, Target
 
@@ -44,6 +44,33 @@ def test_result_keeps_raw_samples_and_its_verdict_follows_from_them():
     assert result.verdict == verdict(estimate)
     assert result.summary_a.n == 4 and result.summary_a.median_s > 0
     assert "speedup" in result.describe()
+
+
+def test_both_clocks_are_kept_and_cpu_time_judges_by_default():
+    result = measure(_fn(SUM_SQUARES), _fn(SUM_SQUARES_LIST), [(300,)], **QUICK)
+    assert result.clock_used == "cpu"
+    assert result.samples_a_s == result.cpu_samples_a_s
+    assert len(result.wall_samples_a_s) == len(result.cpu_samples_b_s) == 4
+    wall = measure(_fn(SUM_SQUARES), _fn(SUM_SQUARES_LIST), [(300,)], clock="wall", **QUICK)
+    assert wall.clock_used == "wall" and wall.samples_b_s == wall.wall_samples_b_s
+
+
+def test_a_candidate_that_sleeps_instead_of_computing_is_judged_on_wall_time():
+    sleeper = _fn("import time\ndef f(n):\n    time.sleep(0.002)\n")
+    result = measure(_fn(SUM_SQUARES), sleeper, [(3000,)], **QUICK)
+    assert result.status == "ok", result.message
+    assert result.clock_used == "wall"
+    assert result.cpu_share_b < result.cpu_share_a and "wall time judges" in result.message
+
+
+@pytest.mark.parametrize(
+    ("preferred", "cpu_b", "expected"),
+    [("cpu", 0.9, "cpu"), ("cpu", 0.5, "wall"), ("wall", 0.9, "wall"), ("cpu", 1.3, "cpu"), ("cpu", 1.4, "wall")],
+)
+def test_clock_choice_follows_the_cpu_shares(preferred, cpu_b, expected):
+    wall = [1.0, 1.0, 1.0]
+    clock, share_a, share_b = choose_clock(preferred, wall, wall, [1.0, 1.0, 1.0], [cpu_b] * 3)
+    assert (clock, share_a, share_b) == (expected, 1.0, cpu_b)
 
 
 def test_a_candidate_that_raises_gives_an_error_result_naming_it():
@@ -113,6 +140,7 @@ def test_measurement_runs_under_the_default_backend():
         ({"rounds": 2}, ValueError, "rounds=2"),
         ({"min_sample_s": 0.0}, ValueError, "min_sample_s"),
         ({"warmup": -1}, ValueError, "warmup"),
+        ({"clock": "tsc"}, ValueError, "clock"),
         ({"candidate": Target("print(1)\n")}, ValueError, "both be functions or both be scripts"),
         ({"candidate": "def f(n): pass"}, TypeError, "must be a Target"),
         ({"inputs": [[1, 2]]}, TypeError, "Call"),
