@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from polca.optimizer.checkpoint import RunCheckpoint, Snapshot
 from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.contracts import Domain, Embedder, Executor, Proposer
 from polca.optimizer.embedding import HashedNgramEmbedder
@@ -45,9 +46,12 @@ def optimize(
     ``proposer`` defaults to an ``LLMProposer`` over ``llm``; ``summarizer`` to an
     ``LLMSummarizer`` over ``llm`` (none without a client). ``options`` are
     ``OptimizerConfig`` fields applied on top of ``config``, e.g.
-    ``optimize(domain, llm=client, max_evaluations=500, seed=1)``. With ``store`` each
-    iteration is checkpointed; ``resume=True`` with ``run_id`` continues a stored run
-    (its stored config, unless ``config``/``options`` are given, e.g. a larger budget).
+    ``optimize(domain, llm=client, max_evaluations=500, seed=1)``.
+
+    With ``store`` each iteration is checkpointed into a new run, or into the empty run
+    ``run_id`` the caller created (so its ``LLMClient`` can record calls under that id
+    from the start). ``resume=True`` with ``run_id`` continues a stored run with its
+    stored config, unless ``config``/``options`` are given (e.g. a larger budget).
     ``llm.usage.cost_usd`` feeds the ``max_cost_usd`` budget.
     """
     if not isinstance(domain, Domain):
@@ -55,13 +59,11 @@ def optimize(
             f"domain must implement seed(), instances(), evaluate(candidate, batch) and "
             f"describe() (polca.optimizer.contracts.Domain); got {type(domain).__name__}"
         )
-    checkpoint, snapshot = _open_run(store, run_id, resume, config, options)
+    checkpoint, snapshot = _open_run(store, run_id, resume)
     if snapshot is not None and config is None:
         config = OptimizerConfig.from_dict(snapshot.config)
     config = (config or OptimizerConfig()).replace(**options)
     if checkpoint is None and store is not None:
-        from polca.optimizer.checkpoint import RunCheckpoint
-
         checkpoint = RunCheckpoint.create(store, config.to_dict())
     engine = Engine(
         domain,
@@ -78,32 +80,29 @@ def optimize(
 
 
 def _open_run(
-    store: Store | None,
-    run_id: str | None,
-    resume: bool,
-    config: OptimizerConfig | None,
-    options: dict[str, Any],
+    store: Store | None, run_id: str | None, resume: bool
 ) -> tuple[RunCheckpoint | None, Snapshot | None]:
-    if not resume:
-        if run_id is not None:
-            raise ValueError(
-                f"run_id={run_id!r} is only used to resume; pass resume=True to continue that "
-                "run, or leave run_id out to start a new one."
-            )
+    """The stored run to write into (and, to resume, what it holds)."""
+    if run_id is None:
+        if resume:
+            raise ValueError("resume=True needs store=... and run_id=... naming the run to continue.")
         return None, None
-    if store is None or run_id is None:
-        raise ValueError("resume=True needs store=... and run_id=... naming the run to continue.")
-    from polca.optimizer.checkpoint import RUN_KIND, RunCheckpoint
-
-    record = store.get_run(run_id)
-    if record.kind != RUN_KIND:
-        raise ValueError(f"run {run_id!r} is a {record.kind!r} run, not a POLCA run; it cannot resume here.")
-    checkpoint = RunCheckpoint(store, record.id)
+    if store is None:
+        raise ValueError(f"run_id={run_id!r} needs store=... holding that run.")
+    checkpoint = RunCheckpoint(store, store.get_run(run_id).id)
     snapshot = checkpoint.load()
-    if not snapshot.candidates:
-        raise ValueError(f"run {run_id!r} has no checkpointed iteration to resume from; start a new run.")
+    if resume and not snapshot.candidates:
+        raise ValueError(
+            f"run {run_id!r} has no checkpointed iteration to resume from; "
+            "leave resume out to start the search in it."
+        )
+    if not resume and snapshot.candidates:
+        raise ValueError(
+            f"run {run_id!r} already holds a search; pass resume=True to continue it, "
+            "or leave run_id out to start a new run."
+        )
     checkpoint.set_status("running")
-    return checkpoint, snapshot
+    return checkpoint, snapshot if resume else None
 
 
 def _proposer(proposer: Proposer | None, llm: LLMClient | None) -> Proposer:

@@ -27,11 +27,11 @@ class CountingSummarizer:
         return SummaryResult(f"it{request.iteration}: {texts}", "counted")
 
 
-def _run(store=None, *, resume_id=None, **options):
+def _run(store=None, *, resume_id=None, run_id_new=None, **options):
     bus, seen = EventBus(), []
     bus.subscribe(Event, seen.append)
     result = optimize(WordsDomain(), ScriptedProposer(add_missing_word), store=store,
-                      run_id=resume_id, resume=resume_id is not None, events=bus,
+                      run_id=resume_id or run_id_new, resume=resume_id is not None, events=bus,
                       executor=SerialExecutor(), summarizer=CountingSummarizer(),
                       **{**OPTIONS, **options})
     return result, seen
@@ -84,5 +84,15 @@ def test_every_iteration_is_checkpointed_with_full_histories(store) -> None:
 def test_resume_needs_a_store_and_a_run_id() -> None:
     with pytest.raises(ValueError, match="needs store"):
         optimize(WordsDomain(), ScriptedProposer(add_missing_word), resume=True)
-    with pytest.raises(ValueError, match="only used to resume"):
+    with pytest.raises(ValueError, match="needs store"):
         optimize(WordsDomain(), ScriptedProposer(add_missing_word), run_id="abc")
+
+
+def test_a_search_starts_in_a_run_the_caller_created_but_never_overwrites_one(store) -> None:
+    run_id = store.create_run("program", OptimizerConfig().to_dict(), name="mine")
+    result, _ = _run(store, max_iterations=1, run_id_new=run_id)
+    assert result.run_id == run_id and store.get_run(run_id).status == "finished"
+    with pytest.raises(ValueError, match="pass resume=True"):
+        _run(store, max_iterations=1, run_id_new=run_id)
+    with pytest.raises(ValueError, match="no checkpointed iteration"):
+        _run(store, resume_id=store.create_run("program", {}))
