@@ -1,0 +1,6 @@
+"""The k-th best score for each query k, sorting the scores once."""
+
+
+def solve(scores, queries):
+    ranked = sorted(scores, reverse=True)
+    return [ranked[k] for k in queries]
