@@ -51,6 +51,8 @@ logger = logging.getLogger(__name__)
 MeasureStatus = Literal["ok", "error", "timeout", "sandbox_error"]
 Clock = Literal["cpu", "wall"]
 
+_WORKER_SHARE = 0.8  # of timeout_s the worker may spend timing; the rest is start-up and margin
+
 MAX_CPU_SHARE_RATIO = 4.0 / 3.0
 """Largest ratio between the two sides' CPU shares for which CPU time can judge them."""
 
@@ -124,8 +126,9 @@ def measure(
 
     ``clock`` picks the clock the verdict prefers (see the module docstring for the
     fallback from "cpu" to "wall"). ``timeout_s`` bounds the whole measurement (default:
-    generous from the sample budget); a timeout or a side that raises gives a result with
-    that status, never an exception. ``fresh_inputs=False`` reuses one copy of each input
+    generous from the sample budget); when slow code would overrun it, fewer rounds are
+    timed (at least 3; ``len(samples_a_s)`` says how many). A timeout or a side that raises
+    gives a result with that status, never an exception. ``fresh_inputs=False`` reuses one copy of each input
     (only for functions that do not mutate their arguments; it saves preparation time).
     """
     _check_args(baseline, candidate, inputs, min_sample_s, rounds, warmup)
@@ -135,11 +138,12 @@ def measure(
     spec_a, files = target_job(baseline, "a")
     spec_b, files_b = target_job(candidate, "b")
     files.update(files_b)
+    timeout_s = timeout_s if timeout_s is not None else 60.0 + 6 * (rounds + warmup + 4) * min_sample_s
     job = {"mode": "measure", "targets": {"a": spec_a, "b": spec_b},
            "inputs": [_b64(e) for e in encoded], "min_sample_s": min_sample_s,
-           "rounds": rounds, "warmup": warmup, "fresh_inputs": fresh_inputs}
-    budget_s = timeout_s if timeout_s is not None else 60.0 + 6 * (rounds + warmup + 4) * min_sample_s
-    run_limits = _with_timeout(limits or Limits(), budget_s)
+           "rounds": rounds, "warmup": warmup, "fresh_inputs": fresh_inputs,
+           "budget_s": _WORKER_SHARE * timeout_s}
+    run_limits = _with_timeout(limits or Limits(), timeout_s)
     reply = run_worker(job, files, backend=backend, limits=run_limits)
     base = {"min_sample_s": min_sample_s, "seed": seed}
     if reply.answer is None:

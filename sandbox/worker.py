@@ -335,31 +335,51 @@ def _timed(sides, key, payloads, loops, fresh, chunk):
         raise _SideFailed(key, exc) from exc
 
 
+_MIN_ROUNDS = 3
+
+
 def run_measure(job: dict) -> dict:
+    """Calibrate, warm up, then time interleaved rounds; cut rounds to fit ``budget_s``.
+
+    A side that takes longer than expected gets fewer rounds (never fewer than three)
+    rather than a timeout: the rounds it did get are still an honest measurement.
+    """
+    started = time.perf_counter()
     sides, failed = _load_sides(job)
     if failed:
         return failed
     payloads = [base64.b64decode(p) for p in job["inputs"]]
     fresh = bool(job.get("fresh_inputs", True))
     chunk = max(1, int(job.get("max_prepared_calls", 20_000)) // max(1, len(payloads)))
+    budget_s = job.get("budget_s") or math.inf
     loops, calibration_s, order = {}, {}, []
     samples = {"a": [], "b": [], "cpu_a": [], "cpu_b": []}
-    try:
-        for key in ("a", "b"):
-            try:
-                loops[key], calibration_s[key] = _calibrate(
-                    sides[key], payloads, job["min_sample_s"], fresh, chunk)
-            except Exception as exc:
-                raise _SideFailed(key, exc) from exc
-        for _ in range(job["warmup"]):
-            for key in ("a", "b"):
-                _timed(sides, key, payloads, loops[key], fresh, chunk)
-        for round_index in range(job["rounds"]):
-            for key in ("a", "b") if round_index % 2 == 0 else ("b", "a"):
-                wall_s, cpu_s = _timed(sides, key, payloads, loops[key], fresh, chunk)
+
+    def one_round(keys, record: bool) -> float:
+        round_started = time.perf_counter()
+        for key in keys:
+            wall_s, cpu_s = _timed(sides, key, payloads, loops[key], fresh, chunk)
+            if record:
                 samples[key].append(wall_s / loops[key])
                 samples["cpu_" + key].append(cpu_s / loops[key])
                 order.append(key)
+        return time.perf_counter() - round_started
+
+    try:
+        for key in ("a", "b"):
+            try:
+                loops[key], calibration_s[key] = _calibrate(sides[key], payloads, job["min_sample_s"], fresh, chunk)
+            except Exception as exc:
+                raise _SideFailed(key, exc) from exc
+        round_s = calibration_s["a"] + calibration_s["b"]
+        for _ in range(job["warmup"]):
+            if time.perf_counter() - started + round_s * (1 + _MIN_ROUNDS) > budget_s:
+                break
+            round_s = one_round(("a", "b"), record=False)
+        for index in range(job["rounds"]):
+            if index >= _MIN_ROUNDS and time.perf_counter() - started + round_s > budget_s:
+                break
+            round_s = one_round(("a", "b") if index % 2 == 0 else ("b", "a"), record=True)
     except _SideFailed as failure:
         return {"status": "error", "side": failure.side, "message": _error_text(failure.exc)}
     return {"status": "ok", "samples_a_s": samples["a"], "samples_b_s": samples["b"],

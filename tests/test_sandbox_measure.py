@@ -46,10 +46,12 @@ def test_result_keeps_raw_samples_and_its_verdict_follows_from_them():
     assert "speedup" in result.describe()
 
 
-def test_both_clocks_are_kept_and_cpu_time_judges_by_default():
+def test_both_clocks_are_kept_and_the_verdict_names_the_one_it_used():
     result = measure(_fn(SUM_SQUARES), _fn(SUM_SQUARES_LIST), [(300,)], **QUICK)
-    assert result.clock_used == "cpu"
-    assert result.samples_a_s == result.cpu_samples_a_s
+    # Which clock judged depends on the CPU shares seen on this busy machine (see
+    # test_clock_choice_follows_the_cpu_shares); the samples must be that clock's.
+    chosen = {"cpu": result.cpu_samples_a_s, "wall": result.wall_samples_a_s}[result.clock_used]
+    assert result.samples_a_s == chosen
     assert len(result.wall_samples_a_s) == len(result.cpu_samples_b_s) == 4
     wall = measure(_fn(SUM_SQUARES), _fn(SUM_SQUARES_LIST), [(300,)], clock="wall", **QUICK)
     assert wall.clock_used == "wall" and wall.samples_b_s == wall.wall_samples_b_s
@@ -97,6 +99,13 @@ def test_a_measurement_past_its_timeout_reports_timeout():
     result = measure(_fn(SUM_SQUARES), hang, [(1,)], timeout_s=1.0, **QUICK)
     assert result.status == "timeout"
     assert "timeout" in result.describe()
+
+
+def test_slow_code_gets_fewer_rounds_instead_of_a_timeout():
+    slow = _fn("import time\ndef f(n):\n    time.sleep(0.05)\n")
+    result = measure(slow, slow, [(1,)], min_sample_s=0.01, rounds=200, warmup=1, timeout_s=6.0, backend=BACKEND)
+    assert result.status == "ok", result.message
+    assert 3 <= len(result.samples_a_s) < 200
 
 
 def test_each_call_gets_a_fresh_copy_of_a_mutated_input():
