@@ -107,14 +107,26 @@ def compare(
     return DiffReport(status="ok", outcomes=outcomes, feedback=feedback_text(outcomes))
 
 
-def self_check(original: Target, inputs: Sequence[InputItem], **options) -> DiffReport:
-    """Compare ``original`` with itself: any mismatch means it is non-deterministic there.
+def self_check(
+    original: Target,
+    inputs: Sequence[InputItem],
+    *,
+    float_rel_tol: float = 1e-9,
+    float_abs_tol: float = 0.0,
+    max_items: int = 100_000,
+    backend: BackendName = "auto",
+    limits: Limits | None = None,
+) -> DiffReport:
+    """Compare ``original`` with a second copy of itself: a mismatch means non-determinism.
 
-    Takes the options of :func:`compare`. Callers drop (or stop trusting) the inputs whose
-    outcome is not equal before using the original's behaviour as an oracle.
+    Callers drop (or stop trusting) the inputs whose outcome is not equal before using the
+    original's behaviour as an oracle. Both copies run in one process, so behaviour that
+    changes only between processes (string hash order, ``id()`` values) is not caught.
     """
-    twin = replace(original)
-    return compare(original, twin, inputs, **options)
+    return compare(
+        original, replace(original), inputs, float_rel_tol=float_rel_tol, float_abs_tol=float_abs_tol,
+        max_items=max_items, backend=backend, limits=limits,
+    )
 
 
 def feedback_text(outcomes: Sequence[InputOutcome], *, max_chars: int = _FEEDBACK_CHARS) -> str:
