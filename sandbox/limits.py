@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 _KILL_ROUNDS = 50
+WRAPPER_PROCESSES = 2  # the sandbox's own processes in the group (bwrap and its init), not counted
 _GROUP_PREFIX = "polca-run-"  # then the creating process's pid, so leftovers can be traced
 _REMOVE_WAIT_S = 2.0
 
@@ -163,7 +164,7 @@ class RunCgroup:
         for directory in self.dirs:
             directory.mkdir()
         if self.pids_dir is not None:
-            (self.pids_dir / "pids.max").write_text(str(self.limits.max_processes))
+            (self.pids_dir / "pids.max").write_text(str(self.limits.max_processes + WRAPPER_PROCESSES))
         if self.memory_dir is not None and self.limits.memory_mb is not None:
             self._limit_memory(self.limits.memory_mb * 1024 * 1024)
 

@@ -108,6 +108,12 @@ def test_cpu_time_limit_ends_a_busy_program_as_timeout():
     assert "CPU" in result.message
 
 
+def test_max_processes_counts_the_program_not_the_sandbox():
+    spawn = "import subprocess\nprint(subprocess.run(['true']).returncode)\n"
+    assert run(RunSpec(python_source="print(1)", limits=Limits(max_processes=1))).stdout == b"1\n"
+    assert run(RunSpec(python_source=spawn, limits=Limits(max_processes=2))).stdout == b"0\n"
+
+
 def test_stderr_flood_is_cut_too():
     source = "import sys\nwhile True:\n    sys.stderr.write('e' * 1000)\n"
     result = run(RunSpec(python_source=source, limits=Limits(max_output_bytes=10_000)))
