@@ -13,10 +13,14 @@ import re
 
 import dspy
 import pytest
-from polca.optimizer.domains.prompt import DSPyProgramDomain, param_name, program_params, with_instructions
+from polca.optimizer.domains.prompt import (
+    DSPyProgramDomain,
+    param_name,
+    program_params,
+    with_instructions,
+)
 from polca.optimizer.proposers import ScriptedProposer
 
-from polca.config import LLMConfig
 from polca.dspy import POLCA
 from polca.events import Event, EventBus
 from polca.llm import LLMClient
