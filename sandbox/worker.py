@@ -18,6 +18,7 @@ its pure parts (``first_difference``); importing it has no side effects.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gc
 import io
 import itertools
@@ -242,7 +243,7 @@ class Side:
 
     def _exec_script(self, stdin_text, argv):
         saved = sys.stdin, sys.argv
-        sys.stdin, sys.argv = io.StringIO(stdin_text), [self.filename, *argv]
+        sys.stdin, sys.argv = text_stream(stdin_text), [self.filename, *argv]
         try:
             exec(self.code, {"__name__": "__main__", "__file__": self.filename,
                              "__builtins__": __builtins__})
@@ -266,11 +267,21 @@ def _error_text(exc: BaseException) -> str:
 # ---------------------------------------------------------------- measurement
 
 
-class _Sink(io.TextIOBase):
-    """Swallows what timed code prints, at the cost of a method call, like a real stream."""
+def text_stream(text: str = "") -> io.TextIOWrapper:
+    """An in-memory text stream with a ``.buffer``, as ``sys.stdin``/``sys.stdout`` have."""
+    return io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="utf-8", newline="\n")
 
-    def write(self, text):
-        return len(text)
+
+def stream_text(stream: io.TextIOWrapper) -> str:
+    """Everything written to a :func:`text_stream`, text and ``.buffer`` writes alike."""
+    stream.flush()
+    return stream.buffer.getvalue().decode("utf-8", "replace")
+
+
+def _sink():
+    """Where timed code prints: a real stream to the null device, so printing costs what it
+    costs (buffered writes, the odd system call) on both sides alike."""
+    return open(os.devnull, "w", encoding="utf-8")
 
 
 def _time_passes(side: Side, payloads, loops: int, fresh: bool, chunk: int):
@@ -286,15 +297,12 @@ def _time_passes(side: Side, payloads, loops: int, fresh: bool, chunk: int):
         batch = reused * n if reused is not None else [side.prepare(p) for _ in range(n) for p in payloads]
         side.activate()
         gc.collect()
-        saved, sys.stdout = sys.stdout, _Sink()
-        try:
+        with _sink() as sink, contextlib.redirect_stdout(sink):
             start_cpu, start = time.process_time(), time.perf_counter()
             for prepared in batch:
                 side.invoke(prepared)
             wall_s += time.perf_counter() - start
             cpu_s += time.process_time() - start_cpu
-        finally:
-            sys.stdout = saved
         done += n
     return wall_s, cpu_s
 
@@ -394,12 +402,9 @@ def run_count(job: dict) -> dict:
     payloads = [base64.b64decode(p) for p in job["inputs"]]
     batch = [side.prepare(p) for _ in range(job["passes"]) for p in payloads]
     side.activate()
-    saved, sys.stdout = sys.stdout, _Sink()
-    try:
+    with _sink() as sink, contextlib.redirect_stdout(sink):
         for prepared in batch[: job["calls"] * len(payloads)]:
             side.invoke(prepared)
-    finally:
-        sys.stdout = saved
     return {"status": "ok"}
 
 
@@ -413,7 +418,7 @@ class iterator(list):  # noqa: N801 - the name shows in reports: "type iterator 
 def _observe(side: Side, payload: bytes, max_items: int) -> dict:
     """Calls one side on a fresh copy; records result, exception, arguments after, stdout."""
     prepared = side.prepare(payload)
-    out = io.StringIO()
+    out = text_stream()
     saved, sys.stdout = sys.stdout, out
     result, error = None, None
     try:
@@ -426,7 +431,7 @@ def _observe(side: Side, payload: bytes, max_items: int) -> dict:
         error = ("SystemExit", str(exc.code))
     finally:
         sys.stdout = saved
-    return {"result": result, "error": error, "after": prepared, "stdout": out.getvalue()}
+    return {"result": result, "error": error, "after": prepared, "stdout": stream_text(out)}
 
 
 def _compare_one(index: int, payload: bytes, sides, tol, max_items: int) -> dict:
@@ -582,7 +587,8 @@ def run_trace(job: dict) -> dict:
     recorder = _Recorder(job["functions"], job["max_calls_per_function"], job["max_bytes"],
                          job.get("outermost_only", True))
     saved = sys.stdin, sys.stdout, sys.argv
-    sys.stdin, sys.stdout = io.StringIO(job.get("stdin") or ""), _Sink()
+    sink = _sink()
+    sys.stdin, sys.stdout = text_stream(job.get("stdin") or ""), sink
     status, message = "ok", ""
     threading.setprofile(recorder)
     sys.setprofile(recorder)
@@ -602,6 +608,7 @@ def run_trace(job: dict) -> dict:
         sys.setprofile(None)
         threading.setprofile(None)
         sys.stdin, sys.stdout, sys.argv = saved
+        sink.close()
     return {"status": status, "message": message, "calls": recorder.calls,
             "counts": recorder.counts}
 

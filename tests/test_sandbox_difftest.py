@@ -164,6 +164,12 @@ def test_scripts_are_compared_on_stdout_and_exit():
     assert report.outcomes[1].mismatches[0].path == "stdout line 1"
 
 
+def test_scripts_may_use_the_binary_buffers_of_stdin_and_stdout():
+    text = Target("import sys\nnums = sys.stdin.read().split()\nprint(sum(map(int, nums)))\n")
+    binary = Target("import sys\nnums = sys.stdin.buffer.read().split()\nsys.stdout.buffer.write(b'%d\\n' % sum(map(int, nums)))\n")
+    assert compare(text, binary, ["1 2 3\n", "40 2\n"], backend=BACKEND).equal
+
+
 def test_an_unusable_input_is_reported_without_stopping_the_others():
     report = compare(_fn(SORTER), _fn(SORTER), [b"not a pickle", ([2, 1],)], backend=BACKEND)
     assert _checks(report) == [["input"], []]
