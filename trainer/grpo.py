@@ -33,8 +33,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
-from trl import GRPOTrainer
-
 from polca.trainer.pipo import (
     DEFAULT_NEGATIVE_SLOPE,
     DEFAULT_WINDOW,
@@ -44,6 +42,7 @@ from polca.trainer.pipo import (
     pi_signal,
     share_positive,
 )
+from trl import GRPOTrainer
 
 log = logging.getLogger(__name__)
 

@@ -1,15 +1,25 @@
-"""``polca train``: distil the optimizer's verified winners into a policy model."""
+"""``polca train``: distil the optimizer's verified winners into a policy model.
+
+The loop: ``polca optimize`` fills the store -> ``polca train export`` writes a dataset ->
+``polca train sft`` / ``polca train rl`` fine-tune a policy -> ``polca train serve`` serves
+it and prints the flags that point ``polca optimize`` at it.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import typer
 
-from polca.cli.common import not_available
+from polca.cli.common import config_from_flags, console, err_console, fail, setup_logging
 
 train_app = typer.Typer(
     help="Export found solutions, fine-tune a policy (SFT, GRPO, PIPO) and serve it back.",
     no_args_is_help=True,
 )
+
+_DB_HELP = "Store: a SQLAlchemy URL or a SQLite path (default: POLCA_DB, then .polca/polca.db)."
 
 
 def register(app: typer.Typer) -> None:
@@ -17,24 +27,135 @@ def register(app: typer.Typer) -> None:
 
 
 @train_app.command("export")
-def export() -> None:
-    """Export prompts and verified winners from the store as JSONL."""
-    not_available("train export")
+def export(
+    out: str = typer.Option(..., "--out", help="JSONL file to write (one row per problem)."),
+    domain: str = typer.Option("program", "--domain", help="program or kernel."),
+    db: str = typer.Option(None, "--db", help=_DB_HELP),
+    test_fraction: float = typer.Option(0.2, "--test-fraction", help="Share of problems held out."),
+    min_score: float = typer.Option(1.1, "--min-score", help="Least mean score of a winner."),
+) -> None:
+    """Export prompts, verified winners and every scored candidate from the store as JSONL."""
+    from polca.store import Store, StoreError
+    from polca.trainer.export import export_rows, write_jsonl
+
+    url = db or config_from_flags().store.url
+    try:
+        with Store.open(url, create=False) as store:
+            rows = export_rows(store, domain, test_fraction=test_fraction, min_score=min_score)
+    except (StoreError, ValueError) as exc:
+        fail(str(exc))
+    write_jsonl(rows, out)
+    test = sum(row.split == "test" for row in rows)
+    winners = sum(len(row.winners) for row in rows if row.split == "train")
+    console.print(
+        f"wrote {len(rows)} problems ({len(rows) - test} train, {test} test), "
+        f"{winners} train winners -> {out}"
+    )
+
+
+def _config(**values):
+    from polca.trainer.train import TrainConfig
+
+    try:
+        return TrainConfig(**values)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _report(result) -> None:
+    console.print(f"trained in {result.train_runtime_s:.1f} s -> {result.output_dir}")
+    if result.pipo_state is not None:
+        xis = result.pipo_state["xis"]
+        share = sum(x > 0 for x in xis) / len(xis) if xis else 0.0
+        console.print(f"PIPO: {len(xis)} closed-loop steps, share with xi > 0: {share:.2f}")
 
 
 @train_app.command("sft")
-def sft() -> None:
-    """Supervised warm start on the verified winners."""
-    not_available("train sft")
+def sft(
+    base_model: str = typer.Option(..., "--base-model", help="Local folder or hub name."),
+    data: str = typer.Option(..., "--data", help="File written by `polca train export`."),
+    output_dir: str = typer.Option("polca-sft", "--output-dir", help="Checkpoints and final model."),
+    learning_rate: float = typer.Option(2e-5, "--lr", help="Learning rate."),
+    max_steps: int = typer.Option(100, "--max-steps", help="Optimizer steps."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Examples per step per device."),
+    lora: bool = typer.Option(False, "--lora", help="Train a LoRA adapter instead of all weights."),
+    seed: int = typer.Option(0, "--seed"),
+    resume: str = typer.Option(None, "--resume", help="Checkpoint folder to resume from."),
+    verbose: int = typer.Option(0, "-v", "--verbose", count=True),
+) -> None:
+    """Supervised warm start on the verified winners (train split only)."""
+    from polca.trainer.train import sft_from_data
+
+    setup_logging(verbose)
+    config = _config(
+        base_model=base_model, output_dir=str(output_dir), learning_rate=learning_rate,
+        max_steps=max_steps, batch_size=batch_size, num_generations=1, lora=lora, seed=seed,
+        resume_from=resume,
+    )
+    try:
+        _report(sft_from_data(config, str(data)))
+    except (ValueError, ImportError, OSError) as exc:
+        fail(str(exc))
 
 
 @train_app.command("rl")
-def rl() -> None:
-    """RL with verifiable rewards (GRPO, or GRPO with PIPO)."""
-    not_available("train rl")
+def rl(
+    base_model: str = typer.Option(..., "--base-model", help="Local folder or hub name."),
+    data: str = typer.Option(..., "--data", help="File written by `polca train export`."),
+    algo: str = typer.Option("pipo", "--algo", help="grpo or pipo."),
+    output_dir: str = typer.Option("polca-rl", "--output-dir", help="Checkpoints and final model."),
+    learning_rate: float = typer.Option(1e-5, "--lr", help="Learning rate."),
+    max_steps: int = typer.Option(100, "--max-steps", help="Optimizer steps."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Completions per step per device."),
+    num_generations: int = typer.Option(4, "--num-generations", help="Group size G."),
+    max_completion_length: int = typer.Option(256, "--max-completion-length"),
+    pipo_mode: str = typer.Option("added", "--pipo-mode", help="added (default) or separate."),
+    pipo_window: int = typer.Option(8, "--pipo-window", help="K, batches in the baseline window."),
+    lora: bool = typer.Option(False, "--lora", help="Train a LoRA adapter instead of all weights."),
+    use_vllm: bool = typer.Option(False, "--use-vllm", help="Generate with vLLM (gpu extra)."),
+    seed: int = typer.Option(0, "--seed"),
+    resume: str = typer.Option(None, "--resume", help="Checkpoint folder to resume from."),
+    verbose: int = typer.Option(0, "-v", "--verbose", count=True),
+) -> None:
+    """RL with verifiable rewards: GRPO, or GRPO with PIPO's closed-loop term."""
+    from polca.trainer.train import rl_from_data
+
+    setup_logging(verbose)
+    config = _config(
+        base_model=base_model, output_dir=str(output_dir), algo=algo, learning_rate=learning_rate,
+        max_steps=max_steps, batch_size=batch_size, num_generations=num_generations,
+        max_completion_length=max_completion_length, pipo_mode=pipo_mode, pipo_window=pipo_window,
+        lora=lora, use_vllm=use_vllm, seed=seed, resume_from=resume,
+    )
+    try:
+        _report(rl_from_data(config, str(data)))
+    except (ValueError, ImportError, OSError) as exc:
+        fail(str(exc))
 
 
 @train_app.command("serve")
-def serve() -> None:
-    """Serve a trained checkpoint through an OpenAI-compatible server."""
-    not_available("train serve")
+def serve(
+    checkpoint: str = typer.Argument(..., help="A folder written by `polca train sft|rl`."),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    name: str = typer.Option(None, "--name", help="Served model name (default: folder name)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the command; start nothing."),
+) -> None:
+    """Serve a trained checkpoint through vLLM's OpenAI-compatible server (gpu extra)."""
+    from polca.trainer.serve import optimize_hint, served_name, vllm_command
+    from polca.trainer.train import require_vllm
+
+    try:
+        command = vllm_command(checkpoint, host=host, port=port, name=name)
+    except ValueError as exc:
+        fail(str(exc))
+    hint = optimize_hint(name or served_name(checkpoint), host=host, port=port)
+    console.print(" ".join(command), highlight=False, soft_wrap=True)
+    err_console.print(f"then optimize with the policy: polca optimize FILE {hint}", highlight=False, soft_wrap=True)
+    if dry_run:
+        return
+    try:
+        require_vllm()
+    except ImportError as exc:
+        fail(str(exc))
+    raise typer.Exit(subprocess.call(command, env=os.environ.copy()))

@@ -1,0 +1,244 @@
+"""Export what the optimizer found as a training set: one JSONL row per problem.
+
+What the export expects of the store (the one place this contract is written down):
+
+- A run's ``kind`` is its domain: ``"program"`` or ``"kernel"``.
+- ``run.config["problem"]`` describes what was optimized::
+
+      {"id": "slow_sum",                 # stable id; runs with the same id are one problem
+       "task": "Speed up total() ...",   # what to do, in words
+       "objective": "runtime",           # optional, default "runtime"
+       "code": "def total(xs): ...",     # optional: the original; else the seed's code
+       "check": {...}}                   # optional: how rewards re-verify (see trainer.rewards)
+
+  Program check: ``{"qualname": "total" | None, "inputs": [{"args": [...], "kwargs": {}}
+  | {"stdin": "...", "args": [...]}]}``. Kernel check: ``{"problem_path": "...",
+  "level": 1 | None}``.
+- Candidates carry ``payload["code"]``; the seed is the candidate with ``origin == "seed"``.
+- Evaluations carry ``score`` (verified speedup; 0 when any check failed) and ``status``.
+
+Runs of another kind, or without ``config["problem"]``, are skipped with a log line.
+A candidate is a **winner** when all its evaluations have status ``"ok"`` and its mean
+score is at least ``min_score`` (default 1.1, the least speedup that counts). Candidates
+are deduplicated per problem by content hash (the best mean score is kept, evaluation
+counts add up). The split is by problem id, through a hash, so a problem stays on the same
+side across exports and test problems never leak into training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from polca.store import CandidateRecord, EvaluationRecord, RunRecord, Store
+
+log = logging.getLogger(__name__)
+
+Domain = Literal["program", "kernel"]
+DOMAINS: tuple[str, ...] = ("program", "kernel")
+MIN_WINNER_SCORE = 1.1
+
+PROMPT_TEMPLATE = (
+    "{task}\n\nObjective: {objective}. Keep the behaviour identical.\n\n"
+    "Original code:\n```python\n{code}\n```\n\nAnswer with the improved code in one "
+    "```python block."
+)
+
+
+@dataclass(frozen=True)
+class ScoredCode:
+    """One distinct candidate of a problem: its code, mean score and how it was checked."""
+
+    code: str
+    content_hash: str
+    mean_score: float
+    evaluations: int
+    all_ok: bool
+    origin: str
+    run_id: str
+    candidate_id: str
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    """One exported problem: the prompt, the winners (SFT) and every scored candidate."""
+
+    problem_id: str
+    domain: str
+    split: Literal["train", "test"]
+    prompt: str
+    task: str
+    objective: str
+    code: str
+    check: dict[str, Any]
+    winners: list[ScoredCode] = field(default_factory=list)
+    candidates: list[ScoredCode] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, line: str) -> ProblemRow:
+        data = json.loads(line)
+        data["winners"] = [ScoredCode(**w) for w in data["winners"]]
+        data["candidates"] = [ScoredCode(**c) for c in data["candidates"]]
+        return cls(**data)
+
+
+def build_prompt(task: str, code: str, objective: str = "runtime") -> str:
+    return PROMPT_TEMPLATE.format(task=task.strip(), objective=objective, code=code.rstrip())
+
+
+def split_of(problem_id: str, test_fraction: float) -> Literal["train", "test"]:
+    """``"test"`` for a stable ``test_fraction`` share of problem ids, by hash."""
+    digest = hashlib.sha256(problem_id.encode("utf-8")).digest()
+    return "test" if int.from_bytes(digest[:8], "big") / 2**64 < test_fraction else "train"
+
+
+def export_rows(
+    store: Store,
+    domain: Domain,
+    *,
+    test_fraction: float = 0.2,
+    min_score: float = MIN_WINNER_SCORE,
+    run_ids: Iterable[str] | None = None,
+) -> list[ProblemRow]:
+    """Every problem of ``domain`` in the store, merged over its runs, sorted by id."""
+    _check_options(domain, test_fraction)
+    runs = [store.get_run(r) for r in run_ids] if run_ids is not None else _all_runs(store)
+    merged: dict[str, tuple[dict[str, Any], dict[str, ScoredCode]]] = {}
+    for run in runs:
+        problem = _problem_of(run, domain)
+        if problem is None:
+            continue
+        spec, scored = merged.setdefault(problem["id"], (problem, {}))
+        for item in _scored_candidates(store, run):
+            scored[item.content_hash] = _merge(scored.get(item.content_hash), item)
+        if not spec.get("code"):
+            spec["code"] = _seed_code(store, run)
+    return [
+        _row(pid, domain, spec, list(scored.values()), test_fraction, min_score)
+        for pid, (spec, scored) in sorted(merged.items())
+    ]
+
+
+def write_jsonl(rows: Iterable[ProblemRow], path: str | Path) -> int:
+    """Write one JSON object per line; returns the number of rows."""
+    count = 0
+    with Path(path).open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(row.to_json() + "\n")
+            count += 1
+    return count
+
+
+def read_jsonl(path: str | Path) -> list[ProblemRow]:
+    """Rows written by :func:`write_jsonl`; a bad line raises ValueError naming it."""
+    rows = []
+    for number, line in enumerate(_lines(path), start=1):
+        try:
+            rows.append(ProblemRow.from_json(line))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValueError(
+                f"{path}:{number} is not a row written by `polca train export` ({exc}); "
+                "re-export the data with `polca train export`."
+            ) from exc
+    return rows
+
+
+def _lines(path: str | Path) -> Iterator[str]:
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(f"data file {file} does not exist; create it with `polca train export`.")
+    with file.open(encoding="utf-8") as handle:
+        yield from (line for line in handle if line.strip())
+
+
+def _check_options(domain: str, test_fraction: float) -> None:
+    if domain not in DOMAINS:
+        raise ValueError(f"domain {domain!r} is unknown; choose one of {', '.join(DOMAINS)}.")
+    if not 0.0 <= test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction}; 0.2 is typical.")
+
+
+def _all_runs(store: Store) -> list[RunRecord]:
+    return store.list_runs(limit=1_000_000)
+
+
+def _problem_of(run: RunRecord, domain: str) -> dict[str, Any] | None:
+    if run.kind != domain:
+        return None
+    problem = run.config.get("problem")
+    if not isinstance(problem, dict) or not isinstance(problem.get("id"), str):
+        log.info("run %s has no config['problem'] with an 'id'; skipped", run.id)
+        return None
+    return {
+        "id": problem["id"],
+        "task": str(problem.get("task", "Make this code faster.")),
+        "objective": str(problem.get("objective", "runtime")),
+        "code": str(problem.get("code", "")),
+        "check": dict(problem.get("check", {})),
+    }
+
+
+def _scored_candidates(store: Store, run: RunRecord) -> list[ScoredCode]:
+    by_candidate: dict[str, list[EvaluationRecord]] = {}
+    for evaluation in store.evaluations(run.id):
+        by_candidate.setdefault(evaluation.candidate_id, []).append(evaluation)
+    scored = []
+    for candidate in store.candidates(run.id):
+        evaluations = by_candidate.get(candidate.id)
+        if evaluations and "code" in candidate.payload:
+            scored.append(_scored(candidate, evaluations))
+    return scored
+
+
+def _scored(candidate: CandidateRecord, evaluations: list[EvaluationRecord]) -> ScoredCode:
+    return ScoredCode(
+        code=candidate.payload["code"],
+        content_hash=candidate.content_hash,
+        mean_score=sum(e.score for e in evaluations) / len(evaluations),
+        evaluations=len(evaluations),
+        all_ok=all(e.status == "ok" for e in evaluations),
+        origin=candidate.origin,
+        run_id=candidate.run_id,
+        candidate_id=candidate.id,
+    )
+
+
+def _merge(old: ScoredCode | None, new: ScoredCode) -> ScoredCode:
+    if old is None:
+        return new
+    best = new if new.mean_score > old.mean_score else old
+    return ScoredCode(**{
+        **asdict(best),
+        "evaluations": old.evaluations + new.evaluations,
+        "all_ok": old.all_ok and new.all_ok,
+    })
+
+
+def _seed_code(store: Store, run: RunRecord) -> str:
+    seeds = [c for c in store.candidates(run.id) if c.origin == "seed" and "code" in c.payload]
+    return seeds[0].payload["code"] if seeds else ""
+
+
+def _row(pid, domain, spec, scored, test_fraction, min_score) -> ProblemRow:
+    scored.sort(key=lambda s: (-s.mean_score, s.content_hash))
+    winners = [s for s in scored if s.all_ok and s.mean_score >= min_score and s.origin != "seed"]
+    return ProblemRow(
+        problem_id=pid,
+        domain=domain,
+        split=split_of(pid, test_fraction),
+        prompt=build_prompt(spec["task"], spec["code"], spec["objective"]),
+        task=spec["task"],
+        objective=spec["objective"],
+        code=spec["code"],
+        check=spec["check"],
+        winners=winners,
+        candidates=scored,
+    )

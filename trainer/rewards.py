@@ -1,0 +1,176 @@
+"""Verifiable rewards that re-verify every completion; stored scores are never trusted.
+
+Each reward is a TRL reward function: ``reward(prompts, completions, **columns) ->
+list[float]``, with the dataset's columns (``code``, ``check``) passed by name. The
+completions of a batch are checked concurrently on a thread pool (each check is a
+sandboxed subprocess), and every check has a timeout that kills its process tree.
+
+- :func:`format_reward`: 1.0 when the completion holds parseable Python, else 0.0.
+- :class:`ProgramReward`: 0.0 unless the code behaves like the original on the problem's
+  inputs (``polca.sandbox.difftest``); then the measured speedup over the original
+  (``polca.sandbox.measure``), capped at ``max_speedup``.
+- :class:`KernelReward`: ``kernels_bench``'s hardened evaluator; 0.0 for any guard error,
+  failure or flag, else the speedup over PyTorch eager, capped.
+
+``check`` is the JSON text of the problem's check (see ``trainer.export``).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class RewardConfig:
+    """How rewards check completions: concurrency, per-check timeout, speedup cap."""
+
+    max_workers: int = 4
+    timeout_s: float = 30.0
+    max_speedup: float = 10.0
+    measure_rounds: int = 5
+    min_sample_s: float = 0.01
+
+    def __post_init__(self) -> None:
+        if self.max_workers < 1 or self.timeout_s <= 0 or self.max_speedup <= 0:
+            raise ValueError(
+                f"RewardConfig needs max_workers >= 1, timeout_s > 0 and max_speedup > 0; got "
+                f"{self.max_workers}, {self.timeout_s}, {self.max_speedup}."
+            )
+
+
+def completion_text(completion: Any) -> str:
+    """The text of a completion, plain or conversational (last message's content)."""
+    if isinstance(completion, list):
+        return str(completion[-1].get("content", "")) if completion else ""
+    return str(completion)
+
+
+def extract_code(completion: Any) -> str | None:
+    """The first fenced code block (or the whole text) if it parses as Python, else None."""
+    text = completion_text(completion)
+    match = _FENCE.search(text)
+    code = (match.group(1) if match else text).strip("\n")
+    if not code.strip():
+        return None
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    return code
+
+
+def format_reward(completions: Sequence[Any], **_: Any) -> list[float]:
+    """1.0 for each completion holding parseable Python, else 0.0."""
+    return [0.0 if extract_code(c) is None else 1.0 for c in completions]
+
+
+def _concurrently(check: Callable[[int], float], count: int, max_workers: int) -> list[float]:
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        return list(pool.map(check, range(count)))
+
+
+class ProgramReward:
+    """Correct-and-faster reward for the program domain, through the sandbox."""
+
+    __name__ = "program_reward"
+
+    def __init__(self, config: RewardConfig = RewardConfig()) -> None:
+        self.config = config
+
+    def __call__(self, completions, code, check, **_: Any) -> list[float]:
+        return _concurrently(
+            lambda i: self.score(completions[i], code[i], check[i]),
+            len(completions),
+            self.config.max_workers,
+        )
+
+    def score(self, completion: Any, original: str, check_json: str) -> float:
+        from polca.sandbox.difftest import compare
+        from polca.sandbox.measure import measure
+        from polca.sandbox.types import Limits
+
+        candidate_code = extract_code(completion)
+        if candidate_code is None:
+            return 0.0
+        check = json.loads(check_json) if check_json else {}
+        original_target, candidate_target, inputs = _program_targets(original, candidate_code, check)
+        if not inputs:
+            log.warning("program check has no inputs; nothing to verify, reward 0")
+            return 0.0
+        report = compare(original_target, candidate_target, inputs, limits=Limits(timeout_s=self.config.timeout_s))
+        if not report.equal:
+            return 0.0
+        timing = measure(
+            original_target, candidate_target, inputs,
+            rounds=self.config.measure_rounds, min_sample_s=self.config.min_sample_s,
+            timeout_s=self.config.timeout_s,
+        )
+        if timing.status != "ok" or timing.speedup is None:
+            return 0.0
+        return min(timing.speedup, self.config.max_speedup)
+
+
+def _program_targets(original: str, candidate: str, check: dict[str, Any]):
+    from polca.sandbox.target import Call, ScriptInput, Target
+
+    qualname = check.get("qualname")
+    inputs: list[Any] = []
+    for item in check.get("inputs", []):
+        if qualname is None:
+            inputs.append(ScriptInput(stdin=item.get("stdin", ""), args=tuple(item.get("args", ()))))
+        else:
+            inputs.append(Call(args=tuple(item.get("args", ())), kwargs=item.get("kwargs", {})))
+    return Target(original, qualname), Target(candidate, qualname), inputs
+
+
+class KernelReward:
+    """kernels_bench's hardened evaluator as a reward; 0.0 for any flag or failure."""
+
+    __name__ = "kernel_reward"
+
+    def __init__(self, config: RewardConfig = RewardConfig(), device: str = "cpu") -> None:
+        self.config = config
+        self.device = device
+
+    def __call__(self, completions, check, **_: Any) -> list[float]:
+        return _concurrently(
+            lambda i: self.score(completions[i], check[i]), len(completions), self.config.max_workers
+        )
+
+    def score(self, completion: Any, check_json: str) -> float:
+        from polca.kernels_bench.evaluator import EvalConfig, evaluate
+        from polca.kernels_bench.problems import read_problem
+
+        source = extract_code(completion)
+        if source is None:
+            return 0.0
+        check = json.loads(check_json)
+        problem = read_problem(check["problem_path"], check.get("level"))
+        config = EvalConfig(device=self.device, timeout_s=self.config.timeout_s, compare_compile=False)
+        result = evaluate(problem, source, config)
+        speedup = result.speedup("eager")
+        if result.flags or not result.correct or speedup is None:
+            return 0.0
+        return min(speedup, self.config.max_speedup)
+
+
+def domain_rewards(domain: str, config: RewardConfig = RewardConfig()) -> list[Callable[..., list[float]]]:
+    """The reward functions for a domain: format first, then the verified reward."""
+    registry: dict[str, Callable[[], Any]] = {
+        "program": lambda: ProgramReward(config),
+        "kernel": lambda: KernelReward(config),
+    }
+    if domain not in registry:
+        raise ValueError(f"no rewards for domain {domain!r}; choose one of {', '.join(registry)}.")
+    return [format_reward, registry[domain]()]
