@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from polca.sandbox.target import InputItem, Target, encode_inputs, run_worker, target_job
+from polca.sandbox.target import InputItem, Target, encode_inputs, pair_job, run_worker
 from polca.sandbox.types import BackendName, Limits
 
 logger = logging.getLogger(__name__)
@@ -90,10 +90,8 @@ def compare(
     """Run both targets on every input and report how the candidate differs."""
     _check_args(original, candidate, inputs, float_rel_tol, float_abs_tol, max_items)
     encoded = encode_inputs(inputs, script=original.is_script)
-    spec_a, files = target_job(original, "a")
-    spec_b, files_b = target_job(candidate, "b")
-    files.update(files_b)
-    job = {"mode": "diff", "targets": {"a": spec_a, "b": spec_b},
+    specs, files = pair_job(original, candidate)
+    job = {"mode": "diff", "targets": specs,
            "inputs": [base64.b64encode(e).decode("ascii") for e in encoded],
            "float_rel_tol": float_rel_tol, "float_abs_tol": float_abs_tol, "max_items": max_items}
     reply = run_worker(job, files, backend=backend, limits=limits or Limits())

@@ -43,7 +43,7 @@ from polca.sandbox.stats import (
     summarize,
     verdict,
 )
-from polca.sandbox.target import InputItem, Target, encode_inputs, run_worker, target_job
+from polca.sandbox.target import InputItem, Target, encode_inputs, pair_job, run_worker
 from polca.sandbox.types import BackendName, Limits
 
 logger = logging.getLogger(__name__)
@@ -135,11 +135,9 @@ def measure(
     if clock not in ("cpu", "wall"):
         raise ValueError(f"clock={clock!r} is unknown; choose 'cpu' (default, robust to load) or 'wall'")
     encoded = encode_inputs(inputs, script=baseline.is_script)
-    spec_a, files = target_job(baseline, "a")
-    spec_b, files_b = target_job(candidate, "b")
-    files.update(files_b)
+    specs, files = pair_job(baseline, candidate)
     timeout_s = timeout_s if timeout_s is not None else 60.0 + 6 * (rounds + warmup + 4) * min_sample_s
-    job = {"mode": "measure", "targets": {"a": spec_a, "b": spec_b},
+    job = {"mode": "measure", "targets": specs,
            "inputs": [_b64(e) for e in encoded], "min_sample_s": min_sample_s,
            "rounds": rounds, "warmup": warmup, "fresh_inputs": fresh_inputs,
            "budget_s": _WORKER_SHARE * timeout_s}
@@ -304,15 +302,13 @@ def _count_with(tool, baseline, candidate, inputs, passes, backend, timeout_s) -
     if prefix is None:
         return InstructionCounts("unavailable", tool, None, None, None, f"{tool}: not installed")
     encoded = [_b64(e) for e in encode_inputs(inputs, script=baseline.is_script)]
-    spec_a, files = target_job(baseline, "a")
-    spec_b, files_b = target_job(candidate, "b")
-    files.update(files_b)
+    specs, files = pair_job(baseline, candidate)
     limits = Limits(timeout_s=timeout_s, memory_mb=None)
     per_side = {}
     for side in ("a", "b"):
         totals = []
         for calls in (0, passes):
-            job = {"mode": "count", "targets": {"a": spec_a, "b": spec_b}, "side": side,
+            job = {"mode": "count", "targets": specs, "side": side,
                    "inputs": encoded, "passes": passes, "calls": calls}
             reply = run_worker(job, files, backend=backend, limits=limits, command_prefix=prefix,
                                env={"PYTHONHASHSEED": "0"})

@@ -36,7 +36,8 @@ class Target:
 
     ``module_name`` is the name the module gets inside the worker (what pickled inputs and
     ``import`` statements of helper files refer to). ``files`` are extra files placed next
-    to it (helper modules, data files), relative path -> content.
+    to it (helper modules, data files), relative path -> content; a baseline and a
+    candidate share one working directory, so a file both bring must be the same.
     """
 
     source: str
@@ -129,6 +130,20 @@ def target_job(target: Target, side: str) -> tuple[dict[str, str | None], dict[s
     spec = {"file": file_name, "module": target.module_name, "qualname": target.qualname,
             "display_name": f"{target.module_name}.py"}
     return spec, files
+
+
+def pair_job(a: Target, b: Target) -> tuple[dict[str, dict], dict[str, str | bytes]]:
+    """Both sides' descriptions and their files, which share one working directory."""
+    spec_a, files = target_job(a, "a")
+    spec_b, files_b = target_job(b, "b")
+    for name, content in files_b.items():
+        if name in files and files[name] != content:
+            raise ValueError(
+                f"both targets bring a file {name!r} with different contents, but they share one "
+                "working directory; give the candidate's helper module another name"
+            )
+        files[name] = content
+    return {"a": spec_a, "b": spec_b}, files
 
 
 @dataclass(frozen=True)

@@ -170,6 +170,16 @@ def test_scripts_may_use_the_binary_buffers_of_stdin_and_stdout():
     assert compare(text, binary, ["1 2 3\n", "40 2\n"], backend=BACKEND).equal
 
 
+def test_helper_files_travel_with_their_target():
+    helper = {"helpers.py": "def double(x):\n    return 2 * x\n"}
+    uses = "from helpers import double\ndef f(x):\n    return double(x)\n"
+    original = Target(uses, "f", files=helper)
+    assert compare(original, Target("def f(x):\n    return x + x\n", "f"), [(4,)], backend=BACKEND).equal
+    clash = Target(uses, "f", files={"helpers.py": "def double(x):\n    return x\n"})
+    with pytest.raises(ValueError, match="helpers.py"):
+        compare(original, clash, [(4,)], backend=BACKEND)
+
+
 def test_an_unusable_input_is_reported_without_stopping_the_others():
     report = compare(_fn(SORTER), _fn(SORTER), [b"not a pickle", ([2, 1],)], backend=BACKEND)
     assert _checks(report) == [["input"], []]
