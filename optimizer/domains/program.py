@@ -1,0 +1,172 @@
+"""The program domain: POLCA over the source of one Python function or script, verified and timed.
+
+:class:`ProgramDomain` is the strategy-free adapter the engine sees for one target: the
+seed is the file's text, the instances are the target's inputs (indices into them), and
+``evaluate`` checks a candidate against the original on a minibatch in the sandbox
+(:func:`polca.sandbox.difftest.compare`) and, only when every check passes, times both
+interleaved (:func:`polca.sandbox.measure.measure`). Score = measured speedup when all
+checks pass, 0 otherwise; feedback says which check failed and how, or the timings.
+
+For a function target the candidate is a whole module text, but only the target's
+definition and the top-level statements the candidate added are kept
+(:func:`~polca.optimizer.domains.program_targets.merge_candidate`), so what is evaluated
+is exactly what would be offered. A script target takes the whole file.
+
+:func:`optimize_file` (in :mod:`polca.optimizer.domains.program_run`) drives a whole
+file: targets, oracle, search, final re-measurement.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from polca.optimizer.contracts import Candidate, Evaluation
+from polca.optimizer.domains.program_targets import merge_candidate
+from polca.sandbox import Limits
+from polca.sandbox.difftest import DiffReport, compare
+from polca.sandbox.measure import MeasureResult, measure
+from polca.sandbox.target import InputItem, Target
+from polca.sandbox.types import BackendName
+
+log = logging.getLogger(__name__)
+
+SCRIPT_TARGET = "<script>"
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """How each candidate is checked and timed during the search (the final check is stricter)."""
+
+    rounds: int = 5
+    min_sample_s: float = 0.01
+    warmup: int = 1
+    timeout_s: float = 60.0
+    backend: BackendName = "auto"
+
+    def __post_init__(self) -> None:
+        if self.rounds < 3:
+            raise ValueError(f"rounds={self.rounds!r} is too few for an interval; use at least 3")
+        if not self.min_sample_s > 0 or not self.timeout_s > 0:
+            raise ValueError(f"min_sample_s={self.min_sample_s!r} and timeout_s={self.timeout_s!r} must be positive")
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a candidate came from: its parent and its proposer's origin (``seed``, ``skill:<id>``, ``llm``)."""
+
+    parent: str | None
+    origin: str
+    note: str = ""
+
+
+class ProgramDomain:
+    """One target of one file: a function (``qualname``) or the whole script (``qualname=None``).
+
+    ``source`` is the file's current text; ``inputs`` are inputs on which the original is
+    known to be deterministic; ``hot_lines`` is an optional note for the proposer.
+    """
+
+    def __init__(self, source: str, qualname: str | None, inputs: Sequence[InputItem], *,
+                 module_name: str = "target_module", files: dict[str, str] | None = None,
+                 settings: EvalSettings | None = None, hot_lines: str = "") -> None:
+        if not inputs:
+            raise ValueError("ProgramDomain needs at least one input to check candidates on; "
+                             "give tests, a script run, or type hints to generate inputs from")
+        self.source = source
+        self.qualname = qualname
+        self.inputs = tuple(inputs)
+        self.settings = settings or EvalSettings()
+        self.hot_lines = hot_lines
+        self._files = {k: v for k, v in (files or {}).items() if k != f"{module_name}.py"}
+        self._module_name = module_name
+        self.original = self.target(source)
+        self._lineage: dict[str, Lineage] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.qualname or SCRIPT_TARGET
+
+    def target(self, source: str) -> Target:
+        return Target(source=source, qualname=self.qualname, module_name=self._module_name, files=self._files)
+
+    def resolve(self, code: str) -> str:
+        """The file text a candidate stands for (raises ValueError when it cannot be used)."""
+        if self.qualname is None:
+            compile(code, f"{self._module_name}.py", "exec")
+            return code
+        return merge_candidate(self.source, code, self.qualname)
+
+    def seed(self) -> Candidate:
+        return Candidate({"code": self.source}, origin="seed")
+
+    def instances(self) -> list[int]:
+        return list(range(len(self.inputs)))
+
+    def lineage(self, candidate_id: str) -> list[Lineage]:
+        """The chain from ``candidate_id`` back to the seed, as recorded during evaluation."""
+        chain, current = [], candidate_id
+        with self._lock:
+            while current in self._lineage and len(chain) < 1000:
+                entry = self._lineage[current]
+                chain.append(entry)
+                current = entry.parent
+        return chain
+
+    def evaluate(self, candidate: Candidate, batch: Sequence[int]) -> list[Evaluation]:
+        with self._lock:
+            self._lineage[candidate.id] = Lineage(candidate.parents[0] if candidate.parents else None,
+                                                  candidate.origin, candidate.note)
+        try:
+            resolved = self.resolve(candidate.params.get("code", ""))
+        except (ValueError, SyntaxError) as exc:
+            return self._all(batch, 0.0, f"the candidate cannot be used: {exc}", "failed")
+        if resolved == self.source:
+            return self._all(batch, 1.0, "identical to the original: speedup 1.0 by definition", "ok")
+        inputs = [self.inputs[i] for i in batch]
+        report = self._compare(resolved, inputs)
+        if not report.equal:
+            return self._failed_checks(batch, report)
+        timing = self._measure(resolved, inputs)
+        if timing.status != "ok":
+            return self._all(batch, 0.0, f"all checks pass but timing failed: {timing.describe()}", "failed")
+        feedback = f"all {len(inputs)} inputs behave like the original; {timing.describe()}"
+        metrics = {"speedup": timing.speedup, "ci_low": timing.ci_low, "ci_high": timing.ci_high}
+        return [Evaluation(timing.speedup, feedback, metrics, "ok", str(i)) for i in batch]
+
+    def _compare(self, resolved: str, inputs: list[InputItem]) -> DiffReport:
+        limits = Limits(timeout_s=self.settings.timeout_s)
+        return compare(self.original, self.target(resolved), inputs, backend=self.settings.backend, limits=limits)
+
+    def _measure(self, resolved: str, inputs: list[InputItem]) -> MeasureResult:
+        s = self.settings
+        return measure(self.original, self.target(resolved), inputs, backend=s.backend, rounds=s.rounds,
+                       min_sample_s=s.min_sample_s, warmup=s.warmup, timeout_s=s.timeout_s)
+
+    def _failed_checks(self, batch: Sequence[int], report: DiffReport) -> list[Evaluation]:
+        if report.status != "ok":
+            return self._all(batch, 0.0, f"checks could not run ({report.status}): {report.feedback}", "failed")
+        failing = {o.index for o in report.outcomes if not o.equal}
+        text = f"a check failed, so the score is 0. {report.feedback}"
+        return [Evaluation(0.0, text, {"failed": float(k in failing)}, "failed", str(i))
+                for k, i in enumerate(batch)]
+
+    @staticmethod
+    def _all(batch: Sequence[int], score: float, feedback: str, status: str) -> list[Evaluation]:
+        return [Evaluation(score, feedback, {}, status, str(i)) for i in batch]
+
+    def describe(self) -> str:
+        what = (f"the function `{self.qualname}` of this Python module" if self.qualname
+                else "this Python script (judged by its stdout and exit status)")
+        text = (
+            f"Make {what} run faster while behaving exactly like the original: same return "
+            "values, same exceptions, same mutation of arguments, same printed output. The "
+            "parameter `code` is the whole file; for a function target only that function and "
+            "any new imports, constants or helpers you add are kept, other functions stay as "
+            "they are. Score: measured speedup over the original (1.0 = same speed) when every "
+            "check passes, 0 when any fails."
+        )
+        return f"{text}\n\nWhere the time goes:\n{self.hot_lines}" if self.hot_lines else text

@@ -1,0 +1,295 @@
+"""How a program target is checked: the inputs it runs on and the original's behaviour on them.
+
+Inputs come from, best first: calls captured by tracing a run of the script or of the
+tests (:mod:`polca.sandbox.trace`); for scripts, runs with the given stdin and arguments;
+and calls generated from the type hints, a few small ones drawn with Hypothesis (edge
+cases: empty, zero, negative) and a few large ones scaled by ``size`` for timing.
+
+The original's behaviour on those inputs is the oracle, so it must be deterministic:
+:func:`keep_deterministic` runs it twice in one process and drops the inputs where it
+disagrees with itself (``random``, ``time``); scripts are also run in two processes with
+different hash seeds, which catches output that depends on set ordering.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from polca.optimizer.domains.program_targets import FunctionInfo, Param, ProgramFile
+from polca.sandbox import Limits, RunSpec, run
+from polca.sandbox.difftest import self_check
+from polca.sandbox.target import Call, InputItem, ScriptInput, Target
+from polca.sandbox.trace import Captured, capture_calls, capture_calls_from_command
+
+log = logging.getLogger(__name__)
+
+MAX_SCALAR_INT = 24
+"""Largest generated value of a top-level ``int`` parameter: such integers often set a
+recursion depth or a loop count, where a large value would never finish."""
+
+
+class UnsupportedSignature(ValueError):
+    """Inputs cannot be generated for this function; the message says which parameter and why."""
+
+
+@dataclass(frozen=True)
+class InputSet:
+    """Inputs of one target, and how many came from each source (``traced``, ``generated``...)."""
+
+    inputs: tuple[InputItem, ...]
+    sources: dict[str, int] = field(default_factory=dict)
+
+    def __add__(self, other: InputSet) -> InputSet:
+        sources = dict(self.sources)
+        for name, count in other.sources.items():
+            sources[name] = sources.get(name, 0) + count
+        return InputSet(self.inputs + other.inputs, sources)
+
+
+@dataclass(frozen=True)
+class OracleCheck:
+    """The inputs the original answers the same way every time, and what was dropped."""
+
+    inputs: tuple[InputItem, ...]
+    dropped: int
+    status: str  # "ok", or the reason no input could be kept
+    message: str = ""
+
+
+# ---------------------------------------------------------------- generated inputs
+
+
+def generated_calls(info: FunctionInfo, *, size: int, count_small: int = 6, count_large: int = 3,
+                    seed: int = 0) -> list[Call]:
+    """Calls built from ``info``'s type hints: small Hypothesis examples and large random ones.
+
+    Raises UnsupportedSignature for methods, unannotated parameters or unknown types.
+    """
+    makers = _param_makers(info)
+    calls = [Call(args=tuple(v)) for v in _hypothesis_examples(info, count_small, seed)]
+    rng = random.Random(seed)
+    for _ in range(count_large):
+        calls.append(Call(args=tuple(make(rng, size) for make in makers)))
+    return calls
+
+
+Maker = Callable[[random.Random, int], Any]
+
+
+def _param_makers(info: FunctionInfo) -> list[Maker]:
+    if info.is_method:
+        raise UnsupportedSignature(f"{info.qualname} is a method; its inputs need an instance (give tests or a script)")
+    makers = []
+    for param in info.params:
+        if param.kind != "positional" or param.has_default:
+            continue
+        if not param.annotation:
+            raise UnsupportedSignature(
+                f"parameter {param.name!r} of {info.qualname} has no type hint; add one (e.g. list[int]) "
+                "or give tests (--tests) or a script run to capture real calls")
+        makers.append(_top_level_maker(param, info))
+    return makers
+
+
+def _top_level_maker(param: Param, info: FunctionInfo) -> Maker:
+    node = _annotation_node(param, info)
+    if isinstance(node, ast.Name) and node.id == "int":
+        return lambda rng, size: rng.randint(min(size, MAX_SCALAR_INT) // 2, min(size, MAX_SCALAR_INT))
+    if isinstance(node, ast.Name) and node.id == "str":
+        return lambda rng, size: " ".join(_word(rng, size) for _ in range(size))
+    return _maker(node, param, info)
+
+
+def _annotation_node(param: Param, info: FunctionInfo) -> ast.expr:
+    node = ast.parse(param.annotation, mode="eval").body
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # T | None
+        node = node.right if _is_none(node.left) else node.left
+    if isinstance(node, ast.Subscript) and _name(node.value) == "Optional":
+        node = node.slice
+    return node
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _name(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+_SCALARS: dict[str, Maker] = {
+    "int": lambda rng, size: rng.randint(-size, size),
+    "float": lambda rng, size: rng.uniform(-size, size),
+    "bool": lambda rng, size: rng.random() < 0.5,
+    "str": lambda rng, size: _word(rng, size),
+    "bytes": lambda rng, size: _word(rng, size).encode(),
+}
+_SEQUENCES = {"list": list, "List": list, "Sequence": list, "Iterable": list, "set": set, "Set": set,
+              "frozenset": frozenset, "tuple": tuple, "Tuple": tuple}
+
+
+def _maker(node: ast.expr, param: Param, info: FunctionInfo) -> Maker:
+    name = _name(node.value if isinstance(node, ast.Subscript) else node)
+    if name in _SCALARS and not isinstance(node, ast.Subscript):
+        return _SCALARS[name]
+    if isinstance(node, ast.Subscript) and name in _SEQUENCES:
+        return _sequence_maker(node, name, param, info)
+    if isinstance(node, ast.Subscript) and name in ("dict", "Dict", "Mapping"):
+        key, value = (_maker(e, param, info) for e in node.slice.elts)
+        return lambda rng, size: {key(rng, size): value(rng, size) for _ in range(size)}
+    raise UnsupportedSignature(
+        f"cannot generate inputs for parameter {param.name!r}: {param.annotation} of {info.qualname}; "
+        "supported hints: int, float, bool, str, bytes and list/tuple/set/dict of them. "
+        "Give tests (--tests) or a script run instead")
+
+
+def _sequence_maker(node: ast.Subscript, name: str, param: Param, info: FunctionInfo) -> Maker:
+    elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    kind = _SEQUENCES[name]
+    if kind is tuple and not (len(elts) == 2 and isinstance(elts[1], ast.Constant) and elts[1].value is ...):
+        parts = [_maker(e, param, info) for e in elts]
+        return lambda rng, size: tuple(p(rng, size) for p in parts)
+    element = _maker(elts[0], param, info)
+    return lambda rng, size: kind(element(rng, size) for _ in range(size))
+
+
+def _word(rng: random.Random, size: int) -> str:
+    """A word from a vocabulary of about ``size / 8`` words, so words repeat as in real text."""
+    index = rng.randrange(max(1, size // 8))
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    word = ""
+    while True:
+        word += letters[index % 26]
+        index //= 26
+        if index == 0:
+            return word
+
+
+def _hypothesis_examples(info: FunctionInfo, count: int, seed: int) -> list[list[Any]]:
+    """``count`` argument lists drawn by Hypothesis from the hints, reproducibly."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    params = [p for p in info.params if p.kind == "positional" and not p.has_default]
+    strategy = st.tuples(*(_strategy(_annotation_node(p, info), st) for p in params))
+    found: list[list[Any]] = []
+
+    @settings(max_examples=count, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def collect(values):
+        if len(found) < count:
+            found.append(list(values))
+
+    collect()
+    return found
+
+
+def _strategy(node: ast.expr, st: Any) -> Any:
+    name = _name(node.value if isinstance(node, ast.Subscript) else node)
+    scalars = {"int": st.integers(-50, 50), "float": st.floats(-1e3, 1e3, allow_nan=False),
+               "bool": st.booleans(), "str": st.text("abc ", max_size=8), "bytes": st.binary(max_size=8)}
+    if name in scalars and not isinstance(node, ast.Subscript):
+        return scalars[name]
+    if isinstance(node, ast.Subscript) and name in ("dict", "Dict", "Mapping"):
+        key, value = (_strategy(e, st) for e in node.slice.elts)
+        return st.dictionaries(key, value, max_size=6)
+    elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    kind = _SEQUENCES[name]
+    if kind is tuple and not (len(elts) == 2 and isinstance(elts[1], ast.Constant)):
+        return st.tuples(*(_strategy(e, st) for e in elts))
+    return st.lists(_strategy(elts[0], st), max_size=8).map(kind)
+
+
+# ---------------------------------------------------------------- captured inputs
+
+
+def traced_calls(program: ProgramFile, qualnames: Sequence[str], *, stdin_texts: Sequence[str] = ("",),
+                 args: Sequence[str] = (), backend: str = "auto", max_calls: int = 20) -> Captured:
+    """Calls of ``qualnames`` captured while the script runs once per stdin text."""
+    calls, counts, message, status = [], {}, "", "ok"
+    for stdin in stdin_texts:
+        captured = capture_calls(program.source, list(qualnames), stdin=stdin, args=list(args),
+                                 max_calls_per_function=max_calls, files=sibling_files(program),
+                                 backend=backend)
+        calls.extend(captured.calls)
+        counts.update(captured.counts)
+        if captured.status != "ok":
+            status, message = captured.status, captured.message
+    return Captured(status=status, calls=tuple(calls), counts=counts, message=message)
+
+
+def traced_test_calls(program: ProgramFile, tests: Path, qualnames: Sequence[str], *, backend: str = "auto",
+                      max_calls: int = 20) -> Captured:
+    """Calls of ``qualnames`` captured while pytest runs ``tests`` against the file."""
+    files = {**sibling_files(program), tests.name: tests.read_text(encoding="utf-8")}
+    module = program.module_name
+    names = [f"{module}:{q}" for q in qualnames]
+    command = ("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", tests.name)
+    return capture_calls_from_command(command, names, max_calls_per_function=max_calls, files=files,
+                                      backend=backend, limits=Limits(timeout_s=120))
+
+
+def sibling_files(program: ProgramFile) -> dict[str, str]:
+    """The file itself (under its module name) and the small Python files next to it it may import."""
+    files = {f"{program.module_name}.py": program.source}
+    for path in sorted(program.path.parent.glob("*.py")):
+        if path.resolve() != program.path.resolve() and path.stat().st_size < 200_000:
+            files.setdefault(path.name, path.read_text(encoding="utf-8", errors="replace"))
+    return files
+
+
+def discover_tests(program: ProgramFile) -> list[Path]:
+    """pytest files next to the file or in a ``tests/`` folder beside or above it that import it."""
+    module = program.module_name
+    folders = [program.path.parent, program.path.parent / "tests", program.path.parent.parent / "tests"]
+    found = []
+    for folder in folders:
+        for path in sorted(folder.glob("test_*.py")) if folder.is_dir() else ():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if f"import {module}" in text or f"from {module} import" in text:
+                found.append(path)
+    return found
+
+
+def script_inputs(stdin_texts: Sequence[str], args: Sequence[str]) -> InputSet:
+    """One script run per stdin text, all with the same arguments."""
+    inputs = tuple(ScriptInput(stdin=text, args=tuple(args)) for text in stdin_texts)
+    return InputSet(inputs, {"stdin/args runs": len(inputs)})
+
+
+# ---------------------------------------------------------------- determinism
+
+
+def keep_deterministic(target: Target, inputs: Sequence[InputItem], *, backend: str = "auto",
+                       timeout_s: float = 60.0) -> OracleCheck:
+    """The inputs on which the original agrees with itself (same process, run twice)."""
+    report = self_check(target, list(inputs), backend=backend, limits=Limits(timeout_s=timeout_s))
+    if report.status != "ok":
+        return OracleCheck((), len(inputs), report.status, report.message or report.feedback)
+    kept = tuple(inputs[o.index] for o in report.outcomes if o.equal)
+    dropped = len(inputs) - len(kept)
+    if dropped:
+        log.info("%s: dropped %d of %d inputs where the original disagrees with itself",
+                 target.qualname or "script", dropped, len(inputs))
+    message = "" if kept else "the original gives different results when run twice on every input"
+    return OracleCheck(kept, dropped, "ok" if kept else "nondeterministic", message)
+
+
+def script_hash_stable(source: str, item: ScriptInput, *, backend: str = "auto", timeout_s: float = 60.0) -> bool:
+    """Whether the script prints the same under two hash seeds (set/dict-of-str ordering)."""
+    outputs = []
+    for seed in ("1", "2"):
+        spec = RunSpec(python_source=source, stdin=item.stdin, args=tuple(item.args),
+                       env={"PYTHONHASHSEED": seed}, limits=Limits(timeout_s=timeout_s))
+        result = run(spec, backend)
+        outputs.append((result.status, result.stdout))
+    return outputs[0] == outputs[1]

@@ -1,0 +1,89 @@
+"""Proposers for programs: several proposers asked in turn, with a fallback when a model is gone.
+
+``polca optimize`` always proposes with executable skills and adds the LLM proposer when
+a model is given. :class:`ProposerChain` splits each request among its members; when a
+member raises ``LLMUnavailable`` (no key, server down) and ``fallback`` is on, it is
+dropped with a warning recorded in ``notes`` and the others carry on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+
+from polca.optimizer.contracts import (
+    Candidate,
+    Evaluation,
+    ProposalContext,
+    ProposalOutcome,
+    Proposer,
+    propose_outcome,
+)
+
+from polca.llm import LLMUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class ProposerChain:
+    """Asks each member for a share of ``num_proposals`` children (at least one each).
+
+    Invariants (the Proposer contract): at most ``context.num_proposals`` children, each
+    with ``parents == (parent.id,)``. ``LLMUnavailable`` propagates only when ``fallback``
+    is off or no member is left.
+    """
+
+    def __init__(self, proposers: Sequence[Proposer], *, fallback: bool = True) -> None:
+        if not proposers:
+            raise ValueError("ProposerChain needs at least one proposer, e.g. [SkillsProposer()]")
+        for proposer in proposers:
+            if not isinstance(proposer, Proposer):
+                raise TypeError(f"{type(proposer).__name__} has no propose(parent, evaluations, context)")
+        self._members = list(proposers)
+        self._fallback = fallback
+        self._lock = threading.Lock()
+        self.notes: list[str] = []
+
+    def propose(self, parent: Candidate, evaluations: Sequence[Evaluation],
+                context: ProposalContext) -> list[Candidate]:
+        return list(self.propose_with_report(parent, evaluations, context).children)
+
+    def propose_with_report(self, parent: Candidate, evaluations: Sequence[Evaluation],
+                            context: ProposalContext) -> ProposalOutcome:
+        children: list[Candidate] = []
+        failures: list[str] = []
+        seen = {parent.hash}
+        members = self._active()
+        for position, member in enumerate(members):
+            left = context.num_proposals - len(children)
+            if left <= 0:
+                break
+            wanted = -(-left // (len(members) - position))  # a fair share, the rest to later members
+            outcome = self._ask(member, parent, evaluations, replace(context, num_proposals=wanted))
+            failures.extend(outcome.failures)
+            for child in outcome.children:
+                if child.hash not in seen and len(children) < context.num_proposals:
+                    seen.add(child.hash)
+                    children.append(child)
+        return ProposalOutcome(tuple(children), tuple(failures))
+
+    def _active(self) -> list[Proposer]:
+        with self._lock:
+            return list(self._members)
+
+    def _ask(self, member: Proposer, parent: Candidate, evaluations: Sequence[Evaluation],
+             context: ProposalContext) -> ProposalOutcome:
+        try:
+            return propose_outcome(member, parent, evaluations, context)
+        except LLMUnavailable as exc:
+            with self._lock:
+                if not self._fallback or len(self._members) == 1:
+                    raise
+                if member in self._members:
+                    self._members.remove(member)
+                    note = f"model unavailable ({exc}); continuing with the other proposers"
+                    self.notes.append(note)
+                    log.warning(note)
+            return ProposalOutcome((), (f"model unavailable: {exc}",))

@@ -1,0 +1,408 @@
+"""``optimize_file``: speed up a Python file end to end, without the CLI.
+
+    from polca.optimizer.domains.program_run import ProgramOptions, optimize_file
+    report = optimize_file("examples/dedup_ids.py", ProgramOptions(top=1), proposer=SkillsProposer())
+    report.targets[0].speedup, report.diff()
+
+Steps, per file: find the targets and their inputs (:mod:`.program_targets`,
+:mod:`.program_oracle`); then per target, hottest first: keep the inputs on which the
+original is deterministic, run POLCA over a :class:`~.program.ProgramDomain`, and
+re-check the best candidate on every input and re-time it against the original with
+more rounds. A target is *improved* only when every check passes and the verdict is
+"faster" (speedup >= ``min_speedup`` with a 95% interval wholly above 1). Improvements
+accumulate: each later target starts from the file as improved so far. Nothing is
+written to disk here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import logging
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from polca.optimizer.api import optimize
+from polca.optimizer.config import OptimizerConfig
+from polca.optimizer.contracts import Proposer
+from polca.optimizer.domains.program import SCRIPT_TARGET, EvalSettings, ProgramDomain
+from polca.optimizer.domains.program_oracle import (
+    InputSet,
+    OracleCheck,
+    UnsupportedSignature,
+    discover_tests,
+    generated_calls,
+    keep_deterministic,
+    script_hash_stable,
+    script_inputs,
+    sibling_files,
+    traced_calls,
+    traced_test_calls,
+)
+from polca.optimizer.domains.program_targets import ProgramFile, load_program, profile_script
+from polca.sandbox import Limits
+from polca.sandbox.difftest import compare
+from polca.sandbox.measure import MeasureResult, measure
+from polca.sandbox.stats import MIN_SPEEDUP
+from polca.sandbox.types import BackendName
+
+if TYPE_CHECKING:
+    from polca.events import EventBus
+    from polca.llm import LLMClient
+    from polca.store import Store
+
+log = logging.getLogger(__name__)
+
+TargetStatus = Literal["improved", "no_gain", "excluded"]
+RUN_NAME_PREFIX = "optimize:"
+
+
+class NoOracleError(ValueError):
+    """No target of the file has any input to check candidates on; the message says what to give."""
+
+
+@dataclass(frozen=True)
+class ProgramOptions:
+    """What to optimize and how hard to try.
+
+    ``functions``: only these (``name`` or ``Class.method``); else the ``top`` hottest.
+    ``tests``: a pytest file whose calls are captured (default: discovered ones that
+    import the file). ``stdin_files``/``args``: the workload of a script, one run per
+    stdin file. ``size``: elements per generated container (large inputs for timing).
+    ``budget_evals``: instance evaluations per target; ``budget_cost_usd`` and
+    ``time_limit_s`` cover the whole file.
+    """
+
+    functions: tuple[str, ...] = ()
+    top: int = 3
+    tests: Path | None = None
+    stdin_files: tuple[Path, ...] = ()
+    args: tuple[str, ...] = ()
+    size: int = 1000
+    budget_evals: int = 40
+    budget_cost_usd: float | None = None
+    time_limit_s: float | None = None
+    seed: int = 0
+    backend: BackendName = "auto"
+    search: EvalSettings = field(default_factory=EvalSettings)
+    final_rounds: int = 20
+    final_min_sample_s: float = 0.04
+    min_speedup: float = MIN_SPEEDUP
+
+    def __post_init__(self) -> None:
+        for name in ("top", "size", "budget_evals", "final_rounds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}={value!r} must be a positive integer")
+        if self.min_speedup < 1.0:
+            raise ValueError(f"min_speedup={self.min_speedup!r} must be >= 1.0 (1.10 is the default)")
+        for name in ("budget_cost_usd", "time_limit_s"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name}={value!r} must be positive, or None for no limit")
+        for path in (*self.stdin_files, *([self.tests] if self.tests else [])):
+            if not Path(path).is_file():
+                raise ValueError(f"{path} is not a file; --stdin and --tests take existing files")
+
+
+@dataclass(frozen=True)
+class TargetReport:
+    """What happened to one target; times are seconds per pass over all its inputs."""
+
+    name: str
+    status: TargetStatus
+    message: str
+    inputs_verified: int = 0
+    input_sources: dict[str, int] = field(default_factory=dict)
+    dropped_nondeterministic: int = 0
+    before_s: float | None = None
+    after_s: float | None = None
+    speedup: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    origins: tuple[str, ...] = ()
+    run_id: str | None = None
+    evaluations: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class ProgramReport:
+    """The outcome for a file: per-target reports and the file's text before and after."""
+
+    path: str
+    original_source: str
+    optimized_source: str
+    targets: tuple[TargetReport, ...]
+    notes: tuple[str, ...] = ()
+    wall_s: float = 0.0
+
+    @property
+    def original_sha256(self) -> str:
+        return hashlib.sha256(self.original_source.encode()).hexdigest()
+
+    @property
+    def improved(self) -> bool:
+        return self.optimized_source != self.original_source
+
+    def diff(self) -> str:
+        """A unified diff from the original file to the optimized one ("" when unchanged)."""
+        name = Path(self.path).name
+        return "".join(difflib.unified_diff(self.original_source.splitlines(keepends=True),
+                                            self.optimized_source.splitlines(keepends=True),
+                                            fromfile=f"a/{name}", tofile=f"b/{name}"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``polca optimize --json``)."""
+        return {"path": self.path, "improved": self.improved, "original_sha256": self.original_sha256,
+                "targets": [asdict(t) for t in self.targets], "notes": list(self.notes),
+                "wall_s": self.wall_s, "diff": self.diff()}
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    qualname: str | None
+    inputs: InputSet
+    hot_note: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.qualname or SCRIPT_TARGET
+
+
+@dataclass
+class _Session:
+    """What every target's search shares."""
+
+    program: ProgramFile
+    options: ProgramOptions
+    proposer: Proposer
+    llm: LLMClient | None
+    store: Store | None
+    events: EventBus | None
+    deadline: float | None
+    resume_run: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def optimize_file(path: str | Path, options: ProgramOptions | None = None, *, proposer: Proposer,
+                  llm: LLMClient | None = None, store: Store | None = None, events: EventBus | None = None,
+                  resume_run: str | None = None) -> ProgramReport:
+    """Find, search and verify faster versions of the targets of ``path``; writes nothing.
+
+    Raises ValueError for bad input (missing file, not Python, syntax error, unknown
+    function, a workload that fails or never runs a named function) and NoOracleError
+    when no target has inputs. ``resume_run`` continues the stored run of one target.
+    """
+    started = time.monotonic()
+    options = options or ProgramOptions()
+    program = load_program(path)
+    if resume_run is not None:
+        options = _options_for_resume(store, resume_run, program, options)
+    deadline = started + options.time_limit_s if options.time_limit_s else None
+    session = _Session(program, options, proposer, llm, store, events, deadline, resume_run)
+    plans, reports = plan_targets(program, options)
+    source = program.source
+    for plan in plans:
+        report, source = _optimize_target(session, source, plan)
+        reports.append(report)
+    notes = [*session.notes, *getattr(proposer, "notes", [])]
+    return ProgramReport(str(program.path), program.source, source, tuple(reports), tuple(notes),
+                         time.monotonic() - started)
+
+
+def _options_for_resume(store: Store | None, run_id: str, program: ProgramFile,
+                        options: ProgramOptions) -> ProgramOptions:
+    if store is None:
+        raise ValueError("resuming needs the store that holds the run; pass store=Store.open(url)")
+    name = store.get_run(run_id).name
+    if not name.startswith(RUN_NAME_PREFIX):
+        raise ValueError(f"run {run_id!r} is not a `polca optimize` run (its name is {name!r})")
+    target, _, stored_path = name[len(RUN_NAME_PREFIX):].partition(":")
+    if Path(stored_path).resolve() != program.path.resolve():
+        raise ValueError(f"run {run_id!r} optimized {stored_path}, not {program.path}; pass that file")
+    functions = () if target == SCRIPT_TARGET else (target,)
+    return replace(options, functions=functions)
+
+
+# ---------------------------------------------------------------- planning
+
+
+def plan_targets(program: ProgramFile, options: ProgramOptions) -> tuple[list[TargetPlan], list[TargetReport]]:
+    """Targets with inputs, hottest first, and reports for those excluded (with the reason)."""
+    for name in options.functions:
+        program.function(name)
+    if program.kind == "script":
+        plans, excluded = _plan_script(program, options)
+    else:
+        plans, excluded = _plan_module(program, options)
+    if not plans:
+        reasons = "; ".join(f"{r.name}: {r.message}" for r in excluded) or "no functions found"
+        raise NoOracleError(
+            f"nothing in {program.path} can be checked ({reasons}). Give type hints to the "
+            "functions' parameters, a test file (--tests), or make it a script with stdin (--stdin)")
+    return plans, excluded
+
+
+def _plan_module(program: ProgramFile, options: ProgramOptions) -> tuple[list[TargetPlan], list[TargetReport]]:
+    names = list(options.functions) or [f.qualname for f in program.functions
+                                        if not f.is_async and not f.name.startswith("_")]
+    traced = _traced_from_tests(program, options, names)
+    plans, excluded = [], []
+    for name in names:
+        inputs = traced.get(name, InputSet(()))
+        try:
+            calls = generated_calls(program.function(name), size=options.size, seed=options.seed)
+            inputs = inputs + InputSet(tuple(calls), {"generated from type hints": len(calls)})
+        except UnsupportedSignature as exc:
+            if not inputs.inputs:
+                excluded.append(TargetReport(name, "excluded", str(exc)))
+                continue
+        plans.append(TargetPlan(name, inputs))
+    return plans, excluded
+
+
+def _traced_from_tests(program: ProgramFile, options: ProgramOptions, names: list[str]) -> dict[str, InputSet]:
+    tests = [options.tests] if options.tests else discover_tests(program)
+    found: dict[str, InputSet] = {}
+    for test_file in tests:
+        captured = traced_test_calls(program, Path(test_file), names, backend=options.backend)
+        for name in names:
+            payloads = captured.payloads(f"{program.module_name}:{name}") or captured.payloads(name)
+            if payloads:
+                found[name] = found.get(name, InputSet(())) + InputSet(tuple(payloads),
+                                                                      {"traced from tests": len(payloads)})
+    return found
+
+
+def _plan_script(program: ProgramFile, options: ProgramOptions) -> tuple[list[TargetPlan], list[TargetReport]]:
+    stdin_texts = [Path(p).read_text(encoding="utf-8") for p in options.stdin_files] or [""]
+    profile = profile_script(program, stdin=stdin_texts[0], args=options.args, backend=options.backend)
+    if profile.status != "ok":
+        raise ValueError(f"{program.path} fails when run with the given stdin/args: {profile.status}; "
+                         "fix the script or give a workload it accepts (--stdin FILE, --args ...)")
+    for name in options.functions:
+        if profile.calls_of(name) == 0:
+            raise ValueError(f"function {name!r} never runs when {program.path} runs with the given "
+                             "stdin/args; give a workload that calls it (--stdin FILE, --args ...)")
+    hot = "\n".join(f"- {f.qualname}: {f.calls} calls, {f.cumulative_s:.3f} s cumulative"
+                    for f in profile.functions[:6])
+    names = list(options.functions) or [f.qualname for f in profile.functions if f.cumulative_s > 1e-3]
+    names = names[: options.top]
+    plans = _traced_plans(program, options, names, stdin_texts, hot) if names else []
+    excluded = [TargetReport(n, "excluded", "no call could be captured (arguments that cannot be pickled?)")
+                for n in names if n not in {p.qualname for p in plans}]
+    if not options.functions:
+        plans.append(TargetPlan(None, script_inputs(stdin_texts, options.args), hot))
+    return plans, excluded
+
+
+def _traced_plans(program: ProgramFile, options: ProgramOptions, names: list[str], stdin_texts: list[str],
+                  hot: str) -> list[TargetPlan]:
+    captured = traced_calls(program, names, stdin_texts=stdin_texts, args=options.args, backend=options.backend)
+    plans = []
+    for name in names:
+        payloads = captured.payloads(name)
+        if payloads:
+            plans.append(TargetPlan(name, InputSet(tuple(payloads), {"traced from the script": len(payloads)}), hot))
+    return plans
+
+
+# ---------------------------------------------------------------- one target
+
+
+def _optimize_target(session: _Session, source: str, plan: TargetPlan) -> tuple[TargetReport, str]:
+    program, options = session.program, session.options
+    files = sibling_files(program)
+    probe = ProgramDomain(source, plan.qualname, plan.inputs.inputs, module_name=program.module_name,
+                          files=files, settings=options.search)
+    check = _oracle(probe, options)
+    if check.status != "ok":
+        return TargetReport(plan.name, "excluded", check.message, input_sources=plan.inputs.sources,
+                            dropped_nondeterministic=check.dropped), source
+    domain = ProgramDomain(source, plan.qualname, check.inputs, module_name=program.module_name,
+                           files=files, settings=options.search, hot_lines=plan.hot_note)
+    run_id = _run_id(session, plan)
+    used = 0
+    if session.resume_run is not None and session.store is not None:
+        used = session.store.run_stats([run_id])[run_id].evaluations
+    config = _config(session, len(check.inputs), used)
+    result = optimize(domain, session.proposer, config=config, llm=session.llm,
+                      store=session.store, run_id=run_id, resume=session.resume_run is not None,
+                      events=session.events)
+    base = TargetReport(plan.name, "no_gain", "", len(check.inputs), plan.inputs.sources, check.dropped,
+                        run_id=result.run_id, evaluations=result.evaluations, cost_usd=result.cost_usd)
+    return _final_check(domain, result.best, base, options)
+
+
+def _oracle(domain: ProgramDomain, options: ProgramOptions) -> OracleCheck:
+    check = keep_deterministic(domain.original, domain.inputs, backend=options.backend,
+                               timeout_s=options.search.timeout_s * 2)
+    if check.status == "error":
+        raise ValueError(f"the original {domain.name} cannot run: {check.message}; fix the file so that "
+                         "importing it works without side effects that fail")
+    if check.status == "timeout":
+        return replace(check, message=f"the original took longer than {options.search.timeout_s * 2:g} s on its "
+                                      "inputs; give a smaller workload (--size, --stdin)")
+    if check.status == "nondeterministic":
+        return replace(check, message="non-deterministic: the original gives different results when run "
+                                      "twice (random, time, ...); seed or remove the randomness to optimize it")
+    if domain.qualname is None and not all(script_hash_stable(domain.source, i, backend=options.backend)
+                                           for i in check.inputs):
+        return replace(check, status="nondeterministic", message=(
+            "non-deterministic: the script's output changes with the hash seed (set or dict ordering "
+            "of str keys); sort what it prints to optimize it"))
+    return check
+
+
+def _run_id(session: _Session, plan: TargetPlan) -> str | None:
+    if session.store is None:
+        return None
+    if session.resume_run is not None:
+        return session.resume_run
+    name = f"{RUN_NAME_PREFIX}{plan.name}:{session.program.path.resolve()}"
+    return session.store.create_run("polca", _config(session, len(plan.inputs.inputs)).to_dict(), name=name)
+
+
+def _config(session: _Session, num_inputs: int, used_evaluations: int = 0) -> OptimizerConfig:
+    """The search's settings; a resumed run gets ``budget_evals`` more than it already spent."""
+    options = session.options
+    remaining_s = None if session.deadline is None else max(1.0, session.deadline - time.monotonic())
+    return OptimizerConfig(
+        num_candidates=2, num_proposals=2, batch_size=min(4, num_inputs), epsilon=0.01, num_pool=0,
+        summarize_every=1 if session.llm is not None else 0,
+        max_evaluations=options.budget_evals + used_evaluations,
+        max_cost_usd=options.budget_cost_usd, max_wall_s=remaining_s, seed=options.seed, max_workers=2)
+
+
+def _final_check(domain: ProgramDomain, best, base: TargetReport,
+                 options: ProgramOptions) -> tuple[TargetReport, str]:
+    resolved = domain.resolve(best.params["code"])
+    origins = tuple(dict.fromkeys(e.origin for e in reversed(domain.lineage(best.id)) if e.origin != "seed"))
+    if resolved == domain.source:
+        return replace(base, message="no candidate beat the original"), domain.source
+    report = compare(domain.original, domain.target(resolved), list(domain.inputs), backend=options.backend,
+                     limits=Limits(timeout_s=options.search.timeout_s * 2))
+    if not report.equal:
+        return replace(base, message=f"the best candidate failed the final check: {report.feedback}",
+                       origins=origins), domain.source
+    timing = _final_timing(domain, resolved, options)
+    timed = _with_timing(replace(base, origins=origins), timing)
+    if timing.status != "ok" or timing.verdict != "faster":
+        return replace(timed, message=f"not offered: {timing.describe()}"), domain.source
+    return replace(timed, status="improved", message=timing.describe()), resolved
+
+
+def _final_timing(domain: ProgramDomain, resolved: str, options: ProgramOptions) -> MeasureResult:
+    return measure(domain.original, domain.target(resolved), list(domain.inputs), backend=options.backend,
+                   rounds=options.final_rounds, min_sample_s=options.final_min_sample_s, warmup=2,
+                   seed=options.seed, min_speedup=options.min_speedup)
+
+
+def _with_timing(report: TargetReport, timing: MeasureResult) -> TargetReport:
+    if timing.status != "ok":
+        return report
+    return replace(report, before_s=timing.summary_a.median_s, after_s=timing.summary_b.median_s,
+                   speedup=timing.speedup, ci_low=timing.ci_low, ci_high=timing.ci_high)
