@@ -29,7 +29,7 @@ from polca.sandbox.trace import Captured, capture_calls, capture_calls_from_comm
 
 log = logging.getLogger(__name__)
 
-MAX_SCALAR_INT = 24
+MAX_SCALAR_INT = 20
 """Largest generated value of a top-level ``int`` parameter: such integers often set a
 recursion depth or a loop count, where a large value would never finish."""
 
@@ -179,7 +179,7 @@ def _hypothesis_examples(info: FunctionInfo, count: int, seed: int) -> list[list
     from hypothesis import strategies as st
 
     params = [p for p in info.params if p.kind == "positional" and not p.has_default]
-    strategy = st.tuples(*(_strategy(_annotation_node(p, info), st) for p in params))
+    strategy = st.tuples(*(_top_level_strategy(_annotation_node(p, info), st) for p in params))
     found: list[list[Any]] = []
 
     @settings(max_examples=count, derandomize=True, database=None, deadline=None,
@@ -191,6 +191,12 @@ def _hypothesis_examples(info: FunctionInfo, count: int, seed: int) -> list[list
 
     collect()
     return found
+
+
+def _top_level_strategy(node: ast.expr, st: Any) -> Any:
+    if isinstance(node, ast.Name) and node.id == "int":
+        return st.integers(-2, MAX_SCALAR_INT)
+    return _strategy(node, st)
 
 
 def _strategy(node: ast.expr, st: Any) -> Any:
@@ -239,12 +245,23 @@ def traced_test_calls(program: ProgramFile, tests: Path, qualnames: Sequence[str
 
 
 def sibling_files(program: ProgramFile) -> dict[str, str]:
-    """The file itself (under its module name) and the small Python files next to it it may import."""
+    """The file itself (under its module name) and the Python files next to it that it imports."""
     files = {f"{program.module_name}.py": program.source}
+    imported = _imported_modules(program.source)
     for path in sorted(program.path.parent.glob("*.py")):
-        if path.resolve() != program.path.resolve() and path.stat().st_size < 200_000:
+        if path.stem in imported and path.resolve() != program.path.resolve():
             files.setdefault(path.name, path.read_text(encoding="utf-8", errors="replace"))
     return files
+
+
+def _imported_modules(source: str) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.partition(".")[0])
+    return names
 
 
 def discover_tests(program: ProgramFile) -> list[Path]:
@@ -263,7 +280,7 @@ def discover_tests(program: ProgramFile) -> list[Path]:
 def script_inputs(stdin_texts: Sequence[str], args: Sequence[str]) -> InputSet:
     """One script run per stdin text, all with the same arguments."""
     inputs = tuple(ScriptInput(stdin=text, args=tuple(args)) for text in stdin_texts)
-    return InputSet(inputs, {"stdin/args runs": len(inputs)})
+    return InputSet(inputs, {"script runs": len(inputs)})
 
 
 # ---------------------------------------------------------------- determinism
@@ -293,3 +310,21 @@ def script_hash_stable(source: str, item: ScriptInput, *, backend: str = "auto",
         result = run(spec, backend)
         outputs.append((result.status, result.stdout))
     return outputs[0] == outputs[1]
+
+
+def run_tests_against(program: ProgramFile, source: str, tests: Sequence[Path], *, backend: str = "auto",
+                      timeout_s: float = 300.0) -> tuple[bool, str]:
+    """Run the pytest files ``tests`` in the sandbox with ``source`` in place of the file.
+
+    Returns (passed, one line on what happened). No tests is a pass.
+    """
+    import sys
+
+    if not tests:
+        return True, "no tests to run"
+    files = {**sibling_files(program), f"{program.module_name}.py": source}
+    files.update({Path(t).name: Path(t).read_text(encoding="utf-8") for t in tests})
+    command = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(Path(t).name for t in tests))
+    result = run(RunSpec(command=command, files=files, limits=Limits(timeout_s=timeout_s)), backend)
+    tail = result.stdout.decode("utf-8", "replace").strip().splitlines()[-1:] or [result.message]
+    return result.ok, tail[0]

@@ -255,7 +255,7 @@ def _plan_module(program: ProgramFile, options: ProgramOptions) -> tuple[list[Ta
         inputs = traced.get(name, InputSet(()))
         try:
             calls = generated_calls(program.function(name), size=options.size, seed=options.seed)
-            inputs = inputs + InputSet(tuple(calls), {"generated from type hints": len(calls)})
+            inputs = inputs + InputSet(tuple(calls), {"generated": len(calls)})
         except UnsupportedSignature as exc:
             if not inputs.inputs:
                 excluded.append(TargetReport(name, "excluded", str(exc)))
@@ -273,7 +273,7 @@ def _traced_from_tests(program: ProgramFile, options: ProgramOptions, names: lis
             payloads = captured.payloads(f"{program.module_name}:{name}") or captured.payloads(name)
             if payloads:
                 found[name] = found.get(name, InputSet(())) + InputSet(tuple(payloads),
-                                                                      {"traced from tests": len(payloads)})
+                                                                      {"traced (tests)": len(payloads)})
     return found
 
 
@@ -306,7 +306,7 @@ def _traced_plans(program: ProgramFile, options: ProgramOptions, names: list[str
     for name in names:
         payloads = captured.payloads(name)
         if payloads:
-            plans.append(TargetPlan(name, InputSet(tuple(payloads), {"traced from the script": len(payloads)}), hot))
+            plans.append(TargetPlan(name, InputSet(tuple(payloads), {"traced (script)": len(payloads)}), hot))
     return plans
 
 

@@ -1,12 +1,41 @@
-"""``polca optimize``: verified speedups of a Python file."""
+"""``polca optimize``: verified speedups of a Python file, offline by default.
+
+The command turns flags into :class:`ProgramOptions`, builds the proposers (executable
+skills always; the LLM proposer with ``--model``), opens the store, runs
+:func:`~polca.optimizer.domains.program_run.optimize_file` with a live progress display,
+and prints the per-target table and the diff (or JSON). The file is written only with
+``--apply`` (after a ``.orig`` backup, when the file is unchanged since the run began and
+its tests still pass) or ``--output PATH``. Exit status: 0 when it ran (with or without a
+speedup), 1 for bad input or a refused write.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import os
+import shlex
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.live import Live
 
-from polca.cli.common import not_available
+from polca.cli.common import config_from_flags, console, err_console, fail, warn
+from polca.cli.progress import ProgressState, advance, render_progress
+from polca.cli.render_optimize import render_diff, render_outcome, render_targets, report_json
+from polca.config import Config
+from polca.events import Event, EventBus
+from polca.optimizer import events as ev
+from polca.optimizer.contracts import Proposer
+from polca.optimizer.domains.program import EvalSettings
+from polca.optimizer.domains.program_oracle import discover_tests, run_tests_against
+from polca.optimizer.domains.program_proposers import ProposerChain
+from polca.optimizer.domains.program_run import ProgramOptions, ProgramReport, optimize_file
+from polca.optimizer.domains.program_targets import load_program
 
 
 def register(app: typer.Typer) -> None:
@@ -22,9 +51,151 @@ def register(app: typer.Typer) -> None:
 
 
 def optimize(
-    path: Path = typer.Argument(..., help="The Python file to speed up."),
-    model: str = typer.Option(None, "--model", help="Any litellm model string, e.g. openai/gpt-4o-mini."),
-    api_base: str = typer.Option(None, "--api-base", help="Base URL of an OpenAI-compatible server."),
-    db: str = typer.Option(None, "--db", help="Store URL (default: sqlite:///.polca/polca.db)."),
+    path: Annotated[Path, typer.Argument(help="The Python file to speed up.")],
+    function: Annotated[list[str] | None, typer.Option("--function", "-f", help="Only this function (repeatable; methods as Class.method).")] = None,
+    top: Annotated[int, typer.Option("--top", help="Optimize the N hottest functions.")] = 3,
+    tests: Annotated[Path | None, typer.Option("--tests", help="A pytest file whose calls become inputs.")] = None,
+    stdin: Annotated[list[Path] | None, typer.Option("--stdin", help="A stdin file for the script (repeatable: one run each).")] = None,
+    args: Annotated[str, typer.Option("--args", help="Command-line arguments for the script, as one string.")] = "",
+    size: Annotated[int, typer.Option("--size", help="Elements per generated input container (timing scale).")] = 1000,
+    budget_evals: Annotated[int, typer.Option("--budget-evals", help="Instance evaluations per target.")] = 40,
+    budget_cost: Annotated[float | None, typer.Option("--budget-cost", help="Most USD to spend on model calls.")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Wall-clock seconds for the whole run.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Any litellm model string, e.g. openai/gpt-4o-mini.")] = None,
+    api_base: Annotated[str | None, typer.Option("--api-base", help="Base URL of an OpenAI-compatible server.")] = None,
+    no_fallback: Annotated[bool, typer.Option("--no-fallback", help="Fail instead of continuing with skills when the model is unreachable.")] = False,
+    apply: Annotated[bool, typer.Option("--apply", help="Write the verified change into the file (keeps FILE.orig).")] = False,
+    output: Annotated[Path | None, typer.Option("--output", help="Write the optimized file here instead.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    resume: Annotated[str | None, typer.Option("--resume", help="Continue the stored run RUN (one target).")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Store URL (default: sqlite:///.polca/polca.db).")] = None,
+    sandbox: Annotated[str | None, typer.Option("--sandbox", help="Sandbox backend: auto, local, docker, none.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of minibatches and generated inputs.")] = 0,
 ) -> None:
-    not_available("optimize")
+    """Speed up PATH and show verified results."""
+    config = config_from_flags(llm={"model": model, "api_base": api_base}, store={"url": db},
+                               sandbox={"backend": sandbox})
+    options = _options(function, top, tests, stdin, args, size, budget_evals, budget_cost, time_limit, seed, config)
+    if apply and output is not None:
+        fail("--apply and --output both say where to write; give one of them.")
+    program = _load(path)
+    if config.sandbox.backend == "none":
+        warn("--sandbox none runs candidate code without any isolation: use it only for code you trust.")
+    with _store(config) as store:
+        events = EventBus()
+        llm = _llm(config, store, events) if config.llm.model else None
+        proposer = _proposer(llm, fallback=not no_fallback)
+        report = _run(path, options, proposer, llm, store, events, resume, quiet=as_json)
+    written = _write(report, program.source, apply, output, options)
+    if as_json:
+        typer.echo(json.dumps(report_json(report, applied_to=written), indent=2))
+        return
+    console.print(render_targets(report))
+    console.print(render_diff(report))
+    console.print(render_outcome(report, applied_to=written))
+
+
+def _options(function, top, tests, stdin, args, size, budget_evals, budget_cost, time_limit, seed,
+             config: Config) -> ProgramOptions:
+    try:
+        return ProgramOptions(
+            functions=tuple(function or ()), top=top, tests=tests, stdin_files=tuple(stdin or ()),
+            args=tuple(shlex.split(args)), size=size, budget_evals=budget_evals, budget_cost_usd=budget_cost,
+            time_limit_s=time_limit, seed=seed, backend=config.sandbox.backend,
+            search=EvalSettings(backend=config.sandbox.backend))
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _load(path: Path):
+    try:
+        return load_program(path)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def _store(config: Config):
+    from polca.store import Store, StoreError
+
+    try:
+        store = Store.open(config.store.url)
+    except (StoreError, ValueError) as exc:
+        fail(f"cannot open the store {config.store.url}: {exc}")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _llm(config: Config, store, events: EventBus):
+    """A client whose calls are recorded under the run being searched."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    from polca.llm import LLMClient
+
+    current: dict[str, str | None] = {"run": None}
+
+    def on_started(event: ev.RunStarted) -> None:
+        current["run"] = event.run_id
+
+    events.subscribe(ev.RunStarted, on_started)
+    return LLMClient(config.llm, on_call=lambda c: store.record_llm_call(current["run"], **dataclasses.asdict(c)))
+
+
+def _proposer(llm, *, fallback: bool) -> Proposer:
+    from polca.optimizer.domains.skills_proposer import SkillsProposer
+    from polca.optimizer.proposers import LLMProposer
+
+    members: list[Proposer] = [SkillsProposer()]
+    if llm is not None:
+        members.append(LLMProposer(llm))
+    return ProposerChain(members, fallback=fallback)
+
+
+def _run(path: Path, options: ProgramOptions, proposer: Proposer, llm, store, events: EventBus,
+         resume: str | None, *, quiet: bool) -> ProgramReport:
+    from polca.llm import LLMUnavailable
+
+    state = {"progress": ProgressState()}
+    live = Live(render_progress(state["progress"]), console=err_console, transient=True,
+                auto_refresh=False) if not quiet else None
+
+    def on_event(event: Event) -> None:
+        state["progress"] = advance(state["progress"], event)
+        if live is not None:
+            live.update(render_progress(state["progress"]), refresh=True)
+
+    events.subscribe(Event, on_event)
+    try:
+        if live is not None:
+            live.start()
+        return optimize_file(path, options, proposer=proposer, llm=llm, store=store, events=events,
+                             resume_run=resume)
+    except (ValueError, LookupError) as exc:
+        fail(str(exc))
+    except LLMUnavailable as exc:
+        fail(f"{exc} (--no-fallback was given, so polca does not continue with skills alone)")
+    finally:
+        if live is not None:
+            live.stop()
+
+
+def _write(report: ProgramReport, source_at_start: str, apply: bool, output: Path | None,
+           options: ProgramOptions) -> str | None:
+    if not report.improved or not (apply or output):
+        return None
+    if output is not None:
+        output.write_text(report.optimized_source, encoding="utf-8")
+        return str(output)
+    path = Path(report.path)
+    current = path.read_text(encoding="utf-8")
+    if hashlib.sha256(current.encode()).digest() != hashlib.sha256(source_at_start.encode()).digest():
+        fail(f"{path} changed while polca ran; nothing was written. Re-run polca optimize on the new version.")
+    program = load_program(path)
+    tests = [options.tests] if options.tests else discover_tests(program)
+    passed, summary = run_tests_against(program, report.optimized_source, tests, backend=options.backend)
+    if not passed:
+        fail(f"the tests fail with the optimized file ({summary}); nothing was written.")
+    shutil.copyfile(path, path.with_name(path.name + ".orig"))
+    path.write_text(report.optimized_source, encoding="utf-8")
+    return str(path)

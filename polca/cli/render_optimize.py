@@ -1,0 +1,80 @@
+"""Pure renderings of a ``polca optimize`` result: the per-target table, the diff, JSON.
+
+Functions over a :class:`~polca.optimizer.domains.program_run.ProgramReport`; they
+print nothing. Times are shown per pass over a target's inputs, rounded for display only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from polca.optimizer.domains.program_run import ProgramReport, TargetReport
+
+_STATUS_STYLE = {"improved": "bold green", "no_gain": "yellow", "excluded": "red"}
+
+
+def render_targets(report: ProgramReport) -> RenderableType:
+    """One row per target: before, after, speedup with its 95% interval, inputs, ideas used."""
+    table = Table(title=f"polca optimize {report.path}", title_justify="left")
+    for column in ("target", "status", "before", "after", "speedup (95% CI)", "inputs verified", "skills / ideas"):
+        table.add_column(column, justify="right" if column in ("before", "after") else "left")
+    for target in report.targets:
+        table.add_row(
+            target.name,
+            Text(target.status.replace("_", " "), style=_STATUS_STYLE.get(target.status, "")),
+            _time(target.before_s), _time(target.after_s), _speedup(target),
+            _inputs(target), ", ".join(target.origins) or "-",
+        )
+    notes = [Text(f"{t.name}: {t.message}", style="dim") for t in report.targets if t.message]
+    notes += [Text(f"note: {n}", style="yellow") for n in report.notes]
+    return Group(table, *notes)
+
+
+def render_diff(report: ProgramReport) -> RenderableType:
+    """The unified diff of the offered change, highlighted; a line saying so when there is none."""
+    diff = report.diff()
+    if not diff:
+        return Text("No verified speedup of at least the threshold was found; the file is unchanged.")
+    return Syntax(diff, "diff", theme="ansi_dark", background_color="default")
+
+
+def render_outcome(report: ProgramReport, *, applied_to: str | None) -> RenderableType:
+    """What happens next: where the change was written, or how to write it."""
+    if not report.improved:
+        return Text("")
+    if applied_to:
+        return Text.from_markup(f"[green]written[/] {applied_to}")
+    return Text("Nothing was written. Re-run with --apply to update the file (a .orig backup is kept), "
+                "or --output PATH to write the optimized file elsewhere.", style="dim")
+
+
+def report_json(report: ProgramReport, *, applied_to: str | None = None) -> dict[str, Any]:
+    """The machine-readable result (``--json``)."""
+    return {**report.to_dict(), "applied_to": applied_to}
+
+
+def _time(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds >= 1.0:
+        return f"{seconds:.2f} s"
+    return f"{seconds * 1e3:.3g} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.3g} µs"
+
+
+def _speedup(target: TargetReport) -> str:
+    if target.speedup is None:
+        return "-"
+    return f"{target.speedup:.2f}x ({target.ci_low:.2f}-{target.ci_high:.2f})"
+
+
+def _inputs(target: TargetReport) -> str:
+    if not target.inputs_verified:
+        return "-"
+    sources = ", ".join(f"{n} {k}" for k, n in target.input_sources.items())
+    dropped = f"; {target.dropped_nondeterministic} non-deterministic dropped" if target.dropped_nondeterministic else ""
+    return f"{target.inputs_verified} ({sources}{dropped})"
