@@ -53,6 +53,7 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 MEASURED_FILE = "measured.json"
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n(.*)\Z", re.DOTALL)
 _SECTION = re.compile(r"^## +(.+?)\s*$", re.MULTILINE)
+_REPEATED_GROUP = re.compile(r"(?<!\\)\)[*+{]")
 
 
 class SkillFormatError(ValueError):
@@ -241,6 +242,11 @@ def _check_values(meta: dict) -> list[str]:
             re.compile(str(trigger))
         except re.error as exc:
             errors.append(f"trigger {trigger!r} is not a valid regular expression: {exc}")
+        if _REPEATED_GROUP.search(str(trigger)):
+            errors.append(
+                f"trigger {trigger!r} repeats a group, which can make matching take exponential "
+                "time on long sources; match one line or a fixed number of lines instead"
+            )
     return errors
 
 
