@@ -1,0 +1,224 @@
+"""Static guards: pure checks over the candidate's syntax tree, aliases resolved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from polca.kernels_bench import guards
+from polca.kernels_bench.guards import CHECKS, run_guards
+from polca.kernels_bench.problems import Problem
+
+_HONEST = Path(__file__).parent / "kernels" / "honest"
+
+_KERNEL = '''
+import torch
+import torch.nn as nn
+from torch.utils.cpp_extension import load_inline
+
+_ext = load_inline(name="k", cpp_sources="torch::Tensor f(torch::Tensor x);", functions=["f"])
+'''
+
+
+def _candidate(forward_body: str, prelude: str = "") -> str:
+    return _KERNEL + prelude + "\n\nclass ModelNew(nn.Module):\n    def forward(self, x):\n" + "".join(
+        f"        {line}\n" for line in forward_body.strip().splitlines()
+    )
+
+
+def _problem(allowed: frozenset[str] = frozenset()) -> Problem:
+    return Problem(problem_id=1, name="p", level=None, path=Path("1_p.py"), source="", allowed_torch_calls=allowed)
+
+
+def _errors(source: str, problem: Problem | None = None) -> str:
+    return "\n".join(run_guards(source, problem).errors)
+
+
+@pytest.mark.parametrize("path", sorted(_HONEST.glob("*.py")), ids=lambda p: p.stem)
+def test_honest_candidates_pass_every_guard(path):
+    report = run_guards(path.read_text())
+    assert report.ok, report.errors
+
+
+def test_every_check_has_the_static_checker_signature():
+    for name, check in CHECKS.items():
+        ok, errors, warnings = check(_candidate("return _ext.f(x)"), None)
+        assert (ok, errors) == (True, []), name
+        assert isinstance(warnings, list)
+
+
+@pytest.mark.parametrize(
+    ("prelude", "body", "needle"),
+    [
+        ("", "return torch.relu(_ext.f(x))", "torch.relu"),
+        ("import torch.nn.functional as F", "return F.relu(_ext.f(x))", "torch.nn.functional.relu"),
+        ('import torch.nn.functional as F\ng = getattr(F, "relu")', "return g(_ext.f(x))", "torch.nn.functional.relu"),
+        ("from torch import relu as r", "return r(_ext.f(x))", "torch.relu"),
+        ("from torch.nn import functional as fn\nh = fn", "return h.gelu(_ext.f(x))", "torch.nn.functional.gelu"),
+        ("T = torch", "return T.softmax(_ext.f(x), 1)", "torch.softmax"),
+        ("", "return torch.ops.aten.relu(_ext.f(x))", "torch.ops"),
+        ("", "return _ext.f(x) @ x", "@ operator"),
+        ("", "return _ext.f(x).matmul(x)", ".matmul()"),
+        ("", "return nn.ReLU()(_ext.f(x))", "layer"),
+        ("", "return [torch.nn.functional.relu][0](_ext.f(x))", "torch.nn.functional.relu"),
+        ("from torch.nn.functional import *", "return _ext.f(x)", "torch.nn.functional.*"),
+    ],
+)
+def test_pytorch_compute_is_caught_through_aliases(prelude, body, needle):
+    assert needle in _errors(_candidate(body, prelude))
+
+
+def test_calling_an_nn_layer_kept_for_its_weights_is_caught():
+    source = _KERNEL + '''
+class ModelNew(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+
+    def forward(self, x):
+        _ext.f(x)
+        return self.conv(x)
+'''
+    assert "layer self.conv" in _errors(source)
+    ok = source.replace("return self.conv(x)", "return _ext.f(self.conv.weight)")
+    assert run_guards(ok).ok
+
+
+def test_the_problem_allow_list_permits_named_calls():
+    source = _candidate("return torch.nn.functional.conv2d(_ext.f(x), x)")
+    assert "conv2d" in _errors(source)
+    assert run_guards(source, _problem(frozenset({"torch.nn.functional.conv2d"}))).ok
+
+
+def test_allocation_dtypes_and_loaders_are_allowed():
+    body = "out = torch.empty_like(x, dtype=torch.float32)\nreturn _ext.f(torch.zeros(3, device=x.device) + out)"
+    assert run_guards(_candidate(body)).ok
+
+
+@pytest.mark.parametrize(
+    ("prelude", "needle"),
+    [
+        ("torch.cuda.synchronize = lambda: None", "assigns to torch.cuda.synchronize"),
+        ("import time\ntime.perf_counter = lambda: 0.0", "assigns to time.perf_counter"),
+        ("torch.cuda.Event = object", "assigns to torch.cuda.Event"),
+        ("setattr(torch.cuda, 'synchronize', print)", "torch.cuda"),
+        ("import torch.cuda as tc\ntc.Event.elapsed_time = lambda *a: 0.0", "torch.cuda.Event.elapsed_time"),
+    ],
+)
+def test_timing_and_sync_patching_is_caught(prelude, needle):
+    assert needle in _errors(_candidate("return _ext.f(x)", prelude))
+
+
+def test_environment_variables_may_be_set():
+    assert run_guards(_candidate("return _ext.f(x)", 'import os\nos.environ["TORCH_CUDA_ARCH_LIST"] = "9.0"')).ok
+
+
+@pytest.mark.parametrize(
+    "prelude",
+    ["import threading", "from concurrent.futures import ThreadPoolExecutor", "import multiprocessing",
+     "import asyncio", "import subprocess", "import torch.multiprocessing as mp\nmp.Pool"],
+)
+def test_threads_processes_and_asyncio_are_caught(prelude):
+    assert _errors(_candidate("return _ext.f(x)", prelude))
+
+
+def test_async_code_and_os_process_calls_are_caught():
+    assert "async" in _errors(_candidate("return _ext.f(x)", "async def later():\n    return 1"))
+    assert "os.fork" in _errors(_candidate("return _ext.f(x)", "import os\nos.fork"))
+
+
+@pytest.mark.parametrize(
+    "prelude",
+    ["class T(torch.Tensor):\n    pass", "y = torch.Tensor._make_subclass",
+     "class W:\n    def __torch_function__(self, *a):\n        return 1"],
+)
+def test_tensor_subclasses_are_caught(prelude):
+    assert _errors(_candidate("return _ext.f(x)", prelude))
+
+
+def test_pointer_and_storage_caching_is_caught_but_a_launch_argument_is_not():
+    assert ".data_ptr" in _errors(_candidate("key = x.data_ptr()\nreturn _ext.f(x)"))
+    assert ".untyped_storage" in _errors(_candidate("s = x.untyped_storage()\nreturn _ext.f(x)"))
+    cupy_launch = '''
+import cupy
+import torch
+import torch.nn as nn
+
+_kernel = cupy.RawKernel(r"extern \\"C\\" __global__ void k(float* x) {}", "k")
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        out = torch.empty_like(x)
+        _kernel((1,), (1,), (x.data_ptr(), out.data_ptr()))
+        return out
+'''
+    assert run_guards(cupy_launch).ok, run_guards(cupy_launch).errors
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["exec('y = 1')\nreturn _ext.f(x)", "eval('1')\nreturn _ext.f(x)", "__import__('torch')\nreturn _ext.f(x)",
+     "g = globals()\nreturn _ext.f(x)", "return getattr(torch, 're' + 'lu')(x)",
+     "return torch.__dict__['relu'](x)", "open('/tmp/out')\nreturn _ext.f(x)"],
+)
+def test_dynamic_code_is_caught(body):
+    assert _errors(_candidate(body))
+
+
+@pytest.mark.parametrize("prelude", ["import importlib", "import sys", "import builtins", "import ctypes", "import gc"])
+def test_imports_outside_the_allow_list_are_caught(prelude):
+    assert "imports" in _errors(_candidate("return _ext.f(x)", prelude))
+
+
+def test_reference_model_use_is_caught():
+    assert "inherits the reference Model" in _errors(_KERNEL + "\nclass ModelNew(Model):\n    pass\n")
+    assert "refers to the reference Model" in _errors(_candidate("return Model()(x)"))
+
+
+def test_try_except_fallback_is_caught_but_reraising_is_allowed():
+    fallback = _candidate("try:\n    return _ext.f(x)\nexcept Exception:\n    return x")
+    assert "except handler" in _errors(fallback)
+    reraise = _candidate("try:\n    return _ext.f(x)\nexcept Exception:\n    raise")
+    assert run_guards(reraise).ok
+
+
+def test_a_custom_kernel_must_be_defined_and_reached_from_forward():
+    no_kernel = "import torch.nn as nn\n\nclass ModelNew(nn.Module):\n    def forward(self, x):\n        return x\n"
+    assert "no custom kernel" in _errors(no_kernel)
+    unused = _candidate("return x")
+    assert "never calls the custom kernel" in _errors(unused)
+    through_helper = _candidate("return helper(x)", "def helper(x):\n    return _ext.f(x)")
+    assert run_guards(through_helper).ok
+
+
+def test_aten_compute_inside_kernel_source_is_caught():
+    source = _candidate("return _ext.f(x)").replace(
+        'cpp_sources="torch::Tensor f(torch::Tensor x);"',
+        'cpp_sources="torch::Tensor f(torch::Tensor x) { return torch::matmul(x, x.relu()); }"',
+    )
+    errors = _errors(source)
+    assert "matmul()" in errors and ".relu()" in errors
+
+
+def test_side_streams_in_kernel_source_are_caught():
+    source = _candidate("return _ext.f(x)").replace(
+        'cpp_sources="torch::Tensor f(torch::Tensor x);"',
+        'cpp_sources="void g() { cudaStream_t s; cudaStreamCreate(&s); }"',
+    )
+    assert "creates a CUDA stream" in _errors(source)
+
+
+def test_syntax_errors_are_reported_not_raised():
+    report = run_guards("class ModelNew(:\n")
+    assert not report.ok and "not valid Python" in report.errors[0]
+
+
+def test_precision_downcasts_are_warnings():
+    report = run_guards(_candidate("return _ext.f(x.half()).float()"))
+    assert report.ok and any("precision" in w for w in report.warnings)
+
+
+def test_checks_are_pure_and_cached_by_source():
+    source = _candidate("return _ext.f(x)")
+    assert guards.check_torch_compute(source, None) == guards.check_torch_compute(source, None)

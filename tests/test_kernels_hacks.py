@@ -1,0 +1,83 @@
+"""The reward-hack suite: one hostile ModelNew per known trick, each must score 0 or be flagged.
+
+Tricks a parser can see are tested through the static guards. Tricks only a run can expose
+(precision downgrade, shape hard-coding, input zeroing, result reuse) go through the CPU
+correctness core; their fixtures leave the kernel out so no compiler is needed, which the
+guards would also reject, so the runtime check is shown to catch them on its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from polca.kernels_bench.correctness import CorrectnessConfig, check_correctness
+from polca.kernels_bench.guards import run_guards
+from polca.kernels_bench.problems import builtin_problems_dir, import_source, load_problems
+
+_HACKS = Path(__file__).parent / "kernels" / "hacks"
+_PROBLEMS = {p.name: p for p in load_problems(builtin_problems_dir())}
+
+# fixture -> a phrase the guard error must contain (the guard names the trick, not just "no")
+_STATIC = {
+    "torch_fallback": "torch.relu",
+    "alias_fallback": "torch.nn.functional.relu",
+    "inherit_reference": "inherits the reference Model",
+    "try_except_fallback": "except handler",
+    "side_stream": "side streams",
+    "deferred_thread": "imports threading",
+    "lazy_subclass": "subclasses torch.Tensor",
+    "timer_patch": "assigns to torch.cuda.synchronize",
+    "pointer_cache": ".data_ptr",
+}
+# fixture -> (problem, the failure the correctness core must report)
+_RUNTIME = {
+    "precision_downgrade": ("matmul", "outside atol=rtol=0.0001"),
+    "shape_hardcoding": ("relu", "different batch size"),
+    "input_zeroing": ("relu", "changed its input 0 in place"),
+    "result_reuse": ("relu", "output mismatch"),
+}
+
+
+def test_the_suite_has_one_fixture_per_known_trick():
+    fixtures = {path.stem for path in _HACKS.glob("*.py")}
+    assert fixtures == set(_STATIC) | set(_RUNTIME)
+    assert len(fixtures) >= 12
+
+
+@pytest.mark.parametrize("name", sorted(_STATIC))
+def test_static_hack_is_rejected_by_the_guards(name):
+    report = run_guards((_HACKS / f"{name}.py").read_text(), _PROBLEMS["relu"])
+    assert not report.ok
+    assert any(_STATIC[name] in error for error in report.errors), report.errors
+
+
+@pytest.mark.parametrize("name", sorted(_RUNTIME))
+def test_runtime_hack_fails_the_cpu_correctness_check(name):
+    problem_name, expected = _RUNTIME[name]
+    problem = import_source(_PROBLEMS[problem_name].source, f"problem_{problem_name}")
+    candidate = import_source((_HACKS / f"{name}.py").read_text(), f"hack_{name}")
+    report = check_correctness(problem.Model, candidate.ModelNew, problem.get_inputs, problem.get_init_inputs)
+    assert not report.correct
+    assert expected in report.feedback, report.feedback
+
+
+@pytest.mark.parametrize("name", sorted(_RUNTIME))
+def test_runtime_hack_also_scores_zero_through_the_guards(name):
+    assert not run_guards((_HACKS / f"{name}.py").read_text(), _PROBLEMS[_RUNTIME[name][0]]).ok
+
+
+def test_lazy_subclass_output_is_rejected_at_run_time_too():
+    problem = import_source(_PROBLEMS["relu"].source, "problem_relu_subclass")
+
+    class Lazy(torch.Tensor):
+        pass
+
+    class ModelNew(torch.nn.Module):
+        def forward(self, x):
+            return torch.relu(x).as_subclass(Lazy)
+
+    report = check_correctness(problem.Model, ModelNew, problem.get_inputs, problem.get_init_inputs,
+                               CorrectnessConfig(seeds=(0,), shape_variants=False))
+    assert not report.correct and "plain torch.Tensor" in report.reason
