@@ -52,6 +52,10 @@ class _Collect(cst.CSTVisitor):
     def visit_Del(self, node: cst.Del) -> None:
         self.bound |= target_names(node.target)
 
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+        if node.asname is None:  # ``import a.b`` binds ``a``; ``from m import x`` binds x
+            self.bound.add(cst.Module([]).code_for_node(node.name).split(".")[0])
+
     def visit_Call(self, node: cst.Call) -> None:
         self.calls += 1
 

@@ -35,8 +35,8 @@ _IMPORT = "from collections import Counter"
 
 
 def rewrite(module: cst.Module) -> cst.Module:
-    bound = ct.module_bindings(module)
-    if "dict" in bound or ("Counter" in bound and _IMPORT not in module.code):
+    has_import = any(cst.Module([]).code_for_node(s).strip() == _IMPORT for s in module.body)
+    if "dict" in ct.module_bindings(module) or ct.binding_count(module, "Counter") > (1 if has_import else 0):
         return module
     mapping: dict[int, object] = {}
     for func in ct.functions(module):

@@ -27,7 +27,7 @@ _IMPORT = "from collections import deque"
 
 def rewrite(module: cst.Module) -> cst.Module:
     shadowed = ct.module_bindings(module)
-    if "deque" in shadowed and _IMPORT not in module.code:
+    if ct.binding_count(module, "deque") > (1 if _has_import(module) else 0):
         return module
     mapping: dict[int, cst.CSTNode] = {}
     for func in ct.functions(module):
@@ -35,6 +35,11 @@ def rewrite(module: cst.Module) -> cst.Module:
     if not mapping:
         return module
     return ct.add_import(ct.replace_nodes(module, mapping), _IMPORT)
+
+
+def _has_import(module: cst.Module) -> bool:
+    code = cst.Module([])
+    return any(code.code_for_node(stmt).strip() == _IMPORT for stmt in module.body)
 
 
 def _queue_names(func: cst.FunctionDef) -> list[str]:
