@@ -6,7 +6,9 @@ sample lasts at least ``min_sample_s``, runs ``warmup`` untimed rounds, then ``r
 interleaved rounds whose order alternates (A B, B A, A B, ...) so neither side always runs
 first. A sample is the time of one pass over all inputs (each input called once), in
 seconds, taken around the calls only: fresh unpickled copies of the inputs are prepared
-outside the clock, so a function that mutates its input is timed on the input it was given.
+outside the clock, so a function that mutates its input is timed on the input it was given. A returned iterator is run to its end inside the clock, so lazy
+code is timed doing its work. Module-level state persists across calls: a candidate that
+memoizes is timed mostly on cache hits, so the inputs should be as varied as real use.
 
 Which clock. Every sample is read on two clocks: wall time (``perf_counter``) and the
 worker process's CPU time (``process_time``, all its threads). On a shared machine wall
@@ -131,7 +133,8 @@ def measure(
     gives a result with that status, never an exception. ``fresh_inputs=False`` reuses one copy of each input
     (only for functions that do not mutate their arguments; it saves preparation time).
     """
-    _check_args(baseline, candidate, inputs, min_sample_s, rounds, warmup)
+    _check_targets(baseline, candidate, inputs)
+    _check_settings(min_sample_s, rounds, warmup)
     if clock not in ("cpu", "wall"):
         raise ValueError(f"clock={clock!r} is unknown; choose 'cpu' (default, robust to load) or 'wall'")
     encoded = encode_inputs(inputs, script=baseline.is_script)
@@ -215,7 +218,7 @@ def _failed(status: MeasureStatus, side: str | None, message: str, *, min_sample
     )
 
 
-def _check_args(baseline, candidate, inputs, min_sample_s, rounds, warmup) -> None:
+def _check_targets(baseline, candidate, inputs) -> None:
     for name, target in (("baseline", baseline), ("candidate", candidate)):
         if not isinstance(target, Target):
             raise TypeError(f"{name} must be a Target (source + qualname), got {type(target).__name__}")
@@ -223,6 +226,9 @@ def _check_args(baseline, candidate, inputs, min_sample_s, rounds, warmup) -> No
         raise ValueError("baseline and candidate must both be functions or both be scripts (qualname=None)")
     if not inputs:
         raise ValueError("inputs is empty: a measurement needs at least one input to call the code with")
+
+
+def _check_settings(min_sample_s: float, rounds: int, warmup: int) -> None:
     if not (math.isfinite(min_sample_s) and min_sample_s > 0):
         raise ValueError(f"min_sample_s={min_sample_s!r} must be a positive number of seconds, e.g. 0.05")
     if rounds < 3:
@@ -283,7 +289,7 @@ def count_instructions(
     ``tool="auto"`` tries perf, then callgrind. The counter runs on this machine around the
     sandboxed worker, so it needs a backend that runs processes here (not docker).
     """
-    _check_args(baseline, candidate, inputs, 1.0, 3, 0)
+    _check_targets(baseline, candidate, inputs)
     if passes < 1:
         raise ValueError(f"passes={passes!r} must be >= 1")
     if tool not in ("auto", "callgrind", "perf"):

@@ -116,6 +116,12 @@ def test_each_call_gets_a_fresh_copy_of_a_mutated_input():
     assert reused.status == "error" and "IndexError" in reused.message
 
 
+def test_a_returned_iterator_is_consumed_inside_the_timed_call():
+    lazy = _fn("def f(n):\n    yield 1\n    raise RuntimeError('consumed')\n")
+    result = measure(_fn(SUM_SQUARES), lazy, [(10,)], **QUICK)
+    assert result.status == "error" and "RuntimeError: consumed" in result.message
+
+
 def test_printing_code_does_not_disturb_the_answer():
     noisy = _fn("def f(n):\n    for i in range(n):\n        print('@@polca-result@@ not the answer', i)\n")
     result = measure(noisy, noisy, [(20,)], **QUICK)
