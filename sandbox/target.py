@@ -21,12 +21,11 @@ from typing import Any
 
 from polca.sandbox.runner import run
 from polca.sandbox.types import BackendName, Limits, RunResult, RunSpec
+from polca.sandbox.worker import JOB_FILE, MARKER
 
 logger = logging.getLogger(__name__)
 
 WORKER_FILE = "polca_worker.py"
-JOB_FILE = "polca_job.json"
-MARKER = "@@polca-result@@"
 _WORKER_SOURCE_PATH = Path(__file__).with_name("worker.py")
 
 

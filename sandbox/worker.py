@@ -5,7 +5,10 @@ library (numpy is used when the code under test already imported it, never impor
 The host writes ``polca_job.json`` and the code under test next to it; the worker answers
 with one line on its original stdout: ``@@polca-result@@<nonce> <json>``. The code under
 test may print freely: its output is redirected while it runs, and the answer goes to a
-duplicate of the original stdout descriptor taken before any candidate code runs.
+duplicate of the original stdout descriptor taken before any candidate code runs. The job
+file is deleted once read, so code under test cannot learn the nonce from disk and forge an
+answer; code that inspects the worker's own frames still could, which is why adversarial
+settings (kernels) add their own guards.
 
 Pickled inputs are unpickled here, never on the host: a pickle can run code, so only the
 sandbox opens one. Comparisons happen here too for the same reason: the host only ever
@@ -37,7 +40,6 @@ import types
 MARKER = "@@polca-result@@"
 JOB_FILE = "polca_job.json"
 _REPR_CHARS = 160
-_MAX_ITEMS = 100_000
 _MAX_DEPTH = 60
 _GENERATOR_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
 
@@ -628,6 +630,8 @@ def main() -> int:
     answer_fd = os.dup(1)
     with open(JOB_FILE, encoding="utf-8") as fh:
         job = json.load(fh)
+    # The nonce marks the genuine answer line; code under test must not read it from disk.
+    os.remove(JOB_FILE)
     sys.path.insert(0, os.getcwd())
     try:
         answer = _MODES[job["mode"]](job)

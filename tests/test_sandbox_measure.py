@@ -128,6 +128,12 @@ def test_printing_code_does_not_disturb_the_answer():
     assert result.status == "ok", result.message
 
 
+def test_code_under_test_cannot_read_the_answer_nonce_from_disk():
+    snoop = _fn("import os\ndef f(n):\n    if os.path.exists('polca_job.json'):\n        raise RuntimeError('job file visible')\n")
+    result = measure(snoop, snoop, [(1,)], **QUICK)
+    assert result.status == "ok", result.message
+
+
 def test_scripts_are_timed_with_their_stdin():
     script = Target("import sys\nn = int(sys.stdin.readline())\nprint(sum(range(n)))\n")
     faster = Target("import sys\nn = int(sys.stdin.readline())\nprint(n * (n - 1) // 2)\n")
