@@ -24,6 +24,7 @@ import base64
 import collections
 import contextlib
 import gc
+import inspect
 import io
 import itertools
 import json
@@ -221,10 +222,7 @@ class Side:
         module.__file__ = os.path.abspath(self.filename)
         sys.modules[self.module_name] = module
         exec(self.code, module.__dict__)
-        obj = module
-        for part in self.qualname.split("."):
-            obj = getattr(obj, part)
-        self.module, self.func = module, obj
+        self.module, self.func = module, _resolve(module, self.qualname)
 
     def activate(self):
         """Makes pickles and ``import <module>`` made by the code resolve to this side."""
@@ -257,6 +255,24 @@ class Side:
         finally:
             sys.stdin, sys.argv = saved
         return None
+
+
+def _resolve(module, qualname: str):
+    """The function named ``qualname``, unwrapped from classmethod/staticmethod.
+
+    A method is called with its receiver (``self`` or ``cls``) as the first argument, the
+    way its frame holds it, so traced calls replay as they were recorded.
+    """
+    owner, _, name = qualname.rpartition(".")
+    parent = module
+    for part in owner.split(".") if owner else ():
+        parent = getattr(parent, part)
+    attr = inspect.getattr_static(parent, name) if isinstance(parent, type) else getattr(parent, name)
+    if isinstance(attr, classmethod):
+        return attr.__func__
+    if isinstance(attr, staticmethod):
+        return attr.__func__
+    return attr
 
 
 class ScriptExit(Exception):

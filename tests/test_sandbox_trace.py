@@ -32,6 +32,17 @@ def numbers(n):
 def apply(fn, x):
     return fn(x)
 
+class Units:
+    scale = 10
+
+    @classmethod
+    def convert(cls, x):
+        return x * cls.scale
+
+    @staticmethod
+    def half(x):
+        return x / 2
+
 def flexible(a, *rest, b=2, **more):
     return a
 
@@ -46,6 +57,8 @@ apply(lambda v: v, 1)
 apply(abs, -1)
 flexible(1, 2, 3, b=4, c=5)
 consume([7, 8])
+Units.convert(3)
+Units.half(5)
 """
 LIBRARY = PROGRAM.split("for token")[0]
 
@@ -117,6 +130,16 @@ def test_captured_method_calls_replay_in_a_differential_check():
     assert compare(original, original, captured.payloads("Grid.step"), backend=BACKEND).equal
     report = compare(original, broken, captured.payloads("Grid.step"), backend=BACKEND)
     assert report.outcomes[0].mismatches[0].expected == "7"
+
+
+def test_class_and_static_methods_replay_with_the_arguments_their_frames_held():
+    captured = capture_calls(PROGRAM, ["Units.convert", "Units.half"], backend=BACKEND)
+    assert captured.counts["Units.convert"].captured == captured.counts["Units.half"].captured == 1
+    doubled = LIBRARY.replace("x * cls.scale", "x * cls.scale * 2").replace("x / 2", "x / 4")
+    for name in ("Units.convert", "Units.half"):
+        assert compare(Target(LIBRARY, name), Target(LIBRARY, name), captured.payloads(name), backend=BACKEND).equal
+        report = compare(Target(LIBRARY, name), Target(doubled, name), captured.payloads(name), backend=BACKEND)
+        assert [m.check for m in report.outcomes[0].mismatches] == ["return"]
 
 
 def test_a_test_command_is_traced_in_the_worker():
