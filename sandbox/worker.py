@@ -80,6 +80,10 @@ def _diff(a, b, path, tol, depth):
             return _diff_array(np, a, b, path, tol, depth)
     if _type_name(a) != _type_name(b):
         return (path, short_repr(a), short_repr(b), f"type {_type_name(a)} != {_type_name(b)}")
+    if isinstance(a, _NAMED_KINDS):
+        # Classes and functions from the two sides' copies of a module are different
+        # objects with the same name: they match by name, not by contents.
+        return None if _full_name(a) == _full_name(b) else (path, short_repr(a), short_repr(b), "names differ")
     if isinstance(a, float | complex):
         return _diff_number(a, b, path, tol)
     if isinstance(a, dict):
@@ -89,6 +93,14 @@ def _diff(a, b, path, tol, depth):
     if isinstance(a, str | bytes | int | bool | set | frozenset | type(None)):
         return None if a == b else (path, short_repr(a), short_repr(b), "values differ")
     return _diff_object(a, b, path, tol, depth)
+
+
+_NAMED_KINDS = (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.ModuleType)
+
+
+def _full_name(value) -> str:
+    name = getattr(value, "__qualname__", None) or getattr(value, "__name__", "")
+    return f"{getattr(value, '__module__', '')}.{name}"
 
 
 def _type_name(value) -> str:

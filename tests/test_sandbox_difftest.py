@@ -61,6 +61,8 @@ class _Frame:
         (_Point(1), _other_point_class()(1)),
         (_Frame([1, 2]), _Frame([1, 2])),
         (complex(1, float("nan")), complex(1, float("nan"))),
+        (_Point, _other_point_class()),
+        ([len, math.sqrt], [len, math.sqrt]),
     ],
 )
 def test_equal_values_have_no_difference(expected, got):
@@ -81,6 +83,7 @@ def test_equal_values_have_no_difference(expected, got):
         (np.array([[1, 2], [3, 4]]), np.array([[1, 2], [3, 5]]), "result[1, 1]", "array values differ"),
         (_Point(1), _other_point_class()(2), "result.__dict__['x']", "values differ"),
         (_Frame([1]), _Frame([2]), "result", "equals() is False"),
+        (len, abs, "result", "names differ"),
     ],
 )
 def test_differences_name_the_first_path_and_the_reason(expected, got, path, reason):
