@@ -79,6 +79,14 @@ def test_missing_file_is_a_one_line_error(tmp_path):
     assert "is not a file" in result.output
 
 
+def test_binary_file_is_a_one_line_error(tmp_path):
+    path = tmp_path / "blob.py"
+    path.write_bytes(b"\xff\xfe\x00")
+    result = runner.invoke(app, ["run", str(path)])
+    assert result.exit_code == 1
+    assert "not UTF-8" in result.output
+
+
 def test_unknown_sandbox_is_a_configuration_error(program):
     result = runner.invoke(app, ["run", str(program("pass")), "--sandbox", "podman"])
     assert result.exit_code == 1

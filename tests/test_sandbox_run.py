@@ -364,3 +364,46 @@ def _a_dead_pid() -> int:
     child = subprocess.Popen(["true"])
     child.wait()
     return child.pid
+
+
+def test_network_can_be_switched_on_for_a_run():
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        source = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=5).sendall(b'hi')\n"
+        result = run(RunSpec(python_source=source, limits=Limits(network=True)), backend="local")
+        connection, _ = listener.accept()
+        with connection:
+            assert connection.recv(2) == b"hi"
+    assert result.status == "ok", result.message
+    assert "netns" not in result.protections
+
+
+def test_none_backend_returns_even_when_an_escaped_child_holds_its_output():
+    marker = f"polca-holder-{os.getpid()}-{threading.get_ident()}"
+    source = (
+        "import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)  # {marker}'], start_new_session=True)\n"
+        "print('parent done')\n"
+    )
+    try:
+        result = run(RunSpec(python_source=source), backend="none")
+    finally:
+        for pid in _pids_with(marker):
+            os.kill(pid, 9)
+    assert result.status == "ok"
+    assert result.stdout == b"parent done\n"
+
+
+def _pids_with(marker: str) -> list[int]:
+    """Pids whose command line holds ``marker`` (the processes this test itself started)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found

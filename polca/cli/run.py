@@ -81,8 +81,12 @@ def _spec(path: Path, args: list[str], stdin: Path | None, config: SandboxConfig
         fail(f"--stdin {stdin} is not a file; give a file whose contents become the program's stdin.")
     if config.timeout_s < 0 or config.memory_mb <= 0:
         fail(f"--timeout must be >= 0 and --memory > 0; got {config.timeout_s} s and {config.memory_mb} MB.")
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail(f"{path} is not UTF-8 text; give a Python source file.")
     return RunSpec(
-        python_source=path.read_text(encoding="utf-8"),
+        python_source=source,
         args=tuple(args),
         stdin=stdin.read_bytes() if stdin is not None else None,
         limits=Limits(timeout_s=config.timeout_s, memory_mb=config.memory_mb),
