@@ -619,12 +619,29 @@ def _arguments(frame):
     return tuple(args), kwargs
 
 
+class _TailBuffer(io.RawIOBase):
+    """Keeps only the last ``limit`` bytes written: a program's output, bounded."""
+
+    def __init__(self, limit: int = 2000):
+        super().__init__()
+        self.limit, self.data = limit, bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk) -> int:
+        self.data += bytes(chunk)
+        del self.data[: max(0, len(self.data) - self.limit)]
+        return len(chunk)
+
+
 def run_trace(job: dict) -> dict:
     recorder = _Recorder(job["functions"], job["max_calls_per_function"], job["max_bytes"],
                          job.get("outermost_only", True))
     saved = sys.stdin, sys.stdout, sys.argv
-    sink = _sink()
-    sys.stdin, sys.stdout = text_stream(job.get("stdin") or ""), sink
+    tail = _TailBuffer()
+    out = io.TextIOWrapper(io.BufferedWriter(tail), encoding="utf-8", errors="replace")
+    sys.stdin, sys.stdout = text_stream(job.get("stdin") or ""), out
     status, message = "ok", ""
     threading.setprofile(recorder)
     sys.setprofile(recorder)
@@ -644,7 +661,9 @@ def run_trace(job: dict) -> dict:
         sys.setprofile(None)
         threading.setprofile(None)
         sys.stdin, sys.stdout, sys.argv = saved
-        sink.close()
+        out.flush()
+    if status != "ok" and tail.data:
+        message += "; last output: " + bytes(tail.data[-600:]).decode("utf-8", "replace").strip()
     return {"status": status, "message": message, "calls": recorder.calls,
             "counts": recorder.counts}
 

@@ -116,6 +116,14 @@ def test_a_failing_program_keeps_the_calls_made_before_it_failed():
     assert _calls(captured, "f") == [((1,), {})]
 
 
+def test_a_failing_test_command_reports_the_tail_of_its_output():
+    files = {"test_fails.py": "def test_fails():\n    assert 1 == 2, 'one is not two'\n"}
+    command = ("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_fails.py")
+    captured = capture_calls_from_command(command, ["test_fails"], files=files, backend=BACKEND)
+    assert captured.status == "error"
+    assert "exited with status" in captured.message and "1 failed" in captured.message
+
+
 def test_scripts_can_be_given_as_a_path(tmp_path: Path):
     script = tmp_path / "prog.py"
     script.write_text(PROGRAM)
