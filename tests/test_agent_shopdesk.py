@@ -47,8 +47,10 @@ def shop_task_model(body: dict) -> str:
 
 
 def fixing_proposer(body: dict) -> str:
-    """Answers POLCA's proposal prompt by fixing what the judge's feedback names."""
+    """Answers POLCA's proposal prompt by fixing what the judge's feedback names (and its summary prompt)."""
     prompt = body["messages"][-1]["content"]
+    if "## Candidates tried" in prompt:
+        return "<reasoning>Follow the judge.</reasoning>\n<summary>Fix what the judge names.</summary>"
     if "## Current parameters" not in prompt:
         raise Unscripted("not a POLCA proposal prompt")
     params = dict(_CURRENT.findall(prompt))

@@ -46,8 +46,10 @@ def task_model(body: dict) -> str:
 
 
 def proposer_model(body: dict) -> str:
-    """Answers POLCA's proposal prompt: the cue added to every current instruction."""
+    """Answers POLCA's proposal prompt with the cue added to every instruction, and its summary prompt."""
     prompt = body["messages"][-1]["content"]
+    if "## Candidates tried" in prompt:
+        return "<reasoning>Digits won.</reasoning>\n<summary>Ask for digits.</summary>"
     params = _CURRENT.findall(prompt)
     if "## Current parameters" not in prompt or not params:
         raise Unscripted("not a POLCA proposal prompt")
