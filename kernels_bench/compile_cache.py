@@ -12,10 +12,19 @@ The evaluator installs the cache in the worker process before it imports a candi
 it unchanged. The cache root is ``~/.cache/polca/kernels`` unless ``POLCA_KERNELS_CACHE_DIR``
 or an explicit ``root`` says otherwise. Concurrent builds of one key are serialised with a
 file lock; different keys build in parallel.
+
+Workers run in a sandbox that cannot see the host's cache directory, so builds cross the
+boundary as files: before a run, :func:`inline_build_keys` derives from the candidate's
+source (statically, without running it) the keys its ``load_inline`` calls will ask for, and
+the evaluator copies those builds into the run (:meth:`CompileCache.export`); after the run,
+the worker returns what it built and the evaluator keeps only builds whose key it derived
+itself (:meth:`CompileCache.store`). A ``load_inline`` call whose arguments are not literals
+(or names bound to literals) still works, but is rebuilt in every run.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import fcntl
 import functools
@@ -110,6 +119,14 @@ def _import_extension(name: str, path: Path) -> ModuleType:
     return module
 
 
+@dataclass(frozen=True)
+class BuildRecord:
+    """One build this process ran: its key and the built module file."""
+
+    key: str
+    module_file: Path
+
+
 @dataclass
 class CacheStats:
     """What the cache did in this process."""
@@ -134,11 +151,12 @@ class CompileCache:
         builders: Mapping[str, Builder] | None = None,
         importer: Importer = _import_extension,
     ) -> None:
-        self.root = Path(root).expanduser() if root is not None else default_cache_root()
+        self.root = (Path(root).expanduser() if root is not None else default_cache_root()).absolute()
         self.toolchain = toolchain or detect_toolchain()
         self._builders = dict(builders or {"load_inline": cpp_extension.load_inline, "load": cpp_extension.load})
         self._importer = importer
         self.stats = CacheStats()
+        self.builds: list[BuildRecord] = []
 
     def load_inline(self, name: str, cpp_sources: Any, cuda_sources: Any = None, **options: Any) -> Any:
         """``torch.utils.cpp_extension.load_inline`` through the cache (same arguments)."""
@@ -196,10 +214,35 @@ class CompileCache:
         self.stats.compile_s += time.perf_counter() - started
         module_file = getattr(module, "__file__", None)
         if module_file and Path(module_file).parent.resolve() == build_dir.resolve():
-            marker = {"module_file": Path(module_file).name, "name": name, "toolchain": asdict(self.toolchain)}
-            (build_dir / _MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
+            _write_marker(build_dir, Path(module_file).name, self.toolchain)
+            self.builds.append(BuildRecord(build_dir.name, Path(module_file)))
         logger.info("compiled %s in %.1f s into %s", name, time.perf_counter() - started, build_dir)
         return module
+
+    def export(self, key: str) -> dict[str, bytes]:
+        """The files of a finished build, relative to the cache root; empty when not cached."""
+        build_dir = self.build_directory(key)
+        marker = build_dir / _MARKER
+        if not marker.is_file():
+            return {}
+        module_file = build_dir / json.loads(marker.read_text(encoding="utf-8"))["module_file"]
+        if not module_file.is_file():
+            return {}
+        return {f"{key}/{_MARKER}": marker.read_bytes(), f"{key}/{module_file.name}": module_file.read_bytes()}
+
+    def store(self, key: str, module_file_name: str, data: bytes) -> Path:
+        """Keep a module built elsewhere (a worker) under ``key``; atomic, first writer wins."""
+        if Path(module_file_name).name != module_file_name or not module_file_name.endswith(".so"):
+            raise ValueError(f"module file name {module_file_name!r} must be a bare '<name>.so' file name.")
+        build_dir = self.build_directory(key)
+        build_dir.mkdir(parents=True, exist_ok=True)
+        with _locked(self.root / f"{key}.lock"):
+            if not (build_dir / _MARKER).is_file():
+                partial = build_dir / f".{module_file_name}.partial"
+                partial.write_bytes(data)
+                partial.replace(build_dir / module_file_name)
+                _write_marker(build_dir, module_file_name, self.toolchain)
+        return build_dir / module_file_name
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[CompileCache]:
@@ -221,3 +264,93 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_marker(build_dir: Path, module_file_name: str, toolchain: Toolchain) -> None:
+    marker = {"module_file": module_file_name, "toolchain": asdict(toolchain)}
+    partial = build_dir / f".{_MARKER}.partial"
+    partial.write_text(json.dumps(marker, indent=1), encoding="utf-8")
+    partial.replace(build_dir / _MARKER)
+
+
+_INLINE_PARAMETERS = ("name", "cpp_sources", "cuda_sources")
+
+
+def inline_build_keys(source: str, toolchain: Toolchain | None = None) -> tuple[str, ...]:
+    """Cache keys of the ``load_inline`` calls in ``source`` whose arguments are static.
+
+    Arguments count as static when they are literals, names bound once at module level to
+    literals, or ``+`` of those. Other calls are left out (they are rebuilt in each run).
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ()
+    toolchain = toolchain or detect_toolchain()
+    constants = _module_constants(tree)
+    keys = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _callee_name(node.func) == "load_inline":
+            request = _static_request(node, constants)
+            if request is not None:
+                name, sources, options = request
+                keys.append(cache_key("load_inline", name, sources, options, toolchain))
+    return tuple(dict.fromkeys(keys))
+
+
+def _callee_name(func: ast.AST) -> str | None:
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
+class _NotStatic(Exception):
+    """Internal: an argument whose value is only known at run time."""
+
+
+def _module_constants(tree: ast.Module) -> dict[str, Any]:
+    constants: dict[str, Any] = {}
+    assigned: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    assigned[target.id] = assigned.get(target.id, 0) + 1
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if assigned.get(name) == 1:
+                with contextlib.suppress(_NotStatic):
+                    constants[name] = _static_value(node.value, constants)
+    return constants
+
+
+def _static_value(node: ast.AST, constants: Mapping[str, Any]) -> Any:
+    if isinstance(node, ast.Name):
+        if node.id not in constants:
+            raise _NotStatic(node.id)
+        return constants[node.id]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _static_value(node.left, constants) + _static_value(node.right, constants)
+    if isinstance(node, ast.List | ast.Tuple):
+        return [_static_value(item, constants) for item in node.elts]
+    try:
+        return ast.literal_eval(node)
+    except ValueError as exc:
+        raise _NotStatic(ast.dump(node)) from exc
+
+
+def _static_request(call: ast.Call, constants: Mapping[str, Any]) -> tuple[str, dict, dict] | None:
+    """(name, sources, keyed options) of a ``load_inline`` call, as the cache will see them."""
+    try:
+        if (any(keyword.arg is None for keyword in call.keywords) or len(call.args) > len(_INLINE_PARAMETERS)
+                or any(isinstance(a, ast.Starred) for a in call.args)):
+            return None
+        values = dict(zip(_INLINE_PARAMETERS, (_static_value(a, constants) for a in call.args), strict=False))
+        values.update({k.arg: _static_value(k.value, constants) for k in call.keywords
+                       if k.arg in _INLINE_PARAMETERS or k.arg in _KEYED_OPTIONS})
+    except _NotStatic:
+        return None
+    if "name" not in values or "cpp_sources" not in values:
+        return None
+    sources = {"cpp_sources": values["cpp_sources"], "cuda_sources": values.get("cuda_sources")}
+    options = {option: values[option] for option in _KEYED_OPTIONS if option in values}
+    return values["name"], sources, options

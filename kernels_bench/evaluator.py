@@ -11,10 +11,16 @@ candidate they reject never runs. Otherwise the candidate runs in a fresh proces
 tree, a scrubbed environment), where :mod:`polca.kernels_bench.worker` compiles it through
 the compile cache, checks correctness, times it and re-checks it. Every outcome, a timeout
 or a crash included, comes back as one :class:`KernelResult`.
+
+The sandbox hides the host's files, so cached builds travel with the run: builds for the
+keys derived statically from the source are copied in, and new builds the worker returns
+are kept under those keys only (see :mod:`polca.kernels_bench.compile_cache`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import os
@@ -24,7 +30,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from polca.kernels_bench.compile_cache import default_cache_root
+from polca.kernels_bench.compile_cache import CompileCache, inline_build_keys
 from polca.kernels_bench.correctness import DISTRIBUTIONS, CorrectnessConfig, Distribution
 from polca.kernels_bench.guards import run_guards
 from polca.kernels_bench.problems import Problem
@@ -39,6 +45,8 @@ logger = logging.getLogger(__name__)
 _FORWARDED_ENV = ("CUDA_HOME", "CUDA_PATH", "CUDA_VISIBLE_DEVICES", "TORCH_CUDA_ARCH_LIST", "CXX", "CC",
                   "MAX_JOBS", "TRITON_INTERPRET", "OMP_NUM_THREADS", "LD_LIBRARY_PATH")
 _STDERR_CHARS = 3000
+_WORKER_CACHE_DIR = "kernel_cache"  # inside the run's working directory
+_MAX_OUTPUT_BYTES = 128 * 1024 * 1024  # the verdict carries built modules back, base64
 
 
 @dataclass(frozen=True)
@@ -89,16 +97,39 @@ def run_candidate(problem: Problem, source: str, config: EvalConfig | None = Non
     """
     config = config or EvalConfig()
     nonce = secrets.token_hex(16)
+    cache = CompileCache(config.cache_root)
+    keys = inline_build_keys(source, cache.toolchain)
     started = time.perf_counter()
-    outcome = run(_spec(problem, source, config, nonce), backend=config.sandbox_backend)
+    outcome = run(_spec(problem, source, config, nonce, _cached_files(cache, keys)), backend=config.sandbox_backend)
     wall_s = time.perf_counter() - started
     verdict = _verdict(outcome, nonce)
     if verdict is None:
         return _process_failure(problem, outcome, wall_s)
+    _keep_artifacts(cache, keys, verdict.pop("artifacts", []))
     return _to_result(problem, verdict, wall_s)
 
 
-def _spec(problem: Problem, source: str, config: EvalConfig, nonce: str) -> RunSpec:
+def _cached_files(cache: CompileCache, keys: tuple[str, ...]) -> dict[str, bytes]:
+    """Builds the candidate will ask for, copied into the run (the sandbox hides the host cache)."""
+    files: dict[str, bytes] = {}
+    for key in keys:
+        files.update({f"{_WORKER_CACHE_DIR}/{path}": data for path, data in cache.export(key).items()})
+    return files
+
+
+def _keep_artifacts(cache: CompileCache, keys: tuple[str, ...], artifacts: list[dict[str, str]]) -> None:
+    """Store the worker's builds, but only under keys derived here from the candidate's source."""
+    for artifact in artifacts:
+        if artifact.get("key") not in keys:
+            logger.debug("not caching a build with key %s: not derived from the source", artifact.get("key"))
+            continue
+        try:
+            cache.store(artifact["key"], artifact["module_file"], base64.b64decode(artifact["data_b64"], validate=True))
+        except (KeyError, ValueError, binascii.Error, OSError) as exc:
+            logger.warning("could not cache a build returned by the worker: %s", exc)
+
+
+def _spec(problem: Problem, source: str, config: EvalConfig, nonce: str, cached: dict[str, bytes]) -> RunSpec:
     request = {
         "nonce": nonce,
         "problem_path": "problem.py",
@@ -112,16 +143,16 @@ def _spec(problem: Problem, source: str, config: EvalConfig, nonce: str) -> RunS
             "flush_cache": config.timing.flush_cache},
         "compare_compile": config.compare_compile,
         "recheck_seeds": list(config.recheck_seeds),
-        "cache_root": str(os.path.abspath(os.path.expanduser(config.cache_root or default_cache_root()))),
+        "cache_root": _WORKER_CACHE_DIR,
     }
     env = {name: os.environ[name] for name in _FORWARDED_ENV if name in os.environ}
     return RunSpec(
         command=(sys.executable, "-m", "polca.kernels_bench.worker"),
-        files={"problem.py": problem.source, "candidate.py": source},
+        files={"problem.py": problem.source, "candidate.py": source, **cached},
         stdin=json.dumps(request),
         env=env,
         limits=Limits(timeout_s=config.timeout_s, memory_mb=config.memory_mb, max_processes=4096,
-                      max_output_bytes=4_000_000),
+                      max_output_bytes=_MAX_OUTPUT_BYTES, max_file_mb=1024),
     )
 
 

@@ -13,6 +13,7 @@ is imported and bound here before the candidate is imported.
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 import time
@@ -28,6 +29,7 @@ from polca.kernels_bench.timing import CacheFlush, TimingConfig, make_timer, tim
 
 _TIMING_SEED = 10_000
 _FEEDBACK_CHARS = 4000
+MAX_ARTIFACT_BYTES = 64 * 1024 * 1024  # larger builds are not sent back for caching
 
 
 def main() -> int:
@@ -50,7 +52,7 @@ def evaluate_request(request: Mapping[str, Any]) -> dict[str, Any]:
     verdict: dict[str, Any] = {"compiled": False, "correct": False, "failure": "", "reason": "", "feedback": ""}
     candidate_cls = _import_candidate(request, cache, verdict)
     verdict.update(cache_hit=cache.stats.hits > 0 and cache.stats.compiles == 0,
-                   compiles=cache.stats.compiles, compile_s=cache.stats.compile_s)
+                   compiles=cache.stats.compiles, compile_s=cache.stats.compile_s, artifacts=_artifacts(cache))
     if candidate_cls is None:
         return verdict
     verdict["compiled"] = True
@@ -61,6 +63,16 @@ def evaluate_request(request: Mapping[str, Any]) -> dict[str, Any]:
     if report.correct and request.get("timing") is not None:
         _time_and_recheck(problem, candidate_cls, request, timer, verdict)
     return verdict
+
+
+def _artifacts(cache: CompileCache) -> list[dict[str, str]]:
+    """The modules built in this run, for the evaluator's cache outside the sandbox."""
+    artifacts = []
+    for build in cache.builds:
+        if build.module_file.is_file() and build.module_file.stat().st_size <= MAX_ARTIFACT_BYTES:
+            data = base64.b64encode(build.module_file.read_bytes()).decode("ascii")
+            artifacts.append({"key": build.key, "module_file": build.module_file.name, "data_b64": data})
+    return artifacts
 
 
 def _read(path: str) -> str:

@@ -1,8 +1,8 @@
 """The compile cache: keyed by sources, options and toolchain; a second request never rebuilds.
 
-The fast tests use counting fake builders. The real ones compile one small C++ CPU extension
-once (module-scoped), then show that a second load in this process and a full evaluation in a
-fresh worker process both reuse it without invoking the compiler.
+The fast tests use counting fake builders. The slow ones evaluate one small C++ CPU extension
+with an empty cache (the worker compiles it once, about a minute on two cores), then show that
+a second evaluation in a fresh worker and a load in this process both reuse the build.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import types
 from pathlib import Path
 
 import pytest
+import torch
 import torch.utils.cpp_extension as cpp_extension
 from polca.kernels_bench.compile_cache import (
     CompileCache,
@@ -20,6 +21,7 @@ from polca.kernels_bench.compile_cache import (
     cache_key,
     default_cache_root,
     detect_toolchain,
+    inline_build_keys,
 )
 from polca.kernels_bench.evaluator import EvalConfig, evaluate
 from polca.kernels_bench.problems import builtin_problems_dir, import_source, load_problems
@@ -162,40 +164,102 @@ class CountingLoadInline:
 
 
 @pytest.fixture(scope="module")
-def compiled_root(tmp_path_factory):
-    """Compile the honest C++ relu once, in this process, through the cache."""
+def cold_evaluation(tmp_path_factory):
+    """Evaluate the honest C++ relu once with an empty cache: the worker builds it (the one compile)."""
     root = tmp_path_factory.mktemp("kernel-cache")
+    problem = load_problems(builtin_problems_dir(), ids="1")[0]
+    config = EvalConfig(timing=TimingConfig(warmup_trials=1, trials=5), compare_compile=False, cache_root=str(root))
+    return root, problem, config, evaluate(problem, _HONEST_CPP.read_text(), config)
+
+
+@_needs_compiler
+@pytest.mark.slow
+def test_the_first_evaluation_builds_in_the_worker_and_scores_the_honest_kernel(cold_evaluation):
+    root, _, _, result = cold_evaluation
+    assert result.correct, result.feedback
+    assert (result.compiled, result.cache_hit, result.compiles) == (True, False, 1)
+    assert result.candidate_ms is not None and len(result.candidate_ms.samples_ms) == 5
+    assert result.speedup("eager") is not None
+    keys = inline_build_keys(_HONEST_CPP.read_text())
+    assert len(keys) == 1 and CompileCache(root).export(keys[0])  # the build came back to the host cache
+
+
+@_needs_compiler
+@pytest.mark.slow
+def test_a_second_evaluation_of_the_same_source_does_not_recompile(cold_evaluation):
+    root, problem, config, _ = cold_evaluation
+    result = evaluate(problem, _HONEST_CPP.read_text(), config)
+    assert result.correct, result.feedback
+    assert (result.cache_hit, result.compiles) == (True, 0)
+
+
+@_needs_compiler
+@pytest.mark.slow
+def test_loading_the_cached_build_in_process_runs_no_compiler(cold_evaluation):
+    root = cold_evaluation[0]
     counting = CountingLoadInline()
     cache = CompileCache(root, builders={"load_inline": counting, "load": cpp_extension.load})
     with cache.installed():
-        module = import_source(_HONEST_CPP.read_text(), "honest_relu_first")
-    return root, counting, cache, module
-
-
-@_needs_compiler
-@pytest.mark.slow
-def test_real_extension_compiles_once_and_the_second_load_is_cached(compiled_root):
-    root, counting, cache, module = compiled_root
-    assert counting.calls == 1 and cache.stats.compiles == 1
-    second = CompileCache(root, builders={"load_inline": counting, "load": cpp_extension.load})
-    with second.installed():
-        again = import_source(_HONEST_CPP.read_text(), "honest_relu_second")
-    assert counting.calls == 1 and second.stats.hits == 1
-    import torch
-
+        module = import_source(_HONEST_CPP.read_text(), "honest_relu_cached")
+    assert counting.calls == 0 and cache.stats.hits == 1
     x = torch.randn(4, 5)
-    assert torch.equal(again.ModelNew()(x), torch.relu(x))
     assert torch.equal(module.ModelNew()(x), torch.relu(x))
 
 
-@_needs_compiler
-@pytest.mark.slow
-def test_a_fresh_worker_process_reuses_the_build_and_scores_the_honest_kernel(compiled_root):
-    root = compiled_root[0]
-    problem = load_problems(builtin_problems_dir(), ids="1")[0]
-    config = EvalConfig(timing=TimingConfig(warmup_trials=1, trials=5), compare_compile=False, cache_root=str(root))
-    result = evaluate(problem, _HONEST_CPP.read_text(), config)
-    assert result.correct, result.feedback
-    assert (result.compiled, result.cache_hit, result.compiles) == (True, True, 0)
-    assert result.candidate_ms is not None and len(result.candidate_ms.samples_ms) == 5
-    assert result.speedup("eager") is not None
+_CANDIDATE = '''
+from torch.utils.cpp_extension import load_inline
+
+_HEADER = "#include <cstdint>\\n"
+_BODY = "int f() { return 1; }"
+_ext = load_inline(name="k", cpp_sources=_HEADER + _BODY, functions=["f"], extra_cflags=["-O2"], verbose=False)
+'''
+
+
+def test_static_keys_match_the_keys_the_worker_computes(tmp_path):
+    cache = _fake_cache(tmp_path, FakeBuilder())
+    with cache.installed():
+        import_source(_CANDIDATE, "static_key_candidate")
+    assert [build.key for build in cache.builds] == list(inline_build_keys(_CANDIDATE, _TOOLCHAIN))
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["load_inline(name=f'k{1}', cpp_sources='x')", "load_inline('k', make_source())", "load_inline(**options)",
+     "load_inline('k', 'x', None, None)"],
+)
+def test_calls_with_run_time_arguments_have_no_static_key(call):
+    assert inline_build_keys(f"from torch.utils.cpp_extension import load_inline\n_e = {call}\n", _TOOLCHAIN) == ()
+
+
+def test_a_name_bound_twice_is_not_static():
+    source = "A = 'x'\nA = 'y'\nload_inline('k', A)\n"
+    assert inline_build_keys(source, _TOOLCHAIN) == ()
+    assert len(inline_build_keys("A = 'x'\nload_inline('k', A)\n", _TOOLCHAIN)) == 1
+
+
+def test_export_and_store_move_a_build_between_cache_roots(tmp_path):
+    host = _fake_cache(tmp_path / "host", FakeBuilder())
+    host.load_inline("k", "int f();")
+    key = host.builds[0].key
+    files = host.export(key)
+    assert sorted(Path(p).name for p in files) == ["k.so", "polca-build.json"]
+    other = _fake_cache(tmp_path / "other", FakeBuilder())
+    stored = other.store(key, "k.so", files[f"{key}/k.so"])
+    assert stored.read_text() == "built" and other.export(key).keys() == files.keys()
+    assert host.export("0" * 32) == {}
+    with pytest.raises(ValueError, match="bare"):
+        other.store(key, "../evil.so", b"")
+
+
+def test_the_evaluator_keeps_only_builds_whose_key_it_derived(tmp_path):
+    import base64
+
+    from polca.kernels_bench import evaluator
+
+    cache = _fake_cache(tmp_path, FakeBuilder())
+    data = base64.b64encode(b"module").decode()
+    artifacts = [{"key": "a" * 32, "module_file": "k.so", "data_b64": data},
+                 {"key": "b" * 32, "module_file": "k.so", "data_b64": data},
+                 {"key": "c" * 32, "module_file": "k.so", "data_b64": "not base64!"}]
+    evaluator._keep_artifacts(cache, ("a" * 32, "c" * 32), artifacts)
+    assert cache.export("a" * 32) and not cache.export("b" * 32) and not cache.export("c" * 32)
