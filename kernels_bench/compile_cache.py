@@ -276,8 +276,11 @@ def _write_marker(build_dir: Path, module_file_name: str, toolchain: Toolchain) 
 _INLINE_PARAMETERS = ("name", "cpp_sources", "cuda_sources")
 
 
-def inline_build_keys(source: str, toolchain: Toolchain | None = None) -> tuple[str, ...]:
-    """Cache keys of the ``load_inline`` calls in ``source`` whose arguments are static.
+InlineRequest = tuple[str, dict[str, Any], dict[str, Any]]  # (name, sources, keyed options)
+
+
+def static_inline_requests(source: str) -> list[InlineRequest]:
+    """The ``load_inline`` calls in ``source`` whose arguments are static, as the cache sees them.
 
     Arguments count as static when they are literals, names bound once at module level to
     literals, or ``+`` of those. Other calls are left out (they are rebuilt in each run).
@@ -285,16 +288,22 @@ def inline_build_keys(source: str, toolchain: Toolchain | None = None) -> tuple[
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return ()
-    toolchain = toolchain or detect_toolchain()
+        return []
     constants = _module_constants(tree)
-    keys = []
+    requests = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _callee_name(node.func) == "load_inline":
             request = _static_request(node, constants)
             if request is not None:
-                name, sources, options = request
-                keys.append(cache_key("load_inline", name, sources, options, toolchain))
+                requests.append(request)
+    return requests
+
+
+def inline_build_keys(source: str, toolchain: Toolchain | None = None) -> tuple[str, ...]:
+    """Cache keys of the static ``load_inline`` calls in ``source`` (see :func:`static_inline_requests`)."""
+    toolchain = toolchain or detect_toolchain()
+    keys = [cache_key("load_inline", name, sources, options, toolchain)
+            for name, sources, options in static_inline_requests(source)]
     return tuple(dict.fromkeys(keys))
 
 
@@ -338,7 +347,7 @@ def _static_value(node: ast.AST, constants: Mapping[str, Any]) -> Any:
         raise _NotStatic(ast.dump(node)) from exc
 
 
-def _static_request(call: ast.Call, constants: Mapping[str, Any]) -> tuple[str, dict, dict] | None:
+def _static_request(call: ast.Call, constants: Mapping[str, Any]) -> InlineRequest | None:
     """(name, sources, keyed options) of a ``load_inline`` call, as the cache will see them."""
     try:
         if (any(keyword.arg is None for keyword in call.keywords) or len(call.args) > len(_INLINE_PARAMETERS)
