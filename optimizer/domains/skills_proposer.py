@@ -1,0 +1,264 @@
+"""The skills proposer: children rewritten by executable skills, or by a model given skills.
+
+Offline (no ``llm``), a child is the parent's ``param`` text rewritten by a subset of
+the executable rules that change it. The applicable rules (at most ``max_skills``,
+the ones whose triggers match most first) define an ordered list of subsets: all of
+them together, then each alone, then pairs, and so on. Each call hands out the next
+``num_proposals`` subsets that give new code, and the next call on the same parent
+continues where the last stopped, so a search keeps exploring. A child's origin is
+``skill:<id>`` or ``skill:<id>+<id>``; its note names the skills. When no rule
+changes the parent there are no children (logged at debug level).
+
+With a model, each child comes from one prompt carrying the retrieved skills' Steps and
+Before/After examples, the parent's feedback and the summarizer's advice, answered in
+the engine's tagged format (:func:`polca.optimizer.proposers.parse_answer`). A malformed
+answer is retried once, then dropped; only ``LLMUnavailable`` propagates.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from polca.optimizer import prompts
+from polca.optimizer.contracts import Candidate, Evaluation, ProposalContext, ProposalOutcome
+from polca.optimizer.proposers import build_prompt, parse_answer
+from polca.skills.model import Skill
+from polca.skills.registry import SkillRegistry, build_registry
+from polca.skills.rules import apply_rule, apply_rules
+
+if TYPE_CHECKING:
+    from polca.llm import LLMClient
+
+log = logging.getLogger(__name__)
+
+Library = SkillRegistry | Iterable[Skill] | Path | str | None
+
+
+def as_registry(library: Library) -> SkillRegistry:
+    """A registry from a registry, skills, a library folder, or None (the built-in library)."""
+    if library is None:
+        return build_registry()
+    if isinstance(library, SkillRegistry):
+        return library
+    if isinstance(library, str | Path):
+        return build_registry(library)
+    return SkillRegistry(library)
+
+
+def rule_subsets(count: int) -> list[tuple[int, ...]]:
+    """Index subsets of ``count`` rules: all together, then singles, pairs, and so on."""
+    if count <= 0:
+        return []
+    subsets = [tuple(range(count))]
+    for size in range(1, count):
+        subsets.extend(itertools.combinations(range(count), size))
+    return subsets
+
+
+def applicable_rules(registry: SkillRegistry, source: str, limit: int) -> list[Skill]:
+    """Executable skills whose rule changes ``source``, most trigger matches first."""
+    hits = {skill.id: count for skill, count in registry.triggered_by(source)}
+    ranked = sorted(registry.with_rules(), key=lambda s: (-hits.get(s.id, 0), s.id))
+    found = []
+    for skill in ranked:
+        if len(found) >= limit:
+            break
+        if apply_rule(skill, source).changed:
+            found.append(skill)
+    return found
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return False
+    return True
+
+
+class SkillsProposer:
+    """Proposer of children rewritten by executable skills (offline) or by a model with skills.
+
+    Invariants (the Proposer contract): at most ``context.num_proposals`` children, each
+    with ``parents == (parent.id,)`` and code different from the parent's; never raises
+    for a rule or an answer that fails. A parent without ``param`` raises ValueError.
+    """
+
+    def __init__(
+        self,
+        *,
+        library: Library = None,
+        llm: LLMClient | None = None,
+        model: str | None = None,
+        param: str = "code",
+        max_skills: int = 6,
+    ) -> None:
+        if max_skills < 1:
+            raise ValueError(f"max_skills = {max_skills} must be at least 1; the default is 6")
+        self.registry = as_registry(library)
+        self._llm = llm
+        self.model = model
+        self.param = param
+        self.max_skills = max_skills
+        self._cursors: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def propose(
+        self, parent: Candidate, evaluations: Sequence[Evaluation], context: ProposalContext
+    ) -> list[Candidate]:
+        return list(self.propose_with_report(parent, evaluations, context).children)
+
+    def propose_with_report(
+        self, parent: Candidate, evaluations: Sequence[Evaluation], context: ProposalContext
+    ) -> ProposalOutcome:
+        source = self._source(parent)
+        if self._llm is not None:
+            return self._with_model(parent, source, evaluations, context)
+        return ProposalOutcome(tuple(self._offline(parent, source, context.num_proposals)))
+
+    def _source(self, parent: Candidate) -> str:
+        if self.param not in parent.params:
+            raise ValueError(
+                f"SkillsProposer(param={self.param!r}) got a candidate with parameters "
+                f"{sorted(parent.params)}; pass param= naming the one that holds the code"
+            )
+        return parent.params[self.param]
+
+    def _offline(self, parent: Candidate, source: str, wanted: int) -> list[Candidate]:
+        rules = applicable_rules(self.registry, source, self.max_skills)
+        if not rules or wanted <= 0:
+            log.debug("no executable skill changes candidate %s", parent.id)
+            return []
+        subsets = rule_subsets(len(rules))
+        start = self._advance(parent.hash, len(subsets))
+        children: list[Candidate] = []
+        seen = {source}
+        steps = 0
+        while steps < len(subsets) and len(children) < wanted:
+            chosen = [rules[i] for i in subsets[(start + steps) % len(subsets)]]
+            steps += 1
+            child = self._child(parent, source, chosen, seen)
+            if child is not None:
+                children.append(child)
+        with self._lock:
+            self._cursors[parent.hash] = (start + steps) % len(subsets)
+        return children
+
+    def _advance(self, key: str, total: int) -> int:
+        with self._lock:
+            return self._cursors.get(key, 0) % total
+
+    def _child(
+        self, parent: Candidate, source: str, chosen: list[Skill], seen: set[str]
+    ) -> Candidate | None:
+        code, outcomes = apply_rules(chosen, source)
+        used = [o.skill_id for o in outcomes if o.changed]
+        if not used or code in seen or not _parses(code):
+            return None
+        seen.add(code)
+        params = {**parent.params, self.param: code}
+        note = "rewritten by executable skills: " + ", ".join(used)
+        return Candidate(params, (parent.id,), "skill:" + "+".join(used), note=note)
+
+    def _with_model(
+        self,
+        parent: Candidate,
+        source: str,
+        evaluations: Sequence[Evaluation],
+        context: ProposalContext,
+    ) -> ProposalOutcome:
+        chosen = retrieve_for_prompt(self.registry, source, self.max_skills)
+        prompt = skills_prompt(parent, evaluations, context, chosen)
+        origin = "skill:" + "+".join(s.id for s in chosen) if chosen else "llm"
+        children: list[Candidate] = []
+        failures: list[str] = []
+        for index in range(context.num_proposals):
+            child, failure = self._model_child(parent, prompt, context, index, origin)
+            if child is not None and child.params[self.param] != source:
+                children.append(child)
+            elif child is None:
+                failures.append(failure)
+        return ProposalOutcome(tuple(children), tuple(failures))
+
+    def _model_child(
+        self, parent: Candidate, prompt: str, context: ProposalContext, index: int, origin: str
+    ) -> tuple[Candidate | None, str]:
+        from polca.llm import LLMError, LLMUnavailable
+
+        error = ""
+        for attempt in range(2):
+            text = prompt if attempt == 0 else prompt + prompts.RETRY_NOTE.format(error=error)
+            sample = (context.iteration * context.num_proposals + index) * 2 + attempt
+            try:
+                answer = self._ask(text, sample)
+            except LLMUnavailable:
+                raise
+            except LLMError as exc:
+                return None, f"model call failed: {exc}"
+            parsed = parse_answer(answer, list(parent.params))
+            code = parsed.params.get(self.param, "")
+            error = parsed.error or ("" if _parses(code) else f"the new {self.param} does not parse")
+            if not error:
+                params = {**parent.params, **parsed.params}
+                return Candidate(params, (parent.id,), origin, note=parsed.reasoning), ""
+            log.info("unusable skills proposal (attempt %d): %s", attempt + 1, error)
+        return None, f"malformed answer twice: {error}"
+
+    def _ask(self, prompt: str, sample: int) -> str:
+        messages = [
+            {"role": "system", "content": prompts.PROPOSE_SYSTEM + SKILLS_SYSTEM_NOTE},
+            {"role": "user", "content": prompt},
+        ]
+        response = self._llm.complete(messages, purpose="propose", model=self.model, sample=sample)
+        return response.text
+
+
+SKILLS_SYSTEM_NOTE = (
+    " The optimization skills listed in the prompt are proven slow-to-fast transformations;"
+    " apply those whose preconditions hold and keep the program's behaviour and public"
+    " functions unchanged."
+)
+
+
+def retrieve_for_prompt(registry: SkillRegistry, source: str, limit: int) -> list[Skill]:
+    """Skills for a model prompt: rules that apply first, then the best trigger matches."""
+    chosen = applicable_rules(registry, source, limit)
+    for skill, _ in registry.triggered_by(source):
+        if len(chosen) >= limit:
+            break
+        if skill not in chosen:
+            chosen.append(skill)
+    return chosen
+
+
+def skill_block(skill: Skill) -> str:
+    """One skill as the prompt shows it: name, description, Steps and the example."""
+    parts = [f'<skill id="{skill.id}" name="{skill.name}">', skill.description]
+    for title in ("Steps", "Pitfalls", "Before-After example"):
+        try:
+            parts.append(f"### {title}\n{skill.section(title).strip()}")
+        except KeyError:
+            continue
+    parts.append("</skill>")
+    return "\n".join(parts)
+
+
+def skills_prompt(
+    parent: Candidate,
+    evaluations: Sequence[Evaluation],
+    context: ProposalContext,
+    chosen: Sequence[Skill],
+) -> str:
+    """The engine's proposal prompt with a ``## Optimization skills`` section before the answer format."""
+    base = build_prompt(parent, evaluations, context)
+    if not chosen:
+        return base
+    section = "## Optimization skills that may apply\n" + "\n\n".join(skill_block(s) for s in chosen)
+    head, marker, tail = base.rpartition("## Answer format")
+    return f"{head}{section}\n\n{marker}{tail}"
