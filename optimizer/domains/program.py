@@ -84,6 +84,7 @@ class ProgramDomain:
         self._module_name = module_name
         self.original = self.target(source)
         self._lineage: dict[str, Lineage] = {}
+        self._verified: set[tuple[str, int]] = set()  # (file text, input index) that passed every check
         self._lock = threading.Lock()
 
     @property
@@ -127,9 +128,13 @@ class ProgramDomain:
         if resolved == self.source:
             return self._all(batch, 1.0, "identical to the original: speedup 1.0 by definition", "ok")
         inputs = [self.inputs[i] for i in batch]
-        report = self._compare(resolved, inputs)
-        if not report.equal:
-            return self._failed_checks(batch, report)
+        unchecked = [i for i in batch if (resolved, i) not in self._verified]
+        if unchecked:
+            report = self._compare(resolved, [self.inputs[i] for i in unchecked])
+            if not report.equal:
+                return self._failed_checks(batch, unchecked, report)
+            with self._lock:
+                self._verified.update((resolved, i) for i in unchecked)
         timing = self._measure(resolved, inputs)
         if timing.status != "ok":
             return self._all(batch, 0.0, f"all checks pass but timing failed: {timing.describe()}", "failed")
@@ -146,13 +151,12 @@ class ProgramDomain:
         return measure(self.original, self.target(resolved), inputs, backend=s.backend, rounds=s.rounds,
                        min_sample_s=s.min_sample_s, warmup=s.warmup, timeout_s=s.timeout_s)
 
-    def _failed_checks(self, batch: Sequence[int], report: DiffReport) -> list[Evaluation]:
+    def _failed_checks(self, batch: Sequence[int], checked: Sequence[int], report: DiffReport) -> list[Evaluation]:
         if report.status != "ok":
             return self._all(batch, 0.0, f"checks could not run ({report.status}): {report.feedback}", "failed")
-        failing = {o.index for o in report.outcomes if not o.equal}
+        failing = {checked[o.index] for o in report.outcomes if not o.equal}
         text = f"a check failed, so the score is 0. {report.feedback}"
-        return [Evaluation(0.0, text, {"failed": float(k in failing)}, "failed", str(i))
-                for k, i in enumerate(batch)]
+        return [Evaluation(0.0, text, {"failed": float(i in failing)}, "failed", str(i)) for i in batch]
 
     @staticmethod
     def _all(batch: Sequence[int], score: float, feedback: str, status: str) -> list[Evaluation]:

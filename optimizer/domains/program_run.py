@@ -193,8 +193,8 @@ def optimize_file(path: str | Path, options: ProgramOptions | None = None, *, pr
     """Find, search and verify faster versions of the targets of ``path``; writes nothing.
 
     Raises ValueError for bad input (missing file, not Python, syntax error, unknown
-    function, a workload that fails or never runs a named function) and NoOracleError
-    when no target has inputs. ``resume_run`` continues the stored run of one target.
+    function, a workload that fails or never runs a named function, an import that fails)
+    and NoOracleError when no target has inputs the original answers deterministically. ``resume_run`` continues the stored run of one target.
     """
     started = time.monotonic()
     options = options or ProgramOptions()
@@ -208,6 +208,9 @@ def optimize_file(path: str | Path, options: ProgramOptions | None = None, *, pr
     for plan in plans:
         report, source = _optimize_target(session, source, plan)
         reports.append(report)
+    if all(r.status == "excluded" for r in reports):
+        reasons = "; ".join(f"{r.name}: {r.message}" for r in reports)
+        raise NoOracleError(f"no target of {program.path} could be checked, so nothing was searched ({reasons})")
     notes = [*session.notes, *getattr(proposer, "notes", [])]
     return ProgramReport(str(program.path), program.source, source, tuple(reports), tuple(notes),
                          time.monotonic() - started)
@@ -289,7 +292,8 @@ def _plan_script(program: ProgramFile, options: ProgramOptions) -> tuple[list[Ta
                              "stdin/args; give a workload that calls it (--stdin FILE, --args ...)")
     hot = "\n".join(f"- {f.qualname}: {f.calls} calls, {f.cumulative_s:.3f} s cumulative"
                     for f in profile.functions[:6])
-    names = list(options.functions) or [f.qualname for f in profile.functions if f.cumulative_s > 1e-3]
+    names = list(options.functions) or [f.qualname for f in profile.functions
+                                        if f.cumulative_s > 1e-3 and program.function(f.qualname).params]
     names = names[: options.top]
     plans = _traced_plans(program, options, names, stdin_texts, hot) if names else []
     excluded = [TargetReport(n, "excluded", "no call could be captured (arguments that cannot be pickled?)")

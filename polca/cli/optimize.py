@@ -86,6 +86,8 @@ def optimize(
         llm = _llm(config, store, events) if config.llm.model else None
         proposer = _proposer(llm, fallback=not no_fallback)
         report = _run(path, options, proposer, llm, store, events, resume, quiet=as_json)
+    for note in report.notes:
+        warn(note)
     written = _write(report, program.source, apply, output, options)
     if as_json:
         typer.echo(json.dumps(report_json(report, applied_to=written), indent=2))
@@ -143,12 +145,12 @@ def _llm(config: Config, store, events: EventBus):
 
 
 def _proposer(llm, *, fallback: bool) -> Proposer:
+    """Executable skills always; with a model, also the model prompted with retrieved skills."""
     from polca.optimizer.domains.skills_proposer import SkillsProposer
-    from polca.optimizer.proposers import LLMProposer
 
     members: list[Proposer] = [SkillsProposer()]
     if llm is not None:
-        members.append(LLMProposer(llm))
+        members.append(SkillsProposer(llm=llm))
     return ProposerChain(members, fallback=fallback)
 
 

@@ -31,7 +31,6 @@ def render_targets(report: ProgramReport) -> RenderableType:
             _inputs(target), ", ".join(target.origins) or "-",
         )
     notes = [Text(f"{t.name}: {t.message}", style="dim") for t in report.targets if t.message]
-    notes += [Text(f"note: {n}", style="yellow") for n in report.notes]
     return Group(table, *notes)
 
 

@@ -1,0 +1,157 @@
+"""Program oracle: generated inputs, determinism checks, test discovery, the proposer chain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from polca.optimizer.contracts import Candidate, ProposalContext
+from polca.optimizer.domains.program_oracle import (
+    MAX_SCALAR_INT,
+    UnsupportedSignature,
+    discover_tests,
+    generated_calls,
+    keep_deterministic,
+    script_hash_stable,
+    sibling_files,
+)
+from polca.optimizer.domains.program_proposers import ProposerChain
+from polca.optimizer.domains.program_targets import load_program
+from polca.sandbox.target import ScriptInput, Target
+
+from polca.llm import LLMUnavailable
+
+HINTED = '''
+import helper
+
+
+def f(xs: list[int], name: str, n: int, table: dict[str, float], pair: tuple[int, str], opt: set[int] | None) -> int:
+    return len(xs)
+
+
+def bare(xs):
+    return xs
+
+
+class K:
+    def m(self, xs: list[int]) -> int:
+        return 0
+'''
+
+
+@pytest.fixture
+def program(tmp_path: Path):
+    (tmp_path / "helper.py").write_text("X = 1\n")
+    (tmp_path / "unrelated.py").write_text("Y = 2\n")
+    path = tmp_path / "hinted.py"
+    path.write_text(HINTED)
+    return load_program(path)
+
+
+def test_generated_calls_follow_the_hints_and_scale_with_size(program):
+    calls = generated_calls(program.function("f"), size=50, count_small=4, count_large=2)
+    assert len(calls) == 6
+    for call in calls:
+        xs, name, n, table, pair, opt = call.args
+        assert isinstance(xs, list) and all(isinstance(x, int) for x in xs)
+        assert isinstance(name, str) and isinstance(table, dict) and isinstance(opt, set)
+        assert isinstance(pair, tuple) and isinstance(pair[0], int) and isinstance(pair[1], str)
+        assert -2 <= n <= MAX_SCALAR_INT
+    assert all(len(c.args[0]) == 50 for c in calls[-2:])
+
+
+def test_generated_calls_are_reproducible(program):
+    info = program.function("f")
+    assert generated_calls(info, size=30, seed=3) == generated_calls(info, size=30, seed=3)
+
+
+def test_a_parameter_without_a_hint_cannot_be_generated(program):
+    with pytest.raises(UnsupportedSignature, match="parameter 'xs' of bare has no type hint"):
+        generated_calls(program.function("bare"), size=10)
+
+
+def test_a_method_needs_captured_calls(program):
+    with pytest.raises(UnsupportedSignature, match="is a method"):
+        generated_calls(program.function("K.m"), size=10)
+
+
+def test_sibling_files_hold_only_the_modules_the_file_imports(program):
+    assert set(sibling_files(program)) == {"hinted.py", "helper.py"}
+
+
+def test_tests_that_import_the_module_are_discovered(tmp_path, program):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_hinted.py").write_text("from hinted import f\n")
+    (tmp_path / "test_other.py").write_text("import os\n")
+    assert discover_tests(program) == [tmp_path / "tests" / "test_hinted.py"]
+
+
+def test_inputs_where_the_original_disagrees_with_itself_are_dropped():
+    source = "import random\n\ndef f(x: int) -> int:\n    return x if x < 5 else random.random()\n"
+    check = keep_deterministic(Target(source, "f"), [(1,), (7,), (2,)])
+    assert check.status == "ok"
+    assert check.inputs == ((1,), (2,))
+    assert check.dropped == 1
+
+
+def test_a_fully_random_function_is_reported_nondeterministic():
+    source = "import random\n\ndef f(x: int) -> float:\n    return random.random()\n"
+    check = keep_deterministic(Target(source, "f"), [(1,), (2,)])
+    assert check.status == "nondeterministic" and not check.inputs
+
+
+def test_script_output_that_depends_on_set_order_is_caught():
+    ordered = "print(sorted({'apple', 'pear', 'fig', 'kiwi', 'plum'}))\n"
+    unordered = "print(list({'apple', 'pear', 'fig', 'kiwi', 'plum', 'lime', 'date'}))\n"
+    assert script_hash_stable(ordered, ScriptInput())
+    assert not script_hash_stable(unordered, ScriptInput())
+
+
+class _Fixed:
+    def __init__(self, codes, origin):
+        self.codes, self.origin, self.calls = codes, origin, 0
+
+    def propose(self, parent, evaluations, context):
+        self.calls += 1
+        return [Candidate({"code": c}, (parent.id,), self.origin) for c in self.codes][: context.num_proposals]
+
+
+class _Unreachable:
+    def propose(self, parent, evaluations, context):
+        raise LLMUnavailable("model openai/x: server unreachable; check --api-base")
+
+
+def _parent():
+    return Candidate({"code": "x = 0"})
+
+
+def test_the_chain_asks_each_member_for_a_fair_share():
+    parent = _parent()
+    chain = ProposerChain([_Fixed(["a", "b"], "skill:one"), _Fixed(["c", "d"], "llm")])
+    children = chain.propose(parent, [], ProposalContext("obj", num_proposals=3))
+    assert [c.params["code"] for c in children] == ["a", "b", "c"]
+    assert all(c.parents == (parent.id,) for c in children)
+
+
+def test_the_chain_drops_children_it_already_has():
+    chain = ProposerChain([_Fixed(["a"], "skill:one"), _Fixed(["a"], "llm")])
+    assert [c.params["code"] for c in chain.propose(_parent(), [], ProposalContext("obj", num_proposals=2))] == ["a"]
+
+
+def test_an_unreachable_model_falls_back_to_the_other_proposers_with_a_note():
+    chain = ProposerChain([_Fixed(["a"], "skill:one"), _Unreachable()])
+    children = chain.propose(_parent(), [], ProposalContext("obj", num_proposals=2))
+    assert [c.params["code"] for c in children] == ["a"]
+    assert chain.notes and "server unreachable" in chain.notes[0]
+    assert len(chain.propose(_parent(), [], ProposalContext("obj", num_proposals=2))) == 1
+
+
+def test_without_fallback_an_unreachable_model_raises():
+    chain = ProposerChain([_Fixed(["a"], "skill:one"), _Unreachable()], fallback=False)
+    with pytest.raises(LLMUnavailable):
+        chain.propose(_parent(), [], ProposalContext("obj", num_proposals=2))
+
+
+def test_an_empty_chain_is_refused():
+    with pytest.raises(ValueError, match="at least one proposer"):
+        ProposerChain([])
