@@ -94,8 +94,8 @@ def require_vllm() -> None:
     """Raise ImportError naming the ``gpu`` extra when vLLM is not installed."""
     if importlib.util.find_spec("vllm") is None:
         raise ImportError(
-            "vLLM is not installed; it needs a CUDA machine. Install it with "
-            "`pip install 'polca[gpu]'`, or train without --use-vllm."
+            "vLLM is not installed (needed by --use-vllm and `polca train serve`); it runs on "
+            "CUDA machines: install it there with `pip install 'polca[gpu]'`."
         )
 
 

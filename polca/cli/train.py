@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+from typing import NoReturn
 
 import typer
+from rich.markup import escape
 
 from polca.cli.common import config_from_flags, console, err_console, fail, setup_logging
 
@@ -20,6 +22,10 @@ train_app = typer.Typer(
 )
 
 _DB_HELP = "Store: a SQLAlchemy URL or a SQLite path (default: POLCA_DB, then .polca/polca.db)."
+
+
+def _fail(exc: Exception) -> NoReturn:
+    fail(escape(str(exc)))
 
 
 def register(app: typer.Typer) -> None:
@@ -43,7 +49,7 @@ def export(
         with Store.open(url, create=False) as store:
             rows = export_rows(store, domain, test_fraction=test_fraction, min_score=min_score)
     except (StoreError, ValueError) as exc:
-        fail(str(exc))
+        _fail(exc)
     write_jsonl(rows, out)
     test = sum(row.split == "test" for row in rows)
     winners = sum(len(row.winners) for row in rows if row.split == "train")
@@ -59,7 +65,7 @@ def _config(**values):
     try:
         return TrainConfig(**values)
     except ValueError as exc:
-        fail(str(exc))
+        _fail(exc)
 
 
 def _report(result) -> None:
@@ -95,7 +101,7 @@ def sft(
     try:
         _report(sft_from_data(config, str(data)))
     except (ValueError, ImportError, OSError) as exc:
-        fail(str(exc))
+        _fail(exc)
 
 
 @train_app.command("rl")
@@ -130,7 +136,7 @@ def rl(
     try:
         _report(rl_from_data(config, str(data)))
     except (ValueError, ImportError, OSError) as exc:
-        fail(str(exc))
+        _fail(exc)
 
 
 @train_app.command("serve")
@@ -148,7 +154,7 @@ def serve(
     try:
         command = vllm_command(checkpoint, host=host, port=port, name=name)
     except ValueError as exc:
-        fail(str(exc))
+        _fail(exc)
     hint = optimize_hint(name or served_name(checkpoint), host=host, port=port)
     console.print(" ".join(command), highlight=False, soft_wrap=True)
     err_console.print(f"then optimize with the policy: polca optimize FILE {hint}", highlight=False, soft_wrap=True)
@@ -157,5 +163,5 @@ def serve(
     try:
         require_vllm()
     except ImportError as exc:
-        fail(str(exc))
+        _fail(exc)
     raise typer.Exit(subprocess.call(command, env=os.environ.copy()))
