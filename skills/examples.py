@@ -31,6 +31,7 @@ from typing import Any
 
 from polca.sandbox.measure import MeasureResult, measure
 from polca.sandbox.target import Call, ScriptInput, Target
+from polca.sandbox.types import BackendName
 from polca.skills.model import Measured, Skill
 
 
@@ -122,7 +123,7 @@ def measure_example(
     *,
     size: int | None = None,
     seed: int = 0,
-    backend: str = "auto",
+    backend: BackendName = "auto",
     min_sample_s: float = 0.05,
     rounds: int = 20,
     source_after: str | None = None,
