@@ -1,0 +1,89 @@
+"""ProgramDomain: candidates are checked against the original in the sandbox, then timed."""
+
+from __future__ import annotations
+
+import pytest
+from polca.optimizer.contracts import Candidate, Domain
+from polca.optimizer.domains.program import EvalSettings, ProgramDomain
+
+SOURCE = '''import math
+
+
+def unique(ids: list[int]) -> list[int]:
+    out = []
+    for x in ids:
+        if x not in out:
+            out.append(x)
+    return out
+
+
+def helper(n):
+    return n
+'''
+FAST = SOURCE.replace(
+    "    out = []\n    for x in ids:\n        if x not in out:\n            out.append(x)\n    return out",
+    "    return list(dict.fromkeys(ids))")
+INPUTS = [([3, 1, 3, 2, 1],), (list(range(50)) * 2,), ([],)]
+SETTINGS = EvalSettings(rounds=3, min_sample_s=0.002, warmup=0)
+
+
+@pytest.fixture
+def domain():
+    return ProgramDomain(SOURCE, "unique", INPUTS, module_name="ids", settings=SETTINGS)
+
+
+def test_it_is_a_domain_whose_seed_is_the_file(domain):
+    assert isinstance(domain, Domain)
+    assert domain.seed().params == {"code": SOURCE}
+    assert domain.instances() == [0, 1, 2]
+    assert "`unique`" in domain.describe()
+
+
+def test_the_seed_scores_one_without_running_anything(domain):
+    evaluations = domain.evaluate(domain.seed(), [0, 1])
+    assert [e.score for e in evaluations] == [1.0, 1.0]
+
+
+def test_a_wrong_candidate_scores_zero_and_says_what_differs(domain):
+    wrong = Candidate({"code": SOURCE.replace("if x not in out:", "if True:")}, ("p",), "llm")
+    evaluations = domain.evaluate(wrong, [0, 1, 2])
+    assert [e.score for e in evaluations] == [0.0, 0.0, 0.0]
+    assert all(e.status == "failed" for e in evaluations)
+    assert "differ from the original" in evaluations[0].feedback
+    assert [e.metrics["failed"] for e in evaluations] == [1.0, 1.0, 0.0]
+
+
+def test_a_candidate_that_does_not_parse_is_a_failure_not_an_exception(domain):
+    evaluations = domain.evaluate(Candidate({"code": "def unique(:"}, ("p",), "llm"), [0])
+    assert evaluations[0].score == 0.0 and "cannot be used" in evaluations[0].feedback
+
+
+def test_a_correct_candidate_is_timed_and_scored_by_its_speedup(domain):
+    evaluations = domain.evaluate(Candidate({"code": FAST}, ("p",), "skill:dedup"), [0, 1, 2])
+    assert all(e.status == "ok" for e in evaluations)
+    assert evaluations[0].score == evaluations[0].metrics["speedup"] > 0
+    assert "behave like the original" in evaluations[0].feedback
+
+
+def test_changes_to_other_functions_are_not_taken(domain):
+    sneaky = FAST.replace("return n", "return n + 1")
+    assert "return n + 1" not in domain.resolve(sneaky)
+    assert "dict.fromkeys" in domain.resolve(sneaky)
+
+
+def test_lineage_follows_parents_back_to_the_seed(domain):
+    seed = domain.seed()
+    child = Candidate({"code": FAST}, (seed.id,), "skill:dedup")
+    domain.evaluate(seed, [0])
+    domain.evaluate(child, [0])
+    assert [e.origin for e in domain.lineage(child.id)] == ["skill:dedup", "seed"]
+
+
+def test_a_domain_without_inputs_is_refused():
+    with pytest.raises(ValueError, match="at least one input"):
+        ProgramDomain(SOURCE, "unique", [])
+
+
+def test_search_settings_are_validated():
+    with pytest.raises(ValueError, match="rounds=2"):
+        EvalSettings(rounds=2)
