@@ -1,5 +1,6 @@
-"""Strip the padding of every line with map over the C-implemented str.strip."""
+"""Keep the readings above a threshold with a list comprehension."""
 
 
-def solve(lines):
-    return list(map(str.strip, lines))
+def solve(readings, threshold):
+    out = [x for x in readings if x > threshold]
+    return out

@@ -1,16 +1,17 @@
-"""Strip the padding of every line, building the list with an append loop."""
+"""Keep the readings above a threshold, building the list with an append loop."""
 
 import random
 
-BENCH_SIZE = 60000
+BENCH_SIZE = 100000
 
 
 def make_input(size: int, rng: random.Random):
-    return ([" " * rng.randrange(3) + str(rng.randrange(10**6)) + " \t" * rng.randrange(2) for _ in range(size)],), {}
+    return ([rng.randrange(-1000, 1000) for _ in range(size)], rng.randrange(-100, 100)), {}
 
 
-def solve(lines):
+def solve(readings, threshold):
     out = []
-    for line in lines:
-        out.append(line.strip())
+    for x in readings:
+        if x > threshold:
+            out.append(x)
     return out
