@@ -8,7 +8,7 @@ import json
 import dspy
 import pytest
 
-from benchmarks.prompts.contestants import mipro_trials
+from benchmarks.prompts.contestants import mipro_candidates, mipro_trials
 from benchmarks.prompts.proposer import SimulatedProposer
 from benchmarks.prompts.run import run_one
 from benchmarks.prompts.task import (
@@ -74,6 +74,7 @@ def test_the_simulated_proposer_answers_polca_gepa_and_mipro_prompts() -> None:
 def test_mipro_trials_fit_the_budget() -> None:
     assert mipro_trials(120, 15) == 8  # 55 + 8 * 8 = 119 calls
     assert mipro_trials(10, 15) == 1
+    assert mipro_candidates(8) == 6 and mipro_candidates(43) == 29
 
 
 @pytest.mark.parametrize("contestant", ["polca", "gepa", "miprov2"])

@@ -11,12 +11,16 @@ optimizer's defaults only where the budget or instruction-only search needs it:
   iterations, so it may overshoot; the calls it really made are reported.
 - MIPROv2: zero-shot (no demos; the other contestants search instructions only), the
   data/program/tip/few-shot aware proposer parts off (the simulated proposer reads only
-  the basic instruction), 6 instruction candidates, minibatch 5, a full evaluation every
-  5 trials, and as many trials as the budget pays for; the calls made are reported.
+  the basic instruction), minibatch 5, a full evaluation every 5 trials, as many trials
+  as the budget pays for and MIPROv2's own ratio of candidates to trials (at least 6
+  candidates); the calls made are reported.
+
+A contestant that raises is recorded as returning the seed program, with the error.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,15 +98,24 @@ def mipro_trials(budget: int, num_dev: int) -> int:
     return max(1, int((budget - fixed) // per_trial))
 
 
+def mipro_candidates(trials: int) -> int:
+    """Instruction candidates for ``trials``: MIPROv2's own rule (trials ~ 1.5 x candidates).
+
+    With too few candidates for its trials MIPROv2 runs out of programs to fully
+    evaluate and raises ("No valid program found in param_score_dict")."""
+    return max(MIPRO_CANDIDATES, math.ceil(trials / 1.5))
+
+
 def run_mipro(setup: Setup) -> dspy.Module:
+    trials = mipro_trials(setup.budget, len(setup.devset))
     optimizer = dspy.MIPROv2(metric=setup.metric.score_only, prompt_model=setup.proposer_lm,
                              task_model=setup.task_lm, max_bootstrapped_demos=0, max_labeled_demos=0,
-                             auto=None, num_candidates=MIPRO_CANDIDATES, num_threads=1, seed=setup.seed,
-                             verbose=False, track_stats=False)
+                             auto=None, num_candidates=mipro_candidates(trials), num_threads=1,
+                             seed=setup.seed, verbose=False, track_stats=False)
     with dspy.context(lm=setup.task_lm):
         return optimizer.compile(
             setup.student, trainset=setup.trainset, valset=setup.devset,
-            num_trials=mipro_trials(setup.budget, len(setup.devset)), minibatch_size=MINIBATCH,
+            num_trials=trials, minibatch_size=MINIBATCH,
             minibatch_full_eval_steps=MIPRO_FULL_EVAL_STEPS, program_aware_proposer=False,
             data_aware_proposer=False, tip_aware_proposer=False, fewshot_aware_proposer=False)
 

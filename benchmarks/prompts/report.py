@@ -31,8 +31,9 @@ def render(meta: dict[str, Any], runs: list[dict[str, Any]]) -> str:
              "`benchmarks/prompts/results/raw.json`.\n"]
     for landscape in sorted({k[0] for k in groups}):
         lines += [f"## Landscape `{landscape}`\n", "| optimizer | budget (metric calls) | metric calls used "
-                  "| true quality, median [min, max] | held-out accuracy, median [min, max] | proposer calls | wall s |",
-                  "| --- | ---: | ---: | --- | --- | ---: | ---: |"]
+                  "| true quality, median [min, max] | held-out accuracy, median [min, max] | proposer calls | wall s "
+                  "| runs that raised |",
+                  "| --- | ---: | ---: | --- | --- | ---: | ---: | ---: |"]
         for (land, budget, contestant), rows in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][2])):
             if land == landscape:
                 lines.append(_row(contestant, budget, rows))
@@ -49,4 +50,5 @@ def _row(contestant: str, budget: int, rows: list[dict[str, Any]]) -> str:
         return format(statistics.median(r[key] for r in rows), fmt)
 
     return (f"| {contestant} | {budget or '-'} | {med('metric_calls', '.0f')} | {spread('true_quality')} | "
-            f"{spread('heldout_accuracy')} | {med('proposer_calls', '.0f')} | {med('wall_s', '.1f')} |")
+            f"{spread('heldout_accuracy')} | {med('proposer_calls', '.0f')} | {med('wall_s', '.1f')} | "
+            f"{sum(1 for r in rows if r.get('error'))} |")

@@ -1,6 +1,6 @@
 """Run the prompt benchmark: POLCA, dspy.GEPA and dspy.MIPROv2, several seeds and budgets.
 
-    .venv/bin/python -m benchmarks.prompts.run --seeds 5 --budgets 120,360
+    .venv/bin/python -m benchmarks.prompts.run --seeds 5 --budgets 80,240 --landscapes smooth
 
 Writes every run's raw numbers to ``benchmarks/prompts/results/raw.json`` and the table
 to ``benchmarks/prompts/RESULTS.md``. Each run starts two scripted servers on 127.0.0.1
@@ -54,7 +54,7 @@ def run_one(contestant: str, landscape_name: str, seed: int, budget: int) -> dic
         setup = Setup(student, make_examples(NUM_TRAIN, seed, "train"), make_examples(NUM_DEV, seed, "dev"),
                       metric, task_lm, _lm(proposer_server.api_base), proposer_server.api_base, budget, seed)
         start = time.perf_counter()
-        program = CONTESTANTS[contestant](setup)
+        program, error = _compile(CONTESTANTS[contestant], setup)
         wall_s = time.perf_counter() - start
         calls = metric.calls
         heldout = _accuracy(program, make_examples(NUM_HELDOUT, seed, "heldout"), task_lm)
@@ -63,7 +63,16 @@ def run_one(contestant: str, landscape_name: str, seed: int, budget: int) -> dic
     return {"contestant": contestant, "landscape": landscape_name, "seed": seed, "budget": budget,
             "metric_calls": calls, "proposer_calls": proposer.calls, "heldout_accuracy": heldout,
             "true_quality": true_quality(text, landscape), "wall_s": wall_s, "instruction": text,
-            "unscripted_requests": unscripted}
+            "unscripted_requests": unscripted, "error": error}
+
+
+def _compile(run: Any, setup: Any) -> tuple[Any, str]:
+    """The contestant's program, or the seed program and the error when it raised."""
+    try:
+        return run(setup), ""
+    except Exception as exc:
+        log.warning("%s failed", getattr(run, "__name__", run), exc_info=True)
+        return setup.student, f"{type(exc).__name__}: {exc}"
 
 
 def _lm(api_base: str) -> Any:
@@ -96,14 +105,14 @@ def seed_row(landscape_name: str, seed: int) -> dict[str, Any]:
     return {"contestant": "seed instruction", "landscape": landscape_name, "seed": seed, "budget": 0,
             "metric_calls": 0, "proposer_calls": 0, "heldout_accuracy": heldout,
             "true_quality": true_quality(text, landscape), "wall_s": 0.0, "instruction": text,
-            "unscripted_requests": 0}
+            "unscripted_requests": 0, "error": ""}
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--budgets", default="120,360", help="comma-separated metric-call budgets")
-    parser.add_argument("--landscapes", default="deceptive,smooth")
+    parser.add_argument("--budgets", default="80,240", help="comma-separated metric-call budgets")
+    parser.add_argument("--landscapes", default="smooth")
     parser.add_argument("--contestants", default="polca,gepa,miprov2")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "raw.json")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
