@@ -32,7 +32,7 @@ from typing import Any
 from polca.sandbox.measure import MeasureResult, measure
 from polca.sandbox.target import Call, ScriptInput, Target
 from polca.sandbox.types import BackendName
-from polca.skills.model import Measured, Skill
+from polca.skills.model import Measured, Skill, write_measured
 
 
 @dataclass(frozen=True)
@@ -159,3 +159,17 @@ def measured_from(result: MeasureResult, size: int, previous: Measured | None = 
         measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
         python_version=".".join(map(str, sys.version_info[:3])),
     )
+
+
+def measure_and_record(skill: Skill, **options: Any) -> tuple[MeasureResult, Measured | None]:
+    """Measure the example (see :func:`measure_example`) and, when the measurement
+    finished, write its figures to the skill's ``measured.json``; task figures already
+    recorded there are kept."""
+    size = options.pop("size", None)
+    size = bench_size(skill) if size is None else size
+    result = measure_example(skill, size=size, **options)
+    if result.status != "ok":
+        return result, None
+    measured = measured_from(result, size, skill.measured())
+    write_measured(skill, measured)
+    return result, measured

@@ -105,6 +105,12 @@ class SkillRegistry:
         ]
 
 
-def build_registry(path: Path | str = DEFAULT_LIBRARY) -> SkillRegistry:
-    """Read every skill folder under ``path`` and index it (raises on format problems)."""
-    return SkillRegistry(load_library(path))
+def build_registry(*paths: Path | str) -> SkillRegistry:
+    """Read every skill folder under each of ``paths`` (default: the built-in library) and
+    index them together, e.g. the built-in library plus a project's mined skills.
+
+    Raises :class:`~polca.skills.model.SkillFormatError` on format problems and
+    ValueError when two libraries define the same id.
+    """
+    roots = paths or (DEFAULT_LIBRARY,)
+    return SkillRegistry(skill for root in roots for skill in load_library(root))

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import libcst as cst
 import pytest
 from polca.skills.examples import (
@@ -17,10 +19,11 @@ from polca.skills.examples import (
     load_before,
     load_module,
     make_example_input,
+    measure_and_record,
     measure_example,
     run_in_process,
 )
-from polca.skills.model import OPERATOR_FAMILIES, load_library
+from polca.skills.model import OPERATOR_FAMILIES, load_library, parse_skill
 from polca.skills.rules import apply_rule
 
 LIBRARY = load_library()
@@ -136,3 +139,12 @@ def test_after_is_measurably_faster(skill):
 def test_after_is_measurably_faster_quick_subset(skill_id):
     skill = next(s for s in OPERATORS if s.id == skill_id)
     _assert_faster(skill, min_sample_s=0.01, rounds=8)
+
+
+def test_measurement_is_recorded_by_the_tool_in_measured_json(tmp_path):
+    source = next(s for s in OPERATORS if s.id == "list-membership-to-set").path
+    skill = parse_skill(shutil.copytree(source, tmp_path / source.name))
+    result, measured = measure_and_record(skill, backend="none", min_sample_s=0.005, rounds=4, size=50)
+    assert result.status == "ok", result.describe()
+    assert skill.measured() == measured
+    assert measured.example_size == 50 and measured.example_speedup_median == result.speedup

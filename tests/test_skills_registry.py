@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from polca.skills.model import load_library
+from polca.skills.model import DEFAULT_LIBRARY, load_library
 from polca.skills.registry import SkillRegistry, UnknownSkillError, build_registry
 
 
@@ -62,3 +62,18 @@ def test_duplicate_ids_are_rejected():
     skills = load_library()
     with pytest.raises(ValueError, match="share the id"):
         SkillRegistry([skills[0], skills[0]])
+
+
+def test_several_libraries_merge_into_one_registry(tmp_path):
+    builtin = load_library()[0]
+    folder = tmp_path / "mined" / "my-mined-skill"
+    folder.mkdir(parents=True)
+    text = (builtin.path / "SKILL.md").read_text().replace(f"id: {builtin.id}", "id: my-mined-skill", 1)
+    (folder / "SKILL.md").write_text(text)
+    merged = build_registry(tmp_path / "mined", DEFAULT_LIBRARY)
+    assert "my-mined-skill" in merged and builtin.id in merged
+
+
+def test_the_same_id_in_two_libraries_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="share the id"):
+        build_registry(DEFAULT_LIBRARY, DEFAULT_LIBRARY)
