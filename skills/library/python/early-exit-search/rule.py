@@ -16,10 +16,11 @@ by adding ``break`` after ``flag = True``, when all of these are proven:
    value: nothing observable is left to do;
 3. ``cond`` calls nothing and has no walrus, ``await`` or ``yield`` (no side effects are
    skipped);
-4. the iterable is certainly a fresh or finite re-iterable collection whose remaining
-   items nobody else will read: ``range(...)``, a local bound once to a list, tuple or set
-   display or comprehension, or a parameter annotated ``list``, ``tuple``, ``set``,
-   ``frozenset``, ``dict``, ``str``, ``bytes`` or ``Sequence`` (annotations are trusted);
+4. the iterable is certainly a finite, re-iterable collection whose remaining items
+   nobody else will read: ``range(...)`` (``range`` not rebound in the module), a local
+   bound once to a list, tuple or set display or comprehension, or a parameter annotated
+   ``list``, ``tuple``, ``set``, ``frozenset``, ``dict``, ``str``, ``bytes`` or
+   ``Sequence`` (annotations are trusted);
 5. the loop variables are used nowhere in the function outside the loop (after ``break``
    they would hold the match instead of the last element).
 """
@@ -35,6 +36,8 @@ _BOOL = m.Name("True") | m.Name("False")
 
 
 def rewrite(module: cst.Module) -> cst.Module:
+    if "range" in ct.module_bindings(module):
+        return module
     mapping: dict[int, cst.CSTNode] = {}
     for func in ct.functions(module):
         body = ct.body_statements(func)
