@@ -32,7 +32,8 @@ _DTYPES = (
     "complex64 complex128"
 ).split()
 _ALLOCATION = (
-    "empty empty_like empty_strided zeros zeros_like ones ones_like full full_like tensor as_tensor arange"
+    "empty empty_like empty_strided zeros zeros_like ones ones_like full full_like tensor as_tensor arange "
+    "rand rand_like randn randn_like randint"  # random weights in __init__; they cannot compute an answer
 ).split()
 DEFAULT_ALLOWED_TORCH = frozenset(
     [f"torch.{name}" for name in (*_DTYPES, *_ALLOCATION)]

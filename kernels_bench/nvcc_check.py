@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass
@@ -79,6 +80,6 @@ def compile_cuda_source(cuda_source: str, nvcc: str | None = None, extra_flags: 
 
 def _flags() -> list[str]:
     abi = int(getattr(torch._C, "_GLIBCXX_USE_CXX11_ABI", True))
-    includes = [f"-I{path}" for path in cpp_extension.include_paths()]
+    includes = [f"-I{path}" for path in (*cpp_extension.include_paths(), sysconfig.get_paths()["include"])]
     return [*includes, "-std=c++17", "--expt-relaxed-constexpr", "-Xcompiler", "-fPIC",
             "-DTORCH_EXTENSION_NAME=polca_nvcc_check", "-DTORCH_API_INCLUDE_EXTENSION_H", f"-D_GLIBCXX_USE_CXX11_ABI={abi}"]

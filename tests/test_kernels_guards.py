@@ -222,3 +222,20 @@ def test_precision_downcasts_are_warnings():
 def test_checks_are_pure_and_cached_by_source():
     source = _candidate("return _ext.f(x)")
     assert guards.check_torch_compute(source, None) == guards.check_torch_compute(source, None)
+
+
+def test_random_weights_and_nn_init_are_allowed_in_init():
+    source = _KERNEL + '''
+import math
+
+
+class ModelNew(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n, n))
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+
+    def forward(self, x):
+        return _ext.f(x, self.weight)
+'''
+    assert run_guards(source).ok, run_guards(source).errors

@@ -1,4 +1,4 @@
-"""An honest CUDA candidate for 01_relu: one thread per element, launched on the current stream."""
+"""An honest CUDA candidate for 01_relu: one thread per element, on the default stream torch uses."""
 
 import torch
 import torch.nn as nn
@@ -6,7 +6,6 @@ from torch.utils.cpp_extension import load_inline
 
 _CUDA_SOURCE = """
 #include <torch/extension.h>
-#include <ATen/cuda/CUDAContext.h>
 
 __global__ void relu_kernel(const float* __restrict__ src, float* __restrict__ dst, int64_t n) {
     int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
@@ -22,7 +21,7 @@ torch::Tensor relu_forward(torch::Tensor x) {
     const int64_t n = input.numel();
     const int threads = 256;
     const int blocks = (int)((n + threads - 1) / threads);
-    relu_kernel<<<blocks, threads, 0, at::cuda::getCurrentCUDAStream()>>>(
+    relu_kernel<<<blocks, threads>>>(
         input.data_ptr<float>(), out.data_ptr<float>(), n);
     return out;
 }
