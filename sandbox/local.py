@@ -26,6 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ class HostSupport:
     unshare: str | None
     prlimit: str | None
     cgroups: CgroupSupport
+    bwrap_sized_tmpfs: bool = False  # bwrap >= 0.5 can cap each tmpfs (--size)
 
     def protections(self, network: bool) -> tuple[str, ...]:
         names: list[str] = []
@@ -91,6 +93,7 @@ def _probe() -> HostSupport:
     bwrap = shutil.which("bwrap")
     if bwrap and not _works([bwrap, "--ro-bind", "/", "/", "--unshare-net", *_BWRAP_ISOLATION, *_BWRAP_SESSION, "true"]):
         bwrap = None
+    sized = bool(bwrap) and _works([bwrap, "--ro-bind", "/", "/", "--size", "1048576", "--tmpfs", "/tmp", "true"])
     unshare = shutil.which("unshare")
     if unshare and not _works([unshare, "--net", *_UNSHARE_ISOLATION, "true"]):
         unshare = None
@@ -100,7 +103,7 @@ def _probe() -> HostSupport:
     cgroups = probe_cgroups()
     if remove_stale_groups(cgroups):
         logger.info("sandbox: removed control groups left behind by runs of processes that died")
-    return HostSupport(bwrap=bwrap, unshare=unshare, prlimit=prlimit, cgroups=cgroups)
+    return HostSupport(bwrap=bwrap, unshare=unshare, prlimit=prlimit, cgroups=cgroups, bwrap_sized_tmpfs=sized)
 
 
 def _works(argv: list[str]) -> bool:
@@ -141,7 +144,9 @@ class LocalBackend:
             cgroup = RunCgroup(CgroupSupport(0, None, None), spec.limits)
             protections = tuple(p for p in protections if not p.startswith("cgroup-"))
         try:
-            with fresh_workdir(spec) as workdir:
+            # tmpfs pages count against the memory cgroup; without one, stay on disk.
+            parent_dir = None if cgroup.memory_dir is not None else tempfile.gettempdir()
+            with fresh_workdir(spec, parent_dir) as workdir:
                 outcome = execute(self._launch(spec, workdir, cgroup), _tree_killer(cgroup))
             outcome = dataclasses.replace(
                 _unwrap_signal(outcome),
@@ -178,7 +183,8 @@ class LocalBackend:
 
     def _isolation(self, limits: Limits, workdir: Workdir) -> list[str]:
         if self.support.bwrap:
-            return bwrap_args(self.support.bwrap, workdir.path, network=limits.network)
+            tmpfs_mb = limits.max_file_mb if self.support.bwrap_sized_tmpfs else None
+            return bwrap_args(self.support.bwrap, workdir.path, network=limits.network, tmpfs_mb=tmpfs_mb)
         if self.support.unshare:
             return [self.support.unshare, *([] if limits.network else ["--net"]), *_UNSHARE_ISOLATION, "--"]
         return []
@@ -191,17 +197,21 @@ def shell_wrapper(statements: list[str], keep_shell: bool) -> list[str]:
     return ["/bin/sh", "-c", script, "polca-sandbox"]
 
 
-def bwrap_args(bwrap: str, workdir: str, network: bool) -> list[str]:
-    """bubblewrap arguments: read-only root, private /tmp and /run, hidden home, writable workdir."""
+def bwrap_args(bwrap: str, workdir: str, network: bool, tmpfs_mb: int | None = None) -> list[str]:
+    """bubblewrap arguments: read-only root, private /tmp and /run, hidden home, writable workdir.
+
+    ``tmpfs_mb`` caps each private tmpfs (they live in memory); ``None`` leaves them uncapped.
+    """
+    tmpfs = ["--size", str(tmpfs_mb << 20), "--tmpfs"] if tmpfs_mb is not None else ["--tmpfs"]
     args = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     for device in gpu_devices():
         args += ["--dev-bind", device, device]
     home = os.path.realpath(os.path.expanduser("~"))
     if home not in ("/", "") and os.path.isdir(home):
-        args += ["--tmpfs", home]
+        args += [*tmpfs, home]
         for path in interpreter_paths(home):
             args += ["--ro-bind", path, path]
-    args += ["--tmpfs", "/tmp", "--tmpfs", "/run", "--bind", workdir, workdir, "--chdir", workdir]
+    args += [*tmpfs, "/tmp", *tmpfs, "/run", "--bind", workdir, workdir, "--chdir", workdir]
     if not network:
         args.append("--unshare-net")
     return [*args, *_BWRAP_ISOLATION, *_BWRAP_SESSION, "--"]

@@ -205,3 +205,23 @@ def test_missing_executable_is_an_error():
 def test_zero_second_timeout_is_a_timeout():
     result = _run("print('too late')\n", timeout_s=0.0)
     assert result.status == "timeout"
+
+
+@pytest.mark.skipif(not host_support().bwrap_sized_tmpfs, reason="this bubblewrap cannot cap its tmpfs")
+def test_filling_the_private_tmp_stops_at_its_cap():
+    source = (
+        "written = 0\n"
+        "try:\n"
+        "    with open('/tmp/fill', 'wb') as handle:\n"
+        "        while True:\n"
+        "            handle.write(b'x' * (1 << 20))\n"
+        "            handle.flush()\n"
+        "            written += 1\n"
+        "except OSError as exc:\n"
+        "    print(written, exc.errno)\n"
+    )
+    result = _run(source, max_file_mb=8)
+    assert result.status == "ok", result.message
+    written_mb, errno_value = result.stdout.split()
+    assert int(written_mb) <= 8
+    assert int(errno_value) in (27, 28)  # EFBIG (file size rlimit) or ENOSPC (tmpfs cap)

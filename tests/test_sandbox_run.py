@@ -229,9 +229,11 @@ def test_bwrap_args_make_root_read_only_and_the_workdir_writable():
     assert args[:5] == ["/usr/bin/bwrap", "--ro-bind", "/", "/", "--dev"]
     bind = args.index("--bind")
     assert args[bind + 1 : bind + 3] == ["/tmp/polca-run-x", "/tmp/polca-run-x"]
-    assert args.index("--tmpfs", args.index("/tmp") - 1) < bind  # the workdir is bound over the private /tmp
+    assert args.index("/tmp") < bind  # the workdir is bound over the private /tmp
     assert "--unshare-net" in args and "--cap-drop" in args and args[-1] == "--"
     assert "--unshare-net" not in bwrap_args("/usr/bin/bwrap", "/tmp/w", network=True)
+    sized = bwrap_args("/usr/bin/bwrap", "/tmp/w", network=False, tmpfs_mb=8)
+    assert sized[sized.index("/tmp") - 3 : sized.index("/tmp")] == ["--size", str(8 << 20), "--tmpfs"]
 
 
 def test_interpreter_paths_are_the_outermost_dirs_under_home():
