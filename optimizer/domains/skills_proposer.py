@@ -18,7 +18,6 @@ answer is retried once, then dropped; only ``LLMUnavailable`` propagates.
 from __future__ import annotations
 
 import ast
-import itertools
 import logging
 import threading
 from collections.abc import Iterable, Sequence
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING
 from polca.optimizer import prompts
 from polca.optimizer.contracts import Candidate, Evaluation, ProposalContext, ProposalOutcome
 from polca.optimizer.proposers import build_prompt, parse_answer
+from polca.skills.apply import rule_subsets
 from polca.skills.model import Skill
 from polca.skills.registry import SkillRegistry, build_registry
 from polca.skills.rules import apply_rule, apply_rules
@@ -49,16 +49,6 @@ def as_registry(library: Library) -> SkillRegistry:
     if isinstance(library, str | Path):
         return build_registry(library)
     return SkillRegistry(library)
-
-
-def rule_subsets(count: int) -> list[tuple[int, ...]]:
-    """Index subsets of ``count`` rules: all together, then singles, pairs, and so on."""
-    if count <= 0:
-        return []
-    subsets = [tuple(range(count))]
-    for size in range(1, count):
-        subsets.extend(itertools.combinations(range(count), size))
-    return subsets
 
 
 def applicable_rules(registry: SkillRegistry, source: str, limit: int) -> list[Skill]:
