@@ -409,3 +409,70 @@ def _pids_with(marker: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+class _FakeContainer:
+    """Stands in for a docker container: scripted exit, OOM flag and logs."""
+
+    def __init__(self, exit_code=0, hang=False, oom=False, stdout=b"", stderr=b""):
+        self.exit_code, self.hang, self.oom = exit_code, hang, oom
+        self.output = {True: stdout, False: stderr}
+        self.killed = self.removed = False
+        self.attrs: dict = {}
+
+    def start(self):
+        pass
+
+    def wait(self, timeout=None):
+        import requests
+
+        if self.hang and not self.killed:
+            raise requests.exceptions.ReadTimeout("timed out")
+        return {"StatusCode": 137 if self.killed else self.exit_code}
+
+    def kill(self):
+        self.killed = True
+
+    def reload(self):
+        self.attrs = {"State": {"OOMKilled": self.oom}}
+
+    def logs(self, stdout, stderr, stream):
+        data = self.output[stdout]
+        return iter([data[i : i + 1000] for i in range(0, len(data), 1000)])
+
+    def remove(self, force):
+        self.removed = True
+
+
+class _FakeClient:
+    def __init__(self, container):
+        self.container = container
+        self.containers = self
+        self.created_with: dict = {}
+
+    def create(self, **kwargs):
+        self.created_with = kwargs
+        (mounted,) = kwargs["volumes"]
+        self.staged = sorted(os.listdir(mounted)) + sorted(os.listdir(os.path.join(mounted, "files")))
+        return self.container
+
+
+@pytest.mark.parametrize(
+    ("container", "limits", "status"),
+    [
+        (_FakeContainer(stdout=b"hi\n"), Limits(), "ok"),
+        (_FakeContainer(exit_code=2, stderr=b"boom"), Limits(), "error"),
+        (_FakeContainer(hang=True), Limits(timeout_s=0.1), "timeout"),
+        (_FakeContainer(exit_code=137, oom=True), Limits(memory_mb=64), "memory"),
+        (_FakeContainer(stdout=b"x" * 5000), Limits(max_output_bytes=100), "output_limit"),
+    ],
+)
+def test_docker_backend_turns_container_outcomes_into_statuses(container, limits, status):
+    client = _FakeClient(container)
+    result = run(RunSpec(python_source="print('hi')", stdin="in", limits=limits), backend=DockerBackend(client=client))
+    assert result.status == status, result.message
+    assert result.backend == "docker" and container.removed
+    assert client.created_with["network_mode"] == "none"
+    assert client.staged == [".polca-stdin", "files", "main.py"]
+    if status == "output_limit":
+        assert result.stdout_truncated and result.stdout.startswith(b"x" * 100)
