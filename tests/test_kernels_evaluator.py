@@ -67,7 +67,7 @@ def test_a_wrong_candidate_gets_mismatch_feedback(config):
 
 def test_a_candidate_that_hangs_is_killed_at_the_timeout(config):
     hang = "while True:\n    pass\n"
-    result = run_candidate(_RELU, hang, EvalConfig(timing=None, cache_root=config.cache_root, timeout_s=15))
+    result = run_candidate(_RELU, hang, EvalConfig(timing=None, cache_root=config.cache_root, timeout_s=8))
     assert (result.correct, result.failure) == (False, "timeout")
 
 

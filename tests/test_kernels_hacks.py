@@ -81,3 +81,14 @@ def test_lazy_subclass_output_is_rejected_at_run_time_too():
     report = check_correctness(problem.Model, ModelNew, problem.get_inputs, problem.get_init_inputs,
                                CorrectnessConfig(seeds=(0,), shape_variants=False))
     assert not report.correct and "plain torch.Tensor" in report.reason
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", sorted(_RUNTIME))
+def test_runtime_hack_fails_the_correctness_check_on_cuda(name):
+    problem_name, _ = _RUNTIME[name]
+    problem = import_source(_PROBLEMS[problem_name].source, f"problem_{problem_name}_cuda")
+    candidate = import_source((_HACKS / f"{name}.py").read_text(), f"hack_{name}_cuda")
+    report = check_correctness(problem.Model, candidate.ModelNew, problem.get_inputs, problem.get_init_inputs,
+                               CorrectnessConfig(device="cuda"))
+    assert not report.correct, name
