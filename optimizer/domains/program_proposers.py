@@ -21,6 +21,7 @@ from polca.optimizer.contracts import (
     Proposer,
     propose_outcome,
 )
+from polca.optimizer.summarizer import Summarizer, SummaryRequest, SummaryResult
 
 from polca.llm import LLMUnavailable
 
@@ -85,5 +86,29 @@ class ProposerChain:
                     self._members.remove(member)
                     note = f"model unavailable ({exc}); continuing with the other proposers"
                     self.notes.append(note)
-                    log.warning(note)
+                    log.info(note)
             return ProposalOutcome((), (f"model unavailable: {exc}",))
+
+
+class FallbackSummarizer:
+    """A summarizer that keeps the old summary when its model is unavailable and ``fallback`` is on.
+
+    Without a reachable model the search still runs on executable skills; the advice just
+    stops changing. The first failure is recorded in ``notes``.
+    """
+
+    def __init__(self, inner: Summarizer, *, fallback: bool = True) -> None:
+        self._inner = inner
+        self._fallback = fallback
+        self.notes: list[str] = []
+
+    def summarize(self, request: SummaryRequest) -> SummaryResult:
+        try:
+            return self._inner.summarize(request)
+        except LLMUnavailable as exc:
+            if not self._fallback:
+                raise
+            if not self.notes:
+                self.notes.append(f"summarizer model unavailable ({exc}); the summary is left as it was")
+                log.info(self.notes[0])
+            return SummaryResult(request.current_summary, ok=False, error=str(exc))

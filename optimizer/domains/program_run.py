@@ -42,6 +42,7 @@ from polca.optimizer.domains.program_oracle import (
     traced_test_calls,
 )
 from polca.optimizer.domains.program_targets import ProgramFile, load_program, profile_script
+from polca.optimizer.summarizer import Summarizer
 from polca.sandbox import Limits
 from polca.sandbox.difftest import compare
 from polca.sandbox.measure import MeasureResult, measure
@@ -183,18 +184,21 @@ class _Session:
     store: Store | None
     events: EventBus | None
     deadline: float | None
+    summarizer: Summarizer | None = None
     resume_run: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
 def optimize_file(path: str | Path, options: ProgramOptions | None = None, *, proposer: Proposer,
                   llm: LLMClient | None = None, store: Store | None = None, events: EventBus | None = None,
-                  resume_run: str | None = None) -> ProgramReport:
+                  summarizer: Summarizer | None = None, resume_run: str | None = None) -> ProgramReport:
     """Find, search and verify faster versions of the targets of ``path``; writes nothing.
 
     Raises ValueError for bad input (missing file, not Python, syntax error, unknown
     function, a workload that fails or never runs a named function, an import that fails)
-    and NoOracleError when no target has inputs the original answers deterministically. ``resume_run`` continues the stored run of one target.
+    and NoOracleError when no target has inputs the original answers deterministically.
+    ``resume_run`` continues the stored run of one target. ``summarizer`` defaults to the
+    engine's LLM summarizer over ``llm``.
     """
     started = time.monotonic()
     options = options or ProgramOptions()
@@ -202,7 +206,7 @@ def optimize_file(path: str | Path, options: ProgramOptions | None = None, *, pr
     if resume_run is not None:
         options = _options_for_resume(store, resume_run, program, options)
     deadline = started + options.time_limit_s if options.time_limit_s else None
-    session = _Session(program, options, proposer, llm, store, events, deadline, resume_run)
+    session = _Session(program, options, proposer, llm, store, events, deadline, summarizer, resume_run)
     plans, reports = plan_targets(program, options)
     source = program.source
     for plan in plans:
@@ -211,7 +215,7 @@ def optimize_file(path: str | Path, options: ProgramOptions | None = None, *, pr
     if all(r.status == "excluded" for r in reports):
         reasons = "; ".join(f"{r.name}: {r.message}" for r in reports)
         raise NoOracleError(f"no target of {program.path} could be checked, so nothing was searched ({reasons})")
-    notes = [*session.notes, *getattr(proposer, "notes", [])]
+    notes = [*session.notes, *getattr(proposer, "notes", []), *getattr(summarizer, "notes", [])]
     return ProgramReport(str(program.path), program.source, source, tuple(reports), tuple(notes),
                          time.monotonic() - started)
 
@@ -335,7 +339,7 @@ def _optimize_target(session: _Session, source: str, plan: TargetPlan) -> tuple[
     config = _config(session, len(check.inputs), used)
     result = optimize(domain, session.proposer, config=config, llm=session.llm,
                       store=session.store, run_id=run_id, resume=session.resume_run is not None,
-                      events=session.events)
+                      events=session.events, summarizer=session.summarizer)
     base = TargetReport(plan.name, "no_gain", "", len(check.inputs), plan.inputs.sources, check.dropped,
                         run_id=result.run_id, evaluations=result.evaluations, cost_usd=result.cost_usd)
     return _final_check(domain, result.best, base, options)

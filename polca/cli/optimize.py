@@ -33,7 +33,7 @@ from polca.optimizer import events as ev
 from polca.optimizer.contracts import Proposer
 from polca.optimizer.domains.program import EvalSettings
 from polca.optimizer.domains.program_oracle import discover_tests, run_tests_against
-from polca.optimizer.domains.program_proposers import ProposerChain
+from polca.optimizer.domains.program_proposers import FallbackSummarizer, ProposerChain
 from polca.optimizer.domains.program_run import ProgramOptions, ProgramReport, optimize_file
 from polca.optimizer.domains.program_targets import load_program
 
@@ -85,7 +85,8 @@ def optimize(
         events = EventBus()
         llm = _llm(config, store, events) if config.llm.model else None
         proposer = _proposer(llm, fallback=not no_fallback)
-        report = _run(path, options, proposer, llm, store, events, resume, quiet=as_json)
+        summarizer = _summarizer(llm, fallback=not no_fallback)
+        report = _run(path, options, proposer, summarizer, llm, store, events, resume, quiet=as_json)
     for note in report.notes:
         warn(note)
     written = _write(report, program.source, apply, output, options)
@@ -154,8 +155,14 @@ def _proposer(llm, *, fallback: bool) -> Proposer:
     return ProposerChain(members, fallback=fallback)
 
 
-def _run(path: Path, options: ProgramOptions, proposer: Proposer, llm, store, events: EventBus,
-         resume: str | None, *, quiet: bool) -> ProgramReport:
+def _summarizer(llm, *, fallback: bool) -> FallbackSummarizer | None:
+    from polca.optimizer.summarizer import LLMSummarizer
+
+    return FallbackSummarizer(LLMSummarizer(llm), fallback=fallback) if llm is not None else None
+
+
+def _run(path: Path, options: ProgramOptions, proposer: Proposer, summarizer: FallbackSummarizer | None, llm,
+         store, events: EventBus, resume: str | None, *, quiet: bool) -> ProgramReport:
     from polca.llm import LLMUnavailable
 
     state = {"progress": ProgressState()}
@@ -172,7 +179,7 @@ def _run(path: Path, options: ProgramOptions, proposer: Proposer, llm, store, ev
         if live is not None:
             live.start()
         return optimize_file(path, options, proposer=proposer, llm=llm, store=store, events=events,
-                             resume_run=resume)
+                             summarizer=summarizer, resume_run=resume)
     except (ValueError, LookupError) as exc:
         fail(str(exc))
     except LLMUnavailable as exc:

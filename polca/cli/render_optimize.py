@@ -21,8 +21,12 @@ _STATUS_STYLE = {"improved": "bold green", "no_gain": "yellow", "excluded": "red
 def render_targets(report: ProgramReport) -> RenderableType:
     """One row per target: before, after, speedup with its 95% interval, inputs, ideas used."""
     table = Table(title=f"polca optimize {report.path}", title_justify="left")
-    for column in ("target", "status", "before", "after", "speedup (95% CI)", "inputs verified", "skills / ideas"):
-        table.add_column(column, justify="right" if column in ("before", "after") else "left")
+    table.add_column("target", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for column in ("before", "after"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for column in ("speedup (95% CI)", "inputs verified", "skills / ideas"):
+        table.add_column(column, overflow="fold")
     for target in report.targets:
         table.add_row(
             target.name,

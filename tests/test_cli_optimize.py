@@ -1,0 +1,232 @@
+"""``polca optimize``: the flow through the CLI, writing rules, a scripted model, and bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from polca.cli import app
+from polca.store import Store
+
+runner = CliRunner()
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+QUICK = ["--budget-evals", "12", "--size", "300"]
+
+COMMON = '''def count_common(a: list[int], b: list[int]) -> int:
+    """How many items of a also occur in b."""
+    total = 0
+    for x in a:
+        if x in b:
+            total += 1
+    return total
+'''
+COMMON_FAST = '''def count_common(a: list[int], b: list[int]) -> int:
+    """How many items of a also occur in b."""
+    lookup = set(b)
+    total = 0
+    for x in a:
+        if x in lookup:
+            total += 1
+    return total
+'''
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """Each test runs in its own folder, so the default store and cache land there."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("POLCA_LLM_MAX_RETRIES", "0")
+    monkeypatch.setenv("POLCA_LLM_BACKOFF_BASE_S", "0.01")
+
+
+@pytest.fixture
+def dedup(tmp_path):
+    path = tmp_path / "dedup_ids.py"
+    shutil.copyfile(EXAMPLES / "dedup_ids.py", path)
+    return path
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.is_file()}
+
+
+# ---------------------------------------------------------------- the flow
+
+
+def test_the_table_and_diff_are_shown_and_nothing_is_written(dedup, tmp_path):
+    result = runner.invoke(app, ["optimize", str(dedup), *QUICK])
+    assert result.exit_code == 0, result.output
+    assert "unique_ids" in result.output and "improved" in result.output
+    assert "+    out = list(dict.fromkeys(ids))" in result.output
+    assert "--apply" in result.output
+    assert dedup.read_text() == (EXAMPLES / "dedup_ids.py").read_text()
+    assert not (tmp_path / "dedup_ids.py.orig").exists()
+
+
+def test_json_output_carries_every_figure(dedup):
+    result = runner.invoke(app, ["optimize", str(dedup), *QUICK, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    (target,) = data["targets"]
+    assert data["improved"] and data["applied_to"] is None
+    assert target["status"] == "improved" and target["speedup"] >= 1.10 and target["ci_low"] > 1.0
+    assert target["origins"] == ["skill:dedup-with-dict-fromkeys"]
+    assert "dict.fromkeys" in data["diff"]
+
+
+def test_apply_keeps_a_backup_and_writes_the_verified_change(dedup, tmp_path):
+    original = dedup.read_text()
+    result = runner.invoke(app, ["optimize", str(dedup), *QUICK, "--apply"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "dedup_ids.py.orig").read_text() == original
+    assert "dict.fromkeys" in dedup.read_text()
+
+
+def test_output_writes_elsewhere_and_leaves_the_file_alone(dedup, tmp_path):
+    target = tmp_path / "fast.py"
+    result = runner.invoke(app, ["optimize", str(dedup), *QUICK, "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "dict.fromkeys" in target.read_text()
+    assert "dict.fromkeys" not in dedup.read_text()
+
+
+def test_apply_refuses_when_the_file_changed_during_the_run(dedup, tmp_path, monkeypatch):
+    import polca.cli.optimize as command
+
+    real = command.optimize_file
+
+    def edited_meanwhile(*args, **kwargs):
+        report = real(*args, **kwargs)
+        dedup.write_text(dedup.read_text() + "\n# edited by hand\n")
+        return report
+
+    monkeypatch.setattr(command, "optimize_file", edited_meanwhile)
+    result = runner.invoke(app, ["optimize", str(dedup), *QUICK, "--apply"])
+    assert result.exit_code == 1
+    assert "changed while polca ran" in result.output
+    assert "dict.fromkeys" not in dedup.read_text()
+    assert not (tmp_path / "dedup_ids.py.orig").exists()
+
+
+def test_apply_refuses_when_the_tests_fail_with_the_change(dedup, tmp_path):
+    _write(tmp_path, "test_dedup.py", "import dedup_ids\n\n\ndef test_is_the_loop():\n"
+                                      "    assert 'fromkeys' not in open(dedup_ids.__file__).read()\n")
+    result = runner.invoke(app, ["optimize", str(dedup), *QUICK, "--apply"])
+    assert result.exit_code == 1
+    assert "tests fail with the optimized file" in result.output
+    assert "dict.fromkeys" not in dedup.read_text()
+
+
+def test_a_scripted_model_proposes_a_rewrite_that_is_verified_and_reported(tmp_path, scripted_llm):
+    path = _write(tmp_path, "common.py", COMMON)
+
+    def answer(body):
+        prompt = body["messages"][-1]["content"]
+        if "<summary>" in prompt:
+            return "<reasoning>sets help</reasoning><summary>Use a set for membership tests.</summary>"
+        return f'<reasoning>b is searched linearly; a set makes it O(1)</reasoning><param name="code">{COMMON_FAST}</param>'
+
+    server = scripted_llm(answer)
+    result = runner.invoke(app, ["optimize", str(path), *QUICK, "--model", "openai/scripted",
+                                 "--api-base", server.api_base, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    (target,) = data["targets"]
+    assert target["status"] == "improved" and target["speedup"] >= 1.10
+    assert "+    lookup = set(b)" in data["diff"]  # the model's rewrite; no executable rule makes it
+    prompts = [r["messages"][-1]["content"] for r in server.chat_requests]
+    assert any("count_common" in p and "## Optimization skills" in p for p in prompts)
+    with Store.open("sqlite:///.polca/polca.db") as store:
+        assert store.run_stats([target["run_id"]])[target["run_id"]].llm_calls >= 1
+
+
+def test_an_unreachable_model_falls_back_to_skills_with_a_warning(dedup):
+    result = runner.invoke(app, ["optimize", str(dedup), *QUICK, "--model", "openai/absent",
+                                 "--api-base", "http://127.0.0.1:9/v1"])
+    assert result.exit_code == 0, result.output
+    assert "warning" in result.output and "model unavailable" in result.output
+    assert "improved" in result.output
+
+
+def test_no_fallback_makes_an_unreachable_model_an_error(dedup):
+    result = runner.invoke(app, ["optimize", str(dedup), *QUICK, "--model", "openai/absent",
+                                 "--api-base", "http://127.0.0.1:9/v1", "--no-fallback"])
+    assert result.exit_code == 1
+    assert "--no-fallback" in result.output
+    assert dedup.read_text() == (EXAMPLES / "dedup_ids.py").read_text()
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def _fails(args: list[str], expected: str, folder: Path) -> None:
+    before = _files(folder)
+    result = runner.invoke(app, ["optimize", *args])
+    assert result.exit_code == 1, result.output
+    assert "error:" in result.output and expected in result.output
+    assert "Traceback" not in result.output
+    assert _files(folder) - before <= set(), f"files written: {_files(folder) - before}"
+
+
+def test_a_missing_file(tmp_path):
+    _fails([str(tmp_path / "nope.py")], "does not exist", tmp_path)
+
+
+def test_a_file_that_is_not_python(tmp_path):
+    _fails([str(_write(tmp_path, "data.csv", "a,b\n"))], "not a Python file", tmp_path)
+
+
+def test_a_syntax_error(tmp_path):
+    _fails([str(_write(tmp_path, "broken.py", "def f(:\n"))], "syntax error at line 1", tmp_path)
+
+
+def test_an_unknown_function(dedup, tmp_path):
+    _fails([str(dedup), "--function", "fast_ids"], "functions found: unique_ids", tmp_path)
+
+
+def test_an_import_with_a_failing_side_effect(tmp_path):
+    path = _write(tmp_path, "setup.py", "CONFIG = open('/nonexistent/config.ini').read()\n\n\n"
+                                        "def f(xs: list[int]) -> int:\n    return len(xs)\n")
+    _fails([str(path), *QUICK], "cannot run", tmp_path)
+
+
+def test_a_script_that_fails_on_its_workload(tmp_path):
+    path = _write(tmp_path, "crash.py", "import sys\n\nn = int(sys.stdin.read())\nprint(n)\n")
+    _fails([str(path), *QUICK], "fails when run with the given stdin/args", tmp_path)
+
+
+def test_non_deterministic_code_is_detected_and_excluded(tmp_path):
+    path = _write(tmp_path, "dice.py", "import random\n\n\ndef roll(xs: list[int]) -> int:\n"
+                                       "    return sum(xs) + random.randint(1, 6)\n")
+    _fails([str(path), *QUICK], "non-deterministic", tmp_path)
+
+
+def test_script_output_in_set_order_is_non_deterministic(tmp_path):
+    path = _write(tmp_path, "words.py", "import sys\n\nfor w in set(sys.stdin.read().split()):\n    print(w)\n")
+    stdin = _write(tmp_path, "in.txt", "alpha beta gamma delta epsilon zeta eta theta iota kappa\n")
+    _fails([str(path), "--stdin", str(stdin), *QUICK], "hash seed", tmp_path)
+
+
+def test_a_function_that_never_runs_under_the_workload(tmp_path):
+    path = _write(tmp_path, "tool.py", "import sys\n\n\ndef used(n):\n    return n\n\n\ndef unused(n):\n"
+                                       "    return n\n\n\nif __name__ == '__main__':\n    print(used(3))\n")
+    _fails([str(path), "--function", "unused", *QUICK], "never runs", tmp_path)
+
+
+def test_nothing_to_check_against_says_what_to_provide(tmp_path):
+    path = _write(tmp_path, "plain.py", "def f(xs):\n    return sorted(xs)\n")
+    _fails([str(path), *QUICK], "--tests", tmp_path)
+
+
+def test_apply_and_output_together_are_refused(dedup, tmp_path):
+    _fails([str(dedup), "--apply", "--output", str(tmp_path / "x.py")], "give one of them", tmp_path)
