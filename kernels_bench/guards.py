@@ -253,6 +253,9 @@ def _layer_instances(analysis: _Analysis) -> set[str]:
             name = analysis.dotted(node.value.func)
             if name and _is_nn_layer(name):
                 instances.update(ast.unparse(target) for target in node.targets)
+    for node in ast.walk(analysis.tree):  # conv = self.conv
+        if isinstance(node, ast.Assign) and ast.unparse(node.value) in instances:
+            instances.update(ast.unparse(target) for target in node.targets)
     return instances
 
 

@@ -80,6 +80,7 @@ class ModelNew(nn.Module):
         return self.conv(x)
 '''
     assert "layer self.conv" in _errors(source)
+    assert "layer conv" in _errors(source.replace("return self.conv(x)", "conv = self.conv\n        return conv(x)"))
     ok = source.replace("return self.conv(x)", "return _ext.f(self.conv.weight)")
     assert run_guards(ok).ok
 
