@@ -4,12 +4,14 @@ Each round runs the bare subprocess and every backend once, in a shuffled order,
 drift in machine load hits all of them alike; the figure per backend is the median of
 its samples minus the median of the bare ones. Raw samples go to the JSON file.
 
-    .venv/bin/python benchmarks/sandbox/overhead.py --repeats 50 --out benchmarks/sandbox/overhead.json
+    .venv/bin/python benchmarks/sandbox/overhead.py --repeats 50 --breakdown
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import json
 import logging
 import os
@@ -19,9 +21,11 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from polca.sandbox import RunSpec, SandboxUnavailable, host_support, run
+from polca.sandbox import Backend, LocalBackend, RunSpec, SandboxUnavailable, host_support, run
+from polca.sandbox.limits import CgroupSupport
 
 COMMAND = (sys.executable, "-c", "pass")
 GOAL_LOCAL_MS = 20.0
@@ -33,13 +37,24 @@ def bare() -> float:
     return time.perf_counter() - started
 
 
-def sandboxed(backend: str) -> float:
+def sandboxed(backend: str | Backend) -> float:
     started = time.perf_counter()
     result = run(RunSpec(command=COMMAND), backend=backend)
     elapsed = time.perf_counter() - started
     if result.status != "ok":
         raise RuntimeError(f"{backend}: {result.status}: {result.message}")
     return elapsed
+
+
+def breakdown_backends() -> dict[str, Backend]:
+    """The local backend with one protection layer removed at a time, to attribute its cost."""
+    full = host_support()
+    no_cgroups = CgroupSupport(0, None, None)
+    return {
+        "local-no-cgroups": LocalBackend(dataclasses.replace(full, cgroups=no_cgroups)),
+        "local-no-bwrap": LocalBackend(dataclasses.replace(full, bwrap=None, unshare=None)),
+        "local-rlimits-only": LocalBackend(dataclasses.replace(full, bwrap=None, unshare=None, cgroups=no_cgroups)),
+    }
 
 
 def available_backends() -> list[str]:
@@ -52,18 +67,21 @@ def available_backends() -> list[str]:
     return backends
 
 
-def measure(repeats: int, seed: int) -> dict:
+def measure(repeats: int, seed: int, breakdown: bool) -> dict:
     rng = random.Random(seed)
     loadavg_before = os.getloadavg()
-    backends = available_backends()
-    samples: dict[str, list[float]] = {name: [] for name in ["bare", *backends]}
-    for name in samples:  # warm-up: imports, probes, page cache
-        bare() if name == "bare" else sandboxed(name)
+    runners: dict[str, Callable[[], float]] = {"bare": bare}
+    runners.update({name: functools.partial(sandboxed, name) for name in available_backends()})
+    if breakdown:
+        runners.update({name: functools.partial(sandboxed, b) for name, b in breakdown_backends().items()})
+    samples: dict[str, list[float]] = {name: [] for name in runners}
+    for runner in runners.values():  # warm-up: imports, probes, page cache
+        runner()
     for _ in range(repeats):
-        order = list(samples)
+        order = list(runners)
         rng.shuffle(order)
         for name in order:
-            samples[name].append(bare() if name == "bare" else sandboxed(name))
+            samples[name].append(runners[name]())
     bare_median = statistics.median(samples["bare"])
     summary = {
         name: {
@@ -96,14 +114,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("overhead.json"))
+    parser.add_argument("--breakdown", action="store_true", help="also time local with layers removed")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    data = measure(args.repeats, args.seed)
+    data = measure(args.repeats, args.seed, args.breakdown)
     data["machine"]["loadavg_after"] = os.getloadavg()
     args.out.write_text(json.dumps(data, indent=2) + "\n")
     for name, row in data["summary"].items():
         sys.stdout.write(
-            f"{name:8s} median {row['median_ms']:7.2f} ms  overhead {row['overhead_ms']:7.2f} ms"
+            f"{name:18s} median {row['median_ms']:7.2f} ms  overhead {row['overhead_ms']:7.2f} ms"
             f"  min {row['min_ms']:7.2f} ms\n"
         )
 
