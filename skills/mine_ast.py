@@ -47,7 +47,13 @@ from polca.sandbox.measure import measure
 from polca.sandbox.types import BackendName
 from polca.skills.model import Skill
 from polca.skills.pairs import Pair
-from polca.skills.skill_writer import DEFAULT_MINED_DIR, SkillDraft, slug, write_skill
+from polca.skills.skill_writer import (
+    DEFAULT_MINED_DIR,
+    SkillDraft,
+    example_harness,
+    slug,
+    write_skill,
+)
 from polca.skills.template_rule import (
     TemplateRule,
     assigned_var,
@@ -518,16 +524,6 @@ def _family(rule: MinedRule) -> str:
     return "algorithmic" if "sorted" in rule.before else "constant-factors"
 
 
-def _harness(pair: Pair, source: str) -> str:
-    if pair.is_script:
-        return (f"_PROGRAM = {source!r}\n_STDINS = {list(pair.all_inputs())!r}\nBENCH_SIZE = 1\n\n\n"
-                "def make_stdin(size, rng):\n    return _STDINS[rng.randrange(len(_STDINS))]\n\n\n"
-                "def main():\n    exec(compile(_PROGRAM, '<program>', 'exec'), {'__name__': '__main__'})\n")
-    extra = f"\n\ndef solve(*args, **kwargs):\n    return {pair.entry}(*args, **kwargs)\n" if pair.entry != "solve" else ""
-    return (f"{source.rstrip()}\n{extra}\n\nBENCH_SIZE = 1\n_INPUTS = {list(pair.all_inputs())!r}\n\n\n"
-            "def make_input(size, rng):\n    return tuple(_INPUTS[rng.randrange(len(_INPUTS))]), {}\n")
-
-
 _UNSEEN_USES = {"aliased": "_alias = {v}", "attribute": "_kind = {v}.__class__", "subscripted": "_peek = {v}[:0]"}
 
 
@@ -561,9 +557,9 @@ def _rule_py(rule: MinedRule) -> str:
 def draft_for(rule: MinedRule, example: Pair) -> SkillDraft:
     """The skill folder of a kept rule, its example taken from ``example``."""
     engine = rule.rule()
-    before_py = _harness(example, example.slow)
+    before_py = example_harness(example, example.slow)
     after_py = engine.rewrite_source(before_py)
-    counter = _counter(rule, engine, before_py, _harness(example, example.fast))
+    counter = _counter(rule, engine, before_py, example_harness(example, example.fast))
     held = [v for v in rule.validations if v.held_out and v.speedup]
     figures = ", ".join(f"{v.pair_id} {v.speedup:.2f}x" for v in held) or "none"
     where = {(False,): "outside loops", (True,): "inside loops"}.get(rule.loop_contexts, "anywhere")

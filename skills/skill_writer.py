@@ -24,6 +24,7 @@ from polca.skills.model import (
     SkillFormatError,
     parse_skill,
 )
+from polca.skills.pairs import Pair
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,17 @@ def render_skill_md(draft: SkillDraft) -> str:
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
     body = "\n\n".join(f"## {title}\n{draft.sections[title].strip()}" for title in OPERATOR_SECTIONS)
     return f"---\n{front}---\n\n{body}\n"
+
+
+def example_harness(pair: Pair, source: str) -> str:
+    """``source`` as a skill example: ``solve``/``make_input`` (or ``main``/``make_stdin``) over the pair's inputs."""
+    if pair.is_script:
+        return (f"_PROGRAM = {source!r}\n_STDINS = {list(pair.all_inputs())!r}\nBENCH_SIZE = 1\n\n\n"
+                "def make_stdin(size, rng):\n    return _STDINS[rng.randrange(len(_STDINS))]\n\n\n"
+                "def main():\n    exec(compile(_PROGRAM, '<program>', 'exec'), {'__name__': '__main__'})\n")
+    extra = f"\n\ndef solve(*args, **kwargs):\n    return {pair.entry}(*args, **kwargs)\n" if pair.entry != "solve" else ""
+    return (f"{source.rstrip()}\n{extra}\n\nBENCH_SIZE = 1\n_INPUTS = {list(pair.all_inputs())!r}\n\n\n"
+            "def make_input(size, rng):\n    return tuple(_INPUTS[rng.randrange(len(_INPUTS))]), {}\n")
 
 
 def write_skill(draft: SkillDraft, out_dir: Path | str = DEFAULT_MINED_DIR, *, overwrite: bool = False) -> Skill:

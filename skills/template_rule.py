@@ -227,7 +227,8 @@ class TemplateRule:
             return None
         first = lines[site.stmt.lineno - 1]
         indent = first[: len(first) - len(first.lstrip())]
-        text = indent + ast.unparse(instantiate(after, bindings)) + "\n"
+        comment = lines[site.stmt.end_lineno - 1].rstrip("\r\n")[site.stmt.end_col_offset :].strip()
+        text = indent + ast.unparse(instantiate(after, bindings)) + (f"  {comment}" if comment else "") + "\n"
         return site.stmt.lineno - 1, site.stmt.end_lineno, text
 
     def _uses_allowed(self, site: Site, bindings: Mapping[str, ast.AST]) -> bool:
