@@ -1,6 +1,6 @@
 """Breadth-first hop counts over a wide graph, with a list used as the queue.
 
-Try it:  polca optimize examples/bfs_hops.py --args "20000"
+Try it:  polca optimize examples/bfs_hops.py --top 1
 The executable skill ``deque-for-queue-pop0`` makes each pop from the front O(1).
 """
 

@@ -67,6 +67,8 @@ class ProgramDomain:
 
     ``source`` is the file's current text; ``inputs`` are inputs on which the original is
     known to be deterministic; ``hot_lines`` is an optional note for the proposer.
+    Because the original is deterministic there, a candidate text that passed the checks
+    on an input is not checked on it again, and a batch is timed once per candidate text.
     """
 
     def __init__(self, source: str, qualname: str | None, inputs: Sequence[InputItem], *,
@@ -85,6 +87,7 @@ class ProgramDomain:
         self.original = self.target(source)
         self._lineage: dict[str, Lineage] = {}
         self._verified: set[tuple[str, int]] = set()  # (file text, input index) that passed every check
+        self._timings: dict[tuple[str, tuple[int, ...]], MeasureResult] = {}
         self._lock = threading.Lock()
 
     @property
@@ -135,7 +138,7 @@ class ProgramDomain:
                 return self._failed_checks(batch, unchecked, report)
             with self._lock:
                 self._verified.update((resolved, i) for i in unchecked)
-        timing = self._measure(resolved, inputs)
+        timing = self._timing(resolved, batch, inputs)
         if timing.status != "ok":
             return self._all(batch, 0.0, f"all checks pass but timing failed: {timing.describe()}", "failed")
         feedback = f"all {len(inputs)} inputs behave like the original; {timing.describe()}"
@@ -145,6 +148,18 @@ class ProgramDomain:
     def _compare(self, resolved: str, inputs: list[InputItem]) -> DiffReport:
         limits = Limits(timeout_s=self.settings.timeout_s)
         return compare(self.original, self.target(resolved), inputs, backend=self.settings.backend, limits=limits)
+
+    def _timing(self, resolved: str, batch: Sequence[int], inputs: list[InputItem]) -> MeasureResult:
+        """The measurement on this batch, taken once: a repeat would only re-sample the same noise,
+        and the final verdict re-measures the best on every input anyway."""
+        key = (resolved, tuple(sorted(batch)))
+        with self._lock:
+            if key in self._timings:
+                return self._timings[key]
+        timing = self._measure(resolved, inputs)
+        with self._lock:
+            self._timings[key] = timing
+        return timing
 
     def _measure(self, resolved: str, inputs: list[InputItem]) -> MeasureResult:
         s = self.settings
