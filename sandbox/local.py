@@ -160,7 +160,8 @@ class LocalBackend:
             cgroup.remove()
 
     def _launch(self, spec: RunSpec, workdir: Workdir, cgroup: RunCgroup) -> Launch:
-        argv = [*self._wrappers(spec.limits, workdir, cgroup), *argv_for(spec)]
+        program_argv = argv_for(spec)
+        argv = [*self._wrappers(spec.limits, workdir, cgroup, program_argv[0]), *program_argv]
         return Launch(
             argv=tuple(argv),
             cwd=workdir.path,
@@ -170,9 +171,9 @@ class LocalBackend:
             max_output_bytes=spec.limits.max_output_bytes,
         )
 
-    def _wrappers(self, limits: Limits, workdir: Workdir, cgroup: RunCgroup) -> list[str]:
+    def _wrappers(self, limits: Limits, workdir: Workdir, cgroup: RunCgroup, program: str) -> list[str]:
         """The chain ``sh (join cgroup) -> prlimit -> bwrap|unshare`` in front of the program."""
-        isolation = self._isolation(limits, workdir)
+        isolation = self._isolation(limits, workdir, program)
         # Without a pid namespace the program's parent is this shell, not the caller, so
         # `os.kill(os.getppid(), 9)` cannot reach the caller's process.
         keep_shell = not isolation
@@ -181,10 +182,11 @@ class LocalBackend:
             chain += [self.support.prlimit, *prlimit_args(limits, cap_address_space=cgroup.memory_dir is None)]
         return chain + isolation
 
-    def _isolation(self, limits: Limits, workdir: Workdir) -> list[str]:
+    def _isolation(self, limits: Limits, workdir: Workdir, program: str) -> list[str]:
         if self.support.bwrap:
             tmpfs_mb = limits.max_file_mb if self.support.bwrap_sized_tmpfs else None
-            return bwrap_args(self.support.bwrap, workdir.path, network=limits.network, tmpfs_mb=tmpfs_mb)
+            keep = (os.path.dirname(program),) if os.path.isabs(program) else ()
+            return bwrap_args(self.support.bwrap, workdir.path, limits.network, tmpfs_mb, keep)
         if self.support.unshare:
             return [self.support.unshare, *([] if limits.network else ["--net"]), *_UNSHARE_ISOLATION, "--"]
         return []
@@ -197,24 +199,39 @@ def shell_wrapper(statements: list[str], keep_shell: bool) -> list[str]:
     return ["/bin/sh", "-c", script, "polca-sandbox"]
 
 
-def bwrap_args(bwrap: str, workdir: str, network: bool, tmpfs_mb: int | None = None) -> list[str]:
+def bwrap_args(
+    bwrap: str, workdir: str, network: bool, tmpfs_mb: int | None = None, keep_paths: tuple[str, ...] = ()
+) -> list[str]:
     """bubblewrap arguments: read-only root, private /tmp and /run, hidden home, writable workdir.
 
+    The caller's interpreter directories (and ``keep_paths``, such as the directory of
+    the program to run) that lie under a hidden directory are mapped back read-only, so
+    a virtual environment under ``/tmp`` or the home directory still works.
     ``tmpfs_mb`` caps each private tmpfs (they live in memory); ``None`` leaves them uncapped.
     """
     tmpfs = ["--size", str(tmpfs_mb << 20), "--tmpfs"] if tmpfs_mb is not None else ["--tmpfs"]
     args = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     for device in gpu_devices():
         args += ["--dev-bind", device, device]
-    home = os.path.realpath(os.path.expanduser("~"))
-    if home not in ("/", "") and os.path.isdir(home):
-        args += [*tmpfs, home]
-        for path in interpreter_paths(home):
+    for hidden in hidden_dirs():
+        args += [*tmpfs, hidden]
+        for path in paths_to_keep(hidden, keep_paths):
             args += ["--ro-bind", path, path]
-    args += [*tmpfs, "/tmp", *tmpfs, "/run", "--bind", workdir, workdir, "--chdir", workdir]
+    args += ["--bind", workdir, workdir, "--chdir", workdir]
     if not network:
         args.append("--unshare-net")
     return [*args, *_BWRAP_ISOLATION, *_BWRAP_SESSION, "--"]
+
+
+def hidden_dirs() -> list[str]:
+    """Directories replaced by an empty tmpfs in the sandbox: the home directory, /tmp, /run."""
+    home = os.path.realpath(os.path.expanduser("~"))
+    found = [home] if home not in ("/", "") and os.path.isdir(home) else []
+    for path in ("/tmp", "/run"):
+        real = os.path.realpath(path)
+        if os.path.isdir(real) and real not in found and not home.startswith(real + os.sep):
+            found.append(real)
+    return found
 
 
 def gpu_devices() -> list[str]:
@@ -222,22 +239,21 @@ def gpu_devices() -> list[str]:
     return sorted(glob.glob("/dev/nvidia*")) + [path for path in ("/dev/dri",) if os.path.exists(path)]
 
 
-def interpreter_paths(home: str) -> list[str]:
-    """The caller's interpreter and import directories that lie under ``home``, outermost first.
+def paths_to_keep(hidden: str, extra: tuple[str, ...] = ()) -> list[str]:
+    """The caller's interpreter and import directories (and ``extra``) under ``hidden``, outermost first.
 
-    They are mapped back read-only over the hidden home, so ``sys.executable`` and the
-    packages installed for it work inside the sandbox.
+    They are mapped back read-only over the hidden directory, so ``sys.executable`` and
+    the packages installed for it work inside the sandbox.
     """
     candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
-    candidates.update(entry for entry in sys.path if entry)
+    candidates.update(entry for entry in (*sys.path, *extra) if entry)
     inside = sorted(
         {os.path.realpath(path) for path in candidates if os.path.isdir(path)},
         key=lambda path: (path.count(os.sep), path),
     )
-    inside = [path for path in inside if path.startswith(home + os.sep)]
     kept: list[str] = []
     for path in inside:
-        if not any(path.startswith(parent + os.sep) for parent in kept):
+        if path.startswith(hidden + os.sep) and not any(path.startswith(parent + os.sep) for parent in kept):
             kept.append(path)
     return kept
 

@@ -26,7 +26,7 @@ from polca.sandbox.classify import to_result
 from polca.sandbox.docker_backend import container_spec
 from polca.sandbox.environment import is_secret_name, scrubbed_env
 from polca.sandbox.limits import CgroupSupport, cpu_limit_s, prlimit_args, remove_stale_groups
-from polca.sandbox.local import HostSupport, bwrap_args, interpreter_paths
+from polca.sandbox.local import HostSupport, bwrap_args, paths_to_keep
 from polca.sandbox.process import Outcome
 
 BACKENDS = ["local", "none"]
@@ -236,11 +236,32 @@ def test_bwrap_args_make_root_read_only_and_the_workdir_writable():
     assert sized[sized.index("/tmp") - 3 : sized.index("/tmp")] == ["--size", str(8 << 20), "--tmpfs"]
 
 
-def test_interpreter_paths_are_the_outermost_dirs_under_home():
+def test_kept_paths_are_the_outermost_dirs_under_a_hidden_dir():
     home = os.path.realpath(os.path.expanduser("~"))
-    paths = interpreter_paths(home)
+    paths = paths_to_keep(home)
     assert all(path.startswith(home + os.sep) for path in paths)
     assert not any(a != b and b.startswith(a + os.sep) for a in paths for b in paths)
+
+
+def test_a_virtual_environment_under_tmp_is_mapped_back_into_the_sandbox(tmp_path, monkeypatch):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    monkeypatch.setattr(sys, "prefix", str(venv))
+    args = bwrap_args("/usr/bin/bwrap", "/dev/shm/w", network=False)
+    tmp = os.path.realpath("/tmp")
+    keep = args.index(os.path.realpath(venv))
+    assert args[keep - 1] == "--ro-bind"
+    assert args.index(tmp) < keep  # mapped back after /tmp was hidden
+
+
+@pytest.mark.skipif(host_support().bwrap is None, reason="needs bubblewrap")
+def test_a_program_under_tmp_runs_in_the_sandbox(tmp_path):
+    script = tmp_path / "tool.sh"
+    script.write_text("#!/bin/sh\necho tool ran\n")
+    script.chmod(0o755)
+    result = run(RunSpec(command=(str(script),)), backend="local")
+    assert result.status == "ok", result.message
+    assert result.stdout == b"tool ran\n"
 
 
 def test_wrapper_exit_codes_above_128_become_signals():
