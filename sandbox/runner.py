@@ -7,6 +7,7 @@ user's secrets or the caller's process, and reports what happened as data.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Protocol, get_args
 
@@ -60,6 +61,7 @@ def get_backend(name: BackendName) -> Backend:
 _REGISTRY = {
     "auto": LocalBackend,
     "local": LocalBackend,
-    "docker": DockerBackend,
+    # One shared instance keeps one docker client (and its connection) for all runs.
+    "docker": functools.cache(DockerBackend),
     "none": UnsafeBackend,
 }
