@@ -55,7 +55,9 @@ class EvalConfig:
 
     ``timing=None`` checks correctness only. ``compare_compile`` also times
     ``torch.compile`` of the reference (slow to build on a CPU). ``cache_root`` defaults to
-    :func:`~polca.kernels_bench.compile_cache.default_cache_root`.
+    :func:`~polca.kernels_bench.compile_cache.default_cache_root`. ``visible_devices`` pins
+    the worker to GPUs (``"1"``) without touching this process's environment, so threads
+    can evaluate on different GPUs at once.
     """
 
     device: str = "cpu"
@@ -69,6 +71,7 @@ class EvalConfig:
     memory_mb: int | None = None  # address-space limits break CUDA, which reserves huge ranges
     cache_root: str | None = None
     sandbox_backend: BackendName = "auto"
+    visible_devices: str | None = None  # CUDA_VISIBLE_DEVICES of the worker; None passes the caller's on
 
     def __post_init__(self) -> None:
         CorrectnessConfig(seeds=self.seeds, distributions=self.distributions, device=self.device)
@@ -146,6 +149,8 @@ def _spec(problem: Problem, source: str, config: EvalConfig, nonce: str, cached:
         "cache_root": _WORKER_CACHE_DIR,
     }
     env = {name: os.environ[name] for name in _FORWARDED_ENV if name in os.environ}
+    if config.visible_devices is not None:
+        env["CUDA_VISIBLE_DEVICES"] = config.visible_devices
     return RunSpec(
         command=(sys.executable, "-m", "polca.kernels_bench.worker"),
         files={"problem.py": problem.source, "candidate.py": source, **cached},
