@@ -1,0 +1,110 @@
+"""``polca skills``: list, show, validate, mine, apply, export."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from polca.skills.model import DEFAULT_LIBRARY, load_library
+from polca.skills.pairs import DEFAULT_CORPUS
+from typer.testing import CliRunner
+
+from polca.cli import app
+
+runner = CliRunner()
+
+SLOW = '''def count_free(blocked, limit):
+    taken = [int(b) for b in blocked]
+    free = 0
+    for i in range(limit):
+        if i not in taken:
+            free += 1
+    return free
+'''
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no .polca/skills of the developer's own leaks in
+
+
+def _run(*args: str):
+    return runner.invoke(app, ["skills", *args])
+
+
+def test_list_table_json_and_family_filter():
+    result = _run("list")
+    assert result.exit_code == 0 and "list-membership-to-set" in result.output
+    rows = json.loads(_run("list", "--json", "--family", "io").output)
+    assert rows and all(row["family"] == "io" for row in rows)
+    bad = _run("list", "--family", "nope")
+    assert bad.exit_code == 1 and "families:" in bad.output
+
+
+def test_show_prints_the_skill_and_rejects_unknown_ids():
+    result = _run("show", "deque-for-queue-pop0")
+    assert result.exit_code == 0 and "## Steps" in result.output and "rule.py" in result.output
+    unknown = _run("show", "deque-for-queue")
+    assert unknown.exit_code == 1 and "did you mean" in unknown.output
+
+
+def test_validate_the_library_and_a_broken_folder(tmp_path):
+    assert _run("validate").exit_code == 0
+    broken = tmp_path / "lib"
+    shutil.copytree(DEFAULT_LIBRARY / "python" / "deque-for-queue-pop0", broken / "deque-for-queue-pop0")
+    (broken / "deque-for-queue-pop0" / "counter.py").write_text(
+        (broken / "deque-for-queue-pop0" / "before.py").read_text())
+    result = _run("validate", str(broken))
+    assert result.exit_code == 1 and "rewrites counter.py" in result.output
+
+
+def test_apply_prints_diagnosis_and_diff_and_writes_the_candidate(tmp_path):
+    slow = tmp_path / "slow.py"
+    slow.write_text(SLOW)
+    result = _run("apply", str(slow), "--out", str(tmp_path / "fast.py"))
+    assert result.exit_code == 0, result.output
+    assert "membership-test-in-loop" in result.output and "+    taken = {int(b) for b in blocked}" in result.output
+    assert "{int(b) for b in blocked}" in (tmp_path / "fast.py").read_text()
+    data = json.loads(_run("apply", str(slow), "--json", "-k", "1").output)
+    assert len(data["candidates"]) == 1 and data["candidates"][0]["skills"] == ["list-membership-to-set"]
+
+
+def test_apply_without_candidates_and_missing_file(tmp_path):
+    plain = tmp_path / "plain.py"
+    plain.write_text("def add(a, b):\n    return a + b\n")
+    result = _run("apply", str(plain), "--out", str(tmp_path / "x.py"))
+    assert result.exit_code == 1 and "no candidate" in result.output
+    assert _run("apply", str(tmp_path / "absent.py")).exit_code == 1
+
+
+def test_mine_ast_writes_loadable_skills_outside_the_library(tmp_path):
+    lines = [line for line in DEFAULT_CORPUS.read_text().splitlines() if '"id": "last-' in line]
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("\n".join(lines) + "\n")
+    result = _run("mine", str(pairs), "--out", str(tmp_path / "mined"))
+    assert result.exit_code == 0, result.output
+    assert "yes" in result.output and "mined-" in result.output
+    assert load_library(tmp_path / "mined")
+    assert _run("mine", str(pairs), "--miner", "llm").exit_code == 1
+    assert "unknown" in _run("mine", str(pairs), "--miner", "magic").output
+
+
+def test_mined_skills_in_dot_polca_join_the_library(tmp_path):
+    lines = [line for line in DEFAULT_CORPUS.read_text().splitlines() if '"id": "last-' in line]
+    (tmp_path / "pairs.jsonl").write_text("\n".join(lines) + "\n")
+    assert _run("mine", "pairs.jsonl").exit_code == 0
+    listed = _run("list", "--json").output
+    assert '"mined-' in listed
+
+
+def test_export_agent_skills(tmp_path):
+    out = tmp_path / "agent"
+    result = _run("export", "--format", "agent-skills", str(out))
+    assert result.exit_code == 0, result.output
+    text = (out / "list-membership-to-set" / "SKILL.md").read_text()
+    assert text.startswith("---\nname: list-membership-to-set\ndescription:")
+    assert (out / "list-membership-to-set" / "rule.py").is_file()
+    assert _run("export", "--format", "agent-skills", str(out)).exit_code == 1
+    assert _run("export", "--format", "agent-skills", str(out), "--force").exit_code == 0
+    assert "unknown" in _run("export", "--format", "zip", str(out), "--force").output
