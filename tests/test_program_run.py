@@ -101,3 +101,14 @@ def test_captured_test_calls_are_inputs(tmp_path):
                      "    assert total(list(range(100))) == 4950\n")
     report = optimize_file(path, ProgramOptions(**QUICK), proposer=SkillsProposer())
     assert report.targets[0].input_sources == {"traced (tests)": 2}
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"top": 0}, "top=0 must be a positive integer"),
+    ({"min_speedup": 0.9}, "min_speedup=0.9 must be >= 1.0"),
+    ({"time_limit_s": -1.0}, "time_limit_s=-1.0 must be positive"),
+    ({"stdin_files": (Path("/nonexistent/in.txt"),)}, "is not a file"),
+])
+def test_bad_options_say_the_value_and_the_rule(changes, message):
+    with pytest.raises(ValueError, match=message):
+        ProgramOptions(**changes)
