@@ -5,7 +5,8 @@
 Per (learning rate, algorithm), over seeds: final reward (mean training reward of the last
 10 steps), greedy accuracy on all 100 problems after RL, area under the reward curve (mean
 reward over all steps), worst-seed drop (largest fall of the 10-step moving average from
-its running peak to the end), share of steps with xi > 0 (PIPO), and mean step time.
+its running peak to the end), share of steps with xi > 0 (PIPO), median step time, PIPO's
+own timed work per step (``pipo/overhead_s``) and tokens (prompt + completion) per second.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def summarise(runs: list[dict]) -> dict:
         "xi_positive_share": sum(x > 0 for x in xis) / len(xis) if xis else None,
         "step_time_s": statistics.median(t for r in runs for t in r["step_time_s"][1:]),
         "pipo_overhead_s": statistics.median(t for r in runs for t in r["pipo_overhead_s"][1:]),
+        "tokens_per_s": statistics.fmean(r["tokens_seen"] / r["runtime_s"] for r in runs),
     }
 
 
@@ -50,8 +52,8 @@ def table(payload: dict) -> tuple[str, dict]:
         groups[(run["lr"], run["algo"])].append(run)
     summary = {f"{algo}@{lr:g}": summarise(runs) for (lr, algo), runs in sorted(groups.items())}
     lines = [
-        "| lr | algo | seeds | final reward (last 10 steps) | greedy acc. after RL | AUC | worst-seed drop | xi > 0 share | median step time | PIPO step overhead |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| lr | algo | seeds | final reward (last 10 steps) | greedy acc. after RL | AUC | worst-seed drop | xi > 0 share | median step time | PIPO step overhead | PIPO own work per step | tokens/s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for (lr, algo), _ in sorted(groups.items()):
         s = summary[f"{algo}@{lr:g}"]
@@ -61,7 +63,8 @@ def table(payload: dict) -> tuple[str, dict]:
         lines.append(
             f"| {lr:g} | {algo} | {s['seeds']} | {s['final_reward']:.3f} ± {s['final_reward_sd']:.3f} | "
             f"{s['greedy_accuracy']:.3f} | {s['auc']:.3f} | {s['worst_seed_drop']:.3f} | {share} | "
-            f"{s['step_time_s'] * 1e3:.0f} ms | {overhead} |"
+            f"{s['step_time_s'] * 1e3:.0f} ms | {overhead} | {s['pipo_overhead_s'] * 1e3:.0f} ms | "
+            f"{s['tokens_per_s']:.0f} |"
         )
     return "\n".join(lines), summary
 

@@ -102,7 +102,7 @@ def rl_run(sft_dir: str, work: Path, algo: str, lr: float, seed: int, args) -> d
         "pipo_overhead_s": [h.get("pipo/overhead_s", 0.0) for h in steps],
         "xis": (result.pipo_state or {}).get("xis", []),
         "greedy_accuracy": greedy_accuracy(str(out)),
-        "completion_tokens": steps[-1].get("num_tokens", 0.0) if steps else 0.0,
+        "tokens_seen": steps[-1].get("num_tokens", 0.0) if steps else 0.0,
     }
 
 
@@ -110,13 +110,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="benchmarks/trainer")
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--lrs", type=float, nargs="+", default=[1e-4, 1e-3])
+    parser.add_argument("--lrs", type=float, nargs="+", default=[3e-4, 1e-3])
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--sft-steps", type=int, default=70)
     parser.add_argument("--sft-lr", type=float, default=5e-3)
     parser.add_argument("--sft-share", type=float, default=1.0)
     parser.add_argument("--rl-steps", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--generations", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
