@@ -1,0 +1,156 @@
+"""Search faster kernels for several KernelBench problems, one POLCA run each, and score them.
+
+:func:`optimize_problems` runs :func:`polca.optimizer.api.optimize` over a
+:class:`~polca.optimizer.domains.kernel.KernelDomain` per problem, then gives the best
+candidate a final verdict: the evaluator again, on every seed, with the torch.compile
+baseline when the config asks for it (the search itself skips that baseline: building
+``torch.compile`` for every candidate costs more than the candidate). A problem where no
+candidate was correct keeps the evaluator's result for its best candidate, failure and all,
+so the report still says why.
+
+GPUs: ``executor="thread"`` runs one evaluation per GPU id in ``gpus`` (leased by the
+domain, passed to the worker as ``CUDA_VISIBLE_DEVICES``); ``executor="ray"`` (the
+``cluster`` extra) sends each evaluation to a Ray task holding one GPU, and Ray chooses it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from polca.kernels_bench import EvalConfig, KernelResult, Problem
+from polca.optimizer.api import optimize
+from polca.optimizer.contracts import Executor, Proposer
+from polca.optimizer.domains.kernel import DEFAULT_SEEDS, KernelDomain
+from polca.optimizer.executor import ThreadExecutor
+
+from polca.events import EventBus
+
+if TYPE_CHECKING:
+    from polca.llm import LLMClient
+    from polca.store import Store
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+KernelExecutorName = Literal["thread", "ray"]
+
+
+@dataclass(frozen=True)
+class KernelRunOptions:
+    """How each problem is searched.
+
+    ``eval_config`` is the final verdict's config (the search uses it without the
+    torch.compile baseline). ``budget_evals`` counts instance evaluations per problem: a
+    minibatch of ``batch_size`` seeds is one worker run worth ``batch_size`` evaluations.
+    ``gpus`` are GPU ids for the thread executor; ``budget_cost_usd`` and ``time_limit_s``
+    bound each problem's search.
+    """
+
+    eval_config: EvalConfig = EvalConfig()
+    budget_evals: int = 24
+    batch_size: int = 2
+    seeds: tuple[int, ...] = DEFAULT_SEEDS
+    gpus: tuple[str, ...] = ()
+    executor: KernelExecutorName = "thread"
+    budget_cost_usd: float | None = None
+    time_limit_s: float | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.budget_evals < self.batch_size:
+            raise ValueError(f"budget_evals={self.budget_evals} is below batch_size={self.batch_size}: not one "
+                             "candidate could be evaluated. Give at least 4 times batch_size, such as 24.")
+        if not 1 <= self.batch_size <= len(self.seeds):
+            raise ValueError(f"batch_size={self.batch_size} must lie in 1..{len(self.seeds)} (the number of seeds).")
+        if self.executor not in ("thread", "ray"):
+            raise ValueError(f"executor={self.executor!r} is unknown; choose 'thread' or 'ray'.")
+        if self.gpus and self.eval_config.device != "cuda":
+            raise ValueError(f"gpus={self.gpus} needs eval_config.device='cuda', got {self.eval_config.device!r}.")
+
+
+@dataclass(frozen=True)
+class ProblemOutcome:
+    """One problem's search: the best source and its final verdict."""
+
+    problem_key: str
+    source: str
+    result: KernelResult
+    run_id: str | None
+    evaluations: int
+    proposals: int
+    cost_usd: float
+    wall_s: float
+    stop_reason: str
+
+
+class GpuRayExecutor:
+    """Ray tasks that each hold one GPU; Ray sets the task's ``CUDA_VISIBLE_DEVICES``."""
+
+    def __init__(self, **init_kwargs: Any) -> None:
+        try:
+            import ray
+        except ImportError as exc:
+            raise ImportError("executor='ray' needs Ray: install the cluster extra, pip install 'polca[cluster]'") from exc
+        if not ray.is_initialized():
+            ray.init(ignore_reinit_error=True, **init_kwargs)
+        self._ray = ray
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        remote = self._ray.remote(num_gpus=1)(fn)
+        return list(self._ray.get([remote.remote(item) for item in items]))
+
+
+def optimize_problems(
+    problems: Sequence[Problem], options: KernelRunOptions, *, llm: LLMClient | None = None,
+    proposer: Proposer | None = None, store: Store | None = None,
+    events_for: Callable[[Problem], EventBus | None] = lambda problem: None,
+) -> tuple[ProblemOutcome, ...]:
+    """One POLCA run per problem, in order. ``events_for`` gives each run its event bus."""
+    if not problems:
+        raise ValueError("no problems to optimize; select at least one, such as --problems 1.")
+    executor = _executor(options)
+    return tuple(optimize_problem(problem, options, llm=llm, proposer=proposer, store=store,
+                                  events=events_for(problem), executor=executor) for problem in problems)
+
+
+def optimize_problem(
+    problem: Problem, options: KernelRunOptions, *, llm: LLMClient | None = None,
+    proposer: Proposer | None = None, store: Store | None = None, events: EventBus | None = None,
+    executor: Executor | None = None,
+) -> ProblemOutcome:
+    """Search ``problem`` with POLCA, then re-evaluate the best candidate on every seed."""
+    search_config = replace(options.eval_config, compare_compile=False)
+    gpus = options.gpus if options.executor == "thread" else ()
+    domain = KernelDomain(problem, search_config, seeds=options.seeds, gpus=gpus)
+    run = optimize(
+        domain, proposer, llm=llm, store=store, events=events, executor=executor or _executor(options),
+        max_evaluations=options.budget_evals, batch_size=options.batch_size, max_cost_usd=options.budget_cost_usd,
+        max_wall_s=options.time_limit_s, seed=options.seed, num_pool=0, num_candidates=1,
+        num_proposals=max(2, len(options.gpus)),
+    )
+    source = run.best.params.get("code", "")
+    result = _final_verdict(problem, domain, run.best, run.best_score, options)
+    return ProblemOutcome(problem_key=problem.key, source=source, result=result, run_id=run.run_id,
+                          evaluations=run.evaluations, proposals=run.proposals, cost_usd=run.cost_usd,
+                          wall_s=run.wall_s, stop_reason=run.stop_reason)
+
+
+def _final_verdict(problem: Problem, domain: KernelDomain, best, best_score: float,
+                   options: KernelRunOptions) -> KernelResult:
+    latest = domain.latest_result(best)
+    if best_score <= 0 and latest is not None:
+        return latest  # nothing correct was found: keep the best candidate's failure as it was seen
+    # A Ray search evaluated copies of the domain, so this process may hold no result yet.
+    final = KernelDomain(problem, options.eval_config, seeds=options.seeds, gpus=options.gpus[:1])
+    log.info("final verdict for %s on %d seeds", problem.key, len(options.seeds))
+    return final.evaluate_source(best.params.get("code", ""))
+
+
+def _executor(options: KernelRunOptions) -> Executor:
+    if options.executor == "ray":
+        return GpuRayExecutor()
+    return ThreadExecutor(max_workers=max(1, len(options.gpus)))
