@@ -1,17 +1,68 @@
-"""``polca kernelbench``: optimize and evaluate KernelBench CUDA kernels."""
+"""``polca kernelbench``: optimize and evaluate KernelBench kernels.
+
+``run`` searches faster ``ModelNew`` kernels with POLCA and a model (``--model``; there is
+no offline kernel proposer), one run per problem, one evaluation worker per GPU
+(``--gpus 0,1``), and scores the best of each. ``eval`` scores a folder of existing
+solutions (``NN_name.py``, matched to problems by id) with the same hardened evaluator.
+Both print a per-problem table, fast_0/1/1.5/2 against PyTorch eager and torch.compile and
+the geometric-mean speedup, or the JSON report (``--json``; ``--output`` writes it too).
+
+Problems come from ``--kernelbench-dir`` (a KernelBench checkout with ``--level``, or a
+folder of ``NN_name.py`` problems; env ``KERNELBENCH_DIR``), else polca's own small set.
+Without a GPU, ``--device cpu`` evaluates C++ kernels built with ``load_inline``.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Group, RenderableType
+from rich.live import Live
+from rich.table import Table
 
-from polca.cli.common import not_available
+from polca.cli.common import config_from_flags, console, err_console, fail, warn
+from polca.cli.optimize import _llm as recording_llm
+from polca.cli.optimize import _store as open_store
+from polca.cli.progress import ProgressState, advance, render_progress
+from polca.events import Event, EventBus
+from polca.kernels_bench import (
+    EvalConfig,
+    KernelResult,
+    Problem,
+    TimingConfig,
+    builtin_problems_dir,
+    evaluate,
+    load_problems,
+    report_dict,
+    summarize,
+)
+from polca.kernels_bench.scoring import BASELINES
+from polca.optimizer.domains.kernel_run import KernelRunOptions, ProblemOutcome, optimize_problems
 
 kernelbench_app = typer.Typer(
     help="Optimize KernelBench problems with POLCA and score kernels with a hardened evaluator.",
     no_args_is_help=True,
 )
+
+_SOLUTION_NAME = "{problem_id:02d}_{name}.py"
+
+KernelbenchDir = Annotated[Path | None, typer.Option(
+    "--kernelbench-dir", envvar="KERNELBENCH_DIR",
+    help="A KernelBench checkout (with --level) or a folder of NN_name.py problems; default: polca's own.")]
+Level = Annotated[int | None, typer.Option("--level", help="KernelBench level (1-4); needs a checkout.")]
+ProblemIds = Annotated[str | None, typer.Option("--problems", help="Problem ids, e.g. 1-10,17 (default: all).")]
+Device = Annotated[str | None, typer.Option("--device", help="cuda or cpu (default: cuda when a GPU is present).")]
+Trials = Annotated[int, typer.Option("--trials", help="Timed trials per kernel (100 for reported numbers).")]
+NoCompile = Annotated[bool, typer.Option("--no-compile-baseline", help="Skip timing torch.compile of the reference.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the JSON report instead of tables.")]
+Output = Annotated[Path | None, typer.Option("--output", help="Also write the JSON report to this file.")]
+Timeout = Annotated[float, typer.Option("--timeout", help="Seconds per evaluation, cold compile included.")]
+Sandbox = Annotated[str, typer.Option("--sandbox", help="Sandbox backend: auto, local, docker, none.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -20,17 +71,258 @@ def register(app: typer.Typer) -> None:
 
 @kernelbench_app.command("run")
 def run(
-    level: int = typer.Option(1, "--level", help="KernelBench level (1-4)."),
-    problems: str = typer.Option(None, "--problems", help="Problem ids, e.g. 1-10,17."),
-    kernelbench_dir: Path = typer.Option(None, "--kernelbench-dir", help="A local KernelBench checkout."),
+    kernelbench_dir: KernelbenchDir = None,
+    level: Level = None,
+    problems: ProblemIds = None,
+    model: Annotated[str | None, typer.Option("--model", help="Any litellm model string; required.")] = None,
+    api_base: Annotated[str | None, typer.Option("--api-base", help="Base URL of an OpenAI-compatible server.")] = None,
+    budget_evals: Annotated[int, typer.Option("--budget-evals", help="Instance evaluations per problem.")] = 24,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Correctness seeds per evaluation.")] = 2,
+    budget_cost: Annotated[float | None, typer.Option("--budget-cost", help="Most USD of model calls per problem.")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Wall-clock seconds per problem.")] = None,
+    gpus: Annotated[str | None, typer.Option("--gpus", help="GPU ids, one evaluation worker each, e.g. 0,1.")] = None,
+    executor: Annotated[str, typer.Option("--executor", help="thread (one worker per --gpus id) or ray.")] = "thread",
+    device: Device = None,
+    trials: Trials = 100,
+    no_compile_baseline: NoCompile = False,
+    timeout: Timeout = 600.0,
+    save_dir: Annotated[Path | None, typer.Option("--save-dir", help="Write each best kernel here as NN_name.py.")] = None,
+    as_json: AsJson = False,
+    output: Output = None,
+    db: Annotated[str | None, typer.Option("--db", help="Store URL (default: sqlite:///.polca/polca.db).")] = None,
+    sandbox: Sandbox = "auto",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the minibatches.")] = 0,
 ) -> None:
-    """Search faster kernels for KernelBench problems on the GPUs at hand."""
-    not_available("kernelbench run")
+    """Search faster kernels for KernelBench problems with a model, then score the best of each."""
+    config = config_from_flags(llm={"model": model, "api_base": api_base}, store={"url": db})
+    if not config.llm.model:
+        fail("kernelbench run needs --model (any litellm model) to write kernels; to score kernels you "
+             "already have, use `polca kernelbench eval SOLUTIONS_DIR`.")
+    selected = _problems(kernelbench_dir, level, problems)
+    device_name = _device(device)
+    gpu_ids = _gpu_ids(gpus, device_name)
+    eval_config = _eval_config(device_name, trials, not no_compile_baseline, timeout, sandbox)
+    try:
+        options = KernelRunOptions(eval_config=eval_config, budget_evals=budget_evals, batch_size=batch_size,
+                                   gpus=gpu_ids, executor=executor, budget_cost_usd=budget_cost,
+                                   time_limit_s=time_limit, seed=seed)
+    except ValueError as exc:
+        fail(str(exc))
+    with open_store(config) as store, _progress(quiet=as_json) as events_for:
+        events = EventBus()
+        llm = recording_llm(config, store, events)
+        outcomes = _search(selected, options, llm, store, events, events_for)
+    results = [outcome.result for outcome in outcomes]
+    if save_dir is not None:
+        _save_solutions(save_dir, selected, [outcome.source for outcome in outcomes], results)
+    extra = {"runs": {o.problem_key: {"run_id": o.run_id, "evaluations": o.evaluations, "proposals": o.proposals,
+                                      "cost_usd": o.cost_usd, "wall_s": o.wall_s, "stop_reason": o.stop_reason}
+                      for o in outcomes}}
+    _report(results, len(selected), as_json, output, extra)
+
+
+def _search(selected: Sequence[Problem], options: KernelRunOptions, llm, store, events: EventBus,
+            show) -> tuple[ProblemOutcome, ...]:
+    """Every problem's search on one event bus (the LLM client records calls under its current run)."""
+    from polca.llm import LLMUnavailable
+
+    def bus_for(problem: Problem) -> EventBus:
+        show(problem, events)
+        return events
+
+    try:
+        return optimize_problems(selected, options, llm=llm, store=store, events_for=bus_for)
+    except (ValueError, ImportError) as exc:
+        fail(str(exc))
+    except LLMUnavailable as exc:
+        fail(f"the model is unreachable: {exc}")
 
 
 @kernelbench_app.command("eval")
-def evaluate(
-    solutions_dir: Path = typer.Argument(..., help="Folder of ModelNew solution files."),
+def evaluate_solutions(
+    solutions_dir: Annotated[Path, typer.Argument(help="Folder of NN_name.py files defining ModelNew.")],
+    kernelbench_dir: KernelbenchDir = None,
+    level: Level = None,
+    problems: ProblemIds = None,
+    device: Device = None,
+    trials: Trials = 100,
+    no_compile_baseline: NoCompile = False,
+    timeout: Timeout = 600.0,
+    as_json: AsJson = False,
+    output: Output = None,
+    sandbox: Sandbox = "auto",
 ) -> None:
     """Score existing kernel solutions: correctness, speedups, fast_p."""
-    not_available("kernelbench eval")
+    selected = _problems(kernelbench_dir, level, problems)
+    solutions = _solutions(solutions_dir, selected, strict=problems is not None)
+    eval_config = _eval_config(_device(device), trials, not no_compile_baseline, timeout, sandbox)
+    results: list[KernelResult] = []
+    for problem, path in solutions:
+        if not as_json:
+            err_console.print(f"evaluating {problem.key} ({path.name})", highlight=False)
+        results.append(evaluate(problem, path.read_text(encoding="utf-8"), eval_config))
+    total = len(selected) if problems is not None else len(solutions)
+    _report(results, total, as_json, output, {"solutions_dir": str(solutions_dir)})
+
+
+def _problems(kernelbench_dir: Path | None, level: int | None, ids: str | None) -> tuple[Problem, ...]:
+    root = kernelbench_dir if kernelbench_dir is not None else builtin_problems_dir()
+    try:
+        return load_problems(root, level=level, ids=ids)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _solutions(folder: Path, problems: Sequence[Problem], *, strict: bool) -> list[tuple[Problem, Path]]:
+    """Pair each problem with ``folder/NN_*.py``; problems without one are reported, not scored."""
+    if not folder.is_dir():
+        fail(f"solutions folder {folder} does not exist; give a folder of NN_name.py files defining ModelNew.")
+    pairs: list[tuple[Problem, Path]] = []
+    for problem in problems:
+        matches = sorted(path for path in folder.glob("*.py") if _file_id(path) == problem.problem_id)
+        if len(matches) > 1:
+            fail(f"{folder} has {len(matches)} solutions for problem {problem.problem_id} "
+                 f"({', '.join(m.name for m in matches)}); keep one per id.")
+        if matches:
+            pairs.append((problem, matches[0]))
+        elif strict:
+            warn(f"no solution for {problem.key} in {folder}: it counts as failed in fast_p")
+    if not pairs:
+        fail(f"{folder} holds no solution named NN_name.py for the selected problems "
+             f"(ids {', '.join(str(p.problem_id) for p in problems)}).")
+    return pairs
+
+
+def _file_id(path: Path) -> int | None:
+    head = path.name.split("_", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def _device(device: str | None) -> str:
+    import torch
+
+    available = torch.cuda.is_available()
+    if device is None:
+        return "cuda" if available else "cpu"
+    if device not in ("cuda", "cpu"):
+        fail(f"--device {device!r} is unknown; use cuda or cpu.")
+    if device == "cuda" and not available:
+        fail("--device cuda was asked, but this machine has no usable CUDA GPU; use --device cpu (C++ kernels).")
+    return device
+
+
+def _gpu_ids(gpus: str | None, device: str) -> tuple[str, ...]:
+    if gpus is None:
+        return ()
+    if device != "cuda":
+        fail(f"--gpus {gpus} needs --device cuda; this run evaluates on {device}.")
+    ids = tuple(part.strip() for part in gpus.split(","))
+    if not ids or not all(part.isdigit() for part in ids) or len(set(ids)) != len(ids):
+        fail(f"--gpus {gpus!r} must be distinct GPU ids separated by commas, such as 0,1.")
+    import torch
+
+    count = torch.cuda.device_count()
+    beyond = [gpu for gpu in ids if int(gpu) >= count]
+    if beyond:
+        fail(f"--gpus {gpus}: GPU ids {', '.join(beyond)} do not exist; this machine has {count} (ids 0-{count - 1}).")
+    return ids
+
+
+def _eval_config(device: str, trials: int, compare_compile: bool, timeout_s: float, sandbox: str) -> EvalConfig:
+    try:
+        return EvalConfig(device=device, timing=TimingConfig(warmup_trials=min(10, trials), trials=trials),
+                          compare_compile=compare_compile, timeout_s=timeout_s, sandbox_backend=sandbox)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def _progress(*, quiet: bool) -> Iterator:
+    """A function ``(problem, events)`` that shows that problem's search live on stderr."""
+    live = None if quiet else Live(console=err_console, transient=True, auto_refresh=False)
+    state: dict[str, object] = {"progress": ProgressState(), "title": "", "subscribed": False}
+
+    def show() -> None:
+        if live is not None:
+            live.update(Group(f"[bold]{state['title']}[/]", render_progress(state["progress"])), refresh=True)
+
+    def on_event(event: Event) -> None:
+        state["progress"] = advance(state["progress"], event)
+        show()
+
+    def begin(problem: Problem, events: EventBus) -> None:
+        state.update(progress=ProgressState(), title=f"searching {problem.key}")
+        if not state["subscribed"]:
+            events.subscribe(Event, on_event)
+            state["subscribed"] = True
+        show()
+
+    if live is not None:
+        live.start()
+    try:
+        yield begin
+    finally:
+        if live is not None:
+            live.stop()
+
+
+def _save_solutions(folder: Path, problems: Sequence[Problem], sources: Sequence[str],
+                    results: Sequence[KernelResult]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for problem, source, result in zip(problems, sources, results, strict=True):
+        if result.correct:
+            name = _SOLUTION_NAME.format(problem_id=problem.problem_id, name=problem.name)
+            (folder / name).write_text(source, encoding="utf-8")
+
+
+def _report(results: Sequence[KernelResult], total: int, as_json: bool, output: Path | None,
+            extra: dict[str, object]) -> None:
+    data = {**report_dict(results, total), **extra}
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps(data, indent=1))
+        return
+    console.print(render_results(results))
+    console.print(render_summary(results, total))
+
+
+def render_results(results: Sequence[KernelResult]) -> RenderableType:
+    """One row per problem: verdict, timings and speedups against both baselines."""
+    table = Table(title="kernels", title_justify="left")
+    for column in ("problem", "verdict", "kernel ms", "eager ms", "vs eager", "vs compile"):
+        table.add_column(column, justify="left" if column in ("problem", "verdict") else "right")
+    for result in results:
+        table.add_row(result.problem_key, _verdict(result), _ms(result.candidate_ms), _ms(result.reference_ms),
+                      _times(result.speedup("eager")), _times(result.speedup("compile")))
+    return table
+
+
+def render_summary(results: Sequence[KernelResult], total: int) -> RenderableType:
+    """fast_p at each threshold and the geometric-mean speedup, against each baseline."""
+    summary = summarize(results, total)
+    table = Table(title=f"{summary.correct}/{summary.tasks} correct", title_justify="left")
+    thresholds = list(summary.fast_p["eager"])
+    for column in ("baseline", *thresholds, "geomean"):
+        table.add_column(column, justify="left" if column == "baseline" else "right")
+    for baseline in BASELINES:
+        shares = [f"{summary.fast_p[baseline][label]:.0%}" for label in thresholds]
+        table.add_row(baseline, *shares, _times(summary.geomean_speedup[baseline]))
+    if summary.needs_audit:
+        return Group(table, f"awaiting audit (not counted): {', '.join(summary.needs_audit)}")
+    return table
+
+
+def _verdict(result: KernelResult) -> str:
+    if result.correct:
+        return "correct, flagged" if result.flags else "correct"
+    return f"{result.failure or 'failed'}: {result.reason}"[:80]
+
+
+def _ms(stats) -> str:
+    return "-" if stats is None else f"{stats.median_ms:.4g}"
+
+
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
