@@ -9,7 +9,8 @@ continues where the last stopped, so a search keeps exploring. A child's origin 
 ``skill:<id>`` or ``skill:<id>+<id>``; its note names the skills. When no rule
 changes the parent there are no children (logged at debug level).
 
-With a model, each child comes from one prompt carrying the retrieved skills' Steps and
+With a model, each child comes from one prompt carrying the skills Stage II retrieval
+ranks best (:class:`polca.skills.retrieval.SkillRetriever`): their Steps, Pitfalls and
 Before/After examples, the parent's feedback and the summarizer's advice, answered in
 the engine's tagged format (:func:`polca.optimizer.proposers.parse_answer`). A malformed
 answer is retried once, then dropped; only ``LLMUnavailable`` propagates.
@@ -30,6 +31,7 @@ from polca.optimizer.proposers import build_prompt, parse_answer
 from polca.skills.apply import rule_subsets
 from polca.skills.model import Skill
 from polca.skills.registry import SkillRegistry, build_registry
+from polca.skills.retrieval import SkillRetriever
 from polca.skills.rules import apply_rule, apply_rules
 
 if TYPE_CHECKING:
@@ -97,6 +99,7 @@ class SkillsProposer:
         self.param = param
         self.max_skills = max_skills
         self._cursors: dict[str, int] = {}
+        self._stage2: SkillRetriever | None = None
         self._lock = threading.Lock()
 
     def propose(
@@ -163,7 +166,7 @@ class SkillsProposer:
         evaluations: Sequence[Evaluation],
         context: ProposalContext,
     ) -> ProposalOutcome:
-        chosen = retrieve_for_prompt(self.registry, source, self.max_skills)
+        chosen = retrieve_for_prompt(self._retriever(), source, self.max_skills)
         prompt = skills_prompt(parent, evaluations, context, chosen)
         origin = "skill:" + "+".join(s.id for s in chosen) if chosen else "llm"
         children: list[Candidate] = []
@@ -175,6 +178,12 @@ class SkillsProposer:
             elif child is None:
                 failures.append(failure)
         return ProposalOutcome(tuple(children), tuple(failures))
+
+    def _retriever(self) -> SkillRetriever:
+        with self._lock:
+            if self._stage2 is None:
+                self._stage2 = SkillRetriever(self.registry)
+            return self._stage2
 
     def _model_child(
         self, parent: Candidate, prompt: str, context: ProposalContext, index: int, origin: str
@@ -216,15 +225,9 @@ SKILLS_SYSTEM_NOTE = (
 )
 
 
-def retrieve_for_prompt(registry: SkillRegistry, source: str, limit: int) -> list[Skill]:
-    """Skills for a model prompt: rules that apply first, then the best trigger matches."""
-    chosen = applicable_rules(registry, source, limit)
-    for skill, _ in registry.triggered_by(source):
-        if len(chosen) >= limit:
-            break
-        if skill not in chosen:
-            chosen.append(skill)
-    return chosen
+def retrieve_for_prompt(retriever: SkillRetriever, source: str, limit: int) -> list[Skill]:
+    """Skills for a model prompt, by Stage II retrieval (applicable rules, triggers, BM25)."""
+    return [r.skill for r in retriever.retrieve(source, limit=limit)]
 
 
 def skill_block(skill: Skill) -> str:
