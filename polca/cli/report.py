@@ -1,12 +1,22 @@
-"""``polca report``: draw a run as a self-contained HTML page."""
+"""``polca report``: draw a run as a self-contained HTML page, or print a short summary.
+
+The command reads the run from the store (:func:`polca.report.load_report`) and hands it
+to the pure renderers of :mod:`polca.report`; an unknown run or store is one error line
+and exit status 1.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from polca.cli.common import not_available
+from polca.cli.common import config_from_flags, console, fail
+from polca.report import ReportData, load_report, render_html, text_summary
+from polca.store import Store, StoreError
+
+_DB_HELP = "Store: a SQLAlchemy URL or a SQLite path (default: POLCA_DB, then .polca/polca.db)."
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +27,25 @@ def register(app: typer.Typer) -> None:
 
 
 def report(
-    run_id: str = typer.Argument(..., help="The run to draw (see `polca runs list`)."),
-    html: Path = typer.Option(None, "--html", help="Write a self-contained HTML page here."),
+    run_id: Annotated[str, typer.Argument(help="The run to draw (an id or unique prefix; see `polca runs list`).")],
+    html: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML page here.")] = None,
+    db: Annotated[str | None, typer.Option("--db", help=_DB_HELP)] = None,
 ) -> None:
-    not_available("report")
+    """Write RUN as an HTML page with --html; without it, print a short text summary."""
+    data = _load(run_id, db)
+    if html is None:
+        console.print(text_summary(data), highlight=False, soft_wrap=True)
+        return
+    if not html.parent.is_dir():
+        fail(f"cannot write {html}: folder {html.parent} does not exist; create it or pick another path")
+    html.write_text(render_html(data), encoding="utf-8")
+    console.print(f"wrote {html} (run {data.run.id})", highlight=False, soft_wrap=True)
+
+
+def _load(run_id: str, db: str | None) -> ReportData:
+    url = config_from_flags(store={"url": db}).store.url
+    try:
+        with Store.open(url, create=False) as store:
+            return load_report(store, run_id)
+    except (StoreError, LookupError) as exc:
+        fail(str(exc))

@@ -1,0 +1,376 @@
+"""A run drawn as one self-contained HTML page, and as a short text summary.
+
+``load_report(store, run_id)`` reads what the store holds about a run (candidates with
+their lineage, every evaluation, the LLM usage) and, for a ``polca optimize`` run, the
+runs of the file's other targets. The rest are pure functions of that data:
+
+- ``score_curve``: each evaluation's score, and the best candidate's mean score so far;
+- ``lineage_positions``: a layered layout of the candidate tree (networkx);
+- ``render_html``: score against evaluations, the lineage tree, per-target speedups and a
+  candidate table, drawn as inline SVG; no script, no stylesheet or font from the
+  network, so the page opens anywhere, offline;
+- ``text_summary``: the few lines ``polca report RUN`` prints without ``--html``.
+
+Example::
+
+    with Store.open("sqlite:///.polca/polca.db", create=False) as store:
+        data = load_report(store, "3f2a")
+    Path("run.html").write_text(render_html(data), encoding="utf-8")
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from polca.store import CandidateRecord, CandidateScore, EvaluationRecord, RunRecord, Store
+
+OPTIMIZE_RUN_PREFIX = "optimize:"
+SIBLING_SCAN_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class TargetSpeedup:
+    """One target of an optimized file: its run and its best candidate's mean search score.
+
+    For ``polca optimize`` runs the score is the verified speedup measured during the
+    search (0 when a check failed), so ``speedup`` reads as "times faster than the original".
+    """
+
+    name: str
+    run_id: str
+    best_candidate_id: str | None
+    speedup: float | None
+    evaluations: int
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the page draws, read from the store once."""
+
+    run: RunRecord
+    candidates: tuple[CandidateRecord, ...]
+    evaluations: tuple[EvaluationRecord, ...]
+    scores: tuple[CandidateScore, ...]
+    usage: Mapping[str, Any]
+    targets: tuple[TargetSpeedup, ...]
+
+    @property
+    def best_id(self) -> str | None:
+        """The candidate the run named best, else the one with the highest mean score."""
+        if self.run.best_candidate_id:
+            return self.run.best_candidate_id
+        return self.scores[0].candidate_id if self.scores else None
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """After ``evaluations`` evaluations: the last one's score and the best mean so far."""
+
+    evaluations: int
+    score: float
+    best_mean: float
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def load_report(store: Store, run_id: str) -> ReportData:
+    """Read run ``run_id`` (an id or unique prefix); ``LookupError`` names an unknown run."""
+    run = store.get_run(run_id)
+    scores = store.candidate_scores(run.id)
+    return ReportData(
+        run=run,
+        candidates=tuple(store.candidates(run.id)),
+        evaluations=tuple(store.evaluations(run.id)),
+        scores=tuple(scores),
+        usage=store.llm_usage(run.id),
+        targets=tuple(_target_speedups(store, run)),
+    )
+
+
+def target_of(run: RunRecord) -> tuple[str, str] | None:
+    """``(target, file path)`` of a ``polca optimize`` run (named ``optimize:TARGET:PATH``)."""
+    if not run.name.startswith(OPTIMIZE_RUN_PREFIX):
+        return None
+    target, sep, path = run.name[len(OPTIMIZE_RUN_PREFIX) :].partition(":")
+    return (target, path) if sep else None
+
+
+def _target_speedups(store: Store, run: RunRecord) -> list[TargetSpeedup]:
+    """The run's own target and, for an optimized file, the newest run of each other target."""
+    named = target_of(run)
+    if named is None:
+        return [_target_speedup(store, run, run.name or run.id)]
+    newest: dict[str, RunRecord] = {}
+    for other in store.list_runs(SIBLING_SCAN_LIMIT):
+        found = target_of(other)
+        if found and found[1] == named[1] and other.created_at <= run.updated_at:
+            newest.setdefault(found[0], other)
+    newest[named[0]] = run
+    return [_target_speedup(store, r, name) for name, r in sorted(newest.items())]
+
+
+def _target_speedup(store: Store, run: RunRecord, name: str) -> TargetSpeedup:
+    scores = {s.candidate_id: s for s in store.candidate_scores(run.id)}
+    best = run.best_candidate_id
+    if best not in scores:
+        best = next(iter(sorted(scores.values(), key=lambda s: -s.mean_score)), None)
+        best = best.candidate_id if best else None
+    score = scores.get(best) if best else None
+    return TargetSpeedup(
+        name=name,
+        run_id=run.id,
+        best_candidate_id=best,
+        speedup=score.mean_score if score else None,
+        evaluations=sum(s.evaluations for s in scores.values()),
+    )
+
+
+# ---------------------------------------------------------------------------- pure views
+
+
+def score_curve(evaluations: Sequence[EvaluationRecord]) -> list[CurvePoint]:
+    """Each evaluation in order, with the highest candidate mean score reached so far."""
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    points = []
+    best = -math.inf
+    for index, record in enumerate(evaluations, start=1):
+        sums[record.candidate_id] = sums.get(record.candidate_id, 0.0) + record.score
+        counts[record.candidate_id] = counts.get(record.candidate_id, 0) + 1
+        best = max(best, sums[record.candidate_id] / counts[record.candidate_id])
+        points.append(CurvePoint(index, record.score, best))
+    return points
+
+
+def lineage_graph(candidates: Sequence[CandidateRecord]) -> nx.DiGraph:
+    """Parent -> child edges; each node carries its ``layer`` (generations from a seed)."""
+    graph = nx.DiGraph()
+    for candidate in candidates:
+        graph.add_node(candidate.id)
+    for candidate in candidates:
+        for parent in candidate.parents:
+            if parent in graph:
+                graph.add_edge(parent, candidate.id)
+    for node in nx.topological_sort(graph):
+        parents = list(graph.predecessors(node))
+        graph.nodes[node]["layer"] = 1 + max(graph.nodes[p]["layer"] for p in parents) if parents else 0
+    return graph
+
+
+def lineage_positions(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
+    """Node -> (x, y) in [0, 1]: one row per generation, seeds on top (networkx multipartite)."""
+    if graph.number_of_nodes() == 0:
+        return {}
+    raw = nx.multipartite_layout(graph, subset_key="layer", align="horizontal")
+    xs = [float(p[0]) for p in raw.values()]
+    deepest = max(graph.nodes[n]["layer"] for n in graph) or 1
+    return {node: (_unit(float(p[0]), min(xs), max(xs)), graph.nodes[node]["layer"] / deepest)
+            for node, p in raw.items()}
+
+
+def _unit(value: float, low: float, high: float) -> float:
+    return 0.5 if high - low < 1e-12 else (value - low) / (high - low)
+
+
+def text_summary(data: ReportData) -> str:
+    """A few plain lines: the run, its counts, the best candidate and each target's speedup."""
+    run, best = data.run, data.best_id
+    means = {s.candidate_id: s.mean_score for s in data.scores}
+    lines = [
+        f"run {run.id} ({run.kind}) {run.name or ''}".rstrip(),
+        f"status {run.status}; {len(data.candidates)} candidates, {len(data.evaluations)} evaluations, "
+        f"{data.usage.get('calls', 0)} LLM calls (${data.usage.get('cost_usd', 0.0):.4f})",
+        f"best candidate {best or '-'} mean score {_fmt(means.get(best) if best else None)}",
+    ]
+    lines += [f"target {t.name}: best mean speedup {_fmt(t.speedup)} over {t.evaluations} evaluations "
+              f"(run {t.run_id})" for t in data.targets if len(data.targets) > 1]
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+# ---------------------------------------------------------------------------- HTML
+
+
+def render_html(data: ReportData) -> str:
+    """The whole page: inline SVG charts and tables, no external resource of any kind."""
+    graph = lineage_graph(data.candidates)
+    title = f"polca run {data.run.id}"
+    sections = [
+        f"<h1>{_e(title)}</h1>",
+        _facts(data),
+        "<h2>Score against evaluations</h2>",
+        svg_score_curve(score_curve(data.evaluations)),
+        "<h2>Candidate lineage</h2>",
+        svg_lineage(graph, lineage_positions(graph), data),
+        "<h2>Per-target speedups</h2>",
+        svg_target_speedups(data.targets),
+        "<h2>Candidates</h2>",
+        candidates_table(data),
+    ]
+    body = "\n".join(sections)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>\n{body}\n</body></html>\n"
+    )
+
+
+_CSS = (
+    "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
+    "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px}"
+    "th{background:#f3f3f3}td.num{text-align:right}tr.best{background:#fff6d5}"
+    "svg{border:1px solid #ddd;background:#fff}text{font-size:11px}code{font-size:12px}"
+)
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _facts(data: ReportData) -> str:
+    run = data.run
+    rows = [
+        ("kind", run.kind),
+        ("name", run.name or "-"),
+        ("status", run.status),
+        ("created (UTC)", run.created_at.strftime("%Y-%m-%d %H:%M")),
+        ("candidates", len(data.candidates)),
+        ("evaluations", len(data.evaluations)),
+        ("best candidate", data.best_id or "-"),
+        ("LLM calls", f"{data.usage.get('calls', 0)} (${data.usage.get('cost_usd', 0.0):.4f})"),
+    ]
+    cells = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
+    return f'<table class="facts">{cells}</table>'
+
+
+def _svg(width: int, height: int, body: Sequence[str], label: str) -> str:
+    return (
+        f'<svg width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(label)}">'
+        + "".join(body)
+        + "</svg>"
+    )
+
+
+def svg_score_curve(points: Sequence[CurvePoint], width: int = 640, height: int = 300) -> str:
+    """Dots for each evaluation's score, a line for the best mean so far."""
+    if not points:
+        return "<p>No evaluations yet.</p>"
+    left, right, top, bottom = 50, 15, 15, 35
+    high = max(max(p.score for p in points), max(p.best_mean for p in points), 1e-9)
+    low = min(0.0, min(p.score for p in points))
+
+    def sx(n: int) -> float:
+        return left + (n - 1) / max(1, len(points) - 1) * (width - left - right)
+
+    def sy(v: float) -> float:
+        return top + (1 - (v - low) / (high - low or 1.0)) * (height - top - bottom)
+
+    body = _axes(left, top, width - right, height - bottom, f"{low:.3g}", f"{high:.3g}")
+    body.append(f'<text x="{width / 2:.0f}" y="{height - 5}" text-anchor="middle">evaluations</text>')
+    body += [
+        f'<circle class="eval" cx="{sx(p.evaluations):.1f}" cy="{sy(p.score):.1f}" r="2.5" '
+        f'fill="#7aa6d6"><title>evaluation {p.evaluations}: score {p.score:.4g}</title></circle>'
+        for p in points
+    ]
+    line = " ".join(f"{sx(p.evaluations):.1f},{sy(p.best_mean):.1f}" for p in points)
+    body.append(f'<polyline class="best" points="{line}" fill="none" stroke="#d9534f" stroke-width="2"/>')
+    return _svg(width, height, body, "score against evaluations")
+
+
+def _axes(x0: int, y0: int, x1: int, y1: int, low: str, high: str) -> list[str]:
+    return [
+        f'<line x1="{x0}" y1="{y1}" x2="{x1}" y2="{y1}" stroke="#444"/>',
+        f'<line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}" stroke="#444"/>',
+        f'<text x="{x0 - 5}" y="{y1}" text-anchor="end">{_e(low)}</text>',
+        f'<text x="{x0 - 5}" y="{y0 + 8}" text-anchor="end">{_e(high)}</text>',
+    ]
+
+
+def svg_lineage(graph: nx.DiGraph, positions: Mapping[str, tuple[float, float]], data: ReportData,
+                width: int = 760) -> str:
+    """The candidate tree: an edge per parent -> child, nodes coloured by mean score."""
+    if not positions:
+        return "<p>No candidates yet.</p>"
+    layers = 1 + max((graph.nodes[n]["layer"] for n in graph), default=0)
+    height = max(120, 70 * layers)
+    pad = 30
+    xy = {n: (pad + x * (width - 2 * pad), pad + y * (height - 2 * pad)) for n, (x, y) in positions.items()}
+    means = {s.candidate_id: s.mean_score for s in data.scores}
+    origins = {c.id: c.origin for c in data.candidates}
+    top = max(means.values(), default=0.0) or 1.0
+    body = [
+        f'<line class="edge" data-parent="{_e(a)}" data-child="{_e(b)}" x1="{xy[a][0]:.1f}" '
+        f'y1="{xy[a][1]:.1f}" x2="{xy[b][0]:.1f}" y2="{xy[b][1]:.1f}" stroke="#999"/>'
+        for a, b in graph.edges
+    ]
+    for node, (x, y) in xy.items():
+        mean = means.get(node)
+        ring = ' stroke="#d9534f" stroke-width="3"' if node == data.best_id else ' stroke="#333"'
+        body.append(
+            f'<circle class="node" data-id="{_e(node)}" cx="{x:.1f}" cy="{y:.1f}" r="9" '
+            f'fill="{_shade(mean, top)}"{ring}><title>{_e(node)} ({_e(origins.get(node, ""))}): '
+            f"mean score {_fmt(mean)}</title></circle>"
+        )
+    return _svg(width, height, body, "candidate lineage")
+
+
+def _shade(mean: float | None, top: float) -> str:
+    """Grey for unevaluated, red (low) through green (the run's best) otherwise."""
+    if mean is None:
+        return "#cccccc"
+    share = max(0.0, min(1.0, mean / top))
+    return f"#{int(220 - 160 * share):02x}{int(80 + 120 * share):02x}60"
+
+
+def svg_target_speedups(targets: Sequence[TargetSpeedup], width: int = 640) -> str:
+    """One horizontal bar per target, with a mark at 1.0x (no change)."""
+    if not targets:
+        return "<p>No targets.</p>"
+    left, bar, gap = 180, 18, 8
+    height = 30 + len(targets) * (bar + gap)
+    high = max([t.speedup or 0.0 for t in targets] + [1.2])
+    scale = (width - left - 60) / high
+    body = []
+    for i, t in enumerate(targets):
+        y = 15 + i * (bar + gap)
+        value = t.speedup or 0.0
+        body.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{_e(t.name[:28])}</text>')
+        body.append(f'<rect class="speedup" x="{left}" y="{y}" width="{value * scale:.1f}" height="{bar}" '
+                    f'fill="{"#5cb85c" if value >= 1.1 else "#aaaaaa"}"/>')
+        body.append(f'<text x="{left + value * scale + 4:.1f}" y="{y + 13}">{_e(_fmt_x(t.speedup))}</text>')
+    one = left + scale
+    body.append(f'<line x1="{one:.1f}" y1="5" x2="{one:.1f}" y2="{height - 5}" stroke="#d9534f" '
+                'stroke-dasharray="4 3"/>')
+    return _svg(width, height, body, "per-target speedups")
+
+
+def _fmt_x(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def candidates_table(data: ReportData) -> str:
+    """One row per candidate: id, iteration, origin, parents, mean score, evaluations, note."""
+    scores = {s.candidate_id: s for s in data.scores}
+    head = "".join(f"<th>{h}</th>" for h in
+                   ("id", "iteration", "origin", "parents", "mean score", "evaluations", "note"))
+    rows = []
+    for c in data.candidates:
+        score = scores.get(c.id)
+        css = ' class="best"' if c.id == data.best_id else ""
+        rows.append(
+            f"<tr{css}><td><code>{_e(c.id)}</code></td><td class=\"num\">{c.iteration}</td>"
+            f"<td>{_e(c.origin)}</td><td><code>{_e(', '.join(c.parents) or '-')}</code></td>"
+            f'<td class="num">{_fmt(score.mean_score if score else None)}</td>'
+            f'<td class="num">{score.evaluations if score else 0}</td><td>{_e(c.note[:120])}</td></tr>'
+        )
+    return f'<table class="candidates"><tr>{head}</tr>{"".join(rows)}</table>'

@@ -1,0 +1,152 @@
+"""``polca report``: a run drawn as a self-contained HTML page, and its text summary."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import typer
+from polca.optimizer.api import optimize
+from polca.optimizer.executor import SerialExecutor
+from polca.optimizer.proposers import ScriptedProposer
+from typer.testing import CliRunner
+
+from polca.cli import report as report_cli
+from polca.report import (
+    lineage_graph,
+    lineage_positions,
+    load_report,
+    render_html,
+    score_curve,
+    text_summary,
+)
+from polca.store import CandidateRecord, EvaluationRecord, Store
+from tests.test_optimizer_builders import WordsDomain, add_missing_word
+
+
+@pytest.fixture
+def engine_run(store_url: str) -> str:
+    """A real POLCA run of the tiny words domain, checkpointed into the store."""
+    with Store.open(store_url) as store:
+        result = optimize(WordsDomain(), ScriptedProposer(add_missing_word), store=store,
+                          executor=SerialExecutor(), batch_size=2, num_candidates=2,
+                          num_proposals=2, num_pool=0, seed=3, max_iterations=4)
+    return result.run_id
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    root = typer.Typer()
+
+    @root.callback()
+    def _root() -> None:
+        pass
+
+    report_cli.register(root)
+    return root
+
+
+def _optimize_run(store: Store, target: str, path: str, scores: list[float]) -> str:
+    """A stored `polca optimize` run of one target: a seed and one child with these scores."""
+    run_id = store.create_run("polca", {}, name=f"optimize:{target}:{path}")
+    seed = CandidateRecord(f"{target}-s", run_id, {"code": "a"}, "h1")
+    child = CandidateRecord(f"{target}-c", run_id, {"code": "b"}, "h2", parents=[seed.id], origin="skill:x")
+    evals = [EvaluationRecord(run_id, seed.id, ["0"], 1.0)]
+    evals += [EvaluationRecord(run_id, child.id, [str(i)], s) for i, s in enumerate(scores)]
+    store.write_iteration(run_id, iteration=1, candidates=[seed, child], evaluations=evals,
+                          best_candidate_id=child.id)
+    store.set_run_status(run_id, "finished")
+    return run_id
+
+
+def test_page_of_an_engine_run_has_every_lineage_edge_and_score(store_url: str, engine_run: str) -> None:
+    with Store.open(store_url) as store:
+        data = load_report(store, engine_run[:6])
+    page = render_html(data)
+    edges = set(re.findall(r'data-parent="(\w+)" data-child="(\w+)"', page))
+    expected = {(p, c.id) for c in data.candidates for p in c.parents}
+    assert expected and edges == expected
+    assert len(re.findall(r'<circle class="node"', page)) == len(data.candidates)
+    assert len(re.findall(r'<circle class="eval"', page)) == len(data.evaluations)
+    for score in data.scores:
+        assert f"{score.mean_score:.3f}" in page
+    assert page.count("<tr") == len(data.candidates) + 1 + 8  # candidates, header, facts
+
+
+def test_page_reaches_nothing_outside_itself(store_url: str, engine_run: str) -> None:
+    with Store.open(store_url) as store:
+        page = render_html(load_report(store, engine_run))
+    assert "http" not in page and "//" not in page.replace("<!DOCTYPE", "")
+    for needle in ("<script", "<link", "<img", "@import", "url("):
+        assert needle not in page
+
+
+def test_text_in_candidates_is_escaped(store_url: str) -> None:
+    with Store.open(store_url) as store:
+        run_id = store.create_run("polca", {}, name="<b>run</b>")
+        evil = CandidateRecord("c1", run_id, {"text": "x"}, "h", origin="<script>", note="a & b")
+        store.write_iteration(run_id, iteration=0, candidates=[evil],
+                              evaluations=[EvaluationRecord(run_id, "c1", ["0"], 0.5)])
+        page = render_html(load_report(store, run_id))
+    assert "<script>" not in page and "&lt;script&gt;" in page and "a &amp; b" in page
+
+
+def test_score_curve_keeps_the_best_mean_so_far(store_url: str, engine_run: str) -> None:
+    with Store.open(store_url) as store:
+        evaluations = store.evaluations(engine_run)
+    curve = score_curve(evaluations)
+    assert [p.evaluations for p in curve] == list(range(1, len(evaluations) + 1))
+    assert [p.score for p in curve] == [e.score for e in evaluations]
+    assert all(a.best_mean <= b.best_mean for a, b in zip(curve, curve[1:], strict=False))
+
+
+def test_lineage_layout_puts_each_generation_below_its_parents(store_url: str, engine_run: str) -> None:
+    with Store.open(store_url) as store:
+        candidates = store.candidates(engine_run)
+    graph = lineage_graph(candidates)
+    positions = lineage_positions(graph)
+    assert set(positions) == {c.id for c in candidates}
+    for parent, child in graph.edges:
+        assert positions[parent][1] < positions[child][1]
+    assert all(0.0 <= x <= 1.0 and 0.0 <= y <= 1.0 for x, y in positions.values())
+
+
+def test_optimize_runs_of_one_file_give_per_target_speedups(store_url: str) -> None:
+    with Store.open(store_url) as store:
+        _optimize_run(store, "other_file_fn", "/elsewhere/b.py", [9.0])
+        _optimize_run(store, "parse", "/src/a.py", [1.5, 2.5])
+        last = _optimize_run(store, "<script>", "/src/a.py", [1.2])
+        data = load_report(store, last)
+    speedups = {t.name: t.speedup for t in data.targets}
+    assert speedups == {"parse": 2.0, "<script>": 1.2}
+    page = render_html(data)
+    assert "2.00x" in page and "1.20x" in page and "&lt;script&gt;" in page
+    assert "target parse: best mean speedup 2.000" in text_summary(data)
+
+
+def test_cli_writes_the_page_and_says_where(app: typer.Typer, store_url: str, engine_run: str, tmp_path) -> None:
+    out = tmp_path / "run.html"
+    result = CliRunner().invoke(app, ["report", engine_run, "--html", str(out), "--db", store_url])
+    assert result.exit_code == 0, result.output
+    assert engine_run in result.output and out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_cli_without_html_prints_a_short_summary(app: typer.Typer, store_url: str, engine_run: str) -> None:
+    result = CliRunner().invoke(app, ["report", engine_run, "--db", store_url])
+    assert result.exit_code == 0, result.output
+    assert f"run {engine_run}" in result.output and "best candidate" in result.output
+
+
+def test_cli_unknown_run_is_one_error_line(app: typer.Typer, store_url: str, engine_run: str) -> None:
+    result = CliRunner().invoke(app, ["report", "nosuchrun", "--db", store_url])
+    assert result.exit_code == 1
+    assert "no run 'nosuchrun'" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_cli_missing_store_or_folder_is_an_error(app: typer.Typer, tmp_path, store_url: str,
+                                                 engine_run: str) -> None:
+    missing = CliRunner().invoke(app, ["report", "abc", "--db", str(tmp_path / "none.db")])
+    assert missing.exit_code == 1 and "does not exist" in missing.output
+    bad_out = CliRunner().invoke(app, ["report", engine_run, "--db", store_url,
+                                       "--html", str(tmp_path / "no" / "x.html")])
+    assert bad_out.exit_code == 1 and "does not exist" in bad_out.output
