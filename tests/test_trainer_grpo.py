@@ -12,7 +12,8 @@ pytest.importorskip("trl")
 
 import torch  # noqa: E402
 from datasets import Dataset  # noqa: E402
-from polca.trainer.grpo import PIPO_STATE_FILE, PipoGRPOTrainer, PipoSettings  # noqa: E402
+from polca.trainer.grpo import PIPO_STATE_FILE, PipoGRPOTrainer  # noqa: E402
+from polca.trainer.pipo import PipoSettings  # noqa: E402
 from polca.trainer.tiny import build_tiny_model  # noqa: E402
 from polca.trainer.train import (  # noqa: E402
     CONFIG_FILE,

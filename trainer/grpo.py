@@ -29,13 +29,11 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from polca.trainer.pipo import (
-    DEFAULT_NEGATIVE_SLOPE,
-    DEFAULT_WINDOW,
+    PipoSettings,
     RewardWindow,
     group_attribution,
     pi_loss,
@@ -46,29 +44,9 @@ from trl import GRPOTrainer
 
 log = logging.getLogger(__name__)
 
-PipoMode = Literal["added", "separate"]
 PIPO_STATE_FILE = "pipo_state.json"
 _BATCH_KEYS = ("prompt_ids", "prompt_mask", "completion_ids", "completion_mask")
 _PREFIX = "pipo_prev_"
-
-
-@dataclass(frozen=True)
-class PipoSettings:
-    """PIPO hyper-parameters: window ``K``, ``lambda`` for negative ``xi``, and the mode."""
-
-    window: int = DEFAULT_WINDOW
-    negative_slope: float = DEFAULT_NEGATIVE_SLOPE
-    mode: PipoMode = "added"
-
-    def __post_init__(self) -> None:
-        RewardWindow(self.window)
-        if self.mode not in ("added", "separate"):
-            raise ValueError(f"PIPO mode must be 'added' or 'separate', got {self.mode!r}.")
-        if not 0.0 <= self.negative_slope <= 1.0:
-            raise ValueError(
-                f"PIPO negative_slope (lambda) must be in [0, 1], got {self.negative_slope}; "
-                "the paper uses 0.1."
-            )
 
 
 class PipoGRPOTrainer(GRPOTrainer):

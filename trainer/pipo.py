@@ -28,11 +28,13 @@ import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 
 DEFAULT_WINDOW = 8
 DEFAULT_NEGATIVE_SLOPE = 0.1
+PipoMode = Literal["added", "separate"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,25 @@ class RewardWindow:
     @classmethod
     def from_state(cls, state: dict[str, object]) -> RewardWindow:
         return cls(int(state["size"]), [float(m) for m in state["means"]])
+
+
+@dataclass(frozen=True)
+class PipoSettings:
+    """PIPO hyper-parameters: window ``K``, ``lambda`` for negative ``xi``, and the mode."""
+
+    window: int = DEFAULT_WINDOW
+    negative_slope: float = DEFAULT_NEGATIVE_SLOPE
+    mode: PipoMode = "added"
+
+    def __post_init__(self) -> None:
+        RewardWindow(self.window)
+        if self.mode not in ("added", "separate"):
+            raise ValueError(f"PIPO mode must be 'added' or 'separate', got {self.mode!r}.")
+        if not 0.0 <= self.negative_slope <= 1.0:
+            raise ValueError(
+                f"PIPO negative_slope (lambda) must be in [0, 1], got {self.negative_slope}; "
+                "the paper uses 0.1."
+            )
 
 
 def phi(x: float, negative_slope: float = DEFAULT_NEGATIVE_SLOPE) -> float:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from polca.trainer.export import ProblemRow, read_jsonl
-from polca.trainer.grpo import PipoMode, PipoSettings
+from polca.trainer.pipo import PipoMode, PipoSettings
 from polca.trainer.rewards import RewardConfig, domain_rewards
 
 log = logging.getLogger(__name__)
