@@ -7,7 +7,6 @@ import statistics
 
 import pytest
 import torch
-
 from polca.trainer.pipo import (
     RewardWindow,
     group_attribution,
