@@ -151,3 +151,18 @@ def test_cli_export_writes_rows(filled, store_url, tmp_path) -> None:
     assert "1 problems (1 train, 0 test), 1 train winners" in result.output
     (row,) = read_jsonl(out)
     assert isinstance(row, ProblemRow) and row.problem_id == "sum"
+
+
+def test_runs_of_polca_optimize_export_as_program_problems_without_a_check(store: Store) -> None:
+    run_id = store.create_run("polca", {"budget": 3}, name="optimize:total:/src/slow.py")
+    candidates = [
+        CandidateRecord("o-seed", run_id, {"code": SEED}, "h-seed", origin="seed"),
+        CandidateRecord("o-fast", run_id, {"code": FAST}, "h-fast", origin="skill:sum"),
+    ]
+    evaluations = [EvaluationRecord(run_id, "o-seed", ["b"], 1.0), EvaluationRecord(run_id, "o-fast", ["b"], 2.5)]
+    store.write_iteration(run_id, iteration=0, candidates=candidates, evaluations=evaluations)
+    (row,) = export_rows(store, "program", test_fraction=0.0)
+    assert row.problem_id == "total:/src/slow.py" and row.check == {}
+    assert row.code == SEED and "`total`" in row.task
+    assert [w.content_hash for w in row.winners] == ["h-fast"]
+    assert export_rows(store, "kernel") == []

@@ -92,3 +92,13 @@ def test_domain_rewards_are_format_then_verified() -> None:
 def test_reward_config_rejects_nonsense() -> None:
     with pytest.raises(ValueError, match="max_workers"):
         RewardConfig(max_workers=0)
+
+
+def test_program_reward_accepts_pickled_inputs() -> None:
+    import base64
+    import pickle
+
+    check = json.dumps({"qualname": "total", "pickled_inputs": [base64.b64encode(pickle.dumps(((500,), {}))).decode()]})
+    reward = ProgramReward(RewardConfig(measure_rounds=3, min_sample_s=0.005))
+    assert reward.score(_fenced(WRONG), SLOW, check) == 0.0
+    assert reward.score(_fenced(FAST), SLOW, check) > 0.0

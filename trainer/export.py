@@ -12,12 +12,16 @@ What the export expects of the store (the one place this contract is written dow
        "check": {...}}                   # optional: how rewards re-verify (see trainer.rewards)
 
   Program check: ``{"qualname": "total" | None, "inputs": [{"args": [...], "kwargs": {}}
-  | {"stdin": "...", "args": [...]}]}``. Kernel check: ``{"problem_path": "...",
+  | {"stdin": "...", "args": [...]}], "pickled_inputs": [base64 of pickled (args, kwargs)]}``
+  (either list, or both). Kernel check: ``{"problem_path": "...",
   "level": 1 | None}``.
 - Candidates carry ``payload["code"]``; the seed is the candidate with ``origin == "seed"``.
 - Evaluations carry ``score`` (verified speedup; 0 when any check failed) and ``status``.
 
-Runs of another kind, or without ``config["problem"]``, are skipped with a log line.
+Runs that ``polca optimize`` writes today (kind ``"polca"``, named ``optimize:TARGET:PATH``,
+no ``config["problem"]``) count as program problems without a check: their seed's code is
+the original and their target the task, so they feed SFT; RL needs a ``check``. Other
+runs are skipped with a log line.
 A candidate is a **winner** when all its evaluations have status ``"ok"`` and its mean
 score is at least ``min_score`` (default 1.1, the least speedup that counts). Candidates
 are deduplicated per problem by content hash (the best mean score is kept, evaluation
@@ -34,6 +38,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from polca.optimizer.domains.program_run import RUN_NAME_PREFIX
 
 from polca.store import CandidateRecord, EvaluationRecord, RunRecord, Store
 
@@ -171,6 +177,8 @@ def _all_runs(store: Store) -> list[RunRecord]:
 
 
 def _problem_of(run: RunRecord, domain: str) -> dict[str, Any] | None:
+    if domain == "program" and run.kind == "polca" and run.name.startswith(RUN_NAME_PREFIX):
+        return _optimize_run_problem(run)
     if run.kind != domain:
         return None
     problem = run.config.get("problem")
@@ -184,6 +192,14 @@ def _problem_of(run: RunRecord, domain: str) -> dict[str, Any] | None:
         "code": str(problem.get("code", "")),
         "check": dict(problem.get("check", {})),
     }
+
+
+def _optimize_run_problem(run: RunRecord) -> dict[str, Any]:
+    """A ``polca optimize`` run: ``optimize:TARGET:PATH`` names the problem."""
+    problem_id = run.name[len(RUN_NAME_PREFIX):]
+    target = problem_id.split(":", 1)[0]
+    task = f"Make `{target}` faster without changing what it computes or prints."
+    return {"id": problem_id, "task": task, "objective": "runtime", "code": "", "check": {}}
 
 
 def _scored_candidates(store: Store, run: RunRecord) -> list[ScoredCode]:

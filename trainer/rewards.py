@@ -18,6 +18,7 @@ sandboxed subprocess), and every check has a timeout that kills its process tree
 from __future__ import annotations
 
 import ast
+import base64
 import json
 import logging
 import re
@@ -125,7 +126,7 @@ def _program_targets(original: str, candidate: str, check: dict[str, Any]):
     from polca.sandbox.target import Call, ScriptInput, Target
 
     qualname = check.get("qualname")
-    inputs: list[Any] = []
+    inputs: list[Any] = [base64.b64decode(item) for item in check.get("pickled_inputs", [])]
     for item in check.get("inputs", []):
         if qualname is None:
             inputs.append(ScriptInput(stdin=item.get("stdin", ""), args=tuple(item.get("args", ()))))

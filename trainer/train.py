@@ -238,11 +238,11 @@ def sft_records(rows: Sequence[ProblemRow]) -> list[dict[str, str]]:
 
 
 def rl_records(rows: Sequence[ProblemRow]) -> list[dict[str, str]]:
-    """One prompt per train-split problem, with what the rewards need to re-verify."""
+    """One prompt per train-split problem that has a check (what rewards re-verify with)."""
     return [
         {"prompt": row.prompt, "code": row.code, "check": json.dumps(row.check), "problem_id": row.problem_id}
         for row in rows
-        if row.split == "train"
+        if row.split == "train" and row.check
     ]
 
 
@@ -267,5 +267,5 @@ def rl_from_data(config: TrainConfig, data_path: str, rewards: RewardConfig | No
     domains = sorted({row.domain for row in rows})
     if len(domains) != 1:
         raise ValueError(f"{data_path} mixes domains {domains}; export one domain per file.")
-    dataset = _dataset(rl_records(rows), "problems", data_path)
+    dataset = _dataset(rl_records(rows), "problems with a check (see trainer.export)", data_path)
     return train_rl(config, dataset, domain_rewards(domains[0], rewards or RewardConfig()))
