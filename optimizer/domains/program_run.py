@@ -49,6 +49,8 @@ from polca.sandbox.measure import MeasureResult, measure
 from polca.sandbox.stats import MIN_SPEEDUP
 from polca.sandbox.types import BackendName
 
+from polca.events import Event
+
 if TYPE_CHECKING:
     from polca.events import EventBus
     from polca.llm import LLMClient
@@ -58,6 +60,23 @@ log = logging.getLogger(__name__)
 
 TargetStatus = Literal["improved", "no_gain", "excluded"]
 RUN_NAME_PREFIX = "optimize:"
+
+
+@dataclass(frozen=True)
+class TargetStarted(Event):
+    """A target's search begins, on ``num_inputs`` inputs the original answers deterministically."""
+
+    name: str
+    num_inputs: int
+    input_sources: dict[str, int]
+    dropped_nondeterministic: int
+
+
+@dataclass(frozen=True)
+class TargetFinished(Event):
+    """A target's verdict is in."""
+
+    report: TargetReport
 
 
 class NoOracleError(ValueError):
@@ -212,6 +231,8 @@ def optimize_file(path: str | Path, options: ProgramOptions | None = None, *, pr
     for plan in plans:
         report, source = _optimize_target(session, source, plan)
         reports.append(report)
+        if events is not None:
+            events.emit(TargetFinished(report))
     if all(r.status == "excluded" for r in reports):
         reasons = "; ".join(f"{r.name}: {r.message}" for r in reports)
         raise NoOracleError(f"no target of {program.path} could be checked, so nothing was searched ({reasons})")
@@ -332,6 +353,8 @@ def _optimize_target(session: _Session, source: str, plan: TargetPlan) -> tuple[
                             dropped_nondeterministic=check.dropped), source
     domain = ProgramDomain(source, plan.qualname, check.inputs, module_name=program.module_name,
                            files=files, settings=options.search, hot_lines=plan.hot_note)
+    if session.events is not None:
+        session.events.emit(TargetStarted(plan.name, len(check.inputs), dict(plan.inputs.sources), check.dropped))
     run_id = _run_id(session, plan)
     used = 0
     if session.resume_run is not None and session.store is not None:
@@ -355,8 +378,8 @@ def _oracle(domain: ProgramDomain, options: ProgramOptions) -> OracleCheck:
         return replace(check, message=f"the original took longer than {options.search.timeout_s * 2:g} s on its "
                                       "inputs; give a smaller workload (--size, --stdin)")
     if check.status == "nondeterministic":
-        return replace(check, message="non-deterministic: the original gives different results when run "
-                                      "twice (random, time, ...); seed or remove the randomness to optimize it")
+        return replace(check, message=f"non-deterministic: {check.message} (random, time, ...); seed or "
+                                      "remove the randomness to optimize it")
     if domain.qualname is None and not all(script_hash_stable(domain.source, i, backend=options.backend)
                                            for i in check.inputs):
         return replace(check, status="nondeterministic", message=(

@@ -198,6 +198,8 @@ def merge_candidate(original: str, candidate: str, qualname: str) -> str:
         before_target = [*before_target, *others, "\n"]
     if imports:
         cut = _after_last_import(tree_o)
+        if not any(isinstance(n, ast.Import | ast.ImportFrom) for n in tree_o.body) and cut:
+            imports = ["\n", *imports]  # a blank line between the docstring and the first import
         before_target = [*before_target[:cut], *imports, *before_target[cut:]]
     return _ensure_newline("".join([*before_target, _ensure_newline(body), *after_target]))
 

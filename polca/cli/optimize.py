@@ -26,7 +26,13 @@ from rich.live import Live
 
 from polca.cli.common import config_from_flags, console, err_console, fail, warn
 from polca.cli.progress import ProgressState, advance, render_progress
-from polca.cli.render_optimize import render_diff, render_outcome, render_targets, report_json
+from polca.cli.render_optimize import (
+    render_diff,
+    render_outcome,
+    render_target_event,
+    render_targets,
+    report_json,
+)
 from polca.config import Config
 from polca.events import Event, EventBus
 from polca.optimizer import events as ev
@@ -34,7 +40,13 @@ from polca.optimizer.contracts import Proposer
 from polca.optimizer.domains.program import EvalSettings
 from polca.optimizer.domains.program_oracle import discover_tests, run_tests_against
 from polca.optimizer.domains.program_proposers import FallbackSummarizer, ProposerChain
-from polca.optimizer.domains.program_run import ProgramOptions, ProgramReport, optimize_file
+from polca.optimizer.domains.program_run import (
+    ProgramOptions,
+    ProgramReport,
+    TargetFinished,
+    TargetStarted,
+    optimize_file,
+)
 from polca.optimizer.domains.program_targets import load_program
 
 
@@ -170,9 +182,14 @@ def _run(path: Path, options: ProgramOptions, proposer: Proposer, summarizer: Fa
                 auto_refresh=False) if not quiet else None
 
     def on_event(event: Event) -> None:
+        if isinstance(event, ev.RunStarted):
+            state["progress"] = ProgressState()
         state["progress"] = advance(state["progress"], event)
-        if live is not None:
-            live.update(render_progress(state["progress"]), refresh=True)
+        if live is None:
+            return
+        if isinstance(event, TargetStarted | TargetFinished):
+            live.console.print(render_target_event(event))
+        live.update(render_progress(state["progress"]), refresh=True)
 
     events.subscribe(Event, on_event)
     try:

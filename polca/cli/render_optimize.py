@@ -13,7 +13,12 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from polca.optimizer.domains.program_run import ProgramReport, TargetReport
+from polca.optimizer.domains.program_run import (
+    ProgramReport,
+    TargetFinished,
+    TargetReport,
+    TargetStarted,
+)
 
 _STATUS_STYLE = {"improved": "bold green", "no_gain": "yellow", "excluded": "red"}
 
@@ -36,6 +41,18 @@ def render_targets(report: ProgramReport) -> RenderableType:
         )
     notes = [Text(f"{t.name}: {t.message}", style="dim") for t in report.targets if t.message]
     return Group(table, *notes)
+
+
+def render_target_event(event: TargetStarted | TargetFinished) -> RenderableType:
+    """One line when a target's search starts or its verdict is in."""
+    if isinstance(event, TargetStarted):
+        sources = ", ".join(f"{n} {k}" for k, n in event.input_sources.items())
+        dropped = f", {event.dropped_nondeterministic} non-deterministic dropped" if event.dropped_nondeterministic else ""
+        return Text.from_markup(f"[bold]{event.name}[/]: searching on {event.num_inputs} inputs ({sources}{dropped})")
+    target = event.report
+    style = _STATUS_STYLE.get(target.status, "")
+    figure = f" {_speedup(target)}" if target.speedup is not None else ""
+    return Text.from_markup(f"[bold]{target.name}[/]: [{style}]{target.status.replace('_', ' ')}[/]{figure}")
 
 
 def render_diff(report: ProgramReport) -> RenderableType:
