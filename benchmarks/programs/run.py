@@ -213,7 +213,8 @@ def _wiring(mode: Mode, stack: ExitStack) -> tuple[Proposer, Any, Any]:
     from polca.scripted_server import ScriptedServer
 
     server = stack.enter_context(ScriptedServer(scripted_responder()))
-    llm = LLMClient(LLMConfig(model="openai/scripted", api_base=server.api_base, api_key="scripted"))
+    llm = LLMClient(LLMConfig(model="openai/scripted", api_base=server.api_base, cache=False, timeout_s=30.0,
+                              max_retries=1))
     proposer = ProposerChain([SkillsProposer(), SkillsProposer(llm=llm)])
     return proposer, llm, FallbackSummarizer(LLMSummarizer(llm))
 

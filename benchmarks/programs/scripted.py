@@ -6,8 +6,8 @@ wrong one (and for a few both, wrong first), so that the search's checks and the
 benchmark's held-out judge both meet wrong code. The wrong rewrites differ from the
 original only on inputs the type hints rarely produce (surrounding whitespace, numbers
 of 4000) or on inputs they often produce (duplicate keys, perfect squares). Summarizer
-prompts get a fixed piece of advice. A prompt for a target without rewrites gets the
-parent back unchanged, which the engine drops as a duplicate.
+prompts get a fixed piece of advice. A prompt for a target without rewrites gets its last code block back (the
+parent, unchanged), which the engine drops as a duplicate.
 """
 
 from __future__ import annotations
@@ -317,10 +317,10 @@ def scripted_responder() -> Callable[[dict[str, Any]], str]:
         prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
         if "<param" not in prompt:
             return SUMMARY_ADVICE
-        parent = _CODE.search(prompt)
-        code = parent.group(1) if parent else ""
+        blocks = _CODE.findall(prompt)
+        code = blocks[-1] if blocks else ""
         for marker, cycle in turns.items():
-            if marker in code:
+            if marker in prompt:
                 with lock:
                     code = next(cycle)
                 break
