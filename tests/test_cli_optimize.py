@@ -127,6 +127,19 @@ def test_apply_refuses_when_the_tests_fail_with_the_change(dedup, tmp_path):
     assert "dict.fromkeys" not in dedup.read_text()
 
 
+def test_resume_continues_a_stored_run(dedup):
+    first = runner.invoke(app, ["optimize", str(dedup), *QUICK, "--json"])
+    run_id = json.loads(first.stdout)["targets"][0]["run_id"]
+    again = runner.invoke(app, ["optimize", str(dedup), *QUICK, "--json", "--resume", run_id])
+    assert again.exit_code == 0, again.output
+    (target,) = json.loads(again.stdout)["targets"]
+    assert target["run_id"] == run_id and target["status"] == "improved"
+
+
+def test_resume_of_an_unknown_run_is_an_error(dedup, tmp_path):
+    _fails([str(dedup), "--resume", "nosuchrun"], "no run", tmp_path)
+
+
 def test_a_scripted_model_proposes_a_rewrite_that_is_verified_and_reported(tmp_path, scripted_llm):
     path = _write(tmp_path, "common.py", COMMON)
 
