@@ -108,3 +108,34 @@ def test_export_agent_skills(tmp_path):
     assert _run("export", "--format", "agent-skills", str(out)).exit_code == 1
     assert _run("export", "--format", "agent-skills", str(out), "--force").exit_code == 0
     assert "unknown" in _run("export", "--format", "zip", str(out), "--force").output
+
+
+def test_mine_with_the_llm_miner_and_apply_with_a_model(scripted_llm, tmp_path):
+    skill = {"name": "Grow lists in place", "family": "constant-factors", "description": "Append, do not copy.",
+             "tags": ["list"], "triggers": [r"\+\s*\["], "when_to_use": "A list grows by concatenation in a loop.",
+             "steps": "1. Use append.", "complexity": "O(n^2) to O(n)", "pitfalls": "Aliases see the change.",
+             "when_not_to_use": "The list is shared."}
+    trace = {"what_changed": "append in place", "triggers": []}
+
+    def respond(body):
+        prompt = body["messages"][-1]["content"]
+        if prompt.startswith("You audit"):
+            return json.dumps(trace)
+        if "reusable" in prompt:
+            return json.dumps(skill)
+        if "diagnosing" in prompt:
+            return '{"bottlenecks": [], "summary": "fine"}'
+        if "You select" in prompt:
+            return '{"picks": []}'
+        return "PLAN:\n- none\nCODE:\n```python\n" + SLOW.replace("[int(b)", "{int(b)").replace("blocked]", "blocked}") + "# by the model\n```"
+
+    server = scripted_llm(respond)
+    line = next(x for x in DEFAULT_CORPUS.read_text().splitlines() if '"id": "append-1"' in x)
+    (tmp_path / "pairs.jsonl").write_text(line + "\n")
+    model = ["--model", "openai/scripted", "--api-base", server.api_base]
+    result = _run("mine", "pairs.jsonl", "--miner", "llm", *model, "--out", "mined")
+    assert result.exit_code == 0, result.output
+    assert [s.id for s in load_library(tmp_path / "mined")] == ["mined-grow-lists-in-place"]
+    (tmp_path / "slow.py").write_text(SLOW)
+    applied = json.loads(_run("apply", "slow.py", "--json", "-k", "2", *model).output)
+    assert [c["via"] for c in applied["candidates"]] == ["rule", "model"]
