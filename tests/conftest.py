@@ -34,7 +34,9 @@ def _check_loopback(address) -> None:
         ip = ipaddress.ip_address(host)
     except ValueError:
         if host != "localhost":
-            raise RuntimeError(f"test tried to reach {host!r}: tests must not touch the network")
+            raise RuntimeError(
+                f"test tried to reach {host!r}: tests must not touch the network"
+            ) from None
         return
     if not ip.is_loopback:
         raise RuntimeError(f"test tried to reach {host}: tests must not touch the network")

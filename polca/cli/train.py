@@ -12,7 +12,6 @@ import subprocess
 from typing import NoReturn
 
 import typer
-from rich.markup import escape
 
 from polca.cli.common import config_from_flags, console, err_console, fail, setup_logging
 
@@ -25,7 +24,7 @@ _DB_HELP = "Store: a SQLAlchemy URL or a SQLite path (default: POLCA_DB, then .p
 
 
 def _fail(exc: Exception) -> NoReturn:
-    fail(escape(str(exc)))
+    fail(str(exc))
 
 
 def register(app: typer.Typer) -> None:
