@@ -1,6 +1,6 @@
 """Run the prompt benchmark: POLCA, dspy.GEPA and dspy.MIPROv2, several seeds and budgets.
 
-    .venv/bin/python -m benchmarks.prompts.run --seeds 5 --budgets 80,240 --landscapes smooth
+    .venv/bin/python -m benchmarks.prompts.run --seeds 5 --budgets 80,240 --landscapes smooth,deceptive
 
 Writes every run's raw numbers to ``benchmarks/prompts/results/raw.json`` and the table
 to ``benchmarks/prompts/RESULTS.md``. Each run starts two scripted servers on 127.0.0.1
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--budgets", default="80,240", help="comma-separated metric-call budgets")
-    parser.add_argument("--landscapes", default="smooth")
+    parser.add_argument("--landscapes", default="smooth,deceptive")
     parser.add_argument("--contestants", default="polca,gepa,miprov2")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "raw.json")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
