@@ -168,3 +168,25 @@ def test_compile_resumes_a_stored_run_with_a_larger_budget(task_lm, store) -> No
     assert resumed.polca_result.iterations == 3
     assert any(getattr(e, "resumed_at_iteration", 0) == 1 for e in seen)
     assert CUE in resumed.signature.instructions
+
+
+class Broken(dspy.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.step = dspy.Predict("question -> answer")
+
+    def forward(self, question):
+        raise RuntimeError(f"cannot read {question!r}")
+
+
+def test_a_program_or_metric_that_raises_is_a_failed_evaluation_not_a_crash(task_lm) -> None:
+    domain = DSPyProgramDomain(Broken(), exact_match, examples()[:1], task_lm=task_lm)
+    [failed] = domain.evaluate(domain.seed(), domain.instances())
+    assert failed.status == "failed" and "RuntimeError: cannot read 'two plus three'" in failed.feedback
+
+    def bad_metric(gold, pred, trace=None):
+        raise KeyError("label")
+
+    domain = DSPyProgramDomain(dspy.Predict("question -> answer"), bad_metric, examples()[:1], task_lm=task_lm)
+    [error] = domain.evaluate(domain.seed(), domain.instances())
+    assert error.status == "error" and error.score == 0.0 and "KeyError" in error.feedback
