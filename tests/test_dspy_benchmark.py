@@ -79,6 +79,8 @@ def test_mipro_trials_fit_the_budget() -> None:
 
 @pytest.mark.parametrize("contestant", ["polca", "gepa", "miprov2"])
 def test_every_contestant_runs_end_to_end_on_a_tiny_budget(contestant: str) -> None:
+    if contestant == "miprov2":
+        pytest.importorskip("optuna", reason="dspy.MIPROv2 needs optuna")
     run = run_one(contestant, "smooth", seed=0, budget=70)
     assert run["unscripted_requests"] == 0 and run["metric_calls"] > 0 and run["proposer_calls"] > 0
     assert 0.0 <= run["heldout_accuracy"] <= 1.0 and "Cue strengths" in run["instruction"]
