@@ -402,6 +402,9 @@ def _check(rule: TemplateRule, pair: Pair, held_out: bool, settings: ValidationS
     new = rule.rewrite_source(pair.slow)
     if new == pair.slow:
         return None
+    if not pair.all_inputs():
+        log.info("pair %s has no inputs or tests; it cannot validate a rule", pair.id)
+        return None
     slow, cand = pair.target(pair.slow, "slow"), pair.target(new, "rule")
     inputs = pair.sandbox_inputs()
     report = compare(slow, cand, inputs, backend=settings.backend)
@@ -447,7 +450,7 @@ def _verdict(checks: Sequence[Validation], min_speedup: float) -> dict:
     if broken:
         return {"kept": False, "reason": f"changes the behaviour of {', '.join(broken)}"}
     if not held:
-        return {"kept": False, "reason": "no rule mined without a problem applies to that problem"}
+        return {"kept": False, "reason": "no held-out program was rewritten and checked (the rule mined without it did not apply, or its pair has no inputs)"}
     speedups = [c.speedup for c in held if c.speedup]
     if len(speedups) < len(held):
         return {"kept": False, "reason": "held-out timing failed: " + "; ".join(c.message for c in held)}
