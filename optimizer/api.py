@@ -54,6 +54,11 @@ def optimize(
     stored config, unless ``config``/``options`` are given (e.g. a larger budget).
     ``llm.usage.cost_usd`` feeds the ``max_cost_usd`` budget.
     """
+    if isinstance(executor, str):
+        raise TypeError(
+            f"executor={executor!r}: pass an Executor object here, or choose one by name "
+            f"through the config: optimize(..., config=OptimizerConfig(executor={executor!r}))"
+        )
     if not isinstance(domain, Domain):
         raise TypeError(
             f"domain must implement seed(), instances(), evaluate(candidate, batch) and "

@@ -185,6 +185,11 @@ def test_optimize_needs_a_proposer_or_a_model() -> None:
         optimize(WordsDomain())
 
 
+def test_an_executor_given_by_name_points_to_the_config_field() -> None:
+    with pytest.raises(TypeError, match=r"OptimizerConfig\(executor='serial'\)"):
+        optimize(WordsDomain(), executor="serial")
+
+
 def _copy_and_grow(parent: Candidate, evaluations: Sequence[Evaluation], rng: np.random.Generator) -> dict[str, str]:
     grow = bool(rng.integers(2))
     return {"text": parent.params["text"] + (f" w{int(rng.integers(10**6))}" if grow else "")}

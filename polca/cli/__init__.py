@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from polca import __version__
-from polca.cli import kernelbench, optimize, report, run, runs, skills, train
+from polca.cli import kernelbench, optimize, prompts, report, run, runs, skills, train
 from polca.cli.common import setup_logging
 
 app = typer.Typer(
@@ -38,7 +38,7 @@ def _root(
     setup_logging(verbose)
 
 
-for module in (optimize, run, kernelbench, skills, train, runs, report):
+for module in (optimize, prompts, run, kernelbench, skills, train, runs, report):
     module.register(app)
 
 
