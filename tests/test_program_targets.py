@@ -112,3 +112,13 @@ def test_merge_refuses_a_candidate_without_the_target():
 def test_merge_of_an_unparsable_candidate_is_a_value_error():
     with pytest.raises(ValueError, match="syntax error"):
         merge_candidate(MODULE, "def slow(:\n", "slow")
+
+
+def test_hot_lines_name_the_most_executed_lines_of_the_target():
+    from polca.optimizer.domains.program_targets import hot_lines
+    from polca.sandbox.target import encode_inputs
+
+    source = "def f(xs):\n    out = 0\n    for x in xs:\n        out += x\n    return out\n"
+    text = hot_lines(source, "f", encode_inputs([(list(range(50)),)], script=False), module_name="m")
+    assert text.splitlines()[0] == "- line 3 (51 times): for x in xs:"
+    assert "- line 4 (50 times): out += x" in text

@@ -188,4 +188,4 @@ class ProgramDomain:
             "they are. Score: measured speedup over the original (1.0 = same speed) when every "
             "check passes, 0 when any fails."
         )
-        return f"{text}\n\nWhere the time goes:\n{self.hot_lines}" if self.hot_lines else text
+        return f"{text}\n\n{self.hot_lines}" if self.hot_lines else text

@@ -41,12 +41,18 @@ from polca.optimizer.domains.program_oracle import (
     traced_calls,
     traced_test_calls,
 )
-from polca.optimizer.domains.program_targets import ProgramFile, load_program, profile_script
+from polca.optimizer.domains.program_targets import (
+    ProgramFile,
+    hot_lines,
+    load_program,
+    profile_script,
+)
 from polca.optimizer.summarizer import Summarizer
 from polca.sandbox import Limits
 from polca.sandbox.difftest import compare
 from polca.sandbox.measure import MeasureResult, measure
 from polca.sandbox.stats import MIN_SPEEDUP
+from polca.sandbox.target import encode_inputs
 from polca.sandbox.types import BackendName
 
 from polca.events import Event
@@ -352,7 +358,7 @@ def _optimize_target(session: _Session, source: str, plan: TargetPlan) -> tuple[
         return TargetReport(plan.name, "excluded", check.message, input_sources=plan.inputs.sources,
                             dropped_nondeterministic=check.dropped), source
     domain = ProgramDomain(source, plan.qualname, check.inputs, module_name=program.module_name,
-                           files=files, settings=options.search, hot_lines=plan.hot_note)
+                           files=files, settings=options.search, hot_lines=_hot_note(source, plan, check, session))
     if session.events is not None:
         session.events.emit(TargetStarted(plan.name, len(check.inputs), dict(plan.inputs.sources), check.dropped))
     run_id = _run_id(session, plan)
@@ -366,6 +372,18 @@ def _optimize_target(session: _Session, source: str, plan: TargetPlan) -> tuple[
     base = TargetReport(plan.name, "no_gain", "", len(check.inputs), plan.inputs.sources, check.dropped,
                         run_id=result.run_id, evaluations=result.evaluations, cost_usd=result.cost_usd)
     return _final_check(domain, result.best, base, options)
+
+
+def _hot_note(source: str, plan: TargetPlan, check: OracleCheck, session: _Session) -> str:
+    """Where the time goes: the script's hottest functions and the target's most executed lines."""
+    notes = [f"Hottest functions under the script's workload:\n{plan.hot_note}"] if plan.hot_note else []
+    if plan.qualname is not None:
+        payloads = encode_inputs(list(check.inputs[-5:]), script=False)
+        lines = hot_lines(source, plan.qualname, payloads, module_name=session.program.module_name,
+                          backend=session.options.backend)
+        if lines:
+            notes.append(f"Most executed lines while `{plan.qualname}` runs on its inputs:\n{lines}")
+    return "\n\n".join(notes)
 
 
 def _oracle(domain: ProgramDomain, options: ProgramOptions) -> OracleCheck:

@@ -326,3 +326,58 @@ def _rank(program: ProgramFile, rows: Sequence[Sequence]) -> tuple[FunctionProfi
             entry[1] += cumulative_s
     ranked = [FunctionProfile(q, int(c), float(s)) for q, (c, s) in totals.items()]
     return tuple(sorted(ranked, key=lambda f: (-f.cumulative_s, f.qualname)))
+
+
+# ---------------------------------------------------------------- hot lines
+
+_HOT_JOB = "polca_hot.json"
+_HOT_MARKER = "@@polca-hot@@"
+_LINE_COUNTER = f'''
+import base64, collections, importlib, io, json, os, pickle, sys
+answer = os.dup(1)
+job = json.load(open({_HOT_JOB!r}))
+sys.path.insert(0, os.getcwd())
+sys.stdout = io.StringIO()
+module = importlib.import_module(job["module"])
+target = module
+for part in job["qualname"].split("."):
+    target = getattr(target, part)
+counts = collections.Counter()
+def tracer(frame, event, arg):
+    if frame.f_code.co_filename != module.__file__:
+        return None
+    if event == "line":
+        counts[frame.f_lineno] += 1
+    return tracer
+for payload in job["payloads"]:
+    try:
+        args, kwargs = pickle.loads(base64.b64decode(payload))
+        sys.settrace(tracer)
+        target(*args, **kwargs)
+    except Exception:
+        pass
+    finally:
+        sys.settrace(None)
+os.write(answer, ("{_HOT_MARKER}" + json.dumps(counts.most_common(job["top"])) + "\\n").encode())
+'''
+
+
+def hot_lines(source: str, qualname: str, payloads: Sequence[bytes], *, module_name: str = "target_module",
+              top: int = 6, backend: str = "auto", timeout_s: float = 20.0) -> str:
+    """The most executed lines of the file while ``qualname`` runs on ``payloads`` (pickled
+    ``(args, kwargs)``), one per line as ``line N (K times): text``; "" when it cannot tell."""
+    import base64
+    import json
+
+    from polca.sandbox import Limits, RunSpec, run
+
+    job = {"module": module_name, "qualname": qualname, "top": top,
+           "payloads": [base64.b64encode(p).decode("ascii") for p in payloads]}
+    files = {f"{module_name}.py": source, _HOT_JOB: json.dumps(job)}
+    result = run(RunSpec(python_source=_LINE_COUNTER, files=files, limits=Limits(timeout_s=timeout_s)), backend)
+    lines = source.splitlines()
+    for row in reversed(result.stdout.decode("utf-8", "replace").splitlines()):
+        if row.startswith(_HOT_MARKER):
+            counts = json.loads(row[len(_HOT_MARKER):])
+            return "\n".join(f"- line {n} ({k} times): {lines[n - 1].strip()}" for n, k in counts if n <= len(lines))
+    return ""
