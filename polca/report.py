@@ -277,6 +277,8 @@ def svg_score_curve(points: Sequence[CurvePoint], width: int = 640, height: int 
 
     body = _axes(left, top, width - right, height - bottom, f"{low:.3g}", f"{high:.3g}")
     body.append(f'<text x="{width / 2:.0f}" y="{height - 5}" text-anchor="middle">evaluations</text>')
+    body.append(f'<text x="12" y="{height / 2:.0f}" transform="rotate(-90 12 {height / 2:.0f})" '
+                'text-anchor="middle">score (dots) / best mean so far (line)</text>')
     body += [
         f'<circle class="eval" cx="{sx(p.evaluations):.1f}" cy="{sy(p.score):.1f}" r="2.5" '
         f'fill="#7aa6d6"><title>evaluation {p.evaluations}: score {p.score:.4g}</title></circle>'
