@@ -244,4 +244,18 @@ def test_an_honest_cpp_kernel_scores_its_speedup_on_cpu(tmp_path):
     evaluations = domain.evaluate(candidate, domain.instances())
     result = domain.latest_result(candidate)
     assert result.correct, result.feedback
-    assert evaluations[0].score == pytest.approx(result.speedup("eager")) and evaluations[0].score > 0
+    assert result.speedup("eager") > 0 and evaluations[0].score == kernel_score(result)
+    assert [e.status for e in evaluations] == ["ok", "ok"]
+
+
+@pytest.mark.gpu
+def test_a_hand_written_cuda_kernel_scores_on_the_leased_gpu(tmp_path):
+    source = (Path(__file__).parents[1] / "benchmarks" / "kernels" / "solutions" / "01_relu.py").read_text()
+    config = EvalConfig(device="cuda", timing=TimingConfig(warmup_trials=5, trials=20), compare_compile=False,
+                        cache_root=str(tmp_path / "cache"))
+    domain = KernelDomain(RELU, config, seeds=(0, 1), gpus=("0",))
+    candidate = Candidate({"code": source})
+    evaluations = domain.evaluate(candidate, domain.instances())
+    result = domain.latest_result(candidate)
+    assert result.correct, result.feedback
+    assert evaluations[0].score == kernel_score(result) and result.speedup("eager") > 0
