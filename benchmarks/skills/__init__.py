@@ -1,0 +1,1 @@
+"""OPT@k benchmark of the skills library (Stage II) on held-out tasks."""
