@@ -141,10 +141,9 @@ def optimize_problem(
 
 def _final_verdict(problem: Problem, domain: KernelDomain, best, best_score: float,
                    options: KernelRunOptions) -> KernelResult:
-    latest = domain.latest_result(best)
+    latest = domain.latest_result(best)  # None after a Ray search, which evaluated copies of the domain
     if best_score <= 0 and latest is not None:
         return latest  # nothing correct was found: keep the best candidate's failure as it was seen
-    # A Ray search evaluated copies of the domain, so this process may hold no result yet.
     final = KernelDomain(problem, options.eval_config, seeds=options.seeds, gpus=options.gpus[:1])
     log.info("final verdict for %s on %d seeds", problem.key, len(options.seeds))
     return final.evaluate_source(best.params.get("code", ""))

@@ -108,10 +108,10 @@ def run(
                                    time_limit_s=time_limit, seed=seed)
     except ValueError as exc:
         fail(str(exc))
-    with open_store(config) as store, _progress(quiet=as_json) as events_for:
-        events = EventBus()
+    events = EventBus()
+    with open_store(config) as store, _progress(events, quiet=as_json) as begin:
         llm = recording_llm(config, store, events)
-        outcomes = _search(selected, options, llm, store, events, events_for)
+        outcomes = _search(selected, options, llm, store, events, begin)
     results = [outcome.result for outcome in outcomes]
     if save_dir is not None:
         _save_solutions(save_dir, selected, [outcome.source for outcome in outcomes], results)
@@ -122,12 +122,12 @@ def run(
 
 
 def _search(selected: Sequence[Problem], options: KernelRunOptions, llm, store, events: EventBus,
-            show) -> tuple[ProblemOutcome, ...]:
+            begin) -> tuple[ProblemOutcome, ...]:
     """Every problem's search on one event bus (the LLM client records calls under its current run)."""
     from polca.llm import LLMUnavailable
 
     def bus_for(problem: Problem) -> EventBus:
-        show(problem, events)
+        begin(problem)
         return events
 
     try:
@@ -237,10 +237,10 @@ def _eval_config(device: str, trials: int, compare_compile: bool, timeout_s: flo
 
 
 @contextmanager
-def _progress(*, quiet: bool) -> Iterator:
-    """A function ``(problem, events)`` that shows that problem's search live on stderr."""
+def _progress(events: EventBus, *, quiet: bool) -> Iterator:
+    """Shows the search live on stderr; yields ``begin(problem)``, called as each problem starts."""
     live = None if quiet else Live(console=err_console, transient=True, auto_refresh=False)
-    state: dict[str, object] = {"progress": ProgressState(), "title": "", "subscribed": False}
+    state: dict[str, object] = {"progress": ProgressState(), "title": ""}
 
     def show() -> None:
         if live is not None:
@@ -250,13 +250,11 @@ def _progress(*, quiet: bool) -> Iterator:
         state["progress"] = advance(state["progress"], event)
         show()
 
-    def begin(problem: Problem, events: EventBus) -> None:
+    def begin(problem: Problem) -> None:
         state.update(progress=ProgressState(), title=f"searching {problem.key}")
-        if not state["subscribed"]:
-            events.subscribe(Event, on_event)
-            state["subscribed"] = True
         show()
 
+    events.subscribe(Event, on_event)
     if live is not None:
         live.start()
     try:
