@@ -198,6 +198,7 @@ def test_a_search_without_a_correct_kernel_reports_the_best_failure_without_re_r
     ({"batch_size": 9}, "must lie in 1..8"),
     ({"executor": "dask"}, "choose 'thread' or 'ray'"),
     ({"gpus": ("0",)}, "needs eval_config.device='cuda'"),
+    ({"executor": "ray"}, "use executor='thread' on a CPU"),
 ])
 def test_bad_run_options_raise_with_the_rule(kwargs, message):
     with pytest.raises(ValueError, match=message):

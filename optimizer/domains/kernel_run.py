@@ -68,6 +68,9 @@ class KernelRunOptions:
             raise ValueError(f"batch_size={self.batch_size} must lie in 1..{len(self.seeds)} (the number of seeds).")
         if self.executor not in ("thread", "ray"):
             raise ValueError(f"executor={self.executor!r} is unknown; choose 'thread' or 'ray'.")
+        if self.executor == "ray" and self.eval_config.device != "cuda":
+            raise ValueError("executor='ray' gives each evaluation one GPU, so it needs eval_config.device='cuda'; "
+                             "use executor='thread' on a CPU.")
         if self.gpus and self.eval_config.device != "cuda":
             raise ValueError(f"gpus={self.gpus} needs eval_config.device='cuda', got {self.eval_config.device!r}.")
 
