@@ -498,21 +498,30 @@ def mine_skills(pairs: Sequence[Pair], out_dir: Path | str = DEFAULT_MINED_DIR, 
     return MiningReport(tuple(rules), tuple(skills))
 
 
-def _tokens(stmt: ast.stmt) -> list[str]:
-    names = [n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and not (is_var(n) or is_hole(n))]
-    attrs = [n.attr for n in ast.walk(stmt) if isinstance(n, ast.Attribute)]
-    kinds = [type(n).__name__.lower() for n in ast.walk(stmt)
-             if not isinstance(n, ast.Name | ast.expr_context | ast.Attribute)]
-    return list(dict.fromkeys(names + attrs + kinds))
+_GENERIC_NODES = frozenset({"assign", "expr", "call", "name", "constant", "attribute", "load", "store"})
+
+
+def _words(stmt: ast.stmt) -> tuple[list[str], list[str]]:
+    """Concrete identifiers, then the telling node kinds, of a template statement."""
+    nodes = list(ast.walk(stmt))
+    names = [n.id for n in nodes if isinstance(n, ast.Name) and not (is_var(n) or is_hole(n))]
+    names += [n.attr for n in nodes if isinstance(n, ast.Attribute)]
+    kinds = [type(n).__name__.lower() for n in nodes if not isinstance(n, ast.expr_context)]
+    return list(dict.fromkeys(names)), [k for k in dict.fromkeys(kinds) if k not in _GENERIC_NODES]
 
 
 def skill_id(rule: MinedRule) -> str:
-    """``mined-<what goes>-to-<what comes>-<hash>``: readable and stable for one template."""
-    before, after = (ast.parse(t).body[0] for t in (rule.before, rule.after))
-    gone = [t for t in _tokens(before) if t not in _tokens(after)][:3] or ["stmt"]
-    new = [t for t in _tokens(after) if t not in _tokens(before)][:3] or ["stmt"]
+    """``mined-<what goes>-to-<what comes>-<hash>`` (or ``drop-``/``add-``), stable per template."""
+    before, after = (_words(ast.parse(t).body[0]) for t in (rule.before, rule.after))
+    gone = [w for w in before[0] if w not in after[0]] or [w for w in before[1] if w not in after[1]]
+    new = [w for w in after[0] if w not in before[0]] or [w for w in after[1] if w not in before[1]]
+    gone_text, new_text = slug(" ".join(gone[:2])), slug(" ".join(new[:2]))
+    if gone and new:
+        words = f"{gone_text}-to-{new_text}"
+    else:
+        words = f"drop-{gone_text}" if gone else f"add-{new_text}" if new else "rewrite"
     digest = hashlib.sha1(f"{rule.before}\n{rule.after}".encode()).hexdigest()[:6]
-    return f"mined-{slug(' '.join(gone))}-to-{slug(' '.join(new))}-{digest}"
+    return f"mined-{words}-{digest}"
 
 
 def _trigger(before: str) -> str:
