@@ -78,8 +78,12 @@ def test_heldout_judge_catches_a_rewrite_that_forgets_to_trim() -> None:
 def test_scripted_responder_answers_proposals_with_the_table_and_summaries_with_advice() -> None:
     respond = scripted_responder()
     source = BY_NAME["prefix_minimum"].path.read_text(encoding="utf-8")
-    proposal = {"messages": [{"role": "user", "content": f'```python\n{source}```\n<param name="code">'}]}
+    proposal = {"messages": [{"role": "user", "content": f'<current name="code">\n{source}\n</current>\n'
+                                                         '```python\n@functools.cache\n```\n<param name="code">'}]}
     assert "accumulate(readings, min)" in respond(proposal)
+    other = BY_NAME["vowel_profile"].path.read_text(encoding="utf-8")
+    echoed = respond({"messages": [{"role": "user", "content": f'<current name="code">\n{other}</current> <param'}]})
+    assert other in echoed
     assert "<summary>" in respond({"messages": [{"role": "user", "content": "summarize"}]})
 
 

@@ -24,6 +24,7 @@ import math
 import os
 import random
 import shutil
+import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -70,7 +71,7 @@ class TargetOutcome:
     name: str
     domain: str
     kind: str
-    status: str  # sped_up, offered_small, no_change, false_positive, error
+    status: str  # sped_up, offered_small, no_change, false_positive, error (bad input), crash (polca raised)
     offered: bool
     heldout_equal: bool | None
     heldout_feedback: str
@@ -105,6 +106,9 @@ def run_target(target: BenchTarget, *, proposer: Proposer, budget: Budget, store
         report = optimize_file(path, options, proposer=proposer, llm=llm, store=store, summarizer=summarizer)
     except ValueError as exc:
         return _outcome(target, "error", time.monotonic() - started, message=str(exc))
+    except Exception as exc:  # a crash inside polca: recorded as this target's failure, the suite goes on
+        log.exception("%s: polca crashed", target.name)
+        return _outcome(target, "crash", time.monotonic() - started, message=f"{type(exc).__name__}: {exc}")
     wall_s = time.monotonic() - started
     if not report.improved:
         return _outcome(target, "no_change", wall_s, report=report, message=_messages(report))
@@ -178,6 +182,7 @@ def summarize(outcomes: list[TargetOutcome]) -> dict[str, Any]:
         "false_positives": sum(o.status == "false_positive" for o in outcomes),
         "offered": sum(o.offered for o in outcomes),
         "errors": sum(o.status == "error" for o in outcomes),
+        "crashes": sum(o.status == "crash" for o in outcomes),
         "wall_s_total": sum(o.wall_s for o in outcomes),
         "wall_s_median": sorted(o.wall_s for o in outcomes)[n // 2] if n else 0.0,
     }
@@ -240,7 +245,7 @@ def results_markdown(mode: Mode, outcomes: list[TargetOutcome], summary: dict[st
         f"| geometric-mean speedup (failures as 1.0) | {summary['geomean_speedup']:.2f}x |",
         f"| false positives (offered, wrong on held-out inputs) | {summary['false_positives']} |",
         f"| changes offered | {summary['offered']} |",
-        f"| targets that could not be checked (errors) | {summary['errors']} |",
+        f"| targets polca refused (errors) / crashed on | {summary['errors']} / {summary['crashes']} |",
         f"| wall time: total / median per target | {summary['wall_s_total']:.0f} s / "
         f"{summary['wall_s_median']:.1f} s |",
         "",
@@ -268,6 +273,19 @@ def write_results(mode: Mode, outcomes: list[TargetOutcome], summary: dict[str, 
     return path
 
 
+def _reproducible(argv: list[str]) -> list[str]:
+    """The arguments without ``--db`` and ``--out`` (where results went, not what was run)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--db", "--out"):
+            skip = True
+        elif not arg.startswith(("--db=", "--out=")):
+            kept.append(arg)
+    return kept
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=["offline", "scripted"], default="offline")
@@ -284,7 +302,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown target(s) {unknown}; the names are the files in benchmarks/programs/targets/")
     targets = [t for t in SUITE if not args.only or t.name in args.only]
     budget = Budget(evals=args.budget_evals, time_limit_s=args.time_limit)
-    command = "python -m benchmarks.programs.run " + " ".join(argv if argv is not None else os.sys.argv[1:])
+    command = "python -m benchmarks.programs.run " + " ".join(_reproducible(argv if argv is not None else sys.argv[1:]))
     outcomes, summary = run_suite(args.mode, targets, budget, db=args.db)
     path = write_results(args.mode, outcomes, summary, budget, command.strip(), args.out)
     log.info("summary %s; raw results in %s", json.dumps(summary), path)

@@ -6,8 +6,8 @@ wrong one (and for a few both, wrong first), so that the search's checks and the
 benchmark's held-out judge both meet wrong code. The wrong rewrites differ from the
 original only on inputs the type hints rarely produce (surrounding whitespace, numbers
 of 4000) or on inputs they often produce (duplicate keys, perfect squares). Summarizer
-prompts get a fixed piece of advice. A prompt for a target without rewrites gets its last code block back (the
-parent, unchanged), which the engine drops as a duplicate.
+prompts get a fixed piece of advice. A prompt for a target without rewrites gets the parent (the prompt's
+``<current name="code">`` block) back unchanged, which the engine drops as a duplicate.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-_CODE = re.compile(r"```(?:python)?\n(.*?)```", re.DOTALL)
+_PARENT = re.compile(r'<current name="code">\n(.*?)\n</current>', re.DOTALL)
 
 # marker in the parent's code -> rewrites, handed out in turn
 REWRITES: dict[str, tuple[str, ...]] = {
@@ -317,10 +317,10 @@ def scripted_responder() -> Callable[[dict[str, Any]], str]:
         prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
         if "<param" not in prompt:
             return SUMMARY_ADVICE
-        blocks = _CODE.findall(prompt)
-        code = blocks[-1] if blocks else ""
+        parent = _PARENT.search(prompt)
+        code = parent.group(1) + "\n" if parent else ""
         for marker, cycle in turns.items():
-            if marker in prompt:
+            if marker in code:
                 with lock:
                     code = next(cycle)
                 break
