@@ -272,9 +272,21 @@ def test_report_writes_tables_json_and_plots(tmp_path):
     text = (tmp_path / "RESULTS.md").read_text()
     assert "| greedy | 0.600 [0.600, 0.600] | 50 (50%) |" in text
     assert "noise 0.1, smooth, vs greedy: met" in verdicts
+    assert "Met in 1 of 1 comparisons" in text
     assert "1 failed" in text and (tmp_path / "results" / "curves_smooth.png").stat().st_size > 0
     payload = json.loads((tmp_path / "results" / "results.json").read_text())
     assert len(payload["records"]) == 3 and math.isclose(payload["cells"][0]["final_median"], 0.6)
+
+
+def test_rebuilding_the_report_keeps_the_hand_written_discussion(tmp_path):
+    records = [_record("polca", [[20, 0.4]], 0.5), _record("gepa", [[20, 0.3]], 0.4)]
+    settings = {"budget": 100, "seeds": 1, "minibatch": 5, "p": 0.3, "jobs": 1,
+                "landscapes": ["smooth"], "noises": [0.1], "contestants": ["polca", "gepa"]}  # fmt: skip
+    results_md = tmp_path / "RESULTS.md"
+    report.write_report(records, settings, tmp_path / "results", results_md)
+    results_md.write_text(results_md.read_text() + "\n## Discussion\n\nPOLCA wins here.\n")
+    report.write_report(records, settings, tmp_path / "results", results_md)
+    assert results_md.read_text().count("## Discussion\n\nPOLCA wins here.") == 1
 
 
 @pytest.mark.slow

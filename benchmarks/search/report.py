@@ -23,6 +23,8 @@ POLCA = "polca"
 GRID_POINTS = 41
 GOAL_SHARE = 0.6
 GOAL_NOISES = (0.1, 0.3)
+PEERS = ("greedy", "gepa", "openevolve")
+DISCUSSION_MARK = "## Discussion"
 
 
 def curve(record: Mapping[str, Any], grid: Sequence[int]) -> list[float]:
@@ -111,7 +113,10 @@ def noise_table(cells: Mapping[tuple, dict], noise: float, landscapes: Sequence[
 
 def goal_verdicts(cells: Mapping[tuple, dict], landscapes: Sequence[str], contestants: Sequence[str],
                   grid: Sequence[int], budget: int) -> list[str]:
-    """Did POLCA beat every peer at noise 0.1/0.3 and match it with ≤ 60% of the budget?"""
+    """Did POLCA beat every peer at noise 0.1/0.3 and match it with ≤ 60% of the budget?
+
+    Peers are the other systems (``PEERS``); POLCA's own ablations are not peers.
+    """
     verdicts = []
     for noise in GOAL_NOISES:
         for land in landscapes:
@@ -120,7 +125,7 @@ def goal_verdicts(cells: Mapping[tuple, dict], landscapes: Sequence[str], contes
                 continue
             for name in contestants:
                 peer = cells.get((land, noise, name))
-                if peer is None or name == POLCA:
+                if peer is None or name not in PEERS:
                     continue
                 better = polca["final_median"] > peer["final_median"]
                 reach = evals_to_reach(polca["curve_median"], grid, peer["final_median"])
@@ -153,7 +158,7 @@ def plot_curves(cells: Mapping[tuple, dict], landscape: str, noises: Sequence[fl
         ax.set_xlabel("instance evaluations")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("true quality of returned best")
-    axes[0][-1].legend(fontsize=8, loc="lower right")
+    axes[0][0].legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -183,8 +188,19 @@ def write_report(records: Sequence[Mapping[str, Any]], settings: Mapping[str, An
         f"### Noise {noise:g}\n\n" + noise_table(cells, noise, landscapes, contestants, grid, budget)
         for noise in noises
     ]
-    results_md.write_text(render_markdown(settings, records, cells, tables, verdicts, out_dir, results_md))
+    discussion = _kept_discussion(results_md)
+    text = render_markdown(settings, records, cells, tables, verdicts, out_dir, results_md)
+    results_md.write_text(text + (f"\n{discussion}" if discussion else ""))
     return "\n".join(verdicts)
+
+
+def _kept_discussion(results_md: Path) -> str:
+    """The hand-written section from ``DISCUSSION_MARK`` on, kept across rebuilds."""
+    if not results_md.exists():
+        return ""
+    text = results_md.read_text()
+    at = text.find("\n" + DISCUSSION_MARK)
+    return text[at + 1 :] if at >= 0 else ""
 
 
 def _wall_lines(cells: Mapping[tuple, dict], contestants: Sequence[str]) -> list[str]:
@@ -211,10 +227,12 @@ def render_markdown(settings: Mapping[str, Any], records: Sequence[Mapping[str, 
         RESULTS_HEADER.format(
             budget=settings["budget"], seeds=settings["seeds"], minibatch=settings["minibatch"],
             p=settings["p"], jobs=settings["jobs"], harness_min=harness_min,
+            runs_min=sum(r.get("wall_s", 0.0) for r in records) / 60,
             runs=len(records), failed=len(failed),
         ),
-        *tables,
-        "### Goal: POLCA beats every peer at noise 0.1 and 0.3, and matches it with at most 60% of the budget\n",
+        "\n\n".join(tables),
+        "\n### Goal: POLCA beats every peer at noise 0.1 and 0.3, and matches it with at most 60% of the budget\n",
+        f"Met in {sum(': met ' in v for v in verdicts)} of {len(verdicts)} comparisons.\n",
         "\n".join(verdicts) or "- POLCA did not run.",
         "\n### Cost per run (median over all cells)\n",
         "\n".join(_wall_lines(cells, list(settings["contestants"]))),
@@ -230,9 +248,13 @@ def render_markdown(settings: Mapping[str, Any], records: Sequence[Mapping[str, 
 
 RESULTS_HEADER = """# Search benchmark: POLCA against GEPA and OpenEvolve, model held fixed
 
-Reproduce (from the repository root, about {harness_min:.0f} min on 2 cores):
+Reproduce (from the repository root; the full run took {harness_min:.0f} min on a 2-core machine
+shared with other work, the runs' own wall times summing to {runs_min:.0f} min):
 
     .venv/bin/python -m benchmarks.search.run
+
+(`--fresh` reruns every run; without it, records already under `results/raw/` are reused
+and only the report is rebuilt.)
 
 Setup: budget {budget} instance evaluations per run, {seeds} seeds, minibatch {minibatch},
 simulated model with P(informed edit) = {p}, {jobs} runs at a time, each in its own
@@ -240,4 +262,44 @@ subprocess; {runs} runs, {failed} failed. Every returned best is re-scored with 
 quality. Cells: median [IQR] over seeds of the true quality of the returned best at the
 full budget; "POLCA evals to match": the first budget at which POLCA's median curve
 reaches that contestant's final median (share of the budget).
+
+## What is measured
+
+- **Problems** (`problems.py`): a candidate is text, four lines `xI = V` with V in [0, 1];
+  its true quality in [0, 1] is known. One evaluation on one of 20 instances returns the
+  true quality plus Gaussian noise of standard deviation 0, 0.1 or 0.3 (half of the
+  variance fixed per candidate and instance, half fresh per evaluation) and one feedback
+  line with a hint ("x2 too low") that follows the true gradient and is flipped with
+  probability equal to the noise level. `smooth`: one cone-shaped basin. `deceptive`: a
+  trap peak of 0.65 beside the seed, whose slope the hints follow, and a rugged main peak
+  of 1.0 far away.
+- **One simulated model** (`model.py`) serves every contestant through its own prompt
+  format (POLCA's tagged prompt via litellm and the scripted HTTP server, GEPA's
+  reflection prompt as a callable, OpenEvolve's diff prompt via its openai client and the
+  same server); only the reading and the reply format differ. With probability p it makes
+  a local edit that raises the true quality (when one exists within 20 tries of a
+  single-coordinate step of 0.02 to 0.2), else it follows one of the hints in its prompt
+  with probability 0.5, else it moves one or two coordinates by a normal step of 0.25.
+  POLCA's summarizer is simulated by passing the hints of the best candidate seen so far.
+- **Budgets** are instance evaluations for everyone: POLCA's evaluations, its final
+  selection included (num_pool 3 x 20 instances); GEPA's metric calls (a full valset of 20
+  per accepted candidate; GEPA checks its budget between iterations, so when its last
+  iteration overshoots, its best known within the budget is taken); OpenEvolve's
+  iterations times the 5 instances its evaluator scores; greedy's minibatches of 5.
+- **Contestants** run with their own defaults apart from the minibatch size (5 for all),
+  the budget and the seed: POLCA (K=2 explorers, 2 proposals each, ε = 0.05 over hashed
+  n-gram embeddings, summarizer every iteration), POLCA with ε = 0, POLCA without the
+  summarizer, greedy hill-climbing (a child replaces the parent when its minibatch mean is
+  higher), GEPA 0.1.4 (`skip_perfect_score` off) and OpenEvolve 0.4.1 (diff evolution, one
+  worker, no cascade).
+- **Curves**: the true quality of the candidate each contestant would return after that
+  many evaluations, by its own rule (POLCA: the leader by mean, then its final selection;
+  GEPA: the best valset mean; OpenEvolve: the best single score; greedy: its current
+  candidate). OpenEvolve's worker processes draw their own fresh noise, so its runs are not
+  bit-for-bit reproducible; all other runs are.
+- **Wall time** is per run, inside its subprocess, on a 2-core machine shared with other
+  work, so it is indicative only. POLCA's includes importing litellm on its first model
+  call (several seconds here); GEPA and OpenEvolve are imported before the clock starts.
+
+## Results
 """
