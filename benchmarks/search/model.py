@@ -17,7 +17,6 @@ best candidate seen so far through.
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -27,8 +26,6 @@ from typing import Any, Protocol
 import numpy as np
 
 from benchmarks.search.problems import PARAM_NAME, Landscape, format_params, parse_params
-
-log = logging.getLogger(__name__)
 
 _HINT = re.compile(r"\bx(\d+) too (low|high)\b")
 _FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.S)

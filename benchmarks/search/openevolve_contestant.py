@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -33,8 +32,6 @@ from benchmarks.search.model import SimulatedModel
 from benchmarks.search.outcome import Outcome, RunSpec, TracePoint
 from benchmarks.search.problems import PARAM_NAME, SyntheticProblem
 from polca.scripted_server import ScriptedServer
-
-log = logging.getLogger(__name__)
 
 EVALUATOR_FILE = Path(__file__).with_name("openevolve_evaluator.py")
 

@@ -14,7 +14,6 @@ after the evaluations spent so far, then the candidate the final selection retur
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,8 +29,6 @@ from polca.config import LLMConfig
 from polca.events import EventBus
 from polca.llm import LLMClient
 from polca.scripted_server import ScriptedServer
-
-log = logging.getLogger(__name__)
 
 
 class _RecordingDomain:

@@ -9,15 +9,12 @@ report medians and the interquartile range (IQR, 25th to 75th percentile).
 from __future__ import annotations
 
 import json
-import logging
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-log = logging.getLogger(__name__)
 
 POLCA = "polca"
 GRID_POINTS = 41
