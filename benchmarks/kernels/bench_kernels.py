@@ -119,7 +119,7 @@ def _markdown(data: dict, scored: list[KernelResult]) -> str:
     for row, result in zip(data["kernels"], scored, strict=True):
         cold, cached = row["cold"], row["cached"]
         lines.append(
-            f"| {row['problem']} | {result.correct} | {cold['wall_s']:.1f} ({cold['compile_s']:.1f}) | "
+            f"| {row['problem']} | {result.correct}{' (awaits audit)' if result.needs_audit else ''} | {cold['wall_s']:.1f} ({cold['compile_s']:.1f}) | "
             f"{cached['wall_s']:.1f}{'' if cached['cache_hit'] else ' (miss)'} | "
             f"{_percent(_spread(row['repeat_kernel_medians_ms']))} | {_percent(_spread(row['repeat_eager_medians_ms']))} | "
             f"{_times(result.speedup('eager'))} | {_times(result.speedup('compile'))} |"
