@@ -185,12 +185,24 @@ def test_a_search_keeps_the_fastest_kernel_and_gives_it_a_final_verdict_on_every
     assert final_source == "fast" and final_config.compare_compile and final_config.seeds == (0, 1, 2, 3)
 
 
-def test_a_search_without_a_correct_kernel_reports_the_best_failure_without_re_running(fake):
-    evaluator = fake({})
+def test_a_search_without_a_score_reports_the_furthest_failure_without_re_running(fake):
+    audited = _result(kernel_ms=0.1, eager_ms=5.0)  # correct, but 50x awaits audit: scores 0
+    evaluator = fake({"suspicious": audited})
     options = KernelRunOptions(budget_evals=6, batch_size=2, seeds=(0, 1, 2, 3))
-    outcome = optimize_problem(RELU, options, proposer=_proposer("broken"))
-    assert not outcome.result.correct and outcome.result.failure == "mismatch"
+    outcome = optimize_problem(RELU, options, proposer=_proposer("broken", "suspicious"))
+    assert outcome.source == "suspicious" and outcome.result == audited
     assert all(len(config.seeds) == 2 for _, config in evaluator.calls)
+
+
+def test_the_furthest_failure_prefers_a_mismatch_to_a_guard_rejection(fake):
+    rejected = KernelResult(problem_key=RELU.key, compiled=False, correct=False, failure="guard", reason="no ModelNew")
+    fake({RELU.source: rejected})
+    domain = KernelDomain(RELU, EvalConfig(timeout_s=30))
+    assert domain.furthest_failure() is None
+    domain.evaluate(domain.seed(), [SeedInstance(0)])
+    domain.evaluate(Candidate({"code": "broken"}), [SeedInstance(0)])
+    source, result = domain.furthest_failure()
+    assert source == "broken" and result.failure == "mismatch"
 
 
 @pytest.mark.parametrize("kwargs, message", [

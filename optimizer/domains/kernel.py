@@ -131,7 +131,7 @@ class KernelDomain:
             for gpu in self._gpu_ids:
                 self._gpus.put(gpu)
         self._lock = threading.Lock()
-        self._latest: dict[str, KernelResult] = {}
+        self._latest: dict[str, tuple[str, KernelResult]] = {}  # candidate hash -> (source, last result)
 
     def __getstate__(self) -> dict[str, object]:
         """Pickle the problem and settings only (a Ray task gets a copy without leases or results)."""
@@ -162,7 +162,7 @@ class KernelDomain:
             return [missing for _ in batch]
         result = self.evaluate_source(source, tuple(instance.seed for instance in batch))
         with self._lock:
-            self._latest[candidate.hash] = result
+            self._latest[candidate.hash] = (source, result)
         evaluation = to_evaluation(result)
         return [evaluation for _ in batch]
 
@@ -177,7 +177,21 @@ class KernelDomain:
     def latest_result(self, candidate: Candidate) -> KernelResult | None:
         """The last evaluator result for this candidate's text, if it was evaluated."""
         with self._lock:
-            return self._latest.get(candidate.hash)
+            entry = self._latest.get(candidate.hash)
+        return None if entry is None else entry[1]
+
+    def furthest_failure(self) -> tuple[str, KernelResult] | None:
+        """Among scored-0 results, the one that got furthest (correct but flagged, then ran, then built).
+
+        What to report for a problem where no candidate scored: a correct kernel awaiting
+        audit says more than the reference's guard rejection.
+        """
+        stages = {"guard": 0, "compile": 1, "crash": 1, "timeout": 2, "runtime": 2, "mismatch": 3, "": 4}
+        with self._lock:
+            entries = list(self._latest.values())
+        if not entries:
+            return None
+        return max(entries, key=lambda entry: (entry[1].correct, stages.get(entry[1].failure, 0)))
 
     @contextmanager
     def _gpu(self) -> Iterator[str | None]:

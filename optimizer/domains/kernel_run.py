@@ -135,21 +135,22 @@ def optimize_problem(
         max_wall_s=options.time_limit_s, seed=options.seed, num_pool=0, num_candidates=1,
         num_proposals=max(2, len(options.gpus)),
     )
-    source = run.best.params.get("code", "")
-    result = _final_verdict(problem, domain, run.best, run.best_score, options)
+    source, result = _final_verdict(problem, domain, run.best, run.best_score, options)
     return ProblemOutcome(problem_key=problem.key, source=source, result=result, run_id=run.run_id,
                           evaluations=run.evaluations, proposals=run.proposals, cost_usd=run.cost_usd,
                           wall_s=run.wall_s, stop_reason=run.stop_reason)
 
 
 def _final_verdict(problem: Problem, domain: KernelDomain, best, best_score: float,
-                   options: KernelRunOptions) -> KernelResult:
-    latest = domain.latest_result(best)  # None after a Ray search, which evaluated copies of the domain
-    if best_score <= 0 and latest is not None:
-        return latest  # nothing correct was found: keep the best candidate's failure as it was seen
+                   options: KernelRunOptions) -> tuple[str, KernelResult]:
+    """The best source with its result on every seed, or, when nothing scored, the furthest failure."""
+    furthest = domain.furthest_failure()  # None after a Ray search, which evaluated copies of the domain
+    if best_score <= 0 and furthest is not None:
+        return furthest
+    source = best.params.get("code", "")
     final = KernelDomain(problem, options.eval_config, seeds=options.seeds, gpus=options.gpus[:1])
     log.info("final verdict for %s on %d seeds", problem.key, len(options.seeds))
-    return final.evaluate_source(best.params.get("code", ""))
+    return source, final.evaluate_source(source)
 
 
 def _executor(options: KernelRunOptions) -> Executor:
