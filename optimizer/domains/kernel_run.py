@@ -5,7 +5,8 @@
 candidate a final verdict: the evaluator again, on every seed, with the torch.compile
 baseline when the config asks for it (the search itself skips that baseline: building
 ``torch.compile`` for every candidate costs more than the candidate). A problem where no
-candidate was correct keeps the evaluator's result for its best candidate, failure and all,
+candidate scored reports the candidate that got furthest
+(:meth:`~polca.optimizer.domains.kernel.KernelDomain.furthest_failure`), failure and all,
 so the report still says why.
 
 GPUs: ``executor="thread"`` runs one evaluation per GPU id in ``gpus`` (leased by the
