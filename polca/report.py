@@ -213,6 +213,8 @@ def render_html(data: ReportData) -> str:
         "<h2>Candidate lineage</h2>",
         svg_lineage(graph, lineage_positions(graph), data),
         "<h2>Per-target speedups</h2>",
+        "<p>Each target's best candidate: its mean score over the search's evaluations (for "
+        "<code>polca optimize</code>, the measured speedup; 0 when a check failed).</p>",
         svg_target_speedups(data.targets),
         "<h2>Candidates</h2>",
         candidates_table(data),
