@@ -117,11 +117,11 @@ def _target_speedups(store: Store, run: RunRecord) -> list[TargetSpeedup]:
 
 
 def _target_speedup(store: Store, run: RunRecord, name: str) -> TargetSpeedup:
-    scores = {s.candidate_id: s for s in store.candidate_scores(run.id)}
-    best = run.best_candidate_id
-    if best not in scores:
-        best = next(iter(sorted(scores.values(), key=lambda s: -s.mean_score)), None)
-        best = best.candidate_id if best else None
+    ranked = store.candidate_scores(run.id)  # best mean first
+    scores = {s.candidate_id: s for s in ranked}
+    best = run.best_candidate_id if run.best_candidate_id in scores else None
+    if best is None and ranked:
+        best = ranked[0].candidate_id
     score = scores.get(best) if best else None
     return TargetSpeedup(
         name=name,
