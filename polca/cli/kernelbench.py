@@ -270,7 +270,7 @@ def _save_solutions(folder: Path, problems: Sequence[Problem], sources: Sequence
     for problem, source, result in zip(problems, sources, results, strict=True):
         if result.correct:
             name = _SOLUTION_NAME.format(problem_id=problem.problem_id, name=problem.name)
-            (folder / name).write_text(source, encoding="utf-8")
+            (folder / name).write_text(source.rstrip("\n") + "\n", encoding="utf-8")
 
 
 def _report(results: Sequence[KernelResult], total: int, as_json: bool, output: Path | None,
