@@ -37,12 +37,14 @@ from polca.optimizer.domains.program import EvalSettings
 from polca.optimizer.domains.program_proposers import FallbackSummarizer, ProposerChain
 from polca.optimizer.domains.program_run import ProgramOptions, ProgramReport, optimize_file
 from polca.optimizer.domains.skills_proposer import SkillsProposer
+from polca.optimizer.events import RunStarted
 from polca.sandbox import Limits
 from polca.sandbox.difftest import compare
 from polca.sandbox.measure import measure
 from polca.sandbox.target import ScriptInput, Target
 
 from benchmarks.programs.suite import SUITE, BenchTarget
+from polca.events import EventBus
 from polca.store import Store
 
 log = logging.getLogger(__name__)
@@ -95,7 +97,8 @@ class TargetOutcome:
 
 
 def run_target(target: BenchTarget, *, proposer: Proposer, budget: Budget, store: Store | None = None,
-               llm: Any = None, summarizer: Any = None, workdir: Path, seed: int = 0) -> TargetOutcome:
+               llm: Any = None, summarizer: Any = None, events: EventBus | None = None, workdir: Path,
+               seed: int = 0) -> TargetOutcome:
     """Optimize one target in ``workdir``, judge what it offers on held-out inputs, re-time it."""
     path, stdin_files = _stage(target, workdir, seed)
     options = ProgramOptions(top=1, size=target.size, stdin_files=stdin_files, budget_evals=budget.evals,
@@ -103,7 +106,8 @@ def run_target(target: BenchTarget, *, proposer: Proposer, budget: Budget, store
                              search=EvalSettings(timeout_s=budget.timeout_s))
     started = time.monotonic()
     try:
-        report = optimize_file(path, options, proposer=proposer, llm=llm, store=store, summarizer=summarizer)
+        report = optimize_file(path, options, proposer=proposer, llm=llm, store=store, events=events,
+                               summarizer=summarizer)
     except ValueError as exc:
         return _outcome(target, "error", time.monotonic() - started, message=str(exc))
     except Exception as exc:  # a crash inside polca: recorded as this target's failure, the suite goes on
@@ -196,18 +200,22 @@ def run_suite(mode: Mode, targets: list[BenchTarget], budget: Budget, *, db: str
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="polca-programs-")))
         store = stack.enter_context(Store.open(db or f"sqlite:///{workdir / 'bench.db'}"))
-        proposer, llm, summarizer = _wiring(mode, stack)
+        events = EventBus()
+        proposer, llm, summarizer = _wiring(mode, stack, store, events)
         for target in targets:
             outcome = run_target(target, proposer=proposer, budget=budget, store=store, llm=llm,
-                                 summarizer=summarizer, workdir=workdir, seed=seed)
+                                 summarizer=summarizer, events=events, workdir=workdir, seed=seed)
             log.info("%-18s %-15s speedup=%s wall=%.1fs", target.name, outcome.status,
                      f"{outcome.speedup:.2f}" if outcome.speedup else "-", outcome.wall_s)
             outcomes.append(outcome)
     return outcomes, summarize(outcomes)
 
 
-def _wiring(mode: Mode, stack: ExitStack) -> tuple[Proposer, Any, Any]:
-    """The proposer (and model client, summarizer) as ``polca optimize`` builds them."""
+def _wiring(mode: Mode, stack: ExitStack, store: Store, events: EventBus) -> tuple[Proposer, Any, Any]:
+    """The proposer (and model client, summarizer) as ``polca optimize`` builds them.
+
+    Model calls are recorded in the store under the run being searched, as the CLI does.
+    """
     if mode == "offline":
         return ProposerChain([SkillsProposer()]), None, None
     from polca.optimizer.summarizer import LLMSummarizer
@@ -217,9 +225,12 @@ def _wiring(mode: Mode, stack: ExitStack) -> tuple[Proposer, Any, Any]:
     from polca.llm import LLMClient
     from polca.scripted_server import ScriptedServer
 
+    current: dict[str, str | None] = {"run": None}
+    events.subscribe(RunStarted, lambda event: current.update(run=event.run_id))
     server = stack.enter_context(ScriptedServer(scripted_responder()))
-    llm = LLMClient(LLMConfig(model="openai/scripted", api_base=server.api_base, cache=False, timeout_s=30.0,
-                              max_retries=1))
+    config = LLMConfig(model="openai/scripted", api_base=server.api_base, cache=False, timeout_s=30.0,
+                       max_retries=1)
+    llm = LLMClient(config, on_call=lambda call: store.record_llm_call(current["run"], **asdict(call)))
     proposer = ProposerChain([SkillsProposer(), SkillsProposer(llm=llm)])
     return proposer, llm, FallbackSummarizer(LLMSummarizer(llm))
 
