@@ -16,7 +16,6 @@ from polca.kernels_bench import KernelResult, TimingStats
 from typer.testing import CliRunner
 
 from polca.cli import app
-from polca.cli import kernelbench as command
 from polca.store import Store
 
 runner = CliRunner()
@@ -76,7 +75,7 @@ def test_eval_scores_guard_failing_solutions_zero_with_fast_p_in_json(tmp_path):
 
 
 def test_eval_of_a_correct_but_slow_solution_counts_in_fast_0_only(tmp_path, monkeypatch):
-    monkeypatch.setattr(command, "evaluate", _slow_but_correct)
+    monkeypatch.setattr("polca.kernels_bench.evaluate", _slow_but_correct)
     folder = _solutions(tmp_path, **{"01_relu": HONEST_CPP, "02_scaled_add": TORCH_RELU})
     result = runner.invoke(app, ["kernelbench", "eval", str(folder), *QUICK, "--json"])
     assert result.exit_code == 0, result.output
@@ -87,7 +86,7 @@ def test_eval_of_a_correct_but_slow_solution_counts_in_fast_0_only(tmp_path, mon
 
 
 def test_eval_prints_a_table_per_problem_and_the_fast_p_table(tmp_path, monkeypatch):
-    monkeypatch.setattr(command, "evaluate", _slow_but_correct)
+    monkeypatch.setattr("polca.kernels_bench.evaluate", _slow_but_correct)
     folder = _solutions(tmp_path, **{"01_relu": HONEST_CPP})
     result = runner.invoke(app, ["kernelbench", "eval", str(folder), *QUICK, "--problems", "1-2"])
     assert result.exit_code == 0, result.output

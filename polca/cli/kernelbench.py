@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Group, RenderableType
@@ -30,19 +30,10 @@ from polca.cli.optimize import _llm as recording_llm
 from polca.cli.optimize import _store as open_store
 from polca.cli.progress import ProgressState, advance, render_progress
 from polca.events import Event, EventBus
-from polca.kernels_bench import (
-    EvalConfig,
-    KernelResult,
-    Problem,
-    TimingConfig,
-    builtin_problems_dir,
-    evaluate,
-    load_problems,
-    report_dict,
-    summarize,
-)
-from polca.kernels_bench.scoring import BASELINES
-from polca.optimizer.domains.kernel_run import KernelRunOptions, ProblemOutcome, optimize_problems
+
+if TYPE_CHECKING:  # kernels_bench imports torch: loaded when a command runs, not for --help
+    from polca.kernels_bench import EvalConfig, KernelResult, Problem
+    from polca.optimizer.domains.kernel_run import KernelRunOptions, ProblemOutcome
 
 kernelbench_app = typer.Typer(
     help="Optimize KernelBench problems with POLCA and score kernels with a hardened evaluator.",
@@ -94,6 +85,7 @@ def run(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the minibatches.")] = 0,
 ) -> None:
     """Search faster kernels for KernelBench problems with a model, then score the best of each."""
+    from polca.optimizer.domains.kernel_run import KernelRunOptions
     config = config_from_flags(llm={"model": model, "api_base": api_base}, store={"url": db})
     if not config.llm.model:
         fail("kernelbench run needs --model (any litellm model) to write kernels; to score kernels you "
@@ -125,6 +117,7 @@ def _search(selected: Sequence[Problem], options: KernelRunOptions, llm, store, 
             begin) -> tuple[ProblemOutcome, ...]:
     """Every problem's search on one event bus (the LLM client records calls under its current run)."""
     from polca.llm import LLMUnavailable
+    from polca.optimizer.domains.kernel_run import optimize_problems
 
     def bus_for(problem: Problem) -> EventBus:
         begin(problem)
@@ -153,6 +146,8 @@ def evaluate_solutions(
     sandbox: Sandbox = "auto",
 ) -> None:
     """Score existing kernel solutions: correctness, speedups, fast_p."""
+    from polca.kernels_bench import evaluate
+
     selected = _problems(kernelbench_dir, level, problems)
     solutions = _solutions(solutions_dir, selected, strict=problems is not None)
     eval_config = _eval_config(_device(device), trials, not no_compile_baseline, timeout, sandbox)
@@ -166,6 +161,8 @@ def evaluate_solutions(
 
 
 def _problems(kernelbench_dir: Path | None, level: int | None, ids: str | None) -> tuple[Problem, ...]:
+    from polca.kernels_bench import builtin_problems_dir, load_problems
+
     root = kernelbench_dir if kernelbench_dir is not None else builtin_problems_dir()
     try:
         return load_problems(root, level=level, ids=ids)
@@ -229,6 +226,8 @@ def _gpu_ids(gpus: str | None, device: str) -> tuple[str, ...]:
 
 
 def _eval_config(device: str, trials: int, compare_compile: bool, timeout_s: float, sandbox: str) -> EvalConfig:
+    from polca.kernels_bench import EvalConfig, TimingConfig
+
     try:
         return EvalConfig(device=device, timing=TimingConfig(warmup_trials=min(10, trials), trials=trials),
                           compare_compile=compare_compile, timeout_s=timeout_s, sandbox_backend=sandbox)
@@ -275,6 +274,8 @@ def _save_solutions(folder: Path, problems: Sequence[Problem], sources: Sequence
 
 def _report(results: Sequence[KernelResult], total: int, as_json: bool, output: Path | None,
             extra: dict[str, object]) -> None:
+    from polca.kernels_bench import report_dict
+
     data = {**report_dict(results, total), **extra}
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -299,6 +300,9 @@ def render_results(results: Sequence[KernelResult]) -> RenderableType:
 
 def render_summary(results: Sequence[KernelResult], total: int) -> RenderableType:
     """fast_p at each threshold and the geometric-mean speedup, against each baseline."""
+    from polca.kernels_bench import summarize
+    from polca.kernels_bench.scoring import BASELINES
+
     summary = summarize(results, total)
     table = Table(title=f"{summary.correct}/{summary.tasks} correct", title_justify="left")
     thresholds = list(summary.fast_p["eager"])
