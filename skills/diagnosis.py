@@ -91,13 +91,19 @@ class Diagnosis:
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.comprehension)
 
 
-def _call_name(node: ast.Call) -> str:
-    func = node.func
+def _callee_name(func: ast.AST) -> str:
+    """The last name of a callee or decorator: ``f``, ``mod.f`` and ``mod.f(...)`` give ``f``; others ``""``."""
+    if isinstance(func, ast.Call):
+        return _callee_name(func.func)
     if isinstance(func, ast.Name):
         return func.id
     if isinstance(func, ast.Attribute):
         return func.attr
     return ""
+
+
+def _call_name(node: ast.Call) -> str:
+    return _callee_name(node.func)
 
 
 def _finding(node: ast.AST, in_loop: bool) -> Finding | None:
@@ -178,8 +184,7 @@ def _walk(node: ast.AST, depth: int) -> Iterator[tuple[ast.AST, int]]:
 
 def _recursion(func: ast.FunctionDef) -> Finding | None:
     calls = [n for n in ast.walk(func) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == func.name]
-    cached = any(_call_name(d) in {"cache", "lru_cache"} or getattr(d, "attr", getattr(d, "id", "")) in {"cache", "lru_cache"}
-                 for d in func.decorator_list if isinstance(d, ast.Call | ast.Name | ast.Attribute))
+    cached = any(_callee_name(d) in {"cache", "lru_cache"} for d in func.decorator_list)
     if len(calls) >= 2 and not cached:
         return Finding(func.lineno, "unmemoized-recursion", f"{func.name} calls itself {len(calls)} times", False)
     return None

@@ -65,6 +65,21 @@ def test_diagnosis_finds_loops_complexity_and_anti_patterns(registry):
     assert diagnose("def broken(:\n").error
 
 
+@pytest.mark.parametrize("decorator", ["functools.cache", "cache", "functools.lru_cache(maxsize=None)", "lru_cache()"])
+def test_diagnosis_reads_memoizing_decorators_of_every_shape(decorator):
+    source = f"import functools\nfrom functools import cache, lru_cache\n\n@{decorator}\n" \
+        "def ways(n):\n    return 1 if n < 2 else ways(n - 1) + ways(n - 2)\n"
+    diagnosis = diagnose(source)
+    assert not diagnosis.error
+    assert diagnosis.functions[0].complexity != "exponential"
+
+
+@pytest.mark.parametrize("decorator", ["registry[0]", "(lambda f: f)", "make()(1)", "a.b.c(x)(y)", "staticmethod"])
+def test_diagnosis_survives_any_decorator_expression(decorator):
+    source = f"@{decorator}\ndef fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
+    assert diagnose(source).functions[0].complexity == "exponential"
+
+
 def test_bm25_prefers_documents_sharing_rare_terms():
     scores = BM25(["set membership hashing", "string join building", "queue deque popleft"]).scores("deque queue")
     assert scores.index(max(scores)) == 2 and scores[0] == 0.0
