@@ -202,12 +202,12 @@ def _to_result(problem: Problem, verdict: dict[str, Any], wall_s: float) -> Kern
         note = f"speedup above {AUDIT_SPEEDUP:g}x: not counted in fast_p until audited"
         result = replace(result, flags=(*result.flags, note))
     if result.correct and result.candidate_ms is not None and result.reference_ms is not None:
-        result = replace(result, feedback=_timing_feedback(result))
+        result = replace(result, feedback=_timing_feedback(result, verdict.get("profile", "")))
     return result
 
 
-def _timing_feedback(result: KernelResult) -> str:
-    """The proposer's view of a correct, timed candidate (both timings are present)."""
+def _timing_feedback(result: KernelResult, profile: str = "") -> str:
+    """The proposer's view of a correct, timed candidate (both timings are present), with its top operators."""
     lines = [
         result.feedback,
         f"candidate median {result.candidate_ms.median_ms:.4g} ms (IQR {result.candidate_ms.iqr_ms:.3g} ms); "
@@ -215,4 +215,6 @@ def _timing_feedback(result: KernelResult) -> str:
     ]
     if result.compiled_reference_ms is not None:
         lines.append(f"torch.compile {result.compiled_reference_ms.median_ms:.4g} ms; speedup {result.speedup('compile'):.3g}x")
+    if profile:
+        lines.append(f"Top operators of the candidate by self time (profiler):\n{profile}")
     return "\n".join(lines)

@@ -29,6 +29,8 @@ from polca.kernels_bench.timing import CacheFlush, TimingConfig, make_timer, tim
 
 _TIMING_SEED = 10_000
 _FEEDBACK_CHARS = 4000
+_PROFILE_CALLS = 3
+_PROFILE_ROWS = 5
 MAX_ARTIFACT_BYTES = 64 * 1024 * 1024  # larger builds are not sent back for caching
 
 
@@ -115,6 +117,7 @@ def _time_and_recheck(problem, candidate_cls, request: Mapping[str, Any], timer,
                        feedback=_tail(traceback.format_exc()))
         return
     verdict["timings"] = {name: value.to_dict() for name, value in stats.items()}
+    verdict["profile"] = _profile(functions["candidate"], make_inputs(0), device)
     recheck = CorrectnessConfig(seeds=tuple(request["recheck_seeds"]), device=device, shape_variants=False)
     report = check_correctness(problem.Model, candidate_cls, problem.get_inputs, problem.get_init_inputs, recheck)
     if not report.correct:
@@ -132,6 +135,24 @@ def _timed_functions(problem, candidate_cls, device: str, compare_compile: bool)
     if compare_compile:
         functions["compiled_reference"] = _no_grad(torch.compile(reference))
     return functions
+
+
+def _profile(function, inputs: list[Any], device: str) -> str:
+    """The candidate's top operators by self time over a few calls: a hint for the proposer, never a score."""
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    try:
+        with torch.profiler.profile(activities=activities) as profiler:
+            for _ in range(_PROFILE_CALLS):
+                function(*inputs)
+        events = list(profiler.key_averages())
+    except Exception as exc:  # the profile is advice; its failure costs only the advice
+        return f"profiler unavailable: {type(exc).__name__}: {_first_line(exc)}"
+    key = "self_device_time_total" if device == "cuda" else "self_cpu_time_total"
+    top = sorted(events, key=lambda event: getattr(event, key), reverse=True)[:_PROFILE_ROWS]
+    return "\n".join(f"{event.key}: self {getattr(event, key) / 1000 / _PROFILE_CALLS:.4g} ms per call, "
+                     f"{event.count // _PROFILE_CALLS} launches per call" for event in top)
 
 
 def _no_grad(model):
