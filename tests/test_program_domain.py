@@ -71,6 +71,26 @@ def test_changes_to_other_functions_are_not_taken(domain):
     assert "dict.fromkeys" in domain.resolve(sneaky)
 
 
+STAIRS = '''def _ways(n):
+    return 1 if n < 2 else _ways(n - 1) + _ways(n - 2)
+
+
+def stairs(heights: list[int]) -> list[int]:
+    return [_ways(h % 22) for h in heights]
+'''
+
+
+def test_a_candidate_that_speeds_up_a_private_helper_is_kept_and_timed():
+    domain = ProgramDomain(STAIRS, "stairs", [([20, 21, 5],), ([19, 3],)], module_name="stairs", settings=SETTINGS)
+    cached = "import functools\n\n\n" + STAIRS.replace("def _ways", "@functools.cache\ndef _ways")
+    assert "@functools.cache" in domain.resolve(cached)
+    evaluations = domain.evaluate(Candidate({"code": cached}, ("p",), "llm"), [0, 1])
+    assert all(e.status == "ok" for e in evaluations)
+    assert evaluations[0].metrics["speedup"] > 1.0
+    wrong = STAIRS.replace("1 if n < 2", "1 if n < 3")
+    assert domain.evaluate(Candidate({"code": wrong}, ("p",), "llm"), [0])[0].score == 0.0
+
+
 def test_lineage_follows_parents_back_to_the_seed(domain):
     seed = domain.seed()
     child = Candidate({"code": FAST}, (seed.id,), "skill:dedup")

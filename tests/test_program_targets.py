@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from polca.optimizer.domains.program_targets import (
     function_text,
     load_program,
     merge_candidate,
+    private_helpers,
 )
 
 MODULE = '''"""Doc."""
@@ -95,6 +97,48 @@ def test_merge_keeps_only_the_target_and_what_the_candidate_added():
     assert "return k * _total(xs)" in merged and "def _total(xs):" in merged and "SCALE = 3" in merged
     assert "return n + 1" in merged and "return n + 2" not in merged
     compile(merged, "merged.py", "exec")
+
+
+HELPERS = '''"""Doc."""
+
+
+def _ways(n):
+    return 1 if n < 2 else _ways(n - 1) + _ways(n - 2)
+
+
+def _shared(n):
+    return n
+
+
+def ways(ns: list[int]) -> list[int]:
+    return [_ways(n) + _shared(n) for n in ns]
+
+
+def report(n):
+    return _shared(n)
+'''
+
+
+def test_merge_keeps_a_change_to_a_private_helper_only_the_target_reaches():
+    candidate = HELPERS.replace('"""Doc."""\n', '"""Doc."""\n\nimport functools\n')
+    candidate = candidate.replace("def _ways(n):", "@functools.cache\ndef _ways(n):")
+    merged = merge_candidate(HELPERS, candidate, "ways")
+    assert "import functools" in merged and "@functools.cache\ndef _ways(n):" in merged
+    assert merged.count("def _ways") == 1
+    compile(merged, "merged.py", "exec")
+
+
+def test_merge_drops_changes_to_helpers_other_code_reaches_and_to_public_functions():
+    candidate = HELPERS.replace("def _shared(n):\n    return n", "def _shared(n):\n    return -n")
+    candidate = candidate.replace("def report(n):\n    return _shared(n)", "def report(n):\n    return 0")
+    assert merge_candidate(HELPERS, candidate, "ways") == HELPERS
+
+
+def test_private_helpers_are_private_names_reached_only_through_the_target():
+    tree = ast.parse(HELPERS + "\n\ndef _unused(n):\n    return n\n")
+    assert private_helpers(tree, "ways") == {"_ways"}
+    assert private_helpers(tree, "report") == set()
+    assert private_helpers(ast.parse(HELPERS.replace("_ways", "ways_of")), "ways") == set()
 
 
 def test_merge_of_a_method_replaces_only_that_method():

@@ -6,9 +6,10 @@ loops, or an ``if __name__ == "__main__":`` block); otherwise it is a *module* w
 functions are called by tests or with generated inputs.
 
 A candidate for a function target is a whole module text. :func:`merge_candidate` keeps
-from it only the target's definition and the top-level statements it added (imports,
-new constants, new helpers), so a change to any other existing function can never slip
-into a result without being checked.
+from it only the target's definition, its private helpers (``_`` functions that only the
+target reaches, whose changes are checked through the target) and the top-level
+statements it added (imports, new constants, new helpers), so a change to any other
+existing function can never slip into a result without being checked.
 """
 
 from __future__ import annotations
@@ -177,11 +178,16 @@ def _locate(tree: ast.Module, qualname: str) -> FunctionInfo | None:
 
 
 def merge_candidate(original: str, candidate: str, qualname: str) -> str:
-    """``original`` with ``qualname`` taken from ``candidate``, plus the top-level statements it added.
+    """``original`` with ``qualname`` and its private helpers taken from ``candidate``, plus what it added.
 
-    Added imports go after the original's last top-level import; other added statements
-    (constants, helper functions with new names) go just before the target's definition.
-    Raises ValueError when the candidate does not parse or lacks the target.
+    A *private helper* of the target is a top-level function of the original whose name
+    starts with ``_``, that the target reaches (directly or through other private helpers)
+    and that nothing else in the file reaches except through the target
+    (:func:`private_helpers`). Its changes are verified through the target, so they are
+    kept; a change to any other existing definition is dropped. Added imports go after the
+    original's last top-level import; other added statements (constants, helper functions
+    with new names) go just before the target's definition. Raises ValueError when the
+    candidate does not parse or lacks the target.
     """
     tree_o, tree_c = parse_source(original), parse_source(candidate)
     target_o, target_c = _locate(tree_o, qualname), _locate(tree_c, qualname)
@@ -190,18 +196,108 @@ def merge_candidate(original: str, candidate: str, qualname: str) -> str:
     if target_o is None:
         raise ValueError(f"function {qualname!r} is not defined in the original source")
     lines_o, lines_c = original.splitlines(keepends=True), candidate.splitlines(keepends=True)
-    body = "".join(lines_c[target_c.first_line - 1 : target_c.last_line])
+    replacements = {target_o.first_line - 1: (target_o.last_line, _span(lines_c, target_c))}
+    replacements.update(_changed_helpers(tree_o, tree_c, lines_c, qualname))
     imports, others = _added_statements(tree_o, tree_c, lines_c, target_c)
-    before_target = lines_o[: target_o.first_line - 1]
-    after_target = lines_o[target_o.last_line :]
-    if others:
-        before_target = [*before_target, *others, "\n"]
+    inserts: dict[int, list[str]] = {}
     if imports:
         cut = _after_last_import(tree_o)
         if not any(isinstance(n, ast.Import | ast.ImportFrom) for n in tree_o.body) and cut:
             imports = ["\n", *imports]  # a blank line between the docstring and the first import
-        before_target = [*before_target[:cut], *imports, *before_target[cut:]]
-    return _ensure_newline("".join([*before_target, _ensure_newline(body), *after_target]))
+        inserts[cut] = imports
+    if others:
+        inserts.setdefault(target_o.first_line - 1, []).extend([*others, "\n"])
+    return _ensure_newline(_splice(lines_o, replacements, inserts))
+
+
+def _span(lines: Sequence[str], info: FunctionInfo) -> str:
+    return _ensure_newline("".join(lines[info.first_line - 1 : info.last_line]))
+
+
+def _splice(lines: Sequence[str], replacements: dict[int, tuple[int, str]], inserts: dict[int, list[str]]) -> str:
+    """``lines`` with ``replacements`` (0-based start -> (end line, text)) and ``inserts`` (before index)."""
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        out.extend(inserts.get(index, []))
+        if index in replacements:
+            end, text = replacements[index]
+            out.append(text)
+            index = end
+        else:
+            out.append(lines[index])
+            index += 1
+    out.extend(inserts.get(len(lines), []))
+    return "".join(out)
+
+
+def private_helpers(tree: ast.Module, qualname: str) -> set[str]:
+    """Names of the target's private helpers in ``tree`` (see :func:`merge_candidate`).
+
+    Top-level functions named ``_...`` that the target reaches by name, directly or
+    through other such helpers, and that no other top-level statement (another function,
+    a class, module-level code, another method of the target's class) reaches without
+    going through the target. A helper shared with other code is not one: a change to it
+    would change that code unchecked.
+    """
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    target = _target_node(tree, qualname)
+    if target is None:
+        return set()
+    private = {name for name in functions if name.startswith("_") and name != qualname}
+    reached = _reach(_names_used(target), functions, private)
+    others: set[str] = set()
+    for node in tree.body:
+        if node is target or (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in reached):
+            continue
+        others |= _names_used(node, skip=target)
+    return reached - _reach(others - {qualname}, functions, set(functions) - {qualname})
+
+
+def _target_node(tree: ast.Module, qualname: str) -> ast.AST | None:
+    scope: list[ast.stmt] = tree.body
+    node: ast.AST | None = None
+    for part in qualname.split("."):
+        node = next((n for n in scope if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                     and n.name == part), None)
+        if node is None:
+            return None
+        scope = node.body
+    return node
+
+
+def _names_used(node: ast.AST, skip: ast.AST | None = None) -> set[str]:
+    """Names read anywhere under ``node``, leaving out the subtree ``skip``."""
+    if node is skip:
+        return set()
+    names = {node.id} if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) else set()
+    for child in ast.iter_child_nodes(node):
+        names |= _names_used(child, skip)
+    return names
+
+
+def _reach(start: set[str], functions: dict[str, ast.AST], through: set[str]) -> set[str]:
+    """The names in ``through`` reached from ``start``, following the bodies of ``functions``."""
+    reached: set[str] = set()
+    pending = [name for name in start if name in through]
+    while pending:
+        name = pending.pop()
+        if name not in reached:
+            reached.add(name)
+            pending.extend(n for n in _names_used(functions[name]) if n in through and n not in reached)
+    return reached
+
+
+def _changed_helpers(tree_o: ast.Module, tree_c: ast.Module, lines_c: Sequence[str],
+                     qualname: str) -> dict[int, tuple[int, str]]:
+    """Replacements (0-based start -> (end line, text)) for the private helpers the candidate changed."""
+    replacements = {}
+    for name in sorted(private_helpers(tree_o, qualname)):
+        helper_o, helper_c = _locate(tree_o, name), _locate(tree_c, name)
+        if helper_o is None or helper_c is None:
+            continue  # a helper the candidate dropped stays as it was
+        replacements[helper_o.first_line - 1] = (helper_o.last_line, _span(lines_c, helper_c))
+    return replacements
 
 
 def _added_statements(tree_o: ast.Module, tree_c: ast.Module, lines_c: Sequence[str],
