@@ -86,6 +86,25 @@ def test_a_stdin_script_is_a_target_judged_by_its_output(tmp_path):
     assert "blocked = {int(tok) for tok in tokens[1:]}" in report.optimized_source
 
 
+def test_a_script_that_runs_main_at_import_keeps_its_script_target(tmp_path):
+    path = tmp_path / "slots_eager.py"
+    path.write_text(SCRIPT.replace("    tokens = sys.stdin.read().split()\n    limit = int(tokens[0])\n"
+                                   "    blocked = [int(tok) for tok in tokens[1:]]\n", "")
+                    .replace("def main():\n", "def count_free(limit, blocked):\n")
+                    .replace("    print(free)\n", "    return free\n")
+                    .replace('if __name__ == "__main__":\n    main()\n',
+                             "def main():\n    tokens = sys.stdin.read().split()\n"
+                             "    print(count_free(int(tokens[0]), [int(tok) for tok in tokens[1:]]))\n\n\nmain()\n"))
+    stdin = tmp_path / "in.txt"
+    stdin.write_text("1600 " + " ".join(str(i * 7 % 1300) for i in range(400)))
+    report = optimize_file(path, ProgramOptions(stdin_files=(stdin,), **QUICK), proposer=SkillsProposer())
+    by_name = {t.name: t for t in report.targets}
+    assert by_name["count_free"].status == "excluded"
+    assert "cannot be called on its own: could not load" in by_name["count_free"].message
+    assert "\n" not in by_name["count_free"].message
+    assert by_name["<script>"].status != "excluded" and by_name["<script>"].evaluations > 0
+
+
 def test_a_file_without_any_oracle_says_what_to_provide(tmp_path):
     path = tmp_path / "bare.py"
     path.write_text("def f(xs):\n    return sorted(xs)\n")

@@ -353,7 +353,7 @@ def _optimize_target(session: _Session, source: str, plan: TargetPlan) -> tuple[
     files = sibling_files(program)
     probe = ProgramDomain(source, plan.qualname, plan.inputs.inputs, module_name=program.module_name,
                           files=files, settings=options.search)
-    check = _oracle(probe, options)
+    check = _oracle(probe, options, in_script=program.kind == "script")
     if check.status != "ok":
         return TargetReport(plan.name, "excluded", check.message, input_sources=plan.inputs.sources,
                             dropped_nondeterministic=check.dropped), source
@@ -386,9 +386,17 @@ def _hot_note(source: str, plan: TargetPlan, check: OracleCheck, session: _Sessi
     return "\n\n".join(notes)
 
 
-def _oracle(domain: ProgramDomain, options: ProgramOptions) -> OracleCheck:
+def _oracle(domain: ProgramDomain, options: ProgramOptions, *, in_script: bool = False) -> OracleCheck:
+    """Keep the inputs the original answers deterministically; a failure to run raises, except for
+    a function of a script, which is excluded (importing a script that does its work at import,
+    e.g. calls ``main()`` reading stdin, can fail where running it does not)."""
     check = keep_deterministic(domain.original, domain.inputs, backend=options.backend,
                                timeout_s=options.search.timeout_s * 2)
+    if check.status == "error" and in_script and domain.qualname is not None:
+        reason = " ".join(check.message.split())
+        return replace(check, message=(
+            f"cannot be called on its own: {reason}; the script does its work at import, so only the whole "
+            'script is optimized (put the call to main() under `if __name__ == "__main__":` to optimize it)'))
     if check.status == "error":
         raise ValueError(f"the original {domain.name} cannot run: {check.message}; fix the file so that "
                          "importing it works without side effects that fail")
