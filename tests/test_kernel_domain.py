@@ -15,6 +15,7 @@ import types
 from pathlib import Path
 
 import pytest
+import torch
 from polca.kernels_bench import (
     EvalConfig,
     KernelResult,
@@ -248,6 +249,14 @@ def test_the_ray_executor_names_the_extra_when_ray_is_missing(monkeypatch):
         GpuRayExecutor()
 
 
+def test_the_worker_profiles_the_top_operators_per_call():
+    from polca.kernels_bench import worker
+
+    x = torch.randn(8, 64)
+    lines = worker._profile(lambda t: torch.relu(t) + 1, [x], "cpu").splitlines()
+    assert 1 <= len(lines) <= 5 and any("aten::" in line and "ms per call" in line for line in lines)
+
+
 @pytest.mark.slow
 def test_an_honest_cpp_kernel_scores_its_speedup_on_cpu(tmp_path):
     config = EvalConfig(device="cpu", timing=TimingConfig(warmup_trials=1, trials=5), compare_compile=False,
@@ -259,6 +268,7 @@ def test_an_honest_cpp_kernel_scores_its_speedup_on_cpu(tmp_path):
     assert result.correct, result.feedback
     assert result.speedup("eager") > 0 and evaluations[0].score == kernel_score(result)
     assert [e.status for e in evaluations] == ["ok", "ok"]
+    assert "Top operators of the candidate" in evaluations[0].feedback
 
 
 @pytest.mark.gpu
