@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from typing import Any, NoReturn
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -11,6 +15,11 @@ from rich.logging import RichHandler
 from rich.markup import escape
 
 from polca.config import Config, ConfigError, load_config
+from polca.events import EventBus
+
+if TYPE_CHECKING:
+    from polca.llm import LLMClient
+    from polca.store import Store
 
 console = Console()
 err_console = Console(stderr=True)
@@ -45,4 +54,40 @@ def setup_logging(verbose: int) -> None:
         format="%(message)s",
         handlers=[RichHandler(console=err_console, show_path=False, show_time=False)],
         force=True,
+    )
+
+
+@contextmanager
+def open_store(config: Config) -> Iterator[Store]:
+    """The store the config names, closed afterwards; a bad URL is a one-line error."""
+    from polca.store import Store, StoreError
+
+    try:
+        store = Store.open(config.store.url)
+    except (StoreError, ValueError) as exc:
+        fail(f"cannot open the store {config.store.url}: {exc}")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def recording_llm(config: Config, store: Store, events: EventBus) -> LLMClient:
+    """An LLM client whose calls are recorded in ``store`` under the run being searched.
+
+    The run id is learnt from the engine's ``RunStarted`` event, so calls made for each
+    target or problem land under that target's run.
+    """
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    from polca.llm import LLMClient
+    from polca.optimizer.events import RunStarted
+
+    current: dict[str, str | None] = {"run": None}
+
+    def on_started(event: RunStarted) -> None:
+        current["run"] = event.run_id
+
+    events.subscribe(RunStarted, on_started)
+    return LLMClient(
+        config.llm, on_call=lambda c: store.record_llm_call(current["run"], **dataclasses.asdict(c))
     )

@@ -25,9 +25,15 @@ from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.table import Table
 
-from polca.cli.common import config_from_flags, console, err_console, fail, warn
-from polca.cli.optimize import _llm as recording_llm
-from polca.cli.optimize import _store as open_store
+from polca.cli.common import (
+    config_from_flags,
+    console,
+    err_console,
+    fail,
+    open_store,
+    recording_llm,
+    warn,
+)
 from polca.cli.progress import ProgressState, advance, render_progress
 from polca.events import Event, EventBus
 

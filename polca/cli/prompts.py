@@ -11,25 +11,22 @@ proposer LM is ``--model``, the task LM ``--task-model``; runs are kept in the s
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import json
 import math
 import os
 import sys
 from collections.abc import Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from polca.cli.common import config_from_flags, console, fail
+from polca.cli.common import config_from_flags, console, fail, open_store, recording_llm
 from polca.cli.progress import render_result
 from polca.config import Config
 from polca.events import EventBus
-from polca.optimizer import events as ev
 
 ModelOption = Annotated[str | None, typer.Option("--model", help="Proposer LM: any litellm model string.")]
 ApiBaseOption = Annotated[str | None, typer.Option("--api-base", help="Base URL of the proposer LM's server.")]
@@ -197,9 +194,9 @@ def _search(domain: Any, config: Config, *, max_evaluations: int, seed: int, res
     if max_evaluations < 1:
         fail(f"--max-evaluations {max_evaluations} must be at least 1.")
     split = list(domain.validation_instances()) or list(domain.instances())
-    with _store(config) as store:
+    with open_store(config) as store:
         events = EventBus()
-        llm = _llm(config, store, events)
+        llm = recording_llm(config, store, events)
         before = _mean(domain.evaluate(domain.seed(), split))
         # A resumed run keeps its stored settings; only its budget may grow.
         options = {"max_evaluations": max_evaluations} if resume else {"max_evaluations": max_evaluations, "seed": seed}
@@ -248,29 +245,3 @@ def _mean(evaluations: Sequence[Any]) -> float:
     return math.fsum(scores) / len(scores) if scores else math.nan
 
 
-@contextmanager
-def _store(config: Config):
-    from polca.store import Store, StoreError
-
-    try:
-        store = Store.open(config.store.url)
-    except (StoreError, ValueError) as exc:
-        fail(f"cannot open the store {config.store.url}: {exc}")
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def _llm(config: Config, store: Any, events: EventBus) -> Any:
-    """The proposer client; its calls are recorded under the run being searched."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    from polca.llm import LLMClient
-
-    current: dict[str, str | None] = {"run": None}
-
-    def on_started(event: ev.RunStarted) -> None:
-        current["run"] = event.run_id
-
-    events.subscribe(ev.RunStarted, on_started)
-    return LLMClient(config.llm, on_call=lambda c: store.record_llm_call(current["run"], **dataclasses.asdict(c)))
