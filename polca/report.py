@@ -23,11 +23,12 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
 
+from polca.optimizer.domains.program_run import FINAL_CHECK_KEY
 from polca.store import CandidateRecord, CandidateScore, EvaluationRecord, RunRecord, Store
 
 OPTIMIZE_RUN_PREFIX = "optimize:"
@@ -36,10 +37,16 @@ SIBLING_SCAN_LIMIT = 500
 
 @dataclass(frozen=True)
 class TargetSpeedup:
-    """One target of an optimized file: its run and its best candidate's mean search score.
+    """One target of an optimized file: its run and how much faster its best candidate is.
 
-    For ``polca optimize`` runs the score is the verified speedup measured during the
-    search (0 when a check failed), so ``speedup`` reads as "times faster than the original".
+    When the run holds the final check of ``polca optimize`` (``final`` is True),
+    ``speedup`` is the re-timed speedup of the best candidate over the original, with its
+    95% interval (``ci_low``..``ci_high``), the timing's ``verdict``, the target's
+    ``status`` (improved, no_gain) and the number of inputs it was verified on; None when
+    nothing was re-timed (no candidate beat the original, or it failed the final check).
+    Otherwise (an older run, an interrupted one, an engine run) ``speedup`` is the best
+    candidate's mean search score: for ``polca optimize``, the verified speedup measured
+    during the search (0 when a check failed).
     """
 
     name: str
@@ -47,6 +54,13 @@ class TargetSpeedup:
     best_candidate_id: str | None
     speedup: float | None
     evaluations: int
+    final: bool = False
+    status: str = ""
+    verdict: str = ""
+    ci_low: float | None = None
+    ci_high: float | None = None
+    inputs_verified: int | None = None
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,13 +137,28 @@ def _target_speedup(store: Store, run: RunRecord, name: str) -> TargetSpeedup:
     if best is None and ranked:
         best = ranked[0].candidate_id
     score = scores.get(best) if best else None
-    return TargetSpeedup(
+    searched = TargetSpeedup(
         name=name,
         run_id=run.id,
         best_candidate_id=best,
         speedup=score.mean_score if score else None,
         evaluations=sum(s.evaluations for s in scores.values()),
     )
+    final = run.state.get(FINAL_CHECK_KEY) if isinstance(run.state, Mapping) else None
+    return _with_final_check(searched, final) if isinstance(final, Mapping) else searched
+
+
+def _with_final_check(searched: TargetSpeedup, final: Mapping[str, Any]) -> TargetSpeedup:
+    """``searched`` with the final check's re-timed speedup and verdict in place of the search score."""
+    def number(key: str) -> float | None:
+        value = final.get(key)
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+    verified = final.get("inputs_verified")
+    return replace(
+        searched, speedup=number("speedup"), final=True, status=str(final.get("status", "")),
+        verdict=str(final.get("verdict") or ""), ci_low=number("ci_low"), ci_high=number("ci_high"),
+        inputs_verified=verified if isinstance(verified, int) else None, message=str(final.get("message", "")))
 
 
 # ---------------------------------------------------------------------------- pure views
@@ -189,9 +218,18 @@ def text_summary(data: ReportData) -> str:
         f"{data.usage.get('calls', 0)} LLM calls (${data.usage.get('cost_usd', 0.0):.4f})",
         f"best candidate {best or '-'} mean score {_fmt(means.get(best) if best else None)}",
     ]
-    lines += [f"target {t.name}: best mean speedup {_fmt(t.speedup)} over {t.evaluations} evaluations "
-              f"(run {t.run_id})" for t in data.targets if len(data.targets) > 1]
+    lines += [_target_line(t) for t in data.targets if len(data.targets) > 1 or t.final]
     return "\n".join(lines)
+
+
+def _target_line(target: TargetSpeedup) -> str:
+    if not target.final:
+        return (f"target {target.name}: best mean speedup {_fmt(target.speedup)} over {target.evaluations} "
+                f"evaluations (search score; no final check stored) (run {target.run_id})")
+    timed = (f"final speedup {_fmt(target.speedup)} (95% CI {_fmt(target.ci_low)}-{_fmt(target.ci_high)}), "
+             f"{target.verdict}" if target.speedup is not None else f"not re-timed: {target.message}")
+    return (f"target {target.name}: {target.status or '-'}; {timed}; {target.inputs_verified or 0} inputs "
+            f"verified, {target.evaluations} evaluations (run {target.run_id})")
 
 
 def _fmt(value: float | None) -> str:
@@ -213,8 +251,9 @@ def render_html(data: ReportData) -> str:
         "<h2>Candidate lineage</h2>",
         svg_lineage(graph, lineage_positions(graph), data),
         "<h2>Per-target speedups</h2>",
-        "<p>Each target's best candidate: its mean score over the search's evaluations (for "
-        "<code>polca optimize</code>, the measured speedup; 0 when a check failed).</p>",
+        "<p>Each target's best candidate: for <code>polca optimize</code>, its final re-timed speedup "
+        "over the original (- when nothing was re-timed); for runs without a stored final check, its "
+        "mean score over the search's evaluations (the measured speedup; 0 when a check failed).</p>",
         svg_target_speedups(data.targets),
         "<h2>Candidates</h2>",
         candidates_table(data),

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 from polca.optimizer.domains.program import EvalSettings
-from polca.optimizer.domains.program_run import NoOracleError, ProgramOptions, optimize_file
+from polca.optimizer.domains.program_run import (
+    FINAL_CHECK_KEY,
+    NoOracleError,
+    ProgramOptions,
+    optimize_file,
+)
 from polca.optimizer.domains.skills_proposer import SkillsProposer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -53,6 +58,10 @@ def test_a_module_function_is_sped_up_verified_and_reported(dedup, store):
     json.dumps(report.to_dict())
     run = store.get_run(target.run_id)
     assert run.name == f"optimize:unique_ids:{dedup.resolve()}"
+    final = run.state[FINAL_CHECK_KEY]
+    assert (final["speedup"], final["ci_low"], final["ci_high"]) == (target.speedup, target.ci_low, target.ci_high)
+    assert (final["verdict"], final["status"], final["inputs_verified"]) == ("faster", "improved", 9)
+    assert "budget" in run.state  # the engine's own state is kept for --resume
 
 
 def test_a_stored_run_can_be_resumed_with_more_budget(dedup, store):

@@ -7,6 +7,7 @@ import re
 import pytest
 import typer
 from polca.optimizer.api import optimize
+from polca.optimizer.domains.program_run import FINAL_CHECK_KEY
 from polca.optimizer.executor import SerialExecutor
 from polca.optimizer.proposers import ScriptedProposer
 from typer.testing import CliRunner
@@ -122,6 +123,38 @@ def test_optimize_runs_of_one_file_give_per_target_speedups(store_url: str) -> N
     page = render_html(data)
     assert "2.00x" in page and "1.20x" in page and "&lt;script&gt;" in page
     assert "target parse: best mean speedup 2.000" in text_summary(data)
+
+
+def test_a_stored_final_check_replaces_the_search_score(store_url: str) -> None:
+    final = {"status": "improved", "verdict": "faster", "speedup": 1.8, "ci_low": 1.6, "ci_high": 1.9,
+             "inputs_verified": 9, "before_s": 0.02, "after_s": 0.011, "message": "faster: speedup 1.800x"}
+    with Store.open(store_url) as store:
+        searched = _optimize_run(store, "<script>", "/src/a.py", [3.0])
+        timed = _optimize_run(store, "parse", "/src/a.py", [1.5, 2.5])
+        state = {**store.get_run(timed).state, FINAL_CHECK_KEY: final}
+        store.write_iteration(timed, iteration=1, state=state)
+        data = load_report(store, timed)
+    by_name = {t.name: t for t in data.targets}
+    parse, script = by_name["parse"], by_name["<script>"]
+    assert (parse.final, parse.speedup, parse.ci_low, parse.ci_high) == (True, 1.8, 1.6, 1.9)
+    assert (parse.verdict, parse.status, parse.inputs_verified) == ("faster", "improved", 9)
+    assert (script.final, script.speedup, script.run_id) == (False, 3.0, searched)
+    text = text_summary(data)
+    assert "target parse: improved; final speedup 1.800 (95% CI 1.600-1.900), faster; 9 inputs verified" in text
+    assert "target <script>: best mean speedup 3.000 over 2 evaluations (search score" in text
+    assert "1.80x" in render_html(data)
+
+
+def test_a_final_check_without_timing_says_why(store_url: str) -> None:
+    final = {"status": "no_gain", "verdict": "", "speedup": None, "ci_low": None, "ci_high": None,
+             "inputs_verified": 9, "message": "no candidate beat the original"}
+    with Store.open(store_url) as store:
+        run_id = _optimize_run(store, "parse", "/src/a.py", [2.5])
+        store.write_iteration(run_id, iteration=1, state={FINAL_CHECK_KEY: final})
+        data = load_report(store, run_id)
+    (target,) = data.targets
+    assert target.final and target.speedup is None
+    assert "target parse: no_gain; not re-timed: no candidate beat the original; 9 inputs" in text_summary(data)
 
 
 def test_cli_writes_the_page_and_says_where(app: typer.Typer, store_url: str, engine_run: str, tmp_path) -> None:

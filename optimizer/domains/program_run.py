@@ -66,6 +66,7 @@ log = logging.getLogger(__name__)
 
 TargetStatus = Literal["improved", "no_gain", "excluded"]
 RUN_NAME_PREFIX = "optimize:"
+FINAL_CHECK_KEY = "final_check"  # the run state's entry holding the target's final verdict
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ class TargetReport:
     speedup: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
+    verdict: str = ""  # the final timing's verdict ("faster", "slower", "no difference"); "" when not timed
     origins: tuple[str, ...] = ()
     run_id: str | None = None
     evaluations: int = 0
@@ -371,7 +373,28 @@ def _optimize_target(session: _Session, source: str, plan: TargetPlan) -> tuple[
                       events=session.events, summarizer=session.summarizer)
     base = TargetReport(plan.name, "no_gain", "", len(check.inputs), plan.inputs.sources, check.dropped,
                         run_id=result.run_id, evaluations=result.evaluations, cost_usd=result.cost_usd)
-    return _final_check(domain, result.best, base, options)
+    report, source = _final_check(domain, result.best, base, options)
+    _store_final_check(session.store, report)
+    return report, source
+
+
+def final_check_state(report: TargetReport) -> dict[str, Any]:
+    """The final verdict of a target as kept in its run's state under :data:`FINAL_CHECK_KEY`."""
+    return {"status": report.status, "verdict": report.verdict, "speedup": report.speedup,
+            "ci_low": report.ci_low, "ci_high": report.ci_high, "inputs_verified": report.inputs_verified,
+            "before_s": report.before_s, "after_s": report.after_s, "message": report.message}
+
+
+def _store_final_check(store: Store | None, report: TargetReport) -> None:
+    """Add the final verdict to the run's state, beside the engine's own entries (kept as they are)."""
+    if store is None or report.run_id is None:
+        return
+    run = store.get_run(report.run_id)
+    if run.iteration is None:
+        log.debug("run %s has no checkpoint; its final verdict is not stored", run.id)
+        return
+    state = {**run.state, FINAL_CHECK_KEY: final_check_state(report)}
+    store.write_iteration(run.id, iteration=run.iteration, state=state)
 
 
 def _hot_note(source: str, plan: TargetPlan, check: OracleCheck, session: _Session) -> str:
@@ -462,4 +485,5 @@ def _with_timing(report: TargetReport, timing: MeasureResult) -> TargetReport:
     if timing.status != "ok":
         return report
     return replace(report, before_s=timing.summary_a.median_s, after_s=timing.summary_b.median_s,
-                   speedup=timing.speedup, ci_low=timing.ci_low, ci_high=timing.ci_high)
+                   speedup=timing.speedup, ci_low=timing.ci_low, ci_high=timing.ci_high,
+                   verdict=timing.verdict or "")
