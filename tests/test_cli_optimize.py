@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from polca.optimizer.domains.program_proposers import (
+    FallbackSummarizer,
+    ProposerChain,
+    default_program_proposer,
+    default_program_summarizer,
+)
+from polca.optimizer.events import RunStarted
 from typer.testing import CliRunner
 
 from polca.cli import app
+from polca.cli.common import recording_llm
+from polca.config import Config
+from polca.events import EventBus
 from polca.store import Store
 
 runner = CliRunner()
@@ -161,6 +172,24 @@ def test_a_scripted_model_proposes_a_rewrite_that_is_verified_and_reported(tmp_p
     assert any("count_common" in p and "## Optimization skills" in p for p in prompts)
     with Store.open("sqlite:///.polca/polca.db") as store:
         assert store.run_stats([target["run_id"]])[target["run_id"]].llm_calls >= 1
+
+
+def test_the_default_wiring_is_skills_offline_and_adds_the_model_with_one(scripted_llm, llm_config):
+    offline = default_program_proposer(None)
+    assert isinstance(offline, ProposerChain) and len(offline._active()) == 1
+    assert default_program_summarizer(None) is None
+    server = scripted_llm(["an answer"])
+    events = EventBus()
+    with Store.open("sqlite:///wiring.db") as store:
+        run_id = store.create_run("polca", {}, name="optimize:f:/x.py")
+        config = Config(llm=replace(llm_config, model="openai/scripted", api_base=server.api_base))
+        llm = recording_llm(config, store, events)
+        assert len(default_program_proposer(llm)._active()) == 2
+        assert isinstance(default_program_summarizer(llm), FallbackSummarizer)
+        events.emit(RunStarted(run_id=run_id, seed_id="s", resumed_at_iteration=0, max_evaluations=None,
+                               max_iterations=None, max_proposals=None))
+        llm.complete("hello", purpose="test")
+        assert [c.run_id for c in store.llm_calls(run_id)] == [run_id]
 
 
 def test_an_unreachable_model_falls_back_to_skills_with_a_warning(dedup):

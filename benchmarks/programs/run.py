@@ -34,10 +34,11 @@ from typing import Any, Literal
 
 from polca.optimizer.contracts import Proposer
 from polca.optimizer.domains.program import EvalSettings
-from polca.optimizer.domains.program_proposers import FallbackSummarizer, ProposerChain
+from polca.optimizer.domains.program_proposers import (
+    default_program_proposer,
+    default_program_summarizer,
+)
 from polca.optimizer.domains.program_run import ProgramOptions, ProgramReport, optimize_file
-from polca.optimizer.domains.skills_proposer import SkillsProposer
-from polca.optimizer.events import RunStarted
 from polca.sandbox import Limits
 from polca.sandbox.difftest import compare
 from polca.sandbox.measure import measure
@@ -217,22 +218,17 @@ def _wiring(mode: Mode, stack: ExitStack, store: Store, events: EventBus) -> tup
     Model calls are recorded in the store under the run being searched, as the CLI does.
     """
     if mode == "offline":
-        return ProposerChain([SkillsProposer()]), None, None
-    from polca.optimizer.summarizer import LLMSummarizer
-
+        return default_program_proposer(None), None, None
     from benchmarks.programs.scripted import scripted_responder
-    from polca.config import LLMConfig
-    from polca.llm import LLMClient
+    from polca.cli.common import recording_llm
+    from polca.config import Config, LLMConfig
     from polca.scripted_server import ScriptedServer
 
-    current: dict[str, str | None] = {"run": None}
-    events.subscribe(RunStarted, lambda event: current.update(run=event.run_id))
     server = stack.enter_context(ScriptedServer(scripted_responder()))
     config = LLMConfig(model="openai/scripted", api_base=server.api_base, cache=False, timeout_s=30.0,
                        max_retries=1)
-    llm = LLMClient(config, on_call=lambda call: store.record_llm_call(current["run"], **asdict(call)))
-    proposer = ProposerChain([SkillsProposer(), SkillsProposer(llm=llm)])
-    return proposer, llm, FallbackSummarizer(LLMSummarizer(llm))
+    llm = recording_llm(Config(llm=config), store, events)
+    return default_program_proposer(llm), llm, default_program_summarizer(llm)
 
 
 # ---------------------------------------------------------------- report

@@ -4,6 +4,14 @@
 a model is given. :class:`ProposerChain` splits each request among its members; when a
 member raises ``LLMUnavailable`` (no key, server down) and ``fallback`` is on, it is
 dropped with a warning recorded in ``notes`` and the others carry on.
+
+The proposers of ``polca optimize`` are built here, so every caller builds the same
+search: :func:`default_program_proposer` and :func:`default_program_summarizer`::
+
+    llm = recording_llm(config, store, events)  # polca.cli.common; or None, offline
+    proposer = default_program_proposer(llm, fallback=True)
+    summarizer = default_program_summarizer(llm, fallback=True)
+    optimize_file(path, options, proposer=proposer, llm=llm, summarizer=summarizer, store=store, events=events)
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from polca.optimizer.contracts import (
     Candidate,
@@ -24,6 +33,9 @@ from polca.optimizer.contracts import (
 from polca.optimizer.summarizer import Summarizer, SummaryRequest, SummaryResult
 
 from polca.llm import LLMUnavailable
+
+if TYPE_CHECKING:
+    from polca.llm import LLMClient
 
 log = logging.getLogger(__name__)
 
@@ -112,3 +124,28 @@ class FallbackSummarizer:
                 self.notes.append(f"summarizer model unavailable ({exc}); the summary is left as it was")
                 log.info(self.notes[0])
             return SummaryResult(request.current_summary, ok=False, error=str(exc))
+
+
+def default_program_proposer(llm: LLMClient | None, *, model: str | None = None,
+                             fallback: bool = True) -> ProposerChain:
+    """Executable skills always; with ``llm``, also the model prompted with retrieved skills.
+
+    ``model`` overrides the client's model for proposals; ``fallback`` lets the search go
+    on with the skills alone when the model is unreachable (see :class:`ProposerChain`).
+    """
+    from polca.optimizer.domains.skills_proposer import SkillsProposer
+
+    members: list[Proposer] = [SkillsProposer()]
+    if llm is not None:
+        members.append(SkillsProposer(llm=llm, model=model))
+    return ProposerChain(members, fallback=fallback)
+
+
+def default_program_summarizer(llm: LLMClient | None, *, model: str | None = None,
+                               fallback: bool = True) -> FallbackSummarizer | None:
+    """The LLM summarizer over ``llm`` (kept as it was when the model is unreachable and
+    ``fallback`` is on); None without a model, so the search runs without a summary."""
+    from polca.optimizer.summarizer import LLMSummarizer
+
+    return FallbackSummarizer(LLMSummarizer(llm, model=model), fallback=fallback) if llm is not None else None
+

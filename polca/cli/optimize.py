@@ -11,20 +11,25 @@ speedup), 1 for bad input or a refused write.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-import os
 import shlex
 import shutil
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.live import Live
 
-from polca.cli.common import config_from_flags, console, err_console, fail, warn
+from polca.cli.common import (
+    config_from_flags,
+    console,
+    err_console,
+    fail,
+    open_store,
+    recording_llm,
+    warn,
+)
 from polca.cli.progress import ProgressState, advance, render_progress
 from polca.cli.render_optimize import (
     render_diff,
@@ -39,7 +44,11 @@ from polca.optimizer import events as ev
 from polca.optimizer.contracts import Proposer
 from polca.optimizer.domains.program import EvalSettings
 from polca.optimizer.domains.program_oracle import discover_tests, run_tests_against
-from polca.optimizer.domains.program_proposers import FallbackSummarizer, ProposerChain
+from polca.optimizer.domains.program_proposers import (
+    FallbackSummarizer,
+    default_program_proposer,
+    default_program_summarizer,
+)
 from polca.optimizer.domains.program_run import (
     ProgramOptions,
     ProgramReport,
@@ -93,11 +102,11 @@ def optimize(
     program = _load(path)
     if config.sandbox.backend == "none":
         warn("--sandbox none runs candidate code without any isolation: use it only for code you trust.")
-    with _store(config) as store:
+    with open_store(config) as store:
         events = EventBus()
-        llm = _llm(config, store, events) if config.llm.model else None
-        proposer = _proposer(llm, fallback=not no_fallback)
-        summarizer = _summarizer(llm, fallback=not no_fallback)
+        llm = recording_llm(config, store, events) if config.llm.model else None
+        proposer = default_program_proposer(llm, fallback=not no_fallback)
+        summarizer = default_program_summarizer(llm, fallback=not no_fallback)
         report = _run(path, options, proposer, summarizer, llm, store, events, resume, quiet=as_json)
     for note in report.notes:
         warn(note)
@@ -127,50 +136,6 @@ def _load(path: Path):
         return load_program(path)
     except ValueError as exc:
         fail(str(exc))
-
-
-@contextmanager
-def _store(config: Config):
-    from polca.store import Store, StoreError
-
-    try:
-        store = Store.open(config.store.url)
-    except (StoreError, ValueError) as exc:
-        fail(f"cannot open the store {config.store.url}: {exc}")
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def _llm(config: Config, store, events: EventBus):
-    """A client whose calls are recorded under the run being searched."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    from polca.llm import LLMClient
-
-    current: dict[str, str | None] = {"run": None}
-
-    def on_started(event: ev.RunStarted) -> None:
-        current["run"] = event.run_id
-
-    events.subscribe(ev.RunStarted, on_started)
-    return LLMClient(config.llm, on_call=lambda c: store.record_llm_call(current["run"], **dataclasses.asdict(c)))
-
-
-def _proposer(llm, *, fallback: bool) -> Proposer:
-    """Executable skills always; with a model, also the model prompted with retrieved skills."""
-    from polca.optimizer.domains.skills_proposer import SkillsProposer
-
-    members: list[Proposer] = [SkillsProposer()]
-    if llm is not None:
-        members.append(SkillsProposer(llm=llm))
-    return ProposerChain(members, fallback=fallback)
-
-
-def _summarizer(llm, *, fallback: bool) -> FallbackSummarizer | None:
-    from polca.optimizer.summarizer import LLMSummarizer
-
-    return FallbackSummarizer(LLMSummarizer(llm), fallback=fallback) if llm is not None else None
 
 
 def _run(path: Path, options: ProgramOptions, proposer: Proposer, summarizer: FallbackSummarizer | None, llm,
