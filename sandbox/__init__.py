@@ -11,19 +11,19 @@ image=...))`` to configure) and ``none`` (a plain subprocess for trusted code). 
 program's failure is the result's ``status``; ``run`` raises only for a malformed spec
 and ``SandboxUnavailable`` for a backend that cannot run here.
 
-On top of ``run``: ``measure`` (baseline and candidate interleaved in one worker, a
+On top of ``run``: ``polca.sandbox.measure.measure`` (baseline and candidate interleaved in one worker, a
 speedup with a bootstrap 95% interval and a verdict), ``count_instructions``
 (callgrind or perf), ``compare``/``self_check`` (differential checks of two callables or
 scripts on the same inputs) and ``capture_calls`` (real arguments recorded by tracing a
 script or a test command). Code under test is a ``Target``; inputs are ``Call`` or
-``ScriptInput``.
+``ScriptInput``. (``measure`` is not re-exported here: the name is its module's.)
 """
 
 from polca.sandbox.difftest import DiffReport, compare, self_check
 from polca.sandbox.docker_backend import DockerBackend, DockerSettings
 from polca.sandbox.errors import SandboxUnavailable
 from polca.sandbox.local import LocalBackend, host_support
-from polca.sandbox.measure import InstructionCounts, MeasureResult, count_instructions, measure
+from polca.sandbox.measure import InstructionCounts, MeasureResult, count_instructions
 from polca.sandbox.runner import Backend, get_backend, run
 from polca.sandbox.stats import MIN_SPEEDUP, paired_speedup, verdict
 from polca.sandbox.target import Call, ScriptInput, Target
@@ -57,7 +57,6 @@ __all__ = [
     "count_instructions",
     "get_backend",
     "host_support",
-    "measure",
     "paired_speedup",
     "run",
     "self_check",
