@@ -32,8 +32,15 @@ from typing import Any
 
 from polca.kernels_bench.compile_cache import CompileCache, inline_build_keys
 from polca.kernels_bench.correctness import DISTRIBUTIONS, CorrectnessConfig, Distribution
+from polca.kernels_bench.cupy_path import (
+    CUPY_SUBDIR,
+    cupy_cache_key,
+    export_cupy_builds,
+    store_cupy_build,
+)
 from polca.kernels_bench.guards import run_guards
 from polca.kernels_bench.problems import Problem
+from polca.kernels_bench.profiler_check import check_custom_kernel_ran, defined_kernel_names
 from polca.kernels_bench.results import AUDIT_SPEEDUP, KernelResult
 from polca.kernels_bench.timing import TimingConfig, TimingStats
 from polca.sandbox import Limits, RunResult, RunSpec, run
@@ -102,14 +109,18 @@ def run_candidate(problem: Problem, source: str, config: EvalConfig | None = Non
     nonce = secrets.token_hex(16)
     cache = CompileCache(config.cache_root)
     keys = inline_build_keys(source, cache.toolchain)
+    cupy_key = cupy_cache_key(source, cache.toolchain)
+    cached = {**_cached_files(cache, keys), **_cached_cupy_files(cache, cupy_key)}
     started = time.perf_counter()
-    outcome = run(_spec(problem, source, config, nonce, _cached_files(cache, keys)), backend=config.sandbox_backend)
+    outcome = run(_spec(problem, source, config, nonce, cached, cupy_key), backend=config.sandbox_backend)
     wall_s = time.perf_counter() - started
     verdict = _verdict(outcome, nonce)
     if verdict is None:
         return _process_failure(problem, outcome, wall_s)
     _keep_artifacts(cache, keys, verdict.pop("artifacts", []))
-    return _to_result(problem, verdict, wall_s)
+    _keep_cupy_builds(cache, cupy_key, verdict.pop("cupy_builds", []))
+    result = _to_result(problem, verdict, wall_s)
+    return _confirm_custom_kernel(result, verdict, source) if config.device == "cuda" else result
 
 
 def _cached_files(cache: CompileCache, keys: tuple[str, ...]) -> dict[str, bytes]:
@@ -118,6 +129,38 @@ def _cached_files(cache: CompileCache, keys: tuple[str, ...]) -> dict[str, bytes
     for key in keys:
         files.update({f"{_WORKER_CACHE_DIR}/{path}": data for path, data in cache.export(key).items()})
     return files
+
+
+def _cached_cupy_files(cache: CompileCache, key: str | None) -> dict[str, bytes]:
+    """NVRTC builds of the candidate's CuPy kernels, copied into the run."""
+    if key is None:
+        return {}
+    return {f"{_WORKER_CACHE_DIR}/{path}": data for path, data in export_cupy_builds(cache.root, key).items()}
+
+
+def _keep_cupy_builds(cache: CompileCache, key: str | None, builds: list[dict[str, str]]) -> None:
+    """Store the worker's NVRTC builds under the key derived here, or nowhere when there is none."""
+    if key is None:
+        return
+    for build in builds:
+        try:
+            store_cupy_build(cache.root, key, build["file"], base64.b64decode(build["data_b64"], validate=True))
+        except (KeyError, ValueError, binascii.Error, OSError) as exc:
+            logger.warning("could not cache an NVRTC build returned by the worker: %s", exc)
+
+
+def _confirm_custom_kernel(result: KernelResult, verdict: dict[str, Any], source: str) -> KernelResult:
+    """Flag a correct, timed CUDA result whose profile shows none of the candidate's kernels running."""
+    if not result.correct or "profile" not in verdict:
+        return result
+    rows = verdict.get("kernel_rows")
+    rows = None if rows is None else [(str(name), float(time_us)) for name, time_us in rows]
+    ok, errors, warnings = check_custom_kernel_ran(rows, defined_kernel_names(source))
+    feedback = "\n".join([result.feedback, *warnings, *errors])
+    if ok:
+        return replace(result, feedback=feedback)
+    note = f"not counted in fast_p until audited: {errors[0]}"
+    return replace(result, kernel_unconfirmed=errors[0], flags=(*result.flags, note), feedback=feedback)
 
 
 def _keep_artifacts(cache: CompileCache, keys: tuple[str, ...], artifacts: list[dict[str, str]]) -> None:
@@ -132,7 +175,8 @@ def _keep_artifacts(cache: CompileCache, keys: tuple[str, ...], artifacts: list[
             logger.warning("could not cache a build returned by the worker: %s", exc)
 
 
-def _spec(problem: Problem, source: str, config: EvalConfig, nonce: str, cached: dict[str, bytes]) -> RunSpec:
+def _spec(problem: Problem, source: str, config: EvalConfig, nonce: str, cached: dict[str, bytes],
+          cupy_key: str | None = None) -> RunSpec:
     request = {
         "nonce": nonce,
         "problem_path": "problem.py",
@@ -147,6 +191,8 @@ def _spec(problem: Problem, source: str, config: EvalConfig, nonce: str, cached:
         "compare_compile": config.compare_compile,
         "recheck_seeds": list(config.recheck_seeds),
         "cache_root": _WORKER_CACHE_DIR,
+        # CuPy's kernel cache, inside the run: the key's builds were copied there (see cupy_path).
+        "cupy_cache_dir": f"{_WORKER_CACHE_DIR}/{CUPY_SUBDIR}/{cupy_key or 'uncached'}",
     }
     env = {name: os.environ[name] for name in _FORWARDED_ENV if name in os.environ}
     if config.visible_devices is not None:

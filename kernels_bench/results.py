@@ -37,7 +37,8 @@ class KernelResult:
     compiles: int = 0  # builds the worker ran (0 on a cache hit)
     compile_s: float = 0.0
     wall_s: float = 0.0
-    audit_confirmed: bool = False  # a person checked a speedup above AUDIT_SPEEDUP
+    audit_confirmed: bool = False  # a person checked a speedup above AUDIT_SPEEDUP, or an unconfirmed kernel
+    kernel_unconfirmed: str = ""  # why the profiler could not confirm a custom kernel ran (CUDA); empty when it did
 
     def speedup(self, baseline: Baseline = "eager") -> float | None:
         """Baseline median over candidate median; None unless correct and both were timed."""
@@ -48,12 +49,14 @@ class KernelResult:
 
     @property
     def needs_audit(self) -> bool:
-        """A speedup above :data:`AUDIT_SPEEDUP` that nobody has confirmed yet."""
+        """A speedup above :data:`AUDIT_SPEEDUP`, or a correct result whose custom kernel the
+        profiler did not see run, that nobody has confirmed yet."""
         speedups = [s for s in (self.speedup("eager"), self.speedup("compile")) if s is not None]
-        return not self.audit_confirmed and any(s > AUDIT_SPEEDUP for s in speedups)
+        suspicious = any(s > AUDIT_SPEEDUP for s in speedups) or (self.correct and bool(self.kernel_unconfirmed))
+        return not self.audit_confirmed and suspicious
 
     def confirm_audit(self) -> KernelResult:
-        """The same result, with its large speedup confirmed by a person."""
+        """The same result, with its large speedup or unseen kernel confirmed by a person."""
         return replace(self, audit_confirmed=True)
 
     def to_dict(self) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from polca.kernels_bench.compile_cache import CompileCache
 from polca.kernels_bench.correctness import CorrectnessConfig, check_correctness, fresh_inputs
+from polca.kernels_bench.cupy_path import NvrtcCacheDir, missing_cupy_hint
 from polca.kernels_bench.problems import import_source
 from polca.kernels_bench.timing import CacheFlush, TimingConfig, make_timer, time_interleaved
 
@@ -51,20 +52,27 @@ def evaluate_request(request: Mapping[str, Any]) -> dict[str, Any]:
     timer = make_timer(device)  # bound before the candidate can touch torch or time
     problem = import_source(_read(request["problem_path"]), "polca_problem", request["problem_path"])
     cache = CompileCache(request["cache_root"])
+    # CuPy reads CUPY_CACHE_DIR when it is imported, so it is set before the candidate is.
+    nvrtc_cache = NvrtcCacheDir.install(request["cupy_cache_dir"]) if request.get("cupy_cache_dir") else None
     verdict: dict[str, Any] = {"compiled": False, "correct": False, "failure": "", "reason": "", "feedback": ""}
     candidate_cls = _import_candidate(request, cache, verdict)
     verdict.update(cache_hit=cache.stats.hits > 0 and cache.stats.compiles == 0,
                    compiles=cache.stats.compiles, compile_s=cache.stats.compile_s, artifacts=_artifacts(cache))
-    if candidate_cls is None:
-        return verdict
-    verdict["compiled"] = True
+    if candidate_cls is not None:
+        verdict["compiled"] = True
+        _check_and_time(problem, candidate_cls, request, timer, verdict)
+    if nvrtc_cache is not None:  # NVRTC compiles lazily, at a kernel's first launch
+        nvrtc_cache.report(verdict)
+    return verdict
+
+
+def _check_and_time(problem, candidate_cls, request: Mapping[str, Any], timer, verdict: dict[str, Any]) -> None:
     config = CorrectnessConfig(seeds=tuple(request["seeds"]), distributions=tuple(request["distributions"]),
-                               device=device, shape_variants=request["shape_variants"])
+                               device=request["device"], shape_variants=request["shape_variants"])
     report = check_correctness(problem.Model, candidate_cls, problem.get_inputs, problem.get_init_inputs, config)
     verdict.update(correct=report.correct, failure=report.failure, reason=report.reason, feedback=report.feedback)
     if report.correct and request.get("timing") is not None:
         _time_and_recheck(problem, candidate_cls, request, timer, verdict)
-    return verdict
 
 
 def _artifacts(cache: CompileCache) -> list[dict[str, str]]:
@@ -89,8 +97,9 @@ def _import_candidate(request: Mapping[str, Any], cache: CompileCache, verdict: 
     except BaseException as exc:  # a candidate's failure is data, even SystemExit
         stage = "compile" if cache.stats.failed_builds else "runtime"
         what = "building the custom kernel failed" if stage == "compile" else "importing the candidate raised"
-        verdict.update(failure=stage, reason=f"{what}: {type(exc).__name__}: {_first_line(exc)}",
-                       feedback=f"{what}:\n{_tail(traceback.format_exc())}")
+        hint = missing_cupy_hint(exc)
+        verdict.update(failure=stage, reason=f"{what}: {type(exc).__name__}: {_first_line(exc)}" + (f" ({hint})" if hint else ""),
+                       feedback=f"{what}:\n{_tail(traceback.format_exc())}" + (f"\n{hint}." if hint else ""))
         return None
     candidate_cls = getattr(module, "ModelNew", None)
     if not isinstance(candidate_cls, type):
@@ -117,7 +126,7 @@ def _time_and_recheck(problem, candidate_cls, request: Mapping[str, Any], timer,
                        feedback=_tail(traceback.format_exc()))
         return
     verdict["timings"] = {name: value.to_dict() for name, value in stats.items()}
-    verdict["profile"] = _profile(functions["candidate"], make_inputs(0), device)
+    verdict["profile"], verdict["kernel_rows"] = _profile_with_kernels(functions["candidate"], make_inputs(0), device)
     recheck = CorrectnessConfig(seeds=tuple(request["recheck_seeds"]), device=device, shape_variants=False)
     report = check_correctness(problem.Model, candidate_cls, problem.get_inputs, problem.get_init_inputs, recheck)
     if not report.correct:
@@ -139,6 +148,15 @@ def _timed_functions(problem, candidate_cls, device: str, compare_compile: bool)
 
 def _profile(function, inputs: list[Any], device: str) -> str:
     """The candidate's top operators by self time over a few calls: a hint for the proposer, never a score."""
+    return _profile_with_kernels(function, inputs, device)[0]
+
+
+def _profile_with_kernels(function, inputs: list[Any], device: str) -> tuple[str, list[list[Any]] | None]:
+    """(the top operators as text, the GPU kernels that ran as [name, device us per call] rows).
+
+    The rows are None on a CPU or when the profiler failed: the evaluator then cannot confirm
+    that a custom kernel ran (:mod:`polca.kernels_bench.profiler_check`).
+    """
     activities = [torch.profiler.ProfilerActivity.CPU]
     if device == "cuda":
         activities.append(torch.profiler.ProfilerActivity.CUDA)
@@ -148,11 +166,14 @@ def _profile(function, inputs: list[Any], device: str) -> str:
                 function(*inputs)
         events = list(profiler.key_averages())
     except Exception as exc:  # the profile is advice; its failure costs only the advice
-        return f"profiler unavailable: {type(exc).__name__}: {_first_line(exc)}"
+        return f"profiler unavailable: {type(exc).__name__}: {_first_line(exc)}", None
     key = "self_device_time_total" if device == "cuda" else "self_cpu_time_total"
     top = sorted(events, key=lambda event: getattr(event, key), reverse=True)[:_PROFILE_ROWS]
-    return "\n".join(f"{event.key}: self {getattr(event, key) / 1000 / _PROFILE_CALLS:.4g} ms per call, "
+    text = "\n".join(f"{event.key}: self {getattr(event, key) / 1000 / _PROFILE_CALLS:.4g} ms per call, "
                      f"{event.count // _PROFILE_CALLS} launches per call" for event in top)
+    kernels = [[event.key, event.self_device_time_total / _PROFILE_CALLS] for event in events
+               if event.device_type == torch.autograd.DeviceType.CUDA]
+    return text, kernels if device == "cuda" else None
 
 
 def _no_grad(model):
