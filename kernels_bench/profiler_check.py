@@ -27,9 +27,11 @@ KernelRow = tuple[str, float]  # (kernel name as the profiler reports it, device
 
 # Substrings of kernel names that PyTorch's own libraries launch (case-insensitive).
 LIBRARY_KERNEL_MARKERS = ("at::", "at_cuda_detail", "c10::", "cublas", "cudnn", "cutlass", "cub::", "thrust::",
-                          "xmma", "nvjet", "memcpy", "memset", "gemmsn", "gemv2", "splitkreduce")
-# Prefixes of cuBLAS/cuDNN kernels named after the GPU generation (ampere_sgemm_128x64_nn, sm90_xmma_...).
-_LIBRARY_PREFIXES = re.compile(r"^(?:void\s+)?(?:volta|turing|ampere|hopper|blackwell|sm\d+)_", re.IGNORECASE)
+                          "xmma", "nvjet", "gemmsn", "gemv2", "splitkreduce")
+# Copies and fills as the profiler names them, and cuBLAS/cuDNN kernels named after the GPU
+# generation (ampere_sgemm_128x64_nn, sm90_xmma_...).
+_LIBRARY_PREFIXES = re.compile(r"^(?:Memcpy|Memset)\b|^(?:void\s+)?(?:volta|turing|ampere|hopper|blackwell|sm\d+)_",
+                               re.IGNORECASE)
 _GLOBAL = re.compile(r"__global__\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?void\s+"
                      r"(?:__launch_bounds__\s*\([^)]*\)\s*)?([A-Za-z_]\w*)")
 _PYBIND = re.compile(r"\.def\(\s*\"([A-Za-z_]\w*)\"")

@@ -74,7 +74,7 @@ def test_library_kernels_taking_most_of_the_time_give_a_warning_not_an_error():
 @pytest.mark.parametrize(("name", "library"), [
     (_ATEN_RELU, True), ("ampere_sgemm_128x64_nn", True), ("sm90_xmma_gemm_f32f32_tf32f32", True),
     ("cudnn::winograd_nonfused::winogradForwardData4x4(float*)", True), ("Memset (Device)", True),
-    (_OWN, False), ("matmul_tiled(float const*, float const*, float*, int)", False),
+    (_OWN, False), ("matmul_tiled(float const*, float const*, float*, int)", False), ("my_memcpy_kernel(float*)", False),
 ])
 def test_library_kernels_are_told_apart_from_custom_ones(name, library):
     assert is_library_kernel(name) is library
