@@ -88,6 +88,14 @@ _DOWNCAST_DTYPES = frozenset(["torch.float16", "torch.half", "torch.bfloat16"])
 _TIMING_NAMES = ("synchronize", "Event", "perf_counter", "time", "monotonic", "elapsed_time", "record")
 
 _CPP_CALL = re.compile(r"\b(?:at|torch)::(\w+)\s*\(")
+# Namespaced entry points into ATen's compute (``at::_ops::relu::call(x)``,
+# ``at::native::relu(x)``, ``at::cpu::add(a, b)``, ``torch::nn::functional::relu(x)``).
+_CPP_QUALIFIED_CALL = re.compile(r"\b(at|torch|c10)::((?:\w+::)+)(\w+)\s*\(")
+_ATEN_OP_NAMESPACES = frozenset(["_ops", "native", "nn", "functional", "linalg", "fft", "special"])
+_DEVICE_NAMESPACES = frozenset(["cpu", "cuda", "meta"])
+_DEVICE_UTILITIES = frozenset(["getCurrentCUDAStream", "getDefaultCUDAStream", "getCurrentDeviceProperties",
+                               "getDeviceProperties", "device_count", "current_device", "set_device",
+                               "getCurrentCUDABlasHandle"])
 _CPP_ALLOWED = frozenset(["empty", "empty_like", "empty_strided", "zeros", "zeros_like", "ones", "ones_like", "full",
                           "full_like", "from_blob", "TensorOptions", "tensor", "Tensor", "Device", "device", "dtype",
                           "scalarTypeToTypeMeta", "Scalar"])
@@ -554,11 +562,21 @@ def check_kernel_source(analysis: _Analysis, problem: Problem | None) -> tuple[l
     for text in _all_strings(analysis):
         if "(" not in text or ";" not in text:
             continue
-        for name in sorted({m for m in _CPP_CALL.findall(text) if m not in _CPP_ALLOWED}):
+        for name in sorted({m for m in _CPP_CALL.findall(text) if m not in _CPP_ALLOWED} | _qualified_aten_calls(text)):
             errors.append(f"kernel source calls {name}() from ATen; write the computation in the kernel itself")
         for name in sorted(set(_CPP_METHOD.findall(text))):
             errors.append(f"kernel source calls the tensor method .{name}(); write the computation in the kernel itself")
     return errors, []
+
+
+def _qualified_aten_calls(text: str) -> set[str]:
+    """Namespaced ATen compute calls in C++ text, by their full name; device utilities pass."""
+    found = set()
+    for root, path, name in _CPP_QUALIFIED_CALL.findall(text):
+        parts = path.split("::")[:-1]
+        if _ATEN_OP_NAMESPACES.intersection(parts) or (parts[0] in _DEVICE_NAMESPACES and name not in _DEVICE_UTILITIES):
+            found.add("::".join([root, *parts, name]))
+    return found
 
 
 def _warn_timing_names(analysis: _Analysis) -> list[str]:

@@ -202,6 +202,31 @@ def test_aten_compute_inside_kernel_source_is_caught():
     assert "matmul()" in errors and ".relu()" in errors
 
 
+@pytest.mark.parametrize(
+    "call, reported",
+    [
+        ("at::_ops::relu::call(x)", "at::_ops::relu::call()"),
+        ("at::native::relu(x)", "at::native::relu()"),
+        ("at::cpu::add(x, x)", "at::cpu::add()"),
+        ("torch::nn::functional::relu(x)", "torch::nn::functional::relu()"),
+    ],
+)
+def test_namespaced_aten_compute_inside_kernel_source_is_caught(call, reported):
+    source = _candidate("return _ext.f(x)").replace(
+        'cpp_sources="torch::Tensor f(torch::Tensor x);"',
+        f'cpp_sources="torch::Tensor f(torch::Tensor x) {{ return {call}; }}"',
+    )
+    assert reported in _errors(source)
+
+
+def test_device_utilities_inside_kernel_source_pass():
+    source = _candidate("return _ext.f(x)").replace(
+        'cpp_sources="torch::Tensor f(torch::Tensor x);"',
+        'cpp_sources="void g() { auto s = at::cuda::getCurrentCUDAStream(); }"',
+    )
+    assert "ATen" not in " ".join(run_guards(source).errors)
+
+
 def test_side_streams_in_kernel_source_are_caught():
     source = _candidate("return _ext.f(x)").replace(
         'cpp_sources="torch::Tensor f(torch::Tensor x);"',
