@@ -219,6 +219,11 @@ def test_namespaced_aten_compute_inside_kernel_source_is_caught(call, reported):
     assert reported in _errors(source)
 
 
+def test_the_profiler_fixture_handing_work_to_aten_is_also_caught_statically():
+    source = (Path(__file__).parent / "kernels" / "profiler" / "library_only.py").read_text()
+    assert "at::_ops::relu::call()" in _errors(source)
+
+
 def test_device_utilities_inside_kernel_source_pass():
     source = _candidate("return _ext.f(x)").replace(
         'cpp_sources="torch::Tensor f(torch::Tensor x);"',

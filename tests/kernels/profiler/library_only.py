@@ -1,6 +1,7 @@
 """Hostile: a CUDA kernel is defined and the guards see forward reach the extension, but the
 extension's host function hands the work to ATen (``at::_ops::relu::call``), so only PyTorch's
-own kernel runs. Only the profiler can see that no custom kernel launched."""
+own kernel runs. The guards catch this spelling; a disguised one (a function pointer, a
+macro) only the profiler sees, which is what this fixture is for, run without the guards."""
 
 import torch
 import torch.nn as nn
