@@ -8,7 +8,9 @@ interleaved (:func:`polca.sandbox.measure.measure`). Score = measured speedup wh
 checks pass, 0 otherwise; feedback says which check failed and how, or the timings.
 
 For a function target the candidate is a whole module text, but only the target's
-definition and the top-level statements the candidate added are kept
+definition, the private helpers only the target reaches
+(:func:`~polca.optimizer.domains.program_targets.private_helpers`) and the top-level
+statements the candidate added are kept
 (:func:`~polca.optimizer.domains.program_targets.merge_candidate`), so what is evaluated
 is exactly what would be offered. A script target takes the whole file.
 
@@ -183,9 +185,9 @@ class ProgramDomain:
         text = (
             f"Make {what} run faster while behaving exactly like the original: same return "
             "values, same exceptions, same mutation of arguments, same printed output. The "
-            "parameter `code` is the whole file; for a function target only that function and "
-            "any new imports, constants or helpers you add are kept, other functions stay as "
-            "they are. Score: measured speedup over the original (1.0 = same speed) when every "
+            "parameter `code` is the whole file; for a function target only that function, the "
+            "private helpers (names starting with `_`) that only it calls, and any new imports, "
+            "constants or helpers you add are kept; other functions stay as they are. Score: measured speedup over the original (1.0 = same speed) when every "
             "check passes, 0 when any fails."
         )
         return f"{text}\n\n{self.hot_lines}" if self.hot_lines else text
