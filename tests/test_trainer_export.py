@@ -166,3 +166,30 @@ def test_runs_of_polca_optimize_export_as_program_problems_without_a_check(store
     assert row.code == SEED and "`total`" in row.task
     assert [w.content_hash for w in row.winners] == ["h-fast"]
     assert export_rows(store, "kernel") == []
+
+
+def test_a_polca_optimize_run_exports_a_check_that_rewards_re_verify(store: Store, tmp_path) -> None:
+    """The loop optimize -> export -> RL: the stored oracle inputs let rewards re-check code."""
+    import shutil
+    from pathlib import Path
+
+    from polca.optimizer.domains.program import EvalSettings
+    from polca.optimizer.domains.program_run import ProgramOptions, optimize_file
+    from polca.optimizer.domains.skills_proposer import SkillsProposer
+    from polca.trainer.rewards import ProgramReward, RewardConfig
+
+    path = tmp_path / "dedup_ids.py"
+    shutil.copyfile(Path(__file__).resolve().parents[1] / "examples" / "dedup_ids.py", path)
+    options = ProgramOptions(budget_evals=8, size=300, final_rounds=8, final_min_sample_s=0.02,
+                             search=EvalSettings(rounds=3, min_sample_s=0.005, warmup=0))
+    (target,) = optimize_file(path, options, proposer=SkillsProposer(), store=store).targets
+    assert target.status == "improved"
+
+    (row,) = export_rows(store, "program", test_fraction=0.0)
+    assert row.check["qualname"] == "unique_ids" and len(row.check["pickled_inputs"]) == 9
+    assert row.code == path.read_text() and "`unique_ids`" in row.task
+    reward = ProgramReward(RewardConfig())
+    check = json.dumps(row.check)
+    assert reward.score(f"```python\n{row.winners[0].code}\n```", row.code, check) > 1.0
+    wrong = row.code.replace("out.append(x)", "out.insert(0, x)")
+    assert reward.score(f"```python\n{wrong}\n```", row.code, check) == 0.0

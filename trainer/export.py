@@ -18,9 +18,11 @@ What the export expects of the store (the one place this contract is written dow
 - Candidates carry ``payload["code"]``; the seed is the candidate with ``origin == "seed"``.
 - Evaluations carry ``score`` (verified speedup; 0 when any check failed) and ``status``.
 
-Runs that ``polca optimize`` writes today (kind ``"polca"``, named ``optimize:TARGET:PATH``,
-no ``config["problem"]``) count as program problems without a check: their seed's code is
-the original and their target the task, so they feed SFT; RL needs a ``check``. Other
+Runs that ``polca optimize`` writes (kind ``"polca"``, named ``optimize:TARGET:PATH``) keep
+the same problem description in ``run.state["problem"]``, written with the target's final
+verdict, with the oracle's inputs as ``pickled_inputs``: they feed SFT and RL. Older such
+runs without it count as program problems without a check (their seed's code is the
+original and their target the task), so they feed SFT only; RL needs a ``check``. Other
 runs are skipped with a log line.
 A candidate is a **winner** when all its evaluations have status ``"ok"`` and its mean
 score is at least ``min_score`` (default 1.1, the least speedup that counts). Candidates
@@ -39,7 +41,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from polca.optimizer.domains.program_run import RUN_NAME_PREFIX
+from polca.optimizer.domains.program_run import PROBLEM_KEY, RUN_NAME_PREFIX
 
 from polca.store import CandidateRecord, EvaluationRecord, RunRecord, Store
 
@@ -178,10 +180,13 @@ def _all_runs(store: Store) -> list[RunRecord]:
 
 def _problem_of(run: RunRecord, domain: str) -> dict[str, Any] | None:
     if domain == "program" and run.kind == "polca" and run.name.startswith(RUN_NAME_PREFIX):
-        return _optimize_run_problem(run)
-    if run.kind != domain:
+        if not isinstance(run.state.get(PROBLEM_KEY), dict):
+            return _optimize_run_problem(run)
+        problem = run.state[PROBLEM_KEY]
+    elif run.kind != domain:
         return None
-    problem = run.config.get("problem")
+    else:
+        problem = run.config.get("problem")
     if not isinstance(problem, dict) or not isinstance(problem.get("id"), str):
         log.info("run %s has no config['problem'] with an 'id'; skipped", run.id)
         return None

@@ -16,6 +16,7 @@ written to disk here.
 
 from __future__ import annotations
 
+import base64
 import difflib
 import hashlib
 import logging
@@ -67,6 +68,8 @@ log = logging.getLogger(__name__)
 TargetStatus = Literal["improved", "no_gain", "excluded"]
 RUN_NAME_PREFIX = "optimize:"
 FINAL_CHECK_KEY = "final_check"  # the run state's entry holding the target's final verdict
+PROBLEM_KEY = "problem"  # the run state's entry describing the target for `polca train export`
+MAX_CHECK_BYTES = 4_000_000  # the most pickled input bytes kept with a problem for re-verification
 
 
 @dataclass(frozen=True)
@@ -374,7 +377,7 @@ def _optimize_target(session: _Session, source: str, plan: TargetPlan) -> tuple[
     base = TargetReport(plan.name, "no_gain", "", len(check.inputs), plan.inputs.sources, check.dropped,
                         run_id=result.run_id, evaluations=result.evaluations, cost_usd=result.cost_usd)
     report, source = _final_check(domain, result.best, base, options)
-    _store_final_check(session.store, report)
+    _store_final_check(session.store, report, domain)
     return report, source
 
 
@@ -385,15 +388,33 @@ def final_check_state(report: TargetReport) -> dict[str, Any]:
             "before_s": report.before_s, "after_s": report.after_s, "message": report.message}
 
 
-def _store_final_check(store: Store | None, report: TargetReport) -> None:
-    """Add the final verdict to the run's state, beside the engine's own entries (kept as they are)."""
+def problem_state(domain: ProgramDomain, problem_id: str) -> dict[str, Any]:
+    """The target as ``polca train export`` reads it: the task, the original code, and the
+    oracle's inputs (pickled, base64, at most :data:`MAX_CHECK_BYTES`) so that training
+    rewards can re-verify candidates instead of trusting stored scores."""
+    kept, size = [], 0
+    for payload in encode_inputs(list(domain.inputs), script=domain.qualname is None):
+        if size + len(payload) > MAX_CHECK_BYTES:
+            log.info("problem %s keeps %d of %d inputs (%d bytes cap)", problem_id, len(kept),
+                     len(domain.inputs), MAX_CHECK_BYTES)
+            break
+        kept.append(base64.b64encode(payload).decode("ascii"))
+        size += len(payload)
+    return {"id": problem_id, "task": domain.describe(), "objective": "runtime", "code": domain.source,
+            "check": {"qualname": domain.qualname, "pickled_inputs": kept}}
+
+
+def _store_final_check(store: Store | None, report: TargetReport, domain: ProgramDomain) -> None:
+    """Add the final verdict and the problem to the run's state, beside the engine's own
+    entries (kept as they are)."""
     if store is None or report.run_id is None:
         return
     run = store.get_run(report.run_id)
     if run.iteration is None:
         log.debug("run %s has no checkpoint; its final verdict is not stored", run.id)
         return
-    state = {**run.state, FINAL_CHECK_KEY: final_check_state(report)}
+    problem = problem_state(domain, run.name.removeprefix(RUN_NAME_PREFIX))
+    state = {**run.state, FINAL_CHECK_KEY: final_check_state(report), PROBLEM_KEY: problem}
     store.write_iteration(run.id, iteration=run.iteration, state=state)
 
 
