@@ -11,14 +11,24 @@ runner = CliRunner()
 
 SUBCOMMANDS = [
     ["optimize"],
+    ["optimize-prompt"],
+    ["optimize-agent"],
     ["run"],
     ["kernelbench"],
     ["kernelbench", "run"],
     ["kernelbench", "eval"],
     ["skills"],
+    ["skills", "list"],
+    ["skills", "show"],
+    ["skills", "validate"],
+    ["skills", "mine"],
+    ["skills", "apply"],
+    ["skills", "export"],
     ["train"],
     ["train", "export"],
+    ["train", "sft"],
     ["train", "rl"],
+    ["train", "serve"],
     ["runs"],
     ["runs", "list"],
     ["runs", "show"],
@@ -29,7 +39,8 @@ SUBCOMMANDS = [
 def test_root_help_lists_every_subcommand():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for name in ("optimize", "run", "kernelbench", "skills", "train", "runs", "report"):
+    for name in ("optimize", "optimize-prompt", "optimize-agent", "run", "kernelbench", "skills",
+                 "train", "runs", "report"):
         assert name in result.output
 
 
