@@ -138,23 +138,7 @@ class LLMProposer:
     def _one_child(
         self, parent: Candidate, prompt: str, context: ProposalContext, index: int
     ) -> tuple[Candidate | None, str]:
-        error = ""
-        for attempt in range(2):
-            text = prompt if attempt == 0 else prompt + prompts.RETRY_NOTE.format(error=error)
-            sample = (context.iteration * context.num_proposals + index) * 2 + attempt
-            try:
-                answer = self._ask(text, sample)
-            except LLMUnavailable:
-                raise
-            except LLMError as exc:
-                return None, f"model call failed: {exc}"
-            parsed = parse_answer(answer, list(parent.params))
-            if not parsed.error:
-                params = {**parent.params, **parsed.params}
-                return Candidate(params, (parent.id,), "llm", note=parsed.reasoning), ""
-            error = parsed.error
-            log.info("malformed proposal (attempt %d): %s", attempt + 1, error)
-        return None, f"malformed answer twice: {error}"
+        return ask_for_child(self._ask, parent, prompt, context, index, origin="llm")
 
     def _ask(self, prompt: str, sample: int) -> str:
         messages = [
@@ -170,6 +154,41 @@ class LLMProposer:
             sample=sample,
         )
         return response.text
+
+
+def ask_for_child(
+    ask: Callable[[str, int], str],
+    parent: Candidate,
+    prompt: str,
+    context: ProposalContext,
+    index: int,
+    *,
+    origin: str,
+    check: Callable[[ParsedAnswer], str] = lambda parsed: "",
+) -> tuple[Candidate | None, str]:
+    """One child from a model: ``ask(prompt, sample)``, parse, and on a malformed answer
+    (or one ``check`` refuses with a reason) ask once more with the reason appended.
+
+    Returns the child, or None and why not. A model that cannot be reached raises
+    ``LLMUnavailable``; any other model error is a failed proposal.
+    """
+    error = ""
+    for attempt in range(2):
+        text = prompt if attempt == 0 else prompt + prompts.RETRY_NOTE.format(error=error)
+        sample = (context.iteration * context.num_proposals + index) * 2 + attempt
+        try:
+            answer = ask(text, sample)
+        except LLMUnavailable:
+            raise
+        except LLMError as exc:
+            return None, f"model call failed: {exc}"
+        parsed = parse_answer(answer, list(parent.params))
+        error = parsed.error or check(parsed)
+        if not error:
+            params = {**parent.params, **parsed.params}
+            return Candidate(params, (parent.id,), origin, note=parsed.reasoning), ""
+        log.info("malformed proposal (attempt %d): %s", attempt + 1, error)
+    return None, f"malformed answer twice: {error}"
 
 
 EditFn = Callable[[Candidate, Sequence[Evaluation], np.random.Generator], Mapping[str, str]]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from polca.optimizer import prompts
 from polca.optimizer.contracts import Candidate, Evaluation, ProposalContext, ProposalOutcome
-from polca.optimizer.proposers import build_prompt, parse_answer
+from polca.optimizer.proposers import ParsedAnswer, ask_for_child, build_prompt
 from polca.skills.apply import rule_subsets
 from polca.skills.model import Skill
 from polca.skills.registry import SkillRegistry, build_registry
@@ -188,26 +188,11 @@ class SkillsProposer:
     def _model_child(
         self, parent: Candidate, prompt: str, context: ProposalContext, index: int, origin: str
     ) -> tuple[Candidate | None, str]:
-        from polca.llm import LLMError, LLMUnavailable
-
-        error = ""
-        for attempt in range(2):
-            text = prompt if attempt == 0 else prompt + prompts.RETRY_NOTE.format(error=error)
-            sample = (context.iteration * context.num_proposals + index) * 2 + attempt
-            try:
-                answer = self._ask(text, sample)
-            except LLMUnavailable:
-                raise
-            except LLMError as exc:
-                return None, f"model call failed: {exc}"
-            parsed = parse_answer(answer, list(parent.params))
+        def parses(parsed: ParsedAnswer) -> str:
             code = parsed.params.get(self.param, "")
-            error = parsed.error or ("" if _parses(code) else f"the new {self.param} does not parse")
-            if not error:
-                params = {**parent.params, **parsed.params}
-                return Candidate(params, (parent.id,), origin, note=parsed.reasoning), ""
-            log.info("unusable skills proposal (attempt %d): %s", attempt + 1, error)
-        return None, f"malformed answer twice: {error}"
+            return "" if _parses(code) else f"the new {self.param} does not parse"
+
+        return ask_for_child(self._ask, parent, prompt, context, index, origin=origin, check=parses)
 
     def _ask(self, prompt: str, sample: int) -> str:
         messages = [
