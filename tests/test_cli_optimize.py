@@ -272,3 +272,7 @@ def test_nothing_to_check_against_says_what_to_provide(tmp_path):
 
 def test_apply_and_output_together_are_refused(dedup, tmp_path):
     _fails([str(dedup), "--apply", "--output", str(tmp_path / "x.py")], "give one of them", tmp_path)
+
+
+def test_a_model_without_a_provider_is_a_one_line_error(dedup, tmp_path):
+    _fails([str(dedup), "--model", "gpt-4o-mini"], "did you mean 'openai/gpt-4o-mini'", tmp_path)

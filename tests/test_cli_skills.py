@@ -139,3 +139,11 @@ def test_mine_with_the_llm_miner_and_apply_with_a_model(scripted_llm, tmp_path):
     (tmp_path / "slow.py").write_text(SLOW)
     applied = json.loads(_run("apply", "slow.py", "--json", "-k", "2", *model).output)
     assert [c["via"] for c in applied["candidates"]] == ["rule", "model"]
+
+
+def test_apply_with_a_model_without_a_provider_is_a_one_line_error(tmp_path):
+    slow = tmp_path / "slow.py"
+    slow.write_text(SLOW)
+    result = _run("apply", str(slow), "--model", "gpt-4o-mini")
+    assert result.exit_code == 1 and "did you mean 'openai/gpt-4o-mini'" in result.output
+    assert "Traceback" not in result.output

@@ -88,6 +88,9 @@ def recording_llm(config: Config, store: Store, events: EventBus) -> LLMClient:
         current["run"] = event.run_id
 
     events.subscribe(RunStarted, on_started)
-    return LLMClient(
-        config.llm, on_call=lambda c: store.record_llm_call(current["run"], **dataclasses.asdict(c))
-    )
+    try:
+        return LLMClient(
+            config.llm, on_call=lambda c: store.record_llm_call(current["run"], **dataclasses.asdict(c))
+        )
+    except ValueError as exc:
+        fail(f"{exc} (set it with --model, POLCA_MODEL or [tool.polca.llm] model)")

@@ -70,7 +70,10 @@ def _client(model: str | None, api_base: str | None):
     from polca.llm import LLMClient
 
     config = config_from_flags(llm={"model": model, "api_base": api_base})
-    return LLMClient(config.llm)
+    try:
+        return LLMClient(config.llm)
+    except ValueError as exc:
+        fail(f"--model: {exc}")
 
 
 @skills_app.command("list")
