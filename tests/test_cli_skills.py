@@ -147,3 +147,25 @@ def test_apply_with_a_model_without_a_provider_is_a_one_line_error(tmp_path):
     result = _run("apply", str(slow), "--model", "gpt-4o-mini")
     assert result.exit_code == 1 and "did you mean 'openai/gpt-4o-mini'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_show_prints_skill_md_unwrapped_and_points_unknown_ids_at_the_list():
+    skill_md = (DEFAULT_LIBRARY / "python" / "buffered-output" / "SKILL.md").read_text()
+    long_line = max(skill_md.splitlines(), key=len)
+    assert len(long_line) > 80
+    result = runner.invoke(app, ["skills", "show", "buffered-output"], terminal_width=80)
+    assert result.exit_code == 0 and long_line in result.output.splitlines()
+    unknown = _run("show", "zzzzzz")
+    assert unknown.exit_code == 1 and "`polca skills list` shows them" in unknown.output
+    assert "registry.ids" not in unknown.output
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [("broken.py", "def f(:\n", "syntax error at line 1"), ("notes.txt", "x = 1\n", "not a Python file")],
+)
+def test_apply_refuses_a_file_that_is_not_valid_python(tmp_path, name, text, expected):
+    path = tmp_path / name
+    path.write_text(text)
+    result = _run("apply", str(path))
+    assert result.exit_code == 1 and expected in result.output, result.output

@@ -13,6 +13,7 @@ folder exists) plus every ``--library DIR``.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import json
 import os
@@ -110,8 +111,9 @@ def show(skill_id: Annotated[str, typer.Argument(help="The skill's id.")], libra
     try:
         skill = registry.get(skill_id)
     except UnknownSkillError as exc:
-        fail(str(exc))
-    console.print((skill.path / "SKILL.md").read_text(), markup=False, highlight=False)
+        fail(str(exc).replace("list them with registry.ids", "`polca skills list` shows them"))
+    # soft_wrap: SKILL.md goes out as written, so its YAML front matter stays valid in any terminal.
+    console.print((skill.path / "SKILL.md").read_text(), markup=False, highlight=False, soft_wrap=True)
     files = [p.name for p in sorted(skill.path.iterdir()) if p.is_file() and p.name != "SKILL.md"]
     console.print(f"[bold]folder:[/] {skill.path}   [bold]files:[/] {', '.join(files) or 'none'}", highlight=False)
     measured = skill.measured()
@@ -238,9 +240,7 @@ def apply(
     from polca.skills.apply import apply_skills
 
     setup_logging(verbose)
-    if not path.is_file():
-        fail(f"{str(path)!r} is not a file; pass the Python file to rewrite")
-    source = path.read_text(encoding="utf-8")
+    source = _python_source(path)
     result = apply_skills(source, registry=_registry(library), llm=_client(model, api_base), model=model, k=k)
     if as_json:
         console.print_json(json.dumps(apply_json(result)))
@@ -251,6 +251,22 @@ def apply(
             fail("no candidate to write: no skill applies to this file")
         out.write_text(result.best.code, encoding="utf-8")
         console.print(f"wrote the first candidate to {out}")
+
+
+def _python_source(path: Path) -> str:
+    """The text of the Python file ``path``; anything else is a one-line error."""
+    if not path.is_file():
+        fail(f"{str(path)!r} is not a file; pass the Python file to rewrite")
+    if path.suffix != ".py":
+        fail(f"{path} is not a Python file; polca skills apply takes a .py file")
+    try:
+        source = path.read_text(encoding="utf-8")
+        ast.parse(source, filename=str(path))
+    except UnicodeDecodeError as exc:
+        fail(f"{path} is not UTF-8 text ({exc.reason}); save it as UTF-8")
+    except SyntaxError as exc:
+        fail(f"{path} has a syntax error at line {exc.lineno}: {exc.msg}; fix it so the file runs with python")
+    return source
 
 
 def apply_json(result) -> dict:
