@@ -164,3 +164,13 @@ def test_list_on_an_empty_store_says_so(app, tmp_path):
     result = _invoke(app, "runs", "list", "--db", url)
     assert result.exit_code == 0, result.output
     assert "No runs yet" in result.output
+
+
+def test_list_in_a_narrow_terminal_keeps_every_name_and_figure_whole(app, filled):
+    result = CliRunner().invoke(app, ["runs", "list", "--db", filled["url"]], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert all(len(line) <= 80 for line in lines), result.output
+    for expected in (filled["busy"], "finished", "speed [up] f", "nothing yet", "2.500", "$0.0125"):
+        assert any(expected in line for line in lines), (expected, result.output)
+    assert "…" not in result.output

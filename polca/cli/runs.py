@@ -66,6 +66,8 @@ def list_runs(
         typer.echo(json.dumps(runs_json(runs, stats), indent=2))
     elif not runs:
         console.print(f"No runs yet in {store.url}.", highlight=False)
+    elif console.width < WIDE_TABLE_COLUMNS:
+        console.print(runs_lines(runs, stats))
     else:
         console.print(runs_table(runs, stats))
 
@@ -149,6 +151,25 @@ def runs_table(runs: Sequence[RunRecord], stats: Mapping[str, RunStats]) -> Tabl
             _cost(s.cost_usd if s else 0.0),
         )
     return table
+
+
+WIDE_TABLE_COLUMNS = 120
+"""Narrower terminals get ``runs_lines``: the table's nine columns would crush the names."""
+
+
+def runs_lines(runs: Sequence[RunRecord], stats: Mapping[str, RunStats]) -> Group:
+    """Two lines per run for narrow terminals: the figures, then the kind and the whole name."""
+    lines = []
+    for run in runs:
+        s = stats.get(run.id)
+        counts = f"{s.candidates} cand, {s.evaluations} evals" if s else "-"
+        first = Text.assemble(
+            (run.id, "bold"), "  ", (f"{run.status:<11}", _STATUS_STYLE.get(run.status, "")),
+            f" {_when(run.created_at)}  {counts}  best {_score(s.best_score if s else None)}",
+            f"  cost {_cost(s.cost_usd if s else 0.0)}",
+        )
+        lines += [first, Text.assemble("  ", (run.kind, "dim"), "  ", run.name or "-")]
+    return Group(*lines)
 
 
 _STATUS_STYLE = {"running": "cyan", "finished": "green", "failed": "red", "interrupted": "yellow"}
