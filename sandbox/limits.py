@@ -163,6 +163,26 @@ class RunCgroup:
         """Make the groups and set their limits; raises OSError when the machine refuses."""
         for directory in self.dirs:
             directory.mkdir()
+        self.write_limits()
+
+    def create_held(self) -> None:
+        """Make the groups with ``pids.max`` 1: a process moved in early can fork nothing.
+
+        For a launcher that joins ahead of its run; :meth:`set_limits` opens the group
+        to the run's own limits before it is handed the run's command.
+        """
+        for directory in self.dirs:
+            directory.mkdir()
+        if self.pids_dir is not None:
+            (self.pids_dir / "pids.max").write_text("1")
+
+    def set_limits(self, limits: Limits) -> None:
+        """Write ``limits`` into existing groups (they become the run's limits)."""
+        self.limits = limits
+        self.write_limits()
+
+    def write_limits(self) -> None:
+        """Write this run's ``pids.max`` and memory limit; raises OSError when refused."""
         if self.pids_dir is not None:
             (self.pids_dir / "pids.max").write_text(str(self.limits.max_processes + WRAPPER_PROCESSES))
         if self.memory_dir is not None and self.limits.memory_mb is not None:

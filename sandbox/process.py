@@ -51,7 +51,7 @@ class Outcome:
     output_exceeded: bool
     wall_s: float
     cpu_s: float
-    peak_rss_mb: float  # 0.0 when unknown (see _own_peak_rss_kb)
+    peak_rss_mb: float  # 0.0 when unknown (see own_peak_rss_kb)
     spawn_error: str = ""  # set when the process could not be started at all
 
 
@@ -93,7 +93,7 @@ def execute(launch: Launch, kill_tree: Callable[[int], None] = kill_process_grou
     on output overflow, and once more after the main process exits, to remove any
     process left behind.
     """
-    inherited_rss_kb = _own_peak_rss_kb()
+    inherited_rss_kb = own_peak_rss_kb()
     started = time.perf_counter()
     try:
         proc = subprocess.Popen(
@@ -107,11 +107,20 @@ def execute(launch: Launch, kill_tree: Callable[[int], None] = kill_process_grou
             close_fds=True,
         )
     except OSError as exc:
-        return _not_started(f"{exc.strerror or exc}: {launch.argv[0]}", time.perf_counter() - started)
+        return not_started(f"{exc.strerror or exc}: {launch.argv[0]}", time.perf_counter() - started)
     return _Supervisor(proc, launch, kill_tree, started, inherited_rss_kb).run()
 
 
-def _own_peak_rss_kb() -> int:
+def supervise(proc: subprocess.Popen, launch: Launch, kill_tree: Callable[[int], None], started: float) -> Outcome:
+    """Like :func:`execute`, for a process started ahead of time and handed its work at ``started``.
+
+    ``proc`` must have been started with ``start_new_session=True`` and piped stdout and
+    stderr; its stdin is a pipe that takes ``launch.stdin``, or ``None`` when not fed.
+    """
+    return _Supervisor(proc, launch, kill_tree, started, own_peak_rss_kb()).run()
+
+
+def own_peak_rss_kb() -> int:
     """This process's peak RSS (VmHWM) in KB; 0 when unknown.
 
     A child's ``ru_maxrss`` starts at its parent's peak: on exec the kernel records the
@@ -129,7 +138,7 @@ def _own_peak_rss_kb() -> int:
     return 0
 
 
-def _not_started(message: str, wall_s: float) -> Outcome:
+def not_started(message: str, wall_s: float) -> Outcome:
     return Outcome(None, None, b"", b"", False, False, False, False, wall_s, 0.0, 0.0, spawn_error=message)
 
 

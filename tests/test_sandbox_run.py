@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from polca.sandbox import (
     host_support,
     run,
 )
+from polca.sandbox import launcher as launcher_module
 from polca.sandbox import local as local_module
 from polca.sandbox.classify import to_result
 from polca.sandbox.docker_backend import container_spec
@@ -497,3 +499,144 @@ def test_docker_backend_turns_container_outcomes_into_statuses(container, limits
     assert client.staged == [".polca-stdin", "files", "main.py"]
     if status == "output_limit":
         assert result.stdout_truncated and result.stdout.startswith(b"x" * 100)
+
+
+# ------------------------------------------------------------------ launchers prepared ahead of the run
+
+_needs_run_groups = pytest.mark.skipif(not host_support().cgroups.protections, reason="no writable cgroup")
+_ENV_AND_FDS = (
+    "import os, sys\n"
+    "here = os.getcwd()\n"
+    "print(sorted((k, v.replace(here, 'WORKDIR')) for k, v in os.environ.items()))\n"
+    "print(sorted(os.listdir('/proc/self/fd')), os.path.basename(here).startswith('polca-run-'))\n"
+    "print(repr(sys.stdin.read()), sys.argv[1:])\n"
+)
+
+
+def _spy_on_launchers(monkeypatch) -> list[int]:
+    started: list[int] = []
+    original = launcher_module.Launcher.start
+
+    def start(self, *args, **kwargs):
+        started.append(self.proc.pid)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(launcher_module.Launcher, "start", start)
+    return started
+
+
+@_needs_run_groups
+def test_a_prepared_launcher_holds_no_environment_and_may_not_fork():
+    launcher = launcher_module.Launcher(host_support().cgroups)
+    try:
+        assert Path(f"/proc/{launcher.proc.pid}/environ").read_bytes() == b""
+        if launcher.cgroup.pids_dir is not None:
+            assert (launcher.cgroup.pids_dir / "pids.max").read_text().strip() == "1"
+        assert launcher.alive()
+    finally:
+        launcher.discard()
+    assert launcher.proc.poll() is not None
+    assert not any(directory.exists() for directory in launcher.cgroup.dirs)
+
+
+@_needs_run_groups
+@pytest.mark.parametrize(("script", "expected"), [(b"exec /bin/echo ran\n", b"ran\n"), (b"exec /bin/echo ran", b"")])
+def test_a_script_line_cut_short_is_never_run(script, expected):
+    launcher = launcher_module.Launcher(host_support().cgroups)
+    try:
+        out, _ = launcher.proc.communicate(script, timeout=10)
+        assert out == expected
+        assert (launcher.proc.returncode == 0) == bool(expected)
+    finally:
+        launcher.discard()
+
+
+@_needs_run_groups
+@pytest.mark.parametrize("stdin", [None, "line one\nline 'two'\n"])
+def test_a_run_through_a_launcher_sees_what_a_direct_run_sees(monkeypatch, stdin):
+    started = _spy_on_launchers(monkeypatch)
+    spec = RunSpec(python_source=_ENV_AND_FDS, stdin=stdin, args=("a b", "$HOME"), env={"MODE": "x\ny 'z'"})
+    direct = LocalBackend(prestart=False).run(spec)
+    assert launcher_module.prepare_launcher(host_support().cgroups)
+    prepared = LocalBackend().run(spec)
+    assert len(started) == 1
+    assert prepared.status == direct.status == "ok", (prepared.stderr, direct.stderr)
+    assert prepared.stdout == direct.stdout
+    assert prepared.protections == direct.protections
+
+
+@_needs_run_groups
+def test_a_fork_bomb_handed_to_a_launcher_is_held_by_the_run_limits(monkeypatch):
+    started = _spy_on_launchers(monkeypatch)
+    bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    assert launcher_module.prepare_launcher(host_support().cgroups)
+    result = run(RunSpec(python_source=bomb, limits=Limits(timeout_s=2.0, max_processes=16)), backend="local")
+    assert started and result.status == "timeout"
+    assert subprocess.run(["true"], check=False).returncode == 0
+    spawn = "import subprocess\nprint(subprocess.run(['true']).returncode)\n"
+    for max_processes, expected in ((2, b"0\n"), (1, b"")):
+        assert launcher_module.prepare_launcher(host_support().cgroups)
+        result = run(RunSpec(python_source=spawn, limits=Limits(max_processes=max_processes)), backend="local")
+        assert result.stdout == expected, result.stderr
+    assert len(started) == 3
+
+
+@_needs_run_groups
+def test_a_forked_child_does_not_reuse_the_parents_launcher():
+    cgroups = host_support().cgroups
+    assert launcher_module.prepare_launcher(cgroups)
+    child = os.fork()
+    if child == 0:
+        os._exit(0 if not launcher_module._pool.ready else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    launcher = launcher_module.take_launcher(cgroups)
+    assert launcher is not None and launcher.alive()
+    launcher.discard()
+
+
+_OWNER = (
+    "import sys\n"
+    "from polca.sandbox import host_support\n"
+    "from polca.sandbox.launcher import _pool, prepare_launcher\n"
+    "assert prepare_launcher(host_support().cgroups)\n"
+    "launcher = next(iter(_pool.ready.values()))\n"
+    "print(launcher.proc.pid, *launcher.cgroup.dirs, flush=True)\n"
+    "sys.stdin.read() if sys.argv[1] == 'wait' else None\n"
+)
+
+
+def _start_owner(mode: str) -> tuple[subprocess.Popen, int, list[Path]]:
+    owner = subprocess.Popen([sys.executable, "-c", _OWNER, mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    pid, *dirs = owner.stdout.readline().split()
+    return owner, int(pid), [Path(d.decode()) for d in dirs]
+
+
+def _gone(pid: int, timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z"):
+                return True
+        except (OSError, IndexError):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@_needs_run_groups
+def test_a_process_that_exits_leaves_no_launcher_and_no_group():
+    owner, pid, dirs = _start_owner("exit")
+    assert owner.wait(timeout=30) == 0
+    assert _gone(pid)
+    assert dirs and not any(directory.exists() for directory in dirs)
+
+
+@_needs_run_groups
+def test_a_launcher_dies_with_a_killed_owner_and_its_groups_are_swept():
+    owner, pid, dirs = _start_owner("wait")
+    owner.kill()
+    owner.wait(timeout=30)
+    assert _gone(pid)
+    remove_stale_groups(host_support().cgroups)
+    assert dirs and not any(directory.exists() for directory in dirs)
