@@ -182,3 +182,19 @@ def test_run_keeps_a_correct_cpp_kernel_from_the_model(tmp_path, scripted_llm):
     (solution,) = json.loads(result.stdout)["results"]
     assert solution["correct"], solution["feedback"]
     assert (tmp_path / "best" / "01_relu.py").read_text() == HONEST_CPP
+
+
+def test_the_results_table_says_why_a_correct_kernel_is_flagged():
+    import io
+
+    from rich.console import Console
+
+    from polca.cli.kernelbench import render_results
+
+    note = "speedup above 10x: not counted in fast_p until audited"
+    flagged = KernelResult(problem_key="1_relu", compiled=True, correct=True, flags=(note,),
+                           candidate_ms=TimingStats.from_samples([0.5, 0.5, 0.5]),
+                           reference_ms=TimingStats.from_samples([6.0, 6.0, 6.0]))
+    out = Console(width=200, file=io.StringIO())
+    out.print(render_results([flagged]))
+    assert "correct, flagged" in out.file.getvalue() and f"1_relu: {note}" in out.file.getvalue()

@@ -24,6 +24,7 @@ import typer
 from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from polca.cli.common import (
     config_from_flags,
@@ -301,7 +302,8 @@ def render_results(results: Sequence[KernelResult]) -> RenderableType:
     for result in results:
         table.add_row(result.problem_key, _verdict(result), _ms(result.candidate_ms), _ms(result.reference_ms),
                       _times(result.speedup("eager")), _times(result.speedup("compile")))
-    return table
+    notes = [Text(f"{r.problem_key}: {flag}") for r in results if r.correct for flag in r.flags]
+    return Group(table, Text("flagged:", style="bold"), *notes) if notes else table
 
 
 def render_summary(results: Sequence[KernelResult], total: int) -> RenderableType:
