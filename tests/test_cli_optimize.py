@@ -276,3 +276,17 @@ def test_apply_and_output_together_are_refused(dedup, tmp_path):
 
 def test_a_model_without_a_provider_is_a_one_line_error(dedup, tmp_path):
     _fails([str(dedup), "--model", "gpt-4o-mini"], "did you mean 'openai/gpt-4o-mini'", tmp_path)
+
+
+def test_output_into_a_missing_folder_is_refused_before_the_search(dedup, tmp_path):
+    _fails([str(dedup), "--output", str(tmp_path / "absent" / "fast.py")], "existing folder", tmp_path)
+
+
+def test_a_count_below_one_is_a_usage_error_naming_the_flag(dedup):
+    result = runner.invoke(app, ["optimize", str(dedup), "--top", "0"])
+    assert result.exit_code == 2 and "--top" in result.output, result.output
+
+
+def test_a_missing_file_hint_names_a_bundled_example(tmp_path):
+    _fails([str(tmp_path / "nope.py")], "examples/dedup_ids.py", tmp_path)
+    assert (EXAMPLES / "dedup_ids.py").is_file()

@@ -83,7 +83,7 @@ def load_program(path: str | Path) -> ProgramFile:
     """Read and parse ``path``; a missing file, a non-Python file or a syntax error raises ValueError."""
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"{path} does not exist; pass the path of a Python file, e.g. examples/dedup.py")
+        raise ValueError(f"{path} does not exist; pass the path of a Python file, e.g. examples/dedup_ids.py")
     if not path.is_file() or path.suffix != ".py":
         raise ValueError(f"{path} is not a Python file; polca optimize takes a .py file")
     try:

@@ -74,12 +74,12 @@ def register(app: typer.Typer) -> None:
 def optimize(
     path: Annotated[Path, typer.Argument(help="The Python file to speed up.")],
     function: Annotated[list[str] | None, typer.Option("--function", "-f", help="Only this function (repeatable; methods as Class.method).")] = None,
-    top: Annotated[int, typer.Option("--top", help="Optimize the N hottest functions.")] = 3,
+    top: Annotated[int, typer.Option("--top", min=1, help="Optimize the N hottest functions.")] = 3,
     tests: Annotated[Path | None, typer.Option("--tests", help="A pytest file whose calls become inputs.")] = None,
     stdin: Annotated[list[Path] | None, typer.Option("--stdin", help="A stdin file for the script (repeatable: one run each).")] = None,
     args: Annotated[str, typer.Option("--args", help="Command-line arguments for the script, as one string.")] = "",
-    size: Annotated[int, typer.Option("--size", help="Elements per generated input container (timing scale).")] = 1000,
-    budget_evals: Annotated[int, typer.Option("--budget-evals", help="Instance evaluations per target.")] = 40,
+    size: Annotated[int, typer.Option("--size", min=1, help="Elements per generated input container (timing scale).")] = 1000,
+    budget_evals: Annotated[int, typer.Option("--budget-evals", min=1, help="Instance evaluations per target.")] = 40,
     budget_cost: Annotated[float | None, typer.Option("--budget-cost", help="Most USD to spend on model calls.")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Wall-clock seconds for the whole run.")] = None,
     model: Annotated[str | None, typer.Option("--model", help="Any litellm model string, e.g. openai/gpt-4o-mini.")] = None,
@@ -99,6 +99,8 @@ def optimize(
     options = _options(function, top, tests, stdin, args, size, budget_evals, budget_cost, time_limit, seed, config)
     if apply and output is not None:
         fail("--apply and --output both say where to write; give one of them.")
+    if output is not None and (output.is_dir() or not output.parent.is_dir()):
+        fail(f"--output {output} must be a file in an existing folder; create the folder or pick another path.")
     program = _load(path)
     if config.sandbox.backend == "none":
         warn("--sandbox none runs candidate code without any isolation: use it only for code you trust.")
