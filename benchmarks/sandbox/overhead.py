@@ -47,10 +47,15 @@ def sandboxed(backend: str | Backend) -> float:
 
 
 def breakdown_backends() -> dict[str, Backend]:
-    """The local backend with one protection layer removed at a time, to attribute its cost."""
+    """The local backend with one layer removed at a time, to attribute its cost.
+
+    ``local-no-launcher`` has every protection but starts each run directly, moving it
+    into its cgroups on the critical path (the backend before prepared launchers).
+    """
     full = host_support()
     no_cgroups = CgroupSupport(0, None, None)
     return {
+        "local-no-launcher": LocalBackend(full, prestart=False),
         "local-no-cgroups": LocalBackend(dataclasses.replace(full, cgroups=no_cgroups)),
         "local-no-bwrap": LocalBackend(dataclasses.replace(full, bwrap=None, unshare=None)),
         "local-rlimits-only": LocalBackend(dataclasses.replace(full, bwrap=None, unshare=None, cgroups=no_cgroups)),
