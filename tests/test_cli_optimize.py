@@ -290,3 +290,28 @@ def test_a_count_below_one_is_a_usage_error_naming_the_flag(dedup):
 def test_a_missing_file_hint_names_a_bundled_example(tmp_path):
     _fails([str(tmp_path / "nope.py")], "examples/dedup_ids.py", tmp_path)
     assert (EXAMPLES / "dedup_ids.py").is_file()
+
+
+def _drawn(renderable, width: int) -> str:
+    import io
+
+    from rich.console import Console
+
+    out = Console(width=width, file=io.StringIO())
+    out.print(renderable)
+    return out.file.getvalue()
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_the_targets_keep_whole_names_and_figures_at_any_width(width):
+    from polca.optimizer.domains.program_run import ProgramReport, TargetReport
+
+    from polca.cli.render_optimize import render_targets
+
+    target = TargetReport("unique_ids", "improved", "faster", inputs_verified=9, input_sources={"generated": 9},
+                          before_s=0.0112, after_s=0.000158, speedup=70.94, ci_low=70.79, ci_high=70.96,
+                          origins=("skill:dedup-with-dict-fromkeys",))
+    drawn = _drawn(render_targets(ProgramReport("dedup_ids.py", "a", "b", (target,))), width)
+    assert all(len(line) <= width for line in drawn.splitlines())
+    for whole in ("skill:dedup-with-dict-fromkeys", "70.94x (70.79-70.96)", "9 (9 generated)", "11.2 ms"):
+        assert whole in drawn, (whole, drawn)

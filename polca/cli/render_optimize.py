@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -23,8 +23,42 @@ from polca.optimizer.domains.program_run import (
 _STATUS_STYLE = {"improved": "bold green", "no_gain": "yellow", "excluded": "red"}
 
 
+WIDE_TABLE_COLUMNS = 110
+"""Narrower consoles get the targets as lines: the seven-column table would fold every cell."""
+
+
+class _ByWidth:
+    """Draws ``wide`` on a console of at least ``min_width`` columns, else ``narrow``."""
+
+    def __init__(self, wide: RenderableType, narrow: RenderableType, min_width: int) -> None:
+        self.wide, self.narrow, self.min_width = wide, narrow, min_width
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.wide if options.max_width >= self.min_width else self.narrow
+
+
 def render_targets(report: ProgramReport) -> RenderableType:
-    """One row per target: before, after, speedup with its 95% interval, inputs, ideas used."""
+    """One row per target: before, after, speedup with its 95% interval, inputs, ideas used.
+
+    Below :data:`WIDE_TABLE_COLUMNS` the same figures come as two lines per target.
+    """
+    notes = [Text(f"{t.name}: {t.message}", style="dim") for t in report.targets if t.message]
+    return Group(_ByWidth(_targets_table(report), _targets_lines(report), WIDE_TABLE_COLUMNS), *notes)
+
+
+def _targets_lines(report: ProgramReport) -> RenderableType:
+    lines: list[RenderableType] = [Text(f"polca optimize {report.path}", style="italic")]
+    for target in report.targets:
+        status = target.status.replace("_", " ")
+        lines.append(Text.assemble(
+            (target.name, "bold"), "  ", (status, _STATUS_STYLE.get(target.status, "")),
+            f"  {_time(target.before_s)} -> {_time(target.after_s)}  speedup {_speedup(target)}"))
+        ideas = ", ".join(target.origins) or "-"
+        lines.append(Text(f"  inputs verified {_inputs(target)}; skills / ideas {ideas}"))
+    return Group(*lines)
+
+
+def _targets_table(report: ProgramReport) -> Table:
     table = Table(title=f"polca optimize {report.path}", title_justify="left")
     table.add_column("target", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -39,8 +73,7 @@ def render_targets(report: ProgramReport) -> RenderableType:
             _time(target.before_s), _time(target.after_s), _speedup(target),
             _inputs(target), ", ".join(target.origins) or "-",
         )
-    notes = [Text(f"{t.name}: {t.message}", style="dim") for t in report.targets if t.message]
-    return Group(table, *notes)
+    return table
 
 
 def render_target_event(event: TargetStarted | TargetFinished) -> RenderableType:
