@@ -315,3 +315,10 @@ def test_the_targets_keep_whole_names_and_figures_at_any_width(width):
     assert all(len(line) <= width for line in drawn.splitlines())
     for whole in ("skill:dedup-with-dict-fromkeys", "70.94x (70.79-70.96)", "9 (9 generated)", "11.2 ms"):
         assert whole in drawn, (whole, drawn)
+
+
+def test_a_store_that_cannot_open_is_one_line_saying_where_it_is_set(dedup, tmp_path, monkeypatch):
+    monkeypatch.setenv("POLCA_DB", f"sqlite:///{tmp_path}/absent/polca.db")
+    _fails([str(dedup)], "POLCA_DB", tmp_path)
+    result = runner.invoke(app, ["optimize", str(dedup)])
+    assert result.output.count("cannot open") == 1, result.output

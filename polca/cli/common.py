@@ -65,7 +65,8 @@ def open_store(config: Config) -> Iterator[Store]:
     try:
         store = Store.open(config.store.url)
     except (StoreError, ValueError) as exc:
-        fail(f"cannot open the store {config.store.url}: {exc}")
+        reason = str(exc) if str(exc).startswith("cannot open") else f"cannot open the store {config.store.url}: {exc}"
+        fail(f"{reason} (the store is set by --db, POLCA_DB or [tool.polca.store] url)")
     try:
         yield store
     finally:
