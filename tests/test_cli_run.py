@@ -116,3 +116,17 @@ def test_summary_of_long_output_keeps_the_tail():
     console.print(result_summary(_result(stdout=b"x" * 10_000 + b"END"), "p.py"))
     text = console.export_text()
     assert "END" in text and "characters before this" in text
+
+
+def test_stdin_dash_passes_polca_own_stdin_to_the_program(program):
+    path = program("a, b = map(int, input().split())\nprint(a * b)\n")
+    result = runner.invoke(app, ["run", str(path), "--stdin", "-", "--json"], input="3 4\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["stdout"] == "12\n"
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--timeout", "0"), ("--timeout", "-1"), ("--memory", "0")])
+def test_a_limit_that_is_not_above_zero_is_refused_naming_the_flag(program, flag, value):
+    result = runner.invoke(app, ["run", str(program("print(1)")), flag, value])
+    assert result.exit_code in (1, 2) and flag in result.output, result.output
+    assert "status" not in result.output

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,9 +51,9 @@ def register(app: typer.Typer) -> None:
 def run_file(
     path: Annotated[Path, typer.Argument(help="The Python file to run.")],
     args: Annotated[list[str] | None, typer.Argument(help="Arguments for the program (after --).")] = None,
-    stdin: Annotated[Path | None, typer.Option("--stdin", help="A file whose bytes become stdin.")] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Wall-clock limit, seconds (default 30).")] = None,
-    memory: Annotated[int | None, typer.Option("--memory", help="Memory limit in MB (default 2048).")] = None,
+    stdin: Annotated[Path | None, typer.Option("--stdin", help="A file whose bytes become stdin; - reads polca's own stdin.")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0.0, help="Wall-clock limit, seconds (default 30).")] = None,
+    memory: Annotated[int | None, typer.Option("--memory", min=1, help="Memory limit in MB (default 2048).")] = None,
     sandbox: Annotated[
         str | None, typer.Option("--sandbox", help="Backend: auto (default), local, docker, or none (unsafe).")
     ] = None,
@@ -77,10 +78,10 @@ def run_file(
 def _spec(path: Path, args: list[str], stdin: Path | None, config: SandboxConfig) -> RunSpec:
     if not path.is_file():
         fail(f"{path} is not a file; give the path of a Python file to run.")
-    if stdin is not None and not stdin.is_file():
+    if stdin is not None and str(stdin) != "-" and not stdin.is_file():
         fail(f"--stdin {stdin} is not a file; give a file whose contents become the program's stdin.")
-    if config.timeout_s < 0 or config.memory_mb <= 0:
-        fail(f"--timeout must be >= 0 and --memory > 0; got {config.timeout_s} s and {config.memory_mb} MB.")
+    if config.timeout_s <= 0 or config.memory_mb <= 0:
+        fail(f"--timeout and --memory must be above 0; got {config.timeout_s} s and {config.memory_mb} MB.")
     try:
         source = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -88,9 +89,16 @@ def _spec(path: Path, args: list[str], stdin: Path | None, config: SandboxConfig
     return RunSpec(
         python_source=source,
         args=tuple(args),
-        stdin=stdin.read_bytes() if stdin is not None else None,
+        stdin=_stdin_bytes(stdin),
         limits=Limits(timeout_s=config.timeout_s, memory_mb=config.memory_mb),
     )
+
+
+def _stdin_bytes(stdin: Path | None) -> bytes | None:
+    """The program's stdin: none, polca's own stdin for ``-``, else the file's bytes."""
+    if stdin is None:
+        return None
+    return sys.stdin.buffer.read() if str(stdin) == "-" else stdin.read_bytes()
 
 
 def _backend(config: SandboxConfig) -> Backend:
