@@ -322,3 +322,10 @@ def test_a_store_that_cannot_open_is_one_line_saying_where_it_is_set(dedup, tmp_
     _fails([str(dedup)], "POLCA_DB", tmp_path)
     result = runner.invoke(app, ["optimize", str(dedup)])
     assert result.output.count("cannot open") == 1, result.output
+
+
+def test_a_typo_in_pyproject_names_the_file_it_came_from(dedup, tmp_path):
+    pyproject = _write(tmp_path, "pyproject.toml", '[tool.polca.llm]\nmodle = "openai/gpt-4o-mini"\n')
+    _fails([str(dedup)], "['modle'] in config section 'llm'", tmp_path)
+    result = runner.invoke(app, ["optimize", str(dedup)])
+    assert str(pyproject) in result.output.replace("\n", ""), result.output

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 
-from polca.config import Config, ConfigError, load_config
+from polca.config import Config, ConfigError, find_pyproject, load_config
 from polca.events import EventBus
 
 if TYPE_CHECKING:
@@ -44,7 +44,9 @@ def config_from_flags(**areas: dict[str, Any]) -> Config:
     try:
         return load_config({area: values for area, values in areas.items() if values})
     except ConfigError as exc:
-        fail(f"configuration: {exc}")
+        pyproject = find_pyproject()
+        sources = f"[tool.polca] in {pyproject}, " if pyproject else ""
+        fail(f"configuration: {exc} (settings are read from {sources}POLCA_* variables and the flags)")
 
 
 def setup_logging(verbose: int) -> None:
