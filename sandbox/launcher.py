@@ -41,7 +41,11 @@ from polca.sandbox.types import Limits
 
 logger = logging.getLogger(__name__)
 
-_NEWLINE_VAR = "N"
+_NEWLINE_VAR = "polca_nl"
+_SCRIPT_VAR = "polca_script"
+# Started directly instead: dash refuses OPTIND=<not a number> and replaces an inherited IFS
+# (so a direct run sees the default), and the launcher's own variables must stay its own.
+_NOT_EXPORTABLE = frozenset({"OPTIND", "IFS", _NEWLINE_VAR, _SCRIPT_VAR})
 _SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SPAWN_FAILED_EXIT = 126  # the launcher could not enter the run's working directory
 
@@ -53,7 +57,7 @@ class Launcher:
         self.cgroup = RunCgroup(cgroups, Limits())
         self.cgroup.create_held()
         # `read` takes the script one byte at a time, so what follows it on stdin is the run's.
-        steps = [*self.cgroup.join_statements(), "IFS= read -r polca_script", 'eval "$polca_script"']
+        steps = [*self.cgroup.join_statements(), f"IFS= read -r {_SCRIPT_VAR}", f'eval "${_SCRIPT_VAR}"']
         try:
             self.proc = subprocess.Popen(
                 ["/bin/sh", "-c", f"{_NEWLINE_VAR}='\n'; " + " && ".join(steps), "polca-launcher"],
@@ -108,18 +112,18 @@ def handover_script(launch: Launch, chain: list[str], keep_shell: bool) -> str:
     """The launcher's one-line script: stdin, working directory, environment, then the program.
 
     A line cut short (no newline: the owner died mid-write) is never run. Newlines inside
-    values are spelled ``$N``, set by the launcher to a newline.
+    values are spelled ``"$polca_nl"``, set by the launcher to a newline.
     """
     exports = " ".join(f"{name}={_quote(value)}" for name, value in launch.env.items())
     program = " ".join(_quote(arg) for arg in (*chain, *launch.argv))
     steps = [
         *([] if launch.stdin else ["exec 0</dev/null"]),
-        f"cd -- {_quote(launch.cwd)} || exit {_SPAWN_FAILED_EXIT}",
-        "unset PWD OLDPWD",
+        f"{{ cd -- {_quote(launch.cwd)} || exit {_SPAWN_FAILED_EXIT}; }}",
+        "unset OLDPWD",  # a directly started sh exports PWD too, but has no OLDPWD
         *([f"export {exports}"] if exports else []),
         program if keep_shell else f"exec {program}",
     ]
-    return "; ".join(steps) + "\n"
+    return " && ".join(steps) + "\n"
 
 
 def _quote(value: str) -> str:
@@ -127,8 +131,8 @@ def _quote(value: str) -> str:
 
 
 def can_hand_over(env: dict[str, str]) -> bool:
-    """True when every variable name can be exported by a POSIX shell (else start directly)."""
-    return all(_SHELL_NAME.match(name) for name in env)
+    """True when the launcher's shell can export every variable as given (else start directly)."""
+    return all(_SHELL_NAME.match(name) and name not in _NOT_EXPORTABLE for name in env)
 
 
 def _write_all(fd: int, data: bytes) -> None:

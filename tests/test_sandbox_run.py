@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import subprocess
@@ -552,13 +553,20 @@ def test_a_script_line_cut_short_is_never_run(script, expected):
 
 
 @_needs_run_groups
+@pytest.mark.parametrize("tools", ["bwrap", "unshare", "none"])
 @pytest.mark.parametrize("stdin", [None, "line one\nline 'two'\n"])
-def test_a_run_through_a_launcher_sees_what_a_direct_run_sees(monkeypatch, stdin):
+def test_a_run_through_a_launcher_sees_what_a_direct_run_sees(monkeypatch, tools, stdin):
     started = _spy_on_launchers(monkeypatch)
-    spec = RunSpec(python_source=_ENV_AND_FDS, stdin=stdin, args=("a b", "$HOME"), env={"MODE": "x\ny 'z'"})
-    direct = LocalBackend(prestart=False).run(spec)
+    support = _weaker(bwrap=tools == "bwrap", unshare=tools == "unshare").support
+    env = {"MODE": "x\ny 'z'", "IFS": "-", "polca_nl": "x"}
+    spec = RunSpec(python_source=_ENV_AND_FDS, stdin=stdin, args=("a b\nc", "$HOME", "-"), env=env)
+    direct = LocalBackend(support, prestart=False).run(spec)
     assert launcher_module.prepare_launcher(host_support().cgroups)
-    prepared = LocalBackend().run(spec)
+    assert LocalBackend(support).run(spec).stdout == direct.stdout  # IFS, polca_nl: started directly
+    assert not started
+    spec = dataclasses.replace(spec, env={"MODE": "x\ny 'z'", "CDPATH": "/", "ENV": "/nonexistent"})
+    direct = LocalBackend(support, prestart=False).run(spec)
+    prepared = LocalBackend(support).run(spec)
     assert len(started) == 1
     assert prepared.status == direct.status == "ok", (prepared.stderr, direct.stderr)
     assert prepared.stdout == direct.stdout
