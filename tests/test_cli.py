@@ -62,3 +62,21 @@ def test_console_script_is_installed():
         [sys.executable, "-m", "polca", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.startswith("polca ")
+
+
+@pytest.mark.parametrize(("verbose", "shown"), [(0, 1), (2, 2)])
+def test_a_recurring_warning_shows_once_unless_verbose(capsys, verbose, shown):
+    import logging
+
+    from polca.cli.common import setup_logging
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        setup_logging(verbose)
+        log = logging.getLogger("polca.optimizer.engine")
+        log.warning("summary not updated at iteration %d: %s", 1, "no API key")
+        log.warning("summary not updated at iteration %d: %s", 2, "no API key")
+        assert capsys.readouterr().err.count("summary not updated") == shown
+    finally:
+        root.handlers[:], root.level = saved

@@ -49,14 +49,31 @@ def config_from_flags(**areas: dict[str, Any]) -> Config:
         fail(f"configuration: {exc} (settings are read from {sources}POLCA_* variables and the flags)")
 
 
+class OncePerMessage(logging.Filter):
+    """Lets each warning through once per message template, so a fault that recurs every
+    iteration (an unreachable summarizer model) is one line, not one per iteration."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[str, object]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            return True
+        key = (record.name, record.msg)
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
 def setup_logging(verbose: int) -> None:
+    """Warnings by default (each template once), -v info, -vv debug with every repeat."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level,
-        format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False, show_time=False)],
-        force=True,
-    )
+    handler = RichHandler(console=err_console, show_path=False, show_time=False)
+    if verbose == 0:
+        handler.addFilter(OncePerMessage())
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
 
 
 @contextmanager
