@@ -169,8 +169,8 @@ class LocalBackend:
             return sandbox_error(f"the local sandbox failed: {exc}", self.name, protections)
         finally:
             cgroup.remove()
-            if launcher is not None:
-                launcher.forget()
+            if launcher is not None:  # reaped already unless the run failed before its hand-over
+                launcher.discard()
 
     def _ready_launcher(self, spec: RunSpec) -> Launcher | None:
         """A launcher already in fresh groups, opened to the spec's limits; None to start directly."""
