@@ -329,3 +329,12 @@ def test_a_typo_in_pyproject_names_the_file_it_came_from(dedup, tmp_path):
     _fails([str(dedup)], "['modle'] in config section 'llm'", tmp_path)
     result = runner.invoke(app, ["optimize", str(dedup)])
     assert str(pyproject) in result.output.replace("\n", ""), result.output
+
+
+def test_apply_never_overwrites_an_earlier_backup(dedup, tmp_path):
+    original = dedup.read_text()
+    (tmp_path / "dedup_ids.py.orig").write_text("# the true original\n")
+    result = runner.invoke(app, ["optimize", str(dedup), *QUICK, "--apply"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "dedup_ids.py.orig").read_text() == "# the true original\n"
+    assert (tmp_path / "dedup_ids.py.orig.1").read_text() == original

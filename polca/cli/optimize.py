@@ -189,6 +189,17 @@ def _write(report: ProgramReport, source_at_start: str, apply: bool, output: Pat
     passed, summary = run_tests_against(program, report.optimized_source, tests, backend=options.backend)
     if not passed:
         fail(f"the tests fail with the optimized file ({summary}); nothing was written.")
-    shutil.copyfile(path, path.with_name(path.name + ".orig"))
+    shutil.copyfile(path, _free_backup_path(path))
     path.write_text(report.optimized_source, encoding="utf-8")
     return str(path)
+
+
+def _free_backup_path(path: Path) -> Path:
+    """``FILE.orig``, or ``FILE.orig.N`` when earlier backups exist: a second --apply must not
+    overwrite the backup of the true original with the once-optimized file."""
+    backup = path.with_name(path.name + ".orig")
+    number = 0
+    while backup.exists():
+        number += 1
+        backup = path.with_name(f"{path.name}.orig.{number}")
+    return backup
