@@ -169,3 +169,12 @@ def test_apply_refuses_a_file_that_is_not_valid_python(tmp_path, name, text, exp
     path.write_text(text)
     result = _run("apply", str(path))
     assert result.exit_code == 1 and expected in result.output, result.output
+
+
+def test_list_in_a_narrow_terminal_keeps_every_name_whole():
+    result = runner.invoke(app, ["skills", "list"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert all(len(line) <= 80 for line in lines), result.output
+    names = [skill.name for skill in load_library(DEFAULT_LIBRARY)]
+    assert all(any(name in line for line in lines) for name in names), result.output

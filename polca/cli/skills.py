@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from polca.cli.common import config_from_flags, console, fail, setup_logging, warn
 
@@ -93,13 +95,32 @@ def list_skills(
         index = {row["id"]: row for row in registry.to_index()}
         console.print_json(json.dumps([index[s.id] for s in skills]))
         return
+    console.print(skills_table(skills) if console.width >= WIDE_TABLE_COLUMNS else skills_lines(skills))
+
+
+WIDE_TABLE_COLUMNS = 110
+"""Narrower terminals get ``skills_lines``: beside the long ids the table left names a few letters."""
+
+
+def skills_table(skills) -> Table:
+    """One row per skill: id, type, family, whether it has an executable rule, name."""
     table = Table(title=f"{len(skills)} skills")
     table.add_column("id", no_wrap=True, min_width=max(len(s.id) for s in skills))
     for column in ("type", "family", "rule", "name"):
         table.add_column(column)
     for skill in skills:
         table.add_row(skill.id, skill.type, skill.family, "yes" if skill.has_rule else "", escape(skill.name))
-    console.print(table)
+    return table
+
+
+def skills_lines(skills) -> Group:
+    """Two lines per skill for narrow terminals: id with type, family and rule, then the name."""
+    lines = [Text(f"{len(skills)} skills", style="italic")]
+    for skill in skills:
+        rule = ", executable rule" if skill.has_rule else ""
+        lines.append(Text.assemble((skill.id, "bold"), f"  {skill.type}, {skill.family}{rule}"))
+        lines.append(Text(f"  {skill.name}"))
+    return Group(*lines)
 
 
 @skills_app.command("show")
