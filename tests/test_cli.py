@@ -80,3 +80,21 @@ def test_a_recurring_warning_shows_once_unless_verbose(capsys, verbose, shown):
         assert capsys.readouterr().err.count("summary not updated") == shown
     finally:
         root.handlers[:], root.level = saved
+
+
+def test_train_export_of_a_store_without_runs_of_the_domain_writes_nothing(tmp_path):
+    from polca.store import Store
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    Store.open(url).close()
+    out = tmp_path / "data.jsonl"
+    result = runner.invoke(app, ["train", "export", "--db", url, "--domain", "kernel", "--out", str(out)])
+    assert result.exit_code == 1 and "polca kernelbench run" in result.output, result.output
+    assert not out.exists()
+
+
+def test_train_export_into_a_missing_folder_is_one_line(tmp_path):
+    out = tmp_path / "absent" / "data.jsonl"
+    result = runner.invoke(app, ["train", "export", "--out", str(out)])
+    assert result.exit_code == 1 and "does not exist" in result.output, result.output
+    assert "Traceback" not in result.output

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -43,12 +44,17 @@ def export(
     from polca.store import Store, StoreError
     from polca.trainer.export import export_rows, write_jsonl
 
+    if not Path(out).parent.is_dir():
+        fail(f"--out {out}: folder {Path(out).parent} does not exist; create it or pick another path")
     url = db or config_from_flags().store.url
     try:
         with Store.open(url, create=False) as store:
             rows = export_rows(store, domain, test_fraction=test_fraction, min_score=min_score)
     except (StoreError, ValueError) as exc:
         _fail(exc)
+    if not rows:
+        recorder = "polca optimize" if domain == "program" else "polca kernelbench run"
+        fail(f"no {domain} runs in the store {url}; nothing was written. `{recorder}` records them.")
     write_jsonl(rows, out)
     test = sum(row.split == "test" for row in rows)
     winners = sum(len(row.winners) for row in rows if row.split == "train")
