@@ -178,3 +178,10 @@ def test_list_in_a_narrow_terminal_keeps_every_name_whole():
     assert all(len(line) <= 80 for line in lines), result.output
     names = [skill.name for skill in load_library(DEFAULT_LIBRARY)]
     assert all(any(name in line for line in lines) for name in names), result.output
+
+
+def test_apply_out_into_a_missing_folder_is_refused(tmp_path):
+    slow = tmp_path / "slow.py"
+    slow.write_text(SLOW)
+    result = _run("apply", str(slow), "--out", str(tmp_path / "absent" / "fast.py"))
+    assert result.exit_code == 1 and "existing folder" in result.output, result.output

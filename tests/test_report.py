@@ -183,3 +183,9 @@ def test_cli_missing_store_or_folder_is_an_error(app: typer.Typer, tmp_path, sto
     bad_out = CliRunner().invoke(app, ["report", engine_run, "--db", store_url,
                                        "--html", str(tmp_path / "no" / "x.html")])
     assert bad_out.exit_code == 1 and "does not exist" in bad_out.output
+
+
+def test_cli_html_into_a_folder_is_one_error_line(app: typer.Typer, tmp_path, store_url: str,
+                                                  engine_run: str) -> None:
+    result = CliRunner().invoke(app, ["report", engine_run, "--db", store_url, "--html", str(tmp_path)])
+    assert result.exit_code == 1 and "it is a folder" in result.output, result.output

@@ -38,6 +38,8 @@ def report(
         return
     if not html.parent.is_dir():
         fail(f"cannot write {html}: folder {html.parent} does not exist; create it or pick another path")
+    if html.is_dir():
+        fail(f"cannot write {html}: it is a folder; give a file name such as {html / 'report.html'}")
     html.write_text(render_html(data), encoding="utf-8")
     console.print(f"wrote {html} (run {data.run.id})", highlight=False, soft_wrap=True)
 

@@ -262,6 +262,8 @@ def apply(
 
     setup_logging(verbose)
     source = _python_source(path)
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        fail(f"--out {out} must be a file in an existing folder; create the folder or pick another path")
     result = apply_skills(source, registry=_registry(library), llm=_client(model, api_base), model=model, k=k)
     if as_json:
         console.print_json(json.dumps(apply_json(result)))
