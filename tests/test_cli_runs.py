@@ -174,3 +174,18 @@ def test_list_in_a_narrow_terminal_keeps_every_name_and_figure_whole(app, filled
     for expected in (filled["busy"], "finished", "speed [up] f", "nothing yet", "2.500", "$0.0125"):
         assert any(expected in line for line in lines), (expected, result.output)
     assert "…" not in result.output
+
+
+def test_show_keeps_a_long_origin_whole_in_a_narrow_terminal(app, store_url):
+    origin = "skill:dedup-with-dict-fromkeys"
+    with Store.open(store_url) as store:
+        run = store.create_run("polca", {}, name="optimize:f:/tmp/f.py")
+        kids = [CandidateRecord("seed", run, {"code": "a"}, "h0"),
+                CandidateRecord("kid", run, {"code": "b"}, "h1", ["seed"], origin, iteration=1)]
+        store.write_iteration(run, iteration=1, candidates=kids, best_candidate_id="kid",
+                              evaluations=[EvaluationRecord(run, c, ["b"], s, iteration=1)
+                                           for c, s in (("seed", 1.0), ("kid", 9.0))])
+    result = CliRunner().invoke(app, ["runs", "show", run, "--db", store_url], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output
+    assert origin in "".join(line.split("│")[5].strip() for line in result.output.splitlines() if "│" in line)

@@ -243,10 +243,10 @@ def _best_table(detail: RunDetail) -> RenderableType:
         return Text("No evaluations yet.")
     table = Table(title="Best candidates by mean score", title_justify="left")
     table.add_column("id", no_wrap=True, style="bold")
-    for header in ("mean score", "evaluations", "iteration"):
-        table.add_column(header, justify="right")
-    table.add_column("origin")
-    table.add_column("parents", overflow="fold")
+    for header in ("mean score", "evals", "iter"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("origin", overflow="fold", ratio=2)
+    table.add_column("parents", overflow="fold", ratio=1)
     for score, candidate in detail.best:
         table.add_row(
             score.candidate_id,
