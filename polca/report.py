@@ -226,9 +226,10 @@ def _target_line(target: TargetSpeedup) -> str:
     if not target.final:
         return (f"target {target.name}: best mean speedup {_fmt(target.speedup)} over {target.evaluations} "
                 f"evaluations (search score; no final check stored) (run {target.run_id})")
-    timed = (f"final speedup {_fmt(target.speedup)} (95% CI {_fmt(target.ci_low)}-{_fmt(target.ci_high)}), "
+    timed = (f"final speedup {_fmt(target.speedup)}x (95% CI {_fmt(target.ci_low)}-{_fmt(target.ci_high)}), "
              f"{target.verdict}" if target.speedup is not None else f"not re-timed: {target.message}")
-    return (f"target {target.name}: {target.status or '-'}; {timed}; {target.inputs_verified or 0} inputs "
+    inputs = target.inputs_verified or 0
+    return (f"target {target.name}: {target.status or '-'}; {timed}; {inputs} input{'' if inputs == 1 else 's'} "
             f"verified, {target.evaluations} evaluations (run {target.run_id})")
 
 

@@ -140,7 +140,7 @@ def test_a_stored_final_check_replaces_the_search_score(store_url: str) -> None:
     assert (parse.verdict, parse.status, parse.inputs_verified) == ("faster", "improved", 9)
     assert (script.final, script.speedup, script.run_id) == (False, 3.0, searched)
     text = text_summary(data)
-    assert "target parse: improved; final speedup 1.800 (95% CI 1.600-1.900), faster; 9 inputs verified" in text
+    assert "target parse: improved; final speedup 1.800x (95% CI 1.600-1.900), faster; 9 inputs verified" in text
     assert "target <script>: best mean speedup 3.000 over 2 evaluations (search score" in text
     assert "1.80x" in render_html(data)
 
@@ -189,3 +189,13 @@ def test_cli_html_into_a_folder_is_one_error_line(app: typer.Typer, tmp_path, st
                                                   engine_run: str) -> None:
     result = CliRunner().invoke(app, ["report", engine_run, "--db", store_url, "--html", str(tmp_path)])
     assert result.exit_code == 1 and "it is a folder" in result.output, result.output
+
+
+def test_the_text_summary_counts_one_input_in_the_singular(store_url: str) -> None:
+    final = {"status": "improved", "verdict": "faster", "speedup": 12.8, "ci_low": 12.2, "ci_high": 13.1,
+             "inputs_verified": 1, "message": "faster"}
+    with Store.open(store_url) as store:
+        run_id = _optimize_run(store, "hops", "/src/bfs.py", [12.0])
+        store.write_iteration(run_id, iteration=1, state={FINAL_CHECK_KEY: final})
+        data = load_report(store, run_id)
+    assert "final speedup 12.800x (95% CI 12.200-13.100), faster; 1 input verified," in text_summary(data)
