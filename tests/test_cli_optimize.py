@@ -338,3 +338,12 @@ def test_apply_never_overwrites_an_earlier_backup(dedup, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "dedup_ids.py.orig").read_text() == "# the true original\n"
     assert (tmp_path / "dedup_ids.py.orig.1").read_text() == original
+
+
+def test_a_script_reading_stdin_without_stdin_gets_a_hint(tmp_path):
+    path = _write(tmp_path, "count.py", "import sys\n\nprint(len(sys.stdin.read().split()))\n")
+    result = runner.invoke(app, ["optimize", str(path), *QUICK])
+    assert "reads stdin but no --stdin was given" in result.output, result.output
+    with_stdin = runner.invoke(app, ["optimize", str(path), "--stdin", str(_write(tmp_path, "in.txt", "a b\n")),
+                                     *QUICK])
+    assert "reads stdin" not in with_stdin.output, with_stdin.output

@@ -11,6 +11,7 @@ speedup), 1 for bad input or a refused write.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import shlex
@@ -102,6 +103,9 @@ def optimize(
     if output is not None and (output.is_dir() or not output.parent.is_dir()):
         fail(f"--output {output} must be a file in an existing folder; create the folder or pick another path.")
     program = _load(path)
+    if not stdin and _reads_stdin(program.source):
+        warn(f"{path} reads stdin but no --stdin was given, so it runs on empty input with little to time; "
+             "pass --stdin FILE with a typical input.")
     if config.sandbox.backend == "none":
         warn("--sandbox none runs candidate code without any isolation: use it only for code you trust.")
     with open_store(config) as store:
@@ -131,6 +135,18 @@ def _options(function, top, tests, stdin, args, size, budget_evals, budget_cost,
             search=EvalSettings(backend=config.sandbox.backend))
     except ValueError as exc:
         fail(str(exc))
+
+
+def _reads_stdin(source: str) -> bool:
+    """Whether the code reads its standard input: ``sys.stdin``, ``input()`` or ``fileinput``."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr == "stdin":
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "input":
+            return True
+        if isinstance(node, ast.Import | ast.ImportFrom) and "fileinput" in ast.unparse(node):
+            return True
+    return False
 
 
 def _load(path: Path):
