@@ -199,3 +199,12 @@ def test_callgrind_counts_cancel_start_up_and_see_the_cheaper_side():
     )
     assert counts.status == "ok", counts.message
     assert counts.instructions_b < counts.instructions_a and counts.ratio > 10
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"), [(2.5, "2.5 s"), (0.011184, "11.18 ms"), (0.000158, "158 µs"), (1.262e-6, "1.262 µs")]
+)
+def test_durations_are_shown_in_a_unit_that_keeps_their_digits(seconds, shown):
+    from polca.sandbox.measure import format_duration
+
+    assert format_duration(seconds) == shown
