@@ -98,3 +98,11 @@ def test_train_export_into_a_missing_folder_is_one_line(tmp_path):
     result = runner.invoke(app, ["train", "export", "--out", str(out)])
     assert result.exit_code == 1 and "does not exist" in result.output, result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("words", [["optimize"], ["kernelbench", "run"], ["optimize-prompt"], ["runs", "list"],
+                                   ["report"], ["train", "export"]])
+def test_every_db_option_says_it_takes_a_sqlite_path_and_polca_db(words):
+    result = runner.invoke(app, [*words, "--help"])
+    text = " ".join(result.output.replace("│", " ").split())
+    assert "a SQLite path (default: POLCA_DB" in text, result.output

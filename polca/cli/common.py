@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from polca.llm import LLMClient
     from polca.store import Store
 
+DB_HELP = "Store: a SQLAlchemy URL or a SQLite path (default: POLCA_DB, then .polca/polca.db)."
+
 console = Console()
 err_console = Console(stderr=True)
 

@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from polca.cli.common import (
+    DB_HELP,
     config_from_flags,
     console,
     err_console,
@@ -87,7 +88,7 @@ def run(
     save_dir: Annotated[Path | None, typer.Option("--save-dir", help="Write each best kernel here as NN_name.py.")] = None,
     as_json: AsJson = False,
     output: Output = None,
-    db: Annotated[str | None, typer.Option("--db", help="Store URL (default: sqlite:///.polca/polca.db).")] = None,
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
     sandbox: Sandbox = "auto",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the minibatches.")] = 0,
 ) -> None:

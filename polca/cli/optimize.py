@@ -23,6 +23,7 @@ import typer
 from rich.live import Live
 
 from polca.cli.common import (
+    DB_HELP,
     config_from_flags,
     console,
     err_console,
@@ -90,7 +91,7 @@ def optimize(
     output: Annotated[Path | None, typer.Option("--output", help="Write the optimized file here instead.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     resume: Annotated[str | None, typer.Option("--resume", help="Continue the stored run RUN (one target).")] = None,
-    db: Annotated[str | None, typer.Option("--db", help="Store URL (default: sqlite:///.polca/polca.db).")] = None,
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
     sandbox: Annotated[str | None, typer.Option("--sandbox", help="Sandbox backend: auto, local, docker, none.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of minibatches and generated inputs.")] = 0,
 ) -> None:

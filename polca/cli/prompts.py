@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from polca.cli.common import config_from_flags, console, fail, open_store, recording_llm
+from polca.cli.common import DB_HELP, config_from_flags, console, fail, open_store, recording_llm
 from polca.cli.progress import render_result
 from polca.config import Config
 from polca.events import EventBus
@@ -34,7 +34,7 @@ TaskModelOption = Annotated[str, typer.Option("--task-model", help="Task LM that
 TaskApiBaseOption = Annotated[str | None, typer.Option("--task-api-base", help="Base URL of the task LM's server.")]
 BudgetOption = Annotated[int, typer.Option("--max-evaluations", help="Metric calls (episodes for agents) the whole run may spend, a resumed run included.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of minibatches and proposals.")]
-DbOption = Annotated[str | None, typer.Option("--db", help="Store URL (default: sqlite:///.polca/polca.db).")]
+DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
 ResumeOption = Annotated[str | None, typer.Option("--resume", help="Continue the stored run RUN.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 

@@ -12,11 +12,9 @@ from typing import Annotated
 
 import typer
 
-from polca.cli.common import config_from_flags, console, fail
+from polca.cli.common import DB_HELP, config_from_flags, console, fail
 from polca.report import ReportData, load_report, render_html, text_summary
 from polca.store import Store, StoreError
-
-_DB_HELP = "Store: a SQLAlchemy URL or a SQLite path (default: POLCA_DB, then .polca/polca.db)."
 
 
 def register(app: typer.Typer) -> None:
@@ -29,7 +27,7 @@ def register(app: typer.Typer) -> None:
 def report(
     run_id: Annotated[str, typer.Argument(help="The run to draw (an id or unique prefix; see `polca runs list`).")],
     html: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML page here.")] = None,
-    db: Annotated[str | None, typer.Option("--db", help=_DB_HELP)] = None,
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
 ) -> None:
     """Write RUN as an HTML page with --html; without it, print a short text summary."""
     data = _load(run_id, db)

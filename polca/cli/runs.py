@@ -20,7 +20,7 @@ from rich.json import JSON
 from rich.table import Table
 from rich.text import Text
 
-from polca.cli.common import config_from_flags, console, fail
+from polca.cli.common import DB_HELP, config_from_flags, console, fail
 from polca.store import (
     CandidateRecord,
     CandidateScore,
@@ -32,7 +32,6 @@ from polca.store import (
 
 runs_app = typer.Typer(help="List and show the runs kept in the store.", no_args_is_help=True)
 
-_DB_HELP = "Store: a SQLAlchemy URL or a SQLite path (default: POLCA_DB, then .polca/polca.db)."
 
 
 def register(app: typer.Typer) -> None:
@@ -54,7 +53,7 @@ class RunDetail:
 
 @runs_app.command("list")
 def list_runs(
-    db: str = typer.Option(None, "--db", help=_DB_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     limit: int = typer.Option(50, "--limit", min=1, help="Show at most this many runs."),
 ) -> None:
@@ -75,7 +74,7 @@ def list_runs(
 @runs_app.command("show")
 def show(
     run_id: str = typer.Argument(..., help="Run id, or a unique prefix of it."),
-    db: str = typer.Option(None, "--db", help=_DB_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     top: int = typer.Option(5, "--top", min=1, help="How many best candidates to show."),
 ) -> None:

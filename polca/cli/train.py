@@ -14,14 +14,13 @@ from typing import NoReturn
 
 import typer
 
-from polca.cli.common import config_from_flags, console, err_console, fail, setup_logging
+from polca.cli.common import DB_HELP, config_from_flags, console, err_console, fail, setup_logging
 
 train_app = typer.Typer(
     help="Export found solutions, fine-tune a policy (SFT, GRPO, PIPO) and serve it back.",
     no_args_is_help=True,
 )
 
-_DB_HELP = "Store: a SQLAlchemy URL or a SQLite path (default: POLCA_DB, then .polca/polca.db)."
 
 
 def _fail(exc: Exception) -> NoReturn:
@@ -36,7 +35,7 @@ def register(app: typer.Typer) -> None:
 def export(
     out: str = typer.Option(..., "--out", help="JSONL file to write (one row per problem)."),
     domain: str = typer.Option("program", "--domain", help="program or kernel."),
-    db: str = typer.Option(None, "--db", help=_DB_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
     test_fraction: float = typer.Option(0.2, "--test-fraction", help="Share of problems held out."),
     min_score: float = typer.Option(1.1, "--min-score", help="Least mean score of a winner."),
 ) -> None:
