@@ -12,6 +12,7 @@ Unknown keys are errors, never ignored: a typo must not silently give a default.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 import types
@@ -146,9 +147,15 @@ def _build(area: str, cls: type, values: dict[str, Any]) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = set(values) - set(fields)
     if unknown:
+        guesses = {
+            key: close[0]
+            for key in sorted(unknown)
+            if (close := difflib.get_close_matches(key, list(fields), n=1))
+        }
+        hint = "".join(f"; did you mean {g!r} for {k!r}?" for k, g in guesses.items())
         raise ConfigError(
-            f"unknown key(s) {sorted(unknown)} in config section {area!r}; "
-            f"known keys: {sorted(fields)}"
+            f"unknown key(s) {sorted(unknown)} in config section {area!r}{hint} "
+            f"(known keys: {sorted(fields)})"
         )
     hints = typing.get_type_hints(cls)
     coerced = {name: _coerce(area, name, hints[name], value) for name, value in values.items()}

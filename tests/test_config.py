@@ -42,6 +42,12 @@ def test_env_values_are_coerced(tmp_path):
     assert cfg.sandbox.backend == "local"
 
 
+def test_a_mistyped_key_names_the_likely_one(tmp_path):
+    path = _pyproject(tmp_path, "[tool.polca.llm]\nmodle = 'x'\n")
+    with pytest.raises(ConfigError, match="did you mean 'model' for 'modle'"):
+        load_config(environ={}, pyproject=path)
+
+
 def test_nearest_pyproject_is_found_from_a_subfolder(tmp_path):
     _pyproject(tmp_path, '[tool.polca.llm]\nmodel = "up-there"\n')
     sub = tmp_path / "a" / "b"
