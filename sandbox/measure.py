@@ -57,6 +57,8 @@ _WORKER_SHARE = 0.8  # of timeout_s the worker may spend timing; the rest is sta
 
 MAX_CPU_SHARE_RATIO = 4.0 / 3.0
 """Largest ratio between the two sides' CPU shares for which CPU time can judge them."""
+MIN_CPU_TICKS_PER_SAMPLE = 20
+"""The CPU clock judges only samples at least this many of its ticks long (5% or finer)."""
 
 
 @dataclass(frozen=True)
@@ -182,12 +184,32 @@ def choose_clock(
     return ("wall" if lopsided else "cpu"), share_a, share_b
 
 
+def cpu_clock_too_coarse(answer: dict) -> bool:
+    """Whether the worker's CPU clock ticks too coarsely for its shortest raw sample.
+
+    Inside some namespaces ``process_time`` advances a scheduler tick at a time (1 ms
+    here); a sample of a few ticks then reads 0 or 2x its length, and only wall time can
+    judge it. A sample must span :data:`MIN_CPU_TICKS_PER_SAMPLE` ticks.
+    """
+    step_s = answer.get("cpu_clock_step_s", 0.0)
+    shortest_s = min(
+        min(answer["cpu_samples_a_s"]) * answer["loops_a"],
+        min(answer["cpu_samples_b_s"]) * answer["loops_b"],
+    )
+    return shortest_s < MIN_CPU_TICKS_PER_SAMPLE * step_s
+
+
 def _from_samples(answer: dict, *, clock: Clock, min_sample_s: float, seed: int, min_speedup: float) -> MeasureResult:
     wall_a, wall_b = tuple(answer["samples_a_s"]), tuple(answer["samples_b_s"])
     cpu_a, cpu_b = tuple(answer["cpu_samples_a_s"]), tuple(answer["cpu_samples_b_s"])
     clock_used, share_a, share_b = choose_clock(clock, wall_a, wall_b, cpu_a, cpu_b)
     message = ""
-    if clock_used != clock:
+    if clock_used == "cpu" and cpu_clock_too_coarse(answer):
+        clock_used = "wall"
+        message = (f"the CPU clock advances {answer['cpu_clock_step_s'] * 1e3:.3g} ms at a time here, "
+                   "too coarse for samples this short, so wall time judges (raise min_sample_s)")
+        logger.info("measurement: %s", message)
+    elif clock_used != clock:
         message = (f"CPU shares differ (baseline {share_a:.2f}, candidate {share_b:.2f}): "
                    "the sides spend time off the CPU or on more cores differently, so wall time judges")
         logger.info("measurement: %s", message)

@@ -208,3 +208,23 @@ def test_durations_are_shown_in_a_unit_that_keeps_their_digits(seconds, shown):
     from polca.sandbox.measure import format_duration
 
     assert format_duration(seconds) == shown
+
+
+def _answer(cpu_per_pass_s: float, loops: int, step_s: float) -> dict:
+    return {"cpu_samples_a_s": [cpu_per_pass_s] * 3, "cpu_samples_b_s": [cpu_per_pass_s] * 3,
+            "loops_a": loops, "loops_b": loops, "cpu_clock_step_s": step_s}
+
+
+def test_a_cpu_clock_ticking_in_milliseconds_cannot_judge_millisecond_samples():
+    from polca.sandbox.measure import cpu_clock_too_coarse
+
+    assert cpu_clock_too_coarse(_answer(1e-4, 20, step_s=1e-3))  # 2 ms samples, 1 ms ticks
+    assert not cpu_clock_too_coarse(_answer(1e-4, 500, step_s=1e-3))  # 50 ms samples
+    assert not cpu_clock_too_coarse(_answer(1e-4, 20, step_s=1e-9))  # a nanosecond clock
+
+
+def test_short_samples_in_the_sandbox_are_judged_on_a_clock_that_can_see_them():
+    result = measure(_fn(SUM_SQUARES), _fn(SUM_SQUARES), [(2000,)], backend="auto",
+                     min_sample_s=0.002, rounds=3, warmup=0)
+    assert result.status == "ok"
+    assert all(s > 0 for s in result.samples_a_s + result.samples_b_s)
