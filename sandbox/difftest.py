@@ -96,7 +96,7 @@ def compare(
            "float_rel_tol": float_rel_tol, "float_abs_tol": float_abs_tol, "max_items": max_items}
     reply = run_worker(job, files, backend=backend, limits=limits or Limits())
     if reply.answer is None:
-        status = "timeout" if reply.run.status == "timeout" else "sandbox_error"
+        status = reply.failure_status
         return _failed(status, None, reply.failure_message())
     if reply.answer.get("status") != "ok":
         side = {"a": "original", "b": "candidate"}.get(reply.answer.get("side"))

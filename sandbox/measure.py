@@ -162,7 +162,7 @@ def measure(
     reply = run_worker(job, files, backend=backend, limits=run_limits)
     base = {"min_sample_s": min_sample_s, "seed": seed}
     if reply.answer is None:
-        status = "timeout" if reply.run.status == "timeout" else "sandbox_error"
+        status = reply.failure_status
         return _failed(status, None, reply.failure_message(), **base)
     if reply.answer.get("status") != "ok":
         side = {"a": "baseline", "b": "candidate"}.get(reply.answer.get("side"))

@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from polca.sandbox.runner import run
 from polca.sandbox.types import BackendName, Limits, RunResult, RunSpec
@@ -151,6 +151,11 @@ class WorkerAnswer:
 
     run: RunResult
     answer: dict[str, Any] | None
+
+    @property
+    def failure_status(self) -> Literal["timeout", "sandbox_error"]:
+        """The status of a reply without an answer: the worker ran out of time, or broke."""
+        return "timeout" if self.run.status == "timeout" else "sandbox_error"
 
     def failure_message(self) -> str:
         """One line on why there is no answer, for reports and proposers."""

@@ -143,7 +143,7 @@ def _trace(job: dict, files: dict, options: _TraceOptions, backend: BackendName,
         run_limits = replace(run_limits, max_output_bytes=needed)
     reply = run_worker(job, files, backend=backend, limits=run_limits)
     if reply.answer is None:
-        status: TraceStatus = "timeout" if reply.run.status == "timeout" else "sandbox_error"
+        status: TraceStatus = reply.failure_status
         logger.info("tracing %s: %s", status, reply.failure_message())
         return Captured(status=status, calls=(), counts={}, message=reply.failure_message())
     answer = reply.answer
