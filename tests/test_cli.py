@@ -106,3 +106,18 @@ def test_every_db_option_says_it_takes_a_sqlite_path_and_polca_db(words):
     result = runner.invoke(app, [*words, "--help"])
     text = " ".join(result.output.replace("│", " ").split())
     assert "a SQLite path (default: POLCA_DB" in text, result.output
+
+
+def test_a_subcommands_own_verbose_flag_never_lowers_the_roots():
+    import logging
+
+    from polca.cli.common import raise_verbosity, setup_logging
+
+    try:
+        setup_logging(1)  # polca -v ...
+        raise_verbosity(0)  # ... train sft (no -v of its own)
+        assert logging.getLogger().getEffectiveLevel() == logging.INFO
+        raise_verbosity(2)  # ... train sft -vv
+        assert logging.getLogger().getEffectiveLevel() == logging.DEBUG
+    finally:
+        setup_logging(0)

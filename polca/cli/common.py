@@ -78,6 +78,14 @@ def setup_logging(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
 
 
+def raise_verbosity(verbose: int) -> None:
+    """A subcommand's own ``-v``: raises the root's logging level, never lowers it, so
+    ``polca -v train sft`` stays as verbose as ``polca train sft -v``."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    if level < logging.getLogger().getEffectiveLevel():
+        setup_logging(verbose)
+
+
 @contextmanager
 def open_store(config: Config) -> Iterator[Store]:
     """The store the config names, closed afterwards; a bad URL is a one-line error."""

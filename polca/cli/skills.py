@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from polca.cli.common import config_from_flags, console, fail, setup_logging, warn
+from polca.cli.common import config_from_flags, console, fail, raise_verbosity, warn
 
 skills_app = typer.Typer(
     help="List, mine, validate and apply slow-to-fast optimization skills.", no_args_is_help=True
@@ -199,7 +199,7 @@ def mine(
     """Grow a skill library from slow/fast pairs (into --out, never the built-in library)."""
     from polca.skills.pairs import load_pairs
 
-    setup_logging(verbose)
+    raise_verbosity(verbose)
     if miner not in ("ast", "llm"):
         fail(f"--miner {miner!r} is unknown; use ast (LLM-free) or llm (needs --model)")
     if miner == "llm" and model is None:
@@ -260,7 +260,7 @@ def apply(
     """Diagnose a file, retrieve skills and generate faster candidates (nothing is run)."""
     from polca.skills.apply import apply_skills
 
-    setup_logging(verbose)
+    raise_verbosity(verbose)
     source = _python_source(path)
     if out is not None and (out.is_dir() or not out.parent.is_dir()):
         fail(f"--out {out} must be a file in an existing folder; create the folder or pick another path")

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 import typer
 
-from polca.cli.common import DB_HELP, config_from_flags, console, err_console, fail, setup_logging
+from polca.cli.common import DB_HELP, config_from_flags, console, err_console, fail, raise_verbosity
 
 train_app = typer.Typer(
     help="Export found solutions, fine-tune a policy (SFT, GRPO, PIPO) and serve it back.",
@@ -96,7 +96,7 @@ def sft(
     """Supervised warm start on the verified winners (train split only)."""
     from polca.trainer.train import sft_from_data
 
-    setup_logging(verbose)
+    raise_verbosity(verbose)
     config = _config(
         base_model=base_model, output_dir=str(output_dir), learning_rate=learning_rate,
         max_steps=max_steps, batch_size=batch_size, num_generations=1, lora=lora, seed=seed,
@@ -130,7 +130,7 @@ def rl(
     """RL with verifiable rewards: GRPO, or GRPO with PIPO's closed-loop term."""
     from polca.trainer.train import rl_from_data
 
-    setup_logging(verbose)
+    raise_verbosity(verbose)
     config = _config(
         base_model=base_model, output_dir=str(output_dir), algo=algo, learning_rate=learning_rate,
         max_steps=max_steps, batch_size=batch_size, num_generations=num_generations,
