@@ -28,10 +28,9 @@ from typing import Any
 
 import networkx as nx
 
-from polca.optimizer.domains.program_run import FINAL_CHECK_KEY
+from polca.runs import final_check_of, parse_program_run_name
 from polca.store import CandidateRecord, CandidateScore, EvaluationRecord, RunRecord, Store
 
-OPTIMIZE_RUN_PREFIX = "optimize:"
 SIBLING_SCAN_LIMIT = 500
 
 
@@ -110,10 +109,7 @@ def load_report(store: Store, run_id: str) -> ReportData:
 
 def target_of(run: RunRecord) -> tuple[str, str] | None:
     """``(target, file path)`` of a ``polca optimize`` run (named ``optimize:TARGET:PATH``)."""
-    if not run.name.startswith(OPTIMIZE_RUN_PREFIX):
-        return None
-    target, sep, path = run.name[len(OPTIMIZE_RUN_PREFIX) :].partition(":")
-    return (target, path) if sep else None
+    return parse_program_run_name(run.name)
 
 
 def _target_speedups(store: Store, run: RunRecord) -> list[TargetSpeedup]:
@@ -144,8 +140,8 @@ def _target_speedup(store: Store, run: RunRecord, name: str) -> TargetSpeedup:
         speedup=score.mean_score if score else None,
         evaluations=sum(s.evaluations for s in scores.values()),
     )
-    final = run.state.get(FINAL_CHECK_KEY) if isinstance(run.state, Mapping) else None
-    return _with_final_check(searched, final) if isinstance(final, Mapping) else searched
+    final = final_check_of(run)
+    return _with_final_check(searched, final) if final is not None else searched
 
 
 def _with_final_check(searched: TargetSpeedup, final: Mapping[str, Any]) -> TargetSpeedup:

@@ -198,3 +198,22 @@ def test_the_results_table_says_why_a_correct_kernel_is_flagged():
     out = Console(width=200, file=io.StringIO())
     out.print(render_results([flagged]))
     assert "correct, flagged" in out.file.getvalue() and f"1_relu: {note}" in out.file.getvalue()
+
+
+def test_a_kernelbench_run_is_a_kernel_run_that_train_export_turns_into_rows(tmp_path, scripted_llm):
+    server = scripted_llm(_kernel_answers(TORCH_RELU))
+    result = runner.invoke(app, ["kernelbench", "run", "--problems", "1", "--model", "openai/scripted",
+                                 "--api-base", server.api_base, "--budget-evals", "4", *QUICK, "--json"])
+    assert result.exit_code == 0, result.output
+    run_id = json.loads(result.stdout)["runs"]["1_relu"]["run_id"]
+    with Store.open("sqlite:///.polca/polca.db") as store:
+        run = store.get_run(run_id)
+    assert (run.kind, run.name) == ("kernel", "kernelbench:1_relu")
+    assert run.state["problem"]["check"]["device"] == "cpu" and run.state["final_check"]["failure"] == "guard"
+    exported = runner.invoke(app, ["train", "export", "--domain", "kernel", "--out", str(tmp_path / "k.jsonl"),
+                                   "--test-fraction", "0"])
+    assert exported.exit_code == 0, exported.output
+    (row,) = [json.loads(line) for line in (tmp_path / "k.jsonl").read_text().splitlines()]
+    assert row["problem_id"] == "1_relu" and row["domain"] == "kernel"
+    assert Path(row["check"]["problem_path"]).name == "01_relu.py" and "class Model" in row["code"]
+    assert row["winners"] == [] and row["candidates"], "a guard-failing kernel is a candidate, never a winner"

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from polca.optimizer.domains.program import EvalSettings
 from polca.optimizer.domains.program_run import (
-    FINAL_CHECK_KEY,
     NoOracleError,
     ProgramOptions,
     optimize_file,
 )
 from polca.optimizer.domains.skills_proposer import SkillsProposer
+from polca.runs import FINAL_CHECK_KEY
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 QUICK = dict(budget_evals=8, size=300, final_rounds=8, final_min_sample_s=0.02,

@@ -7,7 +7,7 @@ import re
 import pytest
 import typer
 from polca.optimizer.api import optimize
-from polca.optimizer.domains.program_run import FINAL_CHECK_KEY
+from polca.runs import FINAL_CHECK_KEY
 from polca.optimizer.executor import SerialExecutor
 from polca.optimizer.proposers import ScriptedProposer
 from typer.testing import CliRunner

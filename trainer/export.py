@@ -1,29 +1,16 @@
 """Export what the optimizer found as a training set: one JSONL row per problem.
 
-What the export expects of the store (the one place this contract is written down):
+What the export reads of a run is the run contract of :mod:`polca.runs`: the run's kind
+(``"program"`` or ``"kernel"``; older ``polca optimize`` runs of kind ``"polca"`` count as
+program runs) and its :class:`~polca.runs.ProblemSpec` (what was optimized, the original
+code, and the ``check`` a reward re-verifies candidates with). ``polca optimize`` and
+``polca kernelbench run`` write the spec into the run's state with the final verdict; runs
+written by hand may keep it in ``config["problem"]``. A run without a spec is skipped with a
+log line, except an older ``polca optimize`` run, which counts as a program problem without a
+check (its seed's code is the original): it feeds SFT only, since RL needs a ``check``.
+Candidates carry ``payload["code"]``; the seed is the candidate with ``origin == "seed"``;
+evaluations carry ``score`` (verified speedup; 0 when any check failed) and ``status``.
 
-- A run's ``kind`` is its domain: ``"program"`` or ``"kernel"``.
-- ``run.config["problem"]`` describes what was optimized::
-
-      {"id": "slow_sum",                 # stable id; runs with the same id are one problem
-       "task": "Speed up total() ...",   # what to do, in words
-       "objective": "runtime",           # optional, default "runtime"
-       "code": "def total(xs): ...",     # optional: the original; else the seed's code
-       "check": {...}}                   # optional: how rewards re-verify (see trainer.rewards)
-
-  Program check: ``{"qualname": "total" | None, "inputs": [{"args": [...], "kwargs": {}}
-  | {"stdin": "...", "args": [...]}], "pickled_inputs": [base64 of pickled (args, kwargs)]}``
-  (either list, or both). Kernel check: ``{"problem_path": "...",
-  "level": 1 | None}``.
-- Candidates carry ``payload["code"]``; the seed is the candidate with ``origin == "seed"``.
-- Evaluations carry ``score`` (verified speedup; 0 when any check failed) and ``status``.
-
-Runs that ``polca optimize`` writes (kind ``"polca"``, named ``optimize:TARGET:PATH``) keep
-the same problem description in ``run.state["problem"]``, written with the target's final
-verdict, with the oracle's inputs as ``pickled_inputs``: they feed SFT and RL. Older such
-runs without it count as program problems without a check (their seed's code is the
-original and their target the task), so they feed SFT only; RL needs a ``check``. Other
-runs are skipped with a log line.
 A candidate is a **winner** when all its evaluations have status ``"ok"`` and its mean
 score is at least ``min_score`` (default 1.1, the least speedup that counts). Candidates
 are deduplicated per problem by content hash (the best mean score is kept, evaluation
@@ -41,14 +28,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from polca.optimizer.domains.program_run import PROBLEM_KEY, RUN_NAME_PREFIX
-
+from polca.runs import TRAINABLE_KINDS, TrainableKind, kind_of, problem_of
 from polca.store import CandidateRecord, EvaluationRecord, RunRecord, Store
 
 log = logging.getLogger(__name__)
 
-Domain = Literal["program", "kernel"]
-DOMAINS: tuple[str, ...] = ("program", "kernel")
+Domain = TrainableKind
+DOMAINS: tuple[str, ...] = TRAINABLE_KINDS
 MIN_WINNER_SCORE = 1.1
 
 PROMPT_TEMPLATE = (
@@ -179,32 +165,15 @@ def _all_runs(store: Store) -> list[RunRecord]:
 
 
 def _problem_of(run: RunRecord, domain: str) -> dict[str, Any] | None:
-    if domain == "program" and run.kind == "polca" and run.name.startswith(RUN_NAME_PREFIX):
-        if not isinstance(run.state.get(PROBLEM_KEY), dict):
-            return _optimize_run_problem(run)
-        problem = run.state[PROBLEM_KEY]
-    elif run.kind != domain:
+    """The run's problem as a mutable dict, or ``None`` for a run of another domain or one
+    without a problem spec (logged)."""
+    if kind_of(run) != domain:
         return None
-    else:
-        problem = run.config.get("problem")
-    if not isinstance(problem, dict) or not isinstance(problem.get("id"), str):
-        log.info("run %s has no config['problem'] with an 'id'; skipped", run.id)
+    problem = problem_of(run)
+    if problem is None:
+        log.info("run %s has no problem spec (state or config 'problem' with an 'id'); skipped", run.id)
         return None
-    return {
-        "id": problem["id"],
-        "task": str(problem.get("task", "Make this code faster.")),
-        "objective": str(problem.get("objective", "runtime")),
-        "code": str(problem.get("code", "")),
-        "check": dict(problem.get("check", {})),
-    }
-
-
-def _optimize_run_problem(run: RunRecord) -> dict[str, Any]:
-    """A ``polca optimize`` run: ``optimize:TARGET:PATH`` names the problem."""
-    problem_id = run.name[len(RUN_NAME_PREFIX):]
-    target = problem_id.split(":", 1)[0]
-    task = f"Make `{target}` faster without changing what it computes or prints."
-    return {"id": problem_id, "task": task, "objective": "runtime", "code": "", "check": {}}
+    return problem.to_dict()
 
 
 def _scored_candidates(store: Store, run: RunRecord) -> list[ScoredCode]:

@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from polca.kernels_bench import EvalConfig, KernelResult, Problem
 from polca.optimizer.api import optimize
+from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.contracts import Executor, Proposer
 from polca.optimizer.domains.kernel import DEFAULT_SEEDS, KernelDomain
 from polca.optimizer.executor import ThreadExecutor
 
 from polca.events import EventBus
+from polca.runs import ProblemSpec, kernel_run_name, state_with_outcome
 
 if TYPE_CHECKING:
     from polca.llm import LLMClient
@@ -126,20 +128,51 @@ def optimize_problem(
     proposer: Proposer | None = None, store: Store | None = None, events: EventBus | None = None,
     executor: Executor | None = None,
 ) -> ProblemOutcome:
-    """Search ``problem`` with POLCA, then re-evaluate the best candidate on every seed."""
+    """Search ``problem`` with POLCA, then re-evaluate the best candidate on every seed.
+
+    With a store the run is of kind ``kernel``, named ``kernelbench:PROBLEM``, and ends with
+    its problem spec and final verdict in its state (the run contract of :mod:`polca.runs`),
+    so ``polca train export --domain kernel`` can turn it into training rows."""
     search_config = replace(options.eval_config, compare_compile=False)
     gpus = options.gpus if options.executor == "thread" else ()
     domain = KernelDomain(problem, search_config, seeds=options.seeds, gpus=gpus)
-    run = optimize(
-        domain, proposer, llm=llm, store=store, events=events, executor=executor or _executor(options),
-        max_evaluations=options.budget_evals, batch_size=options.batch_size, max_cost_usd=options.budget_cost_usd,
-        max_wall_s=options.time_limit_s, seed=options.seed, num_pool=0, num_candidates=1,
-        num_proposals=max(2, len(options.gpus)),
-    )
+    config = _search_config(options)
+    run_id = None if store is None else store.create_run("kernel", config.to_dict(), name=kernel_run_name(problem.key))
+    run = optimize(domain, proposer, config=config, llm=llm, store=store, run_id=run_id, events=events,
+                   executor=executor or _executor(options))
     source, result = _final_verdict(problem, domain, run.best, run.best_score, options)
+    if store is not None and run.run_id is not None:
+        _record_outcome(store, run.run_id, problem, domain, result, options)
     return ProblemOutcome(problem_key=problem.key, source=source, result=result, run_id=run.run_id,
                           evaluations=run.evaluations, proposals=run.proposals, cost_usd=run.cost_usd,
                           wall_s=run.wall_s, stop_reason=run.stop_reason)
+
+
+def _search_config(options: KernelRunOptions) -> OptimizerConfig:
+    return OptimizerConfig(
+        max_evaluations=options.budget_evals, batch_size=options.batch_size, max_cost_usd=options.budget_cost_usd,
+        max_wall_s=options.time_limit_s, seed=options.seed, num_pool=0, num_candidates=1,
+        num_proposals=max(2, len(options.gpus)))
+
+
+def problem_spec(problem: Problem, domain: KernelDomain, options: KernelRunOptions) -> ProblemSpec:
+    """The problem as ``polca train export`` and ``KernelReward`` read it: the reference, the
+    objective in words, and where the reward finds the problem file to re-verify a kernel."""
+    check = {"problem_path": str(problem.path.resolve()), "level": problem.level,
+             "device": options.eval_config.device, "rules": "strict"}
+    return ProblemSpec(id=problem.key, task=domain.describe(), code=problem.source, check=check)
+
+
+def _record_outcome(store: Store, run_id: str, problem: Problem, domain: KernelDomain, result: KernelResult,
+                    options: KernelRunOptions) -> None:
+    run = store.get_run(run_id)
+    if run.iteration is None:
+        log.debug("run %s has no checkpoint; its problem spec is not stored", run_id)
+        return
+    final = {"correct": result.correct, "failure": result.failure, "reason": result.reason,
+             "speedup": result.speedup("eager"), "flags": list(result.flags)}
+    state = state_with_outcome(run.state, problem_spec(problem, domain, options), final)
+    store.write_iteration(run_id, iteration=run.iteration, state=state)
 
 
 def _final_verdict(problem: Problem, domain: KernelDomain, best, best_score: float,

@@ -33,9 +33,9 @@ from polca.sandbox.measure import MeasureResult, measure
 from polca.sandbox.target import InputItem, Target
 from polca.sandbox.types import BackendName
 
-log = logging.getLogger(__name__)
+from polca.runs import SCRIPT_TARGET
 
-SCRIPT_TARGET = "<script>"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

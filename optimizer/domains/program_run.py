@@ -57,6 +57,7 @@ from polca.sandbox.target import encode_inputs
 from polca.sandbox.types import BackendName
 
 from polca.events import Event
+from polca.runs import ProblemSpec, parse_program_run_name, program_run_name, state_with_outcome
 
 if TYPE_CHECKING:
     from polca.events import EventBus
@@ -66,9 +67,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TargetStatus = Literal["improved", "no_gain", "excluded"]
-RUN_NAME_PREFIX = "optimize:"
-FINAL_CHECK_KEY = "final_check"  # the run state's entry holding the target's final verdict
-PROBLEM_KEY = "problem"  # the run state's entry describing the target for `polca train export`
 MAX_CHECK_BYTES = 4_000_000  # the most pickled input bytes kept with a problem for re-verification
 
 
@@ -257,9 +255,10 @@ def _options_for_resume(store: Store | None, run_id: str, program: ProgramFile,
     if store is None:
         raise ValueError("resuming needs the store that holds the run; pass store=Store.open(url)")
     name = store.get_run(run_id).name
-    if not name.startswith(RUN_NAME_PREFIX):
+    named = parse_program_run_name(name)
+    if named is None:
         raise ValueError(f"run {run_id!r} is not a `polca optimize` run (its name is {name!r})")
-    target, _, stored_path = name[len(RUN_NAME_PREFIX):].partition(":")
+    target, stored_path = named
     if Path(stored_path).resolve() != program.path.resolve():
         raise ValueError(f"run {run_id!r} optimized {stored_path}, not {program.path}; pass that file")
     functions = () if target == SCRIPT_TARGET else (target,)
@@ -382,13 +381,13 @@ def _optimize_target(session: _Session, source: str, plan: TargetPlan) -> tuple[
 
 
 def final_check_state(report: TargetReport) -> dict[str, Any]:
-    """The final verdict of a target as kept in its run's state under :data:`FINAL_CHECK_KEY`."""
+    """The final verdict of a target as kept in its run's state (``polca.runs.FINAL_CHECK_KEY``)."""
     return {"status": report.status, "verdict": report.verdict, "speedup": report.speedup,
             "ci_low": report.ci_low, "ci_high": report.ci_high, "inputs_verified": report.inputs_verified,
             "before_s": report.before_s, "after_s": report.after_s, "message": report.message}
 
 
-def problem_state(domain: ProgramDomain, problem_id: str) -> dict[str, Any]:
+def problem_spec(domain: ProgramDomain, problem_id: str) -> ProblemSpec:
     """The target as ``polca train export`` reads it: the task, the original code, and the
     oracle's inputs (pickled, base64, at most :data:`MAX_CHECK_BYTES`) so that training
     rewards can re-verify candidates instead of trusting stored scores."""
@@ -400,8 +399,8 @@ def problem_state(domain: ProgramDomain, problem_id: str) -> dict[str, Any]:
             break
         kept.append(base64.b64encode(payload).decode("ascii"))
         size += len(payload)
-    return {"id": problem_id, "task": domain.describe(), "objective": "runtime", "code": domain.source,
-            "check": {"qualname": domain.qualname, "pickled_inputs": kept}}
+    return ProblemSpec(id=problem_id, task=domain.describe(), code=domain.source,
+                       check={"qualname": domain.qualname, "pickled_inputs": kept})
 
 
 def _store_final_check(store: Store | None, report: TargetReport, domain: ProgramDomain) -> None:
@@ -413,8 +412,9 @@ def _store_final_check(store: Store | None, report: TargetReport, domain: Progra
     if run.iteration is None:
         log.debug("run %s has no checkpoint; its final verdict is not stored", run.id)
         return
-    problem = problem_state(domain, run.name.removeprefix(RUN_NAME_PREFIX))
-    state = {**run.state, FINAL_CHECK_KEY: final_check_state(report), PROBLEM_KEY: problem}
+    target, path = parse_program_run_name(run.name) or (domain.name, "")
+    problem = problem_spec(domain, f"{target}:{path}")
+    state = state_with_outcome(run.state, problem, final_check_state(report))
     store.write_iteration(run.id, iteration=run.iteration, state=state)
 
 
@@ -463,8 +463,8 @@ def _run_id(session: _Session, plan: TargetPlan) -> str | None:
         return None
     if session.resume_run is not None:
         return session.resume_run
-    name = f"{RUN_NAME_PREFIX}{plan.name}:{session.program.path.resolve()}"
-    return session.store.create_run("polca", _config(session, len(plan.inputs.inputs)).to_dict(), name=name)
+    name = program_run_name(plan.qualname, session.program.path)
+    return session.store.create_run("program", _config(session, len(plan.inputs.inputs)).to_dict(), name=name)
 
 
 def _config(session: _Session, num_inputs: int, used_evaluations: int = 0) -> OptimizerConfig:
