@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -160,7 +161,7 @@ class PipoGRPOTrainer(GRPOSeam):
             self.epsilon_high,
         )
 
-    def loss(self, model, inputs: dict[str, Any], grpo_loss) -> torch.Tensor:
+    def loss(self, model, inputs: dict[str, Any], grpo_loss: Callable[[], torch.Tensor]) -> torch.Tensor:
         if self.pipo is None or _PREFIX + "coefficients" not in inputs:
             return grpo_loss()
         started = time.perf_counter()
