@@ -12,6 +12,8 @@ import re
 
 import dspy
 import pytest
+
+from polca.llm import LLMClient
 from polca.optimizer.api import optimize
 from polca.optimizer.domains.agent import (
     INSTRUCTIONS,
@@ -27,9 +29,7 @@ from polca.optimizer.domains.shopdesk import (
     ShopEpisode,
     scripted_agent_model,
 )
-
-from polca.llm import LLMClient
-from polca.scripted_server import Unscripted
+from polca.testing import Unscripted
 
 GOOD_INSTRUCTIONS = (
     "Help the customer with their order. Verify the customer's identity with find_customer "

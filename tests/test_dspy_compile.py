@@ -13,6 +13,10 @@ import re
 
 import dspy
 import pytest
+
+from polca.dspy import POLCA
+from polca.events import Event, EventBus
+from polca.llm import LLMClient
 from polca.optimizer.domains.prompt import (
     DSPyProgramDomain,
     param_name,
@@ -20,11 +24,7 @@ from polca.optimizer.domains.prompt import (
     with_instructions,
 )
 from polca.optimizer.proposers import ScriptedProposer
-
-from polca.dspy import POLCA
-from polca.events import Event, EventBus
-from polca.llm import LLMClient
-from polca.scripted_server import ScriptedServer, Unscripted
+from polca.testing import ScriptedServer, Unscripted
 
 WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 DATA = [("two plus three", "5"), ("one plus one", "2"), ("four plus two", "6"), ("three plus one", "4"),

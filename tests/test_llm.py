@@ -14,7 +14,7 @@ import pytest
 
 from polca.config import LLMConfig
 from polca.llm import LLMCall, LLMClient, LLMError, LLMUnavailable, validate_model
-from polca.scripted_server import Reply, ScriptedServer, Unscripted, hash_embedding
+from polca.testing import Reply, ScriptedServer, Unscripted, hash_embedding
 
 MODEL = "openai/gpt-4o-mini"
 EMBED_MODEL = "openai/text-embedding-3-small"

@@ -7,12 +7,12 @@ import json
 
 import numpy as np
 import pytest
+
+from polca.llm import LLMClient
 from polca.skills.mine_llm import bag_of_words, merge_near_duplicates, mine_with_llm
 from polca.skills.model import load_library
 from polca.skills.pairs import load_pairs
-
-from polca.llm import LLMClient
-from polca.scripted_server import Reply
+from polca.testing import Reply
 
 TRACE = {
     "constraints": ["elements are hashable", "the container is not mutated in the loop"],

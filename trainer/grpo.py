@@ -1,7 +1,8 @@
 """PIPO on TRL's ``GRPOTrainer``: closed-loop policy improvement on top of GRPO.
 
 ``PipoGRPOTrainer`` is a ``trl.GRPOTrainer`` (so accelerate / DeepSpeed / FSDP launches
-and vLLM generation keep working) that, after each fresh generation batch, asks the PIPO
+and vLLM generation keep working) through ``trainer.trl_seam.GRPOSeam``, whose hooks it
+implements (it overrides none of TRL's private methods itself). It after each fresh generation batch, asks the PIPO
 core (``trainer.pipo``) whether the previous update improved the policy and, once the
 sliding window is full, adds one clipped-ratio policy-gradient term on the PREVIOUS batch
 with coefficients ``r_hat_i = a_i * phi(xi_t)``. The previous batch is cached with the
@@ -29,9 +30,11 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
+
 from polca.trainer.pipo import (
     PipoSettings,
     RewardWindow,
@@ -40,7 +43,7 @@ from polca.trainer.pipo import (
     pi_signal,
     share_positive,
 )
-from trl import GRPOTrainer
+from polca.trainer.trl_seam import GRPOSeam
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,7 @@ _BATCH_KEYS = ("prompt_ids", "prompt_mask", "completion_ids", "completion_mask")
 _PREFIX = "pipo_prev_"
 
 
-class PipoGRPOTrainer(GRPOTrainer):
+class PipoGRPOTrainer(GRPOSeam):
     """``GRPOTrainer`` plus PIPO's closed-loop term; ``pipo=None`` is plain GRPO."""
 
     def __init__(self, *args: Any, pipo: PipoSettings | None = None, **kwargs: Any) -> None:
@@ -60,9 +63,9 @@ class PipoGRPOTrainer(GRPOTrainer):
         self._pipo_previous: dict[str, torch.Tensor] | None = None
         self._pipo_rewards: torch.Tensor | None = None
         if pipo is not None:
-            self._check_pipo_args(pipo)
+            self._pipo_check_args(pipo)
 
-    def _check_pipo_args(self, pipo: PipoSettings) -> None:
+    def _pipo_check_args(self, pipo: PipoSettings) -> None:
         if self.num_iterations != 1:
             raise ValueError(
                 f"PIPO needs num_iterations=1 (one update per generation batch), got "
@@ -80,13 +83,10 @@ class PipoGRPOTrainer(GRPOTrainer):
 
     # ------------------------------------------------------------------ generation side
 
-    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
-        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+    def rewards_scored(self, rewards_per_func: torch.Tensor) -> None:
         self._pipo_rewards = rewards_per_func
-        return rewards_per_func
 
-    def _generate_and_score_completions(self, inputs):
-        output = super()._generate_and_score_completions(inputs)
+    def batch_generated(self, output: dict[str, Any]) -> dict[str, Any]:
         if self.pipo is None or not self.model.training:
             return output
         started = time.perf_counter()
@@ -95,12 +95,12 @@ class PipoGRPOTrainer(GRPOTrainer):
         signal = pi_signal(self.pipo_window, float(rewards.mean()), self.pipo.negative_slope)
         self.pipo_window.push(float(rewards.mean()))
         attribution = group_attribution(rewards, self.num_generations)
-        current["attribution"] = attribution[self._process_slice(len(current["prompt_ids"]))]
-        active = self._attach_previous(output, signal)
+        current["attribution"] = attribution[self._pipo_process_slice(len(current["prompt_ids"]))]
+        active = self._pipo_attach_previous(output, signal)
         if self.pipo.mode == "separate" and "old_per_token_logps" not in output:
             output["old_per_token_logps"] = current["old_logps"]
         self._pipo_previous = current
-        self._log_signal(signal, active, time.perf_counter() - started)
+        self._pipo_log_signal(signal, active, time.perf_counter() - started)
         return output
 
     def _pipo_batch(self, output: dict[str, Any]) -> dict[str, torch.Tensor]:
@@ -109,7 +109,7 @@ class PipoGRPOTrainer(GRPOTrainer):
         old = output.get("old_per_token_logps")
         if old is None:
             with torch.no_grad():
-                old = self._sequence_logps(self.model, batch)
+                old = self.sequence_logps(self.model, batch)
         batch["old_logps"] = old.detach()
         return batch
 
@@ -119,11 +119,11 @@ class PipoGRPOTrainer(GRPOTrainer):
         rewards = (self._pipo_rewards * weights.unsqueeze(0)).nansum(dim=1)
         return torch.nan_to_num(rewards, nan=0.0).float().cpu()
 
-    def _process_slice(self, local_size: int) -> slice:
+    def _pipo_process_slice(self, local_size: int) -> slice:
         start = self.accelerator.process_index * local_size
         return slice(start, start + local_size)
 
-    def _attach_previous(self, output: dict[str, Any], signal) -> bool:
+    def _pipo_attach_previous(self, output: dict[str, Any], signal) -> bool:
         """Put the previous batch and its PI coefficients into ``output`` (split with it)."""
         previous = self._pipo_previous
         if signal is None or previous is None:
@@ -137,8 +137,8 @@ class PipoGRPOTrainer(GRPOTrainer):
         output[_PREFIX + "coefficients"] = coefficients.to(previous["old_logps"].device)
         return True
 
-    def _log_signal(self, signal, active: bool, overhead_s: float) -> None:
-        metrics = self._metrics["train"]
+    def _pipo_log_signal(self, signal, active: bool, overhead_s: float) -> None:
+        metrics = self.train_metrics
         metrics["pipo/active"].append(float(active))
         metrics["pipo/overhead_s"].append(overhead_s)
         if signal is not None:
@@ -149,18 +149,9 @@ class PipoGRPOTrainer(GRPOTrainer):
 
     # ---------------------------------------------------------------------- loss side
 
-    def _sequence_logps(self, model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        input_ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)  # (B, P+T)
-        attention_mask = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)
-        logits_to_keep = batch["completion_ids"].size(1)
-        logps, _, _ = self._get_per_token_logps_and_entropies(
-            model, input_ids, attention_mask, logits_to_keep, batch_size=len(input_ids)
-        )
-        return logps  # (B, T)
-
-    def _pi_loss(self, model, inputs: dict[str, Any]) -> torch.Tensor:
+    def _pipo_pi_loss(self, model, inputs: dict[str, Any]) -> torch.Tensor:
         previous = {key: inputs[_PREFIX + key] for key in _BATCH_KEYS}
-        logps = self._sequence_logps(model, previous)
+        logps = self.sequence_logps(model, previous)
         return pi_loss(
             logps,
             inputs[_PREFIX + "old_logps"],
@@ -170,35 +161,35 @@ class PipoGRPOTrainer(GRPOTrainer):
             self.epsilon_high,
         )
 
-    def _compute_loss(self, model, inputs):
+    def loss(self, model, inputs: dict[str, Any], grpo_loss: Callable[[], torch.Tensor]) -> torch.Tensor:
         if self.pipo is None or _PREFIX + "coefficients" not in inputs:
-            return super()._compute_loss(model, inputs)
+            return grpo_loss()
         started = time.perf_counter()
         if self.pipo.mode == "separate":
-            self._separate_pi_step(model, inputs)
+            self._pipo_separate_step(model, inputs)
             overhead_s = time.perf_counter() - started
-            loss = super()._compute_loss(model, inputs)
+            loss = grpo_loss()
         else:
-            pi = self._pi_loss(model, inputs) / self.current_gradient_accumulation_steps
-            self._log_pi_loss(pi)
+            pi = self._pipo_pi_loss(model, inputs) / self.current_gradient_accumulation_steps
+            self._pipo_log_pi_loss(pi)
             overhead_s = time.perf_counter() - started
-            loss = super()._compute_loss(model, inputs) + pi
-        self._metrics["train"]["pipo/overhead_s"][-1] += overhead_s
+            loss = grpo_loss() + pi
+        self.train_metrics["pipo/overhead_s"][-1] += overhead_s
         return loss
 
-    def _separate_pi_step(self, model, inputs: dict[str, Any]) -> None:
+    def _pipo_separate_step(self, model, inputs: dict[str, Any]) -> None:
         """One optimizer step on the PI loss alone, at the current learning rate."""
-        pi = self._pi_loss(model, inputs)
-        self._log_pi_loss(pi)
+        pi = self._pipo_pi_loss(model, inputs)
+        self._pipo_log_pi_loss(pi)
         self.accelerator.backward(pi)
         if self.args.max_grad_norm:
             self.accelerator.clip_grad_norm_(model.parameters(), self.args.max_grad_norm)
         self.optimizer.step()
         self.optimizer.zero_grad()
 
-    def _log_pi_loss(self, pi: torch.Tensor) -> None:
+    def _pipo_log_pi_loss(self, pi: torch.Tensor) -> None:
         value = self.accelerator.gather(pi.detach().reshape(1)).mean().item()
-        self._metrics["train"]["pipo/pi_loss"].append(value)
+        self.train_metrics["pipo/pi_loss"].append(value)
 
     # ---------------------------------------------------------------------- checkpoints
 
@@ -206,22 +197,18 @@ class PipoGRPOTrainer(GRPOTrainer):
         """The window and the xi history, as written to ``pipo_state.json``."""
         return {"window": self.pipo_window.state(), "xis": list(self.pipo_xis)}
 
-    def _save_checkpoint(self, model, trial):
-        super()._save_checkpoint(model, trial)
-        if self.pipo is None or not self.args.should_save:
+    def checkpoint_saved(self, folder: str) -> None:
+        if self.pipo is None:
             return
-        folder = f"checkpoint-{self.state.global_step}"
-        path = os.path.join(self._get_output_dir(trial=trial), folder, PIPO_STATE_FILE)
-        with open(path, "w") as handle:
+        with open(os.path.join(folder, PIPO_STATE_FILE), "w") as handle:
             json.dump(self.pipo_state(), handle)
 
-    def _load_optimizer_and_scheduler(self, checkpoint):
-        super()._load_optimizer_and_scheduler(checkpoint)
-        if self.pipo is None or checkpoint is None:
+    def checkpoint_loaded(self, folder: str) -> None:
+        if self.pipo is None:
             return
-        path = os.path.join(checkpoint, PIPO_STATE_FILE)
+        path = os.path.join(folder, PIPO_STATE_FILE)
         if not os.path.exists(path):
-            log.warning("PIPO: %s has no %s; the window starts empty", checkpoint, PIPO_STATE_FILE)
+            log.warning("PIPO: %s has no %s; the window starts empty", folder, PIPO_STATE_FILE)
             return
         with open(path) as handle:
             state = json.load(handle)

@@ -32,6 +32,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from benchmarks.programs.suite import SUITE, BenchTarget
+from polca.events import EventBus
 from polca.optimizer.contracts import Proposer
 from polca.optimizer.domains.program import EvalSettings
 from polca.optimizer.domains.program_proposers import (
@@ -43,9 +45,6 @@ from polca.sandbox import Limits
 from polca.sandbox.difftest import compare
 from polca.sandbox.measure import measure
 from polca.sandbox.target import ScriptInput, Target
-
-from benchmarks.programs.suite import SUITE, BenchTarget
-from polca.events import EventBus
 from polca.store import Store
 
 log = logging.getLogger(__name__)
@@ -222,7 +221,7 @@ def _wiring(mode: Mode, stack: ExitStack, store: Store, events: EventBus) -> tup
     from benchmarks.programs.scripted import scripted_responder
     from polca.cli.common import recording_llm
     from polca.config import Config, LLMConfig
-    from polca.scripted_server import ScriptedServer
+    from polca.testing import ScriptedServer
 
     server = stack.enter_context(ScriptedServer(scripted_responder()))
     config = LLMConfig(model="openai/scripted", api_base=server.api_base, cache=False, timeout_s=30.0,

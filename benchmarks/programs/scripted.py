@@ -309,7 +309,7 @@ SUMMARY_ADVICE = "<summary>Replace quadratic scans with an index or a single pas
 
 
 def scripted_responder() -> Callable[[dict[str, Any]], str]:
-    """A responder for :class:`polca.scripted_server.ScriptedServer`; thread-safe."""
+    """A responder for :class:`polca.testing.ScriptedServer`; thread-safe."""
     turns = {marker: itertools.cycle(rewrites) for marker, rewrites in REWRITES.items()}
     lock = threading.Lock()
 

@@ -43,7 +43,7 @@ def run_one(contestant: str, landscape_name: str, seed: int, budget: int) -> dic
     )
     from benchmarks.search.model import ModelSpec, SimulatedModel
     from benchmarks.search.problems import get_landscape
-    from polca.scripted_server import ScriptedServer
+    from polca.testing import ScriptedServer
 
     landscape = get_landscape(landscape_name)
     proposer = SimulatedProposer(SimulatedModel(landscape, ModelSpec(), seed))
@@ -95,7 +95,7 @@ def seed_row(landscape_name: str, seed: int) -> dict[str, Any]:
 
     from benchmarks.prompts.task import TaskModel, instruction, make_examples, true_quality
     from benchmarks.search.problems import get_landscape
-    from polca.scripted_server import ScriptedServer
+    from polca.testing import ScriptedServer
 
     landscape = get_landscape(landscape_name)
     text = instruction(landscape.seed_point)

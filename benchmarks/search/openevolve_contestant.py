@@ -1,6 +1,6 @@
 """The real ``openevolve`` package (0.4.1), talking to the simulated model over HTTP.
 
-The simulated model answers behind ``polca.scripted_server.ScriptedServer`` on 127.0.0.1;
+The simulated model answers behind ``polca.testing.ScriptedServer`` on 127.0.0.1;
 OpenEvolve's own ``openai`` client calls it. The config is built from a dict (assigning
 models in code leaves ``api_base`` empty and falls back to a public host) and keeps
 OpenEvolve's defaults except: diff-based evolution only, no cascade, one evaluation
@@ -31,7 +31,7 @@ from openevolve.controller import OpenEvolve
 from benchmarks.search.model import SimulatedModel
 from benchmarks.search.outcome import Outcome, RunSpec, TracePoint
 from benchmarks.search.problems import PARAM_NAME, SyntheticProblem
-from polca.scripted_server import ScriptedServer
+from polca.testing import ScriptedServer
 
 EVALUATOR_FILE = Path(__file__).with_name("openevolve_evaluator.py")
 

@@ -17,10 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from polca.optimizer import events as ev
-from polca.optimizer.config import OptimizerConfig
-from polca.optimizer.contracts import Candidate, Evaluation
-
 import polca
 from benchmarks.search.model import SimulatedModel
 from benchmarks.search.outcome import Outcome, RunSpec, TracePoint
@@ -28,7 +24,10 @@ from benchmarks.search.problems import PARAM_NAME, SyntheticProblem
 from polca.config import LLMConfig
 from polca.events import EventBus
 from polca.llm import LLMClient
-from polca.scripted_server import ScriptedServer
+from polca.optimizer import events as ev
+from polca.optimizer.config import OptimizerConfig
+from polca.optimizer.contracts import Candidate, Evaluation
+from polca.testing import ScriptedServer
 
 
 class _RecordingDomain:

@@ -18,7 +18,7 @@ user is scripted and deterministic: they open with their request (email, order, 
 do and why in their own words) and answer "Yes, I confirm." when asked "Do you confirm?".
 
 ``scripted_agent_model`` is a deterministic stand-in for the task LM: an OpenAI-style
-chat responder (for ``polca.scripted_server.ScriptedServer``) that answers a
+chat responder (for ``polca.testing.ScriptedServer``) that answers a
 ``dspy.ReAct`` agent's prompts in ChatAdapter format and follows each policy rule only
 when its prompt carries the matching cue (see ``VERIFY_CUE``, ``CONFIRM_CUE``,
 ``REASONS_CUE``). With it, better instructions and tool descriptions really earn more
@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import dspy
+
 from polca.optimizer.domains.agent import Judgement
 
 ACCEPTED_REASONS = ("no longer needed", "ordered by mistake")

@@ -1,11 +1,13 @@
-"""A scripted OpenAI-compatible HTTP server on 127.0.0.1, for tests and benchmarks.
+"""``polca.testing``: a scripted OpenAI-compatible HTTP server on 127.0.0.1.
 
-Model calls in tests go through the real client stack (litellm, the ``openai`` client,
-sync or async) to this server, whose answers are written by the test::
+For testing your own pipelines (and polca's) with no network and no model: every model
+call goes through the real client stack (litellm, the ``openai`` client, DSPy, sync or
+async) to this server, whose answers the test writes (``docs/testing.md``)::
 
     with ScriptedServer(["first answer", Reply(status=429), "second answer"]) as server:
-        client = LLMClient(LLMConfig(api_base=server.api_base))
+        client = LLMClient(LLMConfig(model="openai/scripted", api_base=server.api_base))
         ...
+    assert not server.unscripted
 
 Endpoints: ``POST /v1/chat/completions`` (also ``/chat/completions``), with
 ``stream: true`` answered as server-sent events ending in ``data: [DONE]``;
@@ -31,6 +33,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+__all__ = [
+    "DEFAULT_EMBEDDING_DIM",
+    "Embedder",
+    "Reply",
+    "Responder",
+    "ScriptedServer",
+    "Unscripted",
+    "hash_embedding",
+]
 
 log = logging.getLogger(__name__)
 
