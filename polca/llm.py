@@ -27,6 +27,7 @@ whose message is one line naming the model and what to set.
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 import functools
 import hashlib
 import json
@@ -40,6 +41,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
@@ -344,13 +346,17 @@ class LLMClient:
                     raise LLMError(
                         f"{model}: failed after {attempt + 1} attempts; last error: {reason}"
                     ) from exc
-                self._back_off(model, attempt, reason)
+                self._back_off(model, attempt, reason, _retry_after_s(exc))
                 attempt += 1
 
-    def _back_off(self, model: str, attempt: int, reason: str) -> None:
+    def _back_off(self, model: str, attempt: int, reason: str, retry_after_s: float | None) -> None:
+        """Sleep before the next attempt: as long as the server's ``Retry-After`` asks (capped),
+        else exponentially longer with jitter, so clients that failed together spread out."""
         with self._rng_lock:
             jitter = 1.0 + 0.5 * self._rng.random()
         delay_s = min(_MAX_BACKOFF_S, self.config.backoff_base_s * 2**attempt) * jitter
+        if retry_after_s is not None:
+            delay_s = min(_MAX_BACKOFF_S, retry_after_s)
         log.warning(
             "%s: %s; retry %d/%d in %.2f s",
             model,
@@ -554,6 +560,26 @@ def _needs_api_base(model: str) -> bool:
     provider = model.split("/", 1)[0]
     variable = _SERVER_ADDRESS_VARIABLES.get(provider)
     return variable is not None and not os.environ.get(variable)
+
+
+def _retry_after_s(exc: Exception) -> float | None:
+    """The wait a rate-limited server asked for in ``Retry-After`` (seconds, or an HTTP date)."""
+    response = getattr(exc, "response", None)
+    headers = getattr(exc, "litellm_response_headers", None) or getattr(response, "headers", None)
+    value = headers.get("retry-after") if headers is not None else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _classify(exc: Exception) -> tuple[str, str]:

@@ -57,19 +57,23 @@ class Reply:
 
     ``status`` other than 200 answers with an OpenAI-style error body carrying
     ``error_message``: 429 scripts a rate limit, 500/503 a server fault. ``delay_s``
-    holds the answer back (to script a slow model or a timeout).
+    holds the answer back (to script a slow model or a timeout). ``retry_after_s`` sends
+    a ``Retry-After`` header with an error, as rate-limited APIs do.
     """
 
     text: str = ""
     status: int = 200
     delay_s: float = 0.0
     error_message: str = "scripted error"
+    retry_after_s: float | None = None
 
     def __post_init__(self) -> None:
         if not 100 <= self.status <= 599:
             raise ValueError(f"Reply.status = {self.status} is not an HTTP status (100-599)")
         if self.delay_s < 0:
             raise ValueError(f"Reply.delay_s = {self.delay_s} must not be negative")
+        if self.retry_after_s is not None and self.retry_after_s < 0:
+            raise ValueError(f"Reply.retry_after_s = {self.retry_after_s} must not be negative")
 
 
 class Unscripted(Exception):
@@ -321,7 +325,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         failed = next((r for r in replies if r.status != 200), None)
         if failed is not None:
-            self._send_error(failed.status, failed.error_message)
+            self._send_error(failed.status, failed.error_message, failed.retry_after_s)
         elif body.get("stream"):
             self._send_stream(body, replies[0].text)
         else:
@@ -334,7 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
             if not state.wait(answer.delay_s):
                 return
             if answer.status != 200:
-                self._send_error(answer.status, answer.error_message)
+                self._send_error(answer.status, answer.error_message, answer.retry_after_s)
                 return
             answer = _hash_embedder(body)
         inputs = body.get("input", [])
@@ -370,23 +374,26 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
 
-    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+    def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
         self.wfile.flush()
 
-    def _send_error(self, status: int, message: str) -> None:
+    def _send_error(self, status: int, message: str, retry_after_s: float | None = None) -> None:
         if status == 429:
             kind = "rate_limit_error"
         elif status >= 500:
             kind = "server_error"
         else:
             kind = "invalid_request_error"
-        self._send_json(status, {"error": {"message": message, "type": kind, "code": status}})
+        headers = {} if retry_after_s is None else {"Retry-After": f"{retry_after_s:g}"}
+        self._send_json(status, {"error": {"message": message, "type": kind, "code": status}}, headers)
 
 
 def _completion(body: dict[str, Any], texts: list[str]) -> dict[str, Any]:

@@ -75,6 +75,15 @@ def test_backoff_doubles_with_jitter(scripted_llm, llm_config, monkeypatch):
     assert 1.0 <= delays[0] <= 1.5 and 2.0 <= delays[1] <= 3.0
 
 
+def test_a_rate_limit_waits_as_long_as_retry_after_asks(scripted_llm, llm_config, monkeypatch):
+    delays: list[float] = []
+    monkeypatch.setattr("polca.llm.time.sleep", delays.append)
+    server = scripted_llm([Reply(status=429, retry_after_s=7), Reply(status=503, retry_after_s=999), "done"])
+    answer = _client(llm_config, server, backoff_base_s=0.1).complete("hello", purpose="test")
+    assert answer.text == "done"
+    assert delays == [7.0, 60.0], "the server's wait is honoured, capped at a minute"
+
+
 def test_gives_up_after_max_retries_and_names_attempts_and_last_error(scripted_llm, llm_config):
     server = scripted_llm([Reply(status=500, error_message="overloaded")] * 3)
     config = dataclasses.replace(llm_config, api_base=server.api_base, max_retries=2)
