@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from polca.optimizer.domains.program_proposers import (
+from polca.optimizer.domains.program.proposers import (
     FallbackSummarizer,
     ProposerChain,
     default_program_proposer,
@@ -304,7 +304,7 @@ def _drawn(renderable, width: int) -> str:
 
 @pytest.mark.parametrize("width", [80, 160])
 def test_the_targets_keep_whole_names_and_figures_at_any_width(width):
-    from polca.optimizer.domains.program_run import ProgramReport, TargetReport
+    from polca.optimizer.domains.program.run import ProgramReport, TargetReport
 
     from polca.cli.render_optimize import render_targets
 

@@ -7,13 +7,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from polca.optimizer.domains.program import EvalSettings
-from polca.optimizer.domains.program_run import (
+from polca.optimizer.domains.program.domain import EvalSettings
+from polca.optimizer.domains.program.proposers import SkillsProposer
+from polca.optimizer.domains.program.run import (
     NoOracleError,
     ProgramOptions,
     optimize_file,
 )
-from polca.optimizer.domains.skills_proposer import SkillsProposer
+
 from polca.runs import FINAL_CHECK_KEY
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -173,9 +173,9 @@ def test_a_polca_optimize_run_exports_a_check_that_rewards_re_verify(store: Stor
     import shutil
     from pathlib import Path
 
-    from polca.optimizer.domains.program import EvalSettings
-    from polca.optimizer.domains.program_run import ProgramOptions, optimize_file
-    from polca.optimizer.domains.skills_proposer import SkillsProposer
+    from polca.optimizer.domains.program.domain import EvalSettings
+    from polca.optimizer.domains.program.proposers import SkillsProposer
+    from polca.optimizer.domains.program.run import ProgramOptions, optimize_file
     from polca.trainer.rewards import ProgramReward, RewardConfig
 
     path = tmp_path / "dedup_ids.py"

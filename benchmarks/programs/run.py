@@ -5,7 +5,7 @@
     .venv/bin/python -m benchmarks.programs.run --only dedupe_emails --budget-evals 8
 
 Each target of :data:`benchmarks.programs.suite.SUITE` is copied into a fresh folder and
-optimized with :func:`~polca.optimizer.domains.program_run.optimize_file`, wired as
+optimized with :func:`~polca.optimizer.domains.program.run.optimize_file`, wired as
 ``polca optimize`` wires it (the skills proposer; with ``--mode scripted`` also the
 model proposer and summarizer over a scripted OpenAI-compatible server). An offered
 change (the optimized file differs) is then judged on the target's held-out inputs,
@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from polca.optimizer.contracts import Proposer
-from polca.optimizer.domains.program import EvalSettings
-from polca.optimizer.domains.program_proposers import (
+from polca.optimizer.domains.program.domain import EvalSettings
+from polca.optimizer.domains.program.proposers import (
     default_program_proposer,
     default_program_summarizer,
 )
-from polca.optimizer.domains.program_run import ProgramOptions, ProgramReport, optimize_file
+from polca.optimizer.domains.program.run import ProgramOptions, ProgramReport, optimize_file
 from polca.sandbox import Limits
 from polca.sandbox.difftest import compare
 from polca.sandbox.measure import measure

@@ -2,7 +2,7 @@
 
 The command turns flags into :class:`ProgramOptions`, builds the proposers (executable
 skills always; the LLM proposer with ``--model``), opens the store, runs
-:func:`~polca.optimizer.domains.program_run.optimize_file` with a live progress display,
+:func:`~polca.optimizer.domains.program.run.optimize_file` with a live progress display,
 and prints the per-target table and the diff (or JSON). The file is written only with
 ``--apply`` (after a ``.orig`` backup, when the file is unchanged since the run began and
 its tests still pass) or ``--output PATH``. Exit status: 0 when it ran (with or without a
@@ -44,21 +44,21 @@ from polca.config import Config
 from polca.events import Event, EventBus
 from polca.optimizer import events as ev
 from polca.optimizer.contracts import Proposer
-from polca.optimizer.domains.program import EvalSettings
-from polca.optimizer.domains.program_oracle import discover_tests, run_tests_against
-from polca.optimizer.domains.program_proposers import (
+from polca.optimizer.domains.program.domain import EvalSettings
+from polca.optimizer.domains.program.oracle import discover_tests, run_tests_against
+from polca.optimizer.domains.program.proposers import (
     FallbackSummarizer,
     default_program_proposer,
     default_program_summarizer,
 )
-from polca.optimizer.domains.program_run import (
+from polca.optimizer.domains.program.run import (
     ProgramOptions,
     ProgramReport,
     TargetFinished,
     TargetStarted,
     optimize_file,
 )
-from polca.optimizer.domains.program_targets import load_program
+from polca.optimizer.domains.program.targets import load_program
 
 
 def register(app: typer.Typer) -> None:

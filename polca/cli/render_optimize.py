@@ -1,6 +1,6 @@
 """Pure renderings of a ``polca optimize`` result: the per-target table, the diff, JSON.
 
-Functions over a :class:`~polca.optimizer.domains.program_run.ProgramReport`; they
+Functions over a :class:`~polca.optimizer.domains.program.run.ProgramReport`; they
 print nothing. Times are shown per pass over a target's inputs, rounded for display only.
 """
 
@@ -13,7 +13,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from polca.optimizer.domains.program_run import (
+from polca.optimizer.domains.program.run import (
     ProgramReport,
     TargetFinished,
     TargetReport,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from polca.optimizer.domains.program_targets import FunctionInfo, Param, ProgramFile
+from polca.optimizer.domains.program.targets import FunctionInfo, Param, ProgramFile
 from polca.sandbox import Limits, RunSpec, run
 from polca.sandbox.difftest import self_check
 from polca.sandbox.target import Call, InputItem, ScriptInput, Target

@@ -9,12 +9,12 @@ checks pass, 0 otherwise; feedback says which check failed and how, or the timin
 
 For a function target the candidate is a whole module text, but only the target's
 definition, the private helpers only the target reaches
-(:func:`~polca.optimizer.domains.program_targets.private_helpers`) and the top-level
+(:func:`~polca.optimizer.domains.program.targets.private_helpers`) and the top-level
 statements the candidate added are kept
-(:func:`~polca.optimizer.domains.program_targets.merge_candidate`), so what is evaluated
+(:func:`~polca.optimizer.domains.program.targets.merge_candidate`), so what is evaluated
 is exactly what would be offered. A script target takes the whole file.
 
-:func:`optimize_file` (in :mod:`polca.optimizer.domains.program_run`) drives a whole
+:func:`optimize_file` (in :mod:`polca.optimizer.domains.program.run`) drives a whole
 file: targets, oracle, search, final re-measurement.
 """
 
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from polca.optimizer.contracts import Candidate, Evaluation
-from polca.optimizer.domains.program_targets import merge_candidate
+from polca.optimizer.domains.program.targets import merge_candidate
 from polca.sandbox import Limits
 from polca.sandbox.difftest import DiffReport, compare
 from polca.sandbox.measure import MeasureResult, measure

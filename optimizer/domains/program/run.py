@@ -1,6 +1,6 @@
 """``optimize_file``: speed up a Python file end to end, without the CLI.
 
-    from polca.optimizer.domains.program_run import ProgramOptions, optimize_file
+    from polca.optimizer.domains.program.run import ProgramOptions, optimize_file
     report = optimize_file("examples/dedup_ids.py", ProgramOptions(top=1), proposer=SkillsProposer())
     report.targets[0].speedup, report.diff()
 
@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from polca.optimizer.api import optimize
 from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.contracts import Proposer
-from polca.optimizer.domains.program import SCRIPT_TARGET, EvalSettings, ProgramDomain
-from polca.optimizer.domains.program_oracle import (
+from polca.optimizer.domains.program.domain import SCRIPT_TARGET, EvalSettings, ProgramDomain
+from polca.optimizer.domains.program.oracle import (
     InputSet,
     OracleCheck,
     UnsupportedSignature,
@@ -42,7 +42,7 @@ from polca.optimizer.domains.program_oracle import (
     traced_calls,
     traced_test_calls,
 )
-from polca.optimizer.domains.program_targets import (
+from polca.optimizer.domains.program.targets import (
     ProgramFile,
     hot_lines,
     load_program,
