@@ -4,8 +4,9 @@ Precedence, highest first: explicit overrides (CLI flags) > environment (``POLCA
 ``[tool.polca]`` in the nearest ``pyproject.toml`` > the defaults below.
 
 In ``pyproject.toml`` each area is a table (``[tool.polca.llm]``, ``[tool.polca.store]``,
-...). Each field reads one environment variable, ``POLCA_<AREA>_<FIELD>`` unless the field
-names a shorter one (``POLCA_DB``, ``POLCA_MODEL``, ``POLCA_API_BASE``, ``POLCA_SANDBOX``).
+``[tool.polca.sandbox]``, ``[tool.polca.optimize]``, ``[tool.polca.search]``). Each field
+reads one environment variable, ``POLCA_<AREA>_<FIELD>`` (``POLCA_OPTIMIZE_TOP``) unless the
+field names a shorter one (``POLCA_DB``, ``POLCA_MODEL``, ``POLCA_API_BASE``, ``POLCA_SANDBOX``).
 Unknown keys are errors, never ignored: a typo must not silently give a default.
 """
 
@@ -64,10 +65,59 @@ class SandboxConfig:
 
 
 @dataclass(frozen=True)
+class OptimizeConfig:
+    """Defaults of ``polca optimize``; each field is also the flag of the same name
+    (``budget_evals`` is ``--budget-evals``). Validated by ``ProgramOptions``.
+
+    ``budget_evals``: instance evaluations per target; ``budget_cost``: USD of model calls
+    for the whole file, shared by its targets; ``time_limit``: wall-clock seconds for the
+    whole file; ``final_*``: the final re-measurement of the best candidate;
+    ``min_speedup``: the least speedup offered; ``fallback``: go on with skills alone when
+    the model is unreachable (``--no-fallback`` turns it off).
+    """
+
+    top: int = 3
+    size: int = 1000
+    budget_evals: int = 40
+    budget_cost: float | None = None
+    time_limit: float | None = None
+    seed: int = 0
+    final_rounds: int = 20
+    final_min_sample_s: float = 0.04
+    min_speedup: float = 1.10  # polca.sandbox.stats.MIN_SPEEDUP (config imports nothing of polca)
+    fallback: bool = True
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The POLCA engine's knobs for ``polca optimize`` (the paper's names, see
+    ``polca.optimizer.config.OptimizerConfig``) and how each candidate is timed during the
+    search (``rounds``, ``min_sample_s``, ``warmup``; the final check has its own).
+
+    ``batch_size`` is the most inputs per minibatch (fewer when a target has fewer);
+    ``summarize_every`` applies only with a model.
+    """
+
+    num_candidates: int = 2
+    num_proposals: int = 2
+    batch_size: int = 4
+    epsilon: float = 0.01
+    num_pool: int = 0
+    summarize_every: int = 1
+    summary_sample_size: int = 5
+    max_workers: int = 2
+    rounds: int = 5
+    min_sample_s: float = 0.01
+    warmup: int = 1
+
+
+@dataclass(frozen=True)
 class Config:
     llm: LLMConfig = field(default_factory=LLMConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+    optimize: OptimizeConfig = field(default_factory=OptimizeConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
 
 
 class ConfigError(ValueError):

@@ -14,6 +14,11 @@ agent      free                                 ``polca optimize-agent``
 polca      free                                 ``polca.optimize`` called on any other domain
 =========  ===================================  ==============================================
 
+A run's ``config`` is the engine config it was created with. A search that continues a
+stored run (``polca optimize --resume``) runs with a larger budget than that; the config
+each search ran with is kept in the state under :data:`SEARCH_CONFIG_KEY`, and
+:func:`config_of` reads the one the run's latest search ran with.
+
 Runs that older versions wrote for ``polca optimize`` have kind ``polca`` and an
 ``optimize:`` name; :func:`program_kind_of` reads them as program runs. Runs written by hand
 for ``polca train export`` may carry the problem spec in ``config["problem"]`` instead of
@@ -38,6 +43,7 @@ TRAINABLE_KINDS: tuple[str, ...] = get_args(TrainableKind)
 
 PROBLEM_KEY = "problem"  # the state entry holding the run's ProblemSpec
 FINAL_CHECK_KEY = "final_check"  # the state entry holding the best candidate's final verdict
+SEARCH_CONFIG_KEY = "search_config"  # the state entry holding the engine config the latest search ran with
 
 PROGRAM_RUN_PREFIX = "optimize:"
 KERNEL_RUN_PREFIX = "kernelbench:"
@@ -144,6 +150,13 @@ def problem_of(run: RunRecord) -> ProblemSpec | None:
     return None
 
 
+def config_of(run: RunRecord) -> dict[str, Any]:
+    """The engine config the run's latest search ran with: the state's entry, else the
+    config the run was created with (runs that were never resumed, older runs)."""
+    ran = run.state.get(SEARCH_CONFIG_KEY) if isinstance(run.state, Mapping) else None
+    return dict(ran) if isinstance(ran, Mapping) else dict(run.config or {})
+
+
 def final_check_of(run: RunRecord) -> dict[str, Any] | None:
     """The final verdict kept in the run's state, if the run got one."""
     final = run.state.get(FINAL_CHECK_KEY) if isinstance(run.state, Mapping) else None
@@ -168,3 +181,8 @@ def state_with_outcome(
     if final_check is not None:
         new[FINAL_CHECK_KEY] = dict(final_check)
     return new
+
+
+def state_with_search_config(state: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    """``state`` with the engine config a search ran with (see :func:`config_of`)."""
+    return {**state, SEARCH_CONFIG_KEY: dict(config)}

@@ -19,6 +19,8 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 os.environ.setdefault("DSPY_CACHEDIR", tempfile.mkdtemp(prefix="polca-dspy-cache-"))
 for _var in ("POLCA_MODEL", "POLCA_API_BASE", "POLCA_DB", "POLCA_SANDBOX"):
     os.environ.pop(_var, None)
+for _var in [v for v in os.environ if v.startswith(("POLCA_OPTIMIZE_", "POLCA_SEARCH_", "POLCA_SANDBOX_"))]:
+    os.environ.pop(_var)
 
 pytest_plugins = ["tests.fixtures.llm_server", "tests.fixtures.store"]
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from polca.optimizer.domains.program_proposers import (
+from polca.optimizer.domains.program import (
     FallbackSummarizer,
     ProposerChain,
     default_program_proposer,
@@ -68,7 +71,8 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def _files(folder: Path) -> set[str]:
-    return {p.name for p in folder.iterdir() if p.is_file()}
+    """Everything in ``folder``: files and folders (a ``.polca/`` or ``.hypothesis/`` counts)."""
+    return {p.name for p in folder.iterdir()}
 
 
 # ---------------------------------------------------------------- the flow
@@ -105,7 +109,7 @@ def test_apply_keeps_a_backup_and_writes_the_verified_change(dedup, tmp_path):
 
 def test_output_writes_elsewhere_and_leaves_the_file_alone(dedup, tmp_path):
     target = tmp_path / "fast.py"
-    result = runner.invoke(app, ["optimize", str(dedup), *QUICK, "--output", str(target)])
+    result = runner.invoke(app, ["optimize", str(dedup), *QUICK, "--out", str(target)])
     assert result.exit_code == 0, result.output
     assert "dict.fromkeys" in target.read_text()
     assert "dict.fromkeys" not in dedup.read_text()
@@ -114,14 +118,14 @@ def test_output_writes_elsewhere_and_leaves_the_file_alone(dedup, tmp_path):
 def test_apply_refuses_when_the_file_changed_during_the_run(dedup, tmp_path, monkeypatch):
     import polca.cli.optimize as command
 
-    real = command.optimize_file
+    real = command.optimize_plan
 
     def edited_meanwhile(*args, **kwargs):
         report = real(*args, **kwargs)
         dedup.write_text(dedup.read_text() + "\n# edited by hand\n")
         return report
 
-    monkeypatch.setattr(command, "optimize_file", edited_meanwhile)
+    monkeypatch.setattr(command, "optimize_plan", edited_meanwhile)
     result = runner.invoke(app, ["optimize", str(dedup), *QUICK, "--apply"])
     assert result.exit_code == 1
     assert "changed while polca ran" in result.output
@@ -147,7 +151,9 @@ def test_resume_continues_a_stored_run(dedup):
     assert target["run_id"] == run_id and target["status"] == "improved"
 
 
-def test_resume_of_an_unknown_run_is_an_error(dedup, tmp_path):
+def test_resume_of_an_unknown_run_is_an_error_and_creates_no_store(dedup, tmp_path):
+    _fails([str(dedup), "--resume", "nosuchrun"], "no store at", tmp_path)
+    Store.open("sqlite:///.polca/polca.db").close()
     _fails([str(dedup), "--resume", "nosuchrun"], "no run", tmp_path)
 
 
@@ -271,7 +277,7 @@ def test_nothing_to_check_against_says_what_to_provide(tmp_path):
 
 
 def test_apply_and_output_together_are_refused(dedup, tmp_path):
-    _fails([str(dedup), "--apply", "--output", str(tmp_path / "x.py")], "give one of them", tmp_path)
+    _fails([str(dedup), "--apply", "--out", str(tmp_path / "x.py")], "give one of them", tmp_path)
 
 
 def test_a_model_without_a_provider_is_a_one_line_error(dedup, tmp_path):
@@ -279,7 +285,7 @@ def test_a_model_without_a_provider_is_a_one_line_error(dedup, tmp_path):
 
 
 def test_output_into_a_missing_folder_is_refused_before_the_search(dedup, tmp_path):
-    _fails([str(dedup), "--output", str(tmp_path / "absent" / "fast.py")], "existing folder", tmp_path)
+    _fails([str(dedup), "--out", str(tmp_path / "absent" / "fast.py")], "existing folder", tmp_path)
 
 
 def test_a_count_below_one_is_a_usage_error_naming_the_flag(dedup):
@@ -304,7 +310,7 @@ def _drawn(renderable, width: int) -> str:
 
 @pytest.mark.parametrize("width", [80, 160])
 def test_the_targets_keep_whole_names_and_figures_at_any_width(width):
-    from polca.optimizer.domains.program_run import ProgramReport, TargetReport
+    from polca.optimizer.domains.program import ProgramReport, TargetReport
 
     from polca.cli.render_optimize import render_targets
 
@@ -347,3 +353,91 @@ def test_a_script_reading_stdin_without_stdin_gets_a_hint(tmp_path):
     with_stdin = runner.invoke(app, ["optimize", str(path), "--stdin", str(_write(tmp_path, "in.txt", "a b\n")),
                                      *QUICK])
     assert "reads stdin" not in with_stdin.output, with_stdin.output
+
+
+def test_an_import_missing_from_polcas_environment_is_one_line_and_writes_nothing(tmp_path):
+    path = _write(tmp_path, "uses_it.py", "import polca_absent_package\n\n\ndef f(xs: list[int]) -> int:\n"
+                                          "    return len(xs)\n")
+    _fails([str(path), *QUICK], "imports polca_absent_package, which is not installed in the environment "
+                                "polca runs in", tmp_path)
+
+
+# ---------------------------------------------------------------- flags and config
+
+
+def _captured_options(monkeypatch) -> list:
+    """Replaces the search by one that records the options it was given and finds nothing."""
+    from polca.optimizer.domains.program import ProgramReport
+
+    import polca.cli.optimize as command
+
+    seen = []
+
+    def record(path, options, config, resume, *, quiet):
+        seen.append((options, [p.read_text() for p in options.stdin]))
+        source = Path(path).read_text()
+        return ProgramReport(str(path), source, source, ())
+
+    monkeypatch.setattr(command, "_search", record)
+    return seen
+
+
+def test_flags_win_over_env_over_pyproject_over_defaults(dedup, tmp_path, monkeypatch):
+    seen = _captured_options(monkeypatch)
+    _write(tmp_path, "pyproject.toml", "[tool.polca.optimize]\ntop = 2\nbudget_evals = 11\n"
+                                       "[tool.polca.search]\nepsilon = 0.3\n[tool.polca.sandbox]\nmemory_mb = 900\n")
+    monkeypatch.setenv("POLCA_OPTIMIZE_BUDGET_EVALS", "12")
+    monkeypatch.setenv("POLCA_OPTIMIZE_SIZE", "13")
+    result = runner.invoke(app, ["optimize", str(dedup), "--size", "14", "--sandbox", "local"])
+    assert result.exit_code == 0, result.output
+    ((options, _),) = seen
+    assert (options.top, options.budget_evals, options.size, options.seed) == (2, 12, 14, 0)
+    assert options.search.epsilon == 0.3 and options.search.rounds == 5
+    assert (options.sandbox.backend, options.sandbox.memory_mb) == ("local", 900)
+
+
+def test_stdin_dash_is_polcas_own_stdin(tmp_path, monkeypatch):
+    seen = _captured_options(monkeypatch)
+    path = _write(tmp_path, "count.py", "import sys\n\nprint(len(sys.stdin.read().split()))\n")
+    other = _write(tmp_path, "in.txt", "from a file\n")
+    result = runner.invoke(app, ["optimize", str(path), "--stdin", "-", "--stdin", str(other)], input="a b c\n")
+    assert result.exit_code == 0, result.output
+    ((options, texts),) = seen
+    assert texts == ["a b c\n", "from a file\n"] and options.stdin[1] == other
+    assert not options.stdin[0].exists()  # a temporary copy, removed afterwards
+    assert _files(tmp_path) == {"count.py", "in.txt"}
+    twice = runner.invoke(app, ["optimize", str(path), "--stdin", "-", "--stdin", "-"], input="x\n")
+    assert twice.exit_code == 1 and "more than once" in twice.output
+
+
+def test_the_help_lists_the_sandbox_choices_and_shows_examples():
+    result = runner.invoke(app, ["optimize", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "auto|local|docker|none" in result.output and "<str>  Where" not in result.output
+    assert "polca optimize examples/dedup_ids.py" in result.output
+    assert "[tool.polca.optimize]" in result.output and "--out" in result.output and "--output" not in result.output
+
+
+# ---------------------------------------------------------------- the installed command
+
+
+def _installed_polca() -> str:
+    beside = Path(sys.executable).parent / "polca"
+    found = str(beside) if beside.is_file() else shutil.which("polca")
+    if found is None:
+        pytest.skip("no installed `polca` console script next to this Python or on PATH")
+    return found
+
+
+def test_the_installed_command_optimizes_a_file_outside_the_checkout(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("elsewhere")
+    shutil.copyfile(EXAMPLES / "dedup_ids.py", folder / "dedup_ids.py")
+    env = {**os.environ, "POLCA_OPTIMIZE_BUDGET_EVALS": "8", "POLCA_OPTIMIZE_SIZE": "300",
+           "POLCA_OPTIMIZE_FINAL_ROUNDS": "8", "POLCA_SEARCH_ROUNDS": "3", "POLCA_SEARCH_WARMUP": "0"}
+    env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+    done = subprocess.run([_installed_polca(), "optimize", "dedup_ids.py", "--json"], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    (target,) = json.loads(done.stdout)["targets"]
+    assert target["name"] == "unique_ids" and target["status"] == "improved" and target["speedup"] >= 1.10
+    assert {p.name for p in folder.iterdir()} == {"dedup_ids.py", ".polca"}  # the store, and nothing else

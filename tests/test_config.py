@@ -70,3 +70,37 @@ def test_bad_config_is_rejected_with_a_message(tmp_path, body, message):
     with pytest.raises(ConfigError) as info:
         load_config(environ={}, pyproject=_pyproject(tmp_path, body))
     assert message in str(info.value)
+
+
+def test_the_optimize_and_search_areas_follow_flags_over_env_over_pyproject_over_defaults(tmp_path):
+    path = _pyproject(tmp_path, "[tool.polca.optimize]\ntop = 5\nbudget_evals = 10\nsize = 50\n"
+                                "[tool.polca.search]\nepsilon = 0.2\nnum_candidates = 3\n")
+    env = {"POLCA_OPTIMIZE_BUDGET_EVALS": "20", "POLCA_OPTIMIZE_SIZE": "60", "POLCA_SEARCH_NUM_CANDIDATES": "4"}
+    cfg = load_config({"optimize": {"size": 70, "top": None}}, environ=env, pyproject=path)
+    assert (cfg.optimize.size, cfg.optimize.budget_evals, cfg.optimize.top, cfg.optimize.seed) == (70, 20, 5, 0)
+    assert (cfg.search.num_candidates, cfg.search.epsilon, cfg.search.batch_size) == (4, 0.2, 4)
+
+
+def test_an_optional_budget_reads_none_or_a_number_from_the_environment(tmp_path):
+    empty = _pyproject(tmp_path, "")
+    assert load_config(environ={"POLCA_OPTIMIZE_BUDGET_COST": "0.5"}, pyproject=empty).optimize.budget_cost == 0.5
+    assert load_config(environ={"POLCA_OPTIMIZE_TIME_LIMIT": "none"}, pyproject=empty).optimize.time_limit is None
+    assert load_config(environ={"POLCA_OPTIMIZE_FALLBACK": "false"}, pyproject=empty).optimize.fallback is False
+
+
+@pytest.mark.parametrize("body, message", [
+    ("[tool.polca.optimize]\nbudget_eval = 3\n", "did you mean 'budget_evals' for 'budget_eval'"),
+    ("[tool.polca.search]\nepsillon = 0.1\n", "did you mean 'epsilon' for 'epsillon'"),
+    ("[tool.polca.optimise]\ntop = 1\n", "unknown config section"),
+])
+def test_an_unknown_key_of_the_optimize_or_search_area_is_an_error(tmp_path, body, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(environ={}, pyproject=_pyproject(tmp_path, body))
+
+
+def test_the_optimize_default_speedup_is_the_sandboxs_threshold():
+    from polca.sandbox.stats import MIN_SPEEDUP
+
+    from polca.config import OptimizeConfig
+
+    assert OptimizeConfig().min_speedup == MIN_SPEEDUP

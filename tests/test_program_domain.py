@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from polca.optimizer.contracts import Candidate, Domain
-from polca.optimizer.domains.program import EvalSettings, ProgramDomain
+from polca.optimizer.domains.program.domain import EvalSettings, ProgramDomain
 
 SOURCE = '''import math
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from polca.optimizer.contracts import Candidate, ProposalContext
-from polca.optimizer.domains.program_oracle import (
+from polca.optimizer.domains.program.oracle import (
     MAX_SCALAR_INT,
     UnsupportedSignature,
     discover_tests,
@@ -15,8 +15,8 @@ from polca.optimizer.domains.program_oracle import (
     script_hash_stable,
     sibling_files,
 )
-from polca.optimizer.domains.program_proposers import ProposerChain
-from polca.optimizer.domains.program_targets import load_program
+from polca.optimizer.domains.program.proposers import ProposerChain
+from polca.optimizer.domains.program.targets import load_program
 from polca.sandbox.target import ScriptInput, Target
 
 from polca.llm import LLMUnavailable

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 import pytest
-from polca.optimizer.domains.program_targets import (
+from polca.optimizer.domains.program.targets import (
     function_text,
     load_program,
     merge_candidate,
@@ -159,7 +159,7 @@ def test_merge_of_an_unparsable_candidate_is_a_value_error():
 
 
 def test_hot_lines_name_the_most_executed_lines_of_the_target():
-    from polca.optimizer.domains.program_targets import hot_lines
+    from polca.optimizer.domains.program.targets import hot_lines
     from polca.sandbox.target import encode_inputs
 
     source = "def f(xs):\n    out = 0\n    for x in xs:\n        out += x\n    return out\n"

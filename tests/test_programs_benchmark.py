@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from polca.optimizer.domains.program_proposers import ProposerChain
-from polca.optimizer.domains.skills_proposer import SkillsProposer
+from polca.optimizer.domains.program.proposers import ProposerChain, SkillsProposer
 from polca.sandbox.difftest import compare
 from polca.sandbox.target import Target
 

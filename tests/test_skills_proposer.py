@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 from polca.optimizer.contracts import Candidate, Evaluation, ProposalContext, Proposer
-from polca.optimizer.domains.skills_proposer import SkillsProposer, rule_subsets, skills_prompt
+from polca.optimizer.domains.program.proposers import SkillsProposer, rule_subsets, skills_prompt
 
 from polca.llm import LLMClient
 

@@ -173,15 +173,15 @@ def test_a_polca_optimize_run_exports_a_check_that_rewards_re_verify(store: Stor
     import shutil
     from pathlib import Path
 
-    from polca.optimizer.domains.program import EvalSettings
-    from polca.optimizer.domains.program_run import ProgramOptions, optimize_file
-    from polca.optimizer.domains.skills_proposer import SkillsProposer
+    from polca.optimizer.domains.program import ProgramOptions, SkillsProposer, optimize_file
     from polca.trainer.rewards import ProgramReward, RewardConfig
+
+    from polca.config import SearchConfig
 
     path = tmp_path / "dedup_ids.py"
     shutil.copyfile(Path(__file__).resolve().parents[1] / "examples" / "dedup_ids.py", path)
     options = ProgramOptions(budget_evals=8, size=300, final_rounds=8, final_min_sample_s=0.02,
-                             search=EvalSettings(rounds=3, min_sample_s=0.005, warmup=0))
+                             search=SearchConfig(rounds=3, min_sample_s=0.005, warmup=0))
     (target,) = optimize_file(path, options, proposer=SkillsProposer(), store=store).targets
     assert target.status == "improved"
 

@@ -5,7 +5,7 @@
     .venv/bin/python -m benchmarks.programs.run --only dedupe_emails --budget-evals 8
 
 Each target of :data:`benchmarks.programs.suite.SUITE` is copied into a fresh folder and
-optimized with :func:`~polca.optimizer.domains.program_run.optimize_file`, wired as
+optimized with :func:`~polca.optimizer.domains.program.optimize_file`, wired as
 ``polca optimize`` wires it (the skills proposer; with ``--mode scripted`` also the
 model proposer and summarizer over a scripted OpenAI-compatible server). An offered
 change (the optimized file differs) is then judged on the target's held-out inputs,
@@ -33,14 +33,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from benchmarks.programs.suite import SUITE, BenchTarget
+from polca.config import SandboxConfig
 from polca.events import EventBus
 from polca.optimizer.contracts import Proposer
-from polca.optimizer.domains.program import EvalSettings
-from polca.optimizer.domains.program_proposers import (
+from polca.optimizer.domains.program import (
+    ProgramOptions,
+    ProgramReport,
     default_program_proposer,
     default_program_summarizer,
+    optimize_file,
 )
-from polca.optimizer.domains.program_run import ProgramOptions, ProgramReport, optimize_file
 from polca.sandbox import Limits
 from polca.sandbox.difftest import compare
 from polca.sandbox.measure import measure
@@ -101,9 +103,9 @@ def run_target(target: BenchTarget, *, proposer: Proposer, budget: Budget, store
                seed: int = 0) -> TargetOutcome:
     """Optimize one target in ``workdir``, judge what it offers on held-out inputs, re-time it."""
     path, stdin_files = _stage(target, workdir, seed)
-    options = ProgramOptions(top=1, size=target.size, stdin_files=stdin_files, budget_evals=budget.evals,
-                             time_limit_s=budget.time_limit_s, seed=seed, final_rounds=budget.final_rounds,
-                             search=EvalSettings(timeout_s=budget.timeout_s))
+    options = ProgramOptions(top=1, size=target.size, stdin=stdin_files, budget_evals=budget.evals,
+                             time_limit=budget.time_limit_s, seed=seed, final_rounds=budget.final_rounds,
+                             sandbox=SandboxConfig(timeout_s=budget.timeout_s))
     started = time.monotonic()
     try:
         report = optimize_file(path, options, proposer=proposer, llm=llm, store=store, events=events,

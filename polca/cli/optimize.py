@@ -1,12 +1,15 @@
 """``polca optimize``: verified speedups of a Python file, offline by default.
 
-The command turns flags into :class:`ProgramOptions`, builds the proposers (executable
-skills always; the LLM proposer with ``--model``), opens the store, runs
-:func:`~polca.optimizer.domains.program_run.optimize_file` with a live progress display,
-and prints the per-target table and the diff (or JSON). The file is written only with
-``--apply`` (after a ``.orig`` backup, when the file is unchanged since the run began and
-its tests still pass) or ``--output PATH``. Exit status: 0 when it ran (with or without a
-speedup), 1 for bad input or a refused write.
+The command turns flags into :class:`~polca.optimizer.domains.program.ProgramOptions` (a
+flag's default comes from ``[tool.polca.optimize]``, ``[tool.polca.search]`` and
+``[tool.polca.sandbox]`` in pyproject.toml or ``POLCA_*``), plans the file (targets,
+inputs, oracle: everything that can refuse it) before the store is opened, so a refused
+file leaves nothing behind, then builds the proposers (executable skills always; the
+LLM proposer with ``--model``), searches with a live progress display, and prints the
+per-target table and the diff (or JSON). The file is written only with ``--apply``
+(after a ``.orig`` backup, when the file is unchanged since the run began and its tests
+still pass) or ``--out PATH``. Exit status: 0 when it ran (with or without a speedup), 1
+for bad input or a refused write.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ import hashlib
 import json
 import shlex
 import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.live import Live
@@ -40,26 +47,39 @@ from polca.cli.render_optimize import (
     render_targets,
     report_json,
 )
-from polca.config import Config
+from polca.config import Config, OptimizeConfig, SandboxBackend
 from polca.events import Event, EventBus
 from polca.optimizer import events as ev
 from polca.optimizer.contracts import Proposer
-from polca.optimizer.domains.program import EvalSettings
-from polca.optimizer.domains.program_oracle import discover_tests, run_tests_against
-from polca.optimizer.domains.program_proposers import (
+from polca.optimizer.domains.program import (
     FallbackSummarizer,
-    default_program_proposer,
-    default_program_summarizer,
-)
-from polca.optimizer.domains.program_run import (
+    FilePlan,
     ProgramOptions,
     ProgramReport,
+    PytestMissing,
     TargetFinished,
     TargetStarted,
-    optimize_file,
+    default_program_proposer,
+    default_program_summarizer,
+    optimize_plan,
+    plan_for,
 )
-from polca.optimizer.domains.program_targets import load_program
+from polca.optimizer.domains.program.oracle import discover_tests, run_tests_against
+from polca.optimizer.domains.program.targets import ProgramFile, load_program
 
+if TYPE_CHECKING:
+    from polca.store import Store
+
+_D = OptimizeConfig()
+EPILOG = (
+    "Examples:\n\n"
+    "  polca optimize examples/dedup_ids.py\n\n"
+    "  polca optimize tool.py --stdin input.txt --model openai/gpt-4o-mini --apply\n\n"
+    "  generate-input | polca optimize tool.py --stdin -\n\n"
+    # "\\[" keeps rich from reading a table name as markup
+    "Each flag's default can be set in \\[tool.polca.optimize] of pyproject.toml or as POLCA_OPTIMIZE_<FLAG>; "
+    "the engine's knobs in \\[tool.polca.search], the sandbox's image and limits in \\[tool.polca.sandbox]."
+)
 
 def register(app: typer.Typer) -> None:
     app.command(
@@ -70,54 +90,48 @@ def register(app: typer.Typer) -> None:
             "original's behaviour, and report measured speedups. Nothing is written "
             "without --apply."
         ),
+        epilog=EPILOG,
     )(optimize)
 
 
 def optimize(
     path: Annotated[Path, typer.Argument(help="The Python file to speed up.")],
     function: Annotated[list[str] | None, typer.Option("--function", "-f", help="Only this function (repeatable; methods as Class.method).")] = None,
-    top: Annotated[int, typer.Option("--top", min=1, help="Optimize the N hottest functions.")] = 3,
-    tests: Annotated[Path | None, typer.Option("--tests", help="A pytest file whose calls become inputs.")] = None,
-    stdin: Annotated[list[Path] | None, typer.Option("--stdin", help="A stdin file for the script (repeatable: one run each).")] = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, help=f"Optimize the N hottest functions (default {_D.top}).")] = None,
+    tests: Annotated[Path | None, typer.Option("--tests", help="A pytest file whose calls become inputs (default: test_*.py files that import the file).")] = None,
+    stdin: Annotated[list[Path] | None, typer.Option("--stdin", help="A stdin file for the script (repeatable: one run each); - reads polca's own stdin.")] = None,
     args: Annotated[str, typer.Option("--args", help="Command-line arguments for the script, as one string.")] = "",
-    size: Annotated[int, typer.Option("--size", min=1, help="Elements per generated input container (timing scale).")] = 1000,
-    budget_evals: Annotated[int, typer.Option("--budget-evals", min=1, help="Instance evaluations per target.")] = 40,
-    budget_cost: Annotated[float | None, typer.Option("--budget-cost", help="Most USD to spend on model calls.")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Wall-clock seconds for the whole run.")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="Any litellm model string, e.g. openai/gpt-4o-mini.")] = None,
+    size: Annotated[int | None, typer.Option("--size", min=1, help=f"Elements per generated input container, the timing scale (default {_D.size}).")] = None,
+    budget_evals: Annotated[int | None, typer.Option("--budget-evals", min=1, help=f"Instance evaluations per target (default {_D.budget_evals}).")] = None,
+    budget_cost: Annotated[float | None, typer.Option("--budget-cost", help="Most USD to spend on model calls for the whole file, shared by its targets (default: no limit).")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Wall-clock seconds for the whole file (default: no limit).")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Any litellm model string, e.g. openai/gpt-4o-mini (default: none, skills only).")] = None,
     api_base: Annotated[str | None, typer.Option("--api-base", help="Base URL of an OpenAI-compatible server.")] = None,
     no_fallback: Annotated[bool, typer.Option("--no-fallback", help="Fail instead of continuing with skills when the model is unreachable.")] = False,
     apply: Annotated[bool, typer.Option("--apply", help="Write the verified change into the file (keeps FILE.orig).")] = False,
-    output: Annotated[Path | None, typer.Option("--output", help="Write the optimized file here instead.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the optimized file here instead.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    resume: Annotated[str | None, typer.Option("--resume", help="Continue the stored run RUN (one target).")] = None,
+    resume: Annotated[str | None, typer.Option("--resume", help="Continue the stored run RUN (one target) with --budget-evals more.")] = None,
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
-    sandbox: Annotated[str | None, typer.Option("--sandbox", help="Sandbox backend: auto, local, docker, none.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of minibatches and generated inputs.")] = 0,
+    sandbox: Annotated[SandboxBackend | None, typer.Option("--sandbox", help="Where candidates run (default auto; none is unsafe).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help=f"Seed of minibatches and generated inputs (default {_D.seed}).")] = None,
 ) -> None:
     """Speed up PATH and show verified results."""
-    config = config_from_flags(llm={"model": model, "api_base": api_base}, store={"url": db},
-                               sandbox={"backend": sandbox})
-    options = _options(function, top, tests, stdin, args, size, budget_evals, budget_cost, time_limit, seed, config)
-    if apply and output is not None:
-        fail("--apply and --output both say where to write; give one of them.")
-    if output is not None and (output.is_dir() or not output.parent.is_dir()):
-        fail(f"--output {output} must be a file in an existing folder; create the folder or pick another path.")
+    config = config_from_flags(
+        llm={"model": model, "api_base": api_base}, store={"url": db}, sandbox={"backend": sandbox},
+        optimize={"top": top, "size": size, "budget_evals": budget_evals, "budget_cost": budget_cost,
+                  "time_limit": time_limit, "seed": seed, "fallback": False if no_fallback else None})
+    _check_out(apply, out)
+    _check_model(config)
     program = _load(path)
-    if not stdin and _reads_stdin(program.source):
-        warn(f"{path} reads stdin but no --stdin was given, so it runs on empty input with little to time; "
-             "pass --stdin FILE with a typical input.")
-    if config.sandbox.backend == "none":
-        warn("--sandbox none runs candidate code without any isolation: use it only for code you trust.")
-    with open_store(config) as store:
-        events = EventBus()
-        llm = recording_llm(config, store, events) if config.llm.model else None
-        proposer = default_program_proposer(llm, fallback=not no_fallback)
-        summarizer = default_program_summarizer(llm, fallback=not no_fallback)
-        report = _run(path, options, proposer, summarizer, llm, store, events, resume, quiet=as_json)
+    with _stdin_files(stdin) as stdin_files:
+        options = _options(config, function=tuple(function or ()), tests=tests, stdin=stdin_files,
+                           args=tuple(shlex.split(args)))
+        _warn_before(path, program, options)
+        report = _search(path, options, config, resume, quiet=as_json)
     for note in report.notes:
         warn(note)
-    written = _write(report, program.source, apply, output, options)
+    written = _write(report, program.source, apply, out, options)
     if as_json:
         typer.echo(json.dumps(report_json(report, applied_to=written), indent=2))
         return
@@ -126,16 +140,56 @@ def optimize(
     console.print(render_outcome(report, applied_to=written))
 
 
-def _options(function, top, tests, stdin, args, size, budget_evals, budget_cost, time_limit, seed,
-             config: Config) -> ProgramOptions:
+def _options(config: Config, **given) -> ProgramOptions:
     try:
-        return ProgramOptions(
-            functions=tuple(function or ()), top=top, tests=tests, stdin_files=tuple(stdin or ()),
-            args=tuple(shlex.split(args)), size=size, budget_evals=budget_evals, budget_cost_usd=budget_cost,
-            time_limit_s=time_limit, seed=seed, backend=config.sandbox.backend,
-            search=EvalSettings(backend=config.sandbox.backend))
+        return ProgramOptions.from_config(config, **given)
     except ValueError as exc:
-        fail(str(exc))
+        fail(f"{exc} (the defaults are read from [tool.polca.optimize], [tool.polca.search], "
+             "[tool.polca.sandbox] and POLCA_* variables)")
+
+
+def _check_out(apply: bool, out: Path | None) -> None:
+    if apply and out is not None:
+        fail("--apply and --out both say where to write; give one of them.")
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        fail(f"--out {out} must be a file in an existing folder; create the folder or pick another path.")
+
+
+def _check_model(config: Config) -> None:
+    """A model string that cannot work is refused before any work starts."""
+    if not config.llm.model:
+        return
+    from polca.llm import LLMClient
+
+    try:
+        LLMClient(config.llm)
+    except ValueError as exc:
+        fail(f"{exc} (set it with --model, POLCA_MODEL or [tool.polca.llm] model)")
+
+
+@contextmanager
+def _stdin_files(stdin: list[Path] | None) -> Iterator[tuple[Path, ...]]:
+    """The ``--stdin`` files; ``-`` is polca's own stdin, read once into a temporary file
+    outside the working folder (removed afterwards)."""
+    paths = list(stdin or ())
+    dashes = sum(str(p) == "-" for p in paths)
+    if dashes > 1:
+        fail("--stdin - is given more than once; polca's own stdin can be read once.")
+    if not dashes:
+        yield tuple(paths)
+        return
+    with tempfile.TemporaryDirectory(prefix="polca-stdin-") as folder:
+        copy = Path(folder) / "stdin.txt"
+        copy.write_bytes(sys.stdin.buffer.read())
+        yield tuple(copy if str(p) == "-" else p for p in paths)
+
+
+def _warn_before(path: Path, program: ProgramFile, options: ProgramOptions) -> None:
+    if not options.stdin and _reads_stdin(program.source):
+        warn(f"{path} reads stdin but no --stdin was given, so it runs on empty input with little to time; "
+             "pass --stdin FILE with a typical input.")
+    if options.sandbox.backend == "none":
+        warn("--sandbox none runs candidate code without any isolation: use it only for code you trust.")
 
 
 def _reads_stdin(source: str) -> bool:
@@ -150,15 +204,56 @@ def _reads_stdin(source: str) -> bool:
     return False
 
 
-def _load(path: Path):
+def _load(path: Path) -> ProgramFile:
     try:
         return load_program(path)
     except ValueError as exc:
         fail(str(exc))
 
 
-def _run(path: Path, options: ProgramOptions, proposer: Proposer, summarizer: FallbackSummarizer | None, llm,
-         store, events: EventBus, resume: str | None, *, quiet: bool) -> ProgramReport:
+def _search(path: Path, options: ProgramOptions, config: Config, resume: str | None, *,
+            quiet: bool) -> ProgramReport:
+    """Plan, then search. The store is opened only once the plan stands (a resume reads the
+    store first, to learn its target), so a refused file writes no ``.polca/``."""
+    with ExitStack() as stack:
+        store = stack.enter_context(_existing_store(config)) if resume is not None else None
+        plan = _plan(path, options, store, resume, quiet=quiet)
+        if store is None:
+            store = stack.enter_context(open_store(config))
+        events = EventBus()
+        llm = recording_llm(config, store, events) if config.llm.model else None
+        fallback = config.optimize.fallback
+        proposer = default_program_proposer(llm, fallback=fallback)
+        summarizer = default_program_summarizer(llm, fallback=fallback)
+        return _run(plan, proposer, summarizer, llm, store, events, resume, quiet=quiet)
+
+
+@contextmanager
+def _existing_store(config: Config) -> Iterator[Store]:
+    """The store a resumed run is in; one that does not exist is an error, not created."""
+    from polca.store import Store, StoreError
+
+    try:
+        store = Store.open(config.store.url, create=False)
+    except (StoreError, ValueError) as exc:
+        fail(f"{exc} (--resume reads the store set by --db, POLCA_DB or [tool.polca.store] url)")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _plan(path: Path, options: ProgramOptions, store, resume: str | None, *, quiet: bool) -> FilePlan:
+    status = nullcontext() if quiet else err_console.status("finding targets and checking their inputs")
+    try:
+        with status:
+            return plan_for(path, options, store=store, resume_run=resume)
+    except (ValueError, LookupError) as exc:
+        fail(str(exc))
+
+
+def _run(plan: FilePlan, proposer: Proposer, summarizer: FallbackSummarizer | None, llm, store,
+         events: EventBus, resume: str | None, *, quiet: bool) -> ProgramReport:
     from polca.llm import LLMUnavailable
 
     state = {"progress": ProgressState()}
@@ -179,7 +274,7 @@ def _run(path: Path, options: ProgramOptions, proposer: Proposer, summarizer: Fa
     try:
         if live is not None:
             live.start()
-        return optimize_file(path, options, proposer=proposer, llm=llm, store=store, events=events,
+        return optimize_plan(plan, proposer=proposer, llm=llm, store=store, events=events,
                              summarizer=summarizer, resume_run=resume)
     except (ValueError, LookupError) as exc:
         fail(str(exc))
@@ -190,20 +285,24 @@ def _run(path: Path, options: ProgramOptions, proposer: Proposer, summarizer: Fa
             live.stop()
 
 
-def _write(report: ProgramReport, source_at_start: str, apply: bool, output: Path | None,
+def _write(report: ProgramReport, source_at_start: str, apply: bool, out: Path | None,
            options: ProgramOptions) -> str | None:
-    if not report.improved or not (apply or output):
+    if not report.improved or not (apply or out):
         return None
-    if output is not None:
-        output.write_text(report.optimized_source, encoding="utf-8")
-        return str(output)
+    if out is not None:
+        out.write_text(report.optimized_source, encoding="utf-8")
+        return str(out)
     path = Path(report.path)
     current = path.read_text(encoding="utf-8")
     if hashlib.sha256(current.encode()).digest() != hashlib.sha256(source_at_start.encode()).digest():
         fail(f"{path} changed while polca ran; nothing was written. Re-run polca optimize on the new version.")
     program = load_program(path)
     tests = [options.tests] if options.tests else discover_tests(program)
-    passed, summary = run_tests_against(program, report.optimized_source, tests, backend=options.backend)
+    try:
+        passed, summary = run_tests_against(program, report.optimized_source, tests, sandbox=options.sandbox,
+                                            how="given" if options.tests else "found")
+    except PytestMissing as exc:
+        fail(f"{exc}; nothing was written (--apply runs the tests against the change first).")
     if not passed:
         fail(f"the tests fail with the optimized file ({summary}); nothing was written.")
     shutil.copyfile(path, _free_backup_path(path))

@@ -1,6 +1,6 @@
 """Pure renderings of a ``polca optimize`` result: the per-target table, the diff, JSON.
 
-Functions over a :class:`~polca.optimizer.domains.program_run.ProgramReport`; they
+Functions over a :class:`~polca.optimizer.domains.program.ProgramReport`; they
 print nothing. Times are shown per pass over a target's inputs, rounded for display only.
 """
 
@@ -13,7 +13,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from polca.optimizer.domains.program_run import (
+from polca.optimizer.domains.program import (
     ProgramReport,
     TargetFinished,
     TargetReport,
@@ -103,7 +103,7 @@ def render_outcome(report: ProgramReport, *, applied_to: str | None) -> Renderab
     if applied_to:
         return Text.from_markup(f"[green]written[/] {applied_to}")
     return Text("Nothing was written. Re-run with --apply to update the file (a .orig backup is kept), "
-                "or --output PATH to write the optimized file elsewhere.", style="dim")
+                "or --out PATH to write the optimized file elsewhere.", style="dim")
 
 
 def report_json(report: ProgramReport, *, applied_to: str | None = None) -> dict[str, Any]:

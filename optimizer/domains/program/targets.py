@@ -21,6 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from polca.optimizer.domains.program.isolation import (
+    DEFAULT_SANDBOX,
+    SELF_CHECK,
+    backend_of,
+    limits_of,
+)
+
+from polca.config import SandboxConfig
+
 log = logging.getLogger(__name__)
 
 FileKind = Literal["module", "script"]
@@ -396,15 +405,15 @@ class ProfileResult:
 
 
 def profile_script(program: ProgramFile, *, stdin: str = "", args: Sequence[str] = (),
-                   backend: str = "auto", timeout_s: float = 60.0) -> ProfileResult:
+                   sandbox: SandboxConfig = DEFAULT_SANDBOX) -> ProfileResult:
     """Run the script once under ``cProfile`` in the sandbox and rank its functions."""
     import json
 
-    from polca.sandbox import Limits, RunSpec, run
+    from polca.sandbox import RunSpec, run
 
     spec = RunSpec(python_source=_PROFILER, files={_PROFILED_FILE: program.source}, stdin=stdin,
-                   args=(json.dumps(list(args)),), limits=Limits(timeout_s=timeout_s))
-    result = run(spec, backend)
+                   args=(json.dumps(list(args)),), limits=limits_of(sandbox, SELF_CHECK))
+    result = run(spec, backend_of(sandbox))
     for line in reversed(result.stdout.decode("utf-8", "replace").splitlines()):
         if line.startswith(_PROFILE_MARKER):
             answer = json.loads(line[len(_PROFILE_MARKER):])
@@ -459,18 +468,18 @@ os.write(answer, ("{_HOT_MARKER}" + json.dumps(counts.most_common(job["top"])) +
 
 
 def hot_lines(source: str, qualname: str, payloads: Sequence[bytes], *, module_name: str = "target_module",
-              top: int = 6, backend: str = "auto", timeout_s: float = 20.0) -> str:
+              top: int = 6, sandbox: SandboxConfig = DEFAULT_SANDBOX) -> str:
     """The most executed lines of the file while ``qualname`` runs on ``payloads`` (pickled
     ``(args, kwargs)``), one per line as ``line N (K times): text``; "" when it cannot tell."""
     import base64
     import json
 
-    from polca.sandbox import Limits, RunSpec, run
+    from polca.sandbox import RunSpec, run
 
     job = {"module": module_name, "qualname": qualname, "top": top,
            "payloads": [base64.b64encode(p).decode("ascii") for p in payloads]}
     files = {f"{module_name}.py": source, _HOT_JOB: json.dumps(job)}
-    result = run(RunSpec(python_source=_LINE_COUNTER, files=files, limits=Limits(timeout_s=timeout_s)), backend)
+    result = run(RunSpec(python_source=_LINE_COUNTER, files=files, limits=limits_of(sandbox)), backend_of(sandbox))
     lines = source.splitlines()
     for row in reversed(result.stdout.decode("utf-8", "replace").splitlines()):
         if row.startswith(_HOT_MARKER):

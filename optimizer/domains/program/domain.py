@@ -9,13 +9,14 @@ checks pass, 0 otherwise; feedback says which check failed and how, or the timin
 
 For a function target the candidate is a whole module text, but only the target's
 definition, the private helpers only the target reaches
-(:func:`~polca.optimizer.domains.program_targets.private_helpers`) and the top-level
+(:func:`~polca.optimizer.domains.program.targets.private_helpers`) and the top-level
 statements the candidate added are kept
-(:func:`~polca.optimizer.domains.program_targets.merge_candidate`), so what is evaluated
+(:func:`~polca.optimizer.domains.program.targets.merge_candidate`), so what is evaluated
 is exactly what would be offered. A script target takes the whole file.
 
-:func:`optimize_file` (in :mod:`polca.optimizer.domains.program_run`) drives a whole
-file: targets, oracle, search, final re-measurement.
+Every run goes through the one ``SandboxConfig`` given (backend, image, limits; see
+:mod:`.isolation`). :func:`~polca.optimizer.domains.program.run.optimize_file` drives a
+whole file: targets, oracle, search, final re-measurement.
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from polca.optimizer.contracts import Candidate, Evaluation
-from polca.optimizer.domains.program_targets import merge_candidate
-from polca.sandbox import Limits
+from polca.optimizer.domains.program.isolation import DEFAULT_SANDBOX, backend_of, limits_of
+from polca.optimizer.domains.program.targets import merge_candidate
 from polca.sandbox.difftest import DiffReport, compare
 from polca.sandbox.measure import MeasureResult, measure
 from polca.sandbox.target import InputItem, Target
-from polca.sandbox.types import BackendName
 
+from polca.config import SandboxConfig
 from polca.runs import SCRIPT_TARGET
 
 log = logging.getLogger(__name__)
@@ -40,19 +41,22 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EvalSettings:
-    """How each candidate is checked and timed during the search (the final check is stricter)."""
+    """How each candidate is timed during the search (the final check times with more rounds).
+
+    Where it runs and its limits are the domain's ``SandboxConfig``, not settings here.
+    """
 
     rounds: int = 5
     min_sample_s: float = 0.01
     warmup: int = 1
-    timeout_s: float = 60.0
-    backend: BackendName = "auto"
 
     def __post_init__(self) -> None:
-        if self.rounds < 3:
-            raise ValueError(f"rounds={self.rounds!r} is too few for an interval; use at least 3")
-        if not self.min_sample_s > 0 or not self.timeout_s > 0:
-            raise ValueError(f"min_sample_s={self.min_sample_s!r} and timeout_s={self.timeout_s!r} must be positive")
+        if isinstance(self.rounds, bool) or not isinstance(self.rounds, int) or self.rounds < 3:
+            raise ValueError(f"rounds={self.rounds!r} is too few for an interval; use an integer of at least 3")
+        if not self.min_sample_s > 0:
+            raise ValueError(f"min_sample_s={self.min_sample_s!r} must be positive, e.g. 0.01")
+        if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
+            raise ValueError(f"warmup={self.warmup!r} must be an integer >= 0 (untimed runs before each round)")
 
 
 @dataclass(frozen=True)
@@ -68,14 +72,16 @@ class ProgramDomain:
     """One target of one file: a function (``qualname``) or the whole script (``qualname=None``).
 
     ``source`` is the file's current text; ``inputs`` are inputs on which the original is
-    known to be deterministic; ``hot_lines`` is an optional note for the proposer.
+    known to be deterministic; ``hot_lines`` is an optional note for the proposer;
+    ``sandbox`` is where and within which limits every check and timing runs.
     Because the original is deterministic there, a candidate text that passed the checks
     on an input is not checked on it again, and a batch is timed once per candidate text.
     """
 
     def __init__(self, source: str, qualname: str | None, inputs: Sequence[InputItem], *,
                  module_name: str = "target_module", files: dict[str, str] | None = None,
-                 settings: EvalSettings | None = None, hot_lines: str = "") -> None:
+                 settings: EvalSettings | None = None, sandbox: SandboxConfig = DEFAULT_SANDBOX,
+                 hot_lines: str = "") -> None:
         if not inputs:
             raise ValueError("ProgramDomain needs at least one input to check candidates on; "
                              "give tests, a script run, or type hints to generate inputs from")
@@ -83,6 +89,7 @@ class ProgramDomain:
         self.qualname = qualname
         self.inputs = tuple(inputs)
         self.settings = settings or EvalSettings()
+        self.sandbox = sandbox
         self.hot_lines = hot_lines
         self._files = {k: v for k, v in (files or {}).items() if k != f"{module_name}.py"}
         self._module_name = module_name
@@ -148,8 +155,8 @@ class ProgramDomain:
         return [Evaluation(timing.speedup, feedback, metrics, "ok", str(i)) for i in batch]
 
     def _compare(self, resolved: str, inputs: list[InputItem]) -> DiffReport:
-        limits = Limits(timeout_s=self.settings.timeout_s)
-        return compare(self.original, self.target(resolved), inputs, backend=self.settings.backend, limits=limits)
+        return compare(self.original, self.target(resolved), inputs, backend=backend_of(self.sandbox),
+                       limits=limits_of(self.sandbox))
 
     def _timing(self, resolved: str, batch: Sequence[int], inputs: list[InputItem]) -> MeasureResult:
         """The measurement on this batch, taken once: a repeat would only re-sample the same noise,
@@ -165,8 +172,9 @@ class ProgramDomain:
 
     def _measure(self, resolved: str, inputs: list[InputItem]) -> MeasureResult:
         s = self.settings
-        return measure(self.original, self.target(resolved), inputs, backend=s.backend, rounds=s.rounds,
-                       min_sample_s=s.min_sample_s, warmup=s.warmup, timeout_s=s.timeout_s)
+        return measure(self.original, self.target(resolved), inputs, backend=backend_of(self.sandbox),
+                       rounds=s.rounds, min_sample_s=s.min_sample_s, warmup=s.warmup,
+                       limits=limits_of(self.sandbox))
 
     def _failed_checks(self, batch: Sequence[int], checked: Sequence[int], report: DiffReport) -> list[Evaluation]:
         if report.status != "ok":

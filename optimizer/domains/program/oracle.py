@@ -9,25 +9,47 @@ The original's behaviour on those inputs is the oracle, so it must be determinis
 :func:`keep_deterministic` runs it twice in one process and drops the inputs where it
 disagrees with itself (``random``, ``time``); scripts are also run in two processes with
 different hash seeds, which catches output that depends on set ordering.
+
+Two causes of a failed run are named for what they are, not as a fault of the file: a
+module the file imports that is not installed where polca runs (:func:`missing_import`)
+and tests that cannot run because pytest is not installed (:class:`PytestMissing`).
+Every run takes its backend and limits from one ``SandboxConfig`` (:mod:`.isolation`).
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import logging
+import os
 import random
-from collections.abc import Callable, Sequence
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from polca.optimizer.domains.program_targets import FunctionInfo, Param, ProgramFile
-from polca.sandbox import Limits, RunSpec, run
+from polca.optimizer.domains.program.isolation import (
+    DEFAULT_SANDBOX,
+    SELF_CHECK,
+    TEST_SUITE,
+    backend_of,
+    limits_of,
+)
+from polca.optimizer.domains.program.targets import FunctionInfo, Param, ProgramFile
+from polca.sandbox import RunSpec, run
 from polca.sandbox.difftest import self_check
 from polca.sandbox.target import Call, InputItem, ScriptInput, Target
 from polca.sandbox.trace import Captured, capture_calls, capture_calls_from_command
 
+from polca.config import SandboxConfig
+
 log = logging.getLogger(__name__)
+
+TEST_RUNNER = "pytest"
+"""The module tests run under, when traced for inputs and before ``--apply``."""
 
 MAX_SCALAR_INT = 20
 """Largest generated value of a top-level ``int`` parameter: such integers often set a
@@ -35,7 +57,17 @@ recursion depth or a loop count, where a large value would never finish."""
 
 
 class UnsupportedSignature(ValueError):
-    """Inputs cannot be generated for this function; the message says which parameter and why."""
+    """Inputs cannot be generated for this function; the message says which parameter and why
+    (the other ways to get inputs, tests or a script run, are for the caller to advise)."""
+
+
+class PytestMissing(ValueError):
+    """Tests were found or given but pytest cannot be imported where they run."""
+
+    def __init__(self, how: str, tests: Sequence[Path]) -> None:
+        names = ", ".join(str(t) for t in tests)
+        super().__init__(f"tests {how} ({names}) but {TEST_RUNNER} is not installed in polca's environment: "
+                         f"pip install {TEST_RUNNER}")
 
 
 @dataclass(frozen=True)
@@ -84,15 +116,14 @@ Maker = Callable[[random.Random, int], Any]
 
 def _param_makers(info: FunctionInfo) -> list[Maker]:
     if info.is_method:
-        raise UnsupportedSignature(f"{info.qualname} is a method; its inputs need an instance (give tests or a script)")
+        raise UnsupportedSignature(f"{info.qualname} is a method; its inputs need an instance")
     makers = []
     for param in info.params:
         if param.kind != "positional" or param.has_default:
             continue
         if not param.annotation:
             raise UnsupportedSignature(
-                f"parameter {param.name!r} of {info.qualname} has no type hint; add one (e.g. list[int]) "
-                "or give tests (--tests) or a script run to capture real calls")
+                f"parameter {param.name!r} of {info.qualname} has no type hint; add one (e.g. list[int])")
         makers.append(_top_level_maker(param, info))
     return makers
 
@@ -147,8 +178,7 @@ def _maker(node: ast.expr, param: Param, info: FunctionInfo) -> Maker:
         return lambda rng, size: {key(rng, size): value(rng, size) for _ in range(size)}
     raise UnsupportedSignature(
         f"cannot generate inputs for parameter {param.name!r}: {param.annotation} of {info.qualname}; "
-        "supported hints: int, float, bool, str, bytes and list/tuple/set/dict of them. "
-        "Give tests (--tests) or a script run instead")
+        "supported hints: int, float, bool, str, bytes and list/tuple/set/dict of them")
 
 
 def _sequence_maker(node: ast.Subscript, name: str, param: Param, info: FunctionInfo) -> Maker:
@@ -197,8 +227,27 @@ def _hypothesis_examples(info: FunctionInfo, count: int, seed: int) -> list[list
         if len(found) < count:
             found.append(list(values))
 
-    collect()
+    with _hypothesis_storage_outside_cwd():
+        collect()
     return found
+
+
+@contextlib.contextmanager
+def _hypothesis_storage_outside_cwd() -> Iterator[None]:
+    """Hypothesis caches data (its unicode tables) under ``./.hypothesis`` unless told
+    otherwise; polca leaves the user's folder as it was, so that cache goes to a temporary
+    folder, unless ``HYPOTHESIS_STORAGE_DIRECTORY`` names one."""
+    from hypothesis import configuration
+
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        yield
+        return
+    previous = vars(configuration).get("__hypothesis_home_directory")
+    configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "polca-hypothesis")
+    try:
+        yield
+    finally:
+        configuration.set_hypothesis_home_dir(previous)
 
 
 def _top_level_strategy(node: ast.expr, st: Any) -> Any:
@@ -227,13 +276,14 @@ def _strategy(node: ast.expr, st: Any) -> Any:
 
 
 def traced_calls(program: ProgramFile, qualnames: Sequence[str], *, stdin_texts: Sequence[str] = ("",),
-                 args: Sequence[str] = (), backend: str = "auto", max_calls: int = 20) -> Captured:
+                 args: Sequence[str] = (), sandbox: SandboxConfig = DEFAULT_SANDBOX,
+                 max_calls: int = 20) -> Captured:
     """Calls of ``qualnames`` captured while the script runs once per stdin text."""
     calls, counts, message, status = [], {}, "", "ok"
     for stdin in stdin_texts:
         captured = capture_calls(program.source, list(qualnames), stdin=stdin, args=list(args),
                                  max_calls_per_function=max_calls, files=sibling_files(program),
-                                 backend=backend)
+                                 backend=backend_of(sandbox), limits=limits_of(sandbox, SELF_CHECK))
         calls.extend(captured.calls)
         counts.update(captured.counts)
         if captured.status != "ok":
@@ -241,15 +291,44 @@ def traced_calls(program: ProgramFile, qualnames: Sequence[str], *, stdin_texts:
     return Captured(status=status, calls=tuple(calls), counts=counts, message=message)
 
 
-def traced_test_calls(program: ProgramFile, tests: Path, qualnames: Sequence[str], *, backend: str = "auto",
-                      max_calls: int = 20) -> Captured:
-    """Calls of ``qualnames`` captured while pytest runs ``tests`` against the file."""
+def traced_test_calls(program: ProgramFile, tests: Path, qualnames: Sequence[str], *,
+                      sandbox: SandboxConfig = DEFAULT_SANDBOX, max_calls: int = 20) -> Captured:
+    """Calls of ``qualnames`` captured while pytest runs ``tests`` against the file.
+
+    A run that fails because pytest cannot be imported has status ``error`` and a message
+    for which :func:`is_pytest_missing` holds.
+    """
     files = {**sibling_files(program), tests.name: tests.read_text(encoding="utf-8")}
     module = program.module_name
     names = [f"{module}:{q}" for q in qualnames]
-    command = ("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", tests.name)
+    command = ("python", "-m", TEST_RUNNER, "-q", "-p", "no:cacheprovider", tests.name)
     return capture_calls_from_command(command, names, max_calls_per_function=max_calls, files=files,
-                                      backend=backend, limits=Limits(timeout_s=120))
+                                      backend=backend_of(sandbox), limits=limits_of(sandbox, TEST_SUITE))
+
+
+def is_pytest_missing(message: str) -> bool:
+    """Whether a run's message says that the test runner module could not be imported."""
+    return _missing_module(message) == TEST_RUNNER
+
+
+def missing_import(message: str, program: ProgramFile) -> str | None:
+    """What to do when ``message`` (a failed run of ``program``) is a ModuleNotFoundError for
+    a module the file imports; None for any other failure."""
+    name = _missing_module(message)
+    top = (name or "").partition(".")[0]
+    if not top or top not in _imported_modules(program.source):
+        return None
+    if (program.path.parent / top).is_dir():
+        return (f"{program.path.name} imports {top}, a package in its folder; polca copies only the single-file "
+                f"modules next to the file into the sandbox, so install {top} (pip install -e . in your "
+                "project's environment) and install polca into that environment too")
+    return (f"{program.path.name} imports {top}, which is not installed in the environment polca runs in "
+            f"({sys.prefix}); install polca into your project's environment (or pip install {top} there)")
+
+
+def _missing_module(message: str) -> str | None:
+    found = re.search(r"No module named '?([\w.]+)'?", message)
+    return found.group(1) if found else None
 
 
 def sibling_files(program: ProgramFile) -> dict[str, str]:
@@ -294,14 +373,14 @@ def script_inputs(stdin_texts: Sequence[str], args: Sequence[str]) -> InputSet:
 # ---------------------------------------------------------------- determinism
 
 
-def keep_deterministic(target: Target, inputs: Sequence[InputItem], *, backend: str = "auto",
-                       timeout_s: float = 60.0) -> OracleCheck:
+def keep_deterministic(target: Target, inputs: Sequence[InputItem], *,
+                       sandbox: SandboxConfig = DEFAULT_SANDBOX) -> OracleCheck:
     """The inputs on which the original agrees with itself (same process, run twice).
 
     When it disagrees on half of the inputs or more, none is kept: the function is
     non-deterministic and the inputs where two runs agreed most likely agreed by chance.
     """
-    report = self_check(target, list(inputs), backend=backend, limits=Limits(timeout_s=timeout_s))
+    report = self_check(target, list(inputs), backend=backend_of(sandbox), limits=limits_of(sandbox, SELF_CHECK))
     if report.status != "ok":
         return OracleCheck((), len(inputs), report.status, report.message or report.feedback)
     kept = tuple(inputs[o.index] for o in report.outcomes if o.equal)
@@ -316,30 +395,31 @@ def keep_deterministic(target: Target, inputs: Sequence[InputItem], *, backend: 
     return OracleCheck(kept, dropped, "ok")
 
 
-def script_hash_stable(source: str, item: ScriptInput, *, backend: str = "auto", timeout_s: float = 60.0) -> bool:
+def script_hash_stable(source: str, item: ScriptInput, *, sandbox: SandboxConfig = DEFAULT_SANDBOX) -> bool:
     """Whether the script prints the same under two hash seeds (set/dict-of-str ordering)."""
     outputs = []
     for seed in ("1", "2"):
         spec = RunSpec(python_source=source, stdin=item.stdin, args=tuple(item.args),
-                       env={"PYTHONHASHSEED": seed}, limits=Limits(timeout_s=timeout_s))
-        result = run(spec, backend)
+                       env={"PYTHONHASHSEED": seed}, limits=limits_of(sandbox))
+        result = run(spec, backend_of(sandbox))
         outputs.append((result.status, result.stdout))
     return outputs[0] == outputs[1]
 
 
-def run_tests_against(program: ProgramFile, source: str, tests: Sequence[Path], *, backend: str = "auto",
-                      timeout_s: float = 300.0) -> tuple[bool, str]:
+def run_tests_against(program: ProgramFile, source: str, tests: Sequence[Path], *,
+                      sandbox: SandboxConfig = DEFAULT_SANDBOX, how: str = "found") -> tuple[bool, str]:
     """Run the pytest files ``tests`` in the sandbox with ``source`` in place of the file.
 
-    Returns (passed, one line on what happened). No tests is a pass.
+    Returns (passed, one line on what happened). No tests is a pass. Raises PytestMissing
+    (``how``: "found" or "given", for its message) when pytest cannot be imported there.
     """
-    import sys
-
     if not tests:
         return True, "no tests to run"
     files = {**sibling_files(program), f"{program.module_name}.py": source}
     files.update({Path(t).name: Path(t).read_text(encoding="utf-8") for t in tests})
-    command = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(Path(t).name for t in tests))
-    result = run(RunSpec(command=command, files=files, limits=Limits(timeout_s=timeout_s)), backend)
+    command = (sys.executable, "-m", TEST_RUNNER, "-q", "-p", "no:cacheprovider", *(Path(t).name for t in tests))
+    result = run(RunSpec(command=command, files=files, limits=limits_of(sandbox, TEST_SUITE)), backend_of(sandbox))
+    if not result.ok and is_pytest_missing(result.stderr.decode("utf-8", "replace")):
+        raise PytestMissing(how, [Path(t) for t in tests])
     tail = result.stdout.decode("utf-8", "replace").strip().splitlines()[-1:] or [result.message]
     return result.ok, tail[0]

@@ -1,0 +1,257 @@
+"""Planning a file: its targets, hottest first, each with the inputs it is checked on.
+
+:func:`plan_file` does all that can refuse a file, before any search starts and before
+anything is written to a store: load and parse it, find the targets, capture and
+generate their inputs (:mod:`.oracle`), and keep the inputs on which the original
+answers the same way every time. Bad input raises ValueError with one line saying what
+to do; a file none of whose targets can be checked raises :class:`NoOracleError`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from polca.optimizer.domains.program.isolation import SELF_CHECK
+from polca.optimizer.domains.program.options import ProgramOptions
+from polca.optimizer.domains.program.oracle import (
+    InputSet,
+    OracleCheck,
+    PytestMissing,
+    UnsupportedSignature,
+    discover_tests,
+    generated_calls,
+    is_pytest_missing,
+    keep_deterministic,
+    missing_import,
+    script_hash_stable,
+    script_inputs,
+    sibling_files,
+    traced_calls,
+    traced_test_calls,
+)
+from polca.optimizer.domains.program.reports import TargetReport
+from polca.optimizer.domains.program.targets import ProgramFile, load_program, profile_script
+from polca.sandbox.target import Target
+
+from polca.runs import SCRIPT_TARGET
+
+
+class NoOracleError(ValueError):
+    """No target of the file has any input to check candidates on; the message says what to give."""
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    """One target with its inputs and, once checked, the ones the original answers deterministically."""
+
+    qualname: str | None
+    inputs: InputSet
+    hot_note: str = ""
+    check: OracleCheck | None = None
+
+    @property
+    def name(self) -> str:
+        return self.qualname or SCRIPT_TARGET
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """A file ready to search: its checked targets in order, the excluded ones with the
+    reason, notes for the user, and when planning began (``time.monotonic``), which
+    ``time_limit`` counts from."""
+
+    program: ProgramFile
+    options: ProgramOptions
+    targets: tuple[TargetPlan, ...]
+    excluded: tuple[TargetReport, ...]
+    notes: tuple[str, ...] = ()
+    started: float = 0.0
+
+
+def plan_file(path: str | Path, options: ProgramOptions, *, only: str | None = None) -> FilePlan:
+    """Load ``path``, find its targets and check their oracles (``only``: just that target,
+    as a resumed run names it). Raises ValueError for bad input and NoOracleError when no
+    target can be checked."""
+    started = time.monotonic()
+    program = load_program(path)
+    notes: list[str] = []
+    plans, excluded = plan_targets(program, options, notes, script_only=only == SCRIPT_TARGET)
+    if only is not None:
+        plans = [p for p in plans if p.name == only]
+        excluded = [r for r in excluded if r.name == only]
+    checked = []
+    for plan in plans:
+        check = oracle(program, plan, options)
+        if check.status == "ok":
+            checked.append(replace(plan, check=check))
+        else:
+            excluded.append(TargetReport(plan.name, "excluded", check.message, input_sources=plan.inputs.sources,
+                                         dropped_nondeterministic=check.dropped))
+    if not checked:
+        reasons = "; ".join(f"{r.name}: {r.message}" for r in excluded)
+        raise NoOracleError(f"no target of {program.path} could be checked, so nothing was searched ({reasons})")
+    return FilePlan(program, options, tuple(checked), tuple(excluded), tuple(notes), started)
+
+
+def plan_targets(program: ProgramFile, options: ProgramOptions, notes: list[str] | None = None, *,
+                 script_only: bool = False) -> tuple[list[TargetPlan], list[TargetReport]]:
+    """Targets with inputs, hottest first, and reports for those excluded (with the reason).
+
+    Notes for the user (tests found that cannot run) are appended to ``notes``.
+    """
+    notes = [] if notes is None else notes
+    for name in options.function:
+        program.function(name)
+    if program.kind == "script":
+        plans, excluded = _plan_script(program, options, script_only=script_only)
+    else:
+        plans, excluded = _plan_module(program, options, notes)
+    if not plans:
+        reasons = "; ".join(f"{r.name}: {r.message}" for r in excluded) or "no functions found"
+        raise NoOracleError(f"nothing in {program.path} can be checked ({reasons}). {_what_to_give(options, notes)}")
+    return plans, excluded
+
+
+def _what_to_give(options: ProgramOptions, notes: list[str]) -> str:
+    """The advice of a file with nothing to check against: the tests that cannot run, when
+    there are some (more tests would not help), and never "give --tests" to whoever gave them."""
+    if notes:
+        return " ".join(notes)
+    tests = "" if options.tests is not None else ", a test file (--tests)"
+    return f"Give type hints to the functions' parameters{tests}, or make it a script with stdin (--stdin)"
+
+
+def _plan_module(program: ProgramFile, options: ProgramOptions,
+                 notes: list[str]) -> tuple[list[TargetPlan], list[TargetReport]]:
+    names = list(options.function) or [f.qualname for f in program.functions
+                                       if not f.is_async and not f.name.startswith("_")]
+    traced = _traced_from_tests(program, options, names, notes)
+    plans, excluded = [], []
+    for name in names:
+        inputs = traced.get(name, InputSet(()))
+        try:
+            calls = generated_calls(program.function(name), size=options.size, seed=options.seed)
+            inputs = inputs + InputSet(tuple(calls), {"generated": len(calls)})
+        except UnsupportedSignature as exc:
+            if not inputs.inputs:
+                excluded.append(TargetReport(name, "excluded", _without_inputs(exc, options, notes)))
+                continue
+        plans.append(TargetPlan(name, inputs))
+    return plans, excluded
+
+
+def _without_inputs(exc: UnsupportedSignature, options: ProgramOptions, notes: list[str]) -> str:
+    """Why a function has no inputs, and the other ways to give some (not the ones tried)."""
+    if options.tests is not None:
+        return f"{exc}, or call it in the given tests ({options.tests.name} does not)"
+    if notes:  # tests were found but could not run
+        return str(exc)
+    return f"{exc}, or give tests (--tests) or a script run to capture real calls"
+
+
+def _traced_from_tests(program: ProgramFile, options: ProgramOptions, names: list[str],
+                       notes: list[str]) -> dict[str, InputSet]:
+    """Calls captured from the given or discovered tests. Tests that cannot run because pytest
+    is missing are an error when given, a note when discovered."""
+    tests = [options.tests] if options.tests else discover_tests(program)
+    found: dict[str, InputSet] = {}
+    for test_file in tests:
+        captured = traced_test_calls(program, Path(test_file), names, sandbox=options.sandbox)
+        if captured.status == "error" and is_pytest_missing(captured.message):
+            missing = PytestMissing("given" if options.tests else "found", tests)
+            if options.tests:
+                raise missing
+            notes.append(f"{missing}.")
+            break
+        for name in names:
+            payloads = captured.payloads(f"{program.module_name}:{name}") or captured.payloads(name)
+            if payloads:
+                found[name] = found.get(name, InputSet(())) + InputSet(tuple(payloads),
+                                                                      {"traced (tests)": len(payloads)})
+    return found
+
+
+def _plan_script(program: ProgramFile, options: ProgramOptions, *,
+                 script_only: bool = False) -> tuple[list[TargetPlan], list[TargetReport]]:
+    stdin_texts = [Path(p).read_text(encoding="utf-8") for p in options.stdin] or [""]
+    profile = profile_script(program, stdin=stdin_texts[0], args=options.args, sandbox=options.sandbox)
+    if profile.status != "ok":
+        raise ValueError(missing_import(profile.status, program) or (
+            f"{program.path} fails when run with the given stdin/args: {profile.status}; "
+            "fix the script or give a workload it accepts (--stdin FILE, --args ...)"))
+    for name in options.function:
+        if profile.calls_of(name) == 0:
+            raise ValueError(f"function {name!r} never runs when {program.path} runs with the given "
+                             "stdin/args; give a workload that calls it (--stdin FILE, --args ...)")
+    hot = "\n".join(f"- {f.qualname}: {f.calls} calls, {f.cumulative_s:.3f} s cumulative"
+                    for f in profile.functions[:6])
+    names = list(options.function) or [f.qualname for f in profile.functions
+                                       if f.cumulative_s > 1e-3 and program.function(f.qualname).params]
+    names = [] if script_only else names[: options.top]
+    plans = _traced_plans(program, options, names, stdin_texts, hot) if names else []
+    excluded = [TargetReport(n, "excluded", "no call could be captured (arguments that cannot be pickled?)")
+                for n in names if n not in {p.qualname for p in plans}]
+    if not options.function:
+        plans.append(TargetPlan(None, script_inputs(stdin_texts, options.args), hot))
+    return plans, excluded
+
+
+def _traced_plans(program: ProgramFile, options: ProgramOptions, names: list[str], stdin_texts: list[str],
+                  hot: str) -> list[TargetPlan]:
+    captured = traced_calls(program, names, stdin_texts=stdin_texts, args=options.args, sandbox=options.sandbox)
+    plans = []
+    for name in names:
+        payloads = captured.payloads(name)
+        if payloads:
+            plans.append(TargetPlan(name, InputSet(tuple(payloads), {"traced (script)": len(payloads)}), hot))
+    return plans
+
+
+# ---------------------------------------------------------------- the oracle
+
+
+def original_target(program: ProgramFile, qualname: str | None, source: str | None = None) -> Target:
+    """The code under test: ``qualname`` of ``source`` (default: the file), beside its sibling modules."""
+    files = {k: v for k, v in sibling_files(program).items() if k != f"{program.module_name}.py"}
+    return Target(source=program.source if source is None else source, qualname=qualname,
+                  module_name=program.module_name, files=files)
+
+
+def oracle(program: ProgramFile, plan: TargetPlan, options: ProgramOptions) -> OracleCheck:
+    """Keep the inputs the original answers deterministically. A failure to run raises, except
+    for a function of a script, which is excluded (importing a script that does its work at
+    import, e.g. calls ``main()`` reading stdin, can fail where running it does not)."""
+    sandbox, in_script = options.sandbox, program.kind == "script"
+    check = keep_deterministic(original_target(program, plan.qualname), plan.inputs.inputs, sandbox=sandbox)
+    if check.status == "error":
+        advice = missing_import(check.message, program)
+        if advice is not None:
+            raise ValueError(advice)
+    if check.status == "error" and in_script and plan.qualname is not None:
+        reason = " ".join(check.message.split())
+        return replace(check, message=(
+            f"cannot be called on its own: {reason}; the script does its work at import, so only the whole "
+            'script is optimized (put the call to main() under `if __name__ == "__main__":` to optimize it)'))
+    if check.status == "error":
+        raise ValueError(f"the original {plan.name} cannot run: {check.message}; fix the file so that "
+                         "importing it works without side effects that fail")
+    return _judged(program, plan, check, options)
+
+
+def _judged(program: ProgramFile, plan: TargetPlan, check: OracleCheck, options: ProgramOptions) -> OracleCheck:
+    """A check that ran, with the reason it cannot be used, if any, in words."""
+    if check.status == "timeout":
+        limit_s = options.sandbox.timeout_s * SELF_CHECK
+        return replace(check, message=f"the original took longer than {limit_s:g} s on its inputs; give a "
+                                      "smaller workload (--size, --stdin) or raise [tool.polca.sandbox] timeout_s")
+    if check.status == "nondeterministic":
+        return replace(check, message=f"non-deterministic: {check.message} (random, time, ...); seed or "
+                                      "remove the randomness to optimize it")
+    if check.status == "ok" and plan.qualname is None and not all(
+            script_hash_stable(program.source, i, sandbox=options.sandbox) for i in check.inputs):
+        return replace(check, status="nondeterministic", message=(
+            "non-deterministic: the script's output changes with the hash seed (set or dict ordering "
+            "of str keys); sort what it prints to optimize it"))
+    return check

@@ -1,0 +1,99 @@
+"""What ``polca optimize`` tells about a file: per-target reports, the file's report, events.
+
+Plain frozen data; the CLI renders it (``polca.cli.render_optimize``) and ``--json``
+prints :meth:`ProgramReport.to_dict`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from polca.events import Event
+
+TargetStatus = Literal["improved", "no_gain", "excluded"]
+
+
+@dataclass(frozen=True)
+class TargetReport:
+    """What happened to one target; times are seconds per pass over all its inputs.
+
+    ``excluded``: it could not be checked (``message`` says why); ``no_gain``: searched (or
+    not, when the file's budget was spent before it) without a verified speedup;
+    ``improved``: the final check passed and the speedup counts.
+    """
+
+    name: str
+    status: TargetStatus
+    message: str
+    inputs_verified: int = 0
+    input_sources: dict[str, int] = field(default_factory=dict)
+    dropped_nondeterministic: int = 0
+    before_s: float | None = None
+    after_s: float | None = None
+    speedup: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    verdict: str = ""  # the final timing's verdict ("faster", "slower", "no difference"); "" when not timed
+    origins: tuple[str, ...] = ()
+    run_id: str | None = None
+    evaluations: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class ProgramReport:
+    """The outcome for a file: per-target reports and the file's text before and after."""
+
+    path: str
+    original_source: str
+    optimized_source: str
+    targets: tuple[TargetReport, ...]
+    notes: tuple[str, ...] = ()
+    wall_s: float = 0.0
+
+    @property
+    def original_sha256(self) -> str:
+        return hashlib.sha256(self.original_source.encode()).hexdigest()
+
+    @property
+    def improved(self) -> bool:
+        return self.optimized_source != self.original_source
+
+    @property
+    def cost_usd(self) -> float:
+        """Model spend of every target's search together."""
+        return sum(t.cost_usd for t in self.targets)
+
+    def diff(self) -> str:
+        """A unified diff from the original file to the optimized one ("" when unchanged)."""
+        name = Path(self.path).name
+        return "".join(difflib.unified_diff(self.original_source.splitlines(keepends=True),
+                                            self.optimized_source.splitlines(keepends=True),
+                                            fromfile=f"a/{name}", tofile=f"b/{name}"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``polca optimize --json``)."""
+        return {"path": self.path, "improved": self.improved, "original_sha256": self.original_sha256,
+                "targets": [asdict(t) for t in self.targets], "notes": list(self.notes),
+                "wall_s": self.wall_s, "diff": self.diff()}
+
+
+@dataclass(frozen=True)
+class TargetStarted(Event):
+    """A target's search begins, on ``num_inputs`` inputs the original answers deterministically."""
+
+    name: str
+    num_inputs: int
+    input_sources: dict[str, int]
+    dropped_nondeterministic: int
+
+
+@dataclass(frozen=True)
+class TargetFinished(Event):
+    """A target's verdict is in."""
+
+    report: TargetReport

@@ -1,0 +1,323 @@
+"""``optimize_file``: speed up a Python file end to end, without the CLI.
+
+    from polca.optimizer.domains.program import ProgramOptions, SkillsProposer, optimize_file
+    report = optimize_file("examples/dedup_ids.py", ProgramOptions(top=1), proposer=SkillsProposer())
+    report.targets[0].speedup, report.diff()
+
+Steps, per file: plan it (:func:`~.plan.plan_file`: targets, inputs, oracle; everything
+that can refuse the file); then per target, hottest first: run POLCA over a
+:class:`~.domain.ProgramDomain`, then re-check the best candidate on every input and
+re-time it against the original with more rounds. A target is *improved* only when
+every check passes and the verdict is "faster" (speedup >= ``min_speedup`` with a 95%
+interval wholly above 1). Improvements accumulate: each later target starts from the
+file as improved so far. Nothing is written to disk here.
+
+Budgets: ``budget_evals`` is per target; ``budget_cost`` and ``time_limit`` are the
+file's, and each target's search gets what the targets before it left. Each target's
+engine config is built once (:func:`search_config`); a new run is created with exactly
+that config, and a resumed run gets it in its state (``polca.runs.config_of``), so the
+store holds the config that ran.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from polca.optimizer.api import optimize
+from polca.optimizer.config import OptimizerConfig
+from polca.optimizer.contracts import Proposer
+from polca.optimizer.domains.program.domain import ProgramDomain
+from polca.optimizer.domains.program.isolation import SELF_CHECK, backend_of, limits_of
+from polca.optimizer.domains.program.options import ProgramOptions, engine_knobs
+from polca.optimizer.domains.program.oracle import sibling_files
+from polca.optimizer.domains.program.plan import FilePlan, TargetPlan, plan_file
+from polca.optimizer.domains.program.reports import (
+    ProgramReport,
+    TargetFinished,
+    TargetReport,
+    TargetStarted,
+)
+from polca.optimizer.domains.program.targets import hot_lines
+from polca.optimizer.summarizer import Summarizer
+from polca.sandbox.difftest import compare
+from polca.sandbox.measure import MeasureResult, measure
+from polca.sandbox.target import encode_inputs
+
+from polca.runs import (
+    SCRIPT_TARGET,
+    ProblemSpec,
+    parse_program_run_name,
+    program_run_name,
+    state_with_outcome,
+    state_with_search_config,
+)
+
+if TYPE_CHECKING:
+    from polca.events import EventBus
+    from polca.llm import LLMClient
+    from polca.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_CHECK_BYTES = 4_000_000  # the most pickled input bytes kept with a problem for re-verification
+
+
+@dataclass(frozen=True)
+class Spent:
+    """What a stored run had spent before this search (the engine's budget counters)."""
+
+    evaluations: int = 0
+    cost_usd: float = 0.0
+    wall_s: float = 0.0
+
+
+@dataclass
+class _Session:
+    """What every target's search shares, and the file's budgets as they are being spent."""
+
+    plan: FilePlan
+    proposer: Proposer
+    llm: LLMClient | None
+    store: Store | None
+    events: EventBus | None
+    summarizer: Summarizer | None = None
+    resume_run: str | None = None
+    cost_at_start: float = 0.0
+
+    @property
+    def options(self) -> ProgramOptions:
+        return self.plan.options
+
+    def cost_spent(self) -> float:
+        """Model spend since the file's search began (every target together)."""
+        return (self.llm.usage.cost_usd if self.llm is not None else 0.0) - self.cost_at_start
+
+    def cost_left(self) -> float | None:
+        budget = self.options.budget_cost
+        return None if budget is None else budget - self.cost_spent()
+
+    def wall_left(self) -> float | None:
+        """Seconds left of ``time_limit``; at least one, so a late target still gets a look."""
+        if self.options.time_limit is None:
+            return None
+        return max(1.0, self.plan.started + self.options.time_limit - time.monotonic())
+
+
+def optimize_file(path: str | Path, options: ProgramOptions | None = None, *, proposer: Proposer,
+                  llm: LLMClient | None = None, store: Store | None = None, events: EventBus | None = None,
+                  summarizer: Summarizer | None = None, resume_run: str | None = None) -> ProgramReport:
+    """Find, search and verify faster versions of the targets of ``path``; writes nothing.
+
+    Raises ValueError for bad input (missing file, not Python, syntax error, unknown
+    function, a workload that fails or never runs a named function, an import that fails)
+    and NoOracleError when no target has inputs the original answers deterministically.
+    ``resume_run`` continues the stored run of one target. ``summarizer`` defaults to the
+    engine's LLM summarizer over ``llm``.
+    """
+    plan = plan_for(path, options or ProgramOptions(), store=store, resume_run=resume_run)
+    return optimize_plan(plan, proposer=proposer, llm=llm, store=store, events=events, summarizer=summarizer,
+                         resume_run=resume_run)
+
+
+def plan_for(path: str | Path, options: ProgramOptions, *, store: Store | None = None,
+             resume_run: str | None = None) -> FilePlan:
+    """The plan of ``path``, or of the one target the stored run ``resume_run`` searched."""
+    if resume_run is None:
+        return plan_file(path, options)
+    target = _resumed_target(store, resume_run, Path(path))
+    function = () if target == SCRIPT_TARGET else (target,)
+    return plan_file(path, replace(options, function=function), only=target)
+
+
+def optimize_plan(plan: FilePlan, *, proposer: Proposer, llm: LLMClient | None = None, store: Store | None = None,
+                  events: EventBus | None = None, summarizer: Summarizer | None = None,
+                  resume_run: str | None = None) -> ProgramReport:
+    """Search and verify every target of ``plan`` (see :func:`optimize_file`)."""
+    cost_at_start = llm.usage.cost_usd if llm is not None else 0.0
+    session = _Session(plan, proposer, llm, store, events, summarizer, resume_run, cost_at_start)
+    reports, source = list(plan.excluded), plan.program.source
+    for target in plan.targets:
+        report, source = _optimize_target(session, source, target)
+        reports.append(report)
+        if events is not None:
+            events.emit(TargetFinished(report))
+    notes = [*plan.notes, *getattr(proposer, "notes", []), *getattr(summarizer, "notes", [])]
+    return ProgramReport(str(plan.program.path), plan.program.source, source, tuple(reports), tuple(notes),
+                         time.monotonic() - plan.started)
+
+
+def _resumed_target(store: Store | None, run_id: str, path: Path) -> str:
+    if store is None:
+        raise ValueError("resuming needs the store that holds the run; pass store=Store.open(url)")
+    name = store.get_run(run_id).name
+    named = parse_program_run_name(name)
+    if named is None:
+        raise ValueError(f"run {run_id!r} is not a `polca optimize` run (its name is {name!r})")
+    target, stored_path = named
+    if Path(stored_path).resolve() != path.resolve():
+        raise ValueError(f"run {run_id!r} optimized {stored_path}, not {path}; pass that file")
+    return target
+
+
+# ---------------------------------------------------------------- one target
+
+
+def _optimize_target(session: _Session, source: str, target: TargetPlan) -> tuple[TargetReport, str]:
+    check = target.check
+    base = TargetReport(target.name, "no_gain", "", len(check.inputs), target.inputs.sources, check.dropped)
+    cost_left = session.cost_left()
+    if cost_left is not None and cost_left <= 0:
+        return replace(base, message=f"not searched: the --budget-cost of ${session.options.budget_cost:g} for "
+                                     "the whole file was spent by the targets before it"), source
+    domain = _domain(session, source, target)
+    if session.events is not None:
+        session.events.emit(TargetStarted(target.name, len(check.inputs), dict(target.inputs.sources),
+                                          check.dropped))
+    config, run_id = _start_run(session, target, len(check.inputs), cost_left)
+    try:
+        result = optimize(domain, session.proposer, config=config, llm=session.llm, store=session.store,
+                          run_id=run_id, resume=session.resume_run is not None, events=session.events,
+                          summarizer=session.summarizer)
+    except BaseException:
+        _record(session.store, run_id, config)
+        raise
+    base = replace(base, run_id=result.run_id, evaluations=result.evaluations, cost_usd=result.cost_usd)
+    report, source = _final_check(domain, result.best, base, session.options)
+    _record(session.store, run_id, config, report, domain)
+    return report, source
+
+
+def _domain(session: _Session, source: str, target: TargetPlan) -> ProgramDomain:
+    program, options = session.plan.program, session.options
+    files = sibling_files(program)
+    return ProgramDomain(source, target.qualname, target.check.inputs, module_name=program.module_name,
+                         files=files, settings=options.evaluation, sandbox=options.sandbox,
+                         hot_lines=_hot_note(source, target, session))
+
+
+def _start_run(session: _Session, target: TargetPlan, num_inputs: int,
+               cost_left: float | None) -> tuple[OptimizerConfig, str | None]:
+    """The target's engine config, built once, and the run it is stored in: a new run created
+    with exactly this config, or the resumed one (which gets it in its state when it ends)."""
+    store, resumed = session.store, session.resume_run
+    spent = _spent(store, resumed) if resumed is not None else Spent()
+    config = search_config(session.options, num_inputs, with_model=session.llm is not None, spent=spent,
+                           cost_left=cost_left, wall_left=session.wall_left())
+    if store is None or resumed is not None:
+        return config, resumed
+    name = program_run_name(target.qualname, session.plan.program.path)
+    return config, store.create_run("program", config.to_dict(), name=name)
+
+
+def _spent(store: Store | None, run_id: str) -> Spent:
+    budget = store.get_run(run_id).state.get("budget") if store is not None else None
+    if not isinstance(budget, dict):
+        return Spent()
+    return Spent(int(budget.get("evaluations", 0)), float(budget.get("cost_usd", 0.0)),
+                 float(budget.get("wall_s", 0.0)))
+
+
+def search_config(options: ProgramOptions, num_inputs: int, *, with_model: bool, spent: Spent | None = None,
+                  cost_left: float | None = None, wall_left: float | None = None) -> OptimizerConfig:
+    """The engine config of one target's search: the ``search`` knobs, ``budget_evals`` more
+    evaluations than the run had ``spent``, and what is left of the file's cost and time
+    (on top of what a resumed run had spent, since the engine's counters include it)."""
+    spent = spent or Spent()
+    knobs = engine_knobs(options.search)
+    knobs["batch_size"] = min(knobs["batch_size"], num_inputs)
+    if not with_model:
+        knobs["summarize_every"] = 0
+    return OptimizerConfig(
+        **knobs, seed=options.seed, max_evaluations=spent.evaluations + options.budget_evals,
+        max_cost_usd=None if cost_left is None else spent.cost_usd + cost_left,
+        max_wall_s=None if wall_left is None else spent.wall_s + wall_left)
+
+
+def final_check_state(report: TargetReport) -> dict[str, Any]:
+    """The final verdict of a target as kept in its run's state (``polca.runs.FINAL_CHECK_KEY``)."""
+    return {"status": report.status, "verdict": report.verdict, "speedup": report.speedup,
+            "ci_low": report.ci_low, "ci_high": report.ci_high, "inputs_verified": report.inputs_verified,
+            "before_s": report.before_s, "after_s": report.after_s, "message": report.message}
+
+
+def problem_spec(domain: ProgramDomain, problem_id: str) -> ProblemSpec:
+    """The target as ``polca train export`` reads it: the task, the original code, and the
+    oracle's inputs (pickled, base64, at most :data:`MAX_CHECK_BYTES`) so that training
+    rewards can re-verify candidates instead of trusting stored scores."""
+    kept, size = [], 0
+    for payload in encode_inputs(list(domain.inputs), script=domain.qualname is None):
+        if size + len(payload) > MAX_CHECK_BYTES:
+            log.info("problem %s keeps %d of %d inputs (%d bytes cap)", problem_id, len(kept),
+                     len(domain.inputs), MAX_CHECK_BYTES)
+            break
+        kept.append(base64.b64encode(payload).decode("ascii"))
+        size += len(payload)
+    return ProblemSpec(id=problem_id, task=domain.describe(), code=domain.source,
+                       check={"qualname": domain.qualname, "pickled_inputs": kept})
+
+
+def _record(store: Store | None, run_id: str | None, config: OptimizerConfig, report: TargetReport | None = None,
+            domain: ProgramDomain | None = None) -> None:
+    """Keep in the run's state, beside the engine's own entries, the config the search ran
+    with and, when it finished, the final verdict and the problem."""
+    if store is None or run_id is None:
+        return
+    run = store.get_run(run_id)
+    if run.iteration is None:
+        log.debug("run %s has no checkpoint; nothing more is stored", run.id)
+        return
+    state = state_with_search_config(run.state, config.to_dict())
+    if report is not None and domain is not None:
+        target, path = parse_program_run_name(run.name) or (domain.name, "")
+        state = state_with_outcome(state, problem_spec(domain, f"{target}:{path}"), final_check_state(report))
+    store.write_iteration(run.id, iteration=run.iteration, state=state)
+
+
+def _hot_note(source: str, target: TargetPlan, session: _Session) -> str:
+    """Where the time goes: the script's hottest functions and the target's most executed lines."""
+    notes = [f"Hottest functions under the script's workload:\n{target.hot_note}"] if target.hot_note else []
+    if target.qualname is not None:
+        payloads = encode_inputs(list(target.check.inputs[-5:]), script=False)
+        lines = hot_lines(source, target.qualname, payloads, module_name=session.plan.program.module_name,
+                          sandbox=session.options.sandbox)
+        if lines:
+            notes.append(f"Most executed lines while `{target.qualname}` runs on its inputs:\n{lines}")
+    return "\n\n".join(notes)
+
+
+def _final_check(domain: ProgramDomain, best, base: TargetReport,
+                 options: ProgramOptions) -> tuple[TargetReport, str]:
+    resolved = domain.resolve(best.params["code"])
+    origins = tuple(dict.fromkeys(e.origin for e in reversed(domain.lineage(best.id)) if e.origin != "seed"))
+    if resolved == domain.source:
+        return replace(base, message="no candidate beat the original"), domain.source
+    report = compare(domain.original, domain.target(resolved), list(domain.inputs),
+                     backend=backend_of(options.sandbox), limits=limits_of(options.sandbox, SELF_CHECK))
+    if not report.equal:
+        return replace(base, message=f"the best candidate failed the final check: {report.feedback}",
+                       origins=origins), domain.source
+    timing = _final_timing(domain, resolved, options)
+    timed = _with_timing(replace(base, origins=origins), timing)
+    if timing.status != "ok" or timing.verdict != "faster":
+        return replace(timed, message=f"not offered: {timing.describe()}"), domain.source
+    return replace(timed, status="improved", message=timing.describe()), resolved
+
+
+def _final_timing(domain: ProgramDomain, resolved: str, options: ProgramOptions) -> MeasureResult:
+    return measure(domain.original, domain.target(resolved), list(domain.inputs),
+                   backend=backend_of(options.sandbox), rounds=options.final_rounds,
+                   min_sample_s=options.final_min_sample_s, warmup=2, seed=options.seed,
+                   min_speedup=options.min_speedup, limits=limits_of(options.sandbox))
+
+
+def _with_timing(report: TargetReport, timing: MeasureResult) -> TargetReport:
+    if timing.status != "ok":
+        return report
+    return replace(report, before_s=timing.summary_a.median_s, after_s=timing.summary_b.median_s,
+                   speedup=timing.speedup, ci_low=timing.ci_low, ci_high=timing.ci_high,
+                   verdict=timing.verdict or "")
