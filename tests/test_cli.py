@@ -68,12 +68,12 @@ def test_console_script_is_installed():
 def test_a_recurring_warning_shows_once_unless_verbose(capsys, verbose, shown):
     import logging
 
-    from polca.cli.common import setup_logging
+    from polca.cli.common import apply_verbosity
 
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
     try:
-        setup_logging(verbose)
+        apply_verbosity(verbose, quiet=False)
         log = logging.getLogger("polca.optimizer.engine")
         log.warning("summary not updated at iteration %d: %s", 1, "no API key")
         log.warning("summary not updated at iteration %d: %s", 2, "no API key")
@@ -106,18 +106,3 @@ def test_every_db_option_says_it_takes_a_sqlite_path_and_polca_db(words):
     result = runner.invoke(app, [*words, "--help"])
     text = " ".join(result.output.replace("│", " ").split())
     assert "a SQLite path (default: POLCA_DB" in text, result.output
-
-
-def test_a_subcommands_own_verbose_flag_never_lowers_the_roots():
-    import logging
-
-    from polca.cli.common import raise_verbosity, setup_logging
-
-    try:
-        setup_logging(1)  # polca -v ...
-        raise_verbosity(0)  # ... train sft (no -v of its own)
-        assert logging.getLogger().getEffectiveLevel() == logging.INFO
-        raise_verbosity(2)  # ... train sft -vv
-        assert logging.getLogger().getEffectiveLevel() == logging.DEBUG
-    finally:
-        setup_logging(0)

@@ -24,6 +24,8 @@ from rich.live import Live
 
 from polca.cli.common import (
     DB_HELP,
+    Quiet,
+    Verbose,
     config_from_flags,
     console,
     err_console,
@@ -94,6 +96,8 @@ def optimize(
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
     sandbox: Annotated[str | None, typer.Option("--sandbox", help="Sandbox backend: auto, local, docker, none.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of minibatches and generated inputs.")] = 0,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Speed up PATH and show verified results."""
     config = config_from_flags(llm={"model": model, "api_base": api_base}, store={"url": db},

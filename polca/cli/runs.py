@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Group, RenderableType
@@ -20,7 +20,7 @@ from rich.json import JSON
 from rich.table import Table
 from rich.text import Text
 
-from polca.cli.common import DB_HELP, config_from_flags, console, fail
+from polca.cli.common import DB_HELP, Quiet, Verbose, config_from_flags, console, examples, fail
 from polca.store import (
     CandidateRecord,
     CandidateScore,
@@ -30,9 +30,11 @@ from polca.store import (
     StoreError,
 )
 
-runs_app = typer.Typer(help="List and show the runs kept in the store.", no_args_is_help=True)
-
-
+runs_app = typer.Typer(
+    help="List and show the runs kept in the store.",
+    epilog=examples("polca runs list", "polca runs show 3f2a"),
+    no_args_is_help=True,
+)
 
 def register(app: typer.Typer) -> None:
     app.add_typer(runs_app, name="runs")
@@ -51,11 +53,13 @@ class RunDetail:
 # ---------------------------------------------------------------------------- commands
 
 
-@runs_app.command("list")
+@runs_app.command("list", epilog=examples("polca runs list", "polca runs list --db runs.db --limit 10 --json"))
 def list_runs(
-    db: str = typer.Option(None, "--db", help=DB_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-    limit: int = typer.Option(50, "--limit", min=1, help="Show at most this many runs."),
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many runs.")] = 50,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """List runs, newest first: status, counts, best score and LLM cost."""
     with _opened(db) as store:
@@ -71,12 +75,14 @@ def list_runs(
         console.print(runs_table(runs, stats))
 
 
-@runs_app.command("show")
+@runs_app.command("show", epilog=examples("polca runs show 3f2a", "polca runs show 3f2a --json > run.json"))
 def show(
-    run_id: str = typer.Argument(..., help="Run id, or a unique prefix of it."),
-    db: str = typer.Option(None, "--db", help=DB_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
-    top: int = typer.Option(5, "--top", min=1, help="How many best candidates to show."),
+    run_id: Annotated[str, typer.Argument(help="Run id, or a unique prefix of it.")],
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many best candidates to show.")] = 5,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Show one run: config, status, counts, best candidates by mean score, LLM usage."""
     with _opened(db) as store:
