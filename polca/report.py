@@ -20,15 +20,16 @@ Example::
 
 from __future__ import annotations
 
+import difflib
 import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import networkx as nx
 
-from polca.runs import final_check_of, parse_program_run_name
+from polca.runs import SCRIPT_TARGET, final_check_of, kind_of, parse_program_run_name, problem_of
 from polca.store import CandidateRecord, CandidateScore, EvaluationRecord, RunRecord, Store
 
 SIBLING_SCAN_LIMIT = 500
@@ -62,6 +63,48 @@ class TargetSpeedup:
     message: str = ""
 
 
+Verdict = Literal["improved", "no_gain", "excluded", "correct", "failed", "unchecked"]
+"""``polca optimize``'s target statuses, a kernel's final verdict, or ``unchecked``: the run
+holds no final check (another domain, an interrupted run, an older version)."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a user asks first about a run: did it work, by how much, on what, what changed.
+
+    ``speedup`` with its 95% interval (``ci_low``..``ci_high``) is the final re-timing of a
+    ``polca optimize`` target, or a kernel's speedup over PyTorch eager (no interval); None
+    when nothing was timed. ``original``/``best`` map each text parameter of the seed and of
+    the best candidate; for a function target, ``best["code"]`` is the whole file with the
+    function put in, as ``--apply`` would write it. ``diff`` is their unified diff ("" when
+    the best candidate is the original).
+    """
+
+    kind: str
+    verdict: Verdict
+    headline: str
+    message: str = ""
+    speedup: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    inputs_verified: int | None = None
+    target: str | None = None
+    path: str | None = None
+    best_candidate_id: str | None = None
+    original: Mapping[str, str] | None = None
+    best: Mapping[str, str] | None = None
+    diff: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "verdict": self.verdict, "headline": self.headline, "message": self.message,
+            "speedup": self.speedup, "ci_low": self.ci_low, "ci_high": self.ci_high,
+            "inputs_verified": self.inputs_verified, "target": self.target, "path": self.path,
+            "best_candidate_id": self.best_candidate_id, "original": dict(self.original or {}),
+            "best": dict(self.best or {}), "diff": self.diff,
+        }
+
+
 @dataclass(frozen=True)
 class ReportData:
     """Everything the page draws, read from the store once."""
@@ -72,6 +115,7 @@ class ReportData:
     scores: tuple[CandidateScore, ...]
     usage: Mapping[str, Any]
     targets: tuple[TargetSpeedup, ...]
+    outcome: RunOutcome
 
     @property
     def best_id(self) -> str | None:
@@ -97,13 +141,15 @@ def load_report(store: Store, run_id: str) -> ReportData:
     """Read run ``run_id`` (an id or unique prefix); ``LookupError`` names an unknown run."""
     run = store.get_run(run_id)
     scores = store.candidate_scores(run.id)
+    candidates = store.candidates(run.id)
     return ReportData(
         run=run,
-        candidates=tuple(store.candidates(run.id)),
+        candidates=tuple(candidates),
         evaluations=tuple(store.evaluations(run.id)),
         scores=tuple(scores),
         usage=store.llm_usage(run.id),
         targets=tuple(_target_speedups(store, run)),
+        outcome=run_outcome(run, candidates, scores),
     )
 
 
@@ -155,6 +201,116 @@ def _with_final_check(searched: TargetSpeedup, final: Mapping[str, Any]) -> Targ
         searched, speedup=number("speedup"), final=True, status=str(final.get("status", "")),
         verdict=str(final.get("verdict") or ""), ci_low=number("ci_low"), ci_high=number("ci_high"),
         inputs_verified=verified if isinstance(verified, int) else None, message=str(final.get("message", "")))
+
+
+# ---------------------------------------------------------------------------- the outcome
+
+
+def run_outcome(run: RunRecord, candidates: Sequence[CandidateRecord],
+                scores: Sequence[CandidateScore]) -> RunOutcome:
+    """The run's verdict, speedup and diff, from its final check and its candidates."""
+    kind = kind_of(run)
+    best_id = run.best_candidate_id or (scores[0].candidate_id if scores else None)
+    by_id = {c.id: c for c in candidates}
+    seed = next((c for c in candidates if c.origin == "seed" or not c.parents), None)
+    best = by_id.get(best_id) if best_id else None
+    named = parse_program_run_name(run.name) if kind == "program" else None
+    target, path = named if named else (None, None)
+    original = dict(seed.payload) if seed else {}
+    spec = problem_of(run)
+    if spec is not None and spec.code and "code" in original:
+        original["code"] = spec.code  # the file as it was, even when the seed was not stored
+    shown = _as_applied(dict(best.payload), original, target) if best else {}
+    final = final_check_of(run)
+    base = RunOutcome(kind=kind, verdict="unchecked", headline="", target=target, path=path,
+                      best_candidate_id=best_id, original=original, best=shown,
+                      diff=_params_diff(original, shown, path))
+    if final is not None and kind == "kernel":
+        return _kernel_outcome(base, final)
+    if final is not None:
+        return _program_outcome(base, final)
+    mean = next((s.mean_score for s in scores if s.candidate_id == best_id), None)
+    return replace(base, headline=(
+        f"no final check stored: best mean score {_fmt(mean)} over "
+        f"{sum(s.evaluations for s in scores)} evaluations (status {run.status})"))
+
+
+def _as_applied(best: dict[str, str], original: Mapping[str, str], target: str | None) -> dict[str, str]:
+    """``best`` with a function target's code put into the original file, as ``--apply`` writes it."""
+    if target is None or target == SCRIPT_TARGET or "code" not in best or "code" not in original:
+        return best
+    from polca.optimizer.domains.program_targets import merge_candidate
+
+    try:
+        return {**best, "code": merge_candidate(original["code"], best["code"], target)}
+    except ValueError:
+        return best  # the candidate as stored: it never passed a check, and the verdict says so
+
+
+def _params_diff(original: Mapping[str, str], best: Mapping[str, str], path: str | None) -> str:
+    """A unified diff per text parameter that differs (``code`` named after the file)."""
+    parts = []
+    for key in sorted(set(original) | set(best)):
+        before, after = original.get(key, ""), best.get(key, "")
+        if before == after:
+            continue
+        name = path if key == "code" and path else key
+        parts.append("".join(difflib.unified_diff(
+            _lines(before), _lines(after), f"{name} (original)", f"{name} (best candidate)")))
+    return "".join(parts)
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    return lines
+
+
+def _number(final: Mapping[str, Any], key: str) -> float | None:
+    value = final.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _program_outcome(base: RunOutcome, final: Mapping[str, Any]) -> RunOutcome:
+    status = str(final.get("status") or "")
+    verdict: Verdict = status if status in ("improved", "no_gain", "excluded") else "unchecked"  # type: ignore[assignment]
+    verified = final.get("inputs_verified")
+    outcome = replace(base, verdict=verdict, message=str(final.get("message") or ""),
+                      speedup=_number(final, "speedup"), ci_low=_number(final, "ci_low"),
+                      ci_high=_number(final, "ci_high"),
+                      inputs_verified=verified if isinstance(verified, int) else None)
+    timed = speedup_words(outcome.speedup, outcome.ci_low, outcome.ci_high)
+    inputs = outcome.inputs_verified or 0
+    on = f"verified on {inputs} input{'' if inputs == 1 else 's'}"
+    if verdict == "improved":
+        headline = f"improved: {timed}, {on}"
+    elif verdict == "no_gain":
+        headline = f"no gain: {outcome.message or 'no verified speedup'}" + (f" ({on})" if inputs else "")
+    else:
+        headline = f"{verdict.replace('_', ' ')}: {outcome.message or '-'}"
+    return replace(outcome, headline=headline)
+
+
+def _kernel_outcome(base: RunOutcome, final: Mapping[str, Any]) -> RunOutcome:
+    speedup = _number(final, "speedup")
+    flags = [str(f) for f in final.get("flags") or []]
+    if final.get("correct"):
+        figure = f"{speedup:.2f}x vs PyTorch eager" if speedup is not None else "not timed"
+        flagged = f"; flagged: {', '.join(flags)}" if flags else ""
+        return replace(base, verdict="correct", speedup=speedup, message="; ".join(flags),
+                       headline=f"correct: {figure}{flagged}")
+    stage = str(final.get("failure") or "failed")
+    reason = str(final.get("reason") or "")
+    return replace(base, verdict="failed", message=reason, headline=f"failed ({stage}): {reason or '-'}")
+
+
+def speedup_words(speedup: float | None, low: float | None, high: float | None) -> str:
+    """``3.21x faster (95% CI 3.02x-3.40x)``, rounded for display only."""
+    if speedup is None:
+        return "not timed"
+    interval = f" (95% CI {low:.2f}x-{high:.2f}x)" if low is not None and high is not None else ""
+    return f"{speedup:.2f}x faster{interval}" if speedup >= 1 else f"{speedup:.2f}x (slower){interval}"
 
 
 # ---------------------------------------------------------------------------- pure views
