@@ -266,7 +266,7 @@ def test_show_of_a_run_without_final_check_says_it_was_not_checked(app, store_ur
     with Store.open(store_url) as store:
         run = _program_run(store, None)
     out = _flat(CliRunner().invoke(app, ["runs", "show", run, "--db", store_url]).output)
-    assert "no final check stored: best mean score 3.000 over 2 evaluations" in out
+    assert "unchecked: no final check stored, best mean score 3.000 over 2 evaluations" in out
 
 
 def test_show_of_a_kernel_run_gives_its_verdict(app, store_url):

@@ -20,7 +20,7 @@ from polca.store import Store, StoreError
 def register(app: typer.Typer) -> None:
     app.command(
         "report",
-        help="Draw a run: score against evaluations, the candidate lineage, per-target speedups.",
+        help="Draw a run: its verdict and diff, per-target speedups, the score curve, the candidate lineage.",
         epilog=examples("polca report 3f2a", "polca report 3f2a --html report.html --db runs.db"),
     )(report)
 
