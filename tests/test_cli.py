@@ -106,3 +106,40 @@ def test_every_db_option_says_it_takes_a_sqlite_path_and_polca_db(words):
     result = runner.invoke(app, [*words, "--help"])
     text = " ".join(result.output.replace("│", " ").split())
     assert "a SQLite path (default: POLCA_DB" in text, result.output
+
+
+_TORCH_PROBE = """
+import sys
+from polca.cli import main
+for argv in {argvs!r}:
+    sys.argv = ["polca", *argv]
+    try:
+        main()
+    except SystemExit as exc:
+        assert not exc.code, (argv, exc.code)
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers", "trl", "matplotlib"))
+print("HEAVY", heavy)
+"""
+
+
+def _heavy_modules_after(argvs: list[list[str]], cwd) -> str:
+    """Run polca in a fresh interpreter and report which heavy modules it imported: the dev
+    environment has torch installed, so only sys.modules says whether the path needs it."""
+    out = subprocess.run([sys.executable, "-c", _TORCH_PROBE.format(argvs=argvs)], cwd=cwd,
+                         capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_help_of_every_command_imports_no_torch(tmp_path):
+    argvs = [[*words, "--help"] for words in SUBCOMMANDS]
+    assert _heavy_modules_after(argvs, tmp_path) == "HEAVY []"
+
+
+def test_the_base_optimize_path_imports_no_torch(tmp_path):
+    (tmp_path / "tiny.py").write_text(
+        'def total(xs: list[int]) -> int:\n    """The sum of xs."""\n    s = 0\n'
+        "    for x in xs:\n        s += x\n    return s\n")
+    argv = ["optimize", "tiny.py", "--db", f"sqlite:///{tmp_path / 'runs.db'}", "--budget-evals", "2",
+            "--size", "10", "-q"]
+    assert _heavy_modules_after([argv], tmp_path) == "HEAVY []"
