@@ -205,7 +205,8 @@ def _with_final_check(searched: TargetSpeedup, final: Mapping[str, Any]) -> Targ
     return replace(
         searched, speedup=number("speedup"), final=True, status=str(status),
         verdict=str(final.get("verdict") or ""), ci_low=number("ci_low"), ci_high=number("ci_high"),
-        inputs_verified=verified if isinstance(verified, int) else None, message=str(final.get("message", "")))
+        inputs_verified=verified if isinstance(verified, int) else None,
+        message=str(final.get("message") or final.get("reason") or ""))
 
 
 # ---------------------------------------------------------------------------- the outcome
@@ -383,11 +384,15 @@ def _target_line(target: TargetSpeedup) -> str:
     if not target.final:
         return (f"target {target.name}: best mean speedup {_fmt(target.speedup)} over {target.evaluations} "
                 f"evaluations (search score; no final check stored) (run {target.run_id})")
-    timed = (f"final speedup {_fmt(target.speedup)}x (95% CI {_fmt(target.ci_low)}-{_fmt(target.ci_high)}), "
-             f"{target.verdict}" if target.speedup is not None else f"not re-timed: {target.message}")
-    inputs = target.inputs_verified or 0
-    return (f"target {target.name}: {target.status or '-'}; {timed}; {inputs} input{'' if inputs == 1 else 's'} "
-            f"verified, {target.evaluations} evaluations (run {target.run_id})")
+    interval = (f" (95% CI {_fmt(target.ci_low)}-{_fmt(target.ci_high)})"
+                if target.ci_low is not None and target.ci_high is not None else "")
+    verdict = f", {target.verdict}" if target.verdict else ""
+    timed = (f"final speedup {_fmt(target.speedup)}x{interval}{verdict}" if target.speedup is not None
+             else f"not re-timed: {target.message or '-'}")
+    inputs = target.inputs_verified
+    verified = "" if inputs is None else f"{inputs} input{'' if inputs == 1 else 's'} verified, "
+    return (f"target {target.name}: {target.status or '-'}; {timed}; {verified}{target.evaluations} evaluations "
+            f"(run {target.run_id})")
 
 
 def _fmt(value: float | None) -> str:

@@ -297,6 +297,9 @@ def test_a_kernel_runs_page_gives_its_verdict(store_url: str) -> None:
         page = render_html(load_report(store, run_id))
     assert "<strong>Correct</strong>: 2.50x vs PyTorch eager" in page
     assert "2.50x correct" in page
+    with Store.open(store_url) as store:
+        summary = text_summary(load_report(store, run_id))
+    assert f"target kernelbench:1_relu: correct; final speedup 2.500x; 1 evaluations (run {run_id})" in summary
 
 
 def test_the_page_of_an_optimize_run_reaches_nothing_outside_itself(store_url: str) -> None:
