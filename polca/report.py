@@ -6,8 +6,11 @@ runs of the file's other targets. The rest are pure functions of that data:
 
 - ``score_curve``: each evaluation's score, and the best candidate's mean score so far;
 - ``lineage_positions``: a layered layout of the candidate tree (networkx);
-- ``render_html``: score against evaluations, the lineage tree, per-target speedups and a
-  candidate table, drawn as inline SVG; no script, no stylesheet or font from the
+- ``run_outcome``: the verdict, the speedup with its 95% interval, the inputs verified and
+  the diff of the best candidate against the original (``polca runs show`` prints it too);
+- ``render_html``: the verdict and the diff first, then per-target speedups on a log axis
+  with interval whiskers, the score curve, the lineage tree and the tables, drawn as
+  inline SVG (:mod:`polca.report_svg`); no script, no stylesheet or font from the
   network, so the page opens anywhere, offline;
 - ``text_summary``: the few lines ``polca report RUN`` prints without ``--html``.
 
@@ -20,15 +23,17 @@ Example::
 
 from __future__ import annotations
 
+import difflib
 import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import networkx as nx
 
-from polca.runs import final_check_of, parse_program_run_name
+from polca.report_svg import MIN_SPEEDUP, SpeedupRow, score_chart, speedup_chart, svg
+from polca.runs import SCRIPT_TARGET, final_check_of, kind_of, parse_program_run_name, problem_of
 from polca.store import CandidateRecord, CandidateScore, EvaluationRecord, RunRecord, Store
 
 SIBLING_SCAN_LIMIT = 500
@@ -62,6 +67,48 @@ class TargetSpeedup:
     message: str = ""
 
 
+Verdict = Literal["improved", "no_gain", "excluded", "correct", "failed", "unchecked"]
+"""``polca optimize``'s target statuses, a kernel's final verdict, or ``unchecked``: the run
+holds no final check (another domain, an interrupted run, an older version)."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a user asks first about a run: did it work, by how much, on what, what changed.
+
+    ``speedup`` with its 95% interval (``ci_low``..``ci_high``) is the final re-timing of a
+    ``polca optimize`` target, or a kernel's speedup over PyTorch eager (no interval); None
+    when nothing was timed. ``original``/``best`` map each text parameter of the seed and of
+    the best candidate; for a function target, ``best["code"]`` is the whole file with the
+    function put in, as ``--apply`` would write it. ``diff`` is their unified diff ("" when
+    the best candidate is the original).
+    """
+
+    kind: str
+    verdict: Verdict
+    headline: str
+    message: str = ""
+    speedup: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    inputs_verified: int | None = None
+    target: str | None = None
+    path: str | None = None
+    best_candidate_id: str | None = None
+    original: Mapping[str, str] | None = None
+    best: Mapping[str, str] | None = None
+    diff: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "verdict": self.verdict, "headline": self.headline, "message": self.message,
+            "speedup": self.speedup, "ci_low": self.ci_low, "ci_high": self.ci_high,
+            "inputs_verified": self.inputs_verified, "target": self.target, "path": self.path,
+            "best_candidate_id": self.best_candidate_id, "original": dict(self.original or {}),
+            "best": dict(self.best or {}), "diff": self.diff,
+        }
+
+
 @dataclass(frozen=True)
 class ReportData:
     """Everything the page draws, read from the store once."""
@@ -72,6 +119,7 @@ class ReportData:
     scores: tuple[CandidateScore, ...]
     usage: Mapping[str, Any]
     targets: tuple[TargetSpeedup, ...]
+    outcome: RunOutcome
 
     @property
     def best_id(self) -> str | None:
@@ -97,13 +145,15 @@ def load_report(store: Store, run_id: str) -> ReportData:
     """Read run ``run_id`` (an id or unique prefix); ``LookupError`` names an unknown run."""
     run = store.get_run(run_id)
     scores = store.candidate_scores(run.id)
+    candidates = store.candidates(run.id)
     return ReportData(
         run=run,
-        candidates=tuple(store.candidates(run.id)),
+        candidates=tuple(candidates),
         evaluations=tuple(store.evaluations(run.id)),
         scores=tuple(scores),
         usage=store.llm_usage(run.id),
         targets=tuple(_target_speedups(store, run)),
+        outcome=run_outcome(run, candidates, scores),
     )
 
 
@@ -151,10 +201,122 @@ def _with_final_check(searched: TargetSpeedup, final: Mapping[str, Any]) -> Targ
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
     verified = final.get("inputs_verified")
+    status = final.get("status") or ("" if "correct" not in final else "correct" if final["correct"] else "failed")
     return replace(
-        searched, speedup=number("speedup"), final=True, status=str(final.get("status", "")),
+        searched, speedup=number("speedup"), final=True, status=str(status),
         verdict=str(final.get("verdict") or ""), ci_low=number("ci_low"), ci_high=number("ci_high"),
-        inputs_verified=verified if isinstance(verified, int) else None, message=str(final.get("message", "")))
+        inputs_verified=verified if isinstance(verified, int) else None,
+        message=str(final.get("message") or final.get("reason") or ""))
+
+
+# ---------------------------------------------------------------------------- the outcome
+
+
+def run_outcome(run: RunRecord, candidates: Sequence[CandidateRecord],
+                scores: Sequence[CandidateScore]) -> RunOutcome:
+    """The run's verdict, speedup and diff, from its final check and its candidates."""
+    kind = kind_of(run)
+    best_id = run.best_candidate_id or (scores[0].candidate_id if scores else None)
+    by_id = {c.id: c for c in candidates}
+    seed = next((c for c in candidates if c.origin == "seed" or not c.parents), None)
+    best = by_id.get(best_id) if best_id else None
+    named = parse_program_run_name(run.name) if kind == "program" else None
+    target, path = named if named else (None, None)
+    original = dict(seed.payload) if seed else {}
+    spec = problem_of(run)
+    if spec is not None and spec.code and "code" in original:
+        original["code"] = spec.code  # the file as it was, even when the seed was not stored
+    shown = _as_applied(dict(best.payload), original, target) if best else {}
+    final = final_check_of(run)
+    base = RunOutcome(kind=kind, verdict="unchecked", headline="", target=target, path=path,
+                      best_candidate_id=best_id, original=original, best=shown,
+                      diff=_params_diff(original, shown, path))
+    if final is not None and kind == "kernel":
+        return _kernel_outcome(base, final)
+    if final is not None:
+        return _program_outcome(base, final)
+    mean = next((s.mean_score for s in scores if s.candidate_id == best_id), None)
+    return replace(base, headline=(
+        f"unchecked: no final check stored, best mean score {_fmt(mean)} over "
+        f"{sum(s.evaluations for s in scores)} evaluations (status {run.status})"))
+
+
+def _as_applied(best: dict[str, str], original: Mapping[str, str], target: str | None) -> dict[str, str]:
+    """``best`` with a function target's code put into the original file, as ``--apply`` writes it."""
+    if target is None or target == SCRIPT_TARGET or "code" not in best or "code" not in original:
+        return best
+    from polca.optimizer.domains.program_targets import merge_candidate
+
+    try:
+        return {**best, "code": merge_candidate(original["code"], best["code"], target)}
+    except ValueError:
+        return best  # the candidate as stored: it never passed a check, and the verdict says so
+
+
+def _params_diff(original: Mapping[str, str], best: Mapping[str, str], path: str | None) -> str:
+    """A unified diff per text parameter that differs (``code`` named after the file)."""
+    parts = []
+    for key in sorted(set(original) | set(best)):
+        before, after = original.get(key, ""), best.get(key, "")
+        if before == after:
+            continue
+        name = path if key == "code" and path else key
+        parts.append("".join(difflib.unified_diff(
+            _lines(before), _lines(after), f"{name} (original)", f"{name} (best candidate)")))
+    return "".join(parts)
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    return lines
+
+
+def _number(final: Mapping[str, Any], key: str) -> float | None:
+    value = final.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _program_outcome(base: RunOutcome, final: Mapping[str, Any]) -> RunOutcome:
+    status = str(final.get("status") or "")
+    verdict: Verdict = status if status in ("improved", "no_gain", "excluded") else "unchecked"  # type: ignore[assignment]
+    verified = final.get("inputs_verified")
+    outcome = replace(base, verdict=verdict, message=str(final.get("message") or ""),
+                      speedup=_number(final, "speedup"), ci_low=_number(final, "ci_low"),
+                      ci_high=_number(final, "ci_high"),
+                      inputs_verified=verified if isinstance(verified, int) else None)
+    timed = speedup_words(outcome.speedup, outcome.ci_low, outcome.ci_high)
+    inputs = outcome.inputs_verified or 0
+    on = f"verified on {inputs} input{'' if inputs == 1 else 's'}"
+    if verdict == "improved":
+        headline = f"improved: {timed}, {on}"
+    elif verdict == "no_gain":
+        headline = f"no gain: {outcome.message or 'no verified speedup'}" + (f" ({on})" if inputs else "")
+    else:
+        headline = f"{verdict.replace('_', ' ')}: {outcome.message or '-'}"
+    return replace(outcome, headline=headline)
+
+
+def _kernel_outcome(base: RunOutcome, final: Mapping[str, Any]) -> RunOutcome:
+    speedup = _number(final, "speedup")
+    flags = [str(f) for f in final.get("flags") or []]
+    if final.get("correct"):
+        figure = f"{speedup:.2f}x vs PyTorch eager" if speedup is not None else "not timed"
+        flagged = f"; flagged: {', '.join(flags)}" if flags else ""
+        return replace(base, verdict="correct", speedup=speedup, message="; ".join(flags),
+                       headline=f"correct: {figure}{flagged}")
+    stage = str(final.get("failure") or "failed")
+    reason = str(final.get("reason") or "")
+    return replace(base, verdict="failed", message=reason, headline=f"failed ({stage}): {reason or '-'}")
+
+
+def speedup_words(speedup: float | None, low: float | None, high: float | None) -> str:
+    """``3.21x faster (95% CI 3.02x-3.40x)``, rounded for display only."""
+    if speedup is None:
+        return "not timed"
+    interval = f" (95% CI {low:.2f}x-{high:.2f}x)" if low is not None and high is not None else ""
+    return f"{speedup:.2f}x faster{interval}" if speedup >= 1 else f"{speedup:.2f}x (slower){interval}"
 
 
 # ---------------------------------------------------------------------------- pure views
@@ -222,11 +384,15 @@ def _target_line(target: TargetSpeedup) -> str:
     if not target.final:
         return (f"target {target.name}: best mean speedup {_fmt(target.speedup)} over {target.evaluations} "
                 f"evaluations (search score; no final check stored) (run {target.run_id})")
-    timed = (f"final speedup {_fmt(target.speedup)}x (95% CI {_fmt(target.ci_low)}-{_fmt(target.ci_high)}), "
-             f"{target.verdict}" if target.speedup is not None else f"not re-timed: {target.message}")
-    inputs = target.inputs_verified or 0
-    return (f"target {target.name}: {target.status or '-'}; {timed}; {inputs} input{'' if inputs == 1 else 's'} "
-            f"verified, {target.evaluations} evaluations (run {target.run_id})")
+    interval = (f" (95% CI {_fmt(target.ci_low)}-{_fmt(target.ci_high)})"
+                if target.ci_low is not None and target.ci_high is not None else "")
+    verdict = f", {target.verdict}" if target.verdict else ""
+    timed = (f"final speedup {_fmt(target.speedup)}x{interval}{verdict}" if target.speedup is not None
+             else f"not re-timed: {target.message or '-'}")
+    inputs = target.inputs_verified
+    verified = "" if inputs is None else f"{inputs} input{'' if inputs == 1 else 's'} verified, "
+    return (f"target {target.name}: {target.status or '-'}; {timed}; {verified}{target.evaluations} evaluations "
+            f"(run {target.run_id})")
 
 
 def _fmt(value: float | None) -> str:
@@ -237,21 +403,33 @@ def _fmt(value: float | None) -> str:
 
 
 def render_html(data: ReportData) -> str:
-    """The whole page: inline SVG charts and tables, no external resource of any kind."""
+    """The whole page, leading with the verdict, its interval and the diff; then the speedup
+    of each target (log axis, interval whiskers), the score curve, the lineage and the
+    tables. Inline SVG and CSS only: no script, nothing fetched from anywhere."""
     graph = lineage_graph(data.candidates)
     title = f"polca run {data.run.id}"
     sections = [
         f"<h1>{_e(title)}</h1>",
-        _facts(data),
+        verdict_html(data.run, data.outcome),
+        changes_html(data.outcome),
+    ]
+    if data.outcome.kind in ("program", "kernel"):
+        sections += [
+            "<h2>Speedup per target</h2>",
+            "<p>Each target's best candidate: its final re-timed speedup over the original, with the "
+            "95% interval; for runs without a stored final check, its mean score over the search's "
+            "evaluations (the measured speedup; 0 when a check failed). Dashed: 1x, no change; "
+            f"dotted: {MIN_SPEEDUP:.2f}x, the least speedup that counts.</p>",
+            speedup_chart([_speedup_row(t, current=t.run_id == data.run.id) for t in data.targets]),
+        ]
+    sections += [
         "<h2>Score against evaluations</h2>",
-        svg_score_curve(score_curve(data.evaluations)),
+        "<p>Dots: each evaluation's score; line: the best candidate's mean score so far.</p>",
+        score_chart([(p.evaluations, p.score, p.best_mean) for p in score_curve(data.evaluations)]),
         "<h2>Candidate lineage</h2>",
         svg_lineage(graph, lineage_positions(graph), data),
-        "<h2>Per-target speedups</h2>",
-        "<p>Each target's best candidate: for <code>polca optimize</code>, its final re-timed speedup "
-        "over the original (- when nothing was re-timed); for runs without a stored final check, its "
-        "mean score over the search's evaluations (the measured speedup; 0 when a check failed).</p>",
-        svg_target_speedups(data.targets),
+        "<h2>The run</h2>",
+        _facts(data),
         "<h2>Candidates</h2>",
         candidates_table(data),
     ]
@@ -263,11 +441,77 @@ def render_html(data: ReportData) -> str:
 
 
 _CSS = (
-    "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
+    "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}"
     "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px}"
     "th{background:#f3f3f3}td.num{text-align:right}tr.best{background:#fff6d5}"
-    "svg{border:1px solid #ddd;background:#fff}text{font-size:11px}code{font-size:12px}"
+    "svg{border:1px solid #ddd;background:#fff;max-width:100%;height:auto}text{font-size:11px}"
+    "code{font-size:12px}"
+    ".verdict{border-left:6px solid #999;background:#f6f6f6;padding:.6em 1em;margin:1em 0}"
+    ".verdict p{margin:.3em 0}.verdict .headline{font-size:18px}.verdict .message{color:#555;font-size:13px}"
+    ".v-improved,.v-correct{border-color:#3c9a3c;background:#eef8ee}"
+    ".v-no_gain{border-color:#d4a017;background:#fdf8e6}"
+    ".v-excluded,.v-failed{border-color:#c9302c;background:#fbeeee}"
+    "pre{font-size:12px;background:#f8f8f8;border:1px solid #ddd;padding:.6em;overflow-x:auto}"
+    "pre.diff span{display:block}.add{background:#e6ffed}.del{background:#ffeef0}"
+    ".hunk{color:#6f42c1}.file{color:#555;font-weight:bold}"
 )
+
+_VERDICT_WORDS = {"improved": "Improved", "no_gain": "No gain", "excluded": "Excluded", "correct": "Correct",
+                  "failed": "Failed", "unchecked": "Not checked"}
+
+
+def verdict_html(run: RunRecord, outcome: RunOutcome) -> str:
+    """The verdict in a coloured box: the headline (speedup, 95% interval, inputs verified),
+    what was optimized, and the final check's own words."""
+    _, _, rest = outcome.headline.partition(": ")
+    word = _VERDICT_WORDS.get(outcome.verdict, outcome.verdict)
+    what = (f": <code>{_e(outcome.target)}</code> in <code>{_e(outcome.path)}</code>" if outcome.target
+            else f": <code>{_e(run.name)}</code>" if run.name else "")
+    parts = [f'<p class="headline"><strong>{_e(word)}</strong>: {_e(rest or outcome.headline)}</p>',
+             f'<p class="what">{_e(outcome.kind)} run {_e(run.id)}{what} ({_e(run.status)})</p>']
+    if outcome.message and outcome.message not in outcome.headline:
+        parts.append(f'<p class="message">{_e(outcome.message)}</p>')
+    return f'<section class="verdict v-{_e(outcome.verdict)}">{"".join(parts)}</section>'
+
+
+def changes_html(outcome: RunOutcome) -> str:
+    """The diff of the best candidate against the original, then the best candidate's text."""
+    if not outcome.best_candidate_id:
+        return "<p>No candidate yet.</p>"
+    head = f"<h2>What changed: the best candidate ({_e(outcome.best_candidate_id)}) against the original</h2>"
+    if not outcome.diff:
+        return head + "<p>Nothing: the best candidate is the original.</p>"
+    texts = "".join(f"<p><code>{_e(key)}</code></p><pre class=\"code\">{_e(value)}</pre>"
+                    for key, value in sorted((outcome.best or {}).items()))
+    return (head + diff_html(outcome.diff)
+            + f"<details><summary>The best candidate in full</summary>{texts}</details>")
+
+
+def diff_html(diff: str) -> str:
+    """A unified diff as a ``<pre>``, one span per line, classed by what the line is."""
+    lines = []
+    for line in diff.splitlines():
+        css = ("file" if line.startswith(("+++", "---")) else "hunk" if line.startswith("@@")
+               else "add" if line.startswith("+") else "del" if line.startswith("-") else "same")
+        lines.append(f'<span class="{css}">{_e(line) or " "}</span>')
+    return f'<pre class="diff">{"".join(lines)}</pre>'
+
+
+def _speedup_row(target: TargetSpeedup, *, current: bool) -> SpeedupRow:
+    """One target as the speedup chart draws it."""
+    if not target.final:
+        note = (f"{target.speedup:.2f}x search mean (no final check)" if target.speedup is not None
+                else "no evaluations")
+        return SpeedupRow(target.name, target.speedup, gain=(target.speedup or 0.0) >= MIN_SPEEDUP, note=note,
+                          current=current)
+    status = target.status.replace("_", " ") or "checked"
+    if target.speedup is None:
+        return SpeedupRow(target.name, None, note=f"{status}: not re-timed", current=current)
+    interval = (f" ({target.ci_low:.2f}-{target.ci_high:.2f})"
+                if target.ci_low is not None and target.ci_high is not None else "")
+    return SpeedupRow(target.name, target.speedup, target.ci_low, target.ci_high,
+                      gain=target.status in ("improved", "correct"), note=f"{target.speedup:.2f}x{interval} {status}",
+                      current=current)
 
 
 def _e(value: object) -> str:
@@ -288,52 +532,6 @@ def _facts(data: ReportData) -> str:
     ]
     cells = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f'<table class="facts">{cells}</table>'
-
-
-def _svg(width: int, height: int, body: Sequence[str], label: str) -> str:
-    return (
-        f'<svg width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(label)}">'
-        + "".join(body)
-        + "</svg>"
-    )
-
-
-def svg_score_curve(points: Sequence[CurvePoint], width: int = 640, height: int = 300) -> str:
-    """Dots for each evaluation's score, a line for the best mean so far."""
-    if not points:
-        return "<p>No evaluations yet.</p>"
-    left, right, top, bottom = 50, 15, 15, 35
-    high = max(max(p.score for p in points), max(p.best_mean for p in points), 1e-9)
-    low = min(0.0, min(p.score for p in points))
-
-    def sx(n: int) -> float:
-        return left + (n - 1) / max(1, len(points) - 1) * (width - left - right)
-
-    def sy(v: float) -> float:
-        return top + (1 - (v - low) / (high - low or 1.0)) * (height - top - bottom)
-
-    body = _axes(left, top, width - right, height - bottom, f"{low:.3g}", f"{high:.3g}")
-    body.append(f'<text x="{width / 2:.0f}" y="{height - 5}" text-anchor="middle">evaluations</text>')
-    body.append(f'<text x="12" y="{height / 2:.0f}" transform="rotate(-90 12 {height / 2:.0f})" '
-                'text-anchor="middle">score (dots) / best mean so far (line)</text>')
-    body += [
-        f'<circle class="eval" cx="{sx(p.evaluations):.1f}" cy="{sy(p.score):.1f}" r="2.5" '
-        f'fill="#7aa6d6"><title>evaluation {p.evaluations}: score {p.score:.4g}</title></circle>'
-        for p in points
-    ]
-    line = " ".join(f"{sx(p.evaluations):.1f},{sy(p.best_mean):.1f}" for p in points)
-    body.append(f'<polyline class="best" points="{line}" fill="none" stroke="#d9534f" stroke-width="2"/>')
-    return _svg(width, height, body, "score against evaluations")
-
-
-def _axes(x0: int, y0: int, x1: int, y1: int, low: str, high: str) -> list[str]:
-    return [
-        f'<line x1="{x0}" y1="{y1}" x2="{x1}" y2="{y1}" stroke="#444"/>',
-        f'<line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}" stroke="#444"/>',
-        f'<text x="{x0 - 5}" y="{y1}" text-anchor="end">{_e(low)}</text>',
-        f'<text x="{x0 - 5}" y="{y0 + 8}" text-anchor="end">{_e(high)}</text>',
-    ]
 
 
 def svg_lineage(graph: nx.DiGraph, positions: Mapping[str, tuple[float, float]], data: ReportData,
@@ -361,7 +559,7 @@ def svg_lineage(graph: nx.DiGraph, positions: Mapping[str, tuple[float, float]],
             f'fill="{_shade(mean, top)}"{ring}><title>{_e(node)} ({_e(origins.get(node, ""))}): '
             f"mean score {_fmt(mean)}</title></circle>"
         )
-    return _svg(width, height, body, "candidate lineage")
+    return svg(width, height, body, "candidate lineage")
 
 
 def _shade(mean: float | None, top: float) -> str:
@@ -370,32 +568,6 @@ def _shade(mean: float | None, top: float) -> str:
         return "#cccccc"
     share = max(0.0, min(1.0, mean / top))
     return f"#{int(220 - 160 * share):02x}{int(80 + 120 * share):02x}60"
-
-
-def svg_target_speedups(targets: Sequence[TargetSpeedup], width: int = 640) -> str:
-    """One horizontal bar per target, with a mark at 1.0x (no change)."""
-    if not targets:
-        return "<p>No targets.</p>"
-    left, bar, gap = 180, 18, 8
-    height = 30 + len(targets) * (bar + gap)
-    high = max([t.speedup or 0.0 for t in targets] + [1.2])
-    scale = (width - left - 60) / high
-    body = []
-    for i, t in enumerate(targets):
-        y = 15 + i * (bar + gap)
-        value = t.speedup or 0.0
-        body.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{_e(t.name[:28])}</text>')
-        body.append(f'<rect class="speedup" x="{left}" y="{y}" width="{value * scale:.1f}" height="{bar}" '
-                    f'fill="{"#5cb85c" if value >= 1.1 else "#aaaaaa"}"/>')
-        body.append(f'<text x="{left + value * scale + 4:.1f}" y="{y + 13}">{_e(_fmt_x(t.speedup))}</text>')
-    one = left + scale
-    body.append(f'<line x1="{one:.1f}" y1="5" x2="{one:.1f}" y2="{height - 5}" stroke="#d9534f" '
-                'stroke-dasharray="4 3"/>')
-    return _svg(width, height, body, "per-target speedups")
-
-
-def _fmt_x(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
 
 
 def candidates_table(data: ReportData) -> str:

@@ -68,12 +68,12 @@ def test_console_script_is_installed():
 def test_a_recurring_warning_shows_once_unless_verbose(capsys, verbose, shown):
     import logging
 
-    from polca.cli.common import setup_logging
+    from polca.cli.common import apply_verbosity
 
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
     try:
-        setup_logging(verbose)
+        apply_verbosity(verbose, quiet=False)
         log = logging.getLogger("polca.optimizer.engine")
         log.warning("summary not updated at iteration %d: %s", 1, "no API key")
         log.warning("summary not updated at iteration %d: %s", 2, "no API key")
@@ -108,16 +108,38 @@ def test_every_db_option_says_it_takes_a_sqlite_path_and_polca_db(words):
     assert "a SQLite path (default: POLCA_DB" in text, result.output
 
 
-def test_a_subcommands_own_verbose_flag_never_lowers_the_roots():
-    import logging
-
-    from polca.cli.common import raise_verbosity, setup_logging
-
+_TORCH_PROBE = """
+import sys
+from polca.cli import main
+for argv in {argvs!r}:
+    sys.argv = ["polca", *argv]
     try:
-        setup_logging(1)  # polca -v ...
-        raise_verbosity(0)  # ... train sft (no -v of its own)
-        assert logging.getLogger().getEffectiveLevel() == logging.INFO
-        raise_verbosity(2)  # ... train sft -vv
-        assert logging.getLogger().getEffectiveLevel() == logging.DEBUG
-    finally:
-        setup_logging(0)
+        main()
+    except SystemExit as exc:
+        assert not exc.code, (argv, exc.code)
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers", "trl", "matplotlib"))
+print("HEAVY", heavy)
+"""
+
+
+def _heavy_modules_after(argvs: list[list[str]], cwd) -> str:
+    """Run polca in a fresh interpreter and report which heavy modules it imported: the dev
+    environment has torch installed, so only sys.modules says whether the path needs it."""
+    out = subprocess.run([sys.executable, "-c", _TORCH_PROBE.format(argvs=argvs)], cwd=cwd,
+                         capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_help_of_every_command_imports_no_torch(tmp_path):
+    argvs = [[*words, "--help"] for words in SUBCOMMANDS]
+    assert _heavy_modules_after(argvs, tmp_path) == "HEAVY []"
+
+
+def test_the_base_optimize_path_imports_no_torch(tmp_path):
+    (tmp_path / "tiny.py").write_text(
+        'def total(xs: list[int]) -> int:\n    """The sum of xs."""\n    s = 0\n'
+        "    for x in xs:\n        s += x\n    return s\n")
+    argv = ["optimize", "tiny.py", "--db", f"sqlite:///{tmp_path / 'runs.db'}", "--budget-evals", "2",
+            "--size", "10", "-q"]
+    assert _heavy_modules_after([argv], tmp_path) == "HEAVY []"

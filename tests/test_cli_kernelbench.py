@@ -61,7 +61,7 @@ def _slow_but_correct(problem, source, config) -> KernelResult:
 def test_eval_scores_guard_failing_solutions_zero_with_fast_p_in_json(tmp_path):
     folder = _solutions(tmp_path, **{"01_relu": TORCH_RELU, "03_row_sum": "class ModelNew: pass\n"})
     result = runner.invoke(app, ["kernelbench", "eval", str(folder), *QUICK, "--json",
-                                 "--output", str(tmp_path / "report.json")])
+                                 "--json-out", str(tmp_path / "report.json")])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert [r["problem_key"] for r in data["results"]] == ["1_relu", "3_row_sum"]
@@ -94,13 +94,19 @@ def test_eval_prints_a_table_per_problem_and_the_fast_p_table(tmp_path, monkeypa
         assert text in result.output
 
 
+def test_an_unknown_device_is_refused_with_the_choices(tmp_path):
+    folder = _solutions(tmp_path, **{"01_relu": TORCH_RELU})
+    result = runner.invoke(app, ["kernelbench", "eval", str(folder), "--device", "tpu"])
+    assert result.exit_code == 2
+    assert "'tpu' is not one of 'cuda', 'cpu'" in " ".join(result.output.replace("│", " ").split())
+
+
 @pytest.mark.parametrize("setup, args, message", [
     (lambda tmp: tmp / "absent", [], "does not exist"),
     (lambda tmp: _solutions(tmp, notes="x = 1\n"), [], "holds no solution named NN_name.py"),
     (lambda tmp: _solutions(tmp, **{"01_a": TORCH_RELU, "1_b": TORCH_RELU}), [], "keep one per id"),
     (lambda tmp: _solutions(tmp, **{"01_relu": TORCH_RELU}), ["--problems", "1-x"], "is neither a number nor a range"),
     (lambda tmp: _solutions(tmp, **{"01_relu": TORCH_RELU}), ["--level", "1"], "needs a KernelBench checkout"),
-    (lambda tmp: _solutions(tmp, **{"01_relu": TORCH_RELU}), ["--device", "tpu"], "--device 'tpu' is unknown"),
     (lambda tmp: _solutions(tmp, **{"01_relu": TORCH_RELU}), ["--trials", "0"], "trials >= 1"),
 ])
 def test_eval_bad_input_is_one_line_with_the_fix(tmp_path, setup, args, message):
@@ -157,7 +163,7 @@ def test_run_searches_with_a_scripted_model_and_records_the_run(tmp_path, script
     server = scripted_llm(_kernel_answers(TORCH_RELU))
     result = runner.invoke(app, ["kernelbench", "run", "--problems", "1", "--model", "openai/scripted",
                                  "--api-base", server.api_base, "--budget-evals", "6", *QUICK, "--json",
-                                 "--save-dir", str(tmp_path / "best")])
+                                 "--out", str(tmp_path / "best")])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     (solution,) = data["results"]
@@ -177,7 +183,7 @@ def test_run_keeps_a_correct_cpp_kernel_from_the_model(tmp_path, scripted_llm):
     server = scripted_llm(_kernel_answers(HONEST_CPP))
     result = runner.invoke(app, ["kernelbench", "run", "--problems", "1", "--model", "openai/scripted",
                                  "--api-base", server.api_base, "--budget-evals", "6", *QUICK, "--json",
-                                 "--save-dir", str(tmp_path / "best")])
+                                 "--out", str(tmp_path / "best")])
     assert result.exit_code == 0, result.output
     (solution,) = json.loads(result.stdout)["results"]
     assert solution["correct"], solution["feedback"]

@@ -87,10 +87,10 @@ def test_binary_file_is_a_one_line_error(tmp_path):
     assert "not UTF-8" in result.output
 
 
-def test_unknown_sandbox_is_a_configuration_error(program):
+def test_unknown_sandbox_is_refused_with_the_choices(program):
     result = runner.invoke(app, ["run", str(program("pass")), "--sandbox", "podman"])
-    assert result.exit_code == 1
-    assert "podman" in result.output
+    assert result.exit_code == 2
+    assert "'podman' is not one of 'auto', 'local', 'docker', 'none'" in " ".join(result.output.replace("│", " ").split())
 
 
 def _result(**changes) -> RunResult:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
 import typer
 from polca.optimizer.api import optimize
-from polca.runs import FINAL_CHECK_KEY
 from polca.optimizer.executor import SerialExecutor
 from polca.optimizer.proposers import ScriptedProposer
 from typer.testing import CliRunner
@@ -21,6 +21,8 @@ from polca.report import (
     score_curve,
     text_summary,
 )
+from polca.report_svg import SpeedupRow, speedup_chart, text_width
+from polca.runs import FINAL_CHECK_KEY
 from polca.store import CandidateRecord, EvaluationRecord, Store
 from tests.test_optimizer_builders import WordsDomain, add_missing_word
 
@@ -199,3 +201,109 @@ def test_the_text_summary_counts_one_input_in_the_singular(store_url: str) -> No
         store.write_iteration(run_id, iteration=1, state={FINAL_CHECK_KEY: final})
         data = load_report(store, run_id)
     assert "final speedup 12.800x (95% CI 12.200-13.100), faster; 1 input verified," in text_summary(data)
+
+
+# ---------------------------------------------------------------- the page leads with the verdict
+
+SLOW_FILE = "def parse(xs):\n    out = []\n    for x in xs:\n        out = out + [x]\n    return out\n\n\ndef main():\n    pass\n"
+FAST_PARSE = "def parse(xs):\n    return list(xs)\n"
+IMPROVED = {"status": "improved", "verdict": "faster", "speedup": 41.5, "ci_low": 38.25, "ci_high": 44.75,
+            "inputs_verified": 9, "message": "faster: speedup 41.500x"}
+
+
+def _timed_run(store: Store, target: str, final: dict | None, code: str = FAST_PARSE,
+               path: str = "/src/a.py") -> str:
+    run_id = store.create_run("program", {}, name=f"optimize:{target}:{path}")
+    seed = CandidateRecord(f"{target}-seed", run_id, {"code": SLOW_FILE}, "h1")
+    best = CandidateRecord(f"{target}-best", run_id, {"code": code}, "h2", parents=[seed.id], origin="skill:x")
+    evals = [EvaluationRecord(run_id, seed.id, ["0"], 1.0), EvaluationRecord(run_id, best.id, ["0"], 40.0)]
+    store.write_iteration(run_id, iteration=1, candidates=[seed, best], evaluations=evals,
+                          best_candidate_id=best.id, state={FINAL_CHECK_KEY: final} if final else {})
+    return run_id
+
+
+def _ticks(page: str) -> dict[float, float]:
+    return {float(v): float(x) for v, x in re.findall(r'class="tick" data-value="([\d.e+-]+)" x="([\d.]+)"', page)}
+
+
+def test_the_page_leads_with_the_verdict_the_interval_and_the_diff(store_url: str) -> None:
+    with Store.open(store_url) as store:
+        page = render_html(load_report(store, _timed_run(store, "parse", IMPROVED)))
+    verdict = page.index("<strong>Improved</strong>: 41.50x faster (95% CI 38.25x-44.75x), verified on 9 inputs")
+    diff = page.index('<pre class="diff">')
+    assert verdict < diff < page.index("Speedup per target") < page.index("Score against evaluations")
+    assert '<span class="del">-        out = out + [x]</span>' in page
+    assert '<span class="add">+    return list(xs)</span>' in page
+    assert '<span class="same">'  + " def main():</span>" in page  # the whole file, as --apply writes it
+    assert "<details><summary>The best candidate in full</summary>" in page
+
+
+@pytest.mark.parametrize(("final", "words"), [
+    ({"status": "no_gain", "speedup": None, "ci_low": None, "ci_high": None, "inputs_verified": 3,
+      "message": "the best candidate failed the final check: output differs"},
+     "<strong>No gain</strong>: the best candidate failed the final check: output differs (verified on 3 inputs)"),
+    (None, "<strong>Not checked</strong>: no final check stored, best mean score 40.000 over 2 evaluations"),
+])
+def test_the_page_says_why_there_is_no_gain(store_url: str, final, words) -> None:
+    with Store.open(store_url) as store:
+        page = render_html(load_report(store, _timed_run(store, "parse", final)))
+    assert words in page
+
+
+def test_the_speedup_axis_is_logarithmic_with_whiskers_for_intervals(store_url: str) -> None:
+    with Store.open(store_url) as store:
+        _timed_run(store, "other", None)  # a sibling target with a search score only: no interval
+        page = render_html(load_report(store, _timed_run(store, "parse", IMPROVED)))
+    chart = page[page.index('aria-label="per-target speedups"'):]
+    chart = chart[:chart.index("</svg>")]
+    ticks = _ticks(chart)
+    assert {1.0, 10.0, 100.0} <= set(ticks)
+    assert ticks[10.0] - ticks[1.0] == pytest.approx(ticks[100.0] - ticks[10.0], abs=0.2)
+    assert ticks[2.0] - ticks[1.0] == pytest.approx(
+        (ticks[10.0] - ticks[1.0]) * math.log10(2), abs=0.2)
+    whiskers = re.findall(r'class="whisker" data-low="([\d.]+)" data-high="([\d.]+)"', chart)
+    assert whiskers == [("38.25", "44.75")]
+    lows = re.findall(r'<g class="whisker"[^>]*><line x1="([\d.]+)" y1="[\d.]+" x2="([\d.]+)"', chart)
+    (x_low, x_high), = lows
+    decade = ticks[100.0] - ticks[10.0]
+    assert float(x_low) == pytest.approx(ticks[10.0] + decade * math.log10(3.825), abs=0.2)
+    assert float(x_high) == pytest.approx(ticks[10.0] + decade * math.log10(4.475), abs=0.2)
+
+
+def test_no_label_of_the_speedup_chart_leaves_the_drawing() -> None:
+    rows = [SpeedupRow("Parser.parse_every_line_of_the_input_file", 0.62, 0.55, 0.7, note="0.62x (0.55-0.70) no gain"),
+            SpeedupRow("f", 412.3, 380.2, 450.9, gain=True, note="412.30x (380.20-450.90) improved"),
+            SpeedupRow("g", None, note="no gain: not re-timed")]
+    chart = speedup_chart(rows)
+    width = float(re.search(r'<svg width="([\d.]+)"', chart).group(1))
+    for row in rows:
+        x = float(re.search(rf'<text class="name" x="([\d.]+)"[^>]*>{re.escape(row.name)}<', chart).group(1))
+        assert x - text_width(row.name) >= 0  # right-aligned at x
+        x = float(re.search(rf'<text class="figure" x="([\d.]+)"[^>]*>{re.escape(row.note)}<', chart).group(1))
+        assert x + text_width(row.note) <= width
+    for value, x in _ticks(chart).items():
+        half = text_width(f"{value:g}x") / 2
+        assert half <= x <= width - half
+
+
+def test_a_kernel_runs_page_gives_its_verdict(store_url: str) -> None:
+    final = {"correct": True, "failure": "", "reason": "", "speedup": 2.5, "flags": []}
+    with Store.open(store_url) as store:
+        run_id = store.create_run("kernel", {}, name="kernelbench:1_relu")
+        seed = CandidateRecord("k", run_id, {"code": "class ModelNew: pass\n"}, "h")
+        store.write_iteration(run_id, iteration=1, candidates=[seed], best_candidate_id="k",
+                              evaluations=[EvaluationRecord(run_id, "k", ["0"], 2.5)],
+                              state={FINAL_CHECK_KEY: final})
+        page = render_html(load_report(store, run_id))
+    assert "<strong>Correct</strong>: 2.50x vs PyTorch eager" in page
+    assert "2.50x correct" in page
+    with Store.open(store_url) as store:
+        summary = text_summary(load_report(store, run_id))
+    assert f"target kernelbench:1_relu: correct; final speedup 2.500x; 1 evaluations (run {run_id})" in summary
+
+
+def test_the_page_of_an_optimize_run_reaches_nothing_outside_itself(store_url: str) -> None:
+    with Store.open(store_url) as store:
+        page = render_html(load_report(store, _timed_run(store, "parse", IMPROVED)))
+    for needle in ("<script", "<link", "<img", "@import", "url(", "http"):
+        assert needle not in page

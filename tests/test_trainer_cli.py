@@ -92,10 +92,10 @@ def test_sft_and_rl_commands_train_and_save_their_config(app, data, tmp_path) ->
     tiny = str(build_tiny_model(tmp_path / "tiny"))
     sft_dir, rl_dir = tmp_path / "sft", tmp_path / "rl"
     result = _invoke(app, "train", "sft", "--base-model", tiny, "--data", data,
-                     "--output-dir", str(sft_dir), "--max-steps", "1", "--batch-size", "2")
+                     "--out", str(sft_dir), "--max-steps", "1", "--batch-size", "2")
     assert result.exit_code == 0, result.output
     result = _invoke(app, "train", "rl", "--base-model", str(sft_dir), "--data", data, "--algo", "pipo",
-                     "--output-dir", str(rl_dir), "--max-steps", "2", "--batch-size", "4",
+                     "--out", str(rl_dir), "--max-steps", "2", "--batch-size", "4",
                      "--num-generations", "2", "--max-completion-length", "4")
     assert result.exit_code == 0, result.output
     assert "PIPO: 0 closed-loop steps" in result.output
@@ -103,15 +103,15 @@ def test_sft_and_rl_commands_train_and_save_their_config(app, data, tmp_path) ->
     assert (saved["kind"], saved["algo"], saved["base_model"]) == ("rl", "pipo", str(sft_dir))
 
 
-def test_rl_rejects_an_unknown_algorithm(app, data, tmp_path) -> None:
+def test_rl_rejects_an_unknown_algorithm_with_the_choices(app, data, tmp_path) -> None:
     result = _invoke(app, "train", "rl", "--base-model", "m", "--data", data, "--algo", "ppo")
-    assert result.exit_code == 1
-    assert "algo 'ppo' is unknown" in result.output
+    assert result.exit_code == 2
+    assert "'ppo' is not one of 'grpo', 'pipo'" in " ".join(result.output.replace("│", " ").split())
 
 
 def test_sft_on_a_missing_file_says_how_to_make_one(app, tmp_path) -> None:
     pytest.importorskip("trl")
     result = _invoke(app, "train", "sft", "--base-model", "m", "--data", str(tmp_path / "none.jsonl"),
-                     "--output-dir", str(tmp_path / "o"))
+                     "--out", str(tmp_path / "o"))
     assert result.exit_code == 1
     assert "polca train export" in result.output

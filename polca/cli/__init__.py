@@ -10,11 +10,16 @@ import typer
 
 from polca import __version__
 from polca.cli import kernelbench, optimize, prompts, report, run, runs, skills, train
-from polca.cli.common import setup_logging
+from polca.cli.common import Quiet, Verbose, examples, use_polca_help
 
 app = typer.Typer(
     name="polca",
     help="Make code and prompts better with a language model in the loop, and keep what it learns.",
+    epilog=examples(
+        "polca optimize examples/dedup_ids.py",
+        "polca runs list",
+        "polca -v skills mine pairs.jsonl --out mined/",
+    ),
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
@@ -33,13 +38,15 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
-    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv: debug)."),
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
-    setup_logging(verbose)
+    pass  # -v/-q given here hold for the subcommand too: their callback applies them
 
 
 for module in (optimize, prompts, run, kernelbench, skills, train, runs, report):
     module.register(app)
+use_polca_help(app)
 
 
 def main() -> None:

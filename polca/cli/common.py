@@ -7,12 +7,14 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.models import DefaultPlaceholder
 
 from polca.config import Config, ConfigError, find_pyproject, load_config
 from polca.events import EventBus
@@ -28,12 +30,14 @@ err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print one clear error line and exit with ``code``; no traceback."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    """Print one clear error line (``-q`` too) and exit with ``code``; no traceback."""
+    with _loud(err_console):
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
+    """One warning line on stderr (silenced by ``-q``)."""
     err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
@@ -69,21 +73,126 @@ class OncePerMessage(logging.Filter):
         return True
 
 
-def setup_logging(verbose: int) -> None:
-    """Warnings by default (each template once), -v info, -vv debug with every repeat."""
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    handler = RichHandler(console=err_console, show_path=False, show_time=False)
+# ---------------------------------------------------------------- -v / -q
+
+@contextmanager
+def _loud(target: Console) -> Iterator[None]:
+    """``target`` unsilenced for one print: ``-q`` hides progress and warnings, never errors."""
+    quiet, target.quiet = target.quiet, False
+    try:
+        yield
+    finally:
+        target.quiet = quiet
+
+
+class _ErrorsAlwaysHandler(RichHandler):
+    """Log records on ``err_console`` even while ``-q`` silences it (only errors pass ``-q``'s level)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with _loud(self.console):
+            super().emit(record)
+
+
+def apply_verbosity(verbose: int, quiet: bool) -> None:
+    """Set what reaches stderr: ``quiet`` errors only (progress, notes and warnings are
+    silenced); else warnings (each message template once), ``verbose`` 1 adds info logs,
+    2 or more debug logs with every repeat. Results on stdout are never affected."""
+    if verbose and quiet:
+        fail("-v and -q contradict each other; give one of them.")
+    if quiet:
+        level = logging.ERROR
+    else:
+        level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = _ErrorsAlwaysHandler(console=err_console, show_path=False, show_time=False)
     if verbose == 0:
         handler.addFilter(OncePerMessage())
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    err_console.quiet = quiet
 
 
-def raise_verbosity(verbose: int) -> None:
-    """A subcommand's own ``-v``: raises the root's logging level, never lowers it, so
-    ``polca -v train sft`` stays as verbose as ``polca train sft -v``."""
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    if level < logging.getLogger().getEffectiveLevel():
-        setup_logging(verbose)
+_VERBOSITY_KEY = "polca.verbosity"  # in ctx.meta, which one invocation's contexts share
+
+
+def _verbosity_given(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+    """Combine this ``-v``/``-q`` with the ones already given in this invocation (``polca -v
+    train sft`` is as verbose as ``polca train sft -v``: the most ``-v`` wins, any ``-q``
+    counts), and apply the result at once, before the command runs."""
+    state = ctx.meta.get(_VERBOSITY_KEY)
+    if state is None:
+        state = ctx.meta[_VERBOSITY_KEY] = {"verbose": 0, "quiet": False}
+        ctx.find_root().call_on_close(lambda: setattr(err_console, "quiet", False))
+    if param.name == "quiet":
+        state["quiet"] = state["quiet"] or bool(value)
+    else:
+        state["verbose"] = max(state["verbose"], int(value or 0))
+    apply_verbosity(state["verbose"], state["quiet"])
+    return value
+
+
+# Every command declares both (a test walks the app for them); declaring them is all a
+# command does: their callback applies the verbosity while the flags are parsed.
+Verbose = Annotated[int, typer.Option(
+    "--verbose", "-v", count=True, show_default=False, callback=_verbosity_given,
+    help="More log output on stderr: -v info, -vv debug.")]
+Quiet = Annotated[bool, typer.Option(
+    "--quiet", "-q", callback=_verbosity_given,
+    help="Errors only on stderr: no progress, notes or warnings (results still print).")]
+
+
+# ---------------------------------------------------------------- help
+
+
+def examples(*lines: str) -> str:
+    """A command's help epilog: ``Examples:`` and one command line per line."""
+    return "Examples:\n\n" + "\n\n".join(f"  {escape(line)}" for line in lines)
+
+
+def _no_value_placeholder(param: Any) -> None:
+    """A flag or a counter takes no value, so its help shows no type: typer's rich help
+    prints one (``<bool>``, ``<int>``) for every option that has no metavar."""
+    if isinstance(param, TyperOption) and (param.is_flag or param.count) and param.metavar is None:
+        param.metavar = ""
+
+
+class PolcaCommand(TyperCommand):
+    """A command whose help shows no ``<bool>`` beside its flags (``--help`` included)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            _no_value_placeholder(param)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _no_value_placeholder(option)
+        return option
+
+
+class PolcaGroup(TyperGroup):
+    """A command group whose help shows no ``<bool>`` beside its flags (``--help`` included)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            _no_value_placeholder(param)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _no_value_placeholder(option)
+        return option
+
+
+def use_polca_help(app: typer.Typer) -> None:
+    """Build ``app`` and every command and group registered under it with :class:`PolcaCommand`
+    and :class:`PolcaGroup`, unless one names a class of its own."""
+    if app.info.cls in (None, TyperGroup) or isinstance(app.info.cls, DefaultPlaceholder):
+        app.info.cls = PolcaGroup
+    for command in app.registered_commands:
+        if command.cls in (None, TyperCommand):  # typer fills in TyperCommand for "none given"
+            command.cls = PolcaCommand
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            use_polca_help(group.typer_instance)
 
 
 @contextmanager

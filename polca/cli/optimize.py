@@ -31,6 +31,8 @@ from rich.live import Live
 
 from polca.cli.common import (
     DB_HELP,
+    Quiet,
+    Verbose,
     config_from_flags,
     console,
     err_console,
@@ -115,6 +117,8 @@ def optimize(
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
     sandbox: Annotated[SandboxBackend | None, typer.Option("--sandbox", help="Where candidates run (default auto; none is unsafe).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0, help=f"Seed of minibatches and generated inputs (default {_D.seed}).")] = None,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Speed up PATH and show verified results."""
     config = config_from_flags(

@@ -23,7 +23,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from polca.cli.common import DB_HELP, config_from_flags, console, fail, open_store, recording_llm
+from polca.cli.common import (
+    DB_HELP,
+    Quiet,
+    Verbose,
+    config_from_flags,
+    console,
+    examples,
+    fail,
+    open_store,
+    recording_llm,
+)
 from polca.cli.progress import render_result
 from polca.config import Config
 from polca.events import EventBus
@@ -43,10 +53,22 @@ def register(app: typer.Typer) -> None:
     app.command(
         "optimize-prompt",
         help="Optimize the instructions of a DSPy program's predictors against a metric on JSONL data.",
+        epilog=examples(
+            "polca optimize-prompt my_pipeline:program --trainset train.jsonl --metric my_pipeline:metric "
+            "--model openai/gpt-4o --task-model openai/gpt-4o-mini",
+            "polca optimize-prompt my_pipeline:program --trainset train.jsonl --metric my_pipeline:metric "
+            "--model openai/gpt-4o --task-model openai/gpt-4o-mini --resume RUN --max-evaluations 400",
+        ),
     )(optimize_prompt)
     app.command(
         "optimize-agent",
         help="Optimize a tool-using agent's instructions and tool descriptions over an environment's episodes.",
+        epilog=examples(
+            "polca optimize-agent my_agent:agent --env polca.optimizer.domains.shopdesk:ShopDesk "
+            "--model openai/gpt-4o --task-model openai/gpt-4o-mini",
+            "polca optimize-agent my_agent:agent --env polca.optimizer.domains.shopdesk:ShopDesk "
+            "--model openai/gpt-4o --task-model openai/gpt-4o-mini --train-tasks a,b --val-tasks c,d --json",
+        ),
     )(optimize_agent)
 
 
@@ -65,6 +87,8 @@ def optimize_prompt(
     db: DbOption = None,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Optimize PROGRAM's instructions and print the scores before and after."""
     from polca.optimizer.domains.prompt import DSPyProgramDomain
@@ -93,6 +117,8 @@ def optimize_agent(
     db: DbOption = None,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Optimize AGENT in ENV and print the rewards before and after."""
     from polca.optimizer.domains.agent import AgentDomain

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from polca.cli.common import DB_HELP, config_from_flags, console, fail
+from polca.cli.common import DB_HELP, Quiet, Verbose, config_from_flags, console, examples, fail
 from polca.report import ReportData, load_report, render_html, text_summary
 from polca.store import Store, StoreError
 
@@ -20,7 +20,8 @@ from polca.store import Store, StoreError
 def register(app: typer.Typer) -> None:
     app.command(
         "report",
-        help="Draw a run: score against evaluations, the candidate lineage, per-target speedups.",
+        help="Draw a run: its verdict and diff, per-target speedups, the score curve, the candidate lineage.",
+        epilog=examples("polca report 3f2a", "polca report 3f2a --html report.html --db runs.db"),
     )(report)
 
 
@@ -28,6 +29,8 @@ def report(
     run_id: Annotated[str, typer.Argument(help="The run to draw (an id or unique prefix; see `polca runs list`).")],
     html: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML page here.")] = None,
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Write RUN as an HTML page with --html; without it, print a short text summary."""
     data = _load(run_id, db)

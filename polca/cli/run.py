@@ -20,8 +20,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from polca.cli.common import config_from_flags, console, fail, warn
-from polca.config import SandboxConfig
+from polca.cli.common import Quiet, Verbose, config_from_flags, console, examples, fail, warn
+from polca.config import SandboxBackend, SandboxConfig
 from polca.sandbox import (
     Backend,
     DockerBackend,
@@ -45,6 +45,11 @@ def register(app: typer.Typer) -> None:
             "Run a Python file in the sandbox (no network, read-only filesystem, limits on "
             "time, memory, output and processes) and report status, output and resources."
         ),
+        epilog=examples(
+            "polca run slow.py",
+            "polca run solve.py --stdin input.txt --timeout 5 --json",
+            "polca run tool.py -- --size 100",
+        ),
     )(run_file)
 
 
@@ -55,9 +60,12 @@ def run_file(
     timeout: Annotated[float | None, typer.Option("--timeout", min=0.0, help="Wall-clock limit, seconds (default 30).")] = None,
     memory: Annotated[int | None, typer.Option("--memory", min=1, help="Memory limit in MB (default 2048).")] = None,
     sandbox: Annotated[
-        str | None, typer.Option("--sandbox", help="Backend: auto (default), local, docker, or none (unsafe).")
+        SandboxBackend | None,
+        typer.Option("--sandbox", help="Isolation: auto (the default), local, docker, or none (unsafe)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Run FILE in the sandbox and print the result."""
     config = config_from_flags(sandbox={"backend": sandbox, "timeout_s": timeout, "memory_mb": memory}).sandbox

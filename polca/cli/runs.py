@@ -2,7 +2,9 @@
 
 The commands read the store and hand plain records to pure render functions
 (``runs_table``, ``runs_json``, ``run_detail``, ``run_detail_json``), which build rich
-renderables or JSON-ready dicts and print nothing themselves.
+renderables or JSON-ready dicts and print nothing themselves. ``runs show`` leads with what
+a user asks first: the verdict, the speedup with its interval, the inputs it was verified
+on, and the diff of the best candidate against the original (:func:`polca.report.run_outcome`).
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Group, RenderableType
 from rich.json import JSON
+from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from polca.cli.common import DB_HELP, config_from_flags, console, fail
+from polca.cli.common import DB_HELP, Quiet, Verbose, config_from_flags, console, examples, fail
+from polca.report import RunOutcome, run_outcome
+from polca.runs import final_check_of
 from polca.store import (
     CandidateRecord,
     CandidateScore,
@@ -30,9 +35,11 @@ from polca.store import (
     StoreError,
 )
 
-runs_app = typer.Typer(help="List and show the runs kept in the store.", no_args_is_help=True)
-
-
+runs_app = typer.Typer(
+    help="List and show the runs kept in the store.",
+    epilog=examples("polca runs list", "polca runs show 3f2a"),
+    no_args_is_help=True,
+)
 
 def register(app: typer.Typer) -> None:
     app.add_typer(runs_app, name="runs")
@@ -46,16 +53,19 @@ class RunDetail:
     stats: RunStats
     best: list[tuple[CandidateScore, CandidateRecord | None]]
     usage: Mapping[str, Any]
+    outcome: RunOutcome
 
 
 # ---------------------------------------------------------------------------- commands
 
 
-@runs_app.command("list")
+@runs_app.command("list", epilog=examples("polca runs list", "polca runs list --db runs.db --limit 10 --json"))
 def list_runs(
-    db: str = typer.Option(None, "--db", help=DB_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-    limit: int = typer.Option(50, "--limit", min=1, help="Show at most this many runs."),
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many runs.")] = 50,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """List runs, newest first: status, counts, best score and LLM cost."""
     with _opened(db) as store:
@@ -71,20 +81,24 @@ def list_runs(
         console.print(runs_table(runs, stats))
 
 
-@runs_app.command("show")
+@runs_app.command("show", epilog=examples(
+    "polca runs show 3f2a", "polca runs show 3f2a --config", "polca runs show 3f2a --json > run.json"))
 def show(
-    run_id: str = typer.Argument(..., help="Run id, or a unique prefix of it."),
-    db: str = typer.Option(None, "--db", help=DB_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
-    top: int = typer.Option(5, "--top", min=1, help="How many best candidates to show."),
+    run_id: Annotated[str, typer.Argument(help="Run id, or a unique prefix of it.")],
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print everything as JSON instead.")] = False,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many best candidates to show.")] = 5,
+    config: Annotated[bool, typer.Option("--config", help="Also show the engine's settings (last).")] = False,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
-    """Show one run: config, status, counts, best candidates by mean score, LLM usage."""
+    """Show one run: its verdict, speedup and diff first, then counts, best candidates, LLM usage."""
     with _opened(db) as store:
         detail = load_run_detail(store, run_id, top)
     if as_json:
         typer.echo(json.dumps(run_detail_json(detail), indent=2))
     else:
-        console.print(run_detail(detail))
+        console.print(run_detail(detail, show_config=config))
 
 
 @contextmanager
@@ -101,13 +115,15 @@ def _opened(db: str | None) -> Iterator[Store]:
 def load_run_detail(store: Store, run_id: str, top: int) -> RunDetail:
     """Read what ``polca runs show`` draws: the run (by id or prefix) and its ``top`` best."""
     run = store.get_run(run_id)
-    by_id = {c.id: c for c in store.candidates(run.id)}
-    scores = store.candidate_scores(run.id)[:top]
+    candidates = store.candidates(run.id)
+    by_id = {c.id: c for c in candidates}
+    scores = store.candidate_scores(run.id)
     return RunDetail(
         run=run,
         stats=store.run_stats([run.id])[run.id],
-        best=[(score, by_id.get(score.candidate_id)) for score in scores],
+        best=[(score, by_id.get(score.candidate_id)) for score in scores[:top]],
         usage=store.llm_usage(run.id),
+        outcome=run_outcome(run, candidates, scores),
     )
 
 
@@ -198,14 +214,42 @@ def runs_json(runs: Sequence[RunRecord], stats: Mapping[str, RunStats]) -> list[
     return rows
 
 
-def run_detail(detail: RunDetail) -> RenderableType:
-    """The run's facts, its config, its best candidates and its LLM usage."""
-    return Group(
-        _facts_table(detail),
-        Text("config", style="bold"),
-        JSON(json.dumps(detail.run.config, default=str)),
-        _best_table(detail),
-    )
+def run_detail(detail: RunDetail, *, show_config: bool = False) -> RenderableType:
+    """The verdict and the diff first; then the run's facts, best candidates and LLM usage;
+    the engine's settings last, with ``show_config`` (else a line says how to see them)."""
+    parts: list[RenderableType] = [*outcome_lines(detail.run, detail.outcome), Text(""),
+                                   _facts_table(detail), _best_table(detail)]
+    if show_config:
+        parts += [Text("engine config", style="bold"), JSON(json.dumps(detail.run.config, default=str))]
+    else:
+        parts.append(Text("engine config: --config shows it; --json holds everything", style="dim"))
+    return Group(*parts)
+
+
+_VERDICT_STYLE = {"improved": "bold green", "correct": "bold green", "no_gain": "yellow",
+                  "excluded": "red", "failed": "bold red", "unchecked": "dim"}
+
+
+def outcome_lines(run: RunRecord, outcome: RunOutcome) -> list[RenderableType]:
+    """What the run was about, its verdict in one line, and the diff of its best candidate."""
+    what = f"{outcome.target} in {outcome.path}" if outcome.target else (run.name or "-")
+    verdict, _, rest = outcome.headline.partition(": ")
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold", no_wrap=True)
+    head.add_column()
+    head.add_row(f"{outcome.kind} run", Text.assemble((run.id, "bold"), f"  {what}"))
+    head.add_row("verdict", Text.assemble((verdict, _VERDICT_STYLE.get(outcome.verdict, "")),
+                                          f": {rest}" if rest else ""))
+    if outcome.message and outcome.message not in outcome.headline:
+        head.add_row("", Text(outcome.message, style="dim"))
+    lines: list[RenderableType] = [head]
+    if outcome.diff:
+        lines.append(Text(f"diff of the best candidate ({outcome.best_candidate_id}) against the original:",
+                          style="bold"))
+        lines.append(Syntax(outcome.diff.rstrip("\n"), "diff", theme="ansi_dark", background_color="default"))
+    elif outcome.best_candidate_id:
+        lines.append(Text("the best candidate is the original: nothing changed", style="dim"))
+    return lines
 
 
 def _facts_table(detail: RunDetail) -> Table:
@@ -263,6 +307,8 @@ def run_detail_json(detail: RunDetail) -> dict[str, Any]:
     run = detail.run
     return {
         **runs_json([run], {run.id: detail.stats})[0],
+        "outcome": detail.outcome.to_dict(),
+        "final_check": final_check_of(run),
         "config": run.config,
         "llm_usage": dict(detail.usage),
         "best_candidates": [

@@ -18,7 +18,7 @@ import difflib
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Group
@@ -26,17 +26,20 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from polca.cli.common import config_from_flags, console, fail, raise_verbosity, warn
+from polca.cli.common import Quiet, Verbose, config_from_flags, console, examples, fail, warn
 
 skills_app = typer.Typer(
-    help="List, mine, validate and apply slow-to-fast optimization skills.", no_args_is_help=True
+    help="List, mine, validate and apply slow-to-fast optimization skills.",
+    epilog=examples("polca skills list", "polca skills apply slow.py --out fast.py"),
+    no_args_is_help=True,
 )
 
 LibraryOpt = Annotated[
     list[Path] | None,
     typer.Option("--library", help="Extra skill folder(s) beside the built-in library and .polca/skills."),
 ]
-Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log progress (-vv for debug).")]
+Miner = Literal["ast", "llm"]
+ExportFormat = Literal["agent-skills"]  # polca.skills.export.ExportFormat (a test keeps them equal)
 
 
 def register(app: typer.Typer) -> None:
@@ -79,11 +82,13 @@ def _client(model: str | None, api_base: str | None):
         fail(f"--model: {exc}")
 
 
-@skills_app.command("list")
+@skills_app.command("list", epilog=examples("polca skills list", "polca skills list --family loops --json"))
 def list_skills(
     library: LibraryOpt = None,
     family: Annotated[str | None, typer.Option("--family", help="Only this family.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the registry index as JSON.")] = False,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """List the skills in the library."""
     registry = _registry(library)
@@ -123,8 +128,13 @@ def skills_lines(skills) -> Group:
     return Group(*lines)
 
 
-@skills_app.command("show")
-def show(skill_id: Annotated[str, typer.Argument(help="The skill's id.")], library: LibraryOpt = None) -> None:
+@skills_app.command("show", epilog=examples("polca skills show SKILL_ID", "polca skills list  # the ids"))
+def show(
+    skill_id: Annotated[str, typer.Argument(help="The skill's id.")],
+    library: LibraryOpt = None,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
+) -> None:
     """Print one skill: its SKILL.md, its files and its measured figures."""
     from polca.skills.registry import UnknownSkillError
 
@@ -158,9 +168,11 @@ def check_rules(skills) -> list[str]:
     return problems
 
 
-@skills_app.command("validate")
+@skills_app.command("validate", epilog=examples("polca skills validate", "polca skills validate .polca/skills"))
 def validate(
     folder: Annotated[Path | None, typer.Argument(help="A skill library folder (default: every library in use).")] = None,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Check every skill folder's format, and that each rule rewrites before.py and not counter.py."""
     from polca.skills.model import parse_skill, skill_dirs, validate_skill_dir
@@ -184,10 +196,12 @@ def validate(
     console.print(f"[green]✓[/] {len(skills)} skills valid, {sum(s.has_rule for s in skills)} rules checked")
 
 
-@skills_app.command("mine")
+@skills_app.command("mine", epilog=examples(
+    "polca skills mine pairs.jsonl --out mined/",
+    "polca skills mine pairs.jsonl --miner llm --model openai/gpt-4o-mini"))
 def mine(
     pairs: Annotated[Path, typer.Argument(help="JSONL of slow/fast program pairs (polca or PIE layout).")],
-    miner: Annotated[str, typer.Option("--miner", help="ast (no model; executable skills) or llm.")] = "ast",
+    miner: Annotated[Miner, typer.Option("--miner", help="ast: no model, executable skills; llm: needs --model.")] = "ast",
     out: Annotated[Path, typer.Option("--out", help="Where mined skill folders go.")] = Path(".polca/skills"),
     model: Annotated[str | None, typer.Option("--model", help="litellm model for --miner llm.")] = None,
     api_base: Annotated[str | None, typer.Option("--api-base", help="Base URL of the model server.")] = None,
@@ -195,13 +209,11 @@ def mine(
     min_support: Annotated[int, typer.Option("--min-support", min=1, help="Distinct problems a template needs (ast).")] = 2,
     force: Annotated[bool, typer.Option("--force", help="Replace skill folders that already exist.")] = False,
     verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Grow a skill library from slow/fast pairs (into --out, never the built-in library)."""
     from polca.skills.pairs import load_pairs
 
-    raise_verbosity(verbose)
-    if miner not in ("ast", "llm"):
-        fail(f"--miner {miner!r} is unknown; use ast (LLM-free) or llm (needs --model)")
     if miner == "llm" and model is None:
         fail("--miner llm needs --model, e.g. --model openai/gpt-4o-mini")
     try:
@@ -246,7 +258,8 @@ def _written(skills, out: Path) -> None:
         console.print(f"no skill written to {out}")
 
 
-@skills_app.command("apply")
+@skills_app.command("apply", epilog=examples(
+    "polca skills apply slow.py", "polca skills apply slow.py --model openai/gpt-4o-mini --out fast.py"))
 def apply(
     path: Annotated[Path, typer.Argument(help="The Python file to rewrite.")],
     k: Annotated[int, typer.Option("-k", min=1, help="How many candidates to generate.")] = 8,
@@ -256,11 +269,11 @@ def apply(
     as_json: Annotated[bool, typer.Option("--json", help="Print diagnosis and candidates as JSON.")] = False,
     library: LibraryOpt = None,
     verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Diagnose a file, retrieve skills and generate faster candidates (nothing is run)."""
     from polca.skills.apply import apply_skills
 
-    raise_verbosity(verbose)
     source = _python_source(path)
     if out is not None and (out.is_dir() or not out.parent.is_dir()):
         fail(f"--out {out} must be a file in an existing folder; create the folder or pick another path")
@@ -318,12 +331,14 @@ def _print_apply(result, source: str, path: Path) -> None:
     console.print("".join(diff), markup=False, highlight=False)
 
 
-@skills_app.command("export")
+@skills_app.command("export", epilog=examples("polca skills export --format agent-skills exported/"))
 def export(
     out: Annotated[Path, typer.Argument(help="Folder to write one skill folder per skill into.")],
-    fmt: Annotated[str, typer.Option("--format", help="Export format: agent-skills.")] = "agent-skills",
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="Export format.")] = "agent-skills",
     library: LibraryOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace folders that already exist.")] = False,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Export the library as plain SKILL.md folders any coding agent can load."""
     from polca.skills.export import export_skills

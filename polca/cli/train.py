@@ -10,17 +10,43 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, Literal, NoReturn
 
 import typer
 
-from polca.cli.common import DB_HELP, config_from_flags, console, err_console, fail, raise_verbosity
+from polca.cli.common import (
+    DB_HELP,
+    Quiet,
+    Verbose,
+    config_from_flags,
+    console,
+    err_console,
+    examples,
+    fail,
+)
+from polca.runs import TrainableKind
 
 train_app = typer.Typer(
     help="Export found solutions, fine-tune a policy (SFT, GRPO, PIPO) and serve it back.",
+    epilog=examples(
+        "polca train export --db runs.db --out data.jsonl",
+        "polca train rl --base-model sft --data data.jsonl --out policy",
+    ),
     no_args_is_help=True,
 )
 
+# polca.trainer.train.Algo and polca.trainer.pipo.PipoMode, which import torch: --help must
+# not. A test keeps the copies equal.
+Algo = Literal["grpo", "pipo"]
+PipoMode = Literal["added", "separate"]
+
+BaseModel = Annotated[str, typer.Option("--base-model", help="Local folder or hub name.")]
+Data = Annotated[str, typer.Option("--data", help="File written by `polca train export`.")]
+LearningRate = Annotated[float, typer.Option("--lr", help="Learning rate.")]
+MaxSteps = Annotated[int, typer.Option("--max-steps", help="Optimizer steps.")]
+Lora = Annotated[bool, typer.Option("--lora", help="Train a LoRA adapter instead of all weights.")]
+Seed = Annotated[int, typer.Option("--seed", help="Seed of data order, sampling and initialisation.")]
+Resume = Annotated[str | None, typer.Option("--resume", help="Checkpoint folder to resume from.")]
 
 
 def _fail(exc: Exception) -> NoReturn:
@@ -31,13 +57,17 @@ def register(app: typer.Typer) -> None:
     app.add_typer(train_app, name="train")
 
 
-@train_app.command("export")
+@train_app.command("export", epilog=examples(
+    "polca train export --out data.jsonl",
+    "polca train export --db runs.db --domain kernel --out kernels.jsonl --min-score 1.5"))
 def export(
-    out: str = typer.Option(..., "--out", help="JSONL file to write (one row per problem)."),
-    domain: str = typer.Option("program", "--domain", help="program or kernel."),
-    db: str = typer.Option(None, "--db", help=DB_HELP),
-    test_fraction: float = typer.Option(0.2, "--test-fraction", help="Share of problems held out."),
-    min_score: float = typer.Option(1.1, "--min-score", help="Least mean score of a winner."),
+    out: Annotated[str, typer.Option("--out", help="JSONL file to write (one row per problem).")],
+    domain: Annotated[TrainableKind, typer.Option("--domain", help="Which runs to export.")] = "program",
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    test_fraction: Annotated[float, typer.Option("--test-fraction", help="Share of problems held out.")] = 0.2,
+    min_score: Annotated[float, typer.Option("--min-score", help="Least mean score of a winner.")] = 1.1,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Export prompts, verified winners and every scored candidate from the store as JSONL."""
     from polca.store import Store, StoreError
@@ -80,25 +110,27 @@ def _report(result) -> None:
         console.print(f"PIPO: {len(xis)} closed-loop steps, share with xi > 0: {share:.2f}")
 
 
-@train_app.command("sft")
+@train_app.command("sft", epilog=examples(
+    "polca train sft --base-model Qwen/Qwen2.5-Coder-0.5B-Instruct --data data.jsonl --out sft",
+    "polca train sft --base-model ./base --data data.jsonl --out sft --lora --max-steps 200"))
 def sft(
-    base_model: str = typer.Option(..., "--base-model", help="Local folder or hub name."),
-    data: str = typer.Option(..., "--data", help="File written by `polca train export`."),
-    output_dir: str = typer.Option("polca-sft", "--output-dir", help="Checkpoints and final model."),
-    learning_rate: float = typer.Option(2e-5, "--lr", help="Learning rate."),
-    max_steps: int = typer.Option(100, "--max-steps", help="Optimizer steps."),
-    batch_size: int = typer.Option(8, "--batch-size", help="Examples per step per device."),
-    lora: bool = typer.Option(False, "--lora", help="Train a LoRA adapter instead of all weights."),
-    seed: int = typer.Option(0, "--seed"),
-    resume: str = typer.Option(None, "--resume", help="Checkpoint folder to resume from."),
-    verbose: int = typer.Option(0, "-v", "--verbose", count=True),
+    base_model: BaseModel,
+    data: Data,
+    out: Annotated[str, typer.Option("--out", help="Folder for the checkpoints and the final model.")] = "polca-sft",
+    learning_rate: LearningRate = 2e-5,
+    max_steps: MaxSteps = 100,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Examples per step per device.")] = 8,
+    lora: Lora = False,
+    seed: Seed = 0,
+    resume: Resume = None,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Supervised warm start on the verified winners (train split only)."""
     from polca.trainer.train import sft_from_data
 
-    raise_verbosity(verbose)
     config = _config(
-        base_model=base_model, output_dir=str(output_dir), learning_rate=learning_rate,
+        base_model=base_model, output_dir=str(out), learning_rate=learning_rate,
         max_steps=max_steps, batch_size=batch_size, num_generations=1, lora=lora, seed=seed,
         resume_from=resume,
     )
@@ -108,31 +140,35 @@ def sft(
         _fail(exc)
 
 
-@train_app.command("rl")
+@train_app.command("rl", epilog=examples(
+    "polca train rl --base-model sft --data data.jsonl --out policy",
+    "polca train rl --base-model sft --data data.jsonl --algo grpo --out grpo --use-vllm"))
 def rl(
-    base_model: str = typer.Option(..., "--base-model", help="Local folder or hub name."),
-    data: str = typer.Option(..., "--data", help="File written by `polca train export`."),
-    algo: str = typer.Option("pipo", "--algo", help="grpo or pipo."),
-    output_dir: str = typer.Option("polca-rl", "--output-dir", help="Checkpoints and final model."),
-    learning_rate: float = typer.Option(1e-5, "--lr", help="Learning rate."),
-    max_steps: int = typer.Option(100, "--max-steps", help="Optimizer steps."),
-    batch_size: int = typer.Option(8, "--batch-size", help="Completions per step per device."),
-    num_generations: int = typer.Option(4, "--num-generations", help="Group size G."),
-    max_completion_length: int = typer.Option(256, "--max-completion-length"),
-    pipo_mode: str = typer.Option("added", "--pipo-mode", help="added (default) or separate."),
-    pipo_window: int = typer.Option(8, "--pipo-window", help="K, batches in the baseline window."),
-    lora: bool = typer.Option(False, "--lora", help="Train a LoRA adapter instead of all weights."),
-    use_vllm: bool = typer.Option(False, "--use-vllm", help="Generate with vLLM (gpu extra)."),
-    seed: int = typer.Option(0, "--seed"),
-    resume: str = typer.Option(None, "--resume", help="Checkpoint folder to resume from."),
-    verbose: int = typer.Option(0, "-v", "--verbose", count=True),
+    base_model: BaseModel,
+    data: Data,
+    algo: Annotated[Algo, typer.Option("--algo", help="grpo, or pipo: GRPO with PIPO's closed-loop term.")] = "pipo",
+    out: Annotated[str, typer.Option("--out", help="Folder for the checkpoints and the final model.")] = "polca-rl",
+    learning_rate: LearningRate = 1e-5,
+    max_steps: MaxSteps = 100,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Completions per step per device.")] = 8,
+    num_generations: Annotated[int, typer.Option("--num-generations", help="Group size G.")] = 4,
+    max_completion_length: Annotated[int, typer.Option(
+        "--max-completion-length", help="Most tokens per completion.")] = 256,
+    pipo_mode: Annotated[PipoMode, typer.Option(
+        "--pipo-mode", help="How PIPO's term joins the GRPO loss.")] = "added",
+    pipo_window: Annotated[int, typer.Option("--pipo-window", help="K, batches in the baseline window.")] = 8,
+    lora: Lora = False,
+    use_vllm: Annotated[bool, typer.Option("--use-vllm", help="Generate with vLLM (gpu extra).")] = False,
+    seed: Seed = 0,
+    resume: Resume = None,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """RL with verifiable rewards: GRPO, or GRPO with PIPO's closed-loop term."""
     from polca.trainer.train import rl_from_data
 
-    raise_verbosity(verbose)
     config = _config(
-        base_model=base_model, output_dir=str(output_dir), algo=algo, learning_rate=learning_rate,
+        base_model=base_model, output_dir=str(out), algo=algo, learning_rate=learning_rate,
         max_steps=max_steps, batch_size=batch_size, num_generations=num_generations,
         max_completion_length=max_completion_length, pipo_mode=pipo_mode, pipo_window=pipo_window,
         lora=lora, use_vllm=use_vllm, seed=seed, resume_from=resume,
@@ -143,13 +179,16 @@ def rl(
         _fail(exc)
 
 
-@train_app.command("serve")
+@train_app.command("serve", epilog=examples(
+    "polca train serve policy --port 8000", "polca train serve policy --dry-run"))
 def serve(
-    checkpoint: str = typer.Argument(..., help="A folder written by `polca train sft|rl`."),
-    host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
-    name: str = typer.Option(None, "--name", help="Served model name (default: folder name)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the command; start nothing."),
+    checkpoint: Annotated[str, typer.Argument(help="A folder written by `polca train sft|rl`.")],
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    name: Annotated[str | None, typer.Option("--name", help="Served model name (default: folder name).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the command; start nothing.")] = False,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Serve a trained checkpoint through vLLM's OpenAI-compatible server (gpu extra)."""
     from polca.trainer.serve import optimize_hint, served_name, vllm_command
