@@ -245,7 +245,7 @@ def _as_applied(best: dict[str, str], original: Mapping[str, str], target: str |
     """``best`` with a function target's code put into the original file, as ``--apply`` writes it."""
     if target is None or target == SCRIPT_TARGET or "code" not in best or "code" not in original:
         return best
-    from polca.optimizer.domains.program_targets import merge_candidate
+    from polca.optimizer.domains.program.targets import merge_candidate
 
     try:
         return {**best, "code": merge_candidate(original["code"], best["code"], target)}

@@ -22,11 +22,6 @@ from polca.cli.common import Quiet, Verbose, err_console, fail, warn
 runner = CliRunner()
 WIDE = {"COLUMNS": "200", "TERMINAL_WIDTH": "200"}
 
-# `polca optimize`'s help belongs to polca/cli/optimize.py, which is being restructured:
-# its examples come with that work.
-EXAMPLES_OWED = {("optimize",)}
-
-
 def _walk(command, words: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], object]]:
     yield words, command
     for name, sub in sorted(getattr(command, "commands", {}).items()):
@@ -68,8 +63,6 @@ def test_help_shows_no_type_beside_a_flag(words, command):
 
 @pytest.mark.parametrize(("words", "command"), LEAVES, ids=leaf_ids)
 def test_every_command_help_shows_an_example(words, command):
-    if words in EXAMPLES_OWED:
-        pytest.skip("examples come with the restructuring of polca/cli/optimize.py")
     lines = [line.strip(" │") for line in _help(words).splitlines()]
     shown = [line for line in lines if line.startswith(f"polca {words[0]}")]
     assert shown, f"`polca {' '.join(words)} --help` shows no example line"

@@ -35,6 +35,7 @@ FLOORS: dict[str, int] = {
     "polca.trainer": 3,
     "polca.cli": 4,
     "polca.report": 4,
+    "polca.report_svg": 4,
     "polca.dspy": 4,
     "polca.__main__": 4,
 }

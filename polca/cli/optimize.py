@@ -35,6 +35,7 @@ from polca.cli.common import (
     Verbose,
     config_from_flags,
     console,
+    examples,
     err_console,
     fail,
     open_store,
@@ -74,14 +75,15 @@ if TYPE_CHECKING:
 
 _D = OptimizeConfig()
 EPILOG = (
-    "Examples:\n\n"
-    "  polca optimize examples/dedup_ids.py\n\n"
-    "  polca optimize tool.py --stdin input.txt --model openai/gpt-4o-mini --apply\n\n"
-    "  generate-input | polca optimize tool.py --stdin -\n\n"
+    examples("polca optimize examples/dedup_ids.py",
+             "polca optimize tool.py --stdin input.txt --model openai/gpt-4o-mini --apply",
+             "generate-input | polca optimize tool.py --stdin -")
     # "\\[" keeps rich from reading a table name as markup
-    "Each flag's default can be set in \\[tool.polca.optimize] of pyproject.toml or as POLCA_OPTIMIZE_<FLAG>; "
-    "the engine's knobs in \\[tool.polca.search], the sandbox's image and limits in \\[tool.polca.sandbox]."
+    + "\n\nEach flag's default can be set in \\[tool.polca.optimize] of pyproject.toml or as "
+    "POLCA_OPTIMIZE_<FLAG>; the engine's knobs in \\[tool.polca.search], the sandbox's image and "
+    "limits in \\[tool.polca.sandbox]."
 )
+
 
 def register(app: typer.Typer) -> None:
     app.command(

@@ -25,7 +25,7 @@ from rich.text import Text
 
 from polca.cli.common import DB_HELP, Quiet, Verbose, config_from_flags, console, examples, fail
 from polca.report import RunOutcome, run_outcome
-from polca.runs import final_check_of
+from polca.runs import config_of, final_check_of
 from polca.store import (
     CandidateRecord,
     CandidateScore,
@@ -220,7 +220,7 @@ def run_detail(detail: RunDetail, *, show_config: bool = False) -> RenderableTyp
     parts: list[RenderableType] = [*outcome_lines(detail.run, detail.outcome), Text(""),
                                    _facts_table(detail), _best_table(detail)]
     if show_config:
-        parts += [Text("engine config", style="bold"), JSON(json.dumps(detail.run.config, default=str))]
+        parts += [Text("engine config", style="bold"), JSON(json.dumps(config_of(detail.run), default=str))]
     else:
         parts.append(Text("engine config: --config shows it; --json holds everything", style="dim"))
     return Group(*parts)
@@ -309,7 +309,7 @@ def run_detail_json(detail: RunDetail) -> dict[str, Any]:
         **runs_json([run], {run.id: detail.stats})[0],
         "outcome": detail.outcome.to_dict(),
         "final_check": final_check_of(run),
-        "config": run.config,
+        "config": config_of(run),
         "llm_usage": dict(detail.usage),
         "best_candidates": [
             {
