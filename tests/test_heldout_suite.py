@@ -146,13 +146,17 @@ def test_a_refusal_is_told_from_a_crash_and_a_hang():
     assert reason_class(refused) == "no-type-hint"
     assert reason_class("Frob.go is a method; its inputs need an instance") == "method-needs-instance"
     assert reason_class("something new") == "other"
+    numpy = "cannot generate inputs for parameter 'a': np.ndarray of f; supported hints: int"
+    assert reason_class(numpy) == "unsupported-type-hint (numpy)"
+    assert reason_class(numpy.replace("np.ndarray", "list[Parcel]")) == "unsupported-type-hint (user-class)"
+    assert reason_class(numpy.replace("np.ndarray", "list[dict]")) == "unsupported-type-hint (bare-container)"
 
 
 def _record(name: str, outcome: str, speedup: float | None = None, judged: str | None = None) -> Record:
     return Record(name=name, kinds=["x"], function="f", outcome=outcome, reason_class="", reason="",
                   exit_code=0, wall_s=1.0, improved=speedup is not None, speedup=speedup, targets=[],
                   judge=judged, judge_feedback="", traceback_in_stderr=False, stderr_tail="", command="",
-                  model_served=[])
+                  model_served=[], offered_matches="", diff="")
 
 
 def test_the_geomean_counts_failures_and_wrong_changes_as_one():

@@ -31,6 +31,7 @@ class RecordLike(Protocol):
     judge: str | None
     traceback_in_stderr: bool
     model_served: list[str]
+    offered_matches: str
 
 
 def counted_speedup(record: RecordLike) -> float:
@@ -118,8 +119,9 @@ def _target_rows(records: Sequence[RecordLike]) -> list[str]:
         reason = (r.reason_class + ": " if r.reason_class else "") + r.reason.replace("|", "/")[:140]
         speed = f"{r.speedup:.2f}x" if r.speedup else "-"
         extra = f" {', '.join(r.model_served) or '-'} |" if served else ""
+        judged = f"{r.judge} ({r.offered_matches})" if r.judge and r.offered_matches not in ("", "other") else r.judge
         lines.append(f"| {r.name} | {' '.join(r.kinds)} | {r.outcome} | {reason or '-'} | {speed} | "
-                     f"{r.judge or '-'} | {r.wall_s:.1f} |{extra}")
+                     f"{judged or '-'} | {r.wall_s:.1f} |{extra}")
     return lines
 
 

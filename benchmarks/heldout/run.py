@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import random
+import re
 import shlex
 import signal
 import subprocess
@@ -65,9 +66,12 @@ REASON_CLASSES: tuple[tuple[str, str], ...] = (
     ("cannot be pickled", "inputs-not-captured"),
     ("never runs", "function-not-run"),
     ("fails when run", "script-fails"),
+    ("took longer than", "original-too-slow"),
     ("timed out", "timeout"),
     ("timeout", "timeout"),
 )
+_HINT = re.compile(r"parameter '[^']+': (.+?) of ")
+_TYPING_NAMES = re.compile(r"\b(List|Dict|Tuple|Set|FrozenSet|Sequence|Iterable|Iterator|Mapping|Any)\b")
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ class Record:
     stderr_tail: str
     command: str
     model_served: list[str]  # scripted mode: what the model answered each proposer prompt on this trap
+    offered_matches: str  # traps: the offered file is the "wrong" or the "right" rewrite, or "other"; "" if none
+    diff: str  # polca's diff of the offered change (cut)
 
 
 # ---------------------------------------------------------------- one target
@@ -182,12 +188,30 @@ def run_one(item: BenchItem, settings: RunSettings) -> Record:
 
 
 def reason_class(message: str) -> str:
-    """The class of a refusal's reason (see :data:`REASON_CLASSES`); ``other`` when none fits."""
+    """The class of a refusal's reason (see :data:`REASON_CLASSES`); ``other`` when none fits.
+
+    An unsupported type hint is classed further by what the hint holds:
+    ``unsupported-type-hint (numpy|callable|union|user-class|bare-container)``.
+    """
     lowered = message.lower()
     for pattern, name in REASON_CLASSES:
         if pattern in lowered:
-            return name
+            return f"{name} ({_hint_kind(message)})" if name == "unsupported-type-hint" else name
     return "other"
+
+
+def _hint_kind(message: str) -> str:
+    found = _HINT.search(message)
+    hint = found.group(1) if found else ""
+    if "ndarray" in hint or "np." in hint:
+        return "numpy"
+    if "Callable" in hint:
+        return "callable"
+    if "Optional" in hint or "Union" in hint or "|" in hint:
+        return "union"
+    if re.search(r"\b[A-Z]", _TYPING_NAMES.sub("", hint)):
+        return "user-class"
+    return "bare-container"
 
 
 def _error_line(err: str) -> str:
@@ -221,6 +245,16 @@ def _classify(rc: int | None, report: dict[str, Any] | None, err: str) -> tuple[
     return "searched", ""
 
 
+def _matches(item: BenchItem, changed: str | None) -> str:
+    """For a trap: whether the offered file is its wrong or its right rewrite (else ``other``)."""
+    if not isinstance(item, Trap) or changed is None:
+        return "other"
+    for label, text in (("wrong", item.wrong_source), ("right", item.right_source)):
+        if changed.strip() == text.strip():
+            return label
+    return "other"
+
+
 def _file_speedup(targets: list[dict[str, Any]]) -> float | None:
     speedups = [t["speedup"] for t in targets if t.get("status") == "improved" and t.get("speedup")]
     if not speedups:
@@ -247,7 +281,8 @@ def _record(item: BenchItem, settings: RunSettings, rc: int | None, out: str, er
         wall_s=wall_s, improved=improved, speedup=_file_speedup(targets) if improved else None, targets=targets,
         judge=verdict.status if verdict else None, judge_feedback=(verdict.feedback if verdict else "")[:800],
         traceback_in_stderr="Traceback (most recent call last)" in err, stderr_tail=err[-1500:], command=command,
-        model_served=[])
+        model_served=[], offered_matches=_matches(item, changed) if improved else "",
+        diff=str((report or {}).get("diff", ""))[:6000])
 
 
 # ---------------------------------------------------------------- the set
