@@ -15,7 +15,15 @@ import pytest
 
 from benchmarks.heldout.judge import judge
 from benchmarks.heldout.report import counted_speedup, summarize
-from benchmarks.heldout.run import Record, _classify, reason_class
+from benchmarks.heldout.run import (
+    Record,
+    RunSettings,
+    _classify,
+    _matches,
+    reason_class,
+    rebuild_markdown,
+    write_results,
+)
 from benchmarks.heldout.suite import SUITE, TARGETS_DIR, HeldoutTarget, kind_counts
 from benchmarks.heldout.traps import (
     TRAP_REWRITES_DIR,
@@ -23,6 +31,7 @@ from benchmarks.heldout.traps import (
     TRAPS,
     ScriptedTrapModel,
     Trap,
+    trap_by_name,
 )
 from benchmarks.heldout.values import Raises, load_module, plain, resolve, same
 
@@ -137,6 +146,16 @@ def test_the_scripted_model_serves_the_wrong_rewrite_first_then_the_right_one_th
 # ---------------------------------------------------------------- the runner's bookkeeping
 
 
+def test_an_offered_trap_function_is_recognised_after_polca_splices_it_into_the_original():
+    trap = trap_by_name("block_sizes")
+    original = trap.path.read_text(encoding="utf-8")
+    head = original.split("def round_up_sizes")[0]
+    wrong_function = "def round_up_sizes" + trap.wrong_source.split("def round_up_sizes")[1]
+    assert _matches(trap, head + wrong_function) == "wrong"
+    assert _matches(trap, trap.right_source) == "right"
+    assert _matches(trap, original) == "other"
+
+
 def test_a_refusal_is_told_from_a_crash_and_a_hang():
     refused = "error: nothing in f.py can be checked (f: parameter 'x' of f has no type hint; add one)"
     assert _classify(1, None, refused) == ("refused", refused)
@@ -166,6 +185,14 @@ def test_the_geomean_counts_failures_and_wrong_changes_as_one():
     summary = summarize(records)
     assert summary["geomean_speedup"] == pytest.approx(4.0 ** 0.25)
     assert (summary["sped_up"], summary["wrong_offered"], summary["hung"]) == (1, 1, 1)
+
+
+def test_the_markdown_table_can_be_rebuilt_from_the_raw_json(tmp_path: Path):
+    records = [_record("a", "searched", 2.0, "equal"), _record("b", "refused")]
+    path = write_results("heldout", RunSettings(), records, "python -m benchmarks.heldout.run", 3.0, tmp_path)
+    written = path.with_suffix(".md").read_text(encoding="utf-8")
+    assert rebuild_markdown(path).read_text(encoding="utf-8") == written
+    assert "| a | x | searched | - | 2.00x | equal |" in written
 
 
 # ---------------------------------------------------------------- slow: the originals on every held-out input

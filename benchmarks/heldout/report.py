@@ -116,7 +116,8 @@ def _target_rows(records: Sequence[RecordLike]) -> list[str]:
              + (" model answered |" if served else ""),
              "| --- | --- | --- | --- | ---: | --- | ---: |" + (" --- |" if served else "")]
     for r in records:
-        reason = (r.reason_class + ": " if r.reason_class else "") + r.reason.replace("|", "/")[:140]
+        message = r.reason.removeprefix("error: ").replace("|", "/")
+        reason = f"{r.reason_class}: {message[:110]}" if r.reason_class else message[:110]
         speed = f"{r.speedup:.2f}x" if r.speedup else "-"
         extra = f" {', '.join(r.model_served) or '-'} |" if served else ""
         judged = f"{r.judge} ({r.offered_matches})" if r.judge and r.offered_matches not in ("", "other") else r.judge

@@ -24,6 +24,7 @@ is a WRONG change offered. With ``--mode scripted`` a scripted OpenAI-compatible
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import platform
@@ -246,13 +247,28 @@ def _classify(rc: int | None, report: dict[str, Any] | None, err: str) -> tuple[
 
 
 def _matches(item: BenchItem, changed: str | None) -> str:
-    """For a trap: whether the offered file is its wrong or its right rewrite (else ``other``)."""
+    """For a trap: whether the offered target function is its wrong or its right rewrite's (else ``other``).
+
+    polca splices a model's function into the original file, so functions are compared, not files.
+    """
     if not isinstance(item, Trap) or changed is None:
         return "other"
+    offered = _function_dump(changed, item.function)
     for label, text in (("wrong", item.wrong_source), ("right", item.right_source)):
-        if changed.strip() == text.strip():
+        if offered is not None and offered == _function_dump(text, item.function):
             return label
     return "other"
+
+
+def _function_dump(source: str, name: str) -> str | None:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            return ast.dump(node)
+    return None
 
 
 def _file_speedup(targets: list[dict[str, Any]]) -> float | None:
@@ -337,6 +353,18 @@ def write_results(set_name: SetName, settings: RunSettings, records: list[Record
     return path
 
 
+def rebuild_markdown(json_path: Path) -> Path:
+    """Rewrite the markdown table beside ``json_path`` from its raw records; returns its path."""
+    raw = json.loads(json_path.read_text(encoding="utf-8"))
+    records = [Record(**r) for r in raw["targets"]]
+    settings = raw["settings"]
+    markdown = results_markdown(raw["set"], raw["mode"], records, summarize(records), raw["command"],
+                                raw["wall_s_total"], settings["budget_evals"], settings["timeout_s"])
+    path = json_path.with_suffix(".md")
+    path.write_text(markdown, encoding="utf-8")
+    return path
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", dest="set_name", choices=["heldout", "traps"], default="heldout")
@@ -349,6 +377,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--judge-timeout-s", type=float, default=RunSettings.judge_timeout_s)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--rebuild", action="store_true",
+                        help="Run nothing: rewrite the .md of --set/--mode from its raw .json in --out.")
     return parser
 
 
@@ -363,6 +393,9 @@ def _selected(set_name: SetName, only: list[str] | None, parser: argparse.Argume
 def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.rebuild:
+        print(rebuild_markdown(args.out / f"{args.set_name}-{args.mode}.json").read_text(encoding="utf-8"))
+        return
     items = _selected(args.set_name, args.only, parser)
     command = shlex.join(["python", "-m", "benchmarks.heldout.run", *_without_out(argv)])
     model = ScriptedTrapModel() if args.mode == "scripted" else None
