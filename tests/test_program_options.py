@@ -15,7 +15,7 @@ from polca.cli import app
 from polca.config import Config, OptimizeConfig, SandboxConfig, SearchConfig, load_config
 
 NOT_FLAGS = {"final_rounds", "final_min_sample_s", "min_speedup", "search"}  # config only
-CLI_ONLY = {"model", "api_base", "no_fallback", "apply", "out", "as_json", "resume", "db"}
+CLI_ONLY = {"model", "api_base", "no_fallback", "apply", "out", "as_json", "resume", "db", "verbose", "quiet"}
 
 
 def test_every_option_is_named_as_its_flag():
