@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 from polca.optimizer.checkpoint import RunCheckpoint, Snapshot
 from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.contracts import Domain, Embedder, Executor, Proposer
-from polca.optimizer.embedding import HashedNgramEmbedder
+from polca.optimizer.embedding import make_embedder
 from polca.optimizer.engine import Engine
 from polca.optimizer.executor import make_executor
 from polca.optimizer.proposers import LLMProposer
 from polca.optimizer.result import OptimizationResult
-from polca.optimizer.summarizer import LLMSummarizer, Summarizer
+from polca.optimizer.summarizer import HistorySummarizer, LLMSummarizer, Summarizer
 
 from polca.events import EventBus
 
@@ -44,7 +44,8 @@ def optimize(
     """Optimize ``domain`` with POLCA and return the best candidate with its 95% CI.
 
     ``proposer`` defaults to an ``LLMProposer`` over ``llm``; ``summarizer`` to an
-    ``LLMSummarizer`` over ``llm`` (none without a client). ``options`` are
+    ``LLMSummarizer`` over ``llm``, or without a client to the offline
+    ``HistorySummarizer`` (what raised and lowered the score in this run). ``options`` are
     ``OptimizerConfig`` fields applied on top of ``config``, e.g.
     ``optimize(domain, llm=client, max_evaluations=500, seed=1)``.
 
@@ -74,7 +75,7 @@ def optimize(
         domain,
         _proposer(proposer, llm),
         config,
-        embedder=embedder or HashedNgramEmbedder(),
+        embedder=embedder or make_embedder(config.embedder),
         executor=executor or make_executor(config.executor, config.max_workers),
         summarizer=_summarizer(summarizer, llm, config),
         events=events,
@@ -130,7 +131,7 @@ def _summarizer(
 ) -> Summarizer | None:
     if summarizer is not None or config.summarize_every == 0:
         return summarizer
-    return LLMSummarizer(llm) if llm is not None else None
+    return LLMSummarizer(llm) if llm is not None else HistorySummarizer()
 
 
 def _run(engine: Engine, checkpoint: RunCheckpoint | None, snapshot: Snapshot | None) -> OptimizationResult:
