@@ -142,6 +142,8 @@ class Engine:
         survivors, vectors = self._epsilon_filter(children)
         child_batch = self._batch_ids(VAL, self.val_sampler.next()) if self.val_sampler else batch
         evaluated = self._evaluate(survivors, child_batch, "child", remember=vectors)
+        if not evaluated and not any(rescore):  # nothing spent: re-score, so the run moves on
+            self._evaluate(explorers, batch, "explorer")
         self.queue.push([c.id for c in explorers] + list(evaluated))
         self.budget.iterations += 1
         self.budget.reserved_evaluations = self._final_reserve(self._pool_size())

@@ -114,10 +114,10 @@ class _ShareDomain(WordsDomain):
                 for _ in batch]
 
 
-def _run(**options):
+def _run(proposer_fn=add_missing_word, **options):
     bus, seen = EventBus(), []
     bus.subscribe(Event, seen.append)
-    result = optimize(_ShareDomain(), ScriptedProposer(add_missing_word), events=bus,
+    result = optimize(_ShareDomain(), ScriptedProposer(proposer_fn), events=bus,
                       executor=SerialExecutor(), batch_size=3, seed=1, **options)
     roles = [e.role for e in seen if isinstance(e, ev.CandidateEvaluated)]
     return result, roles
@@ -131,3 +131,10 @@ def test_on_a_noiseless_domain_adaptive_spends_its_budget_on_children() -> None:
     assert adaptive.evaluations <= 90 and fixed.evaluations <= 90
     assert adaptive.best_score >= fixed.best_score
     assert "final" in fixed_roles and "final" not in adaptive_roles
+
+
+def test_a_search_whose_children_are_all_duplicates_still_spends_its_budget() -> None:
+    """No noise and no new child: the explorers are re-scored so the run ends."""
+    result, roles = _run(max_evaluations=30, num_pool=0,
+                         proposer_fn=lambda parent, evaluations, rng: dict(parent.params))
+    assert result.stop_reason == "evaluations" and "child" not in roles
