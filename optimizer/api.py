@@ -1,19 +1,22 @@
-"""``optimize``: the Python entry point of POLCA (``polca.optimize``)."""
+"""``optimize``: the Python entry point of POLCA (``polca.optimize``), and
+``optimize_anything``: GEPA's call shape over it (``polca.optimize_anything``)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from polca.optimizer.checkpoint import RunCheckpoint, Snapshot
 from polca.optimizer.config import OptimizerConfig
-from polca.optimizer.contracts import Domain, Embedder, Executor, Proposer
-from polca.optimizer.embedding import HashedNgramEmbedder
+from polca.optimizer.contracts import Candidate, Domain, Embedder, Evaluation, Executor, Proposer
+from polca.optimizer.embedding import make_embedder
 from polca.optimizer.engine import Engine
 from polca.optimizer.executor import make_executor
 from polca.optimizer.proposers import LLMProposer
 from polca.optimizer.result import OptimizationResult
-from polca.optimizer.summarizer import LLMSummarizer, Summarizer
+from polca.optimizer.summarizer import HistorySummarizer, LLMSummarizer, Summarizer
 
 from polca.events import EventBus
 
@@ -44,7 +47,8 @@ def optimize(
     """Optimize ``domain`` with POLCA and return the best candidate with its 95% CI.
 
     ``proposer`` defaults to an ``LLMProposer`` over ``llm``; ``summarizer`` to an
-    ``LLMSummarizer`` over ``llm`` (none without a client). ``options`` are
+    ``LLMSummarizer`` over ``llm``, or without a client to the offline
+    ``HistorySummarizer`` (what raised and lowered the score in this run). ``options`` are
     ``OptimizerConfig`` fields applied on top of ``config``, e.g.
     ``optimize(domain, llm=client, max_evaluations=500, seed=1)``.
 
@@ -74,7 +78,7 @@ def optimize(
         domain,
         _proposer(proposer, llm),
         config,
-        embedder=embedder or HashedNgramEmbedder(),
+        embedder=embedder or make_embedder(config.embedder),
         executor=executor or make_executor(config.executor, config.max_workers),
         summarizer=_summarizer(summarizer, llm, config),
         events=events,
@@ -130,7 +134,7 @@ def _summarizer(
 ) -> Summarizer | None:
     if summarizer is not None or config.summarize_every == 0:
         return summarizer
-    return LLMSummarizer(llm) if llm is not None else None
+    return LLMSummarizer(llm) if llm is not None else HistorySummarizer()
 
 
 def _run(engine: Engine, checkpoint: RunCheckpoint | None, snapshot: Snapshot | None) -> OptimizationResult:
@@ -147,3 +151,134 @@ def _run(engine: Engine, checkpoint: RunCheckpoint | None, snapshot: Snapshot | 
     if checkpoint is not None:
         checkpoint.set_status("finished")
     return result
+
+
+# ---- optimize_anything: GEPA's call shape, POLCA's search ------------------------------
+
+STR_PARAM = "current_candidate"  # the parameter a plain-text seed is kept under (as GEPA does)
+
+
+@dataclass(frozen=True)
+class AnythingResult:
+    """What ``optimize_anything`` returns: GEPA's ``best_candidate`` (a ``str`` when the
+    seed was one, else the dict) and POLCA's full ``OptimizationResult``."""
+
+    best_candidate: str | dict[str, str]
+    best_score: float
+    result: OptimizationResult
+
+
+class EvaluatorDomain:
+    """A Domain over a GEPA-style evaluator: ``evaluator(candidate, example)`` returning a
+    score or ``(score, side_info)``; called without ``example`` when there is no dataset.
+
+    A raised evaluator is that instance's failure (score 0, status ``error``); side
+    information becomes the feedback text, and numbers under ``side_info["scores"]`` the
+    metrics.
+    """
+
+    def __init__(
+        self, seed: str | dict[str, str], evaluator: Callable[..., Any], *,
+        dataset: Sequence[Any] | None = None, valset: Sequence[Any] | None = None,
+        objective: str | None = None, background: str | None = None,
+    ) -> None:  # fmt: skip
+        if not callable(evaluator):
+            raise TypeError(f"evaluator must be callable; got {type(evaluator).__name__}")
+        if isinstance(seed, str):
+            seed = {STR_PARAM: seed}
+        elif not (isinstance(seed, dict) and seed and all(isinstance(v, str) for v in seed.values())):
+            raise TypeError("seed_candidate must be a str or a non-empty dict of str parameters.")
+        self.str_mode = STR_PARAM in seed and len(seed) == 1
+        self.params = dict(seed)
+        self.evaluator = evaluator
+        self.single = dataset is None and valset is None
+        self.train = [None] if self.single else list(dataset if dataset is not None else valset)
+        self.val = list(valset) if valset is not None and dataset is not None else []
+        parts = [objective or "Maximize the evaluator's score.", background or ""]
+        self.objective = "\n\n".join(p for p in parts if p)
+
+    def seed(self) -> Candidate:
+        return Candidate(dict(self.params))
+
+    def instances(self) -> list[Any]:
+        return list(self.train)
+
+    def validation_instances(self) -> list[Any]:
+        return list(self.val)
+
+    def describe(self) -> str:
+        return self.objective
+
+    def unwrap(self, candidate: Candidate) -> str | dict[str, str]:
+        return candidate.params[STR_PARAM] if self.str_mode else dict(candidate.params)
+
+    def evaluate(self, candidate: Candidate, batch: Sequence[Any]) -> list[Evaluation]:
+        return [self._one(self.unwrap(candidate), example) for example in batch]
+
+    def _one(self, candidate: str | dict[str, str], example: Any) -> Evaluation:
+        try:
+            out = self.evaluator(candidate) if self.single else self.evaluator(candidate, example)
+        except Exception as exc:  # a candidate's failure is data
+            return Evaluation(0.0, f"evaluator raised {type(exc).__name__}: {exc}", status="error")
+        score, side_info = out if isinstance(out, tuple) else (out, {})
+        side_info = dict(side_info or {})
+        scores = side_info.get("scores") if isinstance(side_info.get("scores"), dict) else {}
+        metrics = {k: float(v) for k, v in scores.items() if isinstance(v, int | float)}
+        feedback = "\n".join(f"{k}: {v}" for k, v in side_info.items())
+        return Evaluation(float(score), feedback, metrics)
+
+
+def optimize_anything(
+    seed_candidate: str | dict[str, str],
+    *,
+    evaluator: Callable[..., Any],
+    dataset: Sequence[Any] | None = None,
+    valset: Sequence[Any] | None = None,
+    objective: str | None = None,
+    background: str | None = None,
+    config: Any = None,
+    max_metric_calls: int | None = None,
+    **kwargs: Any,
+) -> AnythingResult:
+    """GEPA's ``optimize_anything`` call, run by POLCA: switch with one import.
+
+    ``seed_candidate``, ``evaluator``, ``dataset``, ``valset``, ``objective`` and
+    ``background`` mean what they mean in GEPA (single-task search without a dataset,
+    multi-task with one, generalization with a valset). ``config`` is a POLCA
+    ``OptimizerConfig`` or GEPA's ``GEPAConfig``, of which ``engine.max_metric_calls``
+    (the budget in evaluator calls), ``engine.seed`` and ``reflection.reflection_lm`` (a
+    litellm model name) are read; other GEPA settings have no POLCA meaning and are
+    ignored. ``kwargs`` go to :func:`optimize` (``proposer=``, ``llm=``, ``store=``, or
+    ``OptimizerConfig`` fields). Seedless mode (``seed_candidate=None``) is not supported.
+    """
+    if seed_candidate is None:
+        raise ValueError("optimize_anything needs a seed_candidate; POLCA has no seedless mode.")
+    domain = EvaluatorDomain(seed_candidate, evaluator, dataset=dataset, valset=valset,
+                             objective=objective, background=background)
+    polca_config, model = _from_gepa_config(config)
+    if max_metric_calls is not None:
+        polca_config = polca_config.replace(max_evaluations=max_metric_calls)
+    if model is not None and "llm" not in kwargs and "proposer" not in kwargs:
+        from polca.config import LLMConfig
+        from polca.llm import LLMClient
+
+        kwargs["llm"] = LLMClient(LLMConfig(model=model))
+    result = optimize(domain, config=polca_config, **kwargs)
+    return AnythingResult(domain.unwrap(result.best), result.best_score, result)
+
+
+def _from_gepa_config(config: Any) -> tuple[OptimizerConfig, str | None]:
+    """POLCA's config (and the reflection model's name) from an OptimizerConfig, a
+    GEPAConfig or None."""
+    if config is None or isinstance(config, OptimizerConfig):
+        return config or OptimizerConfig(), None
+    engine, reflection = getattr(config, "engine", None), getattr(config, "reflection", None)
+    if engine is None:
+        raise TypeError(
+            f"config must be a polca OptimizerConfig or a gepa GEPAConfig; got {type(config).__name__}")
+    polca_config = OptimizerConfig(seed=int(getattr(engine, "seed", 0) or 0))
+    calls = getattr(engine, "max_metric_calls", None)
+    if calls is not None:
+        polca_config = polca_config.replace(max_evaluations=int(calls))
+    model = getattr(reflection, "reflection_lm", None)
+    return polca_config, model if isinstance(model, str) else None

@@ -9,10 +9,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 PriorityName = Literal["mean", "ucb", "lcb"]
 ExecutorName = Literal["thread", "process", "serial", "ray"]
+ReevaluationName = Literal["adaptive", "fixed"]  # polca.optimizer.strategies.reevaluation
+EmbedderName = Literal["hashed", "code"]  # polca.optimizer.embedding.EMBEDDERS
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,12 @@ class OptimizerConfig:
         num_candidates: K, explorers popped from the priority queue per iteration.
         num_proposals: children asked of the proposer per explorer.
         batch_size: instances per minibatch (all K explorers share it).
+        embedder: the offline embedder the ε-net reads, ``hashed`` (token n-grams of the
+            text) or ``code`` (normalised identifiers and literals plus AST structure for
+            Python parameters; text n-grams for the others).
         epsilon: ε-net radius (Euclidean distance between unit embeddings, in [0, 2]);
-            a child closer than this to memory is dropped unevaluated. 0 turns it off.
+            a child closer than this to memory is dropped unevaluated. 0 turns it off;
+            None takes the embedder's calibrated default (benchmarks/search/epsilon_calibration.json).
         priority: queue priority, ``mean`` of all scores, or Hoeffding ``ucb``/``lcb``
             (those need ``score_range``).
         score_range: (low, high) bounds of one score; used by ucb/lcb bonuses and as the
@@ -32,8 +38,11 @@ class OptimizerConfig:
         confidence: 1 - δ of the Hoeffding bonus for ucb/lcb.
         summarize_every: run the summarizer every N iterations (0: never).
         summary_sample_size: candidates shown to the summarizer per update.
-        num_pool: top candidates re-evaluated on the full validation set at the end
-            (0: skip final selection, return the argmax of the mean).
+        num_pool: at most this many top candidates are re-evaluated on the full
+            validation set at the end (0: skip final selection, return the argmax of the mean).
+        reevaluation: how explorers are re-scored and how large the final pool is:
+            ``adaptive`` (as the observed noise requires) or ``fixed`` (every explorer
+            every iteration, and all ``num_pool``).
 
     Budgets (``None``: no limit; the run stops at whichever comes first):
         max_evaluations: instance evaluations, final selection included.
@@ -52,13 +61,15 @@ class OptimizerConfig:
     num_candidates: int = 2
     num_proposals: int = 2
     batch_size: int = 4
-    epsilon: float = 0.05
+    embedder: EmbedderName = "hashed"
+    epsilon: float | None = None
     priority: PriorityName = "mean"
     score_range: tuple[float, float] | None = None
     confidence: float = 0.95
     summarize_every: int = 1
     summary_sample_size: int = 5
     num_pool: int = 3
+    reevaluation: ReevaluationName = "adaptive"
     max_evaluations: int | None = None
     max_proposals: int | None = None
     max_cost_usd: float | None = None
@@ -75,7 +86,7 @@ class OptimizerConfig:
         for name in ("summarize_every", "num_pool", "seed"):
             _require_int(name, getattr(self, name), minimum=0)
         _require_int("summary_sample_size", self.summary_sample_size, minimum=1)
-        if not 0.0 <= self.epsilon <= 2.0:
+        if self.epsilon is not None and not 0.0 <= self.epsilon <= 2.0:
             raise ValueError(
                 f"epsilon={self.epsilon!r} must lie in [0, 2] (a distance between unit "
                 "vectors); use 0 to turn the ε-net off or a small value such as 0.05."
@@ -102,11 +113,13 @@ class OptimizerConfig:
                 f"priority={self.priority!r} needs score_range=(low, high) for its Hoeffding "
                 "bonus; pass score_range, e.g. (0.0, 1.0), or use priority='mean'."
             )
-        if self.executor not in ("thread", "process", "serial", "ray"):
-            raise ValueError(
-                f"executor={self.executor!r} is unknown; choose one of "
-                "'thread', 'process', 'serial', 'ray'."
-            )
+        for name, kind in (("executor", ExecutorName), ("reevaluation", ReevaluationName),
+                           ("embedder", EmbedderName)):
+            if getattr(self, name) not in get_args(kind):
+                raise ValueError(
+                    f"{name}={getattr(self, name)!r} is unknown; choose one of "
+                    f"{', '.join(repr(c) for c in get_args(kind))}."
+                )
 
     def _check_budgets(self) -> None:
         for name in ("max_evaluations", "max_proposals", "max_iterations"):

@@ -3,8 +3,9 @@
 One iteration, in the paper's terms:
 
 1. pop the top ``num_candidates`` explorers from the priority queue;
-2. draw one minibatch and evaluate every explorer on it (common random numbers),
-   appending the scores to their histories;
+2. draw one minibatch and evaluate on it the explorers the re-evaluation policy picks
+   (common random numbers; all of them under ``fixed``, those still tied with a rival
+   under ``adaptive``), appending the scores to their histories;
 3. ask the proposer for ``num_proposals`` children of each explorer, giving it that
    minibatch's scores and feedback and the summarizer's advice;
 4. drop children inside the ε-net unevaluated;
@@ -12,8 +13,11 @@ One iteration, in the paper's terms:
 6. push explorers and children back with priorities recomputed from their histories;
 7. every ``summarize_every`` iterations, update the summary; checkpoint.
 
-At the end the top ``num_pool`` by mean are re-evaluated on the full validation set (or
-all instances) and the best is returned with a 95% confidence interval.
+At the end the top candidates by mean (at most ``num_pool``; as many as the policy finds
+tied with the leader) are re-evaluated on the full validation set (or all instances) and
+the best is returned with a 95% confidence interval. Those final scores are kept apart
+from the search: a resumed run ignores them, so resuming with more budget equals a
+longer run.
 """
 
 from __future__ import annotations
@@ -41,12 +45,14 @@ from polca.optimizer.contracts import (
     propose_outcome,
     validation_instances,
 )
+from polca.optimizer.embedding import resolve_epsilon
 from polca.optimizer.epsilon_net import EpsilonNet
 from polca.optimizer.evaluation import checked_evaluations, contract_violation, run_job
 from polca.optimizer.minibatch import MinibatchSampler
 from polca.optimizer.queue import CandidateQueue, PriorityParams, Trial, get_priority
 from polca.optimizer.result import OptimizationResult, confidence_interval_95
-from polca.optimizer.summarizer import Summarizer, SummaryRequest, select_samples
+from polca.optimizer.strategies import reevaluation as rv
+from polca.optimizer.summarizer import Summarizer, SummaryRequest, lineage, pick_samples, select_samples
 
 from polca.events import EventBus
 
@@ -81,6 +87,8 @@ class Engine:
         self.queue = CandidateQueue(
             get_priority(config.priority), PriorityParams(config.score_range, config.confidence)
         )
+        self.reevaluation = rv.make_reevaluation(config.reevaluation)
+        self.epsilon = resolve_epsilon(config.epsilon, embedder)
         self.sampler = MinibatchSampler(len(self.instances[TRAIN]), config.batch_size, config.seed)
         self.val_sampler = (
             MinibatchSampler(len(self.instances[VAL]), config.batch_size, config.seed, stream=1)
@@ -89,8 +97,8 @@ class Engine:
         )
         self.net: EpsilonNet | None = None
         self.budget = Budget(
-            config, cost_usd=cost_usd, clock=clock, reserved_evaluations=self._final_reserve(),
-            step_evaluations=self.sampler.batch_size,
+            config, cost_usd=cost_usd, clock=clock, step_evaluations=self.sampler.batch_size,
+            reserved_evaluations=self._final_reserve(config.num_pool),
         )
         self.iteration = 0
         self.summary = ""
@@ -99,6 +107,8 @@ class Engine:
         self._new_candidates: list[NewCandidate] = []
         self._new_trials: list[tuple[str, Trial]] = []
         self._new_summary: tuple[str, str, Sequence[str]] | None = None
+        self._trials_written = 0  # position of the next trial in the run's stored sequence
+        self._final_segments: list[tuple[int, int]] = []  # (first, count) of final trials
 
     @property
     def run_id(self) -> str | None:
@@ -123,13 +133,20 @@ class Engine:
         explorers = self.queue.pop(self.config.num_candidates)
         batch = self._batch_ids(TRAIN, self.sampler.next())
         self._emit(ev.IterationStarted(self.iteration, tuple(c.id for c in explorers), tuple(batch)))
-        fresh = self._evaluate(explorers, batch, "explorer")
+        entries = [self.queue.entry(c.id) for c in explorers]
+        rescore = self.reevaluation.rescore([rv.standing(e) for e in entries], self._evidence())
+        fresh = self._evaluate([c for c, r in zip(explorers, rescore, strict=True) if r],
+                               batch, "explorer")
+        fresh |= {e.candidate.id: e.latest() for e, r in zip(entries, rescore, strict=True) if not r}
         children = self._propose([c for c in explorers if c.id in fresh], fresh)
         survivors, vectors = self._epsilon_filter(children)
         child_batch = self._batch_ids(VAL, self.val_sampler.next()) if self.val_sampler else batch
         evaluated = self._evaluate(survivors, child_batch, "child", remember=vectors)
+        if not evaluated and not any(rescore):  # nothing spent: re-score, so the run moves on
+            self._evaluate(explorers, batch, "explorer")
         self.queue.push([c.id for c in explorers] + list(evaluated))
         self.budget.iterations += 1
+        self.budget.reserved_evaluations = self._final_reserve(self._pool_size())
         self._update_best()
         self._maybe_summarize()
         self._write_checkpoint()
@@ -165,6 +182,7 @@ class Engine:
                       for e, key in zip(evaluations, batch, strict=True)]
             self.queue.record(candidate.id, trials)
             self._new_trials.extend((candidate.id, t) for t in trials)
+            self._trials_written += len(trials)
             self.budget.evaluations += len(batch)
             fresh[candidate.id] = evaluations
             entry = self.queue.entry(candidate.id)
@@ -208,7 +226,7 @@ class Engine:
         for index in decision.rejected:
             child = children[index]
             self._emit(ev.ProposalRejected(self.iteration, child.parents[0], child.id,
-                                           decision.distances[index], self.config.epsilon))
+                                           decision.distances[index], self.epsilon))
         kept = [children[i] for i in decision.accepted]
         return kept, {children[i].id: vectors[i] for i in decision.accepted}
 
@@ -216,15 +234,14 @@ class Engine:
         every = self.config.summarize_every
         if self.summarizer is None or every == 0 or self.iteration % every:
             return
-        pool = [e for e in self.queue.entries() if e.history and e.candidate.id not in self.summarized]
-        if not pool:
-            return
+        entries = self.queue.entries()
         rng = np.random.default_rng([self.config.seed, 2, self.iteration])
-        size = min(self.config.summary_sample_size, len(pool))
-        picked = [pool[i] for i in sorted(rng.choice(len(pool), size=size, replace=False))]
+        picked = pick_samples(entries, self.summarized, self.config.summary_sample_size, rng)
+        if not picked:
+            return
         samples = select_samples([(e.candidate, [t.evaluation for t in e.history]) for e in picked])
-        result = self.summarizer.summarize(
-            SummaryRequest(self.objective, self.summary, samples, self.iteration))
+        result = self.summarizer.summarize(SummaryRequest(
+            self.objective, self.summary, samples, self.iteration, lineage(entries)))
         if not result.ok:
             log.warning("summary not updated at iteration %d: %s", self.iteration, result.error)
             return
@@ -235,11 +252,9 @@ class Engine:
         self._emit(ev.SummaryUpdated(self.iteration, result.summary, result.reasoning, ids))
 
     def _finish(self, reason: str) -> OptimizationResult:
-        """Final selection: re-evaluate the top ``num_pool`` on the full validation set."""
-        pool = [e.candidate for e in self.queue.top_by_mean(self.config.num_pool)]
-        split = VAL if self.instances[VAL] else TRAIN
-        keys = self._batch_ids(split, range(len(self.instances[split])))
-        final = self._evaluate(pool, keys, "final") if pool else {}
+        """Final selection: re-evaluate the policy's pool on the full validation set."""
+        search_state = self.state()
+        final = self._final_scores()
         if final:
             best_id = max(final, key=lambda cid: (_mean(final[cid]), -self.queue.entry(cid).index))
             scores = [e.score for e in final[best_id]]
@@ -250,7 +265,8 @@ class Engine:
         if best_id != self.best_id:
             self.best_id = best_id
             self._emit(ev.NewBest(self.iteration, best_id, entry.mean, len(entry.history)))
-        self._write_checkpoint()
+        # The stored state stays the search's, so a resume continues the search itself.
+        self._write_checkpoint({**search_state, "final_segments": self._final_segments})
         low, high = confidence_interval_95(scores)
         self._emit(ev.RunFinished(self.run_id, best_id, _mean(scores), low, high, self.iteration,
                                   self.budget.evaluations, self.budget.proposals,
@@ -263,6 +279,20 @@ class Engine:
             cost_usd=self.budget.cost_usd, wall_s=self.budget.wall_s,
             num_candidates=len(self.queue), stop_reason=reason, summary=self.summary,
             run_id=self.run_id)
+
+    def _final_scores(self) -> dict[str, list[Evaluation]]:
+        """Scores of the final pool on every validation instance (as many as the budget fits)."""
+        split = VAL if self.instances[VAL] else TRAIN
+        keys = self._batch_ids(split, range(len(self.instances[split])))
+        most = self.config.max_evaluations
+        fits = self.config.num_pool if most is None else (
+            max(0, most - self.budget.evaluations) // max(1, len(keys)))
+        pool = [e.candidate for e in self.queue.top_by_mean(min(self._pool_size(), fits))]
+        first = self._trials_written
+        final = self._evaluate(pool, keys, "final") if pool else {}
+        if self._trials_written > first:
+            self._final_segments.append((first, self._trials_written - first))
+        return final
 
     # ---- helpers ---------------------------------------------------------------------
 
@@ -280,7 +310,7 @@ class Engine:
 
     def _remember(self, candidate: Candidate, vector: np.ndarray, iteration: int | None = None) -> None:
         if self.net is None:
-            self.net = EpsilonNet(self.config.epsilon, dim=len(vector))
+            self.net = EpsilonNet(self.epsilon, dim=len(vector))
         self.net.add(vector)
         self.queue.add(candidate)
         it = self.iteration if iteration is None else iteration
@@ -307,19 +337,27 @@ class Engine:
             self.best_id = best.candidate.id
             self._emit(ev.NewBest(self.iteration, best.candidate.id, best.mean, len(best.history)))
 
-    def _final_reserve(self) -> int:
+    def _final_reserve(self, pool: int) -> int:
+        """Evaluations kept for a final pool of ``pool``; raises when even ``num_pool`` leaves
+        no room for one search step."""
         if self.config.num_pool == 0 or self.config.max_evaluations is None:
             return 0
         split = VAL if self.instances[VAL] else TRAIN
-        reserve = self.config.num_pool * len(self.instances[split])
-        search = self.config.max_evaluations - reserve
+        most = self.config.num_pool * len(self.instances[split])
+        search = self.config.max_evaluations - most
         if search < self.sampler.batch_size:
             raise ValueError(
                 f"max_evaluations={self.config.max_evaluations} leaves {search} evaluations for "
-                f"the search after reserving {reserve} for the final selection (num_pool="
+                f"the search after reserving {most} for the final selection (num_pool="
                 f"{self.config.num_pool} x {len(self.instances[split])} {split} instances); "
                 "raise max_evaluations, or lower num_pool (0 skips the final selection).")
-        return reserve
+        return pool * len(self.instances[split])
+
+    def _pool_size(self) -> int:
+        return self.reevaluation.final_pool(self._evidence(), self.config.num_pool)
+
+    def _evidence(self) -> rv.Evidence:
+        return rv.evidence_from(self.queue, max(self.config.num_pool, self.config.num_candidates + 1))
 
     def _emit(self, event: ev.Event) -> None:
         self.events.emit(event)
@@ -335,13 +373,15 @@ class Engine:
             "summary": self.summary,
             "summarized_ids": sorted(self.summarized),
             "best_id": self.best_id,
+            "final_segments": [list(s) for s in self._final_segments],
         }
 
-    def _write_checkpoint(self) -> None:
+    def _write_checkpoint(self, state: dict[str, Any] | None = None) -> None:
         if self.checkpoint is not None:
             self.checkpoint.write(
                 self.iteration, candidates=self._new_candidates, trials=self._new_trials,
-                summary=self._new_summary, state=self.state(), best_candidate_id=self.best_id)
+                summary=self._new_summary, state=state or self.state(),
+                best_candidate_id=self.best_id)
         self._new_candidates, self._new_trials, self._new_summary = [], [], None
 
     def _restore(self, snapshot: Snapshot) -> str:
@@ -350,14 +390,19 @@ class Engine:
             vector = (np.asarray(new.embedding, dtype=np.float32) if new.embedding is not None
                       else self._embed([new.candidate])[0])
             self._remember(new.candidate, vector, new.iteration)
-        for cid, trial in snapshot.trials:
-            self.queue.record(cid, [trial])
         state = snapshot.state
+        self._final_segments = [(int(a), int(n)) for a, n in state.get("final_segments", [])]
+        final = {i for a, n in self._final_segments for i in range(a, a + n)}
+        for position, (cid, trial) in enumerate(snapshot.trials):
+            if position not in final:  # final-selection scores are not part of the search
+                self.queue.record(cid, [trial])
+        self._trials_written = len(snapshot.trials)
         self.iteration = int(state["iteration"])
         self.sampler.restore(state["sampler"])
         if self.val_sampler and state.get("val_sampler"):
             self.val_sampler.restore(state["val_sampler"])
         self.budget.restore(state["budget"])
+        self.budget.reserved_evaluations = self._final_reserve(self._pool_size())
         self.summary = state.get("summary", "")
         self.summarized = set(state.get("summarized_ids", []))
         self.best_id = state.get("best_id")

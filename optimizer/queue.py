@@ -1,13 +1,15 @@
 """POLCA's memory: a priority queue of candidates, each with its full evaluation history.
 
-A candidate's priority is a pure function of its own scores (mean, or a Hoeffding
-upper/lower confidence bound), ties broken by creation order. Priority therefore never
-goes stale and the queue is rebuilt exactly from stored histories on resume. A candidate
-with no score yet has priority +inf, so the seed is explored first.
+A candidate's priority is a pure function of its own scores and of the number of trials
+the run has made so far (mean, or a Hoeffding upper/lower confidence bound whose δ shrinks
+as 1/t², so the bonus grows with log t as in the paper), ties broken by creation order.
+The queue is rebuilt exactly from stored histories on resume. A candidate with no score
+yet has priority +inf, so the seed is explored first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -24,6 +26,7 @@ class PriorityParams:
 
     score_range: tuple[float, float] | None = None
     confidence: float = 0.95
+    trials: int = 1  # t: evaluations in memory when the priority is computed
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,10 @@ class Entry:
     index: int  # creation order, the tie-breaker
     history: list[Trial] = field(default_factory=list)
     total: float = 0.0  # running sum of the scores, so the mean is O(1) over a large memory
+    # Welford's running mean and sum of squared deviations: the spread of repeated scores,
+    # exactly 0 when every score is equal (a sum of squares minus a squared sum is not).
+    running_mean: float = 0.0
+    m2: float = 0.0
 
     @property
     def scores(self) -> list[float]:
@@ -51,13 +58,21 @@ class Entry:
     def mean(self) -> float:
         return self.total / len(self.history) if self.history else math.nan
 
+    def latest(self) -> list[Evaluation]:
+        """The evaluations of its most recent iteration (what a kept explorer's children are
+        proposed from)."""
+        last = self.history[-1].iteration if self.history else None
+        return [t.evaluation for t in self.history if t.iteration == last]
+
 
 def _hoeffding_bonus(n: int, params: PriorityParams) -> float:
+    """Hoeffding half-width at confidence 1 - δ/t² (a union bound over the t trials so far)."""
     if params.score_range is None:
         raise ValueError("ucb/lcb priority needs score_range=(low, high); pass it in the config.")
     low, high = params.score_range
     delta = 1.0 - params.confidence
-    return (high - low) * math.sqrt(math.log(2.0 / delta) / (2.0 * n))
+    t = max(1, params.trials)
+    return (high - low) * math.sqrt((math.log(2.0 / delta) + 2.0 * math.log(t)) / (2.0 * n))
 
 
 def mean_priority(scores: Sequence[float], params: PriorityParams) -> float:
@@ -76,11 +91,27 @@ def lcb_priority(scores: Sequence[float], params: PriorityParams) -> float:
     return mean_priority(scores, params) - _hoeffding_bonus(len(scores), params)
 
 
-PRIORITIES: dict[str, PriorityFn] = {"mean": mean_priority, "ucb": ucb_priority, "lcb": lcb_priority}
+@dataclass(frozen=True)
+class PriorityRule:
+    """A priority function and whether it reads ``PriorityParams.trials`` (then the queue
+    recomputes every queued priority at each pop, as t has grown since the push)."""
+
+    fn: PriorityFn
+    grows_with_trials: bool = False
+
+    def __call__(self, scores: Sequence[float], params: PriorityParams) -> float:
+        return self.fn(scores, params)
 
 
-def get_priority(name: str) -> PriorityFn:
-    """The priority function registered as ``name``; unknown names raise listing choices."""
+PRIORITIES: dict[str, PriorityRule] = {
+    "mean": PriorityRule(mean_priority),
+    "ucb": PriorityRule(ucb_priority, grows_with_trials=True),
+    "lcb": PriorityRule(lcb_priority, grows_with_trials=True),
+}
+
+
+def get_priority(name: str) -> PriorityRule:
+    """The priority rule registered as ``name``; unknown names raise listing choices."""
     try:
         return PRIORITIES[name]
     except KeyError:
@@ -99,9 +130,13 @@ class CandidateQueue:
     def __init__(self, priority: PriorityFn, params: PriorityParams) -> None:
         self._priority = priority
         self._params = params
+        self._grows = isinstance(priority, PriorityRule) and priority.grows_with_trials
         self._entries: dict[str, Entry] = {}
         self._heap: list[tuple[float, int, str]] = []
         self._queued: set[str] = set()
+        self.trials = 0  # t: every evaluation recorded so far
+        self._spread_m2 = 0.0  # Σ of every entry's m2, and Σ (n_i - 1): the pooled spread
+        self._spread_dof = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -127,12 +162,27 @@ class CandidateQueue:
     def record(self, candidate_id: str, trials: Iterable[Trial]) -> None:
         """Append evaluations to a candidate's history (re-evaluation appends, never replaces)."""
         entry = self._entries[candidate_id]
+        before = entry.m2
         for trial in trials:
+            score = trial.evaluation.score
             entry.history.append(trial)
-            entry.total += trial.evaluation.score
+            entry.total += score
+            delta = score - entry.running_mean
+            entry.running_mean += delta / len(entry.history)
+            entry.m2 += delta * (score - entry.running_mean)
+            self.trials += 1
+            self._spread_dof += len(entry.history) >= 2
+        self._spread_m2 += entry.m2 - before
+
+    def noise(self) -> tuple[float, int]:
+        """Pooled standard deviation of repeated scores of the same candidate, and its
+        degrees of freedom (Σ (n_i - 1); 0 with nan: not measured yet)."""
+        dof = self._spread_dof
+        return (math.sqrt(max(0.0, self._spread_m2) / dof) if dof else math.nan), dof
 
     def priority(self, candidate_id: str) -> float:
-        return self._priority(self._entries[candidate_id].scores, self._params)
+        params = dataclasses.replace(self._params, trials=max(1, self.trials))
+        return self._priority(self._entries[candidate_id].scores, params)
 
     def push(self, candidate_ids: Iterable[str]) -> None:
         for cid in candidate_ids:
@@ -144,6 +194,9 @@ class CandidateQueue:
 
     def pop(self, k: int) -> list[Candidate]:
         """The top ``k`` queued candidates by priority (ties: created first)."""
+        if self._grows:
+            self._heap = [(-self.priority(cid), i, cid) for _, i, cid in self._heap]
+            heapq.heapify(self._heap)
         popped: list[Candidate] = []
         while self._heap and len(popped) < k:
             _, _, cid = heapq.heappop(self._heap)
@@ -164,5 +217,6 @@ class CandidateQueue:
         return best
 
     def top_by_mean(self, n: int) -> list[Entry]:
-        evaluated = [e for e in self._entries.values() if e.history]
-        return sorted(evaluated, key=lambda e: (-e.mean, e.index))[:n]
+        evaluated = (e for e in self._entries.values() if e.history)
+        return heapq.nsmallest(n, evaluated, key=lambda e: (-e.mean, e.index))
+

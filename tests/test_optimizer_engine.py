@@ -65,7 +65,7 @@ def test_explorers_and_children_share_one_minibatch_per_iteration() -> None:
 def test_a_reexplored_candidate_keeps_every_score_it_ever_got() -> None:
     domain = WordsDomain(seed_text="alpha beta gamma")
     _, seen = _run(domain, _proposer(_junk), max_iterations=3, batch_size=3, num_candidates=1,
-                   num_pool=0)
+                   num_pool=0, reevaluation="fixed")
     seed_id = _of(seen, ev.RunStarted)[0].seed_id
     histories = [e.num_scores for e in _of(seen, ev.CandidateEvaluated) if e.candidate_id == seed_id]
     assert histories == [3, 6, 9]
@@ -135,7 +135,8 @@ def test_an_evaluation_budget_too_small_for_the_final_selection_is_refused() -> 
 
 
 def test_children_are_scored_on_validation_minibatches_when_the_domain_has_them() -> None:
-    result, seen = _run(ValidatedWordsDomain(), max_iterations=3, batch_size=2, num_pool=1)
+    result, seen = _run(ValidatedWordsDomain(), max_iterations=3, batch_size=2, num_pool=1,
+                        reevaluation="fixed")
     for e in _of(seen, ev.CandidateEvaluated):
         prefix = {"explorer": "train/", "child": "val/", "final": "val/"}[e.role]
         assert all(b.startswith(prefix) for b in e.batch_ids)

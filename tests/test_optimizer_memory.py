@@ -169,3 +169,25 @@ def test_epsilon_net_keeps_accepted_children_apart_and_rejects_only_covered_ones
             assert np.sqrt(np.clip(2 - 2 * (others @ children[i]).max(), 0, None)) > epsilon - 1e-5
     for i in decision.rejected:
         assert np.sqrt(np.clip(2 - 2 * (kept @ children[i]).max(), 0, None)) <= epsilon + 1e-5
+
+
+def test_ucb_bonus_grows_with_the_number_of_trials_and_lcb_shrinks() -> None:
+    scores = [0.5] * 4
+    early, late = PriorityParams((0.0, 1.0), 0.95, trials=10), PriorityParams((0.0, 1.0), 0.95, trials=1000)
+    assert get_priority("ucb")(scores, late) > get_priority("ucb")(scores, early) > 0.5
+    assert get_priority("lcb")(scores, late) < get_priority("lcb")(scores, early) < 0.5
+    assert get_priority("mean")(scores, late) == get_priority("mean")(scores, early) == 0.5
+
+
+def test_ucb_queue_reorders_as_trials_accumulate() -> None:
+    """A candidate with few scores overtakes a slightly better well-measured one once t grows."""
+    queue = _queue("ucb", (0.0, 1.0))
+    for cid, n, score in (("many", 100, 0.9), ("few", 10, 0.2)):
+        queue.add(Candidate({"t": cid}, id=cid))
+        queue.record(cid, [Trial(Evaluation(score), f"train/{i}", 1) for i in range(n)])
+    queue.push(["many", "few"])
+    bonus_gap_then = queue.priority("few") - queue.priority("many")
+    queue.add(Candidate({"t": "other"}, id="other"))
+    queue.record("other", [Trial(Evaluation(0.0), f"train/{i}", 1) for i in range(100_000)])
+    assert bonus_gap_then < 0 < queue.priority("few") - queue.priority("many")
+    assert [c.id for c in queue.pop(2)] == ["few", "many"]  # recomputed at pop, not at push

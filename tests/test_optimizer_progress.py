@@ -107,19 +107,3 @@ def test_unknown_executor_lists_the_choices() -> None:
 def test_ray_executor_without_ray_names_the_extra() -> None:
     with pytest.raises(ImportError, match=r"polca\[cluster\]"):
         RayExecutor()
-
-
-@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="needs the cluster extra")
-def test_ray_executor_runs_a_search_locally() -> None:
-    import ray
-
-    executor = RayExecutor(2, num_cpus=2, include_dashboard=False)
-    try:
-        assert executor.map(_square, range(4)) == [0, 1, 4, 9]
-        remote = optimize(PlainWordsDomain(), ScriptedProposer(add_missing_word),
-                          max_iterations=3, executor=executor)
-    finally:
-        ray.shutdown()
-    serial = optimize(PlainWordsDomain(), ScriptedProposer(add_missing_word), max_iterations=3,
-                      executor=SerialExecutor())
-    assert remote.best.params == serial.best.params and remote.evaluations == serial.evaluations

@@ -96,3 +96,17 @@ def test_a_search_starts_in_a_run_the_caller_created_but_never_overwrites_one(st
         _run(store, max_iterations=1, run_id_new=run_id)
     with pytest.raises(ValueError, match="no checkpointed iteration"):
         _run(store, resume_id=store.create_run("program", {}))
+
+
+@pytest.mark.parametrize("reevaluation", ["fixed", "adaptive"])
+def test_a_finished_run_resumed_with_more_budget_equals_a_longer_run(store, reevaluation) -> None:
+    options = {"num_pool": 3, "reevaluation": reevaluation}
+    first, first_seen = _run(store, max_iterations=3, **options)
+    assert any(e.role == "final" for e in first_seen if isinstance(e, ev.CandidateEvaluated))
+    resumed, resumed_seen = _run(store, resume_id=first.run_id, max_iterations=6, **options)
+    whole, whole_seen = _run(max_iterations=6, **options)
+    assert _trace(resumed_seen) == _trace(whole_seen, after=3)  # final pool included
+    assert resumed.evaluations == whole.evaluations
+    assert resumed.best.params == whole.best.params and resumed.best_score == whole.best_score
+    assert (resumed.history_mean, resumed.history_num_scores) == (
+        whole.history_mean, whole.history_num_scores)

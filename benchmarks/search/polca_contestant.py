@@ -6,7 +6,8 @@ writes the same prompts it would with a real model. The engine runs with its def
 except the minibatch size (the benchmark's), the evaluation budget, the seed and a
 serial executor (the harness runs two contestants at a time on two cores). The
 ablations change one knob each: ``epsilon=0`` (no ε-net), ``summarize_every=0`` (no
-summarizer).
+summarizer), ``reevaluation='fixed'`` (the paper's re-scoring schedule). A record's
+notes count the children the ε-net dropped and the evaluations spent per role.
 
 The trace follows the engine's events: the leader (``NewBest``, the argmax of the mean)
 after the evaluations spent so far, then the candidate the final selection returned.
@@ -58,11 +59,18 @@ class _LeaderTrace:
         self.domain = domain
         self.evaluations = 0
         self.points: list[TracePoint] = []
+        self.rejected = 0  # children the ε-net dropped unevaluated
+        self.roles: dict[str, int] = {}  # instance evaluations by role (explorer, child, final)
         events.subscribe(ev.CandidateEvaluated, self._evaluated)
         events.subscribe(ev.NewBest, self._new_best)
+        events.subscribe(ev.ProposalRejected, self._rejected)
+
+    def _rejected(self, event: ev.ProposalRejected) -> None:
+        self.rejected += 1
 
     def _evaluated(self, event: ev.CandidateEvaluated) -> None:
         self.evaluations = max(self.evaluations, event.evaluations_used)
+        self.roles[event.role] = self.roles.get(event.role, 0) + len(event.scores)
 
     def _new_best(self, event: ev.NewBest) -> None:
         self.points.append(TracePoint(self.evaluations, self.domain.texts[event.candidate_id]))
@@ -85,7 +93,8 @@ def _run_polca(spec: RunSpec, problem: SyntheticProblem, model: SimulatedModel, 
         failed = len(server.unscripted)
     returned = result.best.params[PARAM_NAME]
     points = [*trace.points, TracePoint(result.evaluations, returned)]
-    notes = f"{failed} model requests failed" if failed else ""
+    spent = " ".join(f"{role}={count}" for role, count in sorted(trace.roles.items()))
+    notes = f"rejected={trace.rejected} {spent}" + (f"; {failed} model requests failed" if failed else "")
     return Outcome(returned, result.evaluations, points, model.calls, notes)
 
 
@@ -97,6 +106,11 @@ def run_polca_full(spec: RunSpec, problem: SyntheticProblem, model: SimulatedMod
 def run_polca_no_epsilon_net(spec: RunSpec, problem: SyntheticProblem, model: SimulatedModel) -> Outcome:
     """POLCA with ``epsilon=0``: every child is evaluated, however close to memory."""
     return _run_polca(spec, problem, model, epsilon=0.0)
+
+
+def run_polca_fixed_reevaluation(spec: RunSpec, problem: SyntheticProblem, model: SimulatedModel) -> Outcome:
+    """POLCA with ``reevaluation='fixed'``: every explorer re-scored, the whole final pool."""
+    return _run_polca(spec, problem, model, reevaluation="fixed")
 
 
 def run_polca_no_summarizer(spec: RunSpec, problem: SyntheticProblem, model: SimulatedModel) -> Outcome:

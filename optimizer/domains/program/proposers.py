@@ -17,8 +17,10 @@ The skills proposer (:class:`SkillsProposer`) writes children rewritten by execu
 or by a model given skills.
 
 Offline (no ``llm``), a child is the parent's ``param`` text rewritten by a subset of
-the executable rules that change it. The applicable rules (at most ``max_skills``,
-the ones whose triggers match most first) define an ordered list of subsets: all of
+the executable rules that change it. The applicable rules (at most ``max_skills``:
+first the skills the run's summary ranks as having raised the score, then the ones
+whose triggers match most, last those it ranks as having lowered it; see
+:func:`polca.optimizer.summarizer.skill_preferences`) define an ordered list of subsets: all of
 them together, then each alone, then pairs, and so on. Each call hands out the next
 ``num_proposals`` subsets that give new code, and the next call on the same parent
 continues where the last stopped, so a search keeps exploring. A child's origin is
@@ -52,7 +54,7 @@ from polca.optimizer.contracts import (
     propose_outcome,
 )
 from polca.optimizer.proposers import ParsedAnswer, ask_for_child, build_prompt
-from polca.optimizer.summarizer import Summarizer, SummaryRequest, SummaryResult
+from polca.optimizer.summarizer import Summarizer, SummaryRequest, SummaryResult, skill_preferences
 from polca.skills.apply import rule_subsets
 from polca.skills.model import Skill
 from polca.skills.registry import SkillRegistry, build_registry
@@ -190,10 +192,21 @@ def as_registry(library: Library) -> SkillRegistry:
     return SkillRegistry(library)
 
 
-def applicable_rules(registry: SkillRegistry, source: str, limit: int) -> list[Skill]:
-    """Executable skills whose rule changes ``source``, most trigger matches first."""
+def applicable_rules(
+    registry: SkillRegistry, source: str, limit: int, prefer: dict[str, float] | None = None
+) -> list[Skill]:
+    """Executable skills whose rule changes ``source``: those ``prefer`` (skill id -> the
+    mean score change it brought in this run) shows helping first, best first; then by
+    most trigger matches; those it shows hurting last."""
     hits = {skill.id: count for skill, count in registry.triggered_by(source)}
-    ranked = sorted(registry.with_rules(), key=lambda s: (-hits.get(s.id, 0), s.id))
+    prefer = prefer or {}
+
+    def order(skill: Skill) -> tuple[int, float, int, str]:
+        change = prefer.get(skill.id, 0.0)
+        group = 0 if change > 0 else (2 if skill.id in prefer else 1)
+        return (group, -change, -hits.get(skill.id, 0), skill.id)
+
+    ranked = sorted(registry.with_rules(), key=order)
     found = []
     for skill in ranked:
         if len(found) >= limit:
@@ -250,7 +263,8 @@ class SkillsProposer:
         source = self._source(parent)
         if self._llm is not None:
             return self._with_model(parent, source, evaluations, context)
-        return ProposalOutcome(tuple(self._offline(parent, source, context.num_proposals)))
+        prefer = skill_preferences(context.summary)
+        return ProposalOutcome(tuple(self._offline(parent, source, context.num_proposals, prefer)))
 
     def _source(self, parent: Candidate) -> str:
         if self.param not in parent.params:
@@ -260,8 +274,10 @@ class SkillsProposer:
             )
         return parent.params[self.param]
 
-    def _offline(self, parent: Candidate, source: str, wanted: int) -> list[Candidate]:
-        rules = applicable_rules(self.registry, source, self.max_skills)
+    def _offline(
+        self, parent: Candidate, source: str, wanted: int, prefer: dict[str, float]
+    ) -> list[Candidate]:
+        rules = applicable_rules(self.registry, source, self.max_skills, prefer)
         if not rules or wanted <= 0:
             log.debug("no executable skill changes candidate %s", parent.id)
             return []

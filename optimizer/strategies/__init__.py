@@ -1,0 +1,1 @@
+"""Strategies of the POLCA engine: one small Protocol per decision, one registry each."""
