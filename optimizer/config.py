@@ -11,10 +11,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from polca.config import EmbedderName, ReevaluationName
+
 PriorityName = Literal["mean", "ucb", "lcb"]
 ExecutorName = Literal["thread", "process", "serial", "ray"]
-ReevaluationName = Literal["adaptive", "fixed"]  # polca.optimizer.strategies.reevaluation
-EmbedderName = Literal["hashed", "code"]  # polca.optimizer.embedding.EMBEDDERS
 
 
 @dataclass(frozen=True)

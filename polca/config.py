@@ -25,6 +25,8 @@ from typing import Any, Literal
 DEFAULT_DB_URL = "sqlite:///.polca/polca.db"
 
 SandboxBackend = Literal["auto", "local", "docker", "none"]
+EmbedderName = Literal["hashed", "code"]  # polca.optimizer.embedding.EMBEDDERS
+ReevaluationName = Literal["adaptive", "fixed"]  # polca.optimizer.strategies.reevaluation
 
 
 def _env(name: str) -> dict[str, str]:
@@ -94,14 +96,19 @@ class SearchConfig:
     ``polca.optimizer.config.OptimizerConfig``) and how each candidate is timed during the
     search (``rounds``, ``min_sample_s``, ``warmup``; the final check has its own).
 
-    ``batch_size`` is the most inputs per minibatch (fewer when a target has fewer);
-    ``summarize_every`` applies only with a model.
+    ``batch_size`` is the most inputs per minibatch (fewer when a target has fewer).
+    ``embedder`` is what the ε-net reads: ``code`` (normalised Python structure, so renames
+    and reformatting are near-duplicates) or ``hashed`` (token n-grams); ``epsilon`` None
+    takes the embedder's calibrated radius. ``summarize_every``: with a model the model
+    summarizes; without one the run's own histories do (which skills raised the score).
     """
 
     num_candidates: int = 2
     num_proposals: int = 2
     batch_size: int = 4
-    epsilon: float = 0.01
+    embedder: EmbedderName = "code"
+    epsilon: float | None = None
+    reevaluation: ReevaluationName = "adaptive"
     num_pool: int = 0
     summarize_every: int = 1
     summary_sample_size: int = 5

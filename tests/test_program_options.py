@@ -24,7 +24,8 @@ def test_every_option_is_named_as_its_flag():
     fields = {f.name for f in dataclasses.fields(ProgramOptions)}
     for name in fields - NOT_FLAGS:
         assert f"--{name.replace('_', '-')}" in flags[name], (name, flags.get(name))
-    assert set(flags) - fields == CLI_ONLY
+    search = {f.name for f in dataclasses.fields(SearchConfig)}
+    assert set(flags) - fields - search == CLI_ONLY, "a flag is an option, a search knob, or the CLI's own"
 
 
 @pytest.mark.parametrize("changes, error, message", [
@@ -69,11 +70,26 @@ def test_the_defaults_of_the_options_are_the_configs():
 
 def test_the_search_config_takes_the_knobs_the_budget_and_what_a_resumed_run_spent():
     options = ProgramOptions(budget_evals=10, seed=3, search=SearchConfig(num_candidates=3, batch_size=8, epsilon=0.2))
-    fresh = search_config(options, num_inputs=5, with_model=False, cost_left=0.25, wall_left=30.0)
-    assert fresh == OptimizerConfig(num_candidates=3, num_proposals=2, batch_size=5, epsilon=0.2, num_pool=0,
-                                    summarize_every=0, max_workers=2, max_evaluations=10, max_cost_usd=0.25,
-                                    max_wall_s=30.0, seed=3)
-    resumed = search_config(options, 5, with_model=True, spent=Spent(evaluations=14, cost_usd=0.1, wall_s=5.0),
+    fresh = search_config(options, num_inputs=5, cost_left=0.25, wall_left=30.0)
+    assert fresh == OptimizerConfig(num_candidates=3, num_proposals=2, batch_size=5, embedder="code", epsilon=0.2,
+                                    reevaluation="adaptive", num_pool=0, summarize_every=1, max_workers=2,
+                                    max_evaluations=10, max_cost_usd=0.25, max_wall_s=30.0, seed=3)
+    resumed = search_config(options, 5, spent=Spent(evaluations=14, cost_usd=0.1, wall_s=5.0),
                             cost_left=0.25, wall_left=30.0)
     assert (resumed.max_evaluations, resumed.max_cost_usd, resumed.max_wall_s) == (24, pytest.approx(0.35), 35.0)
     assert resumed.summarize_every == 1
+
+
+def test_the_search_embedder_choices_are_the_engine_registry_and_bad_ones_are_refused():
+    from typing import get_args
+
+    from polca.config import ConfigError, EmbedderName
+    from polca.optimizer.embedding import EMBEDDERS
+
+    assert set(get_args(EmbedderName)) == set(EMBEDDERS)
+    config = load_config(environ={"POLCA_SEARCH_EMBEDDER": "hashed", "POLCA_SEARCH_EPSILON": "0.2"}, pyproject=None,
+                         cwd=Path("/"))
+    knobs = search_config(ProgramOptions(search=config.search), num_inputs=4)
+    assert (knobs.embedder, knobs.epsilon) == ("hashed", 0.2)
+    with pytest.raises(ConfigError, match="search.embedder = 'words' is not one of"):
+        load_config(environ={"POLCA_SEARCH_EMBEDDER": "words"}, pyproject=None, cwd=Path("/"))

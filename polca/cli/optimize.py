@@ -50,7 +50,7 @@ from polca.cli.render_optimize import (
     render_targets,
     report_json,
 )
-from polca.config import Config, OptimizeConfig, SandboxBackend
+from polca.config import Config, EmbedderName, OptimizeConfig, SandboxBackend, SearchConfig
 from polca.events import Event, EventBus
 from polca.optimizer import events as ev
 from polca.optimizer.contracts import Proposer
@@ -74,6 +74,7 @@ if TYPE_CHECKING:
     from polca.store import Store
 
 _D = OptimizeConfig()
+_S = SearchConfig()
 EPILOG = (
     examples("polca optimize examples/dedup_ids.py",
              "polca optimize tool.py --stdin input.txt --model openai/gpt-4o-mini --apply",
@@ -119,12 +120,15 @@ def optimize(
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
     sandbox: Annotated[SandboxBackend | None, typer.Option("--sandbox", help="Where candidates run (default auto; none is unsafe).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0, help=f"Seed of minibatches and generated inputs (default {_D.seed}).")] = None,
+    embedder: Annotated[EmbedderName | None, typer.Option("--embedder", help=f"What the ε-net compares candidates by (default {_S.embedder}).")] = None,
+    epsilon: Annotated[float | None, typer.Option("--epsilon", min=0.0, max=2.0, help="ε-net radius: children this close to a known candidate are dropped (default: the embedder's calibrated one).")] = None,
     verbose: Verbose = 0,
     quiet: Quiet = False,
 ) -> None:
     """Speed up PATH and show verified results."""
     config = config_from_flags(
         llm={"model": model, "api_base": api_base}, store={"url": db}, sandbox={"backend": sandbox},
+        search={"embedder": embedder, "epsilon": epsilon},
         optimize={"top": top, "size": size, "budget_evals": budget_evals, "budget_cost": budget_cost,
                   "time_limit": time_limit, "seed": seed, "fallback": False if no_fallback else None})
     _check_out(apply, out)

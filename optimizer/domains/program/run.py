@@ -206,7 +206,7 @@ def _start_run(session: _Session, target: TargetPlan, num_inputs: int,
     with exactly this config, or the resumed one (which gets it in its state when it ends)."""
     store, resumed = session.store, session.resume_run
     spent = _spent(store, resumed) if resumed is not None else Spent()
-    config = search_config(session.options, num_inputs, with_model=session.llm is not None, spent=spent,
+    config = search_config(session.options, num_inputs, spent=spent,
                            cost_left=cost_left, wall_left=session.wall_left())
     if store is None or resumed is not None:
         return config, resumed
@@ -222,7 +222,7 @@ def _spent(store: Store | None, run_id: str) -> Spent:
                  float(budget.get("wall_s", 0.0)))
 
 
-def search_config(options: ProgramOptions, num_inputs: int, *, with_model: bool, spent: Spent | None = None,
+def search_config(options: ProgramOptions, num_inputs: int, *, spent: Spent | None = None,
                   cost_left: float | None = None, wall_left: float | None = None) -> OptimizerConfig:
     """The engine config of one target's search: the ``search`` knobs, ``budget_evals`` more
     evaluations than the run had ``spent``, and what is left of the file's cost and time
@@ -230,8 +230,6 @@ def search_config(options: ProgramOptions, num_inputs: int, *, with_model: bool,
     spent = spent or Spent()
     knobs = engine_knobs(options.search)
     knobs["batch_size"] = min(knobs["batch_size"], num_inputs)
-    if not with_model:
-        knobs["summarize_every"] = 0
     return OptimizerConfig(
         **knobs, seed=options.seed, max_evaluations=spent.evaluations + options.budget_evals,
         max_cost_usd=None if cost_left is None else spent.cost_usd + cost_left,
