@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import secrets
-import sys
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -39,6 +38,7 @@ from polca.kernels_bench.cupy_path import (
     store_cupy_build,
 )
 from polca.kernels_bench.guards import run_guards
+from polca.kernels_bench.launch import worker_command, worker_read_only_paths
 from polca.kernels_bench.problems import Problem
 from polca.kernels_bench.profiler_check import check_custom_kernel_ran, defined_kernel_names
 from polca.kernels_bench.results import AUDIT_SPEEDUP, KernelResult
@@ -198,8 +198,9 @@ def _spec(problem: Problem, source: str, config: EvalConfig, nonce: str, cached:
     if config.visible_devices is not None:
         env["CUDA_VISIBLE_DEVICES"] = config.visible_devices
     return RunSpec(
-        command=(sys.executable, "-m", "polca.kernels_bench.worker"),
+        command=worker_command(),
         files={"problem.py": problem.source, "candidate.py": source, **cached},
+        read_only_paths=worker_read_only_paths(),
         stdin=json.dumps(request),
         env=env,
         limits=Limits(timeout_s=config.timeout_s, memory_mb=config.memory_mb, max_processes=4096,

@@ -328,7 +328,7 @@ def render_summary(results: Sequence[KernelResult], total: int) -> RenderableTyp
 def _verdict(result: KernelResult) -> str:
     if result.correct:
         return "correct, flagged" if result.flags else "correct"
-    return f"{result.failure or 'failed'}: {result.reason}"[:80]
+    return f"{result.failure or 'failed'}: {result.reason}"  # whole: a cut reason hides why it crashed
 
 
 def _ms(stats) -> str:
