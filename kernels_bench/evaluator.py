@@ -42,6 +42,7 @@ from polca.kernels_bench.launch import worker_command, worker_read_only_paths
 from polca.kernels_bench.problems import Problem
 from polca.kernels_bench.profiler_check import check_custom_kernel_ran, defined_kernel_names
 from polca.kernels_bench.results import AUDIT_SPEEDUP, KernelResult
+from polca.kernels_bench.rules import DEFAULT_RULES, get_rules
 from polca.kernels_bench.timing import TimingConfig, TimingStats
 from polca.sandbox import Limits, RunResult, RunSpec, run
 from polca.sandbox.types import BackendName
@@ -79,8 +80,10 @@ class EvalConfig:
     cache_root: str | None = None
     sandbox_backend: BackendName = "auto"
     visible_devices: str | None = None  # CUDA_VISIBLE_DEVICES of the worker; None passes the caller's on
+    rules: str = DEFAULT_RULES  # "strict" or "kernelbench" (polca.kernels_bench.rules)
 
     def __post_init__(self) -> None:
+        get_rules(self.rules)
         CorrectnessConfig(seeds=self.seeds, distributions=self.distributions, device=self.device)
         if not self.recheck_seeds:
             raise ValueError("EvalConfig.recheck_seeds is empty; give at least one seed, such as (101, 102).")
@@ -89,12 +92,17 @@ class EvalConfig:
 
 
 def evaluate(problem: Problem, source: str, config: EvalConfig | None = None) -> KernelResult:
-    """Guards, then :func:`run_candidate`. A guard error scores 0 without running anything."""
-    guards = run_guards(source, problem)
+    """Guards, then :func:`run_candidate`. A guard error scores 0 without running anything.
+
+    ``config.rules`` chooses which guards reject and how correctness and speedups are taken
+    (:mod:`polca.kernels_bench.rules`); the result names it."""
+    config = config or EvalConfig()
+    guards = run_guards(source, problem, config.rules)
     if not guards.ok:
         feedback = "The static guards rejected the candidate:\n" + "\n".join(f"- {e}" for e in guards.errors)
         return KernelResult(problem_key=problem.key, compiled=False, correct=False, failure="guard",
-                            reason=guards.errors[0], feedback=feedback, flags=guards.warnings)
+                            reason=guards.errors[0], feedback=feedback, flags=guards.warnings,
+                            rules=config.rules, shrunk=problem.shrunk)
     result = run_candidate(problem, source, config)
     return replace(result, flags=guards.warnings + result.flags)
 
@@ -116,10 +124,10 @@ def run_candidate(problem: Problem, source: str, config: EvalConfig | None = Non
     wall_s = time.perf_counter() - started
     verdict = _verdict(outcome, nonce)
     if verdict is None:
-        return _process_failure(problem, outcome, wall_s)
+        return replace(_process_failure(problem, outcome, wall_s), rules=config.rules, shrunk=problem.shrunk)
     _keep_artifacts(cache, keys, verdict.pop("artifacts", []))
     _keep_cupy_builds(cache, cupy_key, verdict.pop("cupy_builds", []))
-    result = _to_result(problem, verdict, wall_s)
+    result = _to_result(problem, verdict, wall_s, config.rules)
     return _confirm_custom_kernel(result, verdict, source) if config.device == "cuda" else result
 
 
@@ -177,14 +185,18 @@ def _keep_artifacts(cache: CompileCache, keys: tuple[str, ...], artifacts: list[
 
 def _spec(problem: Problem, source: str, config: EvalConfig, nonce: str, cached: dict[str, bytes],
           cupy_key: str | None = None) -> RunSpec:
+    rules = get_rules(config.rules)
     request = {
         "nonce": nonce,
         "problem_path": "problem.py",
         "candidate_path": "candidate.py",
         "device": config.device,
         "seeds": list(config.seeds),
-        "distributions": list(config.distributions),
-        "shape_variants": config.shape_variants,
+        "distributions": ["problem"] if rules.problem_inputs else list(config.distributions),
+        "shape_variants": config.shape_variants and rules.shape_variants,
+        "alternate_order": rules.alternate_order,
+        "check_inputs": rules.check_inputs,
+        "recheck": rules.recheck,
         "timing": None if config.timing is None else {
             "warmup_trials": config.timing.warmup_trials, "trials": config.timing.trials,
             "flush_cache": config.timing.flush_cache},
@@ -232,7 +244,7 @@ def _process_failure(problem: Problem, outcome: RunResult, wall_s: float) -> Ker
                         feedback=f"{reason}.\n{tail}".strip(), wall_s=wall_s)
 
 
-def _to_result(problem: Problem, verdict: dict[str, Any], wall_s: float) -> KernelResult:
+def _to_result(problem: Problem, verdict: dict[str, Any], wall_s: float, rules: str = DEFAULT_RULES) -> KernelResult:
     timings = verdict.get("timings") or {}
 
     def stats(name: str) -> TimingStats | None:
@@ -244,6 +256,7 @@ def _to_result(problem: Problem, verdict: dict[str, Any], wall_s: float) -> Kern
         reference_ms=stats("reference"), compiled_reference_ms=stats("compiled_reference"),
         candidate_ms=stats("candidate"), cache_hit=verdict.get("cache_hit", False),
         compiles=verdict.get("compiles", 0), compile_s=verdict.get("compile_s", 0.0), wall_s=wall_s,
+        rules=rules, shrunk=problem.shrunk,
     )
     if result.needs_audit:
         note = f"speedup above {AUDIT_SPEEDUP:g}x: not counted in fast_p until audited"

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
+
 from polca.kernels_bench.compile_cache import CompileCache
 from polca.kernels_bench.correctness import CorrectnessConfig, check_correctness, fresh_inputs
 from polca.kernels_bench.cupy_path import NvrtcCacheDir, missing_cupy_hint
@@ -68,7 +69,9 @@ def evaluate_request(request: Mapping[str, Any]) -> dict[str, Any]:
 
 def _check_and_time(problem, candidate_cls, request: Mapping[str, Any], timer, verdict: dict[str, Any]) -> None:
     config = CorrectnessConfig(seeds=tuple(request["seeds"]), distributions=tuple(request["distributions"]),
-                               device=request["device"], shape_variants=request["shape_variants"])
+                               device=request["device"], shape_variants=request["shape_variants"],
+                               alternate_order=request.get("alternate_order", True),
+                               check_inputs=request.get("check_inputs", True))
     report = check_correctness(problem.Model, candidate_cls, problem.get_inputs, problem.get_init_inputs, config)
     verdict.update(correct=report.correct, failure=report.failure, reason=report.reason, feedback=report.feedback)
     if report.correct and request.get("timing") is not None:
@@ -115,8 +118,10 @@ def _time_and_recheck(problem, candidate_cls, request: Mapping[str, Any], timer,
         functions = _timed_functions(problem, candidate_cls, device, request.get("compare_compile", False))
         template = problem.get_inputs()
 
+        distribution = "problem" if request["distributions"] == ["problem"] else "normal"
+
         def make_inputs(trial: int) -> list[Any]:
-            return fresh_inputs(template, _TIMING_SEED + trial, "normal", device)
+            return fresh_inputs(template, _TIMING_SEED + trial, distribution, device)
 
         timing = TimingConfig(**request["timing"])
         flush = CacheFlush(device) if timing.flush_cache else None
@@ -127,6 +132,8 @@ def _time_and_recheck(problem, candidate_cls, request: Mapping[str, Any], timer,
         return
     verdict["timings"] = {name: value.to_dict() for name, value in stats.items()}
     verdict["profile"], verdict["kernel_rows"] = _profile_with_kernels(functions["candidate"], make_inputs(0), device)
+    if not request.get("recheck", True):
+        return
     recheck = CorrectnessConfig(seeds=tuple(request["recheck_seeds"]), device=device, shape_variants=False)
     report = check_correctness(problem.Model, candidate_cls, problem.get_inputs, problem.get_init_inputs, recheck)
     if not report.correct:
