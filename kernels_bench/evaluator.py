@@ -62,7 +62,10 @@ class EvalConfig:
     """How to evaluate one candidate.
 
     ``timing=None`` checks correctness only. ``compare_compile`` also times
-    ``torch.compile`` of the reference (slow to build on a CPU). ``cache_root`` defaults to
+    ``torch.compile`` of the reference (slow to build on a CPU). ``build_timeout_s`` builds
+    the candidate's kernels first, in a run of their own with that limit, so ``timeout_s``
+    limits only the evaluation (a cold C++ build takes about a minute; None: one run, one
+    limit for both). ``cache_root`` defaults to
     :func:`~polca.kernels_bench.compile_cache.default_cache_root`. ``visible_devices`` pins
     the worker to GPUs (``"1"``) without touching this process's environment, so threads
     can evaluate on different GPUs at once.
@@ -76,6 +79,7 @@ class EvalConfig:
     compare_compile: bool = True
     recheck_seeds: tuple[int, ...] = (101, 102)
     timeout_s: float = 600.0
+    build_timeout_s: float | None = None
     memory_mb: int | None = None  # address-space limits break CUDA, which reserves huge ranges
     cache_root: str | None = None
     sandbox_backend: BackendName = "auto"
@@ -89,6 +93,8 @@ class EvalConfig:
             raise ValueError("EvalConfig.recheck_seeds is empty; give at least one seed, such as (101, 102).")
         if self.timeout_s <= 0:
             raise ValueError(f"EvalConfig.timeout_s must be positive seconds, got {self.timeout_s}; a cold CUDA build needs about 120.")
+        if self.build_timeout_s is not None and self.build_timeout_s <= 0:
+            raise ValueError(f"EvalConfig.build_timeout_s must be positive seconds or None, got {self.build_timeout_s}.")
 
 
 def evaluate(problem: Problem, source: str, config: EvalConfig | None = None) -> KernelResult:
@@ -117,6 +123,10 @@ def run_candidate(problem: Problem, source: str, config: EvalConfig | None = Non
     nonce = secrets.token_hex(16)
     cache = CompileCache(config.cache_root)
     keys = inline_build_keys(source, cache.toolchain)
+    if config.build_timeout_s is not None and any(not cache.export(key) for key in keys):
+        failed = _build_first(problem, source, config, cache, keys)
+        if failed is not None:
+            return failed
     cupy_key = cupy_cache_key(source, cache.toolchain)
     cached = {**_cached_files(cache, keys), **_cached_cupy_files(cache, cupy_key)}
     started = time.perf_counter()
@@ -129,6 +139,31 @@ def run_candidate(problem: Problem, source: str, config: EvalConfig | None = Non
     _keep_cupy_builds(cache, cupy_key, verdict.pop("cupy_builds", []))
     result = _to_result(problem, verdict, wall_s, config.rules)
     return _confirm_custom_kernel(result, verdict, source) if config.device == "cuda" else result
+
+
+def _build_first(problem: Problem, source: str, config: EvalConfig, cache: CompileCache,
+                 keys: tuple[str, ...]) -> KernelResult | None:
+    """Build the candidate's kernels into the cache in a run limited by ``build_timeout_s``.
+
+    Returns the failure when the build fails or runs out of time, None when the evaluation
+    can go on (its own run then finds the builds in the cache)."""
+    nonce = secrets.token_hex(16)
+    build_config = replace(config, timeout_s=config.build_timeout_s or config.timeout_s)
+    spec = _spec(problem, source, build_config, nonce, _cached_files(cache, keys), build_only=True)
+    started = time.perf_counter()
+    outcome = run(spec, backend=config.sandbox_backend)
+    wall_s = time.perf_counter() - started
+    verdict = _verdict(outcome, nonce)
+    if verdict is None:
+        failed = _process_failure(problem, outcome, wall_s)
+        if failed.failure == "timeout":
+            reason = f"building the kernels did not finish within the build limit of {build_config.timeout_s:.0f} s"
+            failed = replace(failed, reason=reason, feedback=f"{reason}.\n{failed.feedback}")
+        return replace(failed, rules=config.rules, shrunk=problem.shrunk)
+    _keep_artifacts(cache, keys, verdict.pop("artifacts", []))
+    if verdict.get("compiled"):
+        return None
+    return replace(_to_result(problem, verdict, wall_s, config.rules), compiled=False)
 
 
 def _cached_files(cache: CompileCache, keys: tuple[str, ...]) -> dict[str, bytes]:
@@ -184,7 +219,7 @@ def _keep_artifacts(cache: CompileCache, keys: tuple[str, ...], artifacts: list[
 
 
 def _spec(problem: Problem, source: str, config: EvalConfig, nonce: str, cached: dict[str, bytes],
-          cupy_key: str | None = None) -> RunSpec:
+          cupy_key: str | None = None, build_only: bool = False) -> RunSpec:
     rules = get_rules(config.rules)
     request = {
         "nonce": nonce,
@@ -197,6 +232,7 @@ def _spec(problem: Problem, source: str, config: EvalConfig, nonce: str, cached:
         "alternate_order": rules.alternate_order,
         "check_inputs": rules.check_inputs,
         "recheck": rules.recheck,
+        "build_only": build_only,
         "timing": None if config.timing is None else {
             "warmup_trials": config.timing.warmup_trials, "trials": config.timing.trials,
             "flush_cache": config.timing.flush_cache},

@@ -61,7 +61,8 @@ def evaluate_request(request: Mapping[str, Any]) -> dict[str, Any]:
                    compiles=cache.stats.compiles, compile_s=cache.stats.compile_s, artifacts=_artifacts(cache))
     if candidate_cls is not None:
         verdict["compiled"] = True
-        _check_and_time(problem, candidate_cls, request, timer, verdict)
+        if not request.get("build_only"):  # a build-only run stops once the kernels are built
+            _check_and_time(problem, candidate_cls, request, timer, verdict)
     if nvrtc_cache is not None:  # NVRTC compiles lazily, at a kernel's first launch
         nvrtc_cache.report(verdict)
     return verdict

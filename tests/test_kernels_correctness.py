@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn as nn
+
 from polca.kernels_bench.correctness import (
     CorrectnessConfig,
     check_correctness,

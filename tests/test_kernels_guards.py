@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from polca.kernels_bench import guards
 from polca.kernels_bench.guards import CHECKS, run_guards
 from polca.kernels_bench.problems import Problem

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from polca.kernels_bench.correctness import CorrectnessConfig, check_correctness
 from polca.kernels_bench.guards import run_guards
 from polca.kernels_bench.problems import builtin_problems_dir, import_source, load_problems

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from polca.kernels_bench.problems import (
     builtin_problems_dir,
     import_source,

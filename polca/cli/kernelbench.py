@@ -9,7 +9,12 @@ the geometric-mean speedup, or the JSON report (``--json``; ``--output`` writes 
 
 Problems come from ``--kernelbench-dir`` (a KernelBench checkout with ``--level``, or a
 folder of ``NN_name.py`` problems; env ``KERNELBENCH_DIR``), else polca's own small set.
-Without a GPU, ``--device cpu`` evaluates C++ kernels built with ``load_inline``.
+Without a GPU, ``--device cpu`` evaluates C++ kernels built with ``load_inline`` (and Triton
+kernels through its interpreter, ``TRITON_INTERPRET=1``); ``--shrink`` scales a problem's
+size constants down so real KernelBench files fit a CPU (correctness only: the table and the
+JSON mark such timings as not kernel figures). ``--rules strict`` (the default) applies every
+polca defence, ``--rules kernelbench`` KernelBench's own allowances, so fast_p compares with
+published numbers; tables and JSON name the rule set.
 """
 
 from __future__ import annotations
@@ -62,6 +67,12 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the JSON report inst
 Output = Annotated[Path | None, typer.Option("--output", help="Also write the JSON report to this file.")]
 Timeout = Annotated[float, typer.Option("--timeout", help="Seconds per evaluation, cold compile included.")]
 Sandbox = Annotated[str, typer.Option("--sandbox", help="Sandbox backend: auto, local, docker, none.")]
+Rules = Annotated[str, typer.Option(
+    "--rules", help="Rule set: strict (every polca defence; the default) or kernelbench (KernelBench's own "
+                    "allowances, so fast_p compares with published numbers).")]
+Shrink = Annotated[bool, typer.Option(
+    "--shrink", help="Scale each problem's size constants down to fit a CPU: checks correctness against real "
+                     "KernelBench files; its timings are not kernel figures.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -91,6 +102,8 @@ def run(
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
     sandbox: Sandbox = "auto",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the minibatches.")] = 0,
+    rules: Rules = "strict",
+    shrink: Shrink = False,
 ) -> None:
     """Search faster kernels for KernelBench problems with a model, then score the best of each."""
     from polca.optimizer.domains.kernel_run import KernelRunOptions
@@ -98,10 +111,10 @@ def run(
     if not config.llm.model:
         fail("kernelbench run needs --model (any litellm model) to write kernels; to score kernels you "
              "already have, use `polca kernelbench eval SOLUTIONS_DIR`.")
-    selected = _problems(kernelbench_dir, level, problems)
+    selected = _problems(kernelbench_dir, level, problems, shrink)
     device_name = _device(device)
     gpu_ids = _gpu_ids(gpus, device_name)
-    eval_config = _eval_config(device_name, trials, not no_compile_baseline, timeout, sandbox)
+    eval_config = _eval_config(device_name, trials, not no_compile_baseline, timeout, sandbox, rules)
     try:
         options = KernelRunOptions(eval_config=eval_config, budget_evals=budget_evals, batch_size=batch_size,
                                    gpus=gpu_ids, executor=executor, budget_cost_usd=budget_cost,
@@ -152,13 +165,15 @@ def evaluate_solutions(
     as_json: AsJson = False,
     output: Output = None,
     sandbox: Sandbox = "auto",
+    rules: Rules = "strict",
+    shrink: Shrink = False,
 ) -> None:
     """Score existing kernel solutions: correctness, speedups, fast_p."""
     from polca.kernels_bench import evaluate
 
-    selected = _problems(kernelbench_dir, level, problems)
+    selected = _problems(kernelbench_dir, level, problems, shrink)
     solutions = _solutions(solutions_dir, selected, strict=problems is not None)
-    eval_config = _eval_config(_device(device), trials, not no_compile_baseline, timeout, sandbox)
+    eval_config = _eval_config(_device(device), trials, not no_compile_baseline, timeout, sandbox, rules)
     results: list[KernelResult] = []
     for problem, path in solutions:
         if not as_json:
@@ -168,14 +183,25 @@ def evaluate_solutions(
     _report(results, total, as_json, output, {"solutions_dir": str(solutions_dir)})
 
 
-def _problems(kernelbench_dir: Path | None, level: int | None, ids: str | None) -> tuple[Problem, ...]:
+def _problems(kernelbench_dir: Path | None, level: int | None, ids: str | None,
+              shrink: bool = False) -> tuple[Problem, ...]:
     from polca.kernels_bench import builtin_problems_dir, load_problems
+    from polca.kernels_bench.shrink import shrink_problem
 
     root = kernelbench_dir if kernelbench_dir is not None else builtin_problems_dir()
     try:
-        return load_problems(root, level=level, ids=ids)
+        problems = load_problems(root, level=level, ids=ids)
     except ValueError as exc:
         fail(str(exc))
+    if not shrink:
+        return problems
+    shrunk = []
+    for problem in problems:
+        try:
+            shrunk.append(shrink_problem(problem))
+        except ValueError as exc:
+            fail(f"--shrink: {problem.key}: {exc}")
+    return tuple(shrunk)
 
 
 def _solutions(folder: Path, problems: Sequence[Problem], *, strict: bool) -> list[tuple[Problem, Path]]:
@@ -233,12 +259,14 @@ def _gpu_ids(gpus: str | None, device: str) -> tuple[str, ...]:
     return ids
 
 
-def _eval_config(device: str, trials: int, compare_compile: bool, timeout_s: float, sandbox: str) -> EvalConfig:
+def _eval_config(device: str, trials: int, compare_compile: bool, timeout_s: float, sandbox: str,
+                 rules: str = "strict") -> EvalConfig:
     from polca.kernels_bench import EvalConfig, TimingConfig
 
     try:
         return EvalConfig(device=device, timing=TimingConfig(warmup_trials=min(10, trials), trials=trials),
-                          compare_compile=compare_compile, timeout_s=timeout_s, sandbox_backend=sandbox)
+                          compare_compile=compare_compile, timeout_s=timeout_s, sandbox_backend=sandbox,
+                          rules=rules)
     except ValueError as exc:
         fail(str(exc))
 
@@ -296,15 +324,27 @@ def _report(results: Sequence[KernelResult], total: int, as_json: bool, output: 
 
 
 def render_results(results: Sequence[KernelResult]) -> RenderableType:
-    """One row per problem: verdict, timings and speedups against both baselines."""
-    table = Table(title="kernels", title_justify="left")
-    for column in ("problem", "verdict", "kernel ms", "eager ms", "vs eager", "vs compile"):
+    """One row per problem: verdict, timings and speedups against both baselines, under the
+    rule set named in the title; timings of shrunk problems are labelled as not kernel figures."""
+    from polca.kernels_bench.results import SHRUNK_NOTE
+
+    rules = ", ".join(sorted({r.rules for r in results})) or "strict"
+    table = Table(title=f"kernels (rules: {rules})", title_justify="left")
+    statistic = "mean" if rules == "kernelbench" else "median"
+    for column in ("problem", "verdict", f"kernel ms ({statistic})", "eager ms", "vs eager", "vs compile"):
         table.add_column(column, justify="left" if column in ("problem", "verdict") else "right")
     for result in results:
-        table.add_row(result.problem_key, _verdict(result), _ms(result.candidate_ms), _ms(result.reference_ms),
-                      _times(result.speedup("eager")), _times(result.speedup("compile")))
+        mark = "*" if result.shrunk else ""
+        table.add_row(result.problem_key + mark, _verdict(result), _ms(result.candidate_ms, statistic) + mark,
+                      _ms(result.reference_ms, statistic) + mark, _times(result.speedup("eager")),
+                      _times(result.speedup("compile")))
+    parts: list[RenderableType] = [table]
+    if any(r.shrunk for r in results):
+        parts.append(Text(f"* {SHRUNK_NOTE}", style="bold"))
     notes = [Text(f"{r.problem_key}: {flag}") for r in results if r.correct for flag in r.flags]
-    return Group(table, Text("flagged:", style="bold"), *notes) if notes else table
+    if notes:
+        parts += [Text("flagged:", style="bold"), *notes]
+    return Group(*parts) if len(parts) > 1 else table
 
 
 def render_summary(results: Sequence[KernelResult], total: int) -> RenderableType:
@@ -313,7 +353,9 @@ def render_summary(results: Sequence[KernelResult], total: int) -> RenderableTyp
     from polca.kernels_bench.scoring import BASELINES
 
     summary = summarize(results, total)
-    table = Table(title=f"{summary.correct}/{summary.tasks} correct", title_justify="left")
+    rules = ", ".join(summary.rules) or "strict"
+    shrunk = " (shrunk: not kernel figures)" if summary.shrunk else ""
+    table = Table(title=f"{summary.correct}/{summary.tasks} correct, rules: {rules}{shrunk}", title_justify="left")
     thresholds = list(summary.fast_p["eager"])
     for column in ("baseline", *thresholds, "geomean"):
         table.add_column(column, justify="left" if column == "baseline" else "right")
@@ -331,8 +373,8 @@ def _verdict(result: KernelResult) -> str:
     return f"{result.failure or 'failed'}: {result.reason}"  # whole: a cut reason hides why it crashed
 
 
-def _ms(stats) -> str:
-    return "-" if stats is None else f"{stats.median_ms:.4g}"
+def _ms(stats, statistic: str = "median") -> str:
+    return "-" if stats is None else f"{getattr(stats, f'{statistic}_ms'):.4g}"
 
 
 def _times(value: float | None) -> str:
