@@ -2,8 +2,10 @@
 
 KernelBench's current inputs are sized for large GPUs (a single ReLU input is 6.4 GB).
 :func:`shrink_problem` rewrites the problem's source: every top-level assignment of a
-literal integer (``batch_size = 4096``, ``dim = 393216``, ``N = 2 ** 20``) is a size
-constant, and the largest one above ``min_size`` is halved, again and again, until the
+literal integer (``batch_size = 4096``, ``dim = 393216``, ``N = 2 ** 20``), and each integer
+of a literal tuple or list (``input_shape = (32768,)``, ``hidden_sizes = [32768, 32768]``), is
+a size constant, and the largest one above ``min_size`` is halved (with every constant that was equal
+to it, so equal sizes stay equal), again and again, until the
 inputs and the model's parameters together hold at most ``max_elements`` values. Sizes
 are measured without allocating anything: ``get_inputs()`` and ``Model(*get_init_inputs())``
 run on PyTorch's ``meta`` device. Derived constants (``hidden = dim * 4``) and everything
@@ -32,14 +34,24 @@ _MAX_STEPS = 200
 
 
 def size_constants(source: str) -> dict[str, int]:
-    """Top-level ``NAME = <integer expression of literals>`` assignments, by name."""
+    """Top-level ``NAME = <integer expression of literals>`` assignments, by name; the integer
+    items of a literal tuple or list (``input_shape = (32768,)``) as ``NAME[i]``."""
     constants: dict[str, int] = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            value = _literal_int(node.value)
-            if value is not None:
-                constants[node.targets[0].id] = value
+    for name, value_node in _assignments(ast.parse(source)):
+        value = _literal_int(value_node)
+        if value is not None:
+            constants[name] = value
+        elif isinstance(value_node, ast.Tuple | ast.List):
+            for index, item in enumerate(value_node.elts):
+                item_value = _literal_int(item)
+                if item_value is not None:
+                    constants[f"{name}[{index}]"] = item_value
     return constants
+
+
+def _assignments(tree: ast.Module) -> list[tuple[str, ast.expr]]:
+    return [(node.targets[0].id, node.value) for node in tree.body
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)]
 
 
 def _literal_int(node: ast.AST) -> int | None:
@@ -61,19 +73,31 @@ def rewrite_constants(source: str, values: dict[str, int]) -> str:
     """``source`` with the top-level assignments of ``values``' names set to those integers."""
     tree = ast.parse(source)
     for node in tree.body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id in values):
-            node.value = ast.copy_location(ast.Constant(values[node.targets[0].id]), node.value)
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            continue
+        name = node.targets[0].id
+        if name in values:
+            node.value = ast.copy_location(ast.Constant(values[name]), node.value)
+        elif isinstance(node.value, ast.Tuple | ast.List):
+            node.value.elts = [ast.copy_location(ast.Constant(values[f"{name}[{i}]"]), item)
+                               if f"{name}[{i}]" in values else item for i, item in enumerate(node.value.elts)]
     return ast.unparse(tree) + "\n"
 
 
 def problem_elements(source: str) -> int:
     """Values in ``get_inputs()`` plus the model's parameters and buffers, measured on the meta device."""
     module = import_source(source, "polca_shrink_probe", "<shrink>")
-    with torch.device("meta"):
-        torch.manual_seed(0)
-        inputs = module.get_inputs()
-        model = module.Model(*module.get_init_inputs())
+    validate = torch.distributions.Distribution._validate_args
+    # Argument checks of torch.distributions (Pareto in KernelBench's loss problems) read
+    # values, which meta tensors do not have.
+    torch.distributions.Distribution.set_default_validate_args(False)
+    try:
+        with torch.device("meta"):
+            torch.manual_seed(0)
+            inputs = module.get_inputs()
+            model = module.Model(*module.get_init_inputs())
+    finally:
+        torch.distributions.Distribution.set_default_validate_args(validate)
     counted = sum(_elements(value) for value in inputs)
     if isinstance(model, torch.nn.Module):
         counted += sum(t.numel() for t in (*model.parameters(), *model.buffers()))
@@ -94,7 +118,8 @@ def shrink_source(source: str, max_elements: int = DEFAULT_MAX_ELEMENTS, min_siz
     Raises ValueError when the problem cannot be measured on the meta device or does not fit
     even with every constant at ``min_size``.
     """
-    values = size_constants(source)
+    original = size_constants(source)
+    values = dict(original)
     current = source
     for _ in range(_MAX_STEPS):
         try:
@@ -108,8 +133,12 @@ def shrink_source(source: str, max_elements: int = DEFAULT_MAX_ELEMENTS, min_siz
         if not shrinkable:
             raise ValueError(f"the problem holds {elements} values even with every size constant at {min_size} "
                              f"or below (limit {max_elements}); it cannot be shrunk to fit a CPU.")
-        largest = max(shrinkable, key=lambda name: shrinkable[name])
-        values[largest] = max(min_size, values[largest] // 2)
+        # Constants that were equal stay equal (batch_size = 32768 and input_shape = (32768,) of
+        # a loss that broadcasts one against the other): the largest group is halved together.
+        largest = original[max(shrinkable, key=lambda name: (shrinkable[name], original[name]))]
+        for name in values:
+            if original[name] == largest:
+                values[name] = max(min_size, values[name] // 2)
         current = rewrite_constants(source, values)
     raise ValueError(f"the problem did not shrink below {max_elements} values in {_MAX_STEPS} steps.")
 

@@ -74,6 +74,15 @@ def get_init_inputs():
 def test_size_constants_are_top_level_integer_literals():
     assert size_constants(_BIG_LINEAR) == {"batch_size": 1024, "in_features": 8192, "kernel_size": 3}
     assert size_constants("N = 2 ** 20\nM = 4 * 1024\nK = N\nname = 'x'\n") == {"N": 1 << 20, "M": 4096}
+    assert size_constants("shape = (32768,)\nhidden = [4096, 2048]\n") == {"shape[0]": 32768, "hidden[0]": 4096,
+                                                                         "hidden[1]": 2048}
+
+
+def test_tuple_and_list_sizes_shrink_too():
+    source = _BIG_LINEAR.replace("in_features = 8192", "in_features = 8192\nshape = (8192,)").replace(
+        "torch.randn(batch_size, in_features)", "torch.randn(batch_size, *shape)")
+    shrunk = shrink_source(source, max_elements=1 << 18)
+    assert size_constants(shrunk)["shape[0]"] < 8192 and problem_elements(shrunk) <= 1 << 18
 
 
 def test_sizes_are_measured_on_the_meta_device_without_allocating():
@@ -113,3 +122,34 @@ def test_a_problem_that_fits_already_keeps_its_source():
     assert shrunk.source == problem.source and shrunk.shrunk
 
 
+
+
+_BROADCAST_LOSS = """
+import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    def forward(self, predictions, targets):
+        return torch.mean(torch.clamp(1 - predictions * targets, min=0))
+
+
+batch_size = 8192
+input_shape = (8192,)
+
+
+def get_inputs():
+    return [torch.randn(batch_size, *input_shape), torch.randint(0, 2, (batch_size,)).float() * 2 - 1]
+
+
+def get_init_inputs():
+    return []
+"""
+
+
+def test_constants_that_were_equal_stay_equal_so_broadcasting_problems_still_run():
+    shrunk = shrink_source(_BROADCAST_LOSS)
+    constants = size_constants(shrunk)
+    assert constants["batch_size"] == constants["input_shape[0]"] < 8192
+    module = import_source(shrunk, "shrunk_loss")
+    assert module.Model()(*module.get_inputs()).dim() == 0
