@@ -165,13 +165,24 @@ def tensor_operations(tree: ast.Module, dotted: Callable[[ast.AST], str | None],
         return []
     reachable = _reachable(forward, functions)
     flow = _Flow(functions, reachable, dotted, launches, handles)
-    flow.names[id(forward)].update(arg.arg for arg in forward.args.args[1:])
+    flow.names[id(forward)].update(_tensor_parameters(forward))
     flow.attrs.update(_init_tensors(model, dotted))
     flow.solve()
     errors: list[str] = []
     for function in reachable:
         errors += _compute_in(function, flow, exported)
     return list(dict.fromkeys(errors))
+
+
+def _tensor_parameters(forward: ast.FunctionDef) -> list[str]:
+    """``forward``'s parameters but ``self``, less those a scalar annotation or default marks as numbers."""
+    args = forward.args.args[1:]
+    defaults = dict(zip([a.arg for a in args][len(args) - len(forward.args.defaults):], forward.args.defaults,
+                        strict=True))
+    scalar = {"int", "float", "bool", "str"}
+    return [arg.arg for arg in args
+            if not (isinstance(arg.annotation, ast.Name) and arg.annotation.id in scalar)
+            and not (isinstance(defaults.get(arg.arg), ast.Constant) and defaults[arg.arg].value is not None)]
 
 
 def _reachable(forward: ast.FunctionDef, functions: dict[str, ast.FunctionDef]) -> list[ast.AST]:

@@ -150,6 +150,16 @@ return _ext.f(flat, out, half, grid, n)
     assert run_guards(_candidate(body)).ok, run_guards(_candidate(body)).errors
 
 
+def test_scalar_forward_arguments_are_numbers_not_tensors():
+    source = _KERNEL + """
+
+class ModelNew(nn.Module):
+    def forward(self, x, dim: int, scale=2.0):
+        return _ext.f(x, dim * 2, scale / 2)
+"""
+    assert run_guards(source).ok, run_guards(source).errors
+
+
 def test_triton_kernel_bodies_are_the_kernel_and_not_looked_into():
     source = (_HONEST / "relu_triton.py").read_text()
     assert "tl.where(values > 0" in source  # a comparison, inside the @triton.jit kernel
