@@ -12,7 +12,8 @@ typer...), so nothing is downloaded: ``pip install --no-index --no-build-isolati
 polca this interpreter imports cannot leak in; the probe checks that the polca the
 console script imports is the copy, reached through the install and not through sys.path.
 
-The default variant (default mode only; strict mode is slow-marked) scores a guard-passing CuPy candidate on a machine without CuPy: the
+Slow variants: strict mode, a built wheel, and a default editable install of a clone under
+the home directory (hidden too). The default variant (default mode under /tmp) scores a guard-passing CuPy candidate on a machine without CuPy: the
 worker imports polca, imports the candidate and reports a ``runtime`` failure (``crash``
 means the worker itself never started). The slow variant gets an honest Triton kernel
 scored correct through Triton's interpreter.
@@ -26,6 +27,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -62,7 +64,8 @@ def _site_dirs() -> list[str]:
 
 
 def _editable_install(where: Path, mode: str) -> tuple[Path, Path]:
-    """(the venv's bin folder, the checkout) for an editable install of a copy of this checkout."""
+    """(the venv's bin folder, the checkout) for an install of a copy of this checkout:
+    editable in setuptools' ``default`` or ``strict`` mode, or a built ``wheel``."""
     checkout = _copy_checkout(where / "checkout")
     env_dir = where / "venv"
     venv.create(env_dir, with_pip=False)
@@ -70,9 +73,13 @@ def _editable_install(where: Path, mode: str) -> tuple[Path, Path]:
     site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
     Path(site, "_base.pth").write_text("\n".join(_site_dirs()) + "\n")
-    command = [python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--no-build-isolation", "-e", checkout]
-    if mode != "default":
-        command += ["--config-settings", f"editable_mode={mode}"]
+    pip = [python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--no-build-isolation"]
+    if mode == "wheel":
+        subprocess.run([python, "-m", "pip", "wheel", "-q", "--no-deps", "--no-index", "--no-build-isolation",
+                        "-w", where / "dist", checkout], check=True, capture_output=True, cwd=where)
+        command = [*pip, *sorted((where / "dist").glob("polca-*.whl"))]
+    else:
+        command = [*pip, "-e", checkout] + ([] if mode == "default" else ["--config-settings", f"editable_mode={mode}"])
     subprocess.run(command, check=True, capture_output=True, cwd=where)
     return env_dir / "bin", checkout
 
@@ -82,17 +89,24 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-@pytest.fixture(scope="module", params=["default", pytest.param("strict", marks=pytest.mark.slow)])
+@pytest.fixture(scope="module", params=["default", pytest.param("strict", marks=pytest.mark.slow),
+                                        pytest.param("wheel", marks=pytest.mark.slow),
+                                        pytest.param("home", marks=pytest.mark.slow)])
 def install(request, tmp_path_factory):
-    where = tmp_path_factory.mktemp(f"editable-{request.param}")
-    bin_dir, checkout = _editable_install(where, request.param)
+    """An install under /tmp (``home``: a default editable install of a clone under $HOME)."""
+    if request.param == "home":
+        where = Path(tempfile.mkdtemp(prefix="polca-install-test-", dir=Path.home()))
+        request.addfinalizer(lambda: shutil.rmtree(where, ignore_errors=True))
+    else:
+        where = tmp_path_factory.mktemp(f"install-{request.param}")
+    bin_dir, checkout = _editable_install(where, "default" if request.param == "home" else request.param)
     outside = where / "elsewhere"
     outside.mkdir()
-    return bin_dir, checkout, outside
+    return bin_dir, checkout, outside, request.param
 
 
 def _eval(install, solution: Path, *flags: str, **env: str) -> dict:
-    bin_dir, _, outside = install
+    bin_dir, _, outside, _ = install
     folder = outside / "solutions"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
@@ -104,14 +118,17 @@ def _eval(install, solution: Path, *flags: str, **env: str) -> dict:
     return json.loads(done.stdout)["results"][0]
 
 
-def test_the_console_script_imports_the_copy_through_the_install_not_sys_path(install):
-    bin_dir, checkout, outside = install
+def test_the_console_script_imports_the_installed_copy_not_this_checkout(install):
+    bin_dir, checkout, outside, kind = install
     probe = ("import importlib.util, json, os, sys; spec = importlib.util.find_spec('polca.kernels_bench'); "
              "print(json.dumps({'file': os.path.realpath(spec.origin), 'path': sys.path}))")
     done = subprocess.run([bin_dir / "python", "-c", probe], cwd=outside, env=_clean_env(),
                           capture_output=True, text=True, check=True)
     seen = json.loads(done.stdout)
-    assert seen["file"] == str(checkout / "kernels_bench" / "__init__.py")
+    if kind == "wheel":
+        assert "site-packages" in seen["file"] and not seen["file"].startswith(str(checkout))
+    else:
+        assert seen["file"] == str(checkout / "kernels_bench" / "__init__.py")
     assert str(checkout) not in seen["path"] and str(ROOT) not in seen["path"]
 
 
