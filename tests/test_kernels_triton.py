@@ -59,3 +59,21 @@ def test_a_triton_kernel_with_a_grid_fixed_to_the_problems_size_fails_the_larger
 def test_operators_after_a_triton_copy_kernel_are_rejected_by_the_guards():
     report = run_guards((KERNELS / "triton" / "operator_fallback.py").read_text(), RELU)
     assert not report.ok and any("operator * to a tensor" in error for error in report.errors)
+
+
+@pytest.mark.gpu
+def test_an_honest_triton_kernel_is_compiled_and_scored_on_a_gpu(tmp_path):
+    result = evaluate(RELU, (KERNELS / "honest" / "relu_triton.py").read_text(),
+                      EvalConfig(device="cuda", cache_root=str(tmp_path)))
+    assert result.correct, result.feedback
+    assert result.speedup("eager") is not None
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("rules", ["strict", "kernelbench"])
+def test_the_triton_batch_cap_fails_on_a_gpu_under_the_strict_rules_only(rules, tmp_path):
+    source = (KERNELS / "triton" / "grid_fixed_to_problem.py").read_text()
+    result = evaluate(RELU, source, EvalConfig(device="cuda", cache_root=str(tmp_path), rules=rules,
+                                               compare_compile=False))
+    # kernelbench checks only the problem's own batch, as KernelBench does: the cap goes unseen.
+    assert result.correct == (rules == "kernelbench"), result.feedback
