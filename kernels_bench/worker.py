@@ -5,7 +5,8 @@ compile cache installed, so the candidate's ``load_inline`` is cached), checks c
 optionally times reference and candidate, re-checks correctness after timing, and writes
 one JSON line prefixed by the request's nonce to stdout. The evaluator ignores every other
 line, so whatever the candidate prints cannot pass for a verdict without the nonce, which
-the worker reads and drops before any candidate code runs.
+the worker reads and drops before any candidate code runs. A ``build_only`` request stops
+once the candidate is imported (its kernels built and sent back for the cache).
 
 Everything the evaluator needs to trust (the timer, synchronize, the correctness checks)
 is imported and bound here before the candidate is imported.
