@@ -13,7 +13,12 @@ match), then runs them over every seed x input distribution with fresh inputs:
 - the output must be a plain ``torch.Tensor`` (exact type, no subclass) with the reference's
   dtype, shape and device, finite wherever the reference is finite, and within the dtype's
   tolerance (fp32 1e-4; fp16/bf16 1e-2; integers exact);
-- finally, a second input shape (the batch dimension changed) catches hard-coded shapes.
+- finally, two more input shapes, a smaller and a LARGER batch, catch hard-coded shapes
+  (a kernel whose grid covers only the problem's batch passes the smaller one).
+
+``distributions=("problem",)`` uses the problem's own ``get_inputs()`` as they come (the
+``kernelbench`` rule set); ``alternate_order=False`` always runs the reference first and
+``check_inputs=False`` skips the unchanged-inputs check, as KernelBench does.
 
 A trial whose reference output is not finite (``log`` of a signed input, say) is skipped:
 it says nothing about the candidate. Everything a candidate does wrong is data in the
@@ -31,8 +36,14 @@ import torch
 
 logger = logging.getLogger(__name__)
 
-Distribution = Literal["uniform", "normal", "signed", "scaled"]
+Distribution = Literal["uniform", "normal", "signed", "scaled", "problem"]
 DISTRIBUTIONS: tuple[Distribution, ...] = ("uniform", "normal", "signed", "scaled")
+_ALL_DISTRIBUTIONS = (*DISTRIBUTIONS, "problem")  # "problem": get_inputs() as it comes
+# Which check a failed trial failed: stable across runs, unlike the message (which can quote
+# values from uninitialised memory). "values" covers both wrong and non-finite values.
+FailedCheck = Literal["", "construct", "forward", "output_type", "output_dtype", "output_shape", "output_device",
+                      "values", "inputs", "no_finite_reference"]
+Variant = Literal["", "smaller_batch", "larger_batch"]
 _SCALE = 10.0
 _TOLERANCE = {torch.float16: 1e-2, torch.bfloat16: 1e-2, torch.float32: 1e-4, torch.float64: 1e-4}
 
@@ -48,13 +59,15 @@ class CorrectnessConfig:
     distributions: tuple[Distribution, ...] = DISTRIBUTIONS
     device: str = "cpu"
     shape_variants: bool = True
+    alternate_order: bool = True
+    check_inputs: bool = True
 
     def __post_init__(self) -> None:
         if not self.seeds:
             raise ValueError("CorrectnessConfig.seeds is empty; give at least one seed, such as (0, 1, 2, 3, 4).")
-        unknown = [d for d in self.distributions if d not in DISTRIBUTIONS]
+        unknown = [d for d in self.distributions if d not in _ALL_DISTRIBUTIONS]
         if unknown or not self.distributions:
-            raise ValueError(f"CorrectnessConfig.distributions {self.distributions!r} must be a non-empty subset of {DISTRIBUTIONS}.")
+            raise ValueError(f"CorrectnessConfig.distributions {self.distributions!r} must be a non-empty subset of {_ALL_DISTRIBUTIONS}.")
         if not (self.device == "cpu" or self.device.startswith("cuda")):
             raise ValueError(f"CorrectnessConfig.device {self.device!r} must be 'cpu', 'cuda' or 'cuda:N'.")
 
@@ -70,16 +83,21 @@ class CorrectnessReport:
     trials: int  # trials compared
     skipped_trials: int  # trials whose reference output was not finite
     max_abs_diff: float
+    check: FailedCheck = ""  # which check failed (assert on this, not on the message)
+    variant: Variant = ""  # the changed batch the failure happened on, if any
 
 
 class _Mismatch(Exception):
     """Internal: one trial failed; carries the one-line reason and the proposer's feedback."""
 
-    def __init__(self, reason: str, feedback: str, failure: Literal["runtime", "mismatch"] = "mismatch") -> None:
+    def __init__(self, reason: str, feedback: str, failure: Literal["runtime", "mismatch"] = "mismatch",
+                 check: FailedCheck = "values") -> None:
         super().__init__(reason)
         self.reason = reason
         self.feedback = feedback
         self.failure = failure
+        self.check = check
+        self.variant: Variant = ""
 
 
 def tolerance_for(dtype: torch.dtype) -> float:
@@ -94,7 +112,11 @@ def synchronize(device: str) -> None:
 
 
 def fresh_inputs(template: Sequence[Any], seed: int, distribution: Distribution, device: str) -> list[Any]:
-    """New inputs shaped like ``template``: floats from ``distribution``, integers kept integer."""
+    """New inputs shaped like ``template``: floats from ``distribution``, integers kept integer.
+
+    ``"problem"`` keeps the template's own values (moved to ``device``)."""
+    if distribution == "problem":
+        return [value.to(device) if isinstance(value, torch.Tensor) else value for value in template]
     generator = torch.Generator().manual_seed(seed)
     return [_fresh(value, generator, distribution).to(device) if isinstance(value, torch.Tensor) else value
             for value in template]
@@ -136,16 +158,19 @@ def check_correctness(
             torch.manual_seed(seed)
             template = get_inputs()
             inputs = fresh_inputs(template, seed, distribution, config.device)
-            where = f"seed {seed}, {distribution} inputs, {'candidate' if index % 2 else 'reference'} run first"
-            _trial(reference, candidate, inputs, candidate_first=bool(index % 2), where=where, counts=counts)
+            candidate_first = config.alternate_order and bool(index % 2)
+            where = f"seed {seed}, {distribution} inputs, {'candidate' if candidate_first else 'reference'} run first"
+            _trial(reference, candidate, inputs, candidate_first=candidate_first, where=where, counts=counts,
+                   check_inputs=config.check_inputs)
         if config.shape_variants:
-            _shape_variant_trial(reference, candidate, get_inputs, config, counts)
+            for grow in (False, True):
+                _shape_variant_trial(reference, candidate, get_inputs, config, counts, grow=grow)
     except _Mismatch as mismatch:
         return CorrectnessReport(False, mismatch.failure, mismatch.reason, mismatch.feedback, counts["trials"],
-                                 counts["skipped"], counts["max_abs_diff"])
+                                 counts["skipped"], counts["max_abs_diff"], mismatch.check, mismatch.variant)
     if counts["trials"] == 0:
         reason = "the reference produced no finite output on any trial, so nothing could be compared"
-        return CorrectnessReport(False, "mismatch", reason, reason, 0, counts["skipped"], 0.0)
+        return CorrectnessReport(False, "mismatch", reason, reason, 0, counts["skipped"], 0.0, "no_finite_reference")
     summary = f"correct on {counts['trials']} trials (max |diff| {counts['max_abs_diff']:.3g})"
     return CorrectnessReport(True, "", "", summary, counts["trials"], counts["skipped"], counts["max_abs_diff"])
 
@@ -160,7 +185,7 @@ def _build_models(reference_cls, candidate_cls, get_init_inputs, config: Correct
         candidate = candidate.to(config.device) if isinstance(candidate, torch.nn.Module) else candidate
     except Exception as exc:  # the candidate's own failure is data
         raise _Mismatch(f"ModelNew(*get_init_inputs()) raised {type(exc).__name__}: {exc}",
-                        f"Constructing ModelNew failed: {type(exc).__name__}: {exc}", "runtime") from None
+                        f"Constructing ModelNew failed: {type(exc).__name__}: {exc}", "runtime", "construct") from None
     _share_weights(reference, candidate)
     return reference, candidate
 
@@ -177,7 +202,8 @@ def _share_weights(reference: torch.nn.Module, candidate: Any) -> None:
         candidate.load_state_dict(ref_state)
 
 
-def _trial(reference, candidate, inputs: list[Any], *, candidate_first: bool, where: str, counts: dict) -> None:
+def _trial(reference, candidate, inputs: list[Any], *, candidate_first: bool, where: str, counts: dict,
+           check_inputs: bool = True) -> None:
     device = _device_of(inputs)
     ref_inputs, new_inputs = _clone_all(inputs), _clone_all(inputs)
     if candidate_first:
@@ -189,37 +215,56 @@ def _trial(reference, candidate, inputs: list[Any], *, candidate_first: bool, wh
     if ref_out is None or not _all_finite(ref_out):
         counts["skipped"] += 1
         return
-    _check_inputs(inputs, ref_inputs, new_inputs, where)
+    if check_inputs:
+        _check_inputs(inputs, ref_inputs, new_inputs, where)
     counts["max_abs_diff"] = max(counts["max_abs_diff"], compare_outputs(ref_out, new_out, where))
     counts["trials"] += 1
 
 
-def _shape_variant_trial(reference, candidate, get_inputs, config: CorrectnessConfig, counts: dict) -> None:
+def _shape_variant_trial(reference, candidate, get_inputs, config: CorrectnessConfig, counts: dict,
+                         grow: bool = False) -> None:
     seed = config.seeds[0]
     torch.manual_seed(seed)
-    template = vary_batch(get_inputs())
+    original = get_inputs()
+    template = vary_batch(original, grow=grow)
     if template is None:
         return
-    inputs = fresh_inputs(template, seed + 1, "normal", config.device)
+    distribution = "problem" if config.distributions == ("problem",) else "normal"
+    inputs = fresh_inputs(template, seed + 1 + grow, distribution, config.device)
     try:
         _run_reference(reference, _clone_all(inputs), _device_of(inputs), raise_errors=True)
     except Exception as exc:  # the reference itself only takes one shape: nothing to vary
         logger.debug("reference rejects a changed batch size (%s); skipping the shape check", exc)
         return
-    where = f"a different batch size ({template[0].shape[0]} instead of the problem's), seed {seed}"
-    _trial(reference, candidate, inputs, candidate_first=False, where=where, counts=counts)
+    size = "larger" if grow else "smaller"
+    where = (f"a {size} batch ({_batch_of(template)} instead of the problem's {_batch_of(original)}), seed {seed}")
+    try:
+        _trial(reference, candidate, inputs, candidate_first=False, where=where, counts=counts,
+               check_inputs=config.check_inputs)
+    except _Mismatch as mismatch:
+        mismatch.variant = "larger_batch" if grow else "smaller_batch"
+        raise
 
 
-def vary_batch(template: Sequence[Any]) -> list[Any] | None:
+def _batch_of(template: Sequence[Any]) -> int | None:
+    return next((value.shape[0] for value in template if isinstance(value, torch.Tensor) and value.dim() > 0), None)
+
+
+def vary_batch(template: Sequence[Any], grow: bool = False) -> list[Any] | None:
     """The template with the leading (batch) dimension changed on every tensor that shares it.
 
-    Rows are repeated from the template, so integer inputs keep their range.
+    ``grow=False`` makes the batch smaller (about half; larger when it is 1 or 2),
+    ``grow=True`` about one and a half times larger. Rows are repeated from the template, so
+    integer inputs keep their range.
     """
     tensors = [value for value in template if isinstance(value, torch.Tensor) and value.dim() > 0]
     if not tensors:
         return None
     batch = tensors[0].shape[0]
-    new_batch = batch // 2 + 1 if batch > 2 else batch + 3
+    if grow:
+        new_batch = batch + batch // 2 + 1
+    else:
+        new_batch = batch // 2 + 1 if batch > 2 else batch + 3
     rows = torch.arange(new_batch) % batch
     return [
         value[rows] if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape[0] == batch else value
@@ -249,7 +294,7 @@ def _run_candidate(model, inputs: list[Any], where: str, device: str):
     except Exception as exc:  # the candidate's failure is data
         message = f"{type(exc).__name__}: {exc}".strip()
         raise _Mismatch(f"ModelNew.forward raised {message}", f"ModelNew.forward raised on {where}: {message}",
-                        "runtime") from None
+                        "runtime", "forward") from None
 
 
 def _device_of(inputs: Sequence[Any]) -> str:
@@ -280,6 +325,7 @@ def _check_inputs(pristine: list[Any], ref_inputs: list[Any], new_inputs: list[A
             raise _Mismatch(
                 f"ModelNew modified input {position} in place",
                 f"ModelNew changed its input {position} in place on {where}; forward must leave its inputs as they were.",
+                check="inputs",
             )
 
 
@@ -287,17 +333,18 @@ def compare_outputs(expected: Any, actual: Any, where: str = "this trial") -> fl
     """Raise the internal mismatch unless ``actual`` matches ``expected``; return max |diff|."""
     if isinstance(expected, tuple | list):
         if type(actual) is not type(expected) or len(actual) != len(expected):
-            _fail(f"output should be a {type(expected).__name__} of {len(expected)} tensors, got {_describe(actual)}", where)
+            _fail(f"output should be a {type(expected).__name__} of {len(expected)} tensors, got {_describe(actual)}", where,
+                  "output_type")
         return max([compare_outputs(e, a, where) for e, a in zip(expected, actual, strict=True)], default=0.0)
     if not isinstance(expected, torch.Tensor):
         if expected != actual:
-            _fail(f"output should be {expected!r}, got {actual!r}", where)
+            _fail(f"output should be {expected!r}, got {actual!r}", where, "values")
         return 0.0
     if type(actual) is not torch.Tensor:
-        _fail(f"output must be a plain torch.Tensor, got {_describe(actual)}", where)
+        _fail(f"output must be a plain torch.Tensor, got {_describe(actual)}", where, "output_type")
     for what in ("dtype", "shape", "device"):
         if getattr(actual, what) != getattr(expected, what):
-            _fail(f"output {what} should be {getattr(expected, what)}, got {getattr(actual, what)}", where)
+            _fail(f"output {what} should be {getattr(expected, what)}, got {getattr(actual, what)}", where, f"output_{what}")
     return _compare_values(expected, actual, where)
 
 
@@ -323,8 +370,8 @@ def _compare_values(expected: torch.Tensor, actual: torch.Tensor, where: str) ->
     return max_diff
 
 
-def _fail(reason: str, where: str) -> None:
-    raise _Mismatch(reason, f"{reason} [{where}]")
+def _fail(reason: str, where: str, check: FailedCheck = "values") -> None:
+    raise _Mismatch(reason, f"{reason} [{where}]", check=check)
 
 
 def _describe(value: Any) -> str:

@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import secrets
-import sys
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -39,9 +38,11 @@ from polca.kernels_bench.cupy_path import (
     store_cupy_build,
 )
 from polca.kernels_bench.guards import run_guards
+from polca.kernels_bench.launch import worker_command, worker_read_only_paths
 from polca.kernels_bench.problems import Problem
 from polca.kernels_bench.profiler_check import check_custom_kernel_ran, defined_kernel_names
 from polca.kernels_bench.results import AUDIT_SPEEDUP, KernelResult
+from polca.kernels_bench.rules import DEFAULT_RULES, get_rules
 from polca.kernels_bench.timing import TimingConfig, TimingStats
 from polca.sandbox import Limits, RunResult, RunSpec, run
 from polca.sandbox.types import BackendName
@@ -61,7 +62,10 @@ class EvalConfig:
     """How to evaluate one candidate.
 
     ``timing=None`` checks correctness only. ``compare_compile`` also times
-    ``torch.compile`` of the reference (slow to build on a CPU). ``cache_root`` defaults to
+    ``torch.compile`` of the reference (slow to build on a CPU). ``build_timeout_s`` builds
+    the candidate's kernels first, in a run of their own with that limit, so ``timeout_s``
+    limits only the evaluation (a cold C++ build takes about a minute; None: one run, one
+    limit for both). ``cache_root`` defaults to
     :func:`~polca.kernels_bench.compile_cache.default_cache_root`. ``visible_devices`` pins
     the worker to GPUs (``"1"``) without touching this process's environment, so threads
     can evaluate on different GPUs at once.
@@ -75,26 +79,36 @@ class EvalConfig:
     compare_compile: bool = True
     recheck_seeds: tuple[int, ...] = (101, 102)
     timeout_s: float = 600.0
+    build_timeout_s: float | None = None
     memory_mb: int | None = None  # address-space limits break CUDA, which reserves huge ranges
     cache_root: str | None = None
     sandbox_backend: BackendName = "auto"
     visible_devices: str | None = None  # CUDA_VISIBLE_DEVICES of the worker; None passes the caller's on
+    rules: str = DEFAULT_RULES  # "strict" or "kernelbench" (polca.kernels_bench.rules)
 
     def __post_init__(self) -> None:
+        get_rules(self.rules)
         CorrectnessConfig(seeds=self.seeds, distributions=self.distributions, device=self.device)
         if not self.recheck_seeds:
             raise ValueError("EvalConfig.recheck_seeds is empty; give at least one seed, such as (101, 102).")
         if self.timeout_s <= 0:
             raise ValueError(f"EvalConfig.timeout_s must be positive seconds, got {self.timeout_s}; a cold CUDA build needs about 120.")
+        if self.build_timeout_s is not None and self.build_timeout_s <= 0:
+            raise ValueError(f"EvalConfig.build_timeout_s must be positive seconds or None, got {self.build_timeout_s}.")
 
 
 def evaluate(problem: Problem, source: str, config: EvalConfig | None = None) -> KernelResult:
-    """Guards, then :func:`run_candidate`. A guard error scores 0 without running anything."""
-    guards = run_guards(source, problem)
+    """Guards, then :func:`run_candidate`. A guard error scores 0 without running anything.
+
+    ``config.rules`` chooses which guards reject and how correctness and speedups are taken
+    (:mod:`polca.kernels_bench.rules`); the result names it."""
+    config = config or EvalConfig()
+    guards = run_guards(source, problem, config.rules)
     if not guards.ok:
         feedback = "The static guards rejected the candidate:\n" + "\n".join(f"- {e}" for e in guards.errors)
         return KernelResult(problem_key=problem.key, compiled=False, correct=False, failure="guard",
-                            reason=guards.errors[0], feedback=feedback, flags=guards.warnings)
+                            reason=guards.errors[0], feedback=feedback, flags=guards.warnings,
+                            rules=config.rules, shrunk=problem.shrunk)
     result = run_candidate(problem, source, config)
     return replace(result, flags=guards.warnings + result.flags)
 
@@ -109,6 +123,10 @@ def run_candidate(problem: Problem, source: str, config: EvalConfig | None = Non
     nonce = secrets.token_hex(16)
     cache = CompileCache(config.cache_root)
     keys = inline_build_keys(source, cache.toolchain)
+    if config.build_timeout_s is not None and any(not cache.export(key) for key in keys):
+        failed = _build_first(problem, source, config, cache, keys)
+        if failed is not None:
+            return failed
     cupy_key = cupy_cache_key(source, cache.toolchain)
     cached = {**_cached_files(cache, keys), **_cached_cupy_files(cache, cupy_key)}
     started = time.perf_counter()
@@ -116,11 +134,36 @@ def run_candidate(problem: Problem, source: str, config: EvalConfig | None = Non
     wall_s = time.perf_counter() - started
     verdict = _verdict(outcome, nonce)
     if verdict is None:
-        return _process_failure(problem, outcome, wall_s)
+        return replace(_process_failure(problem, outcome, wall_s), rules=config.rules, shrunk=problem.shrunk)
     _keep_artifacts(cache, keys, verdict.pop("artifacts", []))
     _keep_cupy_builds(cache, cupy_key, verdict.pop("cupy_builds", []))
-    result = _to_result(problem, verdict, wall_s)
+    result = _to_result(problem, verdict, wall_s, config.rules)
     return _confirm_custom_kernel(result, verdict, source) if config.device == "cuda" else result
+
+
+def _build_first(problem: Problem, source: str, config: EvalConfig, cache: CompileCache,
+                 keys: tuple[str, ...]) -> KernelResult | None:
+    """Build the candidate's kernels into the cache in a run limited by ``build_timeout_s``.
+
+    Returns the failure when the build fails or runs out of time, None when the evaluation
+    can go on (its own run then finds the builds in the cache)."""
+    nonce = secrets.token_hex(16)
+    build_config = replace(config, timeout_s=config.build_timeout_s or config.timeout_s)
+    spec = _spec(problem, source, build_config, nonce, _cached_files(cache, keys), build_only=True)
+    started = time.perf_counter()
+    outcome = run(spec, backend=config.sandbox_backend)
+    wall_s = time.perf_counter() - started
+    verdict = _verdict(outcome, nonce)
+    if verdict is None:
+        failed = _process_failure(problem, outcome, wall_s)
+        if failed.failure == "timeout":
+            reason = f"building the kernels did not finish within the build limit of {build_config.timeout_s:.0f} s"
+            failed = replace(failed, reason=reason, feedback=f"{reason}.\n{failed.feedback}")
+        return replace(failed, rules=config.rules, shrunk=problem.shrunk)
+    _keep_artifacts(cache, keys, verdict.pop("artifacts", []))
+    if verdict.get("compiled"):
+        return None
+    return replace(_to_result(problem, verdict, wall_s, config.rules), compiled=False)
 
 
 def _cached_files(cache: CompileCache, keys: tuple[str, ...]) -> dict[str, bytes]:
@@ -176,15 +219,20 @@ def _keep_artifacts(cache: CompileCache, keys: tuple[str, ...], artifacts: list[
 
 
 def _spec(problem: Problem, source: str, config: EvalConfig, nonce: str, cached: dict[str, bytes],
-          cupy_key: str | None = None) -> RunSpec:
+          cupy_key: str | None = None, build_only: bool = False) -> RunSpec:
+    rules = get_rules(config.rules)
     request = {
         "nonce": nonce,
         "problem_path": "problem.py",
         "candidate_path": "candidate.py",
         "device": config.device,
         "seeds": list(config.seeds),
-        "distributions": list(config.distributions),
-        "shape_variants": config.shape_variants,
+        "distributions": ["problem"] if rules.problem_inputs else list(config.distributions),
+        "shape_variants": config.shape_variants and rules.shape_variants,
+        "alternate_order": rules.alternate_order,
+        "check_inputs": rules.check_inputs,
+        "recheck": rules.recheck,
+        "build_only": build_only,
         "timing": None if config.timing is None else {
             "warmup_trials": config.timing.warmup_trials, "trials": config.timing.trials,
             "flush_cache": config.timing.flush_cache},
@@ -198,8 +246,9 @@ def _spec(problem: Problem, source: str, config: EvalConfig, nonce: str, cached:
     if config.visible_devices is not None:
         env["CUDA_VISIBLE_DEVICES"] = config.visible_devices
     return RunSpec(
-        command=(sys.executable, "-m", "polca.kernels_bench.worker"),
+        command=worker_command(),
         files={"problem.py": problem.source, "candidate.py": source, **cached},
+        read_only_paths=worker_read_only_paths(),
         stdin=json.dumps(request),
         env=env,
         limits=Limits(timeout_s=config.timeout_s, memory_mb=config.memory_mb, max_processes=4096,
@@ -231,7 +280,7 @@ def _process_failure(problem: Problem, outcome: RunResult, wall_s: float) -> Ker
                         feedback=f"{reason}.\n{tail}".strip(), wall_s=wall_s)
 
 
-def _to_result(problem: Problem, verdict: dict[str, Any], wall_s: float) -> KernelResult:
+def _to_result(problem: Problem, verdict: dict[str, Any], wall_s: float, rules: str = DEFAULT_RULES) -> KernelResult:
     timings = verdict.get("timings") or {}
 
     def stats(name: str) -> TimingStats | None:
@@ -243,6 +292,7 @@ def _to_result(problem: Problem, verdict: dict[str, Any], wall_s: float) -> Kern
         reference_ms=stats("reference"), compiled_reference_ms=stats("compiled_reference"),
         candidate_ms=stats("candidate"), cache_hit=verdict.get("cache_hit", False),
         compiles=verdict.get("compiles", 0), compile_s=verdict.get("compile_s", 0.0), wall_s=wall_s,
+        rules=rules, shrunk=problem.shrunk,
     )
     if result.needs_audit:
         note = f"speedup above {AUDIT_SPEEDUP:g}x: not counted in fast_p until audited"

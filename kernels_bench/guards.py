@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from polca.kernels_bench.problems import Problem
+from polca.kernels_bench.rules import DEFAULT_RULES, get_rules
+from polca.kernels_bench.tensor_ops import tensor_operations
 
 CheckResult = tuple[bool, list[str], list[str]]
 
@@ -102,6 +104,14 @@ _CPP_ALLOWED = frozenset(["empty", "empty_like", "empty_strided", "zeros", "zero
 _CPP_METHOD = re.compile(r"\.\s*(" + "|".join(sorted(TENSOR_COMPUTE_METHODS, key=len, reverse=True)) + r")\s*\(")
 _CPP_STREAM = re.compile(r"\bcudaStreamCreate\w*|\bcudaStreamBeginCapture\b")
 _CPP_THREAD = re.compile(r"\bstd::thread\b|\bpthread_create\b|\bstd::async\b")
+# Persisting-L2 windows (cudaStreamSetAttribute + cudaAccessPolicyWindow, hitRatio/hitProp), the
+# persisting-L2 set-aside (cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize)), PTX eviction
+# policies, managed-memory prefetch and advice: each can keep data cached across timed trials.
+_CACHE_POLICY = re.compile(
+    r"\b(?:cu|cuda)StreamSetAttribute\b|\bstreamSetAttribute\b|\w*AccessPolicyWindow\w*|\baccessPolicyWindow\b"
+    r"|\baccess_policy_window\b|\bhitRatio\b|\bhitProp\b|\bmissProp\b|\bcudaAccessProperty\w+"
+    r"|\w*PersistingL2\w*|\w*PERSISTING_L2\w*|\bcreatepolicy\b|L2::evict_last|\b(?:cu|cuda)MemAdvise\w*"
+    r"|\b(?:cu|cuda)MemPrefetchAsync\w*")
 _LOADERS = frozenset(["torch.utils.cpp_extension.load_inline", "torch.utils.cpp_extension.load"])
 _CUPY_KERNELS = frozenset(["cupy.RawKernel", "cupy.RawModule", "cupy.ElementwiseKernel", "cupy.ReductionKernel"])
 
@@ -122,6 +132,7 @@ class _Analysis:
     tree: ast.Module
     aliases: dict[str, str]
     parents: dict[int, ast.AST]
+    source: str = ""
 
     def dotted(self, node: ast.AST) -> str | None:
         """The dotted module path an expression names (``F.relu`` -> ``torch.nn.functional.relu``)."""
@@ -150,7 +161,7 @@ def _is_const_getattr(node: ast.AST) -> bool:
 def _analyze(source: str) -> _Analysis:
     tree = ast.parse(source)
     parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-    analysis = _Analysis(tree=tree, aliases={}, parents=parents)
+    analysis = _Analysis(tree=tree, aliases={}, parents=parents, source=source)
     for _ in range(3):  # aliases of aliases settle in a few passes
         for node in ast.walk(tree):
             _bind_aliases(node, analysis)
@@ -232,7 +243,8 @@ def _outermost_references(analysis: _Analysis):
 @_checked
 def check_torch_compute(analysis: _Analysis, problem: Problem | None) -> tuple[list[str], list[str]]:
     """No PyTorch compute (``torch.*``, ``torch.nn.functional.*``, ``torch.ops``, calling an ``nn``
-    layer, compute-like tensor methods, ``@``) unless the problem's allow-list names it."""
+    layer, compute-like tensor methods, ``@``) unless the problem's allow-list names it; and in
+    what ``forward`` runs, no operator or non-data method on a tensor (:mod:`.tensor_ops`)."""
     allowed = _allowed_torch(problem)
     errors: list[str] = []
     for node, name in _outermost_references(analysis):
@@ -249,8 +261,19 @@ def check_torch_compute(analysis: _Analysis, problem: Problem | None) -> tuple[l
                     errors.append(f"{_line(node)}: imports {full} from PyTorch; compute the result in your custom kernel instead")
         elif isinstance(node, ast.BinOp | ast.AugAssign) and isinstance(node.op, ast.MatMult):
             errors.append(f"{_line(node)}: uses the @ operator, which runs PyTorch's matmul; write the product in your kernel")
-    errors += _layer_calls(analysis) + _tensor_method_calls(analysis)
+    errors += _layer_calls(analysis) + _tensor_method_calls(analysis) + _tensor_operations(analysis)
     return errors, _downcast_warnings(analysis)
+
+
+def _tensor_operations(analysis: _Analysis) -> list[str]:
+    """Operators and non-data methods applied to tensors in what ``forward`` runs (:mod:`.tensor_ops`)."""
+    handles, jitted = _kernel_handles(analysis)
+    exported = _kernel_function_names(analysis)
+
+    def launches(call: ast.Call) -> bool:
+        return _is_kernel_launch(analysis, call) or (isinstance(call.func, ast.Attribute) and call.func.attr in exported)
+
+    return tensor_operations(analysis.tree, analysis.dotted, launches, handles, jitted, exported)
 
 
 def _layer_instances(analysis: _Analysis) -> set[str]:
@@ -347,22 +370,44 @@ def check_imports(analysis: _Analysis, problem: Problem | None) -> tuple[list[st
 
 @_checked
 def check_concurrency(analysis: _Analysis, problem: Problem | None) -> tuple[list[str], list[str]]:
-    """No threads, processes, asyncio or side streams, in Python or in kernel source."""
+    """No threads, processes or asyncio, in Python or in kernel source."""
     errors = []
     for node in ast.walk(analysis.tree):
         if isinstance(node, ast.AsyncFunctionDef | ast.Await | ast.AsyncFor | ast.AsyncWith):
             errors.append(f"{_line(node)}: uses async code; work must finish inside forward()")
     for node, name in _outermost_references(analysis):
-        if name.startswith(("torch.multiprocessing", "torch.cuda.Stream", "torch.cuda.stream", "torch.cuda.ExternalStream")):
-            errors.append(f"{_line(node)}: uses {name}; side streams and processes can hide work from the timer")
+        if name.startswith("torch.multiprocessing"):
+            errors.append(f"{_line(node)}: uses {name}; processes can hide work from the timer")
         elif name.startswith("os.") and not name.startswith(_OS_ALLOWED_PREFIXES):
             errors.append(f"{_line(node)}: uses {name}; only os.environ, os.path and os.getenv are allowed")
     for text in _all_strings(analysis):
-        if _CPP_STREAM.search(text):
-            errors.append("kernel source creates a CUDA stream; launch on the current stream so the timer sees the work")
         if _CPP_THREAD.search(text):
             errors.append("kernel source starts host threads; work must finish inside forward()")
     return errors, []
+
+
+@_checked
+def check_side_streams(analysis: _Analysis, problem: Problem | None) -> tuple[list[str], list[str]]:
+    """No side streams or stream capture, in Python or in kernel source."""
+    errors = []
+    for node, name in _outermost_references(analysis):
+        if name.startswith(("torch.cuda.Stream", "torch.cuda.stream", "torch.cuda.ExternalStream")):
+            errors.append(f"{_line(node)}: uses {name}; side streams can hide work from the timer")
+    for text in _all_strings(analysis):
+        if _CPP_STREAM.search(text):
+            errors.append("kernel source creates a CUDA stream; launch on the current stream so the timer sees the work")
+    return errors, []
+
+
+@_checked
+def check_cache_policy(analysis: _Analysis, problem: Problem | None) -> tuple[list[str], list[str]]:
+    """No persisting-L2 access-policy windows, L2 persistence limits, eviction policies or
+    managed-memory prefetch and advice, in Python or in kernel source."""
+    found = sorted({match.group(0) for match in _CACHE_POLICY.finditer(analysis.source)})
+    if not found:
+        return [], []
+    return [f"sets a cache policy ({', '.join(found)}): data kept in L2 or prefetched across timed trials defeats "
+            "the cache flush between them; leave caching to the hardware"], []
 
 
 @_checked
@@ -594,6 +639,8 @@ CHECKS: dict[str, Callable[[str, Problem | None], CheckResult]] = {
     "torch_compute": check_torch_compute,
     "timing_patches": check_timing_patches,
     "concurrency": check_concurrency,
+    "side_streams": check_side_streams,
+    "cache_policy": check_cache_policy,
     "tensor_subclass": check_tensor_subclass,
     "pointer_caching": check_pointer_caching,
     "dynamic_code": check_dynamic_code,
@@ -602,16 +649,25 @@ CHECKS: dict[str, Callable[[str, Problem | None], CheckResult]] = {
 }
 
 
-def run_guards(source: str, problem: Problem | None = None) -> GuardReport:
-    """Apply every check in :data:`CHECKS`; errors and warnings are de-duplicated, in order."""
+def run_guards(source: str, problem: Problem | None = None, rules: str = DEFAULT_RULES) -> GuardReport:
+    """Apply every check in :data:`CHECKS`; errors and warnings are de-duplicated, in order.
+
+    Under a rule set that does not count a check as an error (``kernelbench``), that
+    check's findings become warnings, marked as such.
+    """
+    rule_set = get_rules(rules)
     errors: list[str] = []
     warnings: list[str] = []
-    for check in CHECKS.values():
+    for name, check in CHECKS.items():
         ok, check_errors, check_warnings = check(source, problem)
-        errors += check_errors
-        warnings += check_warnings
-        if not ok and check_errors and check_errors[0].startswith("the candidate is not valid Python"):
+        if check_errors and check_errors[0].startswith("the candidate is not valid Python"):
+            errors += check_errors
             break
+        if rule_set.is_error(name):
+            errors += check_errors
+        else:
+            warnings += [f"{error} (allowed under the {rule_set.name} rules)" for error in check_errors]
+        warnings += check_warnings
     else:
         warnings += _warn_timing_names(_analyze(source))
     errors = list(dict.fromkeys(errors))

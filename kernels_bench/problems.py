@@ -28,7 +28,8 @@ from types import ModuleType
 logger = logging.getLogger(__name__)
 
 LEVELS = (1, 2, 3, 4)
-_FILE_NAME = re.compile(r"^(\d+)_([A-Za-z0-9_]+)\.py$")
+# KernelBench level 4 names models with hyphens and dots: 3_EleutherAI-gpt-neo-2p7B_bs32_seq256.py.
+_FILE_NAME = re.compile(r"^(\d+)_([A-Za-z0-9_.\-]+)\.py$")
 _REQUIRED = ("Model", "get_inputs", "get_init_inputs")
 
 
@@ -42,6 +43,7 @@ class Problem:
     path: Path
     source: str
     allowed_torch_calls: frozenset[str] = frozenset()
+    shrunk: bool = False  # the source's size constants were scaled down (polca.kernels_bench.shrink)
 
     @property
     def key(self) -> str:
@@ -133,6 +135,8 @@ def _read_directory(directory: Path, level: int | None) -> list[Problem]:
     for path in sorted(directory.iterdir()):
         match = _FILE_NAME.match(path.name)
         if match is None or not path.is_file():
+            if path.suffix == ".py" and not path.name.startswith("_"):
+                logger.warning("skipping %s: a problem file is named NN_name.py", path)
             continue
         problem = read_problem(path, level)
         if problem.problem_id in problems:

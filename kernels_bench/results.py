@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
+from polca.kernels_bench.rules import DEFAULT_RULES, get_rules
 from polca.kernels_bench.timing import TimingStats
 
 FailureStage = Literal["", "guard", "compile", "runtime", "mismatch", "timeout", "crash"]
 Baseline = Literal["eager", "compile"]
 AUDIT_SPEEDUP = 10.0  # above this, a speedup is suspicious until someone confirms it
+SHRUNK_NOTE = "timed on shrunk inputs (--shrink): a correctness check, not kernel figures"
 _TIMINGS = ("reference_ms", "compiled_reference_ms", "candidate_ms")
 
 
@@ -39,13 +41,18 @@ class KernelResult:
     wall_s: float = 0.0
     audit_confirmed: bool = False  # a person checked a speedup above AUDIT_SPEEDUP, or an unconfirmed kernel
     kernel_unconfirmed: str = ""  # why the profiler could not confirm a custom kernel ran (CUDA); empty when it did
+    rules: str = DEFAULT_RULES  # the rule set that produced this result (polca.kernels_bench.rules)
+    shrunk: bool = False  # run on a problem whose sizes --shrink scaled down: timings are not kernel figures
 
     def speedup(self, baseline: Baseline = "eager") -> float | None:
-        """Baseline median over candidate median; None unless correct and both were timed."""
+        """Baseline over candidate, as the rule set's statistic (median for strict, mean for
+        kernelbench); None unless correct and both were timed."""
         reference = self.reference_ms if baseline == "eager" else self.compiled_reference_ms
-        if not self.correct or reference is None or self.candidate_ms is None or self.candidate_ms.median_ms <= 0:
+        if not self.correct or reference is None or self.candidate_ms is None:
             return None
-        return reference.median_ms / self.candidate_ms.median_ms
+        statistic = "mean_ms" if get_rules(self.rules).statistic == "mean" else "median_ms"
+        candidate = getattr(self.candidate_ms, statistic)
+        return getattr(reference, statistic) / candidate if candidate > 0 else None
 
     @property
     def needs_audit(self) -> bool:
@@ -66,6 +73,8 @@ class KernelResult:
             data[name] = data[name].to_dict() if data[name] is not None else None
         data["speedup_vs_eager"] = self.speedup("eager")
         data["speedup_vs_compile"] = self.speedup("compile")
+        if self.shrunk:
+            data["timing_note"] = SHRUNK_NOTE
         return data
 
     @classmethod

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from polca.kernels_bench.results import Baseline, KernelResult
+from polca.kernels_bench.results import SHRUNK_NOTE, Baseline, KernelResult
 
 THRESHOLDS = (0.0, 1.0, 1.5, 2.0)
 BASELINES: tuple[Baseline, ...] = ("eager", "compile")
@@ -77,6 +77,8 @@ class Summary:
     fast_p: dict[str, dict[str, float]]  # baseline -> "fast_1.5" -> share
     geomean_speedup: dict[str, float]  # baseline -> geometric mean
     needs_audit: tuple[str, ...]  # problem keys whose speedup waits for a person
+    rules: tuple[str, ...] = ()  # the rule sets that produced the results (one, unless mixed)
+    shrunk: bool = False  # some results ran on shrunk inputs: their timings are not kernel figures
 
 
 def _label(p: float) -> str:
@@ -92,6 +94,8 @@ def summarize(results: Sequence[KernelResult], total_tasks: int | None = None) -
         fast_p={b: {_label(p): fast_p(results, p, b, total) for p in THRESHOLDS} for b in BASELINES},
         geomean_speedup={b: geometric_mean_speedup(results, b, total) for b in BASELINES},
         needs_audit=tuple(r.problem_key for r in results if r.needs_audit),
+        rules=tuple(sorted({r.rules for r in results})),
+        shrunk=any(r.shrunk for r in results),
     )
 
 
@@ -99,6 +103,9 @@ def report_dict(results: Sequence[KernelResult], total_tasks: int | None = None)
     """The JSON-ready report: the summary and every result with its raw samples."""
     summary = asdict(summarize(results, total_tasks))
     summary["needs_audit"] = list(summary["needs_audit"])
+    summary["rules"] = list(summary["rules"])
+    if summary["shrunk"]:
+        summary["timing_note"] = SHRUNK_NOTE
     return {"summary": summary, "results": [r.to_dict() for r in results]}
 
 

@@ -5,7 +5,8 @@ compile cache installed, so the candidate's ``load_inline`` is cached), checks c
 optionally times reference and candidate, re-checks correctness after timing, and writes
 one JSON line prefixed by the request's nonce to stdout. The evaluator ignores every other
 line, so whatever the candidate prints cannot pass for a verdict without the nonce, which
-the worker reads and drops before any candidate code runs.
+the worker reads and drops before any candidate code runs. A ``build_only`` request stops
+once the candidate is imported (its kernels built and sent back for the cache).
 
 Everything the evaluator needs to trust (the timer, synchronize, the correctness checks)
 is imported and bound here before the candidate is imported.
@@ -22,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
+
 from polca.kernels_bench.compile_cache import CompileCache
 from polca.kernels_bench.correctness import CorrectnessConfig, check_correctness, fresh_inputs
 from polca.kernels_bench.cupy_path import NvrtcCacheDir, missing_cupy_hint
@@ -60,7 +62,8 @@ def evaluate_request(request: Mapping[str, Any]) -> dict[str, Any]:
                    compiles=cache.stats.compiles, compile_s=cache.stats.compile_s, artifacts=_artifacts(cache))
     if candidate_cls is not None:
         verdict["compiled"] = True
-        _check_and_time(problem, candidate_cls, request, timer, verdict)
+        if not request.get("build_only"):  # a build-only run stops once the kernels are built
+            _check_and_time(problem, candidate_cls, request, timer, verdict)
     if nvrtc_cache is not None:  # NVRTC compiles lazily, at a kernel's first launch
         nvrtc_cache.report(verdict)
     return verdict
@@ -68,7 +71,9 @@ def evaluate_request(request: Mapping[str, Any]) -> dict[str, Any]:
 
 def _check_and_time(problem, candidate_cls, request: Mapping[str, Any], timer, verdict: dict[str, Any]) -> None:
     config = CorrectnessConfig(seeds=tuple(request["seeds"]), distributions=tuple(request["distributions"]),
-                               device=request["device"], shape_variants=request["shape_variants"])
+                               device=request["device"], shape_variants=request["shape_variants"],
+                               alternate_order=request.get("alternate_order", True),
+                               check_inputs=request.get("check_inputs", True))
     report = check_correctness(problem.Model, candidate_cls, problem.get_inputs, problem.get_init_inputs, config)
     verdict.update(correct=report.correct, failure=report.failure, reason=report.reason, feedback=report.feedback)
     if report.correct and request.get("timing") is not None:
@@ -115,8 +120,10 @@ def _time_and_recheck(problem, candidate_cls, request: Mapping[str, Any], timer,
         functions = _timed_functions(problem, candidate_cls, device, request.get("compare_compile", False))
         template = problem.get_inputs()
 
+        distribution = "problem" if request["distributions"] == ["problem"] else "normal"
+
         def make_inputs(trial: int) -> list[Any]:
-            return fresh_inputs(template, _TIMING_SEED + trial, "normal", device)
+            return fresh_inputs(template, _TIMING_SEED + trial, distribution, device)
 
         timing = TimingConfig(**request["timing"])
         flush = CacheFlush(device) if timing.flush_cache else None
@@ -127,6 +134,8 @@ def _time_and_recheck(problem, candidate_cls, request: Mapping[str, Any], timer,
         return
     verdict["timings"] = {name: value.to_dict() for name, value in stats.items()}
     verdict["profile"], verdict["kernel_rows"] = _profile_with_kernels(functions["candidate"], make_inputs(0), device)
+    if not request.get("recheck", True):
+        return
     recheck = CorrectnessConfig(seeds=tuple(request["recheck_seeds"]), device=device, shape_variants=False)
     report = check_correctness(problem.Model, candidate_cls, problem.get_inputs, problem.get_init_inputs, recheck)
     if not report.correct:

@@ -44,7 +44,7 @@ from polca.sandbox.limits import (
     remove_stale_groups,
 )
 from polca.sandbox.process import Launch, Outcome, execute, kill_process_group
-from polca.sandbox.types import Limits, RunResult, RunSpec
+from polca.sandbox.types import RunResult, RunSpec
 from polca.sandbox.workdir import Workdir, argv_for, fresh_workdir, stdin_bytes
 
 logger = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ class LocalBackend:
 
     def _execute(self, spec: RunSpec, workdir: Workdir, cgroup: RunCgroup, launcher: Launcher | None) -> Outcome:
         launch = self._launch(spec, workdir)
-        chain, keep_shell = self._chain(spec.limits, workdir, cgroup, launch.argv[0])
+        chain, keep_shell = self._chain(spec, workdir, cgroup, launch.argv[0])
         if launcher is not None:
             return launcher.start(launch, chain, keep_shell, _tree_killer(cgroup))
         wrappers = [*shell_wrapper(cgroup.join_statements(), keep_shell), *chain]
@@ -206,22 +206,23 @@ class LocalBackend:
             max_output_bytes=spec.limits.max_output_bytes,
         )
 
-    def _chain(self, limits: Limits, workdir: Workdir, cgroup: RunCgroup, program: str) -> tuple[list[str], bool]:
+    def _chain(self, spec: RunSpec, workdir: Workdir, cgroup: RunCgroup, program: str) -> tuple[list[str], bool]:
         """``prlimit -> bwrap|unshare`` in front of the program, and whether a shell must stay its parent.
 
         Without a pid namespace the program's parent is that shell, not the caller, so
         `os.kill(os.getppid(), 9)` cannot reach the caller's process.
         """
-        isolation = self._isolation(limits, workdir, program)
+        isolation = self._isolation(spec, workdir, program)
         chain: list[str] = []
         if self.support.prlimit:
-            chain += [self.support.prlimit, *prlimit_args(limits, cap_address_space=cgroup.memory_dir is None)]
+            chain += [self.support.prlimit, *prlimit_args(spec.limits, cap_address_space=cgroup.memory_dir is None)]
         return chain + isolation, not isolation
 
-    def _isolation(self, limits: Limits, workdir: Workdir, program: str) -> list[str]:
+    def _isolation(self, spec: RunSpec, workdir: Workdir, program: str) -> list[str]:
+        limits = spec.limits
         if self.support.bwrap:
             tmpfs_mb = limits.max_file_mb if self.support.bwrap_sized_tmpfs else None
-            keep = (os.path.dirname(program),) if os.path.isabs(program) else ()
+            keep = ((os.path.dirname(program),) if os.path.isabs(program) else ()) + spec.read_only_paths
             return bwrap_args(self.support.bwrap, workdir.path, limits.network, tmpfs_mb, keep)
         if self.support.unshare:
             return [self.support.unshare, *([] if limits.network else ["--net"]), *_UNSHARE_ISOLATION, "--"]

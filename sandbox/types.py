@@ -34,6 +34,9 @@ class RunSpec:
 
     ``files`` are placed in a fresh working directory (path relative to it -> content);
     ``args`` are appended to the command; ``env`` is added to the scrubbed environment.
+    ``read_only_paths`` are absolute host directories the program must be able to read
+    (the code it imports, say): a backend that hides part of the host (bubblewrap hides
+    the home directory and ``/tmp``) maps each back at the same path, read-only.
     """
 
     command: tuple[str, ...] | None = None
@@ -43,6 +46,7 @@ class RunSpec:
     args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    read_only_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,9 @@ def validate_spec(spec: RunSpec) -> None:
         )
     for name in spec.files:
         _relative_path(name)
+    if isinstance(spec.read_only_paths, str) or not all(
+            isinstance(path, str) and os.path.isabs(path) for path in spec.read_only_paths):
+        raise TypeError(f"RunSpec.read_only_paths must be a tuple of absolute paths, got {spec.read_only_paths!r}.")
     if spec.python_source is not None and MAIN_FILE in spec.files:
         raise ValueError(f"RunSpec.files has {MAIN_FILE!r}, which python_source is written to; rename that file.")
     limits = spec.limits

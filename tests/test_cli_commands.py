@@ -100,6 +100,9 @@ def test_the_cli_copies_of_library_choices_match_the_library():
     assert get_args(train.Algo) == get_args(Algo)
     assert get_args(train.PipoMode) == get_args(PipoMode)
     assert get_args(kernelbench.KernelExecutor) == get_args(KernelExecutorName)
+    from polca.kernels_bench.rules import RULE_SETS, RuleSetName
+
+    assert get_args(kernelbench.RuleSetName) == get_args(RuleSetName) and set(RULE_SETS) == set(get_args(RuleSetName))
     assert get_args(skills.ExportFormat) == get_args(ExportFormat)
 
 

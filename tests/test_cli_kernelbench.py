@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from polca.kernels_bench import KernelResult, TimingStats
 from typer.testing import CliRunner
 
 from polca.cli import app
+from polca.kernels_bench import KernelResult, TimingStats
 from polca.store import Store
 
 runner = CliRunner()
@@ -223,3 +223,116 @@ def test_a_kernelbench_run_is_a_kernel_run_that_train_export_turns_into_rows(tmp
     assert row["problem_id"] == "1_relu" and row["domain"] == "kernel"
     assert Path(row["check"]["problem_path"]).name == "01_relu.py" and "class Model" in row["code"]
     assert row["winners"] == [] and row["candidates"], "a guard-failing kernel is a candidate, never a winner"
+
+
+# ---------------------------------------------------------------- run -> export -> reward
+
+
+_HACKS = KERNELS / "hacks"
+
+
+def _exported_kernel_row(tmp_path, scripted_llm) -> dict:
+    """A store written by `polca kernelbench run` on problem 1, exported as one RL row."""
+    server = scripted_llm(_kernel_answers(TORCH_RELU))
+    result = runner.invoke(app, ["kernelbench", "run", "--problems", "1", "--model", "openai/scripted",
+                                 "--api-base", server.api_base, "--budget-evals", "4", *QUICK, "--json"])
+    assert result.exit_code == 0, result.output
+    exported = runner.invoke(app, ["train", "export", "--domain", "kernel", "--out", str(tmp_path / "k.jsonl"),
+                                   "--test-fraction", "0"])
+    assert exported.exit_code == 0, exported.output
+    (row,) = [json.loads(line) for line in (tmp_path / "k.jsonl").read_text().splitlines()]
+    return row
+
+
+def _fenced(source: str) -> str:
+    return f"Here is the kernel:\n```python\n{source}\n```"
+
+
+def test_kernel_rewards_from_a_kernelbench_run_are_zero_for_hacks_the_guards_reject(tmp_path, scripted_llm):
+    from polca.trainer.rewards import KernelReward, RewardConfig
+
+    row = _exported_kernel_row(tmp_path, scripted_llm)
+    assert row["check"]["device"] == "cpu" and row["check"]["rules"] == "strict"
+    hacks = ["torch_fallback", "operator_fallback", "method_fallback", "try_except_fallback", "timer_patch",
+             "persisting_l2", "result_reuse", "batch_cap"]
+    reward = KernelReward(RewardConfig(timeout_s=60.0, max_workers=2))
+    assert reward.device_for(row["check"]) == "cpu"  # the run's own device
+    scores = reward(completions=[_fenced((_HACKS / f"{name}.py").read_text()) for name in hacks],
+                    check=[json.dumps(row["check"])] * len(hacks))
+    assert scores == [0.0] * len(hacks)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without a GPU")
+def test_kernel_rewards_on_cuda_without_a_gpu_say_how_to_fix_it():
+    from polca.trainer.rewards import KernelReward, RewardConfig
+
+    with pytest.raises(ValueError, match="device='cpu'"):
+        KernelReward(RewardConfig(device="cuda")).device_for({"device": "cpu"})
+    with pytest.raises(ValueError, match="no usable CUDA GPU"):
+        KernelReward().device_for({"device": "cuda"})
+
+
+@pytest.mark.slow
+def test_an_honest_kernel_from_a_kernelbench_run_gets_a_positive_reward_built_before_its_timeout(
+        tmp_path, scripted_llm, monkeypatch):
+    from polca.trainer.rewards import KernelReward, RewardConfig
+
+    row = _exported_kernel_row(tmp_path, scripted_llm)
+    monkeypatch.setenv("POLCA_KERNELS_CACHE_DIR", str(tmp_path / "cold-cache"))  # a cold build, ~1 min here
+    # One thread for eager PyTorch too: on a loaded machine its thread pool makes it so slow that an
+    # honest loop passes 10x, which is flagged for audit, and a flagged result earns no reward.
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    # The evaluation's own limit is shorter than the build: the build runs first, under its own limit.
+    reward = KernelReward(RewardConfig(timeout_s=40.0, build_timeout_s=600.0, kernel_trials=5))
+    honest, hack = _fenced(HONEST_CPP), _fenced((_HACKS / "operator_fallback.py").read_text())
+    first, zero = reward(completions=[honest, hack], check=[json.dumps(row["check"])] * 2)
+    assert first > 0.0 and zero == 0.0
+    assert reward(completions=[honest], check=[json.dumps(row["check"])])[0] > 0.0  # re-verified, from the cache
+
+
+# ---------------------------------------------------------------- rule sets and --shrink
+
+
+def test_reports_name_the_rule_set_and_an_unknown_one_lists_the_choices(tmp_path):
+    folder = _solutions(tmp_path, **{"01_relu": TORCH_RELU})
+    for rules in ("strict", "kernelbench"):
+        result = runner.invoke(app, ["kernelbench", "eval", str(folder), *QUICK, "--json", "--rules", rules])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        assert data["summary"]["rules"] == [rules] and data["results"][0]["rules"] == rules
+        assert data["results"][0]["failure"] == "guard"  # no custom kernel: both rule sets reject that
+    table = runner.invoke(app, ["kernelbench", "eval", str(folder), *QUICK, "--rules", "kernelbench"])
+    assert "rules: kernelbench" in table.output
+    bad = runner.invoke(app, ["kernelbench", "eval", str(folder), *QUICK, "--rules", "lenient"])
+    assert bad.exit_code == 1 and "strict, kernelbench" in bad.output
+
+
+def test_shrunk_runs_label_their_timings_as_not_kernel_figures(tmp_path):
+    from tests.test_kernels_shrink import _BIG_RELU
+
+    problems = tmp_path / "problems"
+    problems.mkdir()
+    (problems / "19_ReLU.py").write_text(_BIG_RELU)
+    folder = _solutions(tmp_path, **{"19_relu": TORCH_RELU})
+    flags = ["kernelbench", "eval", str(folder), "--kernelbench-dir", str(problems), *QUICK, "--shrink"]
+    data = json.loads(runner.invoke(app, [*flags, "--json"]).stdout)
+    assert data["summary"]["shrunk"] and "not kernel figures" in data["summary"]["timing_note"]
+    assert data["results"][0]["shrunk"] and "not kernel figures" in data["results"][0]["timing_note"]
+    assert "not kernel figures" in runner.invoke(app, flags).output
+
+
+def test_the_table_marks_shrunk_timings_and_uses_the_rule_sets_statistic():
+    import io
+
+    from rich.console import Console
+
+    from polca.cli.kernelbench import render_results
+
+    timed = KernelResult(problem_key="1_relu", compiled=True, correct=True, rules="kernelbench", shrunk=True,
+                         candidate_ms=TimingStats.from_samples([1.0, 1.0, 4.0]),
+                         reference_ms=TimingStats.from_samples([2.0, 2.0, 2.0]))
+    out = Console(width=200, file=io.StringIO())
+    out.print(render_results([timed]))
+    text = out.file.getvalue()
+    assert "1_relu*" in text and "2*" in text and "not kernel figures" in text
+    assert timed.speedup("eager") == pytest.approx(1.0)  # mean 2.0 / mean 2.0, not median 2.0 / 1.0

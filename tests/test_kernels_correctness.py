@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn as nn
+
 from polca.kernels_bench.correctness import (
     CorrectnessConfig,
     check_correctness,
@@ -190,6 +191,31 @@ def test_a_candidate_mirroring_the_references_in_place_update_is_accepted():
 def test_shape_variants_change_the_batch_and_keep_integer_ranges():
     varied = vary_batch([torch.zeros(16, 4), torch.tensor([5] * 16), 3])
     assert varied[0].shape == (9, 4) and varied[1].shape == (9,) and int(varied[1].max()) == 5 and varied[2] == 3
+
+
+def test_shape_variants_also_grow_the_batch():
+    grown = vary_batch([torch.zeros(16, 4), torch.tensor([5] * 16), 3], grow=True)
+    assert grown[0].shape == (25, 4) and grown[1].shape == (25,) and int(grown[1].max()) == 5
+
+
+def test_the_problems_own_inputs_reference_first_and_no_input_check_as_kernelbench_does():
+    class Doubler(nn.Module):
+        def forward(self, x):
+            return x * 2
+
+    class InPlaceDoubler(nn.Module):
+        def forward(self, x):
+            return x.mul_(2)
+
+    def get_inputs():
+        return [torch.full((4, 8), 3.0)]  # a distribution of its own: polca's would replace it
+
+    kernelbench = CorrectnessConfig(seeds=(0, 1), distributions=("problem",), shape_variants=False,
+                                    alternate_order=False, check_inputs=False)
+    report = check_correctness(Doubler, InPlaceDoubler, get_inputs, list, kernelbench)
+    assert report.correct and report.trials == 2, report.feedback
+    strict = check_correctness(Doubler, InPlaceDoubler, get_inputs, list, _FAST)
+    assert (strict.failure, strict.check) == ("mismatch", "inputs")
 
 
 def test_references_that_reject_another_batch_skip_the_shape_check():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from polca.kernels_bench import guards
 from polca.kernels_bench.guards import CHECKS, run_guards
 from polca.kernels_bench.problems import Problem
@@ -92,8 +93,117 @@ def test_the_problem_allow_list_permits_named_calls():
 
 
 def test_allocation_dtypes_and_loaders_are_allowed():
-    body = "out = torch.empty_like(x, dtype=torch.float32)\nreturn _ext.f(torch.zeros(3, device=x.device) + out)"
+    body = "out = torch.empty_like(x, dtype=torch.float32)\nreturn _ext.f(torch.zeros(3, device=x.device), out)"
     assert run_guards(_candidate(body)).ok
+
+
+@pytest.mark.parametrize(
+    ("prelude", "body", "needle"),
+    [
+        ("", "y = _ext.f(x)\nreturn y.clamp_min(0) * 2 + 1", ".clamp_min()"),
+        ("", "y = _ext.f(x)\nreturn y.clamp_min(0) * 2 + 1", "operator * to a tensor"),
+        ("", "return _ext.f(x) + 1", "operator + to a tensor"),
+        ("", "return -_ext.f(x)", "operator - to a tensor"),
+        ("", "y = _ext.f(x)\ny += 1\nreturn y", "+= to a tensor"),
+        ("", "return _ext.f(x * (x > 0))", "compares a tensor"),
+        ("", "return _ext.f(x).__mul__(2)", ".__mul__()"),
+        ("", "return abs(_ext.f(x))", "calls abs() on a tensor"),
+        ("", "self.keep = _ext.f(x)\nreturn self.keep * 2", "operator * to a tensor"),
+        ("", "parts = [_ext.f(x)]\nreturn parts[0] * 2", "operator * to a tensor"),
+        ("", "for y in (_ext.f(x),):\n    return y.exp2()", ".exp2()"),
+        ("def finish(v, k):\n    return v * k", "return finish(_ext.f(x), 2)", "operator * to a tensor"),
+        ("def finish(v):\n    return v.sigmoid()", "return finish(v=_ext.f(x))", ".sigmoid()"),
+    ],
+)
+def test_operators_and_methods_on_tensors_are_pytorch_compute(prelude, body, needle):
+    assert needle in _errors(_candidate(body, prelude))
+
+
+def test_an_init_weight_used_in_forward_counts_as_a_tensor():
+    source = _KERNEL + """
+
+class ModelNew(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(4))
+        self.register_buffer("bias", torch.zeros(4))
+
+    def forward(self, x):
+        return _ext.f(x) * self.weight + self.bias
+"""
+    assert "operator * to a tensor" in _errors(source)
+
+
+def test_data_movement_views_and_grid_arithmetic_on_shapes_are_allowed():
+    body = """
+n = x.numel()
+rows, cols = x.shape
+grid = ((n + 255) // 256, x.size(0) * 2, x.shape[-1] - 1)
+flat = x.contiguous().view(-1).reshape(rows, cols).to(torch.float32).unsqueeze(0)[0]
+out = torch.empty_like(flat)
+out[0] = flat[1]
+half = out.narrow(0, 0, rows // 2)
+if x.dim() != 2 or x.is_cuda:
+    raise ValueError("2-D CPU input")
+return _ext.f(flat, out, half, grid, n)
+"""
+    assert run_guards(_candidate(body)).ok, run_guards(_candidate(body)).errors
+
+
+def test_scalar_forward_arguments_are_numbers_not_tensors():
+    source = _KERNEL + """
+
+class ModelNew(nn.Module):
+    def forward(self, x, dim: int, scale=2.0):
+        return _ext.f(x, dim * 2, scale / 2)
+"""
+    assert run_guards(source).ok, run_guards(source).errors
+
+
+def test_triton_kernel_bodies_are_the_kernel_and_not_looked_into():
+    source = (_HONEST / "relu_triton.py").read_text()
+    assert "tl.where(values > 0" in source  # a comparison, inside the @triton.jit kernel
+    assert run_guards(source).ok
+
+
+def test_the_kernelbench_rules_keep_pytorch_compute_as_a_warning():
+    source = _candidate("return torch.relu(_ext.f(x)) * 2")
+    strict, kernelbench = run_guards(source, rules="strict"), run_guards(source, rules="kernelbench")
+    assert not strict.ok
+    assert kernelbench.ok and any("allowed under the kernelbench rules" in w for w in kernelbench.warnings)
+    assert "torch.relu" in "\n".join(kernelbench.warnings)
+
+
+def test_the_kernelbench_rules_still_reject_its_own_strict_bypasses():
+    fallback = _candidate("try:\n    return _ext.f(x)\nexcept RuntimeError:\n    return torch.relu(x)")
+    assert not run_guards(fallback, rules="kernelbench").ok
+    assert not run_guards("import torch\nclass ModelNew(torch.nn.Module):\n    def forward(self, x):\n"
+                          "        return torch.relu(x)\n", rules="kernelbench").ok  # no custom kernel
+
+
+def test_an_unknown_rule_set_lists_the_choices():
+    with pytest.raises(ValueError, match="strict, kernelbench"):
+        run_guards(_candidate("return _ext.f(x)"), rules="lenient")
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "cudaStreamSetAttribute(stream, cudaStreamAttributeAccessPolicyWindow, &attr);",
+        "cudaAccessPolicyWindow window = {};",
+        "attr.accessPolicyWindow.hitRatio = 1.0f;",
+        "attr.accessPolicyWindow.hitProp = cudaAccessPropertyPersisting;",
+        "cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, size);",
+        "cudaCtxResetPersistingL2Cache();",
+        'asm volatile("createpolicy.fractional.L2::evict_last.b64 %0, 1.0;" : "=l"(policy));',
+        "cudaMemPrefetchAsync(ptr, bytes, 0);",
+        "cudaMemAdvise(ptr, bytes, cudaMemAdviseSetReadMostly, 0);",
+    ],
+)
+def test_cache_policy_calls_in_kernel_source_are_caught(snippet):
+    source = _KERNEL.replace('"torch::Tensor f(torch::Tensor x);"', repr("void g() { " + snippet + " }")) + (
+        "\n\nclass ModelNew(nn.Module):\n    def forward(self, x):\n        return _ext.f(x)\n")
+    assert "sets a cache policy" in _errors(source)
 
 
 @pytest.mark.parametrize(

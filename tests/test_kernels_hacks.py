@@ -1,9 +1,11 @@
 """The reward-hack suite: one hostile ModelNew per known trick, each must score 0 or be flagged.
 
 Tricks a parser can see are tested through the static guards. Tricks only a run can expose
-(precision downgrade, shape hard-coding, input zeroing, result reuse) go through the CPU
-correctness core; their fixtures leave the kernel out so no compiler is needed, which the
-guards would also reject, so the runtime check is shown to catch them on its own.
+(precision downgrade, shape hard-coding, a batch cap, input zeroing, result reuse) go through
+the CPU correctness core; their fixtures leave the kernel out so no compiler is needed, which
+the guards would also reject, so the runtime check is shown to catch them on its own. Runtime
+tests assert on the kind of failure (stage, check, batch variant), never on message text: a
+message may quote values read from uninitialised memory.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from polca.kernels_bench.correctness import CorrectnessConfig, check_correctness
 from polca.kernels_bench.guards import run_guards
 from polca.kernels_bench.problems import builtin_problems_dir, import_source, load_problems
@@ -30,13 +33,17 @@ _STATIC = {
     "lazy_subclass": "subclasses torch.Tensor",
     "timer_patch": "assigns to torch.cuda.synchronize",
     "pointer_cache": ".data_ptr",
+    "operator_fallback": "applies the operator * to a tensor",
+    "method_fallback": "calls .clamp_min() on a tensor",
+    "persisting_l2": "cudaStreamSetAttribute",
 }
-# fixture -> (problem, the failure the correctness core must report)
+# fixture -> (problem, failure stage, failed check, batch variant) the correctness core must report
 _RUNTIME = {
-    "precision_downgrade": ("matmul", "outside atol=rtol=0.0001"),
-    "shape_hardcoding": ("relu", "different batch size"),
-    "input_zeroing": ("relu", "changed its input 0 in place"),
-    "result_reuse": ("relu", "output mismatch"),
+    "precision_downgrade": ("matmul", "mismatch", "values", ""),
+    "shape_hardcoding": ("relu", "runtime", "forward", "smaller_batch"),
+    "batch_cap": ("relu", "mismatch", "values", "larger_batch"),
+    "input_zeroing": ("relu", "mismatch", "inputs", ""),
+    "result_reuse": ("relu", "mismatch", "values", ""),
 }
 
 
@@ -55,12 +62,12 @@ def test_static_hack_is_rejected_by_the_guards(name):
 
 @pytest.mark.parametrize("name", sorted(_RUNTIME))
 def test_runtime_hack_fails_the_cpu_correctness_check(name):
-    problem_name, expected = _RUNTIME[name]
+    problem_name, failure, check, variant = _RUNTIME[name]
     problem = import_source(_PROBLEMS[problem_name].source, f"problem_{problem_name}")
     candidate = import_source((_HACKS / f"{name}.py").read_text(), f"hack_{name}")
     report = check_correctness(problem.Model, candidate.ModelNew, problem.get_inputs, problem.get_init_inputs)
     assert not report.correct
-    assert expected in report.feedback, report.feedback
+    assert (report.failure, report.check, report.variant) == (failure, check, variant), report.feedback
 
 
 @pytest.mark.parametrize("name", sorted(_RUNTIME))
@@ -86,7 +93,7 @@ def test_lazy_subclass_output_is_rejected_at_run_time_too():
 @pytest.mark.gpu
 @pytest.mark.parametrize("name", sorted(_RUNTIME))
 def test_runtime_hack_fails_the_correctness_check_on_cuda(name):
-    problem_name, _ = _RUNTIME[name]
+    problem_name = _RUNTIME[name][0]
     problem = import_source(_PROBLEMS[problem_name].source, f"problem_{problem_name}_cuda")
     candidate = import_source((_HACKS / f"{name}.py").read_text(), f"hack_{name}_cuda")
     report = check_correctness(problem.Model, candidate.ModelNew, problem.get_inputs, problem.get_init_inputs,

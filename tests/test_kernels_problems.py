@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from polca.kernels_bench.problems import (
     builtin_problems_dir,
     import_source,
@@ -86,6 +87,26 @@ def test_checkout_layout_needs_a_level_and_selects_ids(tmp_path):
         load_problems(root)
     with pytest.raises(ValueError, match="no level 3"):
         load_problems(root, level=3)
+
+
+def test_level_4_style_names_with_hyphens_and_dots_load(tmp_path):
+    level4 = tmp_path / "KernelBench" / "level4"
+    level4.mkdir(parents=True)
+    names = ["1_EleutherAI-gpt-neo-2p7B_bs32_seq256.py", "2_facebook-opt-1.3b_bs1_seq2047.py", "3_gpt2_bs8_seq512.py"]
+    for name in names:
+        (level4 / name).write_text(_PROBLEM)
+    problems = load_problems(tmp_path, level=4)
+    assert [p.problem_id for p in problems] == [1, 2, 3]
+    assert problems[0].key == "level4/1_EleutherAI-gpt-neo-2p7B_bs32_seq256"
+    assert problems[1].name == "facebook-opt-1.3b_bs1_seq2047"
+
+
+def test_a_python_file_that_is_not_named_as_a_problem_is_skipped_with_a_warning(tmp_path, caplog):
+    (tmp_path / "1_double.py").write_text(_PROBLEM)
+    (tmp_path / "double two.py").write_text(_PROBLEM)
+    with caplog.at_level("WARNING"):
+        assert len(load_problems(tmp_path)) == 1
+    assert "double two.py" in caplog.text
 
 
 def test_missing_ids_are_named_with_what_exists(tmp_path):

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from polca.sandbox import (
     DockerBackend,
     DockerSettings,
@@ -188,11 +189,28 @@ def test_a_machine_without_namespaces_gets_one_warning(caplog):
         (RunSpec(python_source="pass", files={"/etc/passwd": "x"}), ValueError),
         (RunSpec(python_source="pass", limits=Limits(timeout_s=-1)), ValueError),
         (RunSpec(python_source="pass", limits=Limits(memory_mb=0)), ValueError),
+        (RunSpec(python_source="pass", read_only_paths=("relative/dir",)), TypeError),
+        (RunSpec(python_source="pass", read_only_paths="/tmp"), TypeError),
     ],
 )
 def test_malformed_specs_raise_with_the_value(spec, error):
     with pytest.raises(error):
         run(spec, backend="none")
+
+
+@pytest.mark.skipif(not host_support().bwrap, reason="needs bubblewrap, which hides /tmp and the home directory")
+def test_read_only_paths_under_a_hidden_directory_are_mapped_back_read_only(tmp_path):
+    shared = tmp_path / "shared"  # under /tmp, which the sandbox hides
+    shared.mkdir()
+    (shared / "data.txt").write_text("visible")
+    source = (f"import pathlib, sys\np = pathlib.Path({str(shared)!r})\nprint(p.exists())\n"
+              "try:\n    (p / 'new.txt').write_text('x')\nexcept OSError:\n    print('read-only')\n")
+    hidden = run(RunSpec(python_source=source), backend="local")
+    assert hidden.stdout.split() == [b"False", b"read-only"]
+    shown = run(RunSpec(python_source=source.replace("p.exists()", "(p / 'data.txt').read_text()"),
+                        read_only_paths=(str(shared),)), backend="local")
+    assert shown.stdout.split() == [b"visible", b"read-only"]
+    assert not (shared / "new.txt").exists()
 
 
 def test_unknown_backend_lists_the_choices():

@@ -9,8 +9,11 @@ sandboxed subprocess), and every check has a timeout that kills its process tree
 - :class:`ProgramReward`: 0.0 unless the code behaves like the original on the problem's
   inputs (``polca.sandbox.difftest``); then the measured speedup over the original
   (``polca.sandbox.measure``), capped at ``max_speedup``.
-- :class:`KernelReward`: ``kernels_bench``'s hardened evaluator; 0.0 for any guard error,
-  failure or flag, else the speedup over PyTorch eager, capped.
+- :class:`KernelReward`: ``kernels_bench``'s hardened evaluator under the ``strict`` rules;
+  0.0 for any guard error, failure or flag, else the speedup over PyTorch eager, capped. It
+  runs on ``RewardConfig.device``, else on the device the run was recorded on (the check's
+  ``device``), and builds a candidate's kernels first under ``build_timeout_s``, so
+  ``timeout_s`` limits the evaluation only (a cold C++ build takes about a minute).
 
 ``check`` is the JSON text of the problem's check (see ``trainer.export``).
 """
@@ -41,13 +44,22 @@ class RewardConfig:
     max_speedup: float = 10.0
     measure_rounds: int = 5
     min_sample_s: float = 0.01
+    device: str | None = None  # kernels: "cpu", "cuda", "cuda:N"; None: the device each run was recorded on
+    build_timeout_s: float = 600.0  # kernels: building a candidate's kernels, before timeout_s starts
+    kernel_rules: str = "strict"  # kernels: the rule set rewards are judged by (polca.kernels_bench.rules)
+    kernel_trials: int = 20  # kernels: timed trials per completion
 
     def __post_init__(self) -> None:
-        if self.max_workers < 1 or self.timeout_s <= 0 or self.max_speedup <= 0:
+        if self.max_workers < 1 or self.timeout_s <= 0 or self.max_speedup <= 0 or self.build_timeout_s <= 0:
             raise ValueError(
-                f"RewardConfig needs max_workers >= 1, timeout_s > 0 and max_speedup > 0; got "
-                f"{self.max_workers}, {self.timeout_s}, {self.max_speedup}."
+                f"RewardConfig needs max_workers >= 1, timeout_s > 0, build_timeout_s > 0 and max_speedup > 0; got "
+                f"{self.max_workers}, {self.timeout_s}, {self.build_timeout_s}, {self.max_speedup}."
             )
+        if self.device is not None and not (self.device == "cpu" or self.device.startswith("cuda")):
+            raise ValueError(f"RewardConfig.device {self.device!r} must be 'cpu', 'cuda', 'cuda:N' or None "
+                             "(the device each run was recorded on).")
+        if self.kernel_trials < 1:
+            raise ValueError(f"RewardConfig.kernel_trials must be at least 1, got {self.kernel_trials}.")
 
 
 def completion_text(completion: Any) -> str:
@@ -136,32 +148,57 @@ def _program_targets(original: str, candidate: str, check: dict[str, Any]):
 
 
 class KernelReward:
-    """kernels_bench's hardened evaluator as a reward; 0.0 for any flag or failure."""
+    """kernels_bench's hardened evaluator as a reward; 0.0 for any flag or failure.
+
+    Every completion is evaluated afresh (guards, a sandboxed worker, correctness, timing);
+    nothing stored is trusted. ``device`` overrides ``config.device``; both None: the
+    check's ``device`` (where the run was recorded), else the CPU."""
 
     __name__ = "kernel_reward"
 
-    def __init__(self, config: RewardConfig = RewardConfig(), device: str = "cpu") -> None:
+    def __init__(self, config: RewardConfig = RewardConfig(), device: str | None = None) -> None:
         self.config = config
-        self.device = device
+        self.device = device if device is not None else config.device
 
     def __call__(self, completions, check, **_: Any) -> list[float]:
         return _concurrently(
             lambda i: self.score(completions[i], check[i]), len(completions), self.config.max_workers
         )
 
+    def device_for(self, check: dict[str, Any]) -> str:
+        """The device a completion for ``check`` is evaluated on; a CUDA device without a GPU raises."""
+        device = self.device or check.get("device") or "cpu"
+        if device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ValueError(f"kernel rewards are set to run on {device!r} (the run's device unless "
+                                 "RewardConfig.device says otherwise), but this machine has no usable CUDA GPU; "
+                                 "set RewardConfig(device='cpu') to check C++ kernels on the CPU.")
+        return device
+
     def score(self, completion: Any, check_json: str) -> float:
         from polca.kernels_bench.evaluator import EvalConfig, evaluate
         from polca.kernels_bench.problems import read_problem
+        from polca.kernels_bench.shrink import shrink_problem
+        from polca.kernels_bench.timing import TimingConfig
 
         source = extract_code(completion)
         if source is None:
             return 0.0
         check = json.loads(check_json)
         problem = read_problem(check["problem_path"], check.get("level"))
-        config = EvalConfig(device=self.device, timeout_s=self.config.timeout_s, compare_compile=False)
+        if check.get("shrink"):
+            problem = shrink_problem(problem)
+        trials = self.config.kernel_trials
+        config = EvalConfig(device=self.device_for(check), timeout_s=self.config.timeout_s,
+                            build_timeout_s=self.config.build_timeout_s, compare_compile=False,
+                            timing=TimingConfig(warmup_trials=min(3, trials), trials=trials),
+                            rules=self.config.kernel_rules)
         result = evaluate(problem, source, config)
         speedup = result.speedup("eager")
         if result.flags or not result.correct or speedup is None:
+            log.info("kernel reward 0 for %s: %s", problem.key, result.reason or "; ".join(result.flags))
             return 0.0
         return min(speedup, self.config.max_speedup)
 

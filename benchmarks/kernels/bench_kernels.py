@@ -55,7 +55,7 @@ def main() -> None:
     scored = [KernelResult.from_dict(row["scored"]) for row in rows]
     data = {
         "device": args.device, "machine": platform.node(), "python": platform.python_version(),
-        "torch": _torch_version(), "gpu": _gpu_name(args.device), "trials": args.trials,
+        "torch": _torch_version(), "gpu": _gpu_name(args.device), "trials": args.trials, "rules": args.rules,
         "repeats": args.repeats, "wall_s": time.perf_counter() - started, "kernels": rows,
         "report": report_dict(scored),
     }
@@ -72,6 +72,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--timeout-s", type=float, default=900.0)
+    parser.add_argument("--rules", choices=("strict", "kernelbench"), default="strict",
+                        help="rule set (polca.kernels_bench.rules); reported with every figure")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     if args.repeats < 2:
@@ -85,7 +87,7 @@ def _bench_one(problem, path: Path, args: argparse.Namespace) -> dict:
     source = path.read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="polca-kernel-cache-") as cache_root:
         base = EvalConfig(device=args.device, timing=TimingConfig(warmup_trials=10, trials=args.trials),
-                          compare_compile=False, timeout_s=args.timeout_s, cache_root=cache_root)
+                          compare_compile=False, timeout_s=args.timeout_s, cache_root=cache_root, rules=args.rules)
         cold = evaluate(problem, source, base)
         cached = evaluate(problem, source, base)
         quick = EvalConfig(**{**base.__dict__, "seeds": (0,), "shape_variants": False})
@@ -110,7 +112,7 @@ def _spread(medians: list[float]) -> float | None:
 
 def _markdown(data: dict, scored: list[KernelResult]) -> str:
     lines = [
-        f"device {data['device']} ({data['gpu']}), torch {data['torch']}, {data['trials']} timed trials, "
+        f"device {data['device']} ({data['gpu']}), torch {data['torch']}, rules {data['rules']}, {data['trials']} timed trials, "
         f"{data['repeats']} repeats, {data['wall_s']:.0f} s in all",
         "",
         "| kernel | correct | cold eval s (compile s) | cached eval s | kernel spread | eager spread | vs eager | vs compile |",

@@ -21,14 +21,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from polca.events import EventBus
 from polca.kernels_bench import EvalConfig, KernelResult, Problem
 from polca.optimizer.api import optimize
 from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.contracts import Executor, Proposer
 from polca.optimizer.domains.kernel import DEFAULT_SEEDS, KernelDomain
 from polca.optimizer.executor import ThreadExecutor
-
-from polca.events import EventBus
 from polca.runs import ProblemSpec, kernel_run_name, state_with_outcome
 
 if TYPE_CHECKING:
@@ -159,7 +158,7 @@ def problem_spec(problem: Problem, domain: KernelDomain, options: KernelRunOptio
     """The problem as ``polca train export`` and ``KernelReward`` read it: the reference, the
     objective in words, and where the reward finds the problem file to re-verify a kernel."""
     check = {"problem_path": str(problem.path.resolve()), "level": problem.level,
-             "device": options.eval_config.device, "rules": "strict"}
+             "device": options.eval_config.device, "rules": options.eval_config.rules, "shrink": problem.shrunk}
     return ProblemSpec(id=problem.key, task=domain.describe(), code=problem.source, check=check)
 
 

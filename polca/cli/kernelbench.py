@@ -10,7 +10,12 @@ the geometric-mean speedup, or the JSON report (``--json``; ``--json-out FILE`` 
 
 Problems come from ``--kernelbench-dir`` (a KernelBench checkout with ``--level``, or a
 folder of ``NN_name.py`` problems; env ``KERNELBENCH_DIR``), else polca's own small set.
-Without a GPU, ``--device cpu`` evaluates C++ kernels built with ``load_inline``.
+Without a GPU, ``--device cpu`` evaluates C++ kernels built with ``load_inline`` (and Triton
+kernels through its interpreter, ``TRITON_INTERPRET=1``); ``--shrink`` scales a problem's
+size constants down so real KernelBench files fit a CPU (correctness only: the table and the
+JSON mark such timings as not kernel figures). ``--rules strict`` (the default) applies every
+polca defence, ``--rules kernelbench`` KernelBench's own allowances, so fast_p compares with
+published numbers; tables and JSON name the rule set.
 """
 
 from __future__ import annotations
@@ -76,6 +81,13 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the JSON report inst
 JsonOut = Annotated[Path | None, typer.Option("--json-out", help="Also write the JSON report to this file.")]
 Timeout = Annotated[float, typer.Option("--timeout", help="Seconds per evaluation, cold compile included.")]
 Sandbox = Annotated[SandboxBackend, typer.Option("--sandbox", help="Isolation of each evaluation (none: unsafe).")]
+RuleSetName = Literal["strict", "kernelbench"]  # polca.kernels_bench.rules.RuleSetName (that package imports torch)
+Rules = Annotated[RuleSetName, typer.Option(
+    "--rules", help="Rule set: strict (every polca defence; the default) or kernelbench (KernelBench's own "
+                    "allowances, so fast_p compares with published numbers).")]
+Shrink = Annotated[bool, typer.Option(
+    "--shrink", help="Scale each problem's size constants down to fit a CPU: checks correctness against real "
+                     "KernelBench files; its timings are not kernel figures.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -109,6 +121,8 @@ def run(
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
     sandbox: Sandbox = "auto",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the minibatches.")] = 0,
+    rules: Rules = "strict",
+    shrink: Shrink = False,
     verbose: Verbose = 0,
     quiet: Quiet = False,
 ) -> None:
@@ -118,10 +132,10 @@ def run(
     if not config.llm.model:
         fail("kernelbench run needs --model (any litellm model) to write kernels; to score kernels you "
              "already have, use `polca kernelbench eval SOLUTIONS_DIR`.")
-    selected = _problems(kernelbench_dir, level, problems)
+    selected = _problems(kernelbench_dir, level, problems, shrink)
     device_name = _device(device)
     gpu_ids = _gpu_ids(gpus, device_name)
-    eval_config = _eval_config(device_name, trials, not no_compile_baseline, timeout, sandbox)
+    eval_config = _eval_config(device_name, trials, not no_compile_baseline, timeout, sandbox, rules)
     try:
         options = KernelRunOptions(eval_config=eval_config, budget_evals=budget_evals, batch_size=batch_size,
                                    gpus=gpu_ids, executor=executor, budget_cost_usd=budget_cost,
@@ -174,15 +188,17 @@ def evaluate_solutions(
     as_json: AsJson = False,
     json_out: JsonOut = None,
     sandbox: Sandbox = "auto",
+    rules: Rules = "strict",
+    shrink: Shrink = False,
     verbose: Verbose = 0,
     quiet: Quiet = False,
 ) -> None:
     """Score existing kernel solutions: correctness, speedups, fast_p."""
     from polca.kernels_bench import evaluate
 
-    selected = _problems(kernelbench_dir, level, problems)
+    selected = _problems(kernelbench_dir, level, problems, shrink)
     solutions = _solutions(solutions_dir, selected, strict=problems is not None)
-    eval_config = _eval_config(_device(device), trials, not no_compile_baseline, timeout, sandbox)
+    eval_config = _eval_config(_device(device), trials, not no_compile_baseline, timeout, sandbox, rules)
     results: list[KernelResult] = []
     for problem, path in solutions:
         if not as_json:
@@ -192,14 +208,25 @@ def evaluate_solutions(
     _report(results, total, as_json, json_out, {"solutions_dir": str(solutions_dir)})
 
 
-def _problems(kernelbench_dir: Path | None, level: int | None, ids: str | None) -> tuple[Problem, ...]:
+def _problems(kernelbench_dir: Path | None, level: int | None, ids: str | None,
+              shrink: bool = False) -> tuple[Problem, ...]:
     from polca.kernels_bench import builtin_problems_dir, load_problems
+    from polca.kernels_bench.shrink import shrink_problem
 
     root = kernelbench_dir if kernelbench_dir is not None else builtin_problems_dir()
     try:
-        return load_problems(root, level=level, ids=ids)
+        problems = load_problems(root, level=level, ids=ids)
     except ValueError as exc:
         fail(str(exc))
+    if not shrink:
+        return problems
+    shrunk = []
+    for problem in problems:
+        try:
+            shrunk.append(shrink_problem(problem))
+        except ValueError as exc:
+            fail(f"--shrink: {problem.key}: {exc}")
+    return tuple(shrunk)
 
 
 def _solutions(folder: Path, problems: Sequence[Problem], *, strict: bool) -> list[tuple[Problem, Path]]:
@@ -255,12 +282,14 @@ def _gpu_ids(gpus: str | None, device: str) -> tuple[str, ...]:
     return ids
 
 
-def _eval_config(device: str, trials: int, compare_compile: bool, timeout_s: float, sandbox: str) -> EvalConfig:
+def _eval_config(device: str, trials: int, compare_compile: bool, timeout_s: float, sandbox: str,
+                 rules: str = "strict") -> EvalConfig:
     from polca.kernels_bench import EvalConfig, TimingConfig
 
     try:
         return EvalConfig(device=device, timing=TimingConfig(warmup_trials=min(10, trials), trials=trials),
-                          compare_compile=compare_compile, timeout_s=timeout_s, sandbox_backend=sandbox)
+                          compare_compile=compare_compile, timeout_s=timeout_s, sandbox_backend=sandbox,
+                          rules=rules)
     except ValueError as exc:
         fail(str(exc))
 
@@ -318,15 +347,27 @@ def _report(results: Sequence[KernelResult], total: int, as_json: bool, json_out
 
 
 def render_results(results: Sequence[KernelResult]) -> RenderableType:
-    """One row per problem: verdict, timings and speedups against both baselines."""
-    table = Table(title="kernels", title_justify="left")
-    for column in ("problem", "verdict", "kernel ms", "eager ms", "vs eager", "vs compile"):
+    """One row per problem: verdict, timings and speedups against both baselines, under the
+    rule set named in the title; timings of shrunk problems are labelled as not kernel figures."""
+    from polca.kernels_bench.results import SHRUNK_NOTE
+
+    rules = ", ".join(sorted({r.rules for r in results})) or "strict"
+    table = Table(title=f"kernels (rules: {rules})", title_justify="left")
+    statistic = "mean" if rules == "kernelbench" else "median"
+    for column in ("problem", "verdict", f"kernel ms ({statistic})", "eager ms", "vs eager", "vs compile"):
         table.add_column(column, justify="left" if column in ("problem", "verdict") else "right")
     for result in results:
-        table.add_row(result.problem_key, _verdict(result), _ms(result.candidate_ms), _ms(result.reference_ms),
-                      _times(result.speedup("eager")), _times(result.speedup("compile")))
+        mark = "*" if result.shrunk else ""
+        table.add_row(result.problem_key + mark, _verdict(result), _ms(result.candidate_ms, statistic) + mark,
+                      _ms(result.reference_ms, statistic) + mark, _times(result.speedup("eager")),
+                      _times(result.speedup("compile")))
+    parts: list[RenderableType] = [table]
+    if any(r.shrunk for r in results):
+        parts.append(Text(f"* {SHRUNK_NOTE}", style="bold"))
     notes = [Text(f"{r.problem_key}: {flag}") for r in results if r.correct for flag in r.flags]
-    return Group(table, Text("flagged:", style="bold"), *notes) if notes else table
+    if notes:
+        parts += [Text("flagged:", style="bold"), *notes]
+    return Group(*parts) if len(parts) > 1 else table
 
 
 def render_summary(results: Sequence[KernelResult], total: int) -> RenderableType:
@@ -335,7 +376,9 @@ def render_summary(results: Sequence[KernelResult], total: int) -> RenderableTyp
     from polca.kernels_bench.scoring import BASELINES
 
     summary = summarize(results, total)
-    table = Table(title=f"{summary.correct}/{summary.tasks} correct", title_justify="left")
+    rules = ", ".join(summary.rules) or "strict"
+    shrunk = " (shrunk: not kernel figures)" if summary.shrunk else ""
+    table = Table(title=f"{summary.correct}/{summary.tasks} correct, rules: {rules}{shrunk}", title_justify="left")
     thresholds = list(summary.fast_p["eager"])
     for column in ("baseline", *thresholds, "geomean"):
         table.add_column(column, justify="left" if column == "baseline" else "right")
@@ -350,11 +393,11 @@ def render_summary(results: Sequence[KernelResult], total: int) -> RenderableTyp
 def _verdict(result: KernelResult) -> str:
     if result.correct:
         return "correct, flagged" if result.flags else "correct"
-    return f"{result.failure or 'failed'}: {result.reason}"[:80]
+    return f"{result.failure or 'failed'}: {result.reason}"  # whole: a cut reason hides why it crashed
 
 
-def _ms(stats) -> str:
-    return "-" if stats is None else f"{stats.median_ms:.4g}"
+def _ms(stats, statistic: str = "median") -> str:
+    return "-" if stats is None else f"{getattr(stats, f'{statistic}_ms'):.4g}"
 
 
 def _times(value: float | None) -> str:
