@@ -304,7 +304,8 @@ def test_reports_name_the_rule_set_and_an_unknown_one_lists_the_choices(tmp_path
     table = runner.invoke(app, ["kernelbench", "eval", str(folder), *QUICK, "--rules", "kernelbench"])
     assert "rules: kernelbench" in table.output
     bad = runner.invoke(app, ["kernelbench", "eval", str(folder), *QUICK, "--rules", "lenient"])
-    assert bad.exit_code == 1 and "strict, kernelbench" in bad.output
+    assert bad.exit_code == 2 and "'lenient' is not one of" in bad.output  # a usage error listing the choices
+    assert "'strict'" in bad.output and "'kernelbench'" in bad.output
 
 
 def test_shrunk_runs_label_their_timings_as_not_kernel_figures(tmp_path):
