@@ -20,7 +20,7 @@ os.environ.setdefault("DSPY_CACHEDIR", tempfile.mkdtemp(prefix="polca-dspy-cache
 for _var in ("POLCA_MODEL", "POLCA_API_BASE", "POLCA_DB", "POLCA_SANDBOX"):
     os.environ.pop(_var, None)
 
-pytest_plugins = ["tests.fixtures.llm_server", "tests.fixtures.store"]
+pytest_plugins = ["tests.fixtures.llm_server", "tests.fixtures.store", "tests.fixtures.real_model"]
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
