@@ -30,7 +30,8 @@ from polca.optimizer.summarizer import LLMSummarizer, SummaryRequest, SummarySam
 from polca.skills.pairs import DEFAULT_CORPUS
 from tests.fixtures.real_model import MAX_TOKENS, RealModel
 
-pytestmark = pytest.mark.real_model
+# a loaded shared CPU can slow the model several-fold; the suite-wide 300 s would make that a failure
+pytestmark = [pytest.mark.real_model, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
