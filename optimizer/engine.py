@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -48,6 +49,7 @@ from polca.optimizer.contracts import (
 from polca.optimizer.embedding import resolve_epsilon
 from polca.optimizer.epsilon_net import EpsilonNet
 from polca.optimizer.evaluation import checked_evaluations, contract_violation, run_job
+from polca.optimizer.proposers import failure_kind
 from polca.optimizer.minibatch import MinibatchSampler
 from polca.optimizer.queue import CandidateQueue, PriorityParams, Trial, get_priority
 from polca.optimizer.result import OptimizationResult, confidence_interval_95
@@ -104,6 +106,7 @@ class Engine:
         self.summary = ""
         self.summarized: set[str] = set()
         self.best_id: str | None = None
+        self.proposal_failures: Counter[str] = Counter()  # by kind, kept in the run's state
         self._new_candidates: list[NewCandidate] = []
         self._new_trials: list[tuple[str, Trial]] = []
         self._new_summary: tuple[str, str, Sequence[str]] | None = None
@@ -206,10 +209,12 @@ class Engine:
         for parent, outcome in zip(explorers, outcomes, strict=True):
             self.budget.proposals += self.config.num_proposals
             for reason in outcome.failures:
+                self.proposal_failures[failure_kind(reason)] += 1
                 self._emit(ev.ProposalFailed(self.iteration, parent.id, reason))
             for child in outcome.children:
                 problem = contract_violation(child, parent)
                 if problem:
+                    self.proposal_failures["contract violation"] += 1
                     self._emit(ev.ProposalFailed(self.iteration, parent.id, problem))
                 else:
                     children.append(child)
@@ -374,6 +379,7 @@ class Engine:
             "summarized_ids": sorted(self.summarized),
             "best_id": self.best_id,
             "final_segments": [list(s) for s in self._final_segments],
+            "proposal_failures": dict(sorted(self.proposal_failures.items())),
         }
 
     def _write_checkpoint(self, state: dict[str, Any] | None = None) -> None:
@@ -406,6 +412,7 @@ class Engine:
         self.summary = state.get("summary", "")
         self.summarized = set(state.get("summarized_ids", []))
         self.best_id = state.get("best_id")
+        self.proposal_failures = Counter(state.get("proposal_failures", {}))
         self.queue.push(e.candidate.id for e in self.queue.entries())
         self._new_candidates, self._new_trials = [], []
         return snapshot.candidates[0].candidate.id

@@ -21,9 +21,9 @@ import ast
 import itertools
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from polca.skills.diagnosis import Diagnosis, diagnose, diagnose_with_model
 from polca.skills.registry import SkillRegistry, build_registry
@@ -34,11 +34,13 @@ if TYPE_CHECKING:
     from polca.llm import LLMClient
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PlanName = Literal["conservative", "balanced", "aggressive"]
 STRATEGIZE_SKILL = "strategize-plan"
 _CODE = re.compile(r"CODE:\s*```[\w+-]*\n(.*?)```", re.DOTALL)
 _ANY_FENCE = re.compile(r"```(?:python|py)?\n(.*?)```", re.DOTALL)
+_OPEN_FENCE = re.compile(r"```(?:python|py)?\n(.*)\Z", re.DOTALL)  # cut off at max_tokens
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,12 @@ class Plan:
 
 @dataclass(frozen=True)
 class Rewrite:
-    """One candidate program. ``via`` is ``rule`` (offline) or ``model``."""
+    """One candidate program. ``via`` is ``rule`` (offline) or ``model``.
+
+    A model answer that gave no program (no code block, or a failed call) is a Rewrite with
+    empty ``code`` and the reason in ``note``; the filter rejects it with that reason, so
+    every answer is either a candidate or a counted rejection.
+    """
 
     code: str
     skills: tuple[str, ...]
@@ -152,9 +159,12 @@ def _skills_text(registry: SkillRegistry, ids: Sequence[str]) -> str:
 
 
 def parse_code_answer(text: str) -> str | None:
-    """The program in a Strategize answer (``CODE:`` then a fenced block), or None."""
-    match = _CODE.search(text) or _ANY_FENCE.search(text)
-    return match.group(1).strip("\n") + "\n" if match else None
+    """The program in a Strategize answer (``CODE:`` then a fenced block; else the first
+    fenced block, or a fence left open at the end), or None."""
+    match = _CODE.search(text) or _ANY_FENCE.search(text) or _OPEN_FENCE.search(text)
+    if not match or not match.group(1).strip():
+        return None
+    return match.group(1).strip("\n") + "\n"
 
 
 def generate_with_model(source: str, diagnosis: Diagnosis, plans: Sequence[Plan], registry: SkillRegistry,
@@ -174,10 +184,12 @@ def generate_with_model(source: str, diagnosis: Diagnosis, plans: Sequence[Plan]
             raise
         except LLMError as exc:
             log.info("Strategize call %d failed: %s", index, exc)
+            out.append(Rewrite("", plan.skills, plan.name, "model", f"model call failed: {exc}"))
             continue
         code = parse_code_answer(answer)
         if code is None:
             log.info("Strategize answer %d held no CODE block", index)
+            out.append(Rewrite("", plan.skills, plan.name, "model", "no code block in the answer"))
             continue
         out.append(Rewrite(code, plan.skills, plan.name, "model", answer.split("CODE:")[0].strip()[:2000]))
     return out
@@ -190,13 +202,13 @@ def apply_skills(source: str, *, registry: SkillRegistry | None = None, llm: LLM
     if k < 1 or max_skills < 1:
         raise ValueError(f"k = {k} and max_skills = {max_skills} must both be at least 1 (defaults 8 and 6)")
     registry = registry or build_registry()
+    diagnosis = diagnose(source, registry)
     if llm is not None:
-        diagnosis = diagnose_with_model(source, registry, llm, model=model)
-    else:
-        diagnosis = diagnose(source, registry)
+        diagnosis = _or_keep(diagnosis, lambda: diagnose_with_model(source, registry, llm, model=model))
     retrieved = SkillRetriever(registry, embedder=embedder).retrieve(source, diagnosis, limit=max_skills)
     if llm is not None and retrieved:
-        retrieved = retrieve_with_model(registry, diagnosis, retrieved, llm, model=model, max_skills=max_skills)
+        retrieved = _or_keep(retrieved, lambda: retrieve_with_model(
+            registry, diagnosis, retrieved, llm, model=model, max_skills=max_skills))
     plans = make_plans(retrieved)
     rewrites = generate_offline(source, retrieved, k)
     if llm is not None and plans:
@@ -206,16 +218,38 @@ def apply_skills(source: str, *, registry: SkillRegistry | None = None, llm: LLM
     return _filtered(source, diagnosis, retrieved, plans, rewrites)
 
 
+def _or_keep(current: T, step: Callable[[], T]) -> T:
+    """``step()``, or ``current`` when its model call fails (a prompt too long for the
+    model's context, a server error): the model's reading is an extra, not a need."""
+    from polca.llm import LLMError, LLMUnavailable
+
+    try:
+        return step()
+    except LLMUnavailable:
+        raise
+    except LLMError as exc:
+        log.info("a Stage II model call failed, going on without it: %s", exc)
+        return current
+
+
 def _filtered(source: str, diagnosis: Diagnosis, retrieved: Sequence[Retrieved], plans: Sequence[Plan],
               rewrites: Sequence[Rewrite]) -> ApplyResult:
     kept: list[Rewrite] = []
     rejected: list[tuple[Rewrite, str]] = []
     seen = {source}
     for rewrite in rewrites:
-        reason = static_filter(source, rewrite.code) or ("same as another candidate" if rewrite.code in seen else "")
+        reason = _rejection(source, rewrite, seen)
         if reason:
             rejected.append((rewrite, reason))
         else:
             seen.add(rewrite.code)
             kept.append(rewrite)
     return ApplyResult(diagnosis, tuple(retrieved), tuple(plans), tuple(kept), tuple(rejected))
+
+
+def _rejection(source: str, rewrite: Rewrite, seen: set[str]) -> str:
+    if not rewrite.code.strip():
+        return rewrite.note or "no code"
+    if rewrite.code.strip() == source.strip():
+        return "same as the original (the answer repeats the program)"
+    return static_filter(source, rewrite.code) or ("same as another candidate" if rewrite.code in seen else "")

@@ -22,7 +22,7 @@ for _var in ("POLCA_MODEL", "POLCA_API_BASE", "POLCA_DB", "POLCA_SANDBOX"):
 for _var in [v for v in os.environ if v.startswith(("POLCA_OPTIMIZE_", "POLCA_SEARCH_", "POLCA_SANDBOX_"))]:
     os.environ.pop(_var)
 
-pytest_plugins = ["tests.fixtures.llm_server", "tests.fixtures.store"]
+pytest_plugins = ["tests.fixtures.llm_server", "tests.fixtures.store", "tests.fixtures.real_model"]
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex

@@ -7,15 +7,21 @@ import re
 
 import numpy as np
 import pytest
+
+from polca.events import Event, EventBus
+from polca.llm import LLMClient
 from polca.optimizer import events as ev
 from polca.optimizer.api import optimize
 from polca.optimizer.contracts import Candidate, Evaluation, ProposalContext
 from polca.optimizer.executor import SerialExecutor
-from polca.optimizer.proposers import LLMProposer, build_prompt, parse_answer
+from polca.optimizer.proposers import (
+    NO_VALUE,
+    LLMProposer,
+    build_prompt,
+    failure_kind,
+    parse_answer,
+)
 from polca.optimizer.summarizer import LLMSummarizer
-
-from polca.events import Event, EventBus
-from polca.llm import LLMClient
 from tests.test_optimizer_builders import WordsDomain
 
 MODEL = "openai/gpt-4o-mini"  # priced in litellm's local cost map, so cost is known
@@ -86,7 +92,8 @@ def test_two_malformed_answers_are_a_failed_proposal_event_not_a_crash(scripted_
     bus.subscribe(ev.ProposalFailed, failures.append)
     result = optimize(WordsDomain(), LLMProposer(_client(llm_config, server)), events=bus,
                       executor=SerialExecutor(), max_iterations=1, num_proposals=1, num_pool=0)
-    assert len(failures) == 1 and "malformed answer twice" in failures[0].reason
+    assert len(failures) == 1 and failure_kind(failures[0].reason) == NO_VALUE
+    assert failures[0].reason.endswith("(twice)")
     assert len(server.chat_requests) == 2 and result.num_candidates == 1
 
 

@@ -184,3 +184,34 @@ def test_model_path_uses_the_meta_skills(scripted_llm, llm_config, registry):
     assert [why for _, why in result.rejected] == ["same as another candidate"] * 2
     strategize = [p for p in seen if "Plan first, then write the code" in p]
     assert len(strategize) == 3 and "## Skill list-membership-to-set" in strategize[0]
+
+
+def test_model_answers_without_code_or_repeating_the_program_are_rejected_with_a_reason(
+        scripted_llm, llm_config, registry):
+    answers = iter(["I would use a set here.", f"CODE:\n```python\n{SLOW}```", "Sure:\n```python\ndef count_free("])
+
+    def respond(body):
+        prompt = body["messages"][-1]["content"]
+        if "Plan first, then write the code" in prompt:
+            return next(answers)
+        return "no JSON here"  # Diagnose and Retrieve fall back to the static reading
+
+    server = scripted_llm(respond)
+    client = LLMClient(dataclasses.replace(llm_config, api_base=server.api_base, model="openai/scripted"))
+    result = apply_skills(SLOW, registry=registry, llm=client, k=6)  # three slots for the model
+    reasons = sorted(why for rewrite, why in result.rejected if rewrite.via == "model")
+    assert len(reasons) == 3, result.rejected
+    assert reasons[0].startswith("does not parse")  # the fence cut off mid-function
+    assert reasons[1] == "no code block in the answer"
+    assert reasons[2].startswith("same as the original")
+    assert all(c.via == "rule" for c in result.candidates)
+
+
+def test_a_failed_diagnose_call_keeps_the_static_diagnosis(scripted_llm, llm_config, registry):
+    from polca.testing import Reply
+
+    server = scripted_llm(lambda body: Reply(status=400, error_message="maximum context length is 1024 tokens"))
+    client = LLMClient(dataclasses.replace(llm_config, api_base=server.api_base, model="openai/scripted",
+                                           max_retries=0))
+    result = apply_skills(SLOW, registry=registry, llm=client, k=2)
+    assert result.diagnosis.model_reading == "" and result.candidates

@@ -154,3 +154,20 @@ def test_model_path_prompts_with_skills_and_parses_answers(scripted_llm, llm_con
 def test_skills_prompt_without_skills_is_the_engine_prompt():
     parent = _parent(NOTHING_APPLIES)
     assert "Optimization skills" not in skills_prompt(parent, [], _context(), [])
+
+
+def test_a_model_whose_proposals_keep_failing_is_set_aside_and_the_skills_carry_on(scripted_llm, llm_config):
+    from polca.optimizer.domains.program_proposers import ProposerChain
+    from polca.optimizer.proposers import ModelSetAside
+
+    server = scripted_llm(lambda body: "I cannot help with that.")
+    config = dataclasses.replace(llm_config, api_base=server.api_base, model="openai/scripted")
+    model = SkillsProposer(llm=LLMClient(config), max_skills=3)
+    outcome = model.propose_with_report(_parent(TWO_PATTERNS), [], _context(num=3))
+    assert not outcome.children and len(outcome.failures) == 3
+    with pytest.raises(ModelSetAside, match="3 proposals in a row"):
+        model.propose_with_report(_parent(TWO_PATTERNS), [], _context(num=1))
+    chain = ProposerChain([SkillsProposer(), model])
+    children = chain.propose(_parent(TWO_PATTERNS), [], _context(num=2))
+    assert children and len(chain.notes) == 1 and "set aside" in chain.notes[0]
+    assert len(server.chat_requests) == 6  # two answers per failed proposal, none after

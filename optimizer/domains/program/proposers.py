@@ -30,8 +30,11 @@ changes the parent there are no children (logged at debug level).
 With a model, each child comes from one prompt carrying the skills Stage II retrieval
 ranks best (:class:`polca.skills.retrieval.SkillRetriever`): their Steps, Pitfalls and
 Before/After examples, the parent's feedback and the summarizer's advice, answered in
-the engine's tagged format (:func:`polca.optimizer.proposers.parse_answer`). A malformed
-answer is retried once, then dropped; only ``LLMUnavailable`` propagates.
+the engine's tagged format (:func:`polca.optimizer.proposers.parse_answer`). An unusable
+answer is retried once, then counted as a failed proposal with its reason; after three
+failed proposals in a row the model is set aside (``ModelSetAside``, an
+``LLMUnavailable``, so ``ProposerChain`` drops it with one note and the executable
+skills carry on). Only ``LLMUnavailable`` propagates.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from polca.optimizer.contracts import (
     Proposer,
     propose_outcome,
 )
-from polca.optimizer.proposers import ParsedAnswer, ask_for_child, build_prompt
+from polca.optimizer.proposers import ParsedAnswer, UnusableStreak, ask_for_child, build_prompt
 from polca.optimizer.summarizer import Summarizer, SummaryRequest, SummaryResult, skill_preferences
 from polca.skills.apply import rule_subsets
 from polca.skills.model import Skill
@@ -251,6 +254,7 @@ class SkillsProposer:
         self._cursors: dict[str, int] = {}
         self._stage2: SkillRetriever | None = None
         self._lock = threading.Lock()
+        self._streak = UnusableStreak()
 
     def propose(
         self, parent: Candidate, evaluations: Sequence[Evaluation], context: ProposalContext
@@ -325,11 +329,13 @@ class SkillsProposer:
         children: list[Candidate] = []
         failures: list[str] = []
         for index in range(context.num_proposals):
+            self._streak.check()
             child, failure = self._model_child(parent, prompt, context, index, origin)
-            if child is not None and child.params[self.param] != source:
+            if child is not None:
                 children.append(child)
-            elif child is None:
+            else:
                 failures.append(failure)
+            self._streak.record(failure)
         return ProposalOutcome(tuple(children), tuple(failures))
 
     def _retriever(self) -> SkillRetriever:
