@@ -77,3 +77,12 @@ def test_input_keys_default_to_fields_no_predictor_produces() -> None:
             self.final = dspy.Predict("question, notes -> answer")
 
     assert program_input_keys(TwoStep()) == ["question", "context"]
+
+
+def test_the_task_model_answers_within_the_configured_token_limit(monkeypatch):
+    from polca.cli.prompts import _task_lm
+    from polca.config import load_config
+
+    monkeypatch.setenv("POLCA_LLM_MAX_TOKENS", "128")
+    limited = _task_lm("openai/smollm2", "http://127.0.0.1:1/v1", load_config())
+    assert limited.kwargs["max_tokens"] == 128

@@ -98,7 +98,7 @@ def optimize_prompt(
     train = read_examples(trainset, student, inputs)
     val = read_examples(valset, student, inputs) if valset is not None else None
     domain = _domain(lambda: DSPyProgramDomain(student, load_object(metric, "metric"), train, val,
-                                                task_lm=_task_lm(task_model, task_api_base)))
+                                                task_lm=_task_lm(task_model, task_api_base, config)))
     _search(domain, config, max_evaluations=max_evaluations, seed=seed, resume=resume, as_json=as_json)
 
 
@@ -128,7 +128,7 @@ def optimize_agent(
     environment = _build(load_object(env, "environment"), "environment", allow=("task_ids", "start"))
     domain = _domain(lambda: AgentDomain(the_agent, environment, train_tasks=_ids(train_tasks),
                                          val_tasks=_ids(val_tasks), max_turns=max_turns,
-                                         task_lm=_task_lm(task_model, task_api_base)))
+                                         task_lm=_task_lm(task_model, task_api_base, config)))
     _search(domain, config, max_evaluations=max_evaluations, seed=seed, resume=resume, as_json=as_json)
 
 
@@ -198,11 +198,15 @@ def _config(model: str | None, api_base: str | None, db: str | None) -> Config:
     return config
 
 
-def _task_lm(model: str, api_base: str | None) -> Any:
+def _task_lm(model: str, api_base: str | None, config: Config) -> Any:
+    """The DSPy model the program or agent runs with; it answers at most ``llm.max_tokens``
+    (``POLCA_LLM_MAX_TOKENS``), so a local server never generates to the end of its context."""
     import dspy
 
-    key = {"api_key": "no-key"} if api_base else {}
-    return dspy.LM(model, api_base=api_base, cache=False, **key) if api_base else dspy.LM(model)
+    limit = {"max_tokens": config.llm.max_tokens} if config.llm.max_tokens else {}
+    if api_base is None:
+        return dspy.LM(model, **limit)
+    return dspy.LM(model, api_base=api_base, cache=False, api_key="no-key", **limit)
 
 
 def _domain(build: Any) -> Any:
