@@ -2,8 +2,9 @@
 
 :func:`plan_file` does all that can refuse a file, before any search starts and before
 anything is written to a store: load and parse it, find the targets, capture and
-generate their inputs (:mod:`.oracle`), and keep the inputs on which the original
-answers the same way every time. Bad input raises ValueError with one line saying what
+generate their inputs (:mod:`.oracle`) and the held-out inputs kept apart for the final
+verdict (:mod:`.heldout`), and keep the inputs on which the original answers the same
+way every time. Bad input raises ValueError with one line saying what
 to do; a file none of whose targets can be checked raises :class:`NoOracleError`.
 """
 
