@@ -440,4 +440,5 @@ def test_the_installed_command_optimizes_a_file_outside_the_checkout(tmp_path_fa
     assert done.returncode == 0, done.stderr
     (target,) = json.loads(done.stdout)["targets"]
     assert target["name"] == "unique_ids" and target["status"] == "improved" and target["speedup"] >= 1.10
+    assert target["inputs_verified"] == 9 and target["inputs_heldout"] > 0 and target["heldout_passed"] is True
     assert {p.name for p in folder.iterdir()} == {"dedup_ids.py", ".polca"}  # the store, and nothing else

@@ -7,6 +7,7 @@
 Modules, in the order a run uses them: :mod:`.options` (:class:`ProgramOptions`, one
 field per flag), :mod:`.targets` (loading the file, its functions, profiling, splicing
 candidates), :mod:`.oracle` (inputs from tests, tracing and type hints; determinism),
+:mod:`.heldout` (the inputs the final verdict checks that the search never saw),
 :mod:`.plan` (:func:`plan_file`: the targets with their checked inputs, or why the file
 is refused), :mod:`.domain` (:class:`ProgramDomain`, what the engine searches),
 :mod:`.proposers` (executable skills, a model given skills, the chain of both),

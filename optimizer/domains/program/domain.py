@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from polca.optimizer.contracts import Candidate, Evaluation
@@ -74,6 +74,9 @@ class ProgramDomain:
     ``source`` is the file's current text; ``inputs`` are inputs on which the original is
     known to be deterministic; ``hot_lines`` is an optional note for the proposer;
     ``sandbox`` is where and within which limits every check and timing runs.
+    ``untimed`` are the indices of inputs on which the original raises: they are checked
+    (the candidate must raise the same) but never timed, since a timing stops at the
+    first exception.
     Because the original is deterministic there, a candidate text that passed the checks
     on an input is not checked on it again, and a batch is timed once per candidate text.
     """
@@ -81,7 +84,7 @@ class ProgramDomain:
     def __init__(self, source: str, qualname: str | None, inputs: Sequence[InputItem], *,
                  module_name: str = "target_module", files: dict[str, str] | None = None,
                  settings: EvalSettings | None = None, sandbox: SandboxConfig = DEFAULT_SANDBOX,
-                 hot_lines: str = "") -> None:
+                 hot_lines: str = "", untimed: Collection[int] = ()) -> None:
         if not inputs:
             raise ValueError("ProgramDomain needs at least one input to check candidates on; "
                              "give tests, a script run, or type hints to generate inputs from")
@@ -91,6 +94,7 @@ class ProgramDomain:
         self.settings = settings or EvalSettings()
         self.sandbox = sandbox
         self.hot_lines = hot_lines
+        self.untimed = frozenset(untimed)
         self._files = {k: v for k, v in (files or {}).items() if k != f"{module_name}.py"}
         self._module_name = module_name
         self.original = self.target(source)
@@ -147,7 +151,11 @@ class ProgramDomain:
                 return self._failed_checks(batch, unchecked, report)
             with self._lock:
                 self._verified.update((resolved, i) for i in unchecked)
-        timing = self._timing(resolved, batch, inputs)
+        timed = [i for i in batch if i not in self.untimed]
+        if not timed:
+            return self._all(batch, 1.0, f"all {len(inputs)} inputs behave like the original; none is timed "
+                                         "(the original raises on each of them)", "ok")
+        timing = self._timing(resolved, timed, [self.inputs[i] for i in timed])
         if timing.status != "ok":
             return self._all(batch, 0.0, f"all checks pass but timing failed: {timing.describe()}", "failed")
         feedback = f"all {len(inputs)} inputs behave like the original; {timing.describe()}"

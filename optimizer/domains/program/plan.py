@@ -2,8 +2,9 @@
 
 :func:`plan_file` does all that can refuse a file, before any search starts and before
 anything is written to a store: load and parse it, find the targets, capture and
-generate their inputs (:mod:`.oracle`), and keep the inputs on which the original
-answers the same way every time. Bad input raises ValueError with one line saying what
+generate their inputs (:mod:`.oracle`) and the held-out inputs kept apart for the final
+verdict (:mod:`.heldout`), and keep the inputs on which the original answers the same
+way every time. Bad input raises ValueError with one line saying what
 to do; a file none of whose targets can be checked raises :class:`NoOracleError`.
 """
 
@@ -13,6 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from polca.optimizer.domains.program.heldout import grown_scale, heldout_calls, keep_heldout, split_traced
 from polca.optimizer.domains.program.isolation import SELF_CHECK
 from polca.optimizer.domains.program.options import ProgramOptions
 from polca.optimizer.domains.program.oracle import (
@@ -44,12 +46,18 @@ class NoOracleError(ValueError):
 
 @dataclass(frozen=True)
 class TargetPlan:
-    """One target with its inputs and, once checked, the ones the original answers deterministically."""
+    """One target with its inputs and, once checked, the ones the original answers deterministically.
+
+    ``inputs`` are the search's; ``heldout`` are kept apart for the final verdict only
+    (:mod:`.heldout`), and ``heldout_check`` keeps those the original answers cleanly.
+    """
 
     qualname: str | None
     inputs: InputSet
     hot_note: str = ""
     check: OracleCheck | None = None
+    heldout: InputSet = InputSet(())
+    heldout_check: OracleCheck = OracleCheck((), 0, "ok")
 
     @property
     def name(self) -> str:
@@ -85,7 +93,8 @@ def plan_file(path: str | Path, options: ProgramOptions, *, only: str | None = N
     for plan in plans:
         check = oracle(program, plan, options)
         if check.status == "ok":
-            checked.append(replace(plan, check=check))
+            heldout = keep_heldout(original_target(program, plan.qualname), plan.heldout.inputs, options.sandbox)
+            checked.append(replace(plan, check=check, heldout_check=heldout))
         else:
             excluded.append(TargetReport(plan.name, "excluded", check.message, input_sources=plan.inputs.sources,
                                          dropped_nondeterministic=check.dropped))
@@ -130,7 +139,7 @@ def _plan_module(program: ProgramFile, options: ProgramOptions,
     traced = _traced_from_tests(program, options, names, notes)
     plans, excluded = [], []
     for name in names:
-        inputs = traced.get(name, InputSet(()))
+        inputs, heldout = split_traced(traced.get(name, InputSet(())))
         try:
             calls = generated_calls(program.function(name), size=options.size, seed=options.seed)
             inputs = inputs + InputSet(tuple(calls), {"generated": len(calls)})
@@ -138,8 +147,20 @@ def _plan_module(program: ProgramFile, options: ProgramOptions,
             if not inputs.inputs:
                 excluded.append(TargetReport(name, "excluded", _without_inputs(exc, options, notes)))
                 continue
-        plans.append(TargetPlan(name, inputs))
+        plans.append(TargetPlan(name, inputs, heldout=heldout + _generated_heldout(program, name, options)))
     return plans, excluded
+
+
+def _generated_heldout(program: ProgramFile, name: str, options: ProgramOptions) -> InputSet:
+    """Held-out calls from the hints (none when they cannot be generated), scaled by timing the original."""
+    info = program.function(name)
+    function_source = "\n".join(program.source.splitlines()[info.first_line - 1:info.last_line])
+    try:
+        calls = heldout_calls(info, function_source, seed=options.seed,
+                              scale=grown_scale(original_target(program, name), options.sandbox))
+    except UnsupportedSignature:
+        return InputSet(())
+    return InputSet(tuple(calls), {"generated (held-out)": len(calls)})
 
 
 def _without_inputs(exc: UnsupportedSignature, options: ProgramOptions, notes: list[str]) -> str:
@@ -205,7 +226,8 @@ def _traced_plans(program: ProgramFile, options: ProgramOptions, names: list[str
     for name in names:
         payloads = captured.payloads(name)
         if payloads:
-            plans.append(TargetPlan(name, InputSet(tuple(payloads), {"traced (script)": len(payloads)}), hot))
+            inputs, heldout = split_traced(InputSet(tuple(payloads), {"traced (script)": len(payloads)}))
+            plans.append(TargetPlan(name, inputs, hot, heldout=heldout + _generated_heldout(program, name, options)))
     return plans
 
 

@@ -24,6 +24,12 @@ class TargetReport:
     ``excluded``: it could not be checked (``message`` says why); ``no_gain``: searched (or
     not, when the file's budget was spent before it) without a verified speedup;
     ``improved``: the final check passed and the speedup counts.
+
+    ``inputs_verified`` counts the search's inputs; ``inputs_heldout`` the held-out ones the
+    final verdict also checks (``heldout_dropped``: held-out inputs dropped because the
+    original timed out or crashed on them), and ``heldout_passed`` says whether the best
+    candidate behaved like the original on them (None: not checked). ``inputs_untimed``:
+    inputs the original raises on, checked but not timed.
     """
 
     name: str
@@ -42,6 +48,11 @@ class TargetReport:
     run_id: str | None = None
     evaluations: int = 0
     cost_usd: float = 0.0
+    inputs_heldout: int = 0
+    heldout_dropped: int = 0
+    heldout_passed: bool | None = None
+    heldout_feedback: str = ""
+    inputs_untimed: int = 0
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,14 @@
 
 Steps, per file: plan it (:func:`~.plan.plan_file`: targets, inputs, oracle; everything
 that can refuse the file); then per target, hottest first: run POLCA over a
-:class:`~.domain.ProgramDomain`, then re-check the best candidate on every input and
-re-time it against the original with more rounds. A target is *improved* only when
-every check passes and the verdict is "faster" (speedup >= ``min_speedup`` with a 95%
-interval wholly above 1). Improvements accumulate: each later target starts from the
-file as improved so far. Nothing is written to disk here.
+:class:`~.domain.ProgramDomain`, then re-check the best candidate on every input, check
+it on held-out inputs the search never saw (:mod:`.heldout`; a failure there is never
+offered), and re-time it against the original with more rounds, on the inputs where the
+original does not raise (those stay checked: the candidate must raise the same). A
+target is *improved* only when every check passes and the verdict is "faster"
+(speedup >= ``min_speedup`` with a 95% interval wholly above 1). Improvements
+accumulate: each later target starts from the file as improved so far. Nothing is
+written to disk here.
 
 Budgets: ``budget_evals`` is per target; ``budget_cost`` and ``time_limit`` are the
 file's, and each target's search gets what the targets before it left. Each target's
@@ -24,6 +27,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +36,7 @@ from polca.optimizer.api import optimize
 from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.contracts import Proposer
 from polca.optimizer.domains.program.domain import ProgramDomain
+from polca.optimizer.domains.program.heldout import raising_inputs
 from polca.optimizer.domains.program.isolation import SELF_CHECK, backend_of, limits_of
 from polca.optimizer.domains.program.options import ProgramOptions, engine_knobs
 from polca.optimizer.domains.program.oracle import sibling_files
@@ -46,7 +51,7 @@ from polca.optimizer.domains.program.targets import hot_lines
 from polca.optimizer.summarizer import Summarizer
 from polca.sandbox.difftest import compare
 from polca.sandbox.measure import MeasureResult, measure
-from polca.sandbox.target import encode_inputs
+from polca.sandbox.target import InputItem, Target, encode_inputs
 
 from polca.runs import (
     SCRIPT_TARGET,
@@ -169,7 +174,8 @@ def _resumed_target(store: Store | None, run_id: str, path: Path) -> str:
 
 def _optimize_target(session: _Session, source: str, target: TargetPlan) -> tuple[TargetReport, str]:
     check = target.check
-    base = TargetReport(target.name, "no_gain", "", len(check.inputs), target.inputs.sources, check.dropped)
+    base = TargetReport(target.name, "no_gain", "", len(check.inputs), target.inputs.sources, check.dropped,
+                        inputs_heldout=len(target.heldout_check.inputs), heldout_dropped=target.heldout_check.dropped)
     cost_left = session.cost_left()
     if cost_left is not None and cost_left <= 0:
         return replace(base, message=f"not searched: the --budget-cost of ${session.options.budget_cost:g} for "
@@ -187,7 +193,8 @@ def _optimize_target(session: _Session, source: str, target: TargetPlan) -> tupl
         _record(session.store, run_id, config)
         raise
     base = replace(base, run_id=result.run_id, evaluations=result.evaluations, cost_usd=result.cost_usd)
-    report, source = _final_check(domain, result.best, base, session.options)
+    base = replace(base, inputs_untimed=len(domain.untimed))
+    report, source = _final_check(domain, result.best, base, session.options, target.heldout_check.inputs)
     _record(session.store, run_id, config, report, domain)
     return report, source
 
@@ -195,9 +202,12 @@ def _optimize_target(session: _Session, source: str, target: TargetPlan) -> tupl
 def _domain(session: _Session, source: str, target: TargetPlan) -> ProgramDomain:
     program, options = session.plan.program, session.options
     files = sibling_files(program)
+    original = Target(source=source, qualname=target.qualname, module_name=program.module_name,
+                      files={k: v for k, v in files.items() if k != f"{program.module_name}.py"})
+    untimed = raising_inputs(original, target.check.inputs, options.sandbox)
     return ProgramDomain(source, target.qualname, target.check.inputs, module_name=program.module_name,
                          files=files, settings=options.evaluation, sandbox=options.sandbox,
-                         hot_lines=_hot_note(source, target, session))
+                         hot_lines=_hot_note(source, target, session), untimed=untimed)
 
 
 def _start_run(session: _Session, target: TargetPlan, num_inputs: int,
@@ -240,7 +250,10 @@ def final_check_state(report: TargetReport) -> dict[str, Any]:
     """The final verdict of a target as kept in its run's state (``polca.runs.FINAL_CHECK_KEY``)."""
     return {"status": report.status, "verdict": report.verdict, "speedup": report.speedup,
             "ci_low": report.ci_low, "ci_high": report.ci_high, "inputs_verified": report.inputs_verified,
-            "before_s": report.before_s, "after_s": report.after_s, "message": report.message}
+            "before_s": report.before_s, "after_s": report.after_s, "message": report.message,
+            "inputs_untimed": report.inputs_untimed,
+            "heldout": {"inputs": report.inputs_heldout, "dropped": report.heldout_dropped,
+                        "passed": report.heldout_passed, "feedback": report.heldout_feedback}}
 
 
 def problem_spec(domain: ProgramDomain, problem_id: str) -> ProblemSpec:
@@ -288,26 +301,43 @@ def _hot_note(source: str, target: TargetPlan, session: _Session) -> str:
     return "\n\n".join(notes)
 
 
-def _final_check(domain: ProgramDomain, best, base: TargetReport,
-                 options: ProgramOptions) -> tuple[TargetReport, str]:
+def _final_check(domain: ProgramDomain, best, base: TargetReport, options: ProgramOptions,
+                 heldout: tuple[InputItem, ...] = ()) -> tuple[TargetReport, str]:
+    """The best candidate's verdict: the search's inputs again, then the held-out inputs it
+    never saw (a failure there is never offered), then the timing against the original."""
     resolved = domain.resolve(best.params["code"])
     origins = tuple(dict.fromkeys(e.origin for e in reversed(domain.lineage(best.id)) if e.origin != "seed"))
     if resolved == domain.source:
         return replace(base, message="no candidate beat the original"), domain.source
-    report = compare(domain.original, domain.target(resolved), list(domain.inputs),
-                     backend=backend_of(options.sandbox), limits=limits_of(options.sandbox, SELF_CHECK))
+    base = replace(base, origins=origins)
+    report = _compare(domain, resolved, domain.inputs, options)
     if not report.equal:
-        return replace(base, message=f"the best candidate failed the final check: {report.feedback}",
-                       origins=origins), domain.source
-    timing = _final_timing(domain, resolved, options)
-    timed = _with_timing(replace(base, origins=origins), timing)
+        return replace(base, message=f"the best candidate failed the final check: {report.feedback}"), domain.source
+    if heldout:
+        held = _compare(domain, resolved, heldout, options)
+        base = replace(base, heldout_passed=held.equal, heldout_feedback=held.feedback)
+        if not held.equal:
+            return replace(base, message=f"failed held-out verification: {held.feedback}"), domain.source
+    timed = [x for i, x in enumerate(domain.inputs) if i not in domain.untimed]
+    if not timed:
+        return replace(base, message=f"not offered: the original raises on all {len(domain.inputs)} inputs, "
+                                     "so there is nothing to time"), domain.source
+    timing = _final_timing(domain, resolved, options, timed)
+    timed_report = _with_timing(base, timing)
     if timing.status != "ok" or timing.verdict != "faster":
-        return replace(timed, message=f"not offered: {timing.describe()}"), domain.source
-    return replace(timed, status="improved", message=timing.describe()), resolved
+        return replace(timed_report, message=f"not offered: {timing.describe()}"), domain.source
+    return replace(timed_report, status="improved", message=timing.describe()), resolved
 
 
-def _final_timing(domain: ProgramDomain, resolved: str, options: ProgramOptions) -> MeasureResult:
-    return measure(domain.original, domain.target(resolved), list(domain.inputs),
+def _compare(domain: ProgramDomain, resolved: str, inputs: Sequence[InputItem], options: ProgramOptions):
+    return compare(domain.original, domain.target(resolved), list(inputs),
+                   backend=backend_of(options.sandbox), limits=limits_of(options.sandbox, SELF_CHECK))
+
+
+def _final_timing(domain: ProgramDomain, resolved: str, options: ProgramOptions,
+                  inputs: Sequence[InputItem]) -> MeasureResult:
+    """Time on ``inputs``: the search's inputs on which the original does not raise."""
+    return measure(domain.original, domain.target(resolved), list(inputs),
                    backend=backend_of(options.sandbox), rounds=options.final_rounds,
                    min_sample_s=options.final_min_sample_s, warmup=2, seed=options.seed,
                    min_speedup=options.min_speedup, limits=limits_of(options.sandbox))

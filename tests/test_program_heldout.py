@@ -1,0 +1,176 @@
+"""Held-out verification: a rewrite that passes the search's inputs but not fresh ones is never offered;
+inputs on which the original raises are checked but not timed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from polca.optimizer.domains.program import ProgramOptions, optimize_file
+from polca.optimizer.domains.program.heldout import (
+    HELDOUT_RANDOM,
+    SIZE_LADDER,
+    heldout_calls,
+    keep_heldout,
+    raising_inputs,
+    size_params,
+    split_traced,
+)
+from polca.optimizer.domains.program.oracle import InputSet, generated_calls
+from polca.optimizer.domains.program.targets import load_program
+from polca.optimizer.proposers import ScriptedProposer
+from polca.sandbox.target import Call, Target
+
+from polca.config import SandboxConfig, SearchConfig
+from polca.runs import FINAL_CHECK_KEY
+
+QUICK = dict(budget_evals=12, size=300, final_rounds=8, final_min_sample_s=0.02,
+             search=SearchConfig(rounds=3, min_sample_s=0.005, warmup=0))
+
+RARE_BRANCH = '''def score(x: int) -> int:
+    total = 0
+    for _ in range(3000):
+        total += x % 7
+    if x > 2**40:
+        total += 1
+    return total
+'''
+RARE_BRANCH_DROPPED = '''def score(x: int) -> int:
+    return 3000 * (x % 7)
+'''
+
+CASE = '''def fold(s: str) -> str:
+    out = ""
+    for ch in s:
+        out += ch.casefold()
+    return out
+'''
+CASE_LOWER = '''def fold(s: str) -> str:
+    return s.lower()
+'''
+
+LOOP = '''def tri(n: int) -> int:
+    total = 0
+    for i in range(n):
+        for _ in range(200):
+            pass
+        total += i
+    return total
+'''
+LOOP_RECURSIVE = '''def tri(n: int) -> int:
+    return 0 if n <= 0 else tri(n - 1) + n - 1
+'''
+
+RAISES_ON_EMPTY = '''def largest(xs: list[int]) -> int:
+    best = None
+    for x in sorted(xs):
+        for _ in range(20):
+            pass
+        best = x
+    if best is None:
+        raise ValueError("empty")
+    return best
+'''
+RAISES_ON_EMPTY_FAST = '''def largest(xs: list[int]) -> int:
+    if not xs:
+        raise ValueError("empty")
+    return max(xs)
+'''
+
+
+def _rewrite_to(code: str) -> ScriptedProposer:
+    return ScriptedProposer(lambda parent, evaluations, rng: {"code": code})
+
+
+def _optimize(tmp_path, source: str, rewrite: str, store=None):
+    path = tmp_path / "slow.py"
+    path.write_text(source)
+    return optimize_file(path, ProgramOptions(**QUICK), proposer=_rewrite_to(rewrite), store=store)
+
+
+@pytest.mark.parametrize("source, wrong", [(RARE_BRANCH, RARE_BRANCH_DROPPED), (CASE, CASE_LOWER),
+                                           (LOOP, LOOP_RECURSIVE)],
+                         ids=["large-int-branch", "non-ascii-case", "deep-recursion"])
+def test_a_rewrite_wrong_only_on_unseen_inputs_fails_held_out_and_is_not_offered(tmp_path, store, source, wrong):
+    report = _optimize(tmp_path, source, wrong, store)
+    (target,) = report.targets
+    assert target.status == "no_gain" and not report.improved
+    assert target.message.startswith("failed held-out verification:"), target.message
+    assert target.heldout_passed is False and target.inputs_heldout > 0
+    final = store.get_run(target.run_id).state[FINAL_CHECK_KEY]
+    assert final["heldout"]["passed"] is False and final["heldout"]["inputs"] == target.inputs_heldout
+    assert final["heldout"]["feedback"]
+
+
+def test_an_honest_rewrite_of_a_function_that_raises_on_empty_input_is_offered(tmp_path, store):
+    report = _optimize(tmp_path, RAISES_ON_EMPTY, RAISES_ON_EMPTY_FAST, store)
+    (target,) = report.targets
+    assert target.status == "improved", target.message
+    assert target.speedup >= 1.10 and target.heldout_passed is True
+    assert target.inputs_untimed >= 1  # the empty list: checked (same ValueError), not timed
+    targets = json.loads(json.dumps(report.to_dict()))["targets"]
+    assert targets[0]["inputs_verified"] == 9 and targets[0]["inputs_heldout"] == target.inputs_heldout > 0
+    final = store.get_run(target.run_id).state[FINAL_CHECK_KEY]
+    assert final["inputs_verified"] == 9 and final["heldout"] == {
+        "inputs": target.inputs_heldout, "dropped": 0, "passed": True, "feedback": target.heldout_feedback}
+
+
+def test_a_candidate_must_raise_what_the_original_raises_on_held_out_inputs(tmp_path):
+    wrong = RAISES_ON_EMPTY_FAST.replace('raise ValueError("empty")', 'raise ValueError("no items")')
+    (target,) = _optimize(tmp_path, RAISES_ON_EMPTY, wrong).targets
+    assert target.status == "no_gain" and "exception" in target.message
+
+
+def _function(tmp_path, source: str, name: str):
+    path = tmp_path / "m.py"
+    path.write_text(source)
+    return load_program(path).function(name)
+
+
+def test_held_out_inputs_are_drawn_with_other_seeds_than_the_search(tmp_path):
+    info = _function(tmp_path, RAISES_ON_EMPTY, "largest")
+    search = {repr(c.args) for c in generated_calls(info, size=300, seed=0)}
+    held = heldout_calls(info, RAISES_ON_EMPTY, seed=0)
+    assert not search & {repr(c.args) for c in held[-HELDOUT_RANDOM:]}
+    assert [c.args for c in held] != [c.args for c in heldout_calls(info, RAISES_ON_EMPTY, seed=1)]
+    assert [c.args for c in held] == [c.args for c in heldout_calls(info, RAISES_ON_EMPTY, seed=0)]
+    shapes = {len(c.args[0]) for c in held}
+    assert 0 in shapes and 1 in shapes and max(shapes) >= SIZE_LADDER[0]
+
+
+def test_held_out_boundaries_span_big_ints_unicode_and_grow_sizes(tmp_path):
+    info = _function(tmp_path, RARE_BRANCH, "score")
+    values = {c.args[0] for c in heldout_calls(info, RARE_BRANCH, seed=0)}
+    assert {0, 1, -1, 2**31, 2**63, 10**18} <= values
+    info = _function(tmp_path, CASE, "fold")
+    assert {"ß", "Straße"} <= {c.args[0] for c in heldout_calls(info, CASE, seed=0)}
+    info = _function(tmp_path, LOOP, "tri")
+    assert size_params(info, LOOP) == {"n"}
+    grown = heldout_calls(info, LOOP, seed=0, scale=lambda make: SIZE_LADDER[-1])
+    assert max(c.args[0] for c in grown) > SIZE_LADDER[-1] // 2
+
+
+def test_traced_inputs_are_split_into_search_and_held_out_without_overlap():
+    inputs = InputSet(tuple(range(10)), {"traced (tests)": 10})
+    search, held = split_traced(inputs)
+    assert set(search.inputs).isdisjoint(held.inputs) and len(search.inputs) + len(held.inputs) == 10
+    assert search.sources == {"traced (tests)": len(search.inputs)} and held.inputs
+    few = InputSet((1, 2), {"traced (tests)": 2})
+    assert split_traced(few) == (few, InputSet(()))
+
+
+SPIN = '''def spin(n: int) -> int:
+    if n < 0:
+        raise ValueError("negative")
+    while n > 0:
+        n -= 1
+    return n
+'''
+
+
+def test_held_out_inputs_the_original_hangs_on_are_dropped_and_clean_exceptions_stay():
+    original = Target(source=SPIN, qualname="spin")
+    inputs = [Call((3,)), Call((10**18,)), Call((-1,))]
+    check = keep_heldout(original, inputs, SandboxConfig(timeout_s=1.0))
+    assert check.inputs == (Call((3,)), Call((-1,))) and check.dropped == 1
+    assert raising_inputs(original, inputs[::2], SandboxConfig()) == {1}
