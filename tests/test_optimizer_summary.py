@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from polca.optimizer.api import optimize
 from polca.optimizer.contracts import Candidate, ProposalContext
-from polca.optimizer.domains.skills_proposer import SkillsProposer, applicable_rules, as_registry
+from polca.optimizer.domains.program.proposers import SkillsProposer, applicable_rules, as_registry
 from polca.optimizer.executor import SerialExecutor
 from polca.optimizer.proposers import ScriptedProposer
 from polca.optimizer.summarizer import (

@@ -157,7 +157,7 @@ def test_skills_prompt_without_skills_is_the_engine_prompt():
 
 
 def test_a_model_whose_proposals_keep_failing_is_set_aside_and_the_skills_carry_on(scripted_llm, llm_config):
-    from polca.optimizer.domains.program_proposers import ProposerChain
+    from polca.optimizer.domains.program import ProposerChain
     from polca.optimizer.proposers import ModelSetAside
 
     server = scripted_llm(lambda body: "I cannot help with that.")

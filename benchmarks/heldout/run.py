@@ -9,7 +9,7 @@ From the repository root::
 For each target the file is copied into a fresh temporary folder and the INSTALLED console
 script is run there as a subprocess::
 
-    polca optimize FILE --json --db sqlite:///TMP/polca.db --budget-evals N --output TMP/optimized.py
+    polca optimize FILE --json --db sqlite:///TMP/polca.db --budget-evals N --out TMP/optimized.py
           [--function F] [--stdin TMP/stdin_0.txt ...] [--model openai/scripted --api-base URL]
 
 under a hard wall-clock limit (the whole process group is killed: "hang"). A run is
@@ -141,7 +141,7 @@ def command_for(item: BenchItem, path: Path, stdin_files: Sequence[Path], folder
                 settings: RunSettings) -> list[str]:
     """The ``polca optimize`` command line a user would type for this target."""
     cmd = [str(polca_executable()), "optimize", path.name, "--json", "--db", f"sqlite:///{folder / 'polca.db'}",
-           "--budget-evals", str(settings.budget_evals), "--output", str(folder / "optimized.py")]
+           "--budget-evals", str(settings.budget_evals), "--out", str(folder / "optimized.py")]
     if item.function is not None:
         cmd += ["--function", item.function]
     for stdin in stdin_files:
