@@ -154,8 +154,10 @@ def _no_value_placeholder(param: Any) -> None:
         param.metavar = ""
 
 
-class PolcaCommand(TyperCommand):
-    """A command whose help shows no ``<bool>`` beside its flags (``--help`` included)."""
+class _NoFlagPlaceholders:
+    """Help that shows no ``<bool>`` beside flags (``--help`` included), for a command or a group."""
+
+    params: list[Any]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -163,23 +165,17 @@ class PolcaCommand(TyperCommand):
             _no_value_placeholder(param)
 
     def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
+        option = super().get_help_option(ctx)  # type: ignore[misc]
         _no_value_placeholder(option)
         return option
 
 
-class PolcaGroup(TyperGroup):
-    """A command group whose help shows no ``<bool>`` beside its flags (``--help`` included)."""
+class PolcaCommand(_NoFlagPlaceholders, TyperCommand):
+    """A command whose help shows no ``<bool>`` beside its flags."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for param in self.params:
-            _no_value_placeholder(param)
 
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        _no_value_placeholder(option)
-        return option
+class PolcaGroup(_NoFlagPlaceholders, TyperGroup):
+    """A command group whose help shows no ``<bool>`` beside its flags."""
 
 
 def use_polca_help(app: typer.Typer) -> None:
