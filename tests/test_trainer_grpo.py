@@ -162,7 +162,7 @@ def test_sft_then_rl_through_the_config_api(tiny, tmp_path) -> None:
     rl = TrainConfig(base_model=result.output_dir, output_dir=str(tmp_path / "rl"), algo="pipo",
                      learning_rate=1e-2, max_steps=2, batch_size=8, num_generations=4,
                      max_completion_length=4, pipo_window=2, extra={"save_strategy": "no"})
-    outcome = train_rl(rl, _prompts(), [text_reward])
+    outcome = train_rl(rl, _prompts(4), [text_reward])
     saved = json.loads((tmp_path / "rl" / CONFIG_FILE).read_text())
     assert saved["algo"] == "pipo" and saved["kind"] == "rl"
     assert outcome.pipo_state is not None and len(outcome.pipo_state["window"]["means"]) == 2
@@ -268,3 +268,68 @@ def test_a_resumed_run_has_the_losses_of_an_uninterrupted_one(tiny, tmp_path, mo
 
     assert len(after_checkpoint(resumed)) == 3
     assert after_checkpoint(resumed) == pytest.approx(after_checkpoint(whole), abs=1e-7)
+
+
+@pytest.mark.parametrize("loss_type", ["grpo", "dr_grpo", pytest.param("bnpo", marks=pytest.mark.slow)])
+def test_trls_loss_types_compose_with_pipo(tiny, tmp_path, loss_type) -> None:
+    trainer = _trainer(tiny, tmp_path, pipo=PipoSettings(window=2), max_steps=3, loss_type=loss_type)
+    assert trainer.loss_type == loss_type
+    before = _snapshot(trainer.model)
+    trainer.train()
+    _assert_all_changed(before, trainer.model)
+    assert _logged(trainer, "pipo/active")[-1] == 1.0 and len(_logged(trainer, "pipo/pi_loss")) == 1
+
+
+def test_pipo_refuses_a_loss_type_it_does_not_compose_with(tiny, tmp_path) -> None:
+    with pytest.raises(ValueError, match="PIPO composes with loss_type grpo, dapo, bnpo, dr_grpo"):
+        _trainer(tiny, tmp_path, pipo=PipoSettings(), loss_type="sapo")
+
+
+def test_the_loss_type_reaches_trls_config(tmp_path) -> None:
+    from polca.trainer.train import grpo_args
+
+    config = TrainConfig(base_model="m", output_dir=str(tmp_path), loss_type="dr_grpo")
+    assert GRPOConfig(**grpo_args(config)).loss_type == "dr_grpo"
+    with pytest.raises(ValueError, match="loss_type 'ppo' is unknown"):
+        TrainConfig(base_model="m", output_dir=str(tmp_path), loss_type="ppo")
+
+
+@pytest.mark.parametrize("mode", ["colocate", "server"])
+def test_vllm_modes_build_trls_config_without_vllm(tmp_path, mode) -> None:
+    from polca.trainer.train import grpo_args
+
+    config = TrainConfig(base_model="m", output_dir=str(tmp_path), use_vllm=True, vllm_mode=mode,
+                         vllm_server_host="10.0.0.7", vllm_server_port=8123)
+    args = GRPOConfig(**grpo_args(config))
+    assert args.use_vllm and args.vllm_mode == mode
+    if mode == "server":
+        assert (args.vllm_server_host, args.vllm_server_port) == ("10.0.0.7", 8123)
+    else:
+        assert "vllm_server_host" not in grpo_args(config)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed")
+def test_server_mode_without_vllm_names_the_gpu_extra(tiny, tmp_path) -> None:
+    config = TrainConfig(base_model=tiny, output_dir=str(tmp_path), use_vllm=True, vllm_mode="server")
+    with pytest.raises(ImportError, match=r"polca\[gpu\]"):
+        train_rl(config, _prompts(), [text_reward])
+
+
+def test_schedules_that_train_nothing_or_skip_most_data_are_refused(monkeypatch) -> None:
+    from polca.trainer.train import check_schedule
+
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    config = TrainConfig(base_model="m", output_dir="o", batch_size=8, num_generations=4, max_steps=10)
+    assert check_schedule(config, "rl", 20).rows_per_step == 2
+    with pytest.raises(ValueError, match="nothing would train.*holds 1 rows.*Lower --batch-size to 4"):
+        check_schedule(config, "rl", 1)
+    with pytest.raises(ValueError, match=r"x 2 processes"):
+        check_schedule(config, "rl", 3, processes=2)
+    with pytest.raises(ValueError, match="reach 20 of the 100 rows. Raise --max-steps to 25"):
+        check_schedule(config, "rl", 100)
+    accumulated = TrainConfig(base_model="m", output_dir="o", batch_size=8, num_generations=4, max_steps=10,
+                              extra={"gradient_accumulation_steps": 5})
+    assert check_schedule(accumulated, "rl", 100).rows_per_step == 10
+    assert check_schedule(config, "sft", 3).rows_seen == 3  # SFT keeps a last partial batch
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    assert check_schedule(config, "rl", 80).rows_per_step == 8

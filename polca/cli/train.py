@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import NoReturn
+from typing import Literal, NoReturn
 
 import typer
 
@@ -21,6 +21,12 @@ train_app = typer.Typer(
     no_args_is_help=True,
 )
 
+
+
+ReportTo = Literal["none", "tensorboard", "wandb"]
+REPORT_TO_HELP = "Where to log training metrics: none, tensorboard (OUTPUT_DIR/runs) or wandb."
+ALLOW_PICKLE_HELP = ("Also use inputs only a pickle can carry; loading a pickle runs its author's code "
+                     "(in the sandbox), so pass this only for data you trust.")
 
 
 def _fail(exc: Exception) -> NoReturn:
@@ -38,8 +44,12 @@ def export(
     db: str = typer.Option(None, "--db", help=DB_HELP),
     test_fraction: float = typer.Option(0.2, "--test-fraction", help="Share of problems held out."),
     min_score: float = typer.Option(1.1, "--min-score", help="Least mean score of a winner."),
+    allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
 ) -> None:
-    """Export prompts, verified winners and every scored candidate from the store as JSONL."""
+    """Export prompts, verified winners and every scored candidate from the store as JSONL.
+
+    Inputs are written as safe data; those only a pickle can carry are dropped and counted
+    unless --allow-pickle."""
     from polca.store import Store, StoreError
     from polca.trainer.export import export_rows, write_jsonl
 
@@ -48,7 +58,8 @@ def export(
     url = db or config_from_flags().store.url
     try:
         with Store.open(url, create=False) as store:
-            rows = export_rows(store, domain, test_fraction=test_fraction, min_score=min_score)
+            rows = export_rows(store, domain, test_fraction=test_fraction, min_score=min_score,
+                               allow_pickle=allow_pickle)
     except (StoreError, ValueError) as exc:
         _fail(exc)
     if not rows:
@@ -61,6 +72,19 @@ def export(
         f"wrote {len(rows)} problems ({len(rows) - test} train, {test} test), "
         f"{winners} train winners -> {out}"
     )
+    _report_pickles(rows, allow_pickle)
+
+
+def _report_pickles(rows, allow_pickle: bool) -> None:
+    dropped = sum(row.dropped_inputs for row in rows)
+    kept = sum(len(row.check.get("pickled_inputs", [])) for row in rows)
+    if dropped:
+        problems = sum(row.dropped_inputs > 0 for row in rows)
+        console.print(f"dropped {dropped} inputs of {problems} problems that only a pickle can carry "
+                      "(--allow-pickle keeps them)")
+    if kept and allow_pickle:
+        console.print(f"kept {kept} pickled inputs (--allow-pickle); `polca train rl` loads them only "
+                      "with --allow-pickle too")
 
 
 def _config(**values):
@@ -73,7 +97,9 @@ def _config(**values):
 
 
 def _report(result) -> None:
-    console.print(f"trained in {result.train_runtime_s:.1f} s -> {result.output_dir}")
+    if result.dropped_inputs:
+        console.print(f"dropped {result.dropped_inputs} pickled inputs of the data (--allow-pickle uses them)")
+    console.print(f"trained {result.steps} steps in {result.train_runtime_s:.1f} s -> {result.output_dir}")
     if result.pipo_state is not None:
         xis = result.pipo_state["xis"]
         share = sum(x > 0 for x in xis) / len(xis) if xis else 0.0
@@ -91,6 +117,7 @@ def sft(
     lora: bool = typer.Option(False, "--lora", help="Train a LoRA adapter instead of all weights."),
     seed: int = typer.Option(0, "--seed"),
     resume: str = typer.Option(None, "--resume", help="Checkpoint folder to resume from."),
+    report_to: ReportTo = typer.Option("none", "--report-to", help=REPORT_TO_HELP),
     verbose: int = typer.Option(0, "-v", "--verbose", count=True),
 ) -> None:
     """Supervised warm start on the verified winners (train split only)."""
@@ -100,7 +127,7 @@ def sft(
     config = _config(
         base_model=base_model, output_dir=str(output_dir), learning_rate=learning_rate,
         max_steps=max_steps, batch_size=batch_size, num_generations=1, lora=lora, seed=seed,
-        resume_from=resume,
+        resume_from=resume, report_to=report_to,
     )
     try:
         _report(sft_from_data(config, str(data)))
@@ -122,9 +149,18 @@ def rl(
     pipo_mode: str = typer.Option("added", "--pipo-mode", help="added (default) or separate."),
     pipo_window: int = typer.Option(8, "--pipo-window", help="K, batches in the baseline window."),
     lora: bool = typer.Option(False, "--lora", help="Train a LoRA adapter instead of all weights."),
+    loss_type: Literal["grpo", "dapo", "dr_grpo", "bnpo"] = typer.Option(
+        "dapo", "--loss-type", help="TRL's loss: grpo, dapo (TRL's default), dr_grpo or bnpo; PIPO composes with each."),
     use_vllm: bool = typer.Option(False, "--use-vllm", help="Generate with vLLM (gpu extra)."),
+    vllm_mode: Literal["colocate", "server"] = typer.Option(
+        "colocate", "--vllm-mode",
+        help="colocate: vLLM inside the trainer; server: a `trl vllm-serve` server (`polca train serve MODEL --for-rl`)."),
+    vllm_host: str = typer.Option("127.0.0.1", "--vllm-host", help="Server mode: the generation server's host."),
+    vllm_port: int = typer.Option(8000, "--vllm-port", help="Server mode: the generation server's port."),
+    allow_pickle: bool = typer.Option(False, "--allow-pickle", help=ALLOW_PICKLE_HELP),
     seed: int = typer.Option(0, "--seed"),
     resume: str = typer.Option(None, "--resume", help="Checkpoint folder to resume from."),
+    report_to: ReportTo = typer.Option("none", "--report-to", help=REPORT_TO_HELP),
     verbose: int = typer.Option(0, "-v", "--verbose", count=True),
 ) -> None:
     """RL with verifiable rewards: GRPO, or GRPO with PIPO's closed-loop term."""
@@ -135,7 +171,9 @@ def rl(
         base_model=base_model, output_dir=str(output_dir), algo=algo, learning_rate=learning_rate,
         max_steps=max_steps, batch_size=batch_size, num_generations=num_generations,
         max_completion_length=max_completion_length, pipo_mode=pipo_mode, pipo_window=pipo_window,
-        lora=lora, use_vllm=use_vllm, seed=seed, resume_from=resume,
+        lora=lora, loss_type=loss_type, use_vllm=use_vllm, vllm_mode=vllm_mode,
+        vllm_server_host=vllm_host, vllm_server_port=vllm_port, allow_pickle=allow_pickle,
+        seed=seed, resume_from=resume, report_to=report_to,
     )
     try:
         _report(rl_from_data(config, str(data)))
