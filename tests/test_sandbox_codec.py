@@ -8,6 +8,7 @@ import os
 import pickle
 
 import pytest
+
 from polca.sandbox.codec import (
     CodecError,
     UnsafeValue,

@@ -6,6 +6,10 @@ import json
 
 import pytest
 import typer
+from typer.testing import CliRunner
+
+from polca.cli import train as train_cli
+from polca.store import CandidateRecord, EvaluationRecord, Store
 from polca.trainer.export import (
     ProblemRow,
     export_rows,
@@ -14,10 +18,6 @@ from polca.trainer.export import (
     write_jsonl,
 )
 from polca.trainer.train import rl_records, sft_records
-from typer.testing import CliRunner
-
-from polca.cli import train as train_cli
-from polca.store import CandidateRecord, EvaluationRecord, Store
 
 SEED = "def total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n"
 FAST = "def total(xs):\n    return sum(xs)\n"

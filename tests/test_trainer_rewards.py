@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from polca.trainer.rewards import (
     KernelReward,
     ProgramReward,

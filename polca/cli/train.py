@@ -1,8 +1,9 @@
 """``polca train``: distil the optimizer's verified winners into a policy model.
 
 The loop: ``polca optimize`` fills the store -> ``polca train export`` writes a dataset ->
-``polca train sft`` / ``polca train rl`` fine-tune a policy -> ``polca train serve`` serves
-it and prints the flags that point ``polca optimize`` at it.
+``polca train sft`` / ``polca train rl`` fine-tune a policy (``--lora``: an adapter, which
+``polca train merge`` folds into its base) -> ``polca train serve`` serves it and prints
+the flags that point ``polca optimize`` at it.
 """
 
 from __future__ import annotations
@@ -181,25 +182,55 @@ def rl(
         _fail(exc)
 
 
+@train_app.command("merge")
+def merge(
+    adapter: str = typer.Argument(..., help="A LoRA adapter folder written by `polca train sft|rl --lora`."),
+    out: str = typer.Option(..., "--out", help="New folder for the merged model."),
+    base: str = typer.Option(None, "--base", help="Base model (default: the one the adapter records)."),
+) -> None:
+    """Fold a LoRA adapter into its base model's weights (peft merge_and_unload)."""
+    from polca.trainer.adapters import merge_adapter
+
+    try:
+        folder = merge_adapter(adapter, out, base)
+    except (ValueError, ImportError, OSError) as exc:
+        _fail(exc)
+    console.print(f"merged {adapter} -> {folder}")
+
+
 @train_app.command("serve")
 def serve(
-    checkpoint: str = typer.Argument(..., help="A folder written by `polca train sft|rl`."),
+    checkpoint: str = typer.Argument(..., help="A folder written by `polca train sft|rl` (a model or a LoRA adapter)."),
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
     name: str = typer.Option(None, "--name", help="Served model name (default: folder name)."),
+    base: str = typer.Option(None, "--base", help="An adapter's base model (default: the one it records)."),
+    for_rl: bool = typer.Option(False, "--for-rl",
+                                help="Start TRL's generation server for `polca train rl --vllm-mode server` instead."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the command; start nothing."),
 ) -> None:
     """Serve a trained checkpoint through vLLM's OpenAI-compatible server (gpu extra)."""
-    from polca.trainer.serve import optimize_hint, served_name, vllm_command
+    from polca.trainer.serve import (
+        optimize_hint,
+        rl_server_hint,
+        served_name,
+        trl_server_command,
+        vllm_command,
+    )
     from polca.trainer.train import require_vllm
 
     try:
-        command = vllm_command(checkpoint, host=host, port=port, name=name)
+        if for_rl:
+            command = trl_server_command(checkpoint, host=host, port=port)
+            hint = f"then train with it: polca train rl {rl_server_hint(checkpoint, host=host, port=port)} ..."
+        else:
+            command = vllm_command(checkpoint, host=host, port=port, name=name, base=base)
+            hint_flags = optimize_hint(name or served_name(checkpoint), host=host, port=port)
+            hint = f"then optimize with the policy: polca optimize FILE {hint_flags}"
     except ValueError as exc:
         _fail(exc)
-    hint = optimize_hint(name or served_name(checkpoint), host=host, port=port)
     console.print(" ".join(command), highlight=False, soft_wrap=True)
-    err_console.print(f"then optimize with the policy: polca optimize FILE {hint}", highlight=False, soft_wrap=True)
+    err_console.print(hint, highlight=False, soft_wrap=True)
     if dry_run:
         return
     try:
