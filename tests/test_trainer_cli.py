@@ -294,3 +294,12 @@ def test_rl_drops_pickled_inputs_unless_allowed_and_never_runs_a_hostile_one(app
     assert not marker.exists()
     saved = json.loads((tmp_path / "rl" / "polca_train.json").read_text())
     assert saved["allow_pickle"] is False
+
+
+def test_tiny_writes_a_model_that_loads(app, tmp_path) -> None:
+    pytest.importorskip("transformers")
+    from transformers import AutoModelForCausalLM
+
+    result = _invoke(app, "train", "tiny", str(tmp_path / "tiny"), "--hidden", "32")
+    assert result.exit_code == 0, result.output
+    assert AutoModelForCausalLM.from_pretrained(tmp_path / "tiny").config.hidden_size == 32
