@@ -1,9 +1,12 @@
 """PIPO's cost per step against GRPO, side by side, on tiny models on a CPU.
 
-Each repeat runs every variant once, interleaved (GRPO, PIPO added, PIPO separate), from
+Each repeat runs every variant once, interleaved (GRPO, PIPO added, PIPO separate, and
+``pipo-before``: this repository's PIPO before the fused pass, emulated: a no-grad pass for
+the generating policy's log-probs and the PI term's own pass over every previous row), from
 the same starting model, for the same steps and seed; the window is K = 2, so the PI term
-is on from step 3, and only steps 4.. are timed (``step_time``: TRL's time of a training
-step, generation + loss + backward, optimizer step excluded for every variant). A
+is on from step 3, and only steps 4.. are timed. A step's time is the process CPU time of
+TRL's ``training_step`` (generation, rewards, loss and backward; one torch thread), which
+other jobs on a shared machine barely move; TRL's wall-clock ``step_time`` is kept too. A
 repeat's ratio is PIPO's median step time over GRPO's; the table gives the median ratio
 over repeats and its range. Three settings:
 
@@ -32,13 +35,49 @@ import torch
 from datasets import Dataset
 from run_benchmark import exact_answer_reward, rl_dataset, warm_start
 
+from polca.trainer import grpo
+from polca.trainer.grpo import _BATCH_KEYS, _PREFIX, PipoGRPOTrainer
 from polca.trainer.tiny import TinyModelSpec, build_tiny_model
 from polca.trainer.train import TrainConfig, train_rl
 
 log = logging.getLogger("benchmarks.trainer.overhead")
 
-VARIANTS = (("grpo", "added"), ("pipo", "added"), ("pipo", "separate"))
+VARIANTS = (("grpo", "added"), ("pipo", "added"), ("pipo", "separate"), ("pipo", "before"))
 TIMED_FROM = 3  # index of the first timed step (0-based): the PI term is on from step 3
+
+
+CPU_TIMES: list[float] = []
+
+
+def _cpu_timed(step):
+    def training_step(self, *args, **kwargs):
+        started = time.process_time()
+        output = step(self, *args, **kwargs)
+        CPU_TIMES.append(time.process_time() - started)
+        return output
+    return training_step
+
+
+PipoGRPOTrainer.training_step = _cpu_timed(PipoGRPOTrainer.training_step)
+
+
+class PipoBefore(PipoGRPOTrainer):
+    """PIPO as it was before the fused pass: a no-grad pass over each fresh batch for the
+    generating policy's log-probs, and a pass of its own over every previous row."""
+
+    def batch_generated(self, output):
+        output = super().batch_generated(output)
+        if self.pipo is not None and self.model.training:
+            with torch.no_grad():
+                self.sequence_logps(self.model, {key: output[key] for key in _BATCH_KEYS})
+        return output
+
+    def scoring_along(self, extra):
+        return super().scoring_along(None)
+
+    def _pipo_rows(self, inputs):
+        rows = super()._pipo_rows(inputs)
+        return None if rows is None else torch.arange(len(inputs[_PREFIX + "coefficients"]))
 
 
 def text_reward(completions, **_) -> list[float]:
@@ -59,19 +98,23 @@ def settings(work: Path, args) -> dict[str, dict]:
 
 
 def one_run(setting: dict, algo: str, mode: str, out: Path, args) -> dict:
+    grpo.PipoGRPOTrainer = PipoBefore if mode == "before" else PipoGRPOTrainer  # train_rl imports it per call
     config = TrainConfig(
-        base_model=setting["model"], output_dir=str(out), algo=algo, pipo_mode=mode, pipo_window=2,
+        base_model=setting["model"], output_dir=str(out), algo=algo,
+        pipo_mode="added" if mode == "before" else mode, pipo_window=2,
         learning_rate=args.lr, max_steps=args.steps, batch_size=args.batch_size,
         num_generations=args.generations, max_prompt_length=8,
         max_completion_length=setting["completion"], temperature=1.0, seed=args.seed,
         extra={"save_strategy": "no", "lr_scheduler_type": "constant"},
     )
     started = time.perf_counter()
+    CPU_TIMES.clear()
     result = train_rl(config, setting["dataset"], [setting["reward"]])
     steps = [h for h in result.log_history if "step_time" in h]
     return {
         "algo": algo, "mode": mode, "wall_s": time.perf_counter() - started,
         "train_runtime_s": result.train_runtime_s,
+        "step_cpu_s": list(CPU_TIMES),
         "step_time_s": [h["step_time"] for h in steps],
         "pi_rows": [h.get("pipo/pi_rows", 0.0) for h in steps],
         "active": [h.get("pipo/active", 0.0) for h in steps],
@@ -79,8 +122,8 @@ def one_run(setting: dict, algo: str, mode: str, out: Path, args) -> dict:
     }
 
 
-def median_step(run: dict) -> float:
-    return statistics.median(run["step_time_s"][TIMED_FROM:])
+def median_step(run: dict, key: str = "step_cpu_s") -> float:
+    return statistics.median(run[key][TIMED_FROM:])
 
 
 def summarise(runs: list[dict], repeats: int) -> dict:
@@ -92,9 +135,13 @@ def summarise(runs: list[dict], repeats: int) -> dict:
         for algo, mode in VARIANTS:
             chosen = [r for r in mine if (r["algo"], r["mode"]) == (algo, mode)]
             ratios = [median_step(r) / grpo[r["repeat"]] for r in chosen]
+            wall = {r["repeat"]: median_step(r, "step_time_s") for r in mine if r["algo"] == "grpo"}
+            wall_ratios = [median_step(r, "step_time_s") / wall[r["repeat"]] for r in chosen]
             summary[f"{setting}/{algo}-{mode}"] = {
                 "repeats": len(chosen),
                 "median_step_s": statistics.median(median_step(r) for r in chosen),
+                "median_wall_step_s": statistics.median(median_step(r, "step_time_s") for r in chosen),
+                "wall_ratio_median": statistics.median(wall_ratios),
                 "ratio_median": statistics.median(ratios),
                 "ratio_min": min(ratios), "ratio_max": max(ratios),
                 "pi_rows_median": statistics.median(x for r in chosen for x in r["pi_rows"][TIMED_FROM:]),
@@ -105,9 +152,9 @@ def summarise(runs: list[dict], repeats: int) -> dict:
 
 def table(summary: dict, batch_size: int) -> str:
     lines = [
-        "| setting | variant | median step | vs GRPO (median of repeats) | range over repeats | previous rows in the PI pass (of "
-        f"{batch_size}) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| setting | variant | median step (CPU) | vs GRPO (median of repeats) | range over repeats | "
+        f"wall-clock vs GRPO | previous rows in the PI pass (of {batch_size}) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for key, s in summary.items():
         setting, variant = key.split("/")
@@ -115,8 +162,9 @@ def table(summary: dict, batch_size: int) -> str:
         spread = "-" if variant.startswith("grpo") else (
             f"{100 * (s['ratio_min'] - 1):+.0f}% .. {100 * (s['ratio_max'] - 1):+.0f}%")
         rows = "-" if variant.startswith("grpo") else f"{s['pi_rows_median']:.0f}"
+        wall = "-" if variant.startswith("grpo") else f"{100 * (s['wall_ratio_median'] - 1):+.0f}%"
         lines.append(f"| {setting} ({s['completion_length']:.1f} tokens) | {variant} | "
-                     f"{1000 * s['median_step_s']:.0f} ms | {overhead} | {spread} | {rows} |")
+                     f"{1000 * s['median_step_s']:.0f} ms | {overhead} | {spread} | {wall} | {rows} |")
     return "\n".join(lines)
 
 
