@@ -323,8 +323,10 @@ def test_schedules_that_train_nothing_or_skip_most_data_are_refused(monkeypatch)
     assert check_schedule(config, "rl", 20).rows_per_step == 2
     with pytest.raises(ValueError, match="nothing would train.*holds 1 rows.*Lower --batch-size to 4"):
         check_schedule(config, "rl", 1)
-    with pytest.raises(ValueError, match=r"x 2 processes"):
+    with pytest.raises(ValueError, match=r"x 2 processes.*Lower --batch-size to 4 or less"):
         check_schedule(config, "rl", 3, processes=2)
+    with pytest.raises(ValueError, match="Even --batch-size 4 needs more: use fewer processes"):
+        check_schedule(config, "rl", 1, processes=8)
     with pytest.raises(ValueError, match="reach 20 of the 100 rows. Raise --max-steps to 25"):
         check_schedule(config, "rl", 100)
     accumulated = TrainConfig(base_model="m", output_dir="o", batch_size=8, num_generations=4, max_steps=10,

@@ -177,11 +177,9 @@ def check_schedule(config: TrainConfig, kind: Literal["sft", "rl"], rows: int, p
         )
     step = _step_words(config, schedule, processes)
     if schedule.whole_batches and rows < schedule.rows_per_step:
-        largest = max(1, rows) * config.num_generations if kind == "rl" else rows
         raise ValueError(
             f"nothing would train: the data holds {rows} {what}, but one step takes {schedule.rows_per_step} "
-            f"of them ({step}) and TRL drops an incomplete batch. Lower --batch-size to {largest} or less, "
-            "or add data (export more problems)."
+            f"of them ({step}) and TRL drops an incomplete batch. {_smaller_batch(config, kind, rows, processes)}"
         )
     if schedule.rows_seen < MIN_DATA_SEEN * rows:
         needed = math.ceil(MIN_DATA_SEEN * rows / schedule.rows_per_step)
@@ -192,6 +190,17 @@ def check_schedule(config: TrainConfig, kind: Literal["sft", "rl"], rows: int, p
             "raise --batch-size."
         )
     return schedule
+
+
+def _smaller_batch(config: TrainConfig, kind: str, rows: int, processes: int | None) -> str:
+    """The advice for data smaller than one step: the largest batch that fits, in whole groups."""
+    sharing = (processes or int(os.environ.get("WORLD_SIZE", "1"))) * int(config.extra.get("gradient_accumulation_steps", 1))
+    group = config.num_generations if kind == "rl" else 1
+    largest = rows * group // sharing
+    largest -= largest % group
+    if largest < 1:
+        return f"Even --batch-size {group} needs more: use fewer processes or accumulation steps, or add data."
+    return f"Lower --batch-size to {largest} or less, or add data (export more problems)."
 
 
 def _step_words(config: TrainConfig, schedule: Schedule, processes: int | None) -> str:
