@@ -60,7 +60,9 @@ class ProblemSpec:
     how to re-verify a candidate instead of trusting a stored score:
 
     - program: ``{"qualname": str | None, "inputs": [{"args": [...], "kwargs": {}} |
-      {"stdin": str, "args": [...]}], "pickled_inputs": [base64 of pickled (args, kwargs)]}``
+      {"stdin": str, "args": [...]}], "pickled_inputs": [base64 of pickled (args, kwargs)]}``;
+      ``inputs`` hold safe data (:mod:`polca.sandbox.codec`), ``pickled_inputs`` only what a
+      pickle alone can carry (loaded only where its user allows it)
     - kernel: ``{"problem_path": str, "level": int | None, "device": "cpu" | "cuda",
       "rules": str}``
 

@@ -6,6 +6,8 @@ Inputs are :class:`Call` (arguments of one call), :class:`ScriptInput` (stdin an
 one script run) or ``bytes`` already pickled as ``(args, kwargs)``, such as the payloads
 :func:`polca.sandbox.trace.capture_calls` returns. The host pickles inputs but never
 unpickles anything that came back: results come back as JSON on one marker line.
+Inputs kept outside a run use :mod:`polca.sandbox.codec` instead (:func:`safe_input`,
+:func:`input_from_safe`), which holds data and cannot run code.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from polca.sandbox.codec import CodecError, UnsafeValue, decode_call, encode_call, plain_from_pickle
 from polca.sandbox.runner import run
 from polca.sandbox.types import BackendName, Limits, RunResult, RunSpec
 from polca.sandbox.worker import JOB_FILE, MARKER
@@ -118,6 +121,41 @@ def _encode_one(index: int, item: InputItem, script: bool) -> bytes:
         return pickle.dumps((tuple(item.args), dict(item.kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:
         raise TypeError(f"inputs[{index}] cannot be pickled ({exc}); inputs travel to the sandbox by pickle") from exc
+
+
+def safe_input(item: InputItem, *, script: bool) -> dict[str, Any]:
+    """One input in the safe format: ``{"args": [...], "kwargs": {...}}`` for a function
+    target, ``{"stdin": str, "args": [str, ...]}`` for a script. Pickled ``bytes`` are read
+    only when they hold plain data (:func:`~polca.sandbox.codec.plain_from_pickle`); raises
+    :class:`~polca.sandbox.codec.UnsafeValue` for an input only a pickle can carry."""
+    if isinstance(item, bytes):
+        loaded = plain_from_pickle(item)
+        if type(loaded) is not tuple or len(loaded) != 2:
+            raise UnsafeValue("a pickled input is a pair (args, kwargs) or (stdin, argv)")
+        item = ScriptInput(*loaded) if script else Call(*loaded)
+    if script:
+        item = ScriptInput(stdin=item) if isinstance(item, str) else item
+        if not isinstance(item, ScriptInput) or type(item.stdin) is not str or not all(
+                type(a) is str for a in item.args):
+            raise UnsafeValue(f"a script input is stdin text and string arguments, got {item!r:.80}")
+        return {"stdin": item.stdin, "args": list(item.args)}
+    item = Call(args=item) if isinstance(item, tuple) else item
+    if not isinstance(item, Call) or not isinstance(item.kwargs, Mapping):
+        raise UnsafeValue(f"a function input is Call(args, kwargs), got {type(item).__name__}")
+    return encode_call(tuple(item.args), dict(item.kwargs))
+
+
+def input_from_safe(data: Any, *, script: bool, path: str = "input") -> Call | ScriptInput:
+    """The input :func:`safe_input` wrote; raises :class:`~polca.sandbox.codec.CodecError`."""
+    if not script:
+        args, kwargs = decode_call(data, path)
+        return Call(args=args, kwargs=kwargs)
+    if type(data) is not dict or not set(data) <= {"stdin", "args"}:
+        raise CodecError(f"{path}: a script input is {{'stdin': str, 'args': [str, ...]}}, got {str(data)[:80]}")
+    stdin, args = data.get("stdin", ""), data.get("args", [])
+    if type(stdin) is not str or type(args) is not list or not all(type(a) is str for a in args):
+        raise CodecError(f"{path}: a script input's stdin is text and its args a list of strings")
+    return ScriptInput(stdin=stdin, args=tuple(args))
 
 
 def target_job(target: Target, side: str) -> tuple[dict[str, str | None], dict[str, str | bytes]]:

@@ -6,6 +6,10 @@ import json
 
 import pytest
 import typer
+from typer.testing import CliRunner
+
+from polca.cli import train as train_cli
+from polca.store import CandidateRecord, EvaluationRecord, Store
 from polca.trainer.export import (
     ProblemRow,
     export_rows,
@@ -14,10 +18,6 @@ from polca.trainer.export import (
     write_jsonl,
 )
 from polca.trainer.train import rl_records, sft_records
-from typer.testing import CliRunner
-
-from polca.cli import train as train_cli
-from polca.store import CandidateRecord, EvaluationRecord, Store
 
 SEED = "def total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n"
 FAST = "def total(xs):\n    return sum(xs)\n"
@@ -186,10 +186,86 @@ def test_a_polca_optimize_run_exports_a_check_that_rewards_re_verify(store: Stor
     assert target.status == "improved"
 
     (row,) = export_rows(store, "program", test_fraction=0.0)
-    assert row.check["qualname"] == "unique_ids" and len(row.check["pickled_inputs"]) == 9
+    assert row.check["qualname"] == "unique_ids" and len(row.check["inputs"]) == 9
+    assert "pickled_inputs" not in row.check and row.dropped_inputs == 0  # generated inputs are plain data
     assert row.code == path.read_text() and "`unique_ids`" in row.task
     reward = ProgramReward(RewardConfig())
     check = json.dumps(row.check)
     assert reward.score(f"```python\n{row.winners[0].code}\n```", row.code, check) > 1.0
     wrong = row.code.replace("out.append(x)", "out.insert(0, x)")
     assert reward.score(f"```python\n{wrong}\n```", row.code, check) == 0.0
+
+
+class Hostile:
+    """Unpickling this writes ``marker``: someone else's code running on load."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (eval, (f"open({self.marker!r}, 'w').write('pwned')",))
+
+
+def _b64_pickle(value) -> str:
+    import base64
+    import pickle
+
+    return base64.b64encode(pickle.dumps(value)).decode("ascii")
+
+
+def _pickled_run(store: Store, marker) -> None:
+    check = {"qualname": "total", "inputs": [{"args": [[1, 2]]}],
+             "pickled_inputs": [_b64_pickle((([3, 4],), {})), _b64_pickle(((Hostile(str(marker)),), {}))]}
+    run_id = store.create_run("program", {"problem": {"id": "p", "task": "Speed up.", "check": check}})
+    seed = CandidateRecord("s", run_id, {"code": SEED}, "h", origin="seed")
+    store.write_iteration(run_id, iteration=0, candidates=[seed], evaluations=[EvaluationRecord(run_id, "s", ["b"], 1.0)])
+
+
+def test_export_keeps_plain_pickles_as_safe_data_and_drops_the_rest_with_a_count(store, tmp_path) -> None:
+    marker = tmp_path / "pwned"
+    _pickled_run(store, marker)
+    (row,) = export_rows(store, "program", test_fraction=0.0)
+    assert row.check["inputs"] == [{"args": [[1, 2]]}, {"args": [[3, 4]], "kwargs": {}}]
+    assert "pickled_inputs" not in row.check and row.dropped_inputs == 1
+    assert not marker.exists()
+
+
+def test_export_keeps_pickled_inputs_only_when_allowed(store, tmp_path, caplog) -> None:
+    marker = tmp_path / "pwned"
+    _pickled_run(store, marker)
+    (row,) = export_rows(store, "program", test_fraction=0.0, allow_pickle=True)
+    assert len(row.check["pickled_inputs"]) == 1 and row.dropped_inputs == 0
+    assert "allow-pickle" in caplog.text and not marker.exists()
+
+
+def test_cli_export_counts_dropped_pickles(store, store_url, tmp_path) -> None:
+    _pickled_run(store, tmp_path / "pwned")
+    root = typer.Typer()
+
+    @root.callback()
+    def _root() -> None:
+        pass
+
+    train_cli.register(root)
+    out = tmp_path / "data.jsonl"
+    args = ["train", "export", "--db", store_url, "--out", str(out), "--test-fraction", "0"]
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 0, result.output
+    assert "dropped 1 inputs of 1 problems that only a pickle can carry" in result.output
+    result = CliRunner().invoke(root, [*args, "--allow-pickle"])
+    assert "kept 1 pickled inputs (--allow-pickle)" in result.output
+
+
+def test_loading_for_training_drops_pickles_unless_allowed_and_rejects_unknown_tags(tmp_path) -> None:
+    from polca.trainer.export import loadable_rows
+
+    pickled = ProblemRow("p", "program", "train", "x", "t", "runtime", SEED,
+                         {"qualname": "total", "inputs": [], "pickled_inputs": ["gASV"]})
+    (row,), dropped = loadable_rows([pickled], allow_pickle=False)
+    assert dropped == 1 and "pickled_inputs" not in row.check and row.dropped_inputs == 1
+    (row,), dropped = loadable_rows([pickled], allow_pickle=True)
+    assert dropped == 0 and row.check["pickled_inputs"] == ["gASV"]
+    forged = ProblemRow("q", "program", "train", "x", "t", "runtime", SEED,
+                        {"qualname": "total", "inputs": [{"args": [{"$t": "pickle", "v": "gASV"}]}]})
+    with pytest.raises(ValueError, match=r"problem q: inputs\[0\].args\[0\]: unknown tag 'pickle'"):
+        loadable_rows([forged], allow_pickle=True)

@@ -12,6 +12,9 @@ pytest.importorskip("trl")
 
 import torch  # noqa: E402
 from datasets import Dataset  # noqa: E402
+from transformers import AutoModelForCausalLM  # noqa: E402
+from trl import GRPOConfig, GRPOTrainer  # noqa: E402
+
 from polca.trainer.grpo import PIPO_STATE_FILE, PipoGRPOTrainer  # noqa: E402
 from polca.trainer.pipo import PipoSettings  # noqa: E402
 from polca.trainer.tiny import build_tiny_model  # noqa: E402
@@ -23,8 +26,6 @@ from polca.trainer.train import (  # noqa: E402
     train_rl,
     train_sft,
 )
-from transformers import AutoModelForCausalLM  # noqa: E402
-from trl import GRPOConfig, GRPOTrainer  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +162,7 @@ def test_sft_then_rl_through_the_config_api(tiny, tmp_path) -> None:
     rl = TrainConfig(base_model=result.output_dir, output_dir=str(tmp_path / "rl"), algo="pipo",
                      learning_rate=1e-2, max_steps=2, batch_size=8, num_generations=4,
                      max_completion_length=4, pipo_window=2, extra={"save_strategy": "no"})
-    outcome = train_rl(rl, _prompts(), [text_reward])
+    outcome = train_rl(rl, _prompts(4), [text_reward])
     saved = json.loads((tmp_path / "rl" / CONFIG_FILE).read_text())
     assert saved["algo"] == "pipo" and saved["kind"] == "rl"
     assert outcome.pipo_state is not None and len(outcome.pipo_state["window"]["means"]) == 2
@@ -177,3 +178,160 @@ def test_use_vllm_without_vllm_names_the_gpu_extra(tiny, tmp_path) -> None:
     config = TrainConfig(base_model=tiny, output_dir=str(tmp_path), use_vllm=True)
     with pytest.raises(ImportError, match=r"polca\[gpu\]"):
         train_rl(config, _prompts(), [text_reward])
+
+
+def test_the_recorded_log_probs_are_the_generating_policys(tiny, tmp_path) -> None:
+    # With lr 0 the policy never moves, so the log-probs the base loss recorded for the
+    # batch must equal a fresh pass over it (rows were shuffled and split on the way).
+    trainer = _trainer(tiny, tmp_path, pipo=PipoSettings(window=2), max_steps=2, learning_rate=0.0,
+                       gradient_accumulation_steps=2, per_device_train_batch_size=4)
+    trainer.train()
+    batch = trainer._pipo_batch
+    assert bool(batch["recorded"].all())
+    with torch.no_grad():
+        fresh = trainer.sequence_logps(trainer.model, batch)
+    mask = batch["completion_mask"].bool()
+    torch.testing.assert_close(batch["old_logps"][mask], fresh[mask], atol=1e-5, rtol=1e-5)
+
+
+def _rows(tokenizer, prompts: list[str], completions: list[str]) -> dict[str, torch.Tensor]:
+    prompt = tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left")
+    completion = tokenizer(completions, return_tensors="pt", padding=True, padding_side="right")
+    return {"prompt_ids": prompt["input_ids"], "prompt_mask": prompt["attention_mask"],
+            "completion_ids": completion["input_ids"], "completion_mask": completion["attention_mask"]}
+
+
+@pytest.mark.parametrize("wider", ["base", "extra"])
+def test_extra_rows_in_the_base_pass_score_as_in_a_pass_of_their_own(tiny, tmp_path, wider) -> None:
+    # float32: GRPOConfig autocasts to bf16 by default, whose rounding depends on the shapes.
+    trainer = _trainer(tiny, tmp_path, pipo=PipoSettings(window=2), bf16=False)
+    tokenizer = trainer.processing_class
+    short, long = (["1 + 2 ="], ["3 4"]), (["1 2 + 3 4 + 5 ="], ["4 6 + 1 1"])
+    base = _rows(tokenizer, *(long if wider == "base" else short))
+    extra = _rows(tokenizer, *(short if wider == "base" else long))
+    ids = torch.cat([base["prompt_ids"], base["completion_ids"]], dim=1)
+    mask = torch.cat([base["prompt_mask"], base["completion_mask"]], dim=1)
+    keep = base["completion_ids"].size(1)
+    with trainer.scoring_along(extra) as along:
+        logps, entropies, _ = trainer._get_per_token_logps_and_entropies(
+            trainer.model, ids, mask, keep, compute_entropy=True)
+    alone, alone_entropies, _ = trainer._get_per_token_logps_and_entropies(
+        trainer.model, ids, mask, keep, compute_entropy=True)
+    torch.testing.assert_close(logps, alone, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(entropies, alone_entropies, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(along.base_logps, alone.detach())
+    on_its_own = trainer.sequence_logps(trainer.model, extra)
+    torch.testing.assert_close(along.logps, on_its_own, atol=1e-5, rtol=1e-5)
+    assert along.logps.requires_grad
+
+
+def test_previous_rows_in_the_base_pass_train_like_a_pass_of_their_own(tiny, tmp_path) -> None:
+    from polca.trainer.trl_seam import GRPOSeam
+
+    # Three steps: the third is the first with a PI term. float32 and SGD, so that rounding
+    # in near-zero gradient entries is not blown up to lr-sized steps as Adam would.
+    options = {"max_steps": 3, "optim": "sgd", "bf16": False}
+    fused = _trainer(tiny, tmp_path / "fused", pipo=PipoSettings(window=2), **options)
+    fused.train()
+    apart = _trainer(tiny, tmp_path / "apart", pipo=PipoSettings(window=2), **options)
+    apart.scoring_along = lambda extra: GRPOSeam.scoring_along(apart, None)
+    apart.train()
+    assert _logged(fused, "pipo/active")[-1] == 1.0
+    assert _logged(fused, "pipo/pi_loss") == pytest.approx(_logged(apart, "pipo/pi_loss"), abs=1e-6)
+    theirs = dict(apart.model.named_parameters())
+    for name, param in fused.model.named_parameters():
+        torch.testing.assert_close(param, theirs[name], atol=1e-6, rtol=1e-5, msg=name)
+
+
+def test_rows_with_a_zero_coefficient_skip_the_pi_pass(tiny, tmp_path) -> None:
+    trainer = _trainer(tiny, tmp_path, pipo=PipoSettings(window=2), max_steps=4)
+    trainer.train()
+    rows = _logged(trainer, "pipo/pi_rows")
+    assert rows and all(1 <= r <= 8 for r in rows)
+
+
+@pytest.mark.parametrize("mode", ["added", pytest.param("separate", marks=pytest.mark.slow)])
+def test_a_resumed_run_has_the_losses_of_an_uninterrupted_one(tiny, tmp_path, mode) -> None:
+    def losses(trainer) -> dict[int, float]:
+        return {h["step"]: h["loss"] for h in trainer.state.log_history if "loss" in h}
+
+    settings = PipoSettings(window=2, mode=mode)
+    whole = _trainer(tiny, tmp_path / "whole", pipo=settings, max_steps=6, save_strategy="steps", save_steps=3)
+    whole.train()
+    assert (tmp_path / "whole" / "checkpoint-3" / "pipo_batch-0.pt").is_file()
+    resumed = _trainer(tiny, tmp_path / "whole", pipo=settings, max_steps=6)
+    resumed.train(resume_from_checkpoint=str(tmp_path / "whole" / "checkpoint-3"))
+    after = [h for h in resumed.state.log_history if h.get("step", 0) > 3 and "pipo/active" in h]
+    assert after[0]["pipo/active"] == 1.0  # the restored previous batch is used at once
+    def after_checkpoint(trainer) -> dict[int, float]:
+        return {step: loss for step, loss in losses(trainer).items() if step > 3}
+
+    assert len(after_checkpoint(resumed)) == 3
+    assert after_checkpoint(resumed) == pytest.approx(after_checkpoint(whole), abs=1e-7)
+
+
+@pytest.mark.parametrize("loss_type", ["grpo", "dr_grpo", pytest.param("bnpo", marks=pytest.mark.slow)])
+def test_trls_loss_types_compose_with_pipo(tiny, tmp_path, loss_type) -> None:
+    trainer = _trainer(tiny, tmp_path, pipo=PipoSettings(window=2), max_steps=3, loss_type=loss_type)
+    assert trainer.loss_type == loss_type
+    before = _snapshot(trainer.model)
+    trainer.train()
+    _assert_all_changed(before, trainer.model)
+    assert _logged(trainer, "pipo/active")[-1] == 1.0 and len(_logged(trainer, "pipo/pi_loss")) == 1
+
+
+def test_pipo_refuses_a_loss_type_it_does_not_compose_with(tiny, tmp_path) -> None:
+    with pytest.raises(ValueError, match="PIPO composes with loss_type grpo, dapo, bnpo, dr_grpo"):
+        _trainer(tiny, tmp_path, pipo=PipoSettings(), loss_type="sapo")
+
+
+def test_the_loss_type_reaches_trls_config(tmp_path) -> None:
+    from polca.trainer.train import grpo_args
+
+    config = TrainConfig(base_model="m", output_dir=str(tmp_path), loss_type="dr_grpo")
+    assert GRPOConfig(**grpo_args(config)).loss_type == "dr_grpo"
+    with pytest.raises(ValueError, match="loss_type 'ppo' is unknown"):
+        TrainConfig(base_model="m", output_dir=str(tmp_path), loss_type="ppo")
+
+
+@pytest.mark.parametrize("mode", ["colocate", "server"])
+def test_vllm_modes_build_trls_config_without_vllm(tmp_path, mode) -> None:
+    from polca.trainer.train import grpo_args
+
+    config = TrainConfig(base_model="m", output_dir=str(tmp_path), use_vllm=True, vllm_mode=mode,
+                         vllm_server_host="10.0.0.7", vllm_server_port=8123)
+    args = GRPOConfig(**grpo_args(config))
+    assert args.use_vllm and args.vllm_mode == mode
+    if mode == "server":
+        assert (args.vllm_server_host, args.vllm_server_port) == ("10.0.0.7", 8123)
+    else:
+        assert "vllm_server_host" not in grpo_args(config)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed")
+def test_server_mode_without_vllm_names_the_gpu_extra(tiny, tmp_path) -> None:
+    config = TrainConfig(base_model=tiny, output_dir=str(tmp_path), use_vllm=True, vllm_mode="server")
+    with pytest.raises(ImportError, match=r"polca\[gpu\]"):
+        train_rl(config, _prompts(), [text_reward])
+
+
+def test_schedules_that_train_nothing_or_skip_most_data_are_refused(monkeypatch) -> None:
+    from polca.trainer.train import check_schedule
+
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    config = TrainConfig(base_model="m", output_dir="o", batch_size=8, num_generations=4, max_steps=10)
+    assert check_schedule(config, "rl", 20).rows_per_step == 2
+    with pytest.raises(ValueError, match="nothing would train.*holds 1 rows.*Lower --batch-size to 4"):
+        check_schedule(config, "rl", 1)
+    with pytest.raises(ValueError, match=r"x 2 processes.*Lower --batch-size to 4 or less"):
+        check_schedule(config, "rl", 3, processes=2)
+    with pytest.raises(ValueError, match="Even --batch-size 4 needs more: use fewer processes"):
+        check_schedule(config, "rl", 1, processes=8)
+    with pytest.raises(ValueError, match="reach 20 of the 100 rows. Raise --max-steps to 25"):
+        check_schedule(config, "rl", 100)
+    accumulated = TrainConfig(base_model="m", output_dir="o", batch_size=8, num_generations=4, max_steps=10,
+                              extra={"gradient_accumulation_steps": 5})
+    assert check_schedule(accumulated, "rl", 100).rows_per_step == 10
+    assert check_schedule(config, "sft", 3).rows_seen == 3  # SFT keeps a last partial batch
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    assert check_schedule(config, "rl", 80).rows_per_step == 8

@@ -7,6 +7,7 @@ import statistics
 
 import pytest
 import torch
+
 from polca.trainer.pipo import (
     RewardWindow,
     group_attribution,
@@ -145,3 +146,27 @@ def test_pi_loss_clips_the_ratio_for_positive_coefficients() -> None:
 def test_share_positive_counts_steps_with_xi_above_zero() -> None:
     assert share_positive([1.0, -0.5, 0.0, 2.0]) == 0.5
     assert share_positive([]) == 0.0
+
+
+def test_pi_loss_aggregates_tokens_like_the_base_loss_type() -> None:
+    from polca.trainer.pipo import aggregation_for
+
+    logps = torch.zeros(2, 3)
+    mask = torch.tensor([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+    coefficients = torch.tensor([1.0, 2.0])  # ratio 1: per-token loss is -coefficient
+    token = pi_loss(logps, logps, coefficients, mask, aggregation=aggregation_for("dapo"))
+    sequence = pi_loss(logps, logps, coefficients, mask, aggregation=aggregation_for("grpo"))
+    constant = pi_loss(logps, logps, coefficients, mask, aggregation=aggregation_for("dr_grpo"), max_length=4)
+    assert token.item() == pytest.approx(-(3 * 1 + 2) / 4)
+    assert sequence.item() == pytest.approx(-(1 + 2) / 2)
+    assert constant.item() == pytest.approx(-(3 * 1 + 2) / (2 * 4))
+
+
+def test_rows_with_zero_coefficients_add_nothing_whatever_their_log_probs() -> None:
+    old = torch.zeros(2, 2)
+    moved = torch.tensor([[0.3, -0.2], [5.0, -7.0]])
+    coefficients = torch.tensor([1.0, 0.0])
+    mask = torch.ones(2, 2)
+    only_first = torch.tensor([[0.3, -0.2], [0.0, 0.0]])
+    assert pi_loss(moved, old, coefficients, mask).item() == pytest.approx(
+        pi_loss(only_first, old, coefficients, mask).item())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from polca.trainer.rewards import (
     KernelReward,
     ProgramReward,
@@ -94,11 +95,42 @@ def test_reward_config_rejects_nonsense() -> None:
         RewardConfig(max_workers=0)
 
 
-def test_program_reward_accepts_pickled_inputs() -> None:
+def test_program_reward_decodes_safe_inputs() -> None:
+    check = json.dumps({"qualname": "total", "inputs": [{"args": [{"$t": "int", "v": "3000"}]}]})
+    reward = ProgramReward(RewardConfig(measure_rounds=3, min_sample_s=0.005))
+    assert reward.score(_fenced(WRONG), SLOW, check) == 0.0
+    assert reward.score(_fenced(FAST), SLOW, check) > 0.0
+
+
+def test_program_reward_uses_pickled_inputs_only_when_allowed() -> None:
     import base64
     import pickle
 
     check = json.dumps({"qualname": "total", "pickled_inputs": [base64.b64encode(pickle.dumps(((500,), {}))).decode()]})
+    config = RewardConfig(measure_rounds=3, min_sample_s=0.005)
+    assert ProgramReward(config).score(_fenced(FAST), SLOW, check) == 0.0  # no inputs it may use
+    allowed = ProgramReward(config, allow_pickle=True)
+    assert allowed.score(_fenced(WRONG), SLOW, check) == 0.0
+    assert allowed.score(_fenced(FAST), SLOW, check) > 0.0
+
+
+class Hostile:
+    """Unpickling this writes ``marker``."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (eval, (f"open({self.marker!r}, 'w').write('pwned')",))
+
+
+def test_a_hostile_pickled_input_never_runs_without_allow_pickle(tmp_path) -> None:
+    import base64
+    import pickle
+
+    marker = tmp_path / "pwned"
+    hostile = base64.b64encode(pickle.dumps(((Hostile(str(marker)),), {}))).decode()
+    check = json.dumps({"qualname": "total", "inputs": [{"args": [50]}], "pickled_inputs": [hostile]})
     reward = ProgramReward(RewardConfig(measure_rounds=3, min_sample_s=0.005))
-    assert reward.score(_fenced(WRONG), SLOW, check) == 0.0
-    assert reward.score(_fenced(FAST), SLOW, check) > 0.0
+    assert reward.score(_fenced(FAST), SLOW, check) > 0.0  # the safe input still verifies
+    assert not marker.exists()

@@ -16,19 +16,30 @@ score is at least ``min_score`` (default 1.1, the least speedup that counts). Ca
 are deduplicated per problem by content hash (the best mean score is kept, evaluation
 counts add up). The split is by problem id, through a hash, so a problem stays on the same
 side across exports and test problems never leak into training.
+
+Rows hold a program problem's inputs as safe data (``check["inputs"]``,
+:mod:`polca.sandbox.codec`), which loading cannot turn into code. Pickled inputs in a stored
+spec (``check["pickled_inputs"]``, written by older runs or for values only a pickle can
+carry) are converted when they hold plain data, read by an unpickler that calls no code;
+the others are written only with ``allow_pickle=True`` (each problem logged) and otherwise
+dropped, counted in the row's ``dropped_inputs``. :func:`loadable_rows` applies the same rule
+when a data file is loaded for training.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from polca.runs import TRAINABLE_KINDS, TrainableKind, kind_of, problem_of
+from polca.sandbox.codec import CodecError, UnsafeValue
+from polca.sandbox.target import input_from_safe, safe_input
 from polca.store import CandidateRecord, EvaluationRecord, RunRecord, Store
 
 log = logging.getLogger(__name__)
@@ -72,6 +83,7 @@ class ProblemRow:
     check: dict[str, Any]
     winners: list[ScoredCode] = field(default_factory=list)
     candidates: list[ScoredCode] = field(default_factory=list)
+    dropped_inputs: int = 0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -101,8 +113,12 @@ def export_rows(
     test_fraction: float = 0.2,
     min_score: float = MIN_WINNER_SCORE,
     run_ids: Iterable[str] | None = None,
+    allow_pickle: bool = False,
 ) -> list[ProblemRow]:
-    """Every problem of ``domain`` in the store, merged over its runs, sorted by id."""
+    """Every problem of ``domain`` in the store, merged over its runs, sorted by id.
+
+    Inputs only a pickle can carry are kept with ``allow_pickle=True`` (logged as a
+    warning), dropped otherwise (counted in each row's ``dropped_inputs``)."""
     _check_options(domain, test_fraction)
     runs = [store.get_run(r) for r in run_ids] if run_ids is not None else _all_runs(store)
     merged: dict[str, tuple[dict[str, Any], dict[str, ScoredCode]]] = {}
@@ -116,9 +132,72 @@ def export_rows(
         if not spec.get("code"):
             spec["code"] = _seed_code(store, run)
     return [
-        _row(pid, domain, spec, list(scored.values()), test_fraction, min_score)
+        _row(pid, domain, spec, list(scored.values()), test_fraction, min_score, allow_pickle)
         for pid, (spec, scored) in sorted(merged.items())
     ]
+
+
+def safe_check(problem_id: str, check: dict[str, Any], *, allow_pickle: bool) -> tuple[dict[str, Any], int]:
+    """``check`` with its pickled inputs turned into safe ones where they hold plain data;
+    the rest kept (``allow_pickle``, with a warning) or dropped. Returns the check and the
+    number dropped."""
+    if "pickled_inputs" not in check:
+        return check, 0
+    script = check.get("qualname") is None
+    inputs, pickled = list(check.get("inputs", [])), []
+    for payload in check["pickled_inputs"]:
+        try:
+            inputs.append(safe_input(base64.b64decode(payload), script=script))
+        except UnsafeValue:
+            pickled.append(payload)
+        except ValueError:  # not base64: nothing anyone could load
+            log.warning("problem %s: an input is not base64; dropped", problem_id)
+    safe = {key: value for key, value in check.items() if key != "pickled_inputs"}
+    safe["inputs"] = inputs
+    if pickled and allow_pickle:
+        log.warning("problem %s keeps %d pickled inputs (--allow-pickle): loading them runs code "
+                    "inside the sandbox; share the file only with people who trust its source",
+                    problem_id, len(pickled))
+        safe["pickled_inputs"] = pickled
+        return safe, 0
+    if pickled:
+        log.warning("problem %s: dropped %d inputs only a pickle can carry (pass --allow-pickle to keep them)",
+                    problem_id, len(pickled))
+    return safe, len(pickled)
+
+
+def loadable_rows(rows: Iterable[ProblemRow], *, allow_pickle: bool) -> tuple[list[ProblemRow], int]:
+    """Rows ready to train on and the number of pickled inputs dropped from them.
+
+    Every safe input must decode (a ValueError names the problem and the bad part);
+    pickled inputs stay only with ``allow_pickle`` (each problem logged as a warning)."""
+    kept, dropped = [], 0
+    for row in rows:
+        _check_safe_inputs(row)
+        if "pickled_inputs" not in row.check:
+            kept.append(row)
+            continue
+        count = len(row.check["pickled_inputs"])
+        if allow_pickle:
+            log.warning("problem %s: %d pickled inputs will be unpickled in the sandbox (--allow-pickle)",
+                        row.problem_id, count)
+            kept.append(row)
+            continue
+        log.warning("problem %s: dropped %d pickled inputs (pass --allow-pickle if you trust the file)",
+                    row.problem_id, count)
+        check = {key: value for key, value in row.check.items() if key != "pickled_inputs"}
+        kept.append(replace(row, check=check, dropped_inputs=row.dropped_inputs + count))
+        dropped += count
+    return kept, dropped
+
+
+def _check_safe_inputs(row: ProblemRow) -> None:
+    script = row.check.get("qualname") is None
+    for index, item in enumerate(row.check.get("inputs", [])):
+        try:
+            input_from_safe(item, script=script, path=f"inputs[{index}]")
+        except CodecError as exc:
+            raise ValueError(f"problem {row.problem_id}: {exc}") from None
 
 
 def write_jsonl(rows: Iterable[ProblemRow], path: str | Path) -> int:
@@ -217,9 +296,10 @@ def _seed_code(store: Store, run: RunRecord) -> str:
     return seeds[0].payload["code"] if seeds else ""
 
 
-def _row(pid, domain, spec, scored, test_fraction, min_score) -> ProblemRow:
+def _row(pid, domain, spec, scored, test_fraction, min_score, allow_pickle) -> ProblemRow:
     scored.sort(key=lambda s: (-s.mean_score, s.content_hash))
     winners = [s for s in scored if s.all_ok and s.mean_score >= min_score and s.origin != "seed"]
+    check, dropped = safe_check(pid, spec["check"], allow_pickle=allow_pickle)
     return ProblemRow(
         problem_id=pid,
         domain=domain,
@@ -228,7 +308,8 @@ def _row(pid, domain, spec, scored, test_fraction, min_score) -> ProblemRow:
         task=spec["task"],
         objective=spec["objective"],
         code=spec["code"],
-        check=spec["check"],
+        check=check,
         winners=winners,
         candidates=scored,
+        dropped_inputs=dropped,
     )

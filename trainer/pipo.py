@@ -17,7 +17,8 @@ The formulas, as implemented here:
   (0 where a group is uniform);
 - PI coefficient ``r_hat_i = a_i * phi(xi_t)``; the PI loss is a clipped-ratio policy
   gradient on the previous batch with these coefficients, the ratio taken against the
-  log-probs of the policy that generated that batch.
+  log-probs of the policy that generated that batch, aggregated over tokens the way the
+  base loss is (``AGGREGATIONS``, chosen by TRL's ``loss_type`` through ``LOSS_AGGREGATION``).
 
 Nothing here knows TRL; ``trainer.grpo`` plugs it into ``GRPOTrainer``.
 """
@@ -26,15 +27,18 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 
 DEFAULT_WINDOW = 8
 DEFAULT_NEGATIVE_SLOPE = 0.1
 PipoMode = Literal["added", "separate"]
+# TRL's GRPOConfig.loss_type values PIPO composes with (clipped-ratio losses).
+LossType = Literal["grpo", "dapo", "dr_grpo", "bnpo"]
+LOSS_TYPES: tuple[str, ...] = get_args(LossType)
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,40 @@ def pi_coefficients(rewards: torch.Tensor, group_size: int, gate: float) -> torc
     return group_attribution(rewards, group_size) * gate
 
 
+def token_mean(per_token: torch.Tensor, mask: torch.Tensor, max_length: int | None = None) -> torch.Tensor:
+    """Mean over every unmasked token of the batch (DAPO, BNPO)."""
+    return (per_token * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def sequence_mean(per_token: torch.Tensor, mask: torch.Tensor, max_length: int | None = None) -> torch.Tensor:
+    """Mean over sequences of each sequence's token mean (GRPO)."""
+    return ((per_token * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).mean()
+
+
+def constant_length(per_token: torch.Tensor, mask: torch.Tensor, max_length: int | None = None) -> torch.Tensor:
+    """Sum over tokens / (sequences * max completion length) (Dr. GRPO)."""
+    if max_length is None or max_length < 1:
+        raise ValueError(f"Dr. GRPO's aggregation divides by the max completion length; got {max_length!r}.")
+    return (per_token * mask).sum() / (per_token.size(0) * max_length)
+
+
+Aggregation = Callable[[torch.Tensor, torch.Tensor, "int | None"], torch.Tensor]
+AGGREGATIONS: dict[str, Aggregation] = {
+    "token": token_mean, "sequence": sequence_mean, "constant": constant_length,
+}
+LOSS_AGGREGATION: dict[str, str] = {"grpo": "sequence", "dapo": "token", "bnpo": "token", "dr_grpo": "constant"}
+
+
+def aggregation_for(loss_type: str) -> str:
+    """The PI loss aggregation that matches TRL's ``loss_type``; other types raise."""
+    if loss_type not in LOSS_AGGREGATION:
+        raise ValueError(
+            f"PIPO composes with loss_type {', '.join(LOSS_AGGREGATION)} (clipped-ratio losses), got "
+            f"{loss_type!r}; pick one of those or train with algo 'grpo'."
+        )
+    return LOSS_AGGREGATION[loss_type]
+
+
 def pi_loss(
     logps: torch.Tensor,
     old_logps: torch.Tensor,
@@ -167,19 +205,24 @@ def pi_loss(
     mask: torch.Tensor,
     epsilon_low: float = 0.2,
     epsilon_high: float = 0.2,
+    aggregation: str = "token",
+    max_length: int | None = None,
 ) -> torch.Tensor:
     """Clipped-ratio policy-gradient loss on the previous batch (to minimise).
 
     ``logps``/``old_logps``/``mask``: (N, T) per-token log-probs under the current policy
     and under the policy that generated the batch, and the completion mask;
-    ``coefficients``: (N,) PI rewards. Token-level mean over the mask, like DAPO/GRPO.
+    ``coefficients``: (N,) PI rewards. Tokens are aggregated by ``AGGREGATIONS[aggregation]``
+    (token mean by default, like DAPO). A row with coefficient 0 adds nothing, whatever its
+    log-probs: callers may leave such rows at ``old_logps`` without a forward pass.
     """
+    if aggregation not in AGGREGATIONS:
+        raise ValueError(f"aggregation {aggregation!r} is unknown; choose one of {', '.join(AGGREGATIONS)}.")
     ratio = torch.exp(logps - old_logps)  # (N, T)
     coef = coefficients.to(logps.dtype).unsqueeze(1)  # (N, 1)
     clipped = torch.clamp(ratio, 1 - epsilon_low, 1 + epsilon_high)
     per_token = -torch.min(ratio * coef, clipped * coef)  # (N, T)
-    mask = mask.to(logps.dtype)
-    return (per_token * mask).sum() / mask.sum().clamp(min=1.0)
+    return AGGREGATIONS[aggregation](per_token, mask.to(logps.dtype), max_length)
 
 
 def share_positive(xis: Sequence[float]) -> float:

@@ -15,7 +15,9 @@ sandboxed subprocess), and every check has a timeout that kills its process tree
   ``device``), and builds a candidate's kernels first under ``build_timeout_s``, so
   ``timeout_s`` limits the evaluation only (a cold C++ build takes about a minute).
 
-``check`` is the JSON text of the problem's check (see ``trainer.export``).
+``check`` is the JSON text of the problem's check (see ``trainer.export``). A program
+check's ``inputs`` are safe data (:mod:`polca.sandbox.codec`); its ``pickled_inputs`` reach
+the sandbox only from a ``ProgramReward(allow_pickle=True)``, and are skipped otherwise.
 """
 
 from __future__ import annotations
@@ -98,8 +100,9 @@ class ProgramReward:
 
     __name__ = "program_reward"
 
-    def __init__(self, config: RewardConfig = RewardConfig()) -> None:
+    def __init__(self, config: RewardConfig = RewardConfig(), *, allow_pickle: bool = False) -> None:
         self.config = config
+        self.allow_pickle = allow_pickle
 
     def __call__(self, completions, code, check, **_: Any) -> list[float]:
         return _concurrently(
@@ -117,7 +120,9 @@ class ProgramReward:
         if candidate_code is None:
             return 0.0
         check = json.loads(check_json) if check_json else {}
-        original_target, candidate_target, inputs = _program_targets(original, candidate_code, check)
+        original_target, candidate_target, inputs = _program_targets(
+            original, candidate_code, check, self.allow_pickle
+        )
         if not inputs:
             log.warning("program check has no inputs; nothing to verify, reward 0")
             return 0.0
@@ -134,16 +139,16 @@ class ProgramReward:
         return min(timing.speedup, self.config.max_speedup)
 
 
-def _program_targets(original: str, candidate: str, check: dict[str, Any]):
-    from polca.sandbox.target import Call, ScriptInput, Target
+def _program_targets(original: str, candidate: str, check: dict[str, Any], allow_pickle: bool = False):
+    from polca.sandbox.target import Target, input_from_safe
 
     qualname = check.get("qualname")
-    inputs: list[Any] = [base64.b64decode(item) for item in check.get("pickled_inputs", [])]
-    for item in check.get("inputs", []):
-        if qualname is None:
-            inputs.append(ScriptInput(stdin=item.get("stdin", ""), args=tuple(item.get("args", ()))))
-        else:
-            inputs.append(Call(args=tuple(item.get("args", ())), kwargs=item.get("kwargs", {})))
+    inputs: list[Any] = [input_from_safe(item, script=qualname is None) for item in check.get("inputs", [])]
+    pickled = check.get("pickled_inputs", [])
+    if pickled and allow_pickle:
+        inputs += [base64.b64decode(item) for item in pickled]
+    elif pickled:
+        log.warning("skipping %d pickled inputs of a program check (not allowed)", len(pickled))
     return Target(original, qualname), Target(candidate, qualname), inputs
 
 
@@ -203,10 +208,13 @@ class KernelReward:
         return min(speedup, self.config.max_speedup)
 
 
-def domain_rewards(domain: str, config: RewardConfig = RewardConfig()) -> list[Callable[..., list[float]]]:
-    """The reward functions for a domain: format first, then the verified reward."""
+def domain_rewards(
+    domain: str, config: RewardConfig = RewardConfig(), *, allow_pickle: bool = False
+) -> list[Callable[..., list[float]]]:
+    """The reward functions for a domain: format first, then the verified reward
+    (``allow_pickle``: program checks' pickled inputs reach the sandbox)."""
     registry: dict[str, Callable[[], Any]] = {
-        "program": lambda: ProgramReward(config),
+        "program": lambda: ProgramReward(config, allow_pickle=allow_pickle),
         "kernel": lambda: KernelReward(config),
     }
     if domain not in registry:

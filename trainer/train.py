@@ -8,7 +8,14 @@ checkpoints; the final model and tokenizer are saved to ``output_dir``.
 
 Models load with ``from_pretrained(base_model)``: a local folder, or a hub name where the
 machine has access. ``lora=True`` trains a LoRA adapter (peft). ``use_vllm=True`` makes
-TRL generate with vLLM (colocated), which needs the ``gpu`` extra.
+TRL generate with vLLM, which needs the ``gpu`` extra: ``vllm_mode="colocate"`` inside the
+trainer's processes, ``"server"`` through a ``trl vllm-serve`` server on other GPUs
+(``polca train serve MODEL --for-rl`` prints its command).
+
+Before any model loads, :func:`check_schedule` refuses a combination of data rows, batch
+size, group size and steps that would train nothing (TRL drops incomplete prompt batches,
+so a step needs whole batches of prompts) or would leave most of the data unseen, and says
+which numbers to change.
 """
 
 from __future__ import annotations
@@ -16,21 +23,28 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import math
+import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from polca.trainer.export import ProblemRow, read_jsonl
-from polca.trainer.pipo import PipoMode, PipoSettings
+from polca.trainer.export import ProblemRow, loadable_rows, read_jsonl
+from polca.trainer.pipo import LOSS_TYPES, LossType, PipoMode, PipoSettings
 from polca.trainer.rewards import RewardConfig, domain_rewards
 
 log = logging.getLogger(__name__)
 
 Algo = Literal["grpo", "pipo"]
-ALGOS: tuple[str, ...] = ("grpo", "pipo")
+ALGOS: tuple[str, ...] = get_args(Algo)
+ReportTo = Literal["none", "tensorboard", "wandb"]
+REPORT_TO: tuple[str, ...] = get_args(ReportTo)
+VllmMode = Literal["colocate", "server"]
+VLLM_MODES: tuple[str, ...] = get_args(VllmMode)
 CONFIG_FILE = "polca_train.json"
+MIN_DATA_SEEN = 0.5  # the least share of the data rows a job's steps must reach
 
 
 @dataclass(frozen=True)
@@ -51,7 +65,13 @@ class TrainConfig:
     seed: int = 0
     lora: bool = False
     lora_rank: int = 16
+    loss_type: LossType = "dapo"
+    report_to: ReportTo = "none"
     use_vllm: bool = False
+    vllm_mode: VllmMode = "colocate"
+    vllm_server_host: str = "127.0.0.1"
+    vllm_server_port: int = 8000
+    allow_pickle: bool = False
     pipo_window: int = 8
     pipo_lambda: float = 0.1
     pipo_mode: PipoMode = "added"
@@ -61,8 +81,16 @@ class TrainConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.algo not in ALGOS:
-            raise ValueError(f"algo {self.algo!r} is unknown; choose one of {', '.join(ALGOS)}.")
+        for name, value, choices in (
+            ("algo", self.algo, ALGOS), ("loss_type", self.loss_type, LOSS_TYPES),
+            ("report_to", self.report_to, REPORT_TO), ("vllm_mode", self.vllm_mode, VLLM_MODES),
+        ):
+            if value not in choices:
+                raise ValueError(f"{name} {value!r} is unknown; choose one of {', '.join(choices)}.")
+        if self.num_generations < 1 or self.batch_size < 1:
+            raise ValueError(
+                f"batch_size and num_generations must be >= 1, got {self.batch_size} and {self.num_generations}."
+            )
         if self.batch_size % self.num_generations:
             raise ValueError(
                 f"batch_size={self.batch_size} must be a multiple of num_generations="
@@ -88,6 +116,8 @@ class TrainResult:
     log_history: list[dict[str, Any]]
     train_runtime_s: float
     pipo_state: dict[str, Any] | None = None
+    steps: int = 0
+    dropped_inputs: int = 0
 
 
 def require_vllm() -> None:
@@ -97,6 +127,105 @@ def require_vllm() -> None:
             "vLLM is not installed (needed by --use-vllm and `polca train serve`); it runs on "
             "CUDA machines: install it there with `pip install 'polca[gpu]'`."
         )
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How a job's steps meet its data: rows, rows one step takes, optimizer steps.
+
+    ``rows_per_step`` counts prompts (RL: completions / group size) or examples (SFT),
+    over all processes and accumulation steps; ``whole_batches`` is True where TRL drops
+    a batch that is not full (RL's prompt sampler), so ``rows < rows_per_step`` trains nothing.
+    """
+
+    kind: Literal["sft", "rl"]
+    rows: int
+    rows_per_step: int
+    steps: int
+    whole_batches: bool
+
+    @property
+    def rows_seen(self) -> int:
+        """Distinct rows the steps reach (all of them once the steps cover an epoch)."""
+        reach = self.steps * self.rows_per_step
+        if self.whole_batches:
+            per_epoch = self.rows - self.rows % self.rows_per_step
+            return self.rows if reach >= per_epoch and self.rows_per_step <= self.rows else min(reach, per_epoch)
+        return min(reach, self.rows)
+
+
+def schedule_of(config: TrainConfig, kind: Literal["sft", "rl"], rows: int, processes: int | None = None) -> Schedule:
+    """The schedule of ``config`` on ``rows`` data rows with ``processes`` (default: the
+    launcher's ``WORLD_SIZE``, else 1) processes."""
+    processes = processes or int(os.environ.get("WORLD_SIZE", "1"))
+    accumulation = int(config.extra.get("gradient_accumulation_steps", 1))
+    per_step = config.batch_size * processes * accumulation
+    if kind == "rl":
+        return Schedule("rl", rows, per_step // config.num_generations, config.max_steps, True)
+    return Schedule("sft", rows, per_step, config.max_steps, bool(config.extra.get("dataloader_drop_last")))
+
+
+def check_schedule(config: TrainConfig, kind: Literal["sft", "rl"], rows: int, processes: int | None = None,
+                   what: str = "rows") -> Schedule:
+    """Raise ValueError, naming the numbers to change, when the job would train nothing
+    or see less than half of its ``rows``; return the schedule otherwise."""
+    schedule = schedule_of(config, kind, rows, processes)
+    if kind == "rl" and config.num_generations < 2:
+        raise ValueError(
+            f"--num-generations {config.num_generations}: GRPO compares completions within a group, so a "
+            "group needs at least 2; use --num-generations 4 (or more)."
+        )
+    step = _step_words(config, schedule, processes)
+    if schedule.whole_batches and rows < schedule.rows_per_step:
+        raise ValueError(
+            f"nothing would train: the data holds {rows} {what}, but one step takes {schedule.rows_per_step} "
+            f"of them ({step}) and TRL drops an incomplete batch. {_smaller_batch(config, kind, rows, processes)}"
+        )
+    if schedule.rows_seen < MIN_DATA_SEEN * rows:
+        needed = math.ceil(MIN_DATA_SEEN * rows / schedule.rows_per_step)
+        raise ValueError(
+            f"most of the data would be dropped: {config.max_steps} steps x {schedule.rows_per_step} "
+            f"{what} a step ({step}) reach {schedule.rows_seen} of the {rows} {what}. Raise --max-steps to "
+            f"{needed} or more (one pass over the data: {math.ceil(rows / schedule.rows_per_step)}), or "
+            "raise --batch-size."
+        )
+    return schedule
+
+
+def _smaller_batch(config: TrainConfig, kind: str, rows: int, processes: int | None) -> str:
+    """The advice for data smaller than one step: the largest batch that fits, in whole groups."""
+    sharing = (processes or int(os.environ.get("WORLD_SIZE", "1"))) * int(config.extra.get("gradient_accumulation_steps", 1))
+    group = config.num_generations if kind == "rl" else 1
+    largest = rows * group // sharing
+    largest -= largest % group
+    if largest < 1:
+        return f"Even --batch-size {group} needs more: use fewer processes or accumulation steps, or add data."
+    return f"Lower --batch-size to {largest} or less, or add data (export more problems)."
+
+
+def _step_words(config: TrainConfig, schedule: Schedule, processes: int | None) -> str:
+    processes = processes or int(os.environ.get("WORLD_SIZE", "1"))
+    parts = [f"--batch-size {config.batch_size}"]
+    if processes > 1:
+        parts.append(f"x {processes} processes")
+    accumulation = int(config.extra.get("gradient_accumulation_steps", 1))
+    if accumulation > 1:
+        parts.append(f"x {accumulation} accumulation steps")
+    if schedule.kind == "rl":
+        parts.append(f"/ --num-generations {config.num_generations}")
+    return " ".join(parts)
+
+
+def _require_report_backend(report_to: str) -> None:
+    if report_to == "tensorboard" and not any(
+        importlib.util.find_spec(name) for name in ("tensorboard", "tensorboardX")
+    ):
+        raise ImportError(
+            "--report-to tensorboard needs tensorboard; install it with `pip install 'polca[train]'` "
+            "(or `pip install tensorboard`)."
+        )
+    if report_to == "wandb" and importlib.util.find_spec("wandb") is None:
+        raise ImportError("--report-to wandb needs wandb; install it with `pip install wandb` and log in.")
 
 
 def _require_train_extra() -> None:
@@ -158,16 +287,40 @@ def _common_args(config: TrainConfig) -> dict[str, Any]:
         "seed": config.seed,
         "logging_steps": config.logging_steps,
         "save_steps": config.save_steps,
-        "report_to": "none",
+        "report_to": config.report_to,
         "use_cpu": _use_cpu(),
         "disable_tqdm": True,
         **config.extra,
     }
 
 
+def _check_before_loading(config: TrainConfig, kind: Literal["sft", "rl"], dataset: Any, what: str) -> None:
+    _require_train_extra()
+    _require_report_backend(config.report_to)
+    if hasattr(dataset, "__len__"):
+        check_schedule(config, kind, len(dataset), what=what)
+
+
+def grpo_args(config: TrainConfig) -> dict[str, Any]:
+    """The ``trl.GRPOConfig`` keyword arguments of ``config`` (built without vLLM installed)."""
+    args = {
+        "num_generations": config.num_generations,
+        "max_completion_length": config.max_completion_length,
+        "temperature": config.temperature,
+        "beta": config.beta,
+        "loss_type": config.loss_type,
+        "use_vllm": config.use_vllm,
+        "vllm_mode": config.vllm_mode,
+        **_common_args(config),
+    }
+    if config.use_vllm and config.vllm_mode == "server":
+        args.update(vllm_server_host=config.vllm_server_host, vllm_server_port=config.vllm_server_port)
+    return args
+
+
 def train_sft(config: TrainConfig, dataset: Any) -> TrainResult:
     """Supervised fine-tuning on prompt/completion pairs (loss on completions only)."""
-    _require_train_extra()
+    _check_before_loading(config, "sft", dataset, "examples")
     from trl import SFTConfig, SFTTrainer
 
     _save_config(config, "sft")
@@ -184,22 +337,15 @@ def train_sft(config: TrainConfig, dataset: Any) -> TrainResult:
 
 def train_rl(config: TrainConfig, dataset: Any, reward_funcs: Sequence[Callable[..., Any]]) -> TrainResult:
     """GRPO, or GRPO with PIPO (``config.algo``), on prompts with verifiable rewards."""
-    _require_train_extra()
+    _check_before_loading(config, "rl", dataset, "prompts")
     if config.use_vllm:
         require_vllm()
-    from polca.trainer.grpo import PipoGRPOTrainer
     from trl import GRPOConfig
 
+    from polca.trainer.grpo import PipoGRPOTrainer
+
     _save_config(config, "rl")
-    args = GRPOConfig(
-        num_generations=config.num_generations,
-        max_completion_length=config.max_completion_length,
-        temperature=config.temperature,
-        beta=config.beta,
-        use_vllm=config.use_vllm,
-        vllm_mode="colocate",
-        **_common_args(config),
-    )
+    args = GRPOConfig(**grpo_args(config))
     trainer = PipoGRPOTrainer(
         model=config.base_model,
         reward_funcs=list(reward_funcs),
@@ -224,6 +370,7 @@ def _run(trainer: Any, config: TrainConfig, *, pipo: bool) -> TrainResult:
         log_history=list(trainer.state.log_history),
         train_runtime_s=runtime_s,
         pipo_state=trainer.pipo_state() if pipo else None,
+        steps=trainer.state.global_step,
     )
 
 
@@ -259,13 +406,19 @@ def _dataset(records: list[dict[str, str]], what: str, data_path: str):
 
 def sft_from_data(config: TrainConfig, data_path: str) -> TrainResult:
     rows = read_jsonl(data_path)
-    return train_sft(config, _dataset(sft_records(rows), "verified winners", data_path))
+    dataset = _dataset(sft_records(rows), "verified winners", data_path)
+    check_schedule(config, "sft", len(dataset), what=f"verified winners of {data_path}'s train split")
+    return train_sft(config, dataset)
 
 
 def rl_from_data(config: TrainConfig, data_path: str, rewards: RewardConfig | None = None) -> TrainResult:
-    rows = read_jsonl(data_path)
+    """RL on a data file's train-split problems; pickled inputs only with ``config.allow_pickle``
+    (otherwise dropped, counted in ``TrainResult.dropped_inputs``)."""
+    rows, dropped = loadable_rows(read_jsonl(data_path), allow_pickle=config.allow_pickle)
     domains = sorted({row.domain for row in rows})
     if len(domains) != 1:
         raise ValueError(f"{data_path} mixes domains {domains}; export one domain per file.")
     dataset = _dataset(rl_records(rows), "problems with a check (see trainer.export)", data_path)
-    return train_rl(config, dataset, domain_rewards(domains[0], rewards or RewardConfig()))
+    check_schedule(config, "rl", len(dataset), what=f"train-split problems with a check in {data_path}")
+    reward_funcs = domain_rewards(domains[0], rewards or RewardConfig(), allow_pickle=config.allow_pickle)
+    return replace(train_rl(config, dataset, reward_funcs), dropped_inputs=dropped)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 from datasets import Dataset
+
 from polca.trainer.tiny import TinyModelSpec, build_tiny_model
 from polca.trainer.train import TrainConfig, load_tokenizer, train_rl, train_sft
 

@@ -25,6 +25,7 @@ store holds the config that ran.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -51,7 +52,8 @@ from polca.optimizer.domains.program.targets import hot_lines
 from polca.optimizer.summarizer import Summarizer
 from polca.sandbox.difftest import compare
 from polca.sandbox.measure import MeasureResult, measure
-from polca.sandbox.target import InputItem, Target, encode_inputs
+from polca.sandbox.codec import UnsafeValue
+from polca.sandbox.target import InputItem, Target, encode_inputs, safe_input
 
 from polca.runs import (
     SCRIPT_TARGET,
@@ -258,18 +260,32 @@ def final_check_state(report: TargetReport) -> dict[str, Any]:
 
 def problem_spec(domain: ProgramDomain, problem_id: str) -> ProblemSpec:
     """The target as ``polca train export`` reads it: the task, the original code, and the
-    oracle's inputs (pickled, base64, at most :data:`MAX_CHECK_BYTES`) so that training
-    rewards can re-verify candidates instead of trusting stored scores."""
-    kept, size = [], 0
-    for payload in encode_inputs(list(domain.inputs), script=domain.qualname is None):
-        if size + len(payload) > MAX_CHECK_BYTES:
-            log.info("problem %s keeps %d of %d inputs (%d bytes cap)", problem_id, len(kept),
+    oracle's inputs (at most :data:`MAX_CHECK_BYTES`) so that training rewards can
+    re-verify candidates instead of trusting stored scores. Inputs are kept as safe data
+    (``inputs``, :mod:`polca.sandbox.codec`: loading them runs no code); only those that a
+    pickle alone can carry (instances of the program's own classes) are kept pickled,
+    base64, as ``pickled_inputs``, which the export passes on only when allowed."""
+    script = domain.qualname is None
+    safe, pickled, size = [], [], 0
+    for item, payload in zip(domain.inputs, encode_inputs(list(domain.inputs), script=script), strict=True):
+        try:
+            entry = safe_input(item, script=script)
+            cost = len(json.dumps(entry))
+        except UnsafeValue:
+            entry, cost = None, len(payload)
+        if size + cost > MAX_CHECK_BYTES:
+            log.info("problem %s keeps %d of %d inputs (%d bytes cap)", problem_id, len(safe) + len(pickled),
                      len(domain.inputs), MAX_CHECK_BYTES)
             break
-        kept.append(base64.b64encode(payload).decode("ascii"))
-        size += len(payload)
-    return ProblemSpec(id=problem_id, task=domain.describe(), code=domain.source,
-                       check={"qualname": domain.qualname, "pickled_inputs": kept})
+        if entry is None:
+            pickled.append(base64.b64encode(payload).decode("ascii"))
+        else:
+            safe.append(entry)
+        size += cost
+    check: dict[str, Any] = {"qualname": domain.qualname, "inputs": safe}
+    if pickled:
+        check["pickled_inputs"] = pickled
+    return ProblemSpec(id=problem_id, task=domain.describe(), code=domain.source, check=check)
 
 
 def _record(store: Store | None, run_id: str | None, config: OptimizerConfig, report: TargetReport | None = None,
