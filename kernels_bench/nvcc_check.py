@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 import torch.utils.cpp_extension as cpp_extension
+
 from polca.kernels_bench.compile_cache import static_inline_requests
 
 # What load_inline puts in front of every CUDA source.

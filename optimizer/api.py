@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from polca.events import EventBus
 from polca.optimizer.checkpoint import RunCheckpoint, Snapshot
 from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.contracts import Candidate, Domain, Embedder, Evaluation, Executor, Proposer
@@ -18,12 +19,9 @@ from polca.optimizer.proposers import LLMProposer
 from polca.optimizer.result import OptimizationResult
 from polca.optimizer.summarizer import HistorySummarizer, LLMSummarizer, Summarizer
 
-from polca.events import EventBus
-
 if TYPE_CHECKING:
-    from polca.optimizer.checkpoint import RunCheckpoint, Snapshot
-
     from polca.llm import LLMClient
+    from polca.optimizer.checkpoint import RunCheckpoint, Snapshot
     from polca.store import Store
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,6 @@ from typing import Any
 
 from polca.optimizer.contracts import Candidate, Evaluation
 from polca.optimizer.queue import Trial
-
 from polca.store import CandidateRecord, EvaluationRecord, Store, SummaryRecord
 
 RUN_KIND = "polca"

@@ -31,6 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+
+from polca.events import EventBus
 from polca.optimizer import events as ev
 from polca.optimizer.budget import Budget
 from polca.optimizer.checkpoint import NewCandidate, RunCheckpoint, Snapshot
@@ -49,14 +51,18 @@ from polca.optimizer.contracts import (
 from polca.optimizer.embedding import resolve_epsilon
 from polca.optimizer.epsilon_net import EpsilonNet
 from polca.optimizer.evaluation import checked_evaluations, contract_violation, run_job
-from polca.optimizer.proposers import failure_kind
 from polca.optimizer.minibatch import MinibatchSampler
+from polca.optimizer.proposers import failure_kind
 from polca.optimizer.queue import CandidateQueue, PriorityParams, Trial, get_priority
 from polca.optimizer.result import OptimizationResult, confidence_interval_95
 from polca.optimizer.strategies import reevaluation as rv
-from polca.optimizer.summarizer import Summarizer, SummaryRequest, lineage, pick_samples, select_samples
-
-from polca.events import EventBus
+from polca.optimizer.summarizer import (
+    Summarizer,
+    SummaryRequest,
+    lineage,
+    pick_samples,
+    select_samples,
+)
 
 log = logging.getLogger(__name__)
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+
+from polca.llm import LLMError, LLMUnavailable
 from polca.optimizer import prompts
 from polca.optimizer.contracts import Candidate, Evaluation
 from polca.optimizer.embedding import structure_of
-
-from polca.llm import LLMError, LLMUnavailable
 
 if TYPE_CHECKING:
     from polca.llm import LLMClient

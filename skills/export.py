@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+
 from polca.skills.model import Skill
 
 log = logging.getLogger(__name__)

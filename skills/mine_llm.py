@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 from polca.skills.diagnosis import parse_json_answer
 from polca.skills.model import OPERATOR_FAMILIES, OPERATOR_SECTIONS, Skill
 from polca.skills.pairs import Pair

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
 from polca.skills.diagnosis import Diagnosis, diagnose, parse_json_answer
 from polca.skills.model import Skill
 from polca.skills.registry import SkillRegistry

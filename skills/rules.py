@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 import libcst as cst
+
 from polca.skills.model import Skill
 
 log = logging.getLogger(__name__)

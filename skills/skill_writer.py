@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
 from polca.skills.model import (
     DEFAULT_LIBRARY,
     OPERATOR_SECTIONS,

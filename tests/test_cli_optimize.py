@@ -11,6 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from polca.cli import app
+from polca.cli.common import recording_llm
+from polca.config import Config
+from polca.events import EventBus
 from polca.optimizer.domains.program import (
     FallbackSummarizer,
     ProposerChain,
@@ -18,12 +24,6 @@ from polca.optimizer.domains.program import (
     default_program_summarizer,
 )
 from polca.optimizer.events import RunStarted
-from typer.testing import CliRunner
-
-from polca.cli import app
-from polca.cli.common import recording_llm
-from polca.config import Config
-from polca.events import EventBus
 from polca.store import Store
 
 runner = CliRunner()
@@ -310,9 +310,8 @@ def _drawn(renderable, width: int) -> str:
 
 @pytest.mark.parametrize("width", [80, 160])
 def test_the_targets_keep_whole_names_and_figures_at_any_width(width):
-    from polca.optimizer.domains.program import ProgramReport, TargetReport
-
     from polca.cli.render_optimize import render_targets
+    from polca.optimizer.domains.program import ProgramReport, TargetReport
 
     target = TargetReport("unique_ids", "improved", "faster", inputs_verified=9, input_sources={"generated": 9},
                           before_s=0.0112, after_s=0.000158, speedup=70.94, ci_low=70.79, ci_high=70.96,
@@ -367,9 +366,8 @@ def test_an_import_missing_from_polcas_environment_is_one_line_and_writes_nothin
 
 def _captured_options(monkeypatch) -> list:
     """Replaces the search by one that records the options it was given and finds nothing."""
-    from polca.optimizer.domains.program import ProgramReport
-
     import polca.cli.optimize as command
+    from polca.optimizer.domains.program import ProgramReport
 
     seen = []
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from polca.sandbox import RunResult
 from typer.testing import CliRunner
 
 from polca.cli import app
 from polca.cli.run import result_json, result_summary
+from polca.sandbox import RunResult
 
 runner = CliRunner()
 

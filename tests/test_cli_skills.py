@@ -6,11 +6,11 @@ import json
 import shutil
 
 import pytest
-from polca.skills.model import DEFAULT_LIBRARY, load_library
-from polca.skills.pairs import DEFAULT_CORPUS
 from typer.testing import CliRunner
 
 from polca.cli import app
+from polca.skills.model import DEFAULT_LIBRARY, load_library
+from polca.skills.pairs import DEFAULT_CORPUS
 
 runner = CliRunner()
 

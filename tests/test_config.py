@@ -99,8 +99,7 @@ def test_an_unknown_key_of_the_optimize_or_search_area_is_an_error(tmp_path, bod
 
 
 def test_the_optimize_default_speedup_is_the_sandboxs_threshold():
-    from polca.sandbox.stats import MIN_SPEEDUP
-
     from polca.config import OptimizeConfig
+    from polca.sandbox.stats import MIN_SPEEDUP
 
     assert OptimizeConfig().min_speedup == MIN_SPEEDUP

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from polca.kernels_bench import (
     EvalConfig,
     KernelResult,

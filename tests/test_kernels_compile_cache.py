@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.utils.cpp_extension as cpp_extension
+
 from polca.kernels_bench.compile_cache import (
     CompileCache,
     Toolchain,

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from polca.kernels_bench import worker
 from polca.kernels_bench.compile_cache import detect_toolchain
 from polca.kernels_bench.cupy_path import (

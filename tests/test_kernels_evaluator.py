@@ -12,6 +12,7 @@ import types
 from pathlib import Path
 
 import pytest
+
 from polca.kernels_bench import evaluator, worker
 from polca.kernels_bench.compile_cache import CompileCache
 from polca.kernels_bench.evaluator import EvalConfig, evaluate, run_candidate

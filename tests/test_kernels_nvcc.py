@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from polca.kernels_bench import nvcc_check
 from polca.kernels_bench.nvcc_check import compile_cuda_source, find_nvcc, inline_cuda_sources
 

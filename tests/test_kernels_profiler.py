@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from polca.kernels_bench import evaluator, worker
 from polca.kernels_bench.evaluator import EvalConfig, run_candidate
 from polca.kernels_bench.problems import builtin_problems_dir, load_problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from polca.kernels_bench.results import KernelResult
 from polca.kernels_bench.scoring import (
     fast_p,

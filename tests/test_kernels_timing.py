@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from polca.kernels_bench.timing import (
     CacheFlush,
     CudaEventTimer,

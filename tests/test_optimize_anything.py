@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-import polca
 import pytest
+
+import polca
 from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.proposers import ScriptedProposer
 

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 
 import numpy as np
+
 from polca.optimizer.contracts import Candidate, Evaluation
 
 WORDS = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta")

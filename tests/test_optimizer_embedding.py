@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.contracts import Candidate
 from polca.optimizer.embedding import (

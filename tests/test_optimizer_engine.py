@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+
+from polca.events import Event, EventBus
 from polca.optimizer import events as ev
 from polca.optimizer.api import optimize
 from polca.optimizer.config import OptimizerConfig
@@ -15,8 +17,6 @@ from polca.optimizer.embedding import HashedNgramEmbedder
 from polca.optimizer.engine import Engine
 from polca.optimizer.executor import SerialExecutor
 from polca.optimizer.proposers import ScriptedProposer
-
-from polca.events import Event, EventBus
 from tests.test_optimizer_builders import ValidatedWordsDomain, WordsDomain, add_missing_word
 
 

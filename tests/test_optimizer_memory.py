@@ -9,6 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+
 from polca.optimizer.contracts import Candidate, Evaluation
 from polca.optimizer.embedding import HashedNgramEmbedder
 from polca.optimizer.epsilon_net import EpsilonNet

@@ -6,6 +6,10 @@ import importlib.util
 import math
 
 import pytest
+from rich.console import Console
+
+from polca.cli.progress import ProgressState, fold, render_event, render_progress, render_result
+from polca.events import Event, EventBus
 from polca.optimizer import events as ev
 from polca.optimizer.api import optimize
 from polca.optimizer.executor import (
@@ -16,10 +20,6 @@ from polca.optimizer.executor import (
     make_executor,
 )
 from polca.optimizer.proposers import ScriptedProposer
-from rich.console import Console
-
-from polca.cli.progress import ProgressState, fold, render_event, render_progress, render_result
-from polca.events import Event, EventBus
 from tests.test_optimizer_builders import PlainWordsDomain, WordsDomain, add_missing_word
 
 RECORDED: list[Event] = [

@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
+
 from polca.optimizer.api import optimize
 from polca.optimizer.executor import RayExecutor, SerialExecutor
 from polca.optimizer.proposers import ScriptedProposer
-
 from tests.test_optimizer_builders import PlainWordsDomain, add_missing_word
 
 ray = pytest.importorskip("ray", reason="needs the cluster extra: pip install 'polca[cluster]'")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+from polca.events import Event, EventBus
 from polca.optimizer import events as ev
 from polca.optimizer.api import optimize
 from polca.optimizer.checkpoint import RunCheckpoint
@@ -12,8 +14,6 @@ from polca.optimizer.engine import Engine
 from polca.optimizer.executor import SerialExecutor
 from polca.optimizer.proposers import ScriptedProposer
 from polca.optimizer.summarizer import SummaryRequest, SummaryResult
-
-from polca.events import Event, EventBus
 from tests.test_optimizer_builders import WordsDomain, add_missing_word
 
 OPTIONS = {"batch_size": 2, "num_candidates": 2, "num_proposals": 2, "num_pool": 0, "seed": 5}

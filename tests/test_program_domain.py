@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from polca.optimizer.contracts import Candidate, Domain
 from polca.optimizer.domains.program.domain import EvalSettings, ProgramDomain
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+
+from polca.config import SandboxConfig, SearchConfig
 from polca.optimizer.domains.program import ProgramOptions, optimize_file
 from polca.optimizer.domains.program.heldout import (
     HELDOUT_RANDOM,
@@ -19,10 +21,8 @@ from polca.optimizer.domains.program.heldout import (
 from polca.optimizer.domains.program.oracle import InputSet, generated_calls
 from polca.optimizer.domains.program.targets import load_program
 from polca.optimizer.proposers import ScriptedProposer
-from polca.sandbox.target import Call, Target
-
-from polca.config import SandboxConfig, SearchConfig
 from polca.runs import FINAL_CHECK_KEY
+from polca.sandbox.target import Call, Target
 
 QUICK = dict(budget_evals=12, size=300, final_rounds=8, final_min_sample_s=0.02,
              search=SearchConfig(rounds=3, min_sample_s=0.005, warmup=0))

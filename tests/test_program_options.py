@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import typer
-from polca.optimizer.config import OptimizerConfig
-from polca.optimizer.domains.program import ProgramOptions
-from polca.optimizer.domains.program.run import Spent, search_config
 
 from polca.cli import app
 from polca.config import Config, OptimizeConfig, SandboxConfig, SearchConfig, load_config
+from polca.optimizer.config import OptimizerConfig
+from polca.optimizer.domains.program import ProgramOptions
+from polca.optimizer.domains.program.run import Spent, search_config
 
 NOT_FLAGS = {"final_rounds", "final_min_sample_s", "min_speedup", "search"}  # config only
 CLI_ONLY = {"model", "api_base", "no_fallback", "apply", "out", "as_json", "resume", "db", "verbose", "quiet"}

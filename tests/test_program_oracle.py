@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from polca.llm import LLMUnavailable
 from polca.optimizer.contracts import Candidate, ProposalContext
 from polca.optimizer.domains.program.oracle import (
     MAX_SCALAR_INT,
@@ -18,8 +20,6 @@ from polca.optimizer.domains.program.oracle import (
 from polca.optimizer.domains.program.proposers import ProposerChain
 from polca.optimizer.domains.program.targets import load_program
 from polca.sandbox.target import ScriptInput, Target
-
-from polca.llm import LLMUnavailable
 
 HINTED = '''
 import helper

@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
+from polca.config import SandboxConfig, SearchConfig
 from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.domains.program import (
     NoOracleError,
@@ -18,10 +20,8 @@ from polca.optimizer.domains.program import (
 )
 from polca.optimizer.domains.program import oracle as oracle_module
 from polca.optimizer.domains.program import run as run_module
-from polca.sandbox import DockerBackend, LocalBackend
-
-from polca.config import SandboxConfig, SearchConfig
 from polca.runs import FINAL_CHECK_KEY, config_of
+from polca.sandbox import DockerBackend, LocalBackend
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 QUICK = dict(budget_evals=8, size=300, final_rounds=8, final_min_sample_s=0.02,

@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import pytest
+
 from polca.optimizer.domains.program.targets import (
     function_text,
     load_program,

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from polca.optimizer.domains.program.proposers import ProposerChain, SkillsProposer
-from polca.sandbox.difftest import compare
-from polca.sandbox.target import Target
 
 from benchmarks.programs import run as bench
 from benchmarks.programs.scripted import REWRITES, scripted_responder
 from benchmarks.programs.suite import BY_NAME, SUITE, TARGETS_DIR, BenchTarget
+from polca.optimizer.domains.program.proposers import ProposerChain, SkillsProposer
+from polca.sandbox.difftest import compare
+from polca.sandbox.target import Target
 
 
 def _function(target: BenchTarget):

@@ -7,12 +7,12 @@ import re
 
 import pytest
 import typer
-from polca.optimizer.api import optimize
-from polca.optimizer.executor import SerialExecutor
-from polca.optimizer.proposers import ScriptedProposer
 from typer.testing import CliRunner
 
 from polca.cli import report as report_cli
+from polca.optimizer.api import optimize
+from polca.optimizer.executor import SerialExecutor
+from polca.optimizer.proposers import ScriptedProposer
 from polca.report import (
     lineage_graph,
     lineage_positions,

@@ -7,6 +7,7 @@ import pickle
 
 import numpy as np
 import pytest
+
 from polca.sandbox.difftest import InputOutcome, Mismatch, compare, feedback_text, self_check
 from polca.sandbox.target import Call, ScriptInput, Target
 from polca.sandbox.worker import first_difference

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+
 from polca.sandbox import Limits, RunSpec, run
 from polca.sandbox.local import host_support
 

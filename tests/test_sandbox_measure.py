@@ -7,6 +7,7 @@ benchmarks/sandbox/ judges real verdicts.
 from __future__ import annotations
 
 import pytest
+
 from polca.sandbox import measure as measure_module
 from polca.sandbox.measure import choose_clock, count_instructions, measure
 from polca.sandbox.stats import paired_speedup, verdict

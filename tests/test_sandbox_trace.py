@@ -6,6 +6,7 @@ import pickle
 from pathlib import Path
 
 import pytest
+
 from polca.sandbox.difftest import compare
 from polca.sandbox.target import Target
 from polca.sandbox.trace import capture_calls, capture_calls_from_command

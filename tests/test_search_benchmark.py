@@ -17,9 +17,6 @@ from gepa.strategies.instruction_proposal import InstructionProposalSignature
 from openevolve.config import PromptConfig
 from openevolve.prompt.sampler import PromptSampler
 from openevolve.utils.code_utils import apply_diff
-from polca.optimizer.contracts import Candidate, Evaluation, ProposalContext
-from polca.optimizer.proposers import build_prompt, parse_answer
-from polca.optimizer.summarizer import SummaryRequest, build_summary_prompt, select_samples
 
 from benchmarks.search import report
 from benchmarks.search.model import ModelSpec, SimulatedModel, find_hints
@@ -32,6 +29,9 @@ from benchmarks.search.problems import (
     get_landscape,
     parse_params,
 )
+from polca.optimizer.contracts import Candidate, Evaluation, ProposalContext
+from polca.optimizer.proposers import build_prompt, parse_answer
+from polca.optimizer.summarizer import SummaryRequest, build_summary_prompt, select_samples
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

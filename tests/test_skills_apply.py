@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from polca.llm import LLMClient
 from polca.sandbox.measure import measure
 from polca.sandbox.target import Call, Target
 from polca.skills import build_registry
 from polca.skills.apply import apply_skills, make_plans, parse_code_answer, static_filter
 from polca.skills.diagnosis import diagnose
 from polca.skills.retrieval import BM25, SkillRetriever
-
-from polca.llm import LLMClient
 
 SLOW = '''
 def count_free(blocked, limit):

@@ -13,6 +13,7 @@ import shutil
 
 import libcst as cst
 import pytest
+
 from polca.skills.examples import (
     bench_size,
     load_after,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from polca.skills.mine_ast import (
     ValidationSettings,
     anti_unify,

@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from polca.skills.model import (
     Measured,
     SkillFormatError,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from polca.sandbox.target import Call, ScriptInput
 from polca.skills.pairs import DEFAULT_CORPUS, load_pairs, parse_pair, parse_pairs, problems
 

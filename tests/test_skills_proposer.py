@@ -6,10 +6,10 @@ import ast
 import dataclasses
 
 import pytest
-from polca.optimizer.contracts import Candidate, Evaluation, ProposalContext, Proposer
-from polca.optimizer.domains.program.proposers import SkillsProposer, rule_subsets, skills_prompt
 
 from polca.llm import LLMClient
+from polca.optimizer.contracts import Candidate, Evaluation, ProposalContext, Proposer
+from polca.optimizer.domains.program.proposers import SkillsProposer, rule_subsets, skills_prompt
 
 TWO_PATTERNS = '''
 def solve(words, limit):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from polca.skills.model import DEFAULT_LIBRARY, load_library
 from polca.skills.registry import SkillRegistry, UnknownSkillError, build_registry
 

@@ -6,6 +6,7 @@ import textwrap
 
 import libcst as cst
 import pytest
+
 from polca.skills import cst_tools as ct
 from polca.skills.model import parse_skill
 from polca.skills.registry import build_registry

@@ -173,10 +173,9 @@ def test_a_polca_optimize_run_exports_a_check_that_rewards_re_verify(store: Stor
     import shutil
     from pathlib import Path
 
+    from polca.config import SearchConfig
     from polca.optimizer.domains.program import ProgramOptions, SkillsProposer, optimize_file
     from polca.trainer.rewards import ProgramReward, RewardConfig
-
-    from polca.config import SearchConfig
 
     path = tmp_path / "dedup_ids.py"
     shutil.copyfile(Path(__file__).resolve().parents[1] / "examples" / "dedup_ids.py", path)

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from benchmarks.heldout.values import load_module, resolve
 from polca.sandbox.difftest import DiffReport, compare
 from polca.sandbox.target import Call, ScriptInput, Target, encode_inputs
 from polca.sandbox.types import Limits
-
-from benchmarks.heldout.values import load_module, resolve
 
 VerdictStatus = Literal["equal", "wrong", "unjudged"]
 _MODULES_LOCK = threading.Lock()

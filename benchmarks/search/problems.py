@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from polca.optimizer.contracts import Candidate, Evaluation
 
 PARAM_NAME = "params"

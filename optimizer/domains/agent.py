@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import dspy
+
 from polca.optimizer.contracts import Candidate, Evaluation
 
 log = logging.getLogger(__name__)

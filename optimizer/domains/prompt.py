@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dspy
+
 from polca.optimizer.contracts import Candidate, Evaluation
 
 log = logging.getLogger(__name__)

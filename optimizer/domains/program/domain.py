@@ -26,15 +26,14 @@ import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from polca.config import SandboxConfig
 from polca.optimizer.contracts import Candidate, Evaluation
 from polca.optimizer.domains.program.isolation import DEFAULT_SANDBOX, backend_of, limits_of
 from polca.optimizer.domains.program.targets import merge_candidate
+from polca.runs import SCRIPT_TARGET
 from polca.sandbox.difftest import DiffReport, compare
 from polca.sandbox.measure import MeasureResult, measure
 from polca.sandbox.target import InputItem, Target
-
-from polca.config import SandboxConfig
-from polca.runs import SCRIPT_TARGET
 
 log = logging.getLogger(__name__)
 

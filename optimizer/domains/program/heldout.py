@@ -28,6 +28,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from polca.config import SandboxConfig
 from polca.optimizer.domains.program.isolation import SELF_CHECK, backend_of, limits_of
 from polca.optimizer.domains.program.oracle import (
     _SEQUENCES,
@@ -42,8 +43,6 @@ from polca.sandbox.difftest import compare, self_check
 from polca.sandbox.measure import measure
 from polca.sandbox.target import Call, InputItem, Target
 from polca.sandbox.types import Limits
-
-from polca.config import SandboxConfig
 
 log = logging.getLogger(__name__)
 

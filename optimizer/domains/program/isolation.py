@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import functools
 
-from polca.sandbox import Backend, DockerBackend, DockerSettings, Limits, get_backend
-
 from polca.config import SandboxConfig
+from polca.sandbox import Backend, DockerBackend, DockerSettings, Limits, get_backend
 
 DEFAULT_SANDBOX = SandboxConfig()
 SELF_CHECK = 2.0  # the original twice in one process, or the original beside the candidate on every input

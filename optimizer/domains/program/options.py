@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from polca.config import Config, SandboxConfig, SearchConfig
 from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.domains.program.domain import EvalSettings
 from polca.optimizer.domains.program.isolation import DEFAULT_SANDBOX
 from polca.sandbox.stats import MIN_SPEEDUP
-
-from polca.config import Config, SandboxConfig, SearchConfig
 
 _COUNTS = ("top", "size", "budget_evals", "final_rounds")
 _LIMITS = ("budget_cost", "time_limit")

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from polca.config import SandboxConfig
 from polca.optimizer.domains.program.isolation import (
     DEFAULT_SANDBOX,
     SELF_CHECK,
@@ -43,8 +44,6 @@ from polca.sandbox import RunSpec, run
 from polca.sandbox.difftest import self_check
 from polca.sandbox.target import Call, InputItem, ScriptInput, Target
 from polca.sandbox.trace import Captured, capture_calls, capture_calls_from_command
-
-from polca.config import SandboxConfig
 
 log = logging.getLogger(__name__)
 

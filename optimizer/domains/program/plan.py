@@ -14,7 +14,12 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from polca.optimizer.domains.program.heldout import grown_scale, heldout_calls, keep_heldout, split_traced
+from polca.optimizer.domains.program.heldout import (
+    grown_scale,
+    heldout_calls,
+    keep_heldout,
+    split_traced,
+)
 from polca.optimizer.domains.program.isolation import SELF_CHECK
 from polca.optimizer.domains.program.options import ProgramOptions
 from polca.optimizer.domains.program.oracle import (
@@ -35,9 +40,8 @@ from polca.optimizer.domains.program.oracle import (
 )
 from polca.optimizer.domains.program.reports import TargetReport
 from polca.optimizer.domains.program.targets import ProgramFile, load_program, profile_script
-from polca.sandbox.target import Target
-
 from polca.runs import SCRIPT_TARGET
+from polca.sandbox.target import Target
 
 
 class NoOracleError(ValueError):

@@ -47,6 +47,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from polca.llm import LLMUnavailable
 from polca.optimizer import prompts
 from polca.optimizer.contracts import (
     Candidate,
@@ -63,8 +64,6 @@ from polca.skills.model import Skill
 from polca.skills.registry import SkillRegistry, build_registry
 from polca.skills.retrieval import SkillRetriever
 from polca.skills.rules import apply_rule, apply_rules
-
-from polca.llm import LLMUnavailable
 
 if TYPE_CHECKING:
     from polca.llm import LLMClient

@@ -50,11 +50,6 @@ from polca.optimizer.domains.program.reports import (
 )
 from polca.optimizer.domains.program.targets import hot_lines
 from polca.optimizer.summarizer import Summarizer
-from polca.sandbox.difftest import compare
-from polca.sandbox.measure import MeasureResult, measure
-from polca.sandbox.codec import UnsafeValue
-from polca.sandbox.target import InputItem, Target, encode_inputs, safe_input
-
 from polca.runs import (
     SCRIPT_TARGET,
     ProblemSpec,
@@ -63,6 +58,10 @@ from polca.runs import (
     state_with_outcome,
     state_with_search_config,
 )
+from polca.sandbox.codec import UnsafeValue
+from polca.sandbox.difftest import compare
+from polca.sandbox.measure import MeasureResult, measure
+from polca.sandbox.target import InputItem, Target, encode_inputs, safe_input
 
 if TYPE_CHECKING:
     from polca.events import EventBus

@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from polca.config import SandboxConfig
 from polca.optimizer.domains.program.isolation import (
     DEFAULT_SANDBOX,
     SELF_CHECK,
     backend_of,
     limits_of,
 )
-
-from polca.config import SandboxConfig
 
 log = logging.getLogger(__name__)
 

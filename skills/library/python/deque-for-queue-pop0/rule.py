@@ -19,6 +19,7 @@ The rule adds ``from collections import deque`` when the module lacks it.
 from __future__ import annotations
 
 import libcst as cst
+
 from polca.skills import cst_tools as ct
 
 _SAME_ON_DEQUE = {"append", "extend", "pop", "clear"}

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import libcst as cst
 import libcst.matchers as m
+
 from polca.skills import cst_tools as ct
 
 _COLLECTION_ANNOTATIONS = {"list", "tuple", "set", "frozenset", "dict", "str", "bytes", "Sequence"}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import libcst as cst
 import libcst.matchers as m
+
 from polca.skills import cst_tools as ct
 
 _ONE = m.SimpleString('"1"') | m.SimpleString("'1'")

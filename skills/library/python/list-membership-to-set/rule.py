@@ -20,6 +20,7 @@ the module. The list literal must be non-empty (``{}`` would be a dict).
 from __future__ import annotations
 
 import libcst as cst
+
 from polca.skills import cst_tools as ct
 
 

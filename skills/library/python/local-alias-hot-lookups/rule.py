@@ -30,6 +30,7 @@ from __future__ import annotations
 import importlib
 
 import libcst as cst
+
 from polca.skills import cst_tools as ct
 
 _PURE_MODULES = ("math", "cmath", "operator", "heapq", "bisect")

@@ -26,6 +26,7 @@ other way.
 from __future__ import annotations
 
 import libcst as cst
+
 from polca.skills import cst_tools as ct
 
 _PURE_BUILTINS = {"min", "max", "abs", "len", "range", "sum", "int", "divmod"}

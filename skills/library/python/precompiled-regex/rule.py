@@ -24,6 +24,7 @@ import re
 
 import libcst as cst
 import libcst.matchers as m
+
 from polca.skills import cst_tools as ct
 
 # function -> (positional parameter names after the pattern, index of ``flags`` among them)
