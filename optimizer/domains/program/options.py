@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from polca.config import Config, SandboxConfig, SearchConfig
+from polca.config import Config, OptimizeConfig, SandboxConfig, SearchConfig
 from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.domains.program.domain import EvalSettings
 from polca.optimizer.domains.program.isolation import DEFAULT_SANDBOX
 from polca.sandbox.stats import MIN_SPEEDUP
 
+_D = OptimizeConfig()  # the defaults are written once, in [tool.polca.optimize]'s area
 _COUNTS = ("top", "size", "budget_evals", "final_rounds")
 _LIMITS = ("budget_cost", "time_limit")
 
@@ -44,18 +45,18 @@ class ProgramOptions:
     """
 
     function: tuple[str, ...] = ()
-    top: int = 3
+    top: int = _D.top
     tests: Path | None = None
     stdin: tuple[Path, ...] = ()
     args: tuple[str, ...] = ()
-    size: int = 1000
-    budget_evals: int = 40
-    budget_cost: float | None = None
-    time_limit: float | None = None
-    seed: int = 0
-    final_rounds: int = 20
-    final_min_sample_s: float = 0.04
-    min_speedup: float = MIN_SPEEDUP
+    size: int = _D.size
+    budget_evals: int = _D.budget_evals
+    budget_cost: float | None = _D.budget_cost
+    time_limit: float | None = _D.time_limit
+    seed: int = _D.seed
+    final_rounds: int = _D.final_rounds
+    final_min_sample_s: float = _D.final_min_sample_s
+    min_speedup: float = _D.min_speedup
     sandbox: SandboxConfig = DEFAULT_SANDBOX
     search: SearchConfig = field(default_factory=SearchConfig)
 
