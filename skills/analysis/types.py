@@ -1,0 +1,188 @@
+"""The types of values a program's parameters take.
+
+A :class:`Spec` is what :mod:`polca.skills.analysis.infer` finds for a parameter (from a
+hint or from usage) and what the oracle's input generation draws values from. Specs are
+frozen data, small enough to store and to print (:func:`describe`):
+
+    ListSpec(RecordSpec((("id", IntSpec()), ("tags", ListSpec(StrSpec())))))
+    -> "list[{id: int, tags: list[str]}]"
+
+Integers carry a *role*: a ``size`` (it reaches ``range()``, a repeat count, a recursion
+depth) grows with the input's scale like a container's length; a ``value`` spans the
+integers' real range; an ``index`` stays inside the containers it indexes.
+
+Classes and enums of the user's module are named by qualified name (``InstanceSpec``,
+``EnumSpec``); their values are built inside the sandbox, where the module is loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+IntRole = Literal["value", "size", "index"]
+SequenceKind = Literal["list", "tuple", "set", "frozenset", "iterator", "deque"]
+TypeSource = Literal["annotation", "usage", "default", "docstring", "call site", "trace"]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Base of every value type."""
+
+
+@dataclass(frozen=True)
+class IntSpec(Spec):
+    role: IntRole = "value"
+    low: int | None = None  # inclusive bounds the function is known to accept, when known
+    high: int | None = None
+
+
+@dataclass(frozen=True)
+class FloatSpec(Spec):
+    finite: bool = False  # True: no inf/nan (e.g. the body compares or rounds it)
+
+
+@dataclass(frozen=True)
+class BoolSpec(Spec):
+    pass
+
+
+@dataclass(frozen=True)
+class StrSpec(Spec):
+    alphabet: str | None = None  # the characters it is made of, when known (e.g. "01", digits)
+
+
+@dataclass(frozen=True)
+class BytesSpec(Spec):
+    pass
+
+
+@dataclass(frozen=True)
+class NoneSpec(Spec):
+    pass
+
+
+@dataclass(frozen=True)
+class SequenceSpec(Spec):
+    """A homogeneous container: ``list[int]``, ``set[str]``, an iterator of floats."""
+
+    item: Spec
+    kind: SequenceKind = "list"
+
+
+@dataclass(frozen=True)
+class TupleSpec(Spec):
+    """A fixed-length tuple with one type per position."""
+
+    items: tuple[Spec, ...]
+
+
+@dataclass(frozen=True)
+class DictSpec(Spec):
+    key: Spec
+    value: Spec
+
+
+@dataclass(frozen=True)
+class RecordSpec(Spec):
+    """A dict with known string keys (a ``TypedDict``, or ``n["id"]`` read in the body)."""
+
+    fields: tuple[tuple[str, Spec], ...]
+
+
+@dataclass(frozen=True)
+class ArraySpec(Spec):
+    """A numpy array."""
+
+    dtype: str = "float64"
+    ndim: int = 1
+
+
+@dataclass(frozen=True)
+class CallableSpec(Spec):
+    """A function passed in; generation offers a few pure functions of this arity."""
+
+    arity: int = 1
+    returns: Spec | None = None
+    args: tuple[Spec, ...] = ()
+
+
+@dataclass(frozen=True)
+class InstanceSpec(Spec):
+    """An instance of a class of the user's module, built by calling it with these arguments
+    (from ``__init__``'s parameters, dataclass fields or NamedTuple fields)."""
+
+    qualname: str
+    args: tuple[Spec, ...] = ()
+    kwargs: tuple[tuple[str, Spec], ...] = ()
+
+
+@dataclass(frozen=True)
+class EnumSpec(Spec):
+    """A member of an ``Enum`` of the user's module."""
+
+    qualname: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UnionSpec(Spec):
+    """One of several types (``Optional[X]`` is ``UnionSpec((X, NoneSpec()))``)."""
+
+    options: tuple[Spec, ...]
+
+
+@dataclass(frozen=True)
+class ParamType:
+    """What is known of one parameter: its type and where it came from, or why there is none.
+
+    ``spec`` is None when no type could be found; ``why`` then says what was missing and
+    what the user can give (a hint, a default, tests).
+    """
+
+    name: str
+    spec: Spec | None
+    source: TypeSource | None = None
+    why: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def describe(spec: Spec | None) -> str:
+    """A short readable form of ``spec``, e.g. ``list[{id: int}]`` or ``Stop(int, float)``."""
+    match spec:
+        case None:
+            return "?"
+        case IntSpec(role="value"):
+            return "int"
+        case IntSpec(role=role):
+            return f"int ({role})"
+        case FloatSpec():
+            return "float"
+        case BoolSpec():
+            return "bool"
+        case StrSpec():
+            return "str"
+        case BytesSpec():
+            return "bytes"
+        case NoneSpec():
+            return "None"
+        case SequenceSpec(item=item, kind=kind):
+            return f"{kind}[{describe(item)}]"
+        case TupleSpec(items=items):
+            return "tuple[" + ", ".join(describe(i) for i in items) + "]"
+        case DictSpec(key=key, value=value):
+            return f"dict[{describe(key)}, {describe(value)}]"
+        case RecordSpec(fields=fields):
+            return "{" + ", ".join(f"{k}: {describe(v)}" for k, v in fields) + "}"
+        case ArraySpec(dtype=dtype, ndim=ndim):
+            return f"ndarray[{dtype}, {ndim}d]"
+        case CallableSpec(arity=arity):
+            return f"callable/{arity}"
+        case InstanceSpec(qualname=name, args=args, kwargs=kwargs):
+            parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs]
+            return f"{name}({', '.join(parts)})"
+        case EnumSpec(qualname=name):
+            return name
+        case UnionSpec(options=options):
+            return " | ".join(describe(o) for o in options)
+    return type(spec).__name__
