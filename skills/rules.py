@@ -1,10 +1,14 @@
 """Executable skills: load a skill's ``rule.py`` and apply it to source code.
 
-A ``rule.py`` defines ``rewrite(module: libcst.Module) -> libcst.Module``. Its docstring
-lists the preconditions it proves from the code before it rewrites anything; where it
-cannot prove them it returns the module unchanged. Rules must be pure functions of the
-tree: no I/O, no global state. Helpers for rule authors live in
-:mod:`polca.skills.cst_tools`.
+A ``rule.py`` defines ``rewrite(module: libcst.Module) -> libcst.Module``, or
+``rewrite(module, observed)`` to also receive the runtime types the oracle observed for
+each function's parameters (``{"solve": {"items": "list[int]"}}``, keyed as
+:func:`polca.skills.analysis.facts.qualified_functions` names them; empty when nothing
+was observed). Its docstring lists the preconditions it proves, from the code and those
+facts (:func:`polca.skills.analysis.facts.function_facts`), before it rewrites anything;
+where it cannot prove them it returns the module unchanged. Rules must be pure functions
+of the tree: no I/O, no global state. Helpers for rule authors live in
+:mod:`polca.skills.cst_tools` and :mod:`polca.skills.analysis.facts`.
 
 Applying a rule never raises for the program it is given: source that does not parse, or
 a rule that fails on it, gives a :class:`RewriteOutcome` with ``changed=False`` and the
@@ -14,9 +18,10 @@ reason in ``error`` (a candidate's failure is data).
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -26,7 +31,9 @@ from polca.skills.model import Skill
 
 log = logging.getLogger(__name__)
 
-Rewrite = Callable[[cst.Module], cst.Module]
+Observed = Mapping[str, Mapping[str, str]]
+"""Runtime types of parameters: qualified function name -> parameter -> type description."""
+Rewrite = Callable[[cst.Module, Observed], cst.Module]
 _cache: dict[str, Rewrite] = {}
 _lock = threading.Lock()
 
@@ -55,7 +62,8 @@ def _import_rule(skill: Skill) -> ModuleType:
 
 
 def load_rule(skill: Skill) -> Rewrite:
-    """The ``rewrite`` function of ``skill``'s rule.py (imported once, then cached)."""
+    """The ``rewrite`` function of ``skill``'s rule.py (imported once, then cached), always
+    callable as ``rewrite(module, observed)`` whichever form the rule defines."""
     key = str(skill.rule_path)
     with _lock:
         if key in _cache:
@@ -66,20 +74,33 @@ def load_rule(skill: Skill) -> Rewrite:
         raise TypeError(
             f"{skill.rule_path} must define rewrite(module: libcst.Module) -> libcst.Module"
         )
+    if not _takes_observed(rewrite):
+        plain = rewrite
+
+        def rewrite(module: cst.Module, observed: Observed) -> cst.Module:
+            return plain(module)
     with _lock:
         _cache[key] = rewrite
     return rewrite
 
 
-def apply_rule(skill: Skill, source: str) -> RewriteOutcome:
-    """Apply ``skill``'s rule to ``source``; unchanged (byte-identical) when it does not apply."""
+def _takes_observed(rewrite: Callable) -> bool:
+    try:
+        return len(inspect.signature(rewrite).parameters) >= 2
+    except (TypeError, ValueError):
+        return False
+
+
+def apply_rule(skill: Skill, source: str, observed: Observed | None = None) -> RewriteOutcome:
+    """Apply ``skill``'s rule to ``source``; unchanged (byte-identical) when it does not apply.
+    ``observed``: the parameters' runtime types, for rules that read them."""
     rewrite = load_rule(skill)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         return RewriteOutcome(skill.id, False, source, f"source does not parse: {exc}")
     try:
-        result = rewrite(module)
+        result = rewrite(module, observed or {})
     except Exception as exc:  # a faulty rule must not take the caller down
         log.warning("rule of skill %s failed: %s", skill.id, exc, exc_info=True)
         return RewriteOutcome(skill.id, False, source, f"rule failed: {type(exc).__name__}: {exc}")
@@ -90,13 +111,14 @@ def apply_rule(skill: Skill, source: str) -> RewriteOutcome:
     return RewriteOutcome(skill.id, code != source, code)
 
 
-def apply_rules(skills: list[Skill], source: str) -> tuple[str, list[RewriteOutcome]]:
+def apply_rules(skills: list[Skill], source: str,
+                observed: Observed | None = None) -> tuple[str, list[RewriteOutcome]]:
     """Apply every rule in ``skills`` in order, each to the previous one's output."""
     outcomes = []
     for skill in skills:
         if not skill.has_rule:
             continue
-        outcome = apply_rule(skill, source)
+        outcome = apply_rule(skill, source, observed)
         outcomes.append(outcome)
         source = outcome.code
     return source, outcomes

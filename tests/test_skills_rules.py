@@ -58,6 +58,18 @@ def test_a_failing_rule_is_data_not_an_exception(tmp_path):
     assert "RuntimeError: boom" in outcome.error
 
 
+def test_a_rule_that_takes_observed_types_receives_them(tmp_path):
+    rule = ("import libcst as cst\n"
+            "def rewrite(module, observed):\n"
+            "    if observed.get('f', {}).get('xs') != 'list[int]':\n"
+            "        return module\n"
+            "    return cst.parse_module(module.code.replace('xs', 'ys'))\n")
+    skill = _skill_with_rule(tmp_path, rule)
+    source = "def f(xs):\n    return xs\n"
+    assert not apply_rule(skill, source).changed
+    assert apply_rule(skill, source, {"f": {"xs": "list[int]"}}).code == "def f(ys):\n    return ys\n"
+
+
 def test_a_rule_returning_the_wrong_type_is_reported(tmp_path):
     skill = _skill_with_rule(tmp_path, "def rewrite(module):\n    return 'code'\n")
     assert "not a libcst.Module" in apply_rule(skill, "x = 1\n").error

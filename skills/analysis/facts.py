@@ -1,0 +1,233 @@
+"""Facts about a function that rules read their preconditions from.
+
+A rule may rewrite ``x in items`` into a set lookup only if ``items`` is never changed in
+place and never rebound; it may hoist ``len(items)`` out of a loop only under the same
+facts; it may call ``sorted`` on a parameter only if the values it sees are comparable.
+:func:`function_facts` answers such questions once per function, conservatively (when
+unsure a name counts as mutated), from the code and from the types the oracle observed
+at run time for the parameters (:func:`observed_type` describes a runtime value).
+
+    facts = function_facts(func, observed={"items": "list[int]"})
+    facts.never_changed("items")   # not mutated, not rebound, never handed to unknown code
+    facts.type_of("items")         # "list[int]": observed; "list" for ``x = []``
+
+Rules get observed types through :func:`polca.skills.rules.apply_rule` (``observed``),
+keyed by the function's qualified name (:func:`qualified_functions`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from polca.skills.cst_tools import target_names, walk
+
+MUTATING_METHODS = frozenset({
+    "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "add", "discard",
+    "update", "setdefault", "popitem", "appendleft", "popleft", "extendleft", "rotate",
+    "difference_update", "intersection_update", "symmetric_difference_update", "__setitem__",
+    "__delitem__", "__iadd__", "resize", "fill", "put", "itemset", "sort_values",
+})
+"""Methods that change their receiver in place (list, set, dict, deque, numpy)."""
+
+PURE_BUILTINS = frozenset({
+    "len", "sorted", "sum", "min", "max", "any", "all", "set", "list", "tuple", "dict", "frozenset",
+    "enumerate", "zip", "iter", "reversed", "str", "repr", "print", "isinstance", "range", "map",
+    "filter", "abs", "round", "hash", "id", "type", "bool", "int", "float", "bytes", "ord", "chr",
+    "format", "divmod", "pow", "next", "issubclass", "callable", "hex", "bin", "oct",
+})
+"""Built-ins that never change their arguments, so passing a value to them is not an escape."""
+
+_CONSTRUCTED = {
+    cst.List: "list", cst.ListComp: "list", cst.Set: "set", cst.SetComp: "set", cst.Dict: "dict",
+    cst.DictComp: "dict", cst.Tuple: "tuple", cst.SimpleString: "str", cst.ConcatenatedString: "str",
+    cst.FormattedString: "str", cst.Integer: "int", cst.Float: "float", cst.GeneratorExp: "iterator",
+}
+_CONSTRUCTORS = frozenset({"list", "set", "dict", "tuple", "frozenset", "str", "int", "float", "bytes",
+                           "deque", "Counter", "defaultdict", "OrderedDict", "sorted"})
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    """What one function does with its names (see the module docstring)."""
+
+    params: tuple[str, ...]
+    mutated: frozenset[str]  # changed in place: x.append(...), x[i] = ..., del x[i], x += ..., x.a = ...
+    rebound: frozenset[str]  # locals bound more than once; parameters bound at all in the body
+    escapes: frozenset[str]  # handed to code whose effect is unknown (a call, a yield, a return, a store)
+    global_names: frozenset[str]  # names declared ``global`` or ``nonlocal``
+    local_types: Mapping[str, str] = field(default_factory=dict)  # from literals, constructors, hints
+    observed: Mapping[str, str] = field(default_factory=dict)  # parameters' runtime types, from the oracle
+
+    def never_changed(self, name: str) -> bool:
+        """``name`` keeps one value, unchanged in place, for the whole call, and nothing
+        else in the function could change it either."""
+        return not ({name} & (self.mutated | self.rebound | self.escapes | self.global_names))
+
+    def type_of(self, name: str) -> str | None:
+        """The runtime type observed for a parameter, else what the code shows, else None."""
+        return self.observed.get(name) or self.local_types.get(name)
+
+    def is_param(self, name: str) -> bool:
+        return name in self.params
+
+
+def qualified_functions(module: cst.Module) -> Iterator[tuple[str, cst.FunctionDef]]:
+    """Every function of ``module`` at module level or in a top-level class, with its
+    qualified name (``solve``, ``Grid.step``), the key of ``observed`` types."""
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef):
+            yield statement.name.value, statement
+        elif isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
+            for inner in statement.body.body:
+                if isinstance(inner, cst.FunctionDef):
+                    yield f"{statement.name.value}.{inner.name.value}", inner
+
+
+def function_facts(func: cst.FunctionDef, observed: Mapping[str, str] | None = None) -> FunctionFacts:
+    """The facts of ``func``; ``observed`` maps its parameters to runtime type descriptions."""
+    params = tuple(p.name.value for p in walk(func.params) if isinstance(p, cst.Param))
+    visitor = _Facts()
+    func.body.visit(visitor)
+    rebound = {n for n, count in visitor.bindings.items() if count > 1 or n in params}
+    hinted = {p.name.value: _hint(p.annotation) for p in walk(func.params)
+              if isinstance(p, cst.Param) and p.annotation is not None}
+    local_types = {**{n: t for n, t in hinted.items() if t}, **{
+        n: t for n, t in visitor.constructed.items() if visitor.bindings.get(n) == 1}}
+    return FunctionFacts(params=params, mutated=frozenset(visitor.mutated), rebound=frozenset(rebound),
+                         escapes=frozenset(visitor.escapes), global_names=frozenset(visitor.globals),
+                         local_types=local_types, observed=dict(observed or {}))
+
+
+def observed_type(value: Any, depth: int = 0) -> str:
+    """A short description of a runtime value's type: ``list[int]``, ``dict[str, list[str]]``,
+    ``tuple[int, str]``; containers of mixed or unknown contents say ``list[object]``."""
+    name = type(value).__name__
+    if depth > 3 or type(value) not in (list, set, frozenset, tuple, dict):
+        return name
+    if isinstance(value, dict):
+        keys = {observed_type(k, depth + 1) for k in value}
+        values = {observed_type(v, depth + 1) for v in value.values()}
+        return f"dict[{_one(keys)}, {_one(values)}]" if value else "dict"
+    items = {observed_type(v, depth + 1) for v in value}
+    return f"{name}[{_one(items)}]" if value else name
+
+
+def merge_observed(a: str | None, b: str) -> str:
+    """One description for two observations of the same parameter (``object`` inside when they differ)."""
+    if a is None or a == b:
+        return b
+    head_a, head_b = a.partition("[")[0], b.partition("[")[0]
+    if head_a == head_b and "[" not in a:
+        return b  # an empty container seen beside a full one
+    if head_a == head_b and "[" not in b:
+        return a
+    return f"{head_a}[object]" if head_a == head_b else "object"
+
+
+def _one(types: set[str]) -> str:
+    return next(iter(types)) if len(types) == 1 else "object"
+
+
+def _hint(annotation: cst.Annotation) -> str:
+    return cst.Module([]).code_for_node(annotation.annotation).replace("List[", "list[").replace(
+        "Dict[", "dict[").replace("Set[", "set[")
+
+
+class _Facts(cst.CSTVisitor):
+    """One pass over a body: bindings per name, names changed in place, escapes, globals."""
+
+    def __init__(self) -> None:
+        self.bindings: dict[str, int] = {}
+        self.mutated: set[str] = set()
+        self.escapes: set[str] = set()
+        self.globals: set[str] = set()
+        self.constructed: dict[str, str] = {}
+
+    def _bind(self, target: cst.BaseExpression) -> None:
+        for name in target_names(target):
+            self.bindings[name] = self.bindings.get(name, 0) + 1
+        self._store_into(target)
+
+    def _store_into(self, target: cst.BaseExpression) -> None:
+        """``x[i] = ...``, ``x.a = ...`` and such inside tuple targets change ``x`` in place."""
+        for node in walk(target):
+            if isinstance(node, cst.Subscript | cst.Attribute) and isinstance(node.value, cst.Name):
+                self.mutated.add(node.value.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bind(target.target)
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            kind = _constructed_type(node.value)
+            if kind:
+                self.constructed[node.targets[0].target.value] = kind
+        if isinstance(node.value, cst.Name):  # y = x: a second name for the same object
+            self.escapes.add(node.value.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind(node.target)
+        if isinstance(node.target, cst.Name) and (hint := _hint(node.annotation)):
+            self.constructed[node.target.value] = hint
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind(node.target)
+        if isinstance(node.target, cst.Name):
+            self.mutated.add(node.target.value)  # in place for lists, a rebinding for the rest
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._bind(node.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._bind(node.target)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.globals |= {n.name.value for n in node.names}
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.globals |= {n.name.value for n in node.names}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            if func.attr.value in MUTATING_METHODS:
+                self.mutated.add(func.value.value)
+        pure = isinstance(func, cst.Name) and func.value in PURE_BUILTINS
+        for arg in node.args:
+            if not pure and isinstance(arg.value, cst.Name):
+                self.escapes.add(arg.value.value)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if isinstance(node.value, cst.Name):
+            self.escapes.add(node.value.value)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if isinstance(node.value, cst.Name):
+            self.escapes.add(node.value.value)
+
+    def _nested_scope(self, node: cst.CSTNode) -> None:
+        """A nested function or lambda may change anything it reads: all its names escape."""
+        self.escapes |= {n.value for n in walk(node) if isinstance(n, cst.Name)}
+
+    visit_Lambda = visit_FunctionDef = visit_ClassDef = _nested_scope
+
+
+def _constructed_type(value: cst.BaseExpression) -> str | None:
+    for kind, name in _CONSTRUCTED.items():
+        if isinstance(value, kind):
+            return name
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in _CONSTRUCTORS:
+        return value.func.value
+    return None
