@@ -69,6 +69,38 @@ def summarize(records: Sequence[RecordLike]) -> dict[str, Any]:
     }
 
 
+def peer_summary(records: Sequence[Any]) -> dict[str, Any] | None:
+    """With ``--peer ruff``: per side (ruff, polca), files changed, right, wrong, sped up and
+    the geometric mean of the speedups both timed alike on held-out inputs (failures 1.0)."""
+    rows = [r.peer for r in records if getattr(r, "peer", None)]
+    if not rows:
+        return None
+    out: dict[str, Any] = {}
+    for side in ("ruff", "polca"):
+        timed = [row[side] for row in rows]
+        out[side] = {
+            "changed": sum(t["changed"] for t in timed),
+            "wrong": sum(t["judge"] == "wrong" for t in timed),
+            "sped_up": sum(t["counted"] >= MIN_COUNTED_SPEEDUP for t in timed),
+            "geomean_speedup": math.exp(sum(math.log(t["counted"]) for t in timed) / len(timed)),
+        }
+    return out
+
+
+def _peer_rows(records: Sequence[Any]) -> list[str]:
+    summary = peer_summary(records)
+    if summary is None:
+        return []
+    lines = ["### Beside ruff's fixes (`ruff check --select PERF,FURB,C4,SIM --fix --unsafe-fixes`)", "",
+             "Both changes judged on held-out inputs and timed against the original the same way, in one run.",
+             "", "| tool | files changed | wrong | sped up >= 1.10x | geomean over all targets |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for side, row in summary.items():
+        lines.append(f"| {side} | {row['changed']} | {row['wrong']} | {row['sped_up']} | "
+                     f"{row['geomean_speedup']:.3f}x |")
+    return [*lines, ""]
+
+
 def by_kind(records: Sequence[RecordLike]) -> dict[str, dict[str, int]]:
     """Per kind tag: targets, built, refused, crashed, hung, sped up, wrong offered."""
     table: dict[str, dict[str, int]] = {}
@@ -132,6 +164,7 @@ def results_markdown(set_name: str, mode: str, records: Sequence[RecordLike], su
     lines = [f"## Held-out run: set `{set_name}`, mode `{mode}`", "",
              f"Budget per target: {budget_evals} instance evaluations, {timeout_s:g} s wall-clock limit. "
              f"Total wall time {wall_s / 60:.1f} min.", "", f"Reproduce: `{command}`", "",
-             *_headline(summary), "", "### By kind", "", *_kind_rows(records), "", "### Per target", "",
+             *_headline(summary), "", *_peer_rows(records), "### By kind", "", *_kind_rows(records), "",
+             "### Per target", "",
              *_target_rows(records)]
     return "\n".join(lines) + "\n"

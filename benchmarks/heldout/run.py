@@ -5,6 +5,7 @@ From the repository root::
     python -m benchmarks.heldout.run                                   # held-out set, offline
     python -m benchmarks.heldout.run --set traps --mode scripted       # traps, scripted model
     python -m benchmarks.heldout.run --only fib_numbers --budget-evals 8
+    python -m benchmarks.heldout.run --peer ruff                       # beside ruff's fixes (peer.py)
 
 For each target the file is copied into a fresh temporary folder and the INSTALLED console
 script is run there as a subprocess::
@@ -39,12 +40,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from benchmarks.heldout.judge import judge
-from benchmarks.heldout.report import results_markdown, summarize
+from benchmarks.heldout.peer import peer_fields
+from benchmarks.heldout.report import peer_summary, results_markdown, summarize
 from benchmarks.heldout.suite import SUITE, HeldoutTarget
 from benchmarks.heldout.traps import TRAPS, ScriptedTrapModel, Trap
 
@@ -84,6 +86,7 @@ class RunSettings:
     timeout_s: float = 300.0
     judge_timeout_s: float = 120.0
     api_base: str | None = None
+    peer: bool = False  # also run ruff's fixes and time both changes alike (peer.py)
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ class Record:
     model_served: list[str]  # scripted mode: what the model answered each proposer prompt on this trap
     offered_matches: str  # traps: the offered file is the "wrong" or the "right" rewrite, or "other"; "" if none
     diff: str  # polca's diff of the offered change (cut)
+    peer: dict[str, Any] = field(default_factory=dict)  # with --peer ruff: peer.peer_fields
 
 
 # ---------------------------------------------------------------- one target
@@ -182,7 +186,11 @@ def run_one(item: BenchItem, settings: RunSettings) -> Record:
         optimized = folder / "optimized.py"
         changed = optimized.read_text(encoding="utf-8") if optimized.exists() else None
     shown = shlex.join(["polca", *cmd[1:]]).replace(tmp, "TMP")
-    return _record(item, settings, rc, out, err, wall_s, changed, shown)
+    record = _record(item, settings, rc, out, err, wall_s, changed, shown)
+    if settings.peer:
+        offered = changed if record.improved else None
+        record = replace(record, peer=peer_fields(item, item.path.read_text(encoding="utf-8"), offered))
+    return record
 
 
 # ---------------------------------------------------------------- classifying a run
@@ -344,7 +352,8 @@ def write_results(set_name: SetName, settings: RunSettings, records: list[Record
            "settings": {k: v for k, v in asdict(settings).items() if k != "api_base"},
            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                        "loadavg_at_end": list(os.getloadavg())},
-           "wall_s_total": wall_s, "summary": summary, "targets": [asdict(r) for r in records]}
+           "wall_s_total": wall_s, "summary": summary, "peer_summary": peer_summary(records),
+           "targets": [asdict(r) for r in records]}
     path = out_dir / f"{set_name}-{settings.mode}.json"
     path.write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     markdown = results_markdown(set_name, settings.mode, records, summary, command, wall_s, settings.budget_evals,
@@ -375,6 +384,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout-s", type=float, default=RunSettings.timeout_s,
                         help="Wall-clock limit of one polca run; past it the run is killed and counts as hung.")
     parser.add_argument("--judge-timeout-s", type=float, default=RunSettings.judge_timeout_s)
+    parser.add_argument("--peer", choices=["ruff"], default=None,
+                        help="Also run ruff's performance fixes on each file; time both changes alike.")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     parser.add_argument("--rebuild", action="store_true",
@@ -401,7 +412,8 @@ def main(argv: list[str] | None = None) -> None:
     model = ScriptedTrapModel() if args.mode == "scripted" else None
     with _server(model) as api_base:
         settings = RunSettings(mode=args.mode, budget_evals=args.budget_evals, timeout_s=args.timeout_s,
-                               judge_timeout_s=args.judge_timeout_s, api_base=api_base)
+                               judge_timeout_s=args.judge_timeout_s, api_base=api_base,
+                               peer=args.peer == "ruff")
         path = _run_and_write(args.set_name, items, settings, command, args.jobs, args.out, model)
     print(path.with_suffix(".md").read_text(encoding="utf-8"))
 
