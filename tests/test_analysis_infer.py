@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from polca.skills.analysis.infer import class_spec, parameter_types, receiver_type
+from polca.skills.analysis.infer import class_spec, module_index, parameter_types, receiver_type
 from polca.skills.analysis.types import (
     ArraySpec,
     CallableSpec,
@@ -297,3 +297,112 @@ def test_untypable_parameter_says_which_and_what_to_add():
     p = _param("def f(blob):\n    return blob\n", "blob")
     assert p.spec is None
     assert "blob" in p.why and "add a hint" in p.why
+
+
+# ---------------------------------------------------------------- docstrings and call sites
+
+DOCUMENTED = '''
+def google(xs, n=None, flag=False):
+    """Sum some values.
+
+    Args:
+        xs (list of int): the values.
+        n (int, optional): how many.
+    """
+    return xs
+
+def numpy_style(a, b, mode):
+    """Numpy style.
+
+    Parameters
+    ----------
+    a : ndarray of float
+        The data.
+    b : dict of str to list of int
+        Groups.
+    mode : {'fast', 'slow'}
+        How.
+
+    Returns
+    -------
+    r : int
+    """
+
+def sphinx(words, table):
+    """:param list[str] words: the words
+    :type table: dict[str, float]
+    """
+'''
+
+
+def test_docstring_types_in_google_numpy_and_sphinx_styles():
+    assert _types(DOCUMENTED, "google") == {"xs": "list[int]", "n": "int | None", "flag": "bool"}
+    assert _param(DOCUMENTED, "xs", "google").source == "docstring"
+    assert _types(DOCUMENTED, "numpy_style") == {
+        "a": "ndarray[float64, 1d]", "b": "dict[str, list[int]]", "mode": "str"}
+    assert _types(DOCUMENTED, "sphinx") == {"words": "list[str]", "table": "dict[str, float]"}
+
+
+def test_call_sites_with_literals_and_literal_variables_give_types():
+    src = """
+    def top(data, k, weight):
+        return data
+
+    rows = [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]
+    if __name__ == "__main__":
+        top(rows, k=3, weight=2.5)
+        top([{"id": 7, "name": "x"}], 4, 1)
+    """
+    assert _types(src, "top") == {"data": "list[{id: int, name: str}]", "k": "int", "weight": "float"}
+    assert _param(src, "k", "top").source == "call site"
+
+
+def test_usage_fills_what_a_call_site_leaves_open():
+    src = """
+    def count(xs, n):
+        return sum(1 for x in xs if x > n)
+
+    count([], 3)
+    """
+    assert _types(src, "count") == {"xs": "list[int]", "n": "int"}
+
+
+# ---------------------------------------------------------------- hostile shapes
+
+HOSTILE = [
+    "def f(x=lambda y: y, *args, **kwargs):\n    return x(1)\n",
+    "def f(x):\n    def g(x):\n        return x.lower()\n    return g(x) + 1\n",
+    "import functools\n@functools.lru_cache(None)\ndef f(n):\n    return n and f(n - 1)\n",
+    "async def f(xs):\n    async for x in xs:\n        await x\n",
+    "def f(cmd):\n    match cmd:\n        case {'op': op, **rest}:\n            return op\n        case [a, *b]:\n            return a\n        case _:\n            return None\n",
+    "def f(xs):\n    while (n := len(xs)) > 0:\n        xs = xs[1:]\n    return n\n",
+    "def f(rows):\n    for a, *b in rows:\n        print(a + 1, b)\n",
+    "G = 0\ndef f(x):\n    global G\n    G += x\n",
+    "def f(x: 'List[', y: 3, z: 'lambda: 1', w: list[list[list[list[list[int]]]]]):\n    pass\n",
+    "def f(x: 'x', y: 'f') -> 'f':\n    return x\n",
+    "class A:\n    def __init__(self, a: 'A'):\n        self.a = a\n    def m(self, b: 'A'):\n        pass\n",
+    "class B:\n    def __init__(self, b: 'B | None' = None):\n        pass\n    def m(self):\n        pass\n",
+    "def f(a, /, b, *, c):\n    return a[b] + c['k'] * 2\n",
+    "def f(x):\n    x.y.z[0]['a'].b()\n    return x[::2][0]\n",
+    "def f(x):\n    return [y for y in x for y in y]\n",
+    "def f(x):\n    try:\n        return x[0]\n    except (IndexError, KeyError) as e:\n        raise ValueError(x) from e\n",
+    "def f(x):\n    yield from x\n",
+    "def f(x, y):\n    x[y], y = y, x\n    del x[0]\n    return x\n",
+    "@staticmethod\ndef f(*, x):\n    with open(x) as fh:\n        return fh.read()\n",
+]
+
+
+@pytest.mark.parametrize("source", HOSTILE)
+def test_hostile_shapes_never_raise(source):
+    for qualname in module_index(source).functions:
+        types = parameter_types(source, qualname)
+        assert all(p.spec is not None or p.why for p in types)
+        recv = receiver_type(source, qualname)
+        assert recv is None or recv.spec is not None or recv.why
+
+
+def test_recursive_class_hint_gives_a_reason_not_a_loop():
+    src = HOSTILE[10]
+    recv = receiver_type(src, "A.m")
+    assert recv.spec is None and "A" in recv.why
+    assert receiver_type(HOSTILE[11], "B.m").spec == InstanceSpec("B")

@@ -16,6 +16,7 @@ from polca.skills.analysis.types import (
     FloatSpec,
     IntSpec,
     NoneSpec,
+    RecordSpec,
     SequenceSpec,
     Spec,
     StrSpec,
@@ -45,6 +46,9 @@ def value_spec(mod: Module, node: ast.expr | None, env: dict[str, Spec] | None =
         case ast.Tuple(elts=elts):
             return TupleSpec(tuple(value_spec(mod, e, env) or Hole() for e in elts)) if elts else \
                 SequenceSpec(Hole(), "tuple")
+        case ast.Dict(keys=keys, values=values) if _is_record(mod, keys, values, env):
+            return RecordSpec(tuple((k.value, value_spec(mod, v, env) or Hole())  # type: ignore[union-attr]
+                                    for k, v in zip(keys, values, strict=True)))
         case ast.Dict(keys=keys, values=values):
             return DictSpec(_items(mod, [k for k in keys if k is not None], env), _items(mod, values, env))
         case ast.Lambda(args=args):
@@ -61,6 +65,14 @@ def value_spec(mod: Module, node: ast.expr | None, env: dict[str, Spec] | None =
         case ast.ListComp() | ast.GeneratorExp():
             return SequenceSpec(Hole(), "list" if isinstance(node, ast.ListComp) else "iterator")
     return None
+
+
+def _is_record(mod: Module, keys: list, values: list[ast.expr], env: dict[str, Spec] | None) -> bool:
+    """String keys with values of different kinds: a record like {"id": 1, "name": "a"}."""
+    if not keys or not all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in keys):
+        return False
+    kinds = {type(value_spec(mod, v, env)) for v in values}
+    return len(kinds) > 1
 
 
 def _constant(value: object) -> Spec | None:
@@ -127,10 +139,52 @@ def other_evidence(mod: Module, qualname: str, names: list[str]) -> dict[str, li
     """For each parameter name, what the usage, the docstring and the call sites say, in
     that order (strongest first)."""
     from polca.skills.analysis.infer import find_function
+    from polca.skills.analysis.infer_doc import docstring_specs
     from polca.skills.analysis.infer_usage import usage_specs
 
     func = find_function(mod, qualname)
     out: dict[str, list[Evidence]] = {n: [] for n in names}
     for name, (spec, notes) in usage_specs(mod, qualname, func, names).items():
         out[name].append(Evidence("usage", spec, notes=tuple(notes)))
+    for name, spec in docstring_specs(mod, func, names).items():
+        out[name].append(Evidence("docstring", spec))
+    for name, spec in call_site_specs(mod, qualname, names).items():
+        out[name].append(Evidence("call site", spec))
     return out
+
+
+def call_site_specs(mod: Module, qualname: str, names: list[str]) -> dict[str, Spec]:
+    """Types of the literal arguments the module passes to ``qualname`` anywhere
+    (``f([1, 2], k=3)``, also through names assigned from literals: ``data = [...]; f(data)``)."""
+    from polca.skills.analysis.infer import is_method, refine
+
+    short = qualname.rsplit(".", 1)[-1]
+    env = _literal_names(mod)
+    method = is_method(mod, qualname)
+    out: dict[str, Spec] = {}
+    for node in ast.walk(mod.tree):
+        if not isinstance(node, ast.Call):
+            continue
+        target = dotted(node.func) or ""
+        if not (target == qualname or (method and target.endswith("." + short))):
+            continue
+        args = node.args[1:] if method and target == qualname else node.args  # Class.m(obj, ...)
+        pairs = list(zip(names, args, strict=False)) + [(k.arg, k.value) for k in node.keywords if k.arg in names]
+        for name, arg in pairs:
+            if isinstance(arg, ast.Starred):
+                break
+            spec = value_spec(mod, arg, env)
+            if spec is not None and not isinstance(spec, NoneSpec):
+                out[name] = refine(out.get(name), spec)  # type: ignore[assignment]
+    return out
+
+
+def _literal_names(mod: Module) -> dict[str, Spec]:
+    """Names bound to literals or constructor calls anywhere in the module (the last wins)."""
+    env: dict[str, Spec] = {}
+    for node in ast.walk(mod.tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            spec = value_spec(mod, node.value, env)
+            if spec is not None:
+                env[node.targets[0].id] = spec
+    return env
