@@ -406,3 +406,57 @@ def test_recursive_class_hint_gives_a_reason_not_a_loop():
     recv = receiver_type(src, "A.m")
     assert recv.spec is None and "A" in recv.why
     assert receiver_type(HOSTILE[11], "B.m").spec == InstanceSpec("B")
+
+
+# ---------------------------------------------------------------- classes from usage
+
+CLASSES_BY_USAGE = """
+from dataclasses import dataclass
+
+@dataclass
+class Stop:
+    name: str
+    weight: float
+
+class Vec:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def norm(self):
+        return (self.x ** 2 + self.y ** 2) ** 0.5
+
+class Inventory:
+    def __init__(self, items, limit=100):
+        self.items = items
+        self.limit = limit
+
+    def total(self):
+        return sum(i["price"] * i["qty"] for i in self.items)
+
+    def names(self):
+        return [i["name"].title() for i in self.items]
+
+def heaviest(stops):
+    return max(s.weight for s in stops)
+
+def length(v):
+    return v.norm() + v.x
+"""
+
+
+def test_attributes_used_on_a_parameter_find_the_module_class_that_has_them():
+    p = _param(CLASSES_BY_USAGE, "stops", "heaviest")
+    assert p.spec == SequenceSpec(InstanceSpec("Stop", (StrSpec(), FloatSpec())))
+    assert any("Stop" in n for n in p.notes)
+    assert _types(CLASSES_BY_USAGE, "length") == {"v": "Vec(int, int)"}
+
+
+def test_init_parameters_stored_on_self_are_typed_by_the_other_methods():
+    recv = receiver_type(CLASSES_BY_USAGE, "Inventory.total")
+    assert describe(recv.spec) == "Inventory(list[{price: int, qty: int, name: str}], limit=int)"
+
+
+def test_star_unpacking_and_yield_from_make_sequences():
+    assert _types("def f(rows):\n    for a, *b in rows:\n        print(a + 1, b)\n") == {"rows": "list[list[int]]"}
+    assert _types("def f(xs):\n    yield from xs\n") == {"xs": "list[int]"}

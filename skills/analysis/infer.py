@@ -70,6 +70,7 @@ class Module:
     imports: dict[str, str] = field(default_factory=dict)  # local name -> dotted origin
     aliases: dict[str, ast.expr] = field(default_factory=dict)  # module-level type aliases
     typevars: set[str] = field(default_factory=set)
+    cache: dict[str, object] = field(default_factory=dict)  # derived tables, computed once
 
 
 @functools.lru_cache(maxsize=64)

@@ -12,6 +12,7 @@ where nothing is known (the caller fills those with ``int`` and a note).
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -91,6 +92,8 @@ class _Reader(ast.NodeVisitor):
         self.params = set(params)
         self.alias: dict[str, Path] = {p: (p,) for p in params}
         self.index_vars: dict[str, str | None] = {}  # local int from range(): container it indexes
+        self.attrs: dict[str, Path] = {}  # self.items -> ("items",): __init__ stored a parameter
+        self.self_name: str | None = None
         self.out = Facts()
 
     # -- paths
@@ -98,6 +101,8 @@ class _Reader(ast.NodeVisitor):
         """The path ``node`` denotes, or None when it is not a parameter or part of one."""
         if isinstance(node, ast.Name):
             return self.alias.get(node.id)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == self.self_name:
+            return self.attrs.get(node.attr)
         if isinstance(node, ast.Subscript):
             return self._subscript_path(node)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
@@ -175,6 +180,11 @@ class _Reader(ast.NodeVisitor):
                 self.alias.pop(target.id, None)
             else:
                 self.alias[target.id] = path
+        elif isinstance(target, (ast.Tuple, ast.List)) and any(isinstance(e, ast.Starred) for e in target.elts):
+            self.out.add(path, "iter")  # `a, *rest = row`: row is a sequence of any length
+            for elt in target.elts:
+                self.bind(elt.value if isinstance(elt, ast.Starred) else elt,
+                          None if path is None or isinstance(elt, ast.Starred) else (*path, "[]"))
         elif isinstance(target, (ast.Tuple, ast.List)):
             self.out.add(path, "unpacked")
             for i, elt in enumerate(target.elts):
@@ -401,6 +411,10 @@ class _Reader(ast.NodeVisitor):
                 self.out.add(base, f"attr:{node.attr}")
         self.visit(node.value)
 
+    def visit_YieldFrom(self, node: ast.YieldFrom) -> None:
+        self.out.add(self.path(node.value), "iter")
+        self.visit(node.value)
+
     def visit_Starred(self, node: ast.Starred) -> None:
         self.out.add(self.path(node.value), "iter")
         self.visit(node.value)
@@ -436,6 +450,7 @@ class _Reader(ast.NodeVisitor):
 
     def _method(self, func: ast.Attribute, node: ast.Call) -> None:
         base, m = self.path(func.value), func.attr
+        self.out.add(base, f"attr:{m}")
         if isinstance(func.value, ast.Constant) and isinstance(func.value.value, str) and m == "join" and node.args:
             p = self.path(node.args[0])
             self.out.add(p, "iter")
@@ -655,8 +670,8 @@ _MUTATES_AS_LIST = frozenset({"list", "set", "deque", "dict", "dict_get"})
 class _Resolver:
     """Turns the facts on a parameter's paths into a Spec (holes where nothing is known)."""
 
-    def __init__(self, found: Facts) -> None:
-        self.f = found
+    def __init__(self, found: Facts, mod: Module) -> None:
+        self.f, self.mod = found, mod
         self.children: dict[Path, set[str]] = defaultdict(set)
         for p in [*found.facts, *found.hinted]:
             for i in range(1, len(p)):
@@ -696,7 +711,26 @@ class _Resolver:
         hinted = self.f.hinted.get(path)
         if hinted is not None and (found is None or isinstance(found, Hole)):
             return hinted
+        if found is None:
+            found = self._instance(path, facts)
         return found
+
+    def _instance(self, path: Path, facts: set[str]) -> Spec | None:
+        """``p.x`` and ``p.norm()`` on a value: the class of the module that has them all."""
+        from polca.skills.analysis.infer import NoType, instance_spec
+
+        used = {f[5:] for f in facts if f.startswith("attr:")}
+        if not used:
+            return None
+        for qualname in class_attributes(self.mod):
+            if used <= class_attributes(self.mod)[qualname]:
+                try:
+                    spec = instance_spec(self.mod, qualname)
+                except (NoType, RecursionError):
+                    continue
+                self.notes.append(f"{'.'.join(path)}: uses {', '.join(sorted(used))}, as {qualname} has")
+                return spec
+        return None
 
     def _depth(self, path: Path) -> int:
         n = 0
@@ -765,24 +799,70 @@ class _Resolver:
         return None
 
 
+def class_attributes(mod: Module) -> dict[str, frozenset[str]]:
+    """The attributes each class of the module has: fields, methods, ``self.x = ...``."""
+    if "class_attributes" in mod.cache:
+        return mod.cache["class_attributes"]
+    out = {}
+    for qualname, cls in mod.classes.items():
+        names = set()
+        for node in ast.walk(cls):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names.add(node.target.id)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+            elif isinstance(node, ast.Assign):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        out[qualname] = frozenset(names)
+    mod.cache["class_attributes"] = out
+    return out
+
+
 def usage_facts(mod: Module, qualname: str, func: FuncNode, params: list[str]) -> Facts:
-    """Read the body of ``func`` once; the facts left on its parameters' paths."""
+    """Read the body of ``func`` once; the facts left on its parameters' paths. For an
+    ``__init__`` that stores parameters (``self.items = items``), the class's other methods
+    are read too: how they use ``self.items`` tells what ``items`` is."""
     reader = _Reader(mod, qualname, func, params)
     reader.visit(func)
+    owner = mod.owner.get(qualname)
+    if owner is None or not qualname.endswith(".__init__"):
+        return reader.out
+    stored = _stored_params(func, set(params))
+    for name, method in mod.functions.items():
+        if mod.owner.get(name) != owner or method is func or not (method.args.posonlyargs + method.args.args):
+            continue
+        other = _Reader(mod, name, method, [])
+        other.out = reader.out
+        other.self_name = (method.args.posonlyargs + method.args.args)[0].arg
+        other.attrs = {attr: (param,) for attr, param in stored.items()}
+        other.visit(method)
     return reader.out
+
+
+def _stored_params(init: FuncNode, params: set[str]) -> dict[str, str]:
+    """``{attribute: parameter}`` for ``self.attribute = parameter`` in ``__init__``."""
+    out = {}
+    for node in ast.walk(init):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in params:
+            for t in node.targets:
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name):
+                    out[t.attr] = node.value.id
+    return out
 
 
 def usage_specs(mod: Module, qualname: str, func: FuncNode, params: list[str]) -> dict[str, tuple[Spec | None, list[str]]]:
     """For each parameter: the Spec its usage shows (None when the body says nothing) and notes."""
     found = usage_facts(mod, qualname, func, params)
-    resolver = _Resolver(found)
+    resolver = _Resolver(found, mod)
     out: dict[str, tuple[Spec | None, list[str]]] = {}
     specs = {p: resolver.spec((p,)) for p in params}
     for p in params:
         spec = _index_role(found, (p,), specs[p], specs)
         if spec is not None and "none" in found.facts.get((p,), set()) and not isinstance(spec, Hole):
             spec = union([spec, NoneSpec()])
-        notes = [n for n in resolver.notes if n.split(".", 1)[0].split(" ", 1)[0] == p]
+        notes = [n for n in resolver.notes if re.match(r"\w+", n).group() == p]  # type: ignore[union-attr]
         out[p] = (spec, notes)
     return out
 
