@@ -460,3 +460,90 @@ def test_init_parameters_stored_on_self_are_typed_by_the_other_methods():
 def test_star_unpacking_and_yield_from_make_sequences():
     assert _types("def f(rows):\n    for a, *b in rows:\n        print(a + 1, b)\n") == {"rows": "list[list[int]]"}
     assert _types("def f(xs):\n    yield from xs\n") == {"xs": "list[int]"}
+
+
+# ---------------------------------------------------------------- real-world shapes
+
+REAL_WORLD = """
+import heapq
+import math
+
+def moving_avg(xs, window):
+    out = []
+    for i in range(len(xs) - window + 1):
+        out.append(sum(xs[i:i + window]) / window)
+    return out
+
+def merge_intervals(intervals):
+    intervals.sort(key=lambda iv: iv[0])
+    merged = [intervals[0]]
+    for start, end in intervals[1:]:
+        if start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return merged
+
+def tokens(text: str, stop: set = None):
+    stop = stop or set()
+    return [t for t in text.split() if t not in stop]
+
+def price(order, discounts):
+    total = 0.0
+    for item in order["items"]:
+        total += item["price"] * item["qty"]
+    return total * (1 - discounts.get(order["code"], 0.0))
+
+def size(tree):
+    if tree is None:
+        return 0
+    return 1 + size(tree["left"]) + size(tree["right"])
+
+def apply_all(funcs, value):
+    for fn in funcs:
+        value = fn(value)
+    return value
+
+def histogram(values, bins):
+    lo, hi = min(values), max(values)
+    width = (hi - lo) / bins
+    counts = [0] * bins
+    for v in values:
+        counts[min(int((v - lo) / width), bins - 1)] += 1
+    return counts
+"""
+
+
+def test_a_divisor_that_also_bounds_a_range_stays_an_int_size():
+    assert _types(REAL_WORLD, "moving_avg") == {"xs": "list[int]", "window": "int (size)"}
+    assert _types(REAL_WORLD, "histogram") == {"values": "list[int]", "bins": "int (size)"}
+
+
+def test_unpacked_loop_elements_are_pairs():
+    assert _param(REAL_WORLD, "intervals", "merge_intervals").spec == SequenceSpec(TupleSpec((IntSpec(), IntSpec())))
+
+
+def test_locals_of_known_kind_type_what_they_meet():
+    assert _types(REAL_WORLD, "tokens") == {"text": "str", "stop": "set[str]"}
+    assert _param(REAL_WORLD, "discounts", "price").spec == DictSpec(StrSpec(), FloatSpec())
+
+
+def test_recursive_record_gets_none_leaves_and_optional_root():
+    assert _types(REAL_WORLD, "size") == {"tree": "{left: None, right: None} | None"}
+
+
+def test_values_only_passed_to_a_function_parameter_are_ints_with_a_note():
+    p = _param(REAL_WORLD, "value", "apply_all")
+    assert p.spec == IntSpec() and p.notes
+    assert _types(REAL_WORLD, "apply_all")["funcs"] == "list[callable/1]"
+
+
+def test_analysis_takes_milliseconds_per_function():
+    import time
+
+    parameter_types(REAL_WORLD, "price")
+    start = time.perf_counter()
+    for q in module_index(REAL_WORLD).functions:
+        parameter_types(REAL_WORLD, q)
+    per_function_ms = (time.perf_counter() - start) * 1000 / len(module_index(REAL_WORLD).functions)
+    assert per_function_ms < 100  # generous: the shared CI machine is slow; typical is ~1 ms

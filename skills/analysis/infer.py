@@ -182,7 +182,8 @@ def finish(spec: Spec | None, notes: list[str], name: str) -> Spec | None:
         return None
     filled = _fill_holes(spec)
     if filled != spec:
-        notes.append(f"{name}: element type unknown, int assumed (add a hint such as list[int])")
+        notes.append(f"{name}: part of its type is unknown; int assumed there (str for dict keys); "
+                     "add a hint such as list[int] to be sure")
     return filled
 
 

@@ -162,10 +162,7 @@ def call_site_specs(mod: Module, qualname: str, names: list[str]) -> dict[str, S
     env = _literal_names(mod)
     method = is_method(mod, qualname)
     out: dict[str, Spec] = {}
-    for node in ast.walk(mod.tree):
-        if not isinstance(node, ast.Call):
-            continue
-        target = dotted(node.func) or ""
+    for target, node in _calls(mod):
         if not (target == qualname or (method and target.endswith("." + short))):
             continue
         args = node.args[1:] if method and target == qualname else node.args  # Class.m(obj, ...)
@@ -179,12 +176,22 @@ def call_site_specs(mod: Module, qualname: str, names: list[str]) -> dict[str, S
     return out
 
 
+def _calls(mod: Module) -> list[tuple[str, ast.Call]]:
+    """Every call of the module with the dotted name it calls (computed once per module)."""
+    if "calls" not in mod.cache:
+        mod.cache["calls"] = [(dotted(n.func) or "", n) for n in ast.walk(mod.tree) if isinstance(n, ast.Call)]
+    return mod.cache["calls"]  # type: ignore[return-value]
+
+
 def _literal_names(mod: Module) -> dict[str, Spec]:
     """Names bound to literals or constructor calls anywhere in the module (the last wins)."""
+    if "literal_names" in mod.cache:
+        return mod.cache["literal_names"]  # type: ignore[return-value]
     env: dict[str, Spec] = {}
     for node in ast.walk(mod.tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             spec = value_spec(mod, node.value, env)
             if spec is not None:
                 env[node.targets[0].id] = spec
+    mod.cache["literal_names"] = env
     return env

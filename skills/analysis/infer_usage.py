@@ -94,7 +94,24 @@ class _Reader(ast.NodeVisitor):
         self.index_vars: dict[str, str | None] = {}  # local int from range(): container it indexes
         self.attrs: dict[str, Path] = {}  # self.items -> ("items",): __init__ stored a parameter
         self.self_name: str | None = None
+        self.local_kind: dict[str, str] = {}  # locals of known scalar kind: s = "", total = 0.0
         self.out = Facts()
+
+    def _kind_of(self, node: ast.expr) -> str | None:
+        """The scalar kind of a non-parameter expression: a literal, a typed local, a str method."""
+        if isinstance(node, ast.Constant):
+            return _literal_fact(node.value)
+        if isinstance(node, ast.Name) and node.id not in self.alias:
+            return self.local_kind.get(node.id)
+        if isinstance(node, ast.JoinedStr):
+            return "str"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in STR_METHODS - {"split", "rsplit", "splitlines", "partition",
+                                                "rpartition", "encode", "find", "rfind"}:
+                return "str" if not node.func.attr.startswith("is") else "bool"
+        if isinstance(node, ast.Call) and dotted(node.func) in ("str", "int", "float", "len"):
+            return {"str": "str", "float": "float"}.get(dotted(node.func), "int")  # type: ignore[arg-type]
+        return None
 
     # -- paths
     def path(self, node: ast.AST) -> Path | None:
@@ -160,6 +177,7 @@ class _Reader(ast.NodeVisitor):
         p = self.path(node)
         if p is not None:
             self.out.add(p, "int")
+            self.out.add(p, "strict_int")  # range(), slicing, indexing: a float would raise
             if size:
                 self.out.add(p, "size")
         elif isinstance(node, ast.BinOp):
@@ -191,6 +209,7 @@ class _Reader(ast.NodeVisitor):
                 if isinstance(elt, ast.Starred):
                     self.bind(elt.value, None)
                 else:
+                    self.out.add(None if path is None else (*path, f"#{i}"), "read")
                     self.bind(elt, None if path is None else (*path, f"#{i}"))
         elif isinstance(target, ast.Starred):
             self.bind(target.value, None)
@@ -222,6 +241,9 @@ class _Reader(ast.NodeVisitor):
             pass
         else:
             self.bind(target, None)
+            if isinstance(target, ast.Name) and isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) \
+                    and it.func.attr in ("split", "rsplit", "splitlines"):
+                self._set_kind(target.id, "str")
 
     def _loop_range(self, target: ast.expr, args: list[ast.expr]) -> None:
         container = None
@@ -281,10 +303,18 @@ class _Reader(ast.NodeVisitor):
                 self._param_rebound(target.id, node.value)
             elif isinstance(target, (ast.Name, ast.Tuple, ast.List)):
                 self.bind(target, p)
+                if isinstance(target, ast.Name) and p is None:
+                    self._set_kind(target.id, self._kind_of(node.value))
                 if isinstance(target, ast.Name) and p is None and self._is_index(node.value):
                     self.index_vars[target.id] = None
             else:
                 self.visit(target)
+
+    def _set_kind(self, name: str, kind: str | None) -> None:
+        if kind is None:
+            self.local_kind.pop(name, None)
+        else:
+            self.local_kind[name] = "str" if kind == "char" else kind
 
     def _param_rebound(self, name: str, value: ast.expr) -> None:
         """``x = []`` under ``if x is None`` says what x is; ``x = other`` ends the alias."""
@@ -396,7 +426,7 @@ class _Reader(ast.NodeVisitor):
 
     # -- expressions
     def visit_Subscript(self, node: ast.Subscript) -> None:
-        self.path(node)
+        self.out.add(self.path(node), "read")
         if isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
             k = node.slice.value if isinstance(node.slice, ast.Constant) else 0
             self._array(self.path(node.value.value), (k + 1) if isinstance(k, int) and k >= 0 else 1)
@@ -425,6 +455,8 @@ class _Reader(ast.NodeVisitor):
         if callee is not None:
             self.out.add(callee, "call")
             self.out.arity[callee] = max(self.out.arity.get(callee, 0), len(node.args))
+            for a in node.args:
+                self.out.add(self.path(a), "callable_arg")
         elif isinstance(node.func, ast.Attribute):
             self._method(node.func, node)
         if isinstance(node.func, ast.Name) and callee is None:
@@ -534,7 +566,13 @@ class _Reader(ast.NodeVisitor):
         own = self.qualname.rsplit(".", 1)[-1]
         if name not in (own, f"self.{own}", f"cls.{own}"):
             return
-        for arg in node.args:
+        params = [a.arg for a in self.func.args.posonlyargs + self.func.args.args]
+        if self.qualname in self.mod.owner and name != own:
+            params = params[1:]
+        for i, arg in enumerate(node.args):
+            p = self.path(arg)
+            if p is not None and len(p) > 1 and i < len(params) and p[0] == params[i]:
+                self.out.add(p, "self_type")  # walk(tree["left"]): the child is a tree again
             if isinstance(arg, ast.BinOp) and isinstance(arg.op, (ast.Sub, ast.FloorDiv, ast.RShift)):
                 p = self.path(arg.left)
                 if p is not None and len(p) == 1:
@@ -580,9 +618,13 @@ class _Reader(ast.NodeVisitor):
                     return
         if isinstance(op, (ast.Add, ast.Sub)):
             self.out.link(lp, rp)
+        if isinstance(op, ast.Div):
+            self.out.add(lp, "float")  # the dividend of a true division is a real number;
+            self.out.add(rp, "num")  # the divisor is often a count
+            return
         for p, other in ((lp, right), (rp, left)):
             if p is not None:
-                self.out.add(p, _operand_fact(op, other))
+                self.out.add(p, _operand_fact(op, self._kind_of(other) or other))
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
         if isinstance(node.op, (ast.USub, ast.Invert)):
@@ -609,20 +651,22 @@ class _Reader(ast.NodeVisitor):
             for p, other in ((lp, right), (rp, left)):
                 if p is None:
                     continue
+                kind = self._kind_of(other)
                 if isinstance(other, ast.Constant) and other.value is None:
                     self.out.add(p, "none")
-                elif isinstance(other, ast.Constant):
-                    self.out.add(p, _literal_fact(other.value))
+                elif kind is not None and kind != "x":
+                    self.out.add(p, kind)
                 elif not isinstance(op, (ast.Eq, ast.NotEq)):
                     self.out.add(p, "num")
 
     def _membership(self, left: ast.expr, lp: Path | None, right: ast.expr, rp: Path | None) -> None:
         if rp is not None:
             self.out.add(rp, "contains")
+            kind = self._kind_of(left)
             if isinstance(left, ast.Constant) and isinstance(left.value, str):
                 self.out.add(rp, "str_contains")
-            elif isinstance(left, ast.Constant):
-                self.out.add((*rp, "[]"), _literal_fact(left.value))
+            elif kind is not None and kind != "x":
+                self.out.add((*rp, "[]"), kind)
         if lp is not None and isinstance(right, ast.Constant) and isinstance(right.value, str):
             self.out.add(lp, "char")  # `ch in "aeiou"`: a character
         elif lp is not None and isinstance(right, (ast.List, ast.Tuple, ast.Set)) and right.elts:
@@ -645,10 +689,10 @@ def _literal_fact(value: object) -> str:
     return "x"
 
 
-def _operand_fact(op: ast.operator, other: ast.expr) -> str:
-    """What ``path <op> other`` says of the path."""
-    if isinstance(op, ast.Div):
-        return "float"
+def _operand_fact(op: ast.operator, other: ast.expr | str) -> str:
+    """What ``path <op> other`` says of the path (``other`` may be the kind of a local)."""
+    if isinstance(other, str):
+        other = ast.Constant({"int": 0, "float": 0.0, "str": "ab", "char": "ab"}.get(other))
     if isinstance(other, ast.Constant):
         fact = _literal_fact(other.value)
         if fact == "char":
@@ -699,6 +743,8 @@ class _Resolver:
 
     def _own(self, path: Path, depth: int) -> Spec | None:
         facts = self.f.facts.get(path, set())
+        if "self_type" in facts and "none" in self.f.facts.get(path[:1], set()):
+            return NoneSpec()  # a recursive child: None is the leaf the base case accepts
         if depth > 6:
             return None
         if "call" in facts:
@@ -711,6 +757,8 @@ class _Resolver:
         hinted = self.f.hinted.get(path)
         if hinted is not None and (found is None or isinstance(found, Hole)):
             return hinted
+        if isinstance(hinted, FloatSpec) and isinstance(found, IntSpec) and not facts & {"strict_int", "size"}:
+            return hinted  # `x - 1` allows a float; the 0.0 put in says it is one
         if found is None:
             found = self._instance(path, facts)
         return found
@@ -777,15 +825,22 @@ class _Resolver:
 
     def _scalar(self, path: Path, facts: set[str]) -> Spec | None:
         kinds = [k for k in ("str", "float", "int") if k in facts or (k == "str" and "char" in facts)]
+        if "strict_int" in facts and kinds[:1] == ["float"]:
+            kinds = kinds[1:]
         if len(kinds) > 1:
             self.notes.append(f"{'.'.join(path)} is used as {' and as '.join(kinds)}; {kinds[0]} assumed")
         if kinds and kinds[0] == "str":
             return StrSpec()
+        if "strict_int" in facts or "size" in facts:
+            return IntSpec("size" if "size" in facts else "value", self.f.low.get(path), self.f.high.get(path))
         if "float" in facts:
             return FloatSpec()
         if facts & {"int", "size", "num"}:
             role = "size" if "size" in facts else "value"
             return IntSpec(role, self.f.low.get(path), self.f.high.get(path))
+        if "callable_arg" in facts and len(path) == 1:
+            self.notes.append(f"{path[0]} is only passed to a function parameter; int assumed")
+            return IntSpec()
         if "bool" in facts:
             from polca.skills.analysis.types import BoolSpec
 
