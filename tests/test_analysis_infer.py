@@ -547,3 +547,72 @@ def test_analysis_takes_milliseconds_per_function():
         parameter_types(REAL_WORLD, q)
     per_function_ms = (time.perf_counter() - start) * 1000 / len(module_index(REAL_WORLD).functions)
     assert per_function_ms < 100  # generous: the shared CI machine is slow; typical is ~1 ms
+
+
+MORE_CLASSES = """
+import heapq
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from lib import Base
+from pydantic import BaseModel
+
+class Mode(Enum):
+    FAST = "fast"
+    SLOW = "slow"
+
+    def label(self):
+        return self.value
+
+@dataclass(kw_only=True)
+class Opts:
+    depth: int
+    name: str = "x"
+
+class Cfg(BaseModel):
+    rate: float
+    tags: list[str] = []
+
+class Ext(Base):
+    def m(self):
+        pass
+
+class Tally:
+    @classmethod
+    def make(cls, n: int):
+        return cls()
+
+    def bump(self, k, mode=Mode.FAST):
+        return k + 1
+
+def f(pattern, text, h, it, a: Any, o: Opts, c: Cfg):
+    heapq.heappush(h, 3)
+    first = next(it)
+    return re.findall(pattern, text), first
+"""
+
+
+def test_keyword_only_dataclasses_and_pydantic_models_are_built_by_keyword():
+    assert class_spec(MORE_CLASSES, "Opts") == InstanceSpec("Opts", (), (("depth", IntSpec()), ("name", StrSpec())))
+    assert class_spec(MORE_CLASSES, "Cfg") == InstanceSpec(
+        "Cfg", (), (("rate", FloatSpec()), ("tags", SequenceSpec(StrSpec()))))
+
+
+def test_receivers_of_enums_classmethods_and_classes_with_unseen_bases():
+    assert receiver_type(MORE_CLASSES, "Mode.label").spec == EnumSpec("Mode", ("FAST", "SLOW"))
+    assert receiver_type(MORE_CLASSES, "Tally.make") is None
+    assert _types(MORE_CLASSES, "Tally.make") == {"n": "int"}
+    assert _types(MORE_CLASSES, "Tally.bump") == {"k": "int", "mode": "Mode"}
+    assert receiver_type(MORE_CLASSES, "Tally.bump").spec == InstanceSpec("Tally")
+    ext = receiver_type(MORE_CLASSES, "Ext.m")
+    assert ext.spec is None and "Base" in ext.why
+
+
+def test_library_calls_and_next_say_str_list_and_iterator():
+    types = _types(MORE_CLASSES)
+    assert {k: types[k] for k in ("pattern", "text", "h", "it")} == {
+        "pattern": "str", "text": "str", "h": "list[int]", "it": "iterator[int]"}
+    any_hint = _param(MORE_CLASSES, "a")
+    assert any_hint.spec is None and "Any" in any_hint.why

@@ -296,7 +296,8 @@ _SCALARS: dict[str, Spec] = {
 }
 _ANY = {"Any", "object", "Sized"}
 _KNOWN_MODULES = {"", "typing", "typing_extensions", "collections", "collections.abc", "builtins",
-                  "numpy", "numpy.typing", "abc"}
+                  "numpy", "numpy.typing", "abc", "dataclasses"}
+_PLAIN_BASES = {"object", "ABC", "Generic", "Protocol", "abc.ABC", "typing.Generic", "typing.Protocol"}
 _DTYPES = {"float64": "float64", "float_": "float64", "double": "float64", "float": "float64",
            "floating": "float64", "float32": "float32", "single": "float32", "int64": "int64",
            "int_": "int64", "int": "int64", "integer": "int64", "intp": "int64", "int32": "int32",
@@ -381,7 +382,7 @@ class HintReader:
             return union([args[0], NoneSpec()])
         if last == "Union" and args:
             return union(args)
-        if last in ("Annotated", "Final", "ClassVar", "Required", "NotRequired", "ReadOnly") and args:
+        if last in ("Annotated", "Final", "ClassVar", "Required", "NotRequired", "ReadOnly", "InitVar") and args:
             return self.spec(args[0])
         if last == "Literal" and args:
             return _literal(args, node)
@@ -457,7 +458,7 @@ def class_kind(mod: Module, cls: ast.ClassDef) -> str:
     """``enum``, ``typeddict``, ``namedtuple``, ``fields`` (dataclass, attrs, pydantic) or
     ``plain``; a base class of the module passes its kind on."""
     if decorator_names(cls) & {"dataclass", "define", "frozen", "mutable", "attrs"}:
-        return "fields"
+        return "keywords" if _kw_only(cls) else "fields"
     for base in cls.bases:
         name = dotted(base.value if isinstance(base, ast.Subscript) else base) or ""
         last = name.rsplit(".", 1)[-1]
@@ -468,12 +469,18 @@ def class_kind(mod: Module, cls: ast.ClassDef) -> str:
         if last == "NamedTuple":
             return "namedtuple"
         if last == "BaseModel":
-            return "fields"
+            return "keywords"  # pydantic models take keyword arguments only
         if name in mod.classes and mod.classes[name] is not cls:
             kind = class_kind(mod, mod.classes[name])
             if kind != "plain":
                 return kind
     return "plain"
+
+
+def _kw_only(cls: ast.ClassDef) -> bool:
+    return any(isinstance(d, ast.Call) and any(
+        k.arg == "kw_only" and isinstance(k.value, ast.Constant) and k.value.value is True for k in d.keywords)
+        for d in cls.decorator_list)
 
 
 def enum_members(cls: ast.ClassDef) -> tuple[str, ...]:
@@ -524,12 +531,13 @@ def instance_spec(mod: Module, qualname: str, visiting: frozenset[str] = frozens
     kind = class_kind(mod, cls)
     if kind == "enum":
         return EnumSpec(qualname, enum_members(cls))
-    if kind in ("fields", "namedtuple", "typeddict"):
+    if kind in ("fields", "keywords", "namedtuple", "typeddict"):
         reader = HintReader(mod, [], visiting | {qualname})
         params = [(n, _safe(reader, a), d) for n, a, d in class_fields(mod, qualname)]
     else:
         init = _find_init(mod, qualname)
         if init is None:
+            _check_bases(mod, cls)
             return InstanceSpec(qualname)
         types = param_types(mod, init, visiting | {qualname})
         params = [(t.name, (t.spec, t.why), d is not None) for t, (_, d) in zip(types, signature(mod, init), strict=True)]
@@ -551,13 +559,25 @@ def _constructor(qualname: str, kind: str, params: list[tuple[str, tuple[Spec | 
             raise NoType(f"{qualname}({name}) cannot be typed: {why or 'add a hint to ' + name}")
         if spec is None:
             continue
-        if optional or kind == "typeddict" or kwargs:
+        if optional or kind in ("typeddict", "keywords") or kwargs:
             kwargs.append((name, spec))
         else:
             args.append(spec)
     if kind == "typeddict":
         return RecordSpec(tuple(kwargs))
     return InstanceSpec(qualname, tuple(args), tuple(kwargs))
+
+
+def _check_bases(mod: Module, cls: ast.ClassDef) -> None:
+    """A class without ``__init__`` is built by its bases' constructors: those must be known."""
+    for base in cls.bases:
+        name = dotted(base.value if isinstance(base, ast.Subscript) else base) or _text(base)
+        if name in mod.classes:
+            _check_bases(mod, mod.classes[name])
+        elif name not in _PLAIN_BASES and mod.imports.get(name.split(".")[0], name) not in _PLAIN_BASES \
+                and not name.startswith(("typing.", "abc.")):
+            raise NoType(f"{cls.name} is built by the constructor of its base {name}, which is not in "
+                         "this file; give the class an __init__ with hints, or hint the parameter differently")
 
 
 def _find_init(mod: Module, qualname: str) -> str | None:
@@ -640,6 +660,8 @@ def _combine(name: str, found: list[Evidence], notes: list[str]) -> ParamType:
     if spec is None or isinstance(spec, Hole):
         why = (f"{name}: no hint, default or usage tells its type; add a hint such as "
                f"{name}: list[int]")
+        if isinstance(hint.spec, Hole):
+            why = f"{name}: its hint (Any or object) and its usage say nothing of its type; add a hint such as {name}: list[int]"
         if optional:
             why = f"{name}: default None and no usage tells its type; add a hint such as {name}: list[int] | None"
         return ParamType(name, None, None, why, tuple(notes))

@@ -56,7 +56,9 @@ FLOAT_FUNCS = frozenset({"sqrt", "log", "log2", "log10", "exp", "sin", "cos", "t
 INT_FUNCS = frozenset({"gcd", "factorial", "comb", "perm", "isqrt", "lcm", "bit_length"})
 ITERATING = frozenset({"sorted", "sum", "min", "max", "list", "set", "tuple", "frozenset",
                        "enumerate", "zip", "reversed", "iter", "any", "all", "dict", "Counter",
-                       "deque", "next", "heapify"})
+                       "deque", "heapify"})
+_STR_MODULES = ("re.", "os.path.", "json.loads", "shlex.", "fnmatch.", "textwrap.")
+_LIST_MODULES = ("heapq.", "bisect.")
 _INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.Pow, ast.BitAnd, ast.BitOr,
             ast.BitXor, ast.LShift, ast.RShift)
 
@@ -463,6 +465,14 @@ class _Reader(ast.NodeVisitor):
             self._builtin(node.func.id, node)
         if name and (name.startswith(("np.", "numpy."))):
             self._numpy(name, node)
+        elif name and name.startswith(_STR_MODULES):
+            for a in node.args:
+                self.out.add(self.path(a), "str")
+        elif name and name.startswith(_LIST_MODULES) and node.args:
+            self.out.add(self.path(node.args[0]), "list")
+        elif name and name.startswith("itertools."):
+            for a in node.args:
+                self.out.add(self.path(a), "iter")
         if name and name.startswith("math."):
             fact = "float" if name[5:] in FLOAT_FUNCS else "int" if name[5:] in INT_FUNCS else None
             for a in node.args:
@@ -522,6 +532,8 @@ class _Reader(ast.NodeVisitor):
         first = self.path(node.args[0]) if node.args else None
         if name == "len":
             self.out.add(first, "len")
+        elif name == "next":
+            self.out.add(first, "next")
         elif name == "range":
             for a in node.args:
                 self._int_like(a, size=True)
@@ -816,6 +828,8 @@ class _Resolver:
             return BytesSpec()
         if ("char" in item_facts or ("str_contains" in facts and "[]" not in kids)) and not facts & _MUTATES_AS_LIST:
             return StrSpec()
+        if "next" in facts and not facts & (_CONTAINER - {"iter"}):
+            return SequenceSpec(self.spec((*path, "[]"), depth + 1) or Hole(), "iterator")
         for kind in ("set", "deque"):
             if kind in facts:
                 return SequenceSpec(self.spec((*path, "[]"), depth + 1) or Hole(), kind)  # type: ignore[arg-type]
