@@ -616,3 +616,27 @@ def test_library_calls_and_next_say_str_list_and_iterator():
         "pattern": "str", "text": "str", "h": "list[int]", "it": "iterator[int]"}
     any_hint = _param(MORE_CLASSES, "a")
     assert any_hint.spec is None and "Any" in any_hint.why
+
+
+def test_disagreeing_sources_keep_the_more_general_or_stronger_type_and_say_so():
+    src = """
+    def f(x=0, y=None, z="a"):
+        return x + 1, z
+
+    f(2.5, [1], 3)
+    """
+    x, y, z = parameter_types(textwrap.dedent(src), "f")
+    assert x.spec == FloatSpec() and "float kept" in x.notes[0]
+    assert describe(y.spec) == "list[int] | None" and y.source == "call site"
+    assert z.spec == StrSpec() and "default kept" in z.notes[0]
+
+
+def test_bare_container_hints_take_their_items_from_usage():
+    src = """
+    def f(d: dict, t: tuple, xs: list = None):
+        for k, v in d.items():
+            print(k.upper(), v * 2.5)
+        a, b = t
+        return a + 1, b.strip(), [x.lower() for x in xs or []]
+    """
+    assert _types(src) == {"d": "dict[str, float]", "t": "tuple[int, str]", "xs": "list[str]"}

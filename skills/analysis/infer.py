@@ -44,6 +44,7 @@ from polca.skills.analysis.types import (
     TupleSpec,
     TypeSource,
     UnionSpec,
+    describe,
 )
 
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -652,20 +653,39 @@ def _combine(name: str, found: list[Evidence], notes: list[str]) -> ParamType:
         notes += [n for n in e.notes if n not in notes]
         if e.spec is None or (isinstance(e.spec, NoneSpec) and e.source == "default"):
             continue
-        if spec is None or (isinstance(spec, Hole)):
-            source = e.source if source is None or isinstance(spec, Hole) else source
+        if spec is None or isinstance(spec, Hole):
+            source = e.source
+        elif source != "annotation":
+            spec = _generalize(name, spec, source, e, notes)
         spec = refine(spec, e.spec)
     if spec is not None and optional and found[0].spec is None and not isinstance(spec, UnionSpec):
         spec = union([spec, NoneSpec()])
     if spec is None or isinstance(spec, Hole):
-        why = (f"{name}: no hint, default or usage tells its type; add a hint such as "
-               f"{name}: list[int]")
-        if isinstance(hint.spec, Hole):
-            why = f"{name}: its hint (Any or object) and its usage say nothing of its type; add a hint such as {name}: list[int]"
-        if optional:
-            why = f"{name}: default None and no usage tells its type; add a hint such as {name}: list[int] | None"
-        return ParamType(name, None, None, why, tuple(notes))
+        return ParamType(name, None, None, _why_untyped(name, hint, optional), tuple(notes))
     return ParamType(name, finish(spec, notes, name), source, "", tuple(notes))
+
+
+def _generalize(name: str, spec: Spec, source: TypeSource | None, other: Evidence, notes: list[str]) -> Spec:
+    """Where a weaker source disagrees, keep the more general type (an int seen as a float
+    elsewhere is a float) and note the disagreement."""
+    theirs = other.spec
+    if isinstance(spec, IntSpec) and spec.role == "value" and isinstance(theirs, FloatSpec):
+        notes.append(f"{name}: {source} says int, {other.source} says float; float kept")
+        return theirs
+    if theirs is not None and not isinstance(theirs, Hole) and type(theirs) is not type(spec) and not (
+            isinstance(spec, UnionSpec) and any(type(o) is type(theirs) for o in spec.options)):
+        notes.append(f"{name}: {other.source} suggests {describe(theirs)}, {source} says "
+                     f"{describe(spec)}; {source} kept")
+    return spec
+
+
+def _why_untyped(name: str, hint: Evidence, optional: bool) -> str:
+    if optional:
+        return f"{name}: default None and no usage tells its type; add a hint such as {name}: list[int] | None"
+    if isinstance(hint.spec, Hole):
+        return (f"{name}: its hint (Any or object) and its usage say nothing of its type; "
+                f"add a hint such as {name}: list[int]")
+    return f"{name}: no hint, default or usage tells its type; add a hint such as {name}: list[int]"
 
 
 def parameter_types(source: str, qualname: str) -> tuple[ParamType, ...]:

@@ -124,6 +124,8 @@ class _Reader(ast.NodeVisitor):
             return self.attrs.get(node.attr)
         if isinstance(node, ast.Subscript):
             return self._subscript_path(node)
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            return self.path(node.values[0])  # `xs or []`: xs, with an empty default
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             base = self.path(node.func.value)
             if base is not None and node.func.attr in ("get", "pop", "setdefault") and node.args:
@@ -323,7 +325,7 @@ class _Reader(ast.NodeVisitor):
         kinds = {ast.List: "list", ast.Dict: "dict_get", ast.Set: "set", ast.Constant: None}
         if type(value) in kinds:
             self.out.add(self.alias.get(name), kinds[type(value)] or "x")
-        elif name in ast.unparse(value):
+        elif any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(value)):
             return  # x = x.strip(), x = sorted(x): the same parameter, transformed
         else:
             self.alias.pop(name, None)
