@@ -9,9 +9,10 @@ Sources, strongest first (``ParamType.source`` names the one that gave the type)
 1. the annotation (every shape of ``typing``, ``collections.abc``, numpy hints, the module's
    own dataclasses, NamedTuples, TypedDicts, Enums and classes, string annotations);
 2. the default (``n=10`` is an int; ``items=None`` makes the type Optional);
-3. how the body uses the name (:mod:`.infer_usage`): ``for n in nodes: n["id"] + 1``;
+3. how the body uses the name (:mod:`.infer_usage` reads the facts, :mod:`.infer_resolve`
+   decides): ``for n in nodes: n["id"] + 1``;
 4. the docstring (Google, NumPy and Sphinx styles, :mod:`.infer_doc`);
-5. calls of the function elsewhere in the file with literal arguments.
+5. calls of the function elsewhere in the file with literal arguments (:mod:`.infer_sources`).
 
 A weaker source refines a stronger one: a hint ``int`` with ``range(n)`` in the body gives
 ``IntSpec(role="size")``; a bare ``list`` hint takes its item type from the usage. Parsing

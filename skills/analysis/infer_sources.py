@@ -140,7 +140,7 @@ def other_evidence(mod: Module, qualname: str, names: list[str]) -> dict[str, li
     that order (strongest first)."""
     from polca.skills.analysis.infer import find_function
     from polca.skills.analysis.infer_doc import docstring_specs
-    from polca.skills.analysis.infer_usage import usage_specs
+    from polca.skills.analysis.infer_resolve import usage_specs
 
     func = find_function(mod, qualname)
     out: dict[str, list[Evidence]] = {n: [] for n in names}

@@ -5,32 +5,19 @@ The body is read once; every use leaves a *fact* on a *path*: the parameter itse
 (``("nodes", "[]", "k:id")``), a dict's keys or values (``"key"``, ``"val"``), a tuple
 position (``"#0"``). Loop variables and names assigned from a path are aliases of that path,
 so ``for n in nodes: total += n["id"] + 1`` leaves ``int`` on ``("nodes", "[]", "k:id")``.
-:func:`usage_specs` then turns the facts of each parameter's paths into a Spec, holes
-where nothing is known (the caller fills those with ``int`` and a note).
+:func:`usage_facts` collects them; :mod:`.infer_resolve` turns the facts of each parameter's
+paths into a Spec, holes where nothing is known (the caller fills those with ``int`` and a
+note).
 """
 
 from __future__ import annotations
 
 import ast
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from polca.skills.analysis.infer import FuncNode, Hole, Module, dotted, union
-from polca.skills.analysis.types import (
-    ArraySpec,
-    BytesSpec,
-    CallableSpec,
-    DictSpec,
-    FloatSpec,
-    IntSpec,
-    NoneSpec,
-    RecordSpec,
-    SequenceSpec,
-    Spec,
-    StrSpec,
-    TupleSpec,
-)
+from polca.skills.analysis.infer import FuncNode, Module, dotted
+from polca.skills.analysis.types import NoneSpec, Spec
 
 Path = tuple[str, ...]
 
@@ -721,155 +708,6 @@ def _operand_fact(op: ast.operator, other: ast.expr | str) -> str:
     return "num"
 
 
-_CONTAINER = frozenset({"list", "iter", "len", "int_index", "keyed", "sliced", "contains", "unpacked"})
-_MUTATES_AS_LIST = frozenset({"list", "set", "deque", "dict", "dict_get"})
-
-
-class _Resolver:
-    """Turns the facts on a parameter's paths into a Spec (holes where nothing is known)."""
-
-    def __init__(self, found: Facts, mod: Module) -> None:
-        self.f, self.mod = found, mod
-        self.children: dict[Path, set[str]] = defaultdict(set)
-        for p in [*found.facts, *found.hinted]:
-            for i in range(1, len(p)):
-                self.children[p[:i]].add(p[i])
-        self.notes: list[str] = []
-        self.following: set[Path] = set()
-
-    def spec(self, path: Path, depth: int = 0) -> Spec | None:
-        found = self._own(path, depth)
-        if found is not None and not isinstance(found, Hole):
-            return found
-        for other in sorted(self.f.links.get(path, ())):
-            if other in self.following:
-                continue
-            self.following.add(path)
-            linked = self._own(other, depth + 1)
-            self.following.discard(path)
-            if linked is not None and not isinstance(linked, Hole):
-                return linked
-        if found is None and self.f.links.get(path) and len(path) == 1:
-            other = ".".join(sorted(self.f.links[path])[0])
-            self.notes.append(f"{path[0]} is compared or combined with {other}, whose type is unknown; int assumed")
-            return IntSpec()
-        return found
-
-    def _own(self, path: Path, depth: int) -> Spec | None:
-        facts = self.f.facts.get(path, set())
-        if "self_type" in facts and "none" in self.f.facts.get(path[:1], set()):
-            return NoneSpec()  # a recursive child: None is the leaf the base case accepts
-        if depth > 6:
-            return None
-        if "call" in facts:
-            return CallableSpec(self.f.arity.get(path, 1))
-        if "array" in facts:
-            return ArraySpec("float64", max(self.f.ndim.get(path, 1), self._depth(path)))
-        found = self._mapping(path, facts, depth) or self._container(path, facts, depth)
-        if found is None:
-            found = self._scalar(path, facts)
-        hinted = self.f.hinted.get(path)
-        if hinted is not None and (found is None or isinstance(found, Hole)):
-            return hinted
-        if isinstance(hinted, FloatSpec) and isinstance(found, IntSpec) and not facts & {"strict_int", "size"}:
-            return hinted  # `x - 1` allows a float; the 0.0 put in says it is one
-        if found is None:
-            found = self._instance(path, facts)
-        return found
-
-    def _instance(self, path: Path, facts: set[str]) -> Spec | None:
-        """``p.x`` and ``p.norm()`` on a value: the class of the module that has them all."""
-        from polca.skills.analysis.infer import NoType, instance_spec
-
-        used = {f[5:] for f in facts if f.startswith("attr:")}
-        if not used:
-            return None
-        for qualname in class_attributes(self.mod):
-            if used <= class_attributes(self.mod)[qualname]:
-                try:
-                    spec = instance_spec(self.mod, qualname)
-                except (NoType, RecursionError):
-                    continue
-                self.notes.append(f"{'.'.join(path)}: uses {', '.join(sorted(used))}, as {qualname} has")
-                return spec
-        return None
-
-    def _depth(self, path: Path) -> int:
-        n = 0
-        while "[]" in self.children.get(path, ()) and n < 4:
-            path, n = (*path, "[]"), n + 1
-        return max(n, 1)
-
-    def _mapping(self, path: Path, facts: set[str], depth: int) -> Spec | None:
-        kids = self.children.get(path, set())
-        keys = [k for k in kids if k.startswith("k:")]
-        if keys and "dict" not in facts:
-            ordered = sorted(keys, key=lambda k: self._first_seen(path, k))
-            return RecordSpec(tuple((k[2:], self.spec((*path, k), depth + 1) or Hole()) for k in ordered))
-        if "dict" in facts or "dict_get" in facts or {"key", "val"} & kids:
-            key = self.spec((*path, "key"), depth + 1) or Hole()
-            value = self.spec((*path, "val"), depth + 1) or self.spec((*path, "[]"), depth + 1) or Hole()
-            return DictSpec(key, value)
-        return None
-
-    def _first_seen(self, path: Path, key: str) -> int:
-        order = list(self.f.facts)
-        target = (*path, key)
-        return next((i for i, p in enumerate(order) if p[: len(target)] == target), len(order))
-
-    def _container(self, path: Path, facts: set[str], depth: int) -> Spec | None:
-        kids = self.children.get(path, set())
-        positions = sorted(int(k[1:]) for k in kids if k.startswith("#"))
-        item_facts = self.f.facts.get((*path, "[]"), set())
-        if positions and not (facts & (_CONTAINER - {"unpacked"}) or "[]" in kids):
-            return TupleSpec(tuple(self.spec((*path, f"#{i}"), depth + 1) or Hole()
-                                   for i in range(positions[-1] + 1)))
-        if "str" in facts or "char" in facts:
-            return None  # a scalar string; _scalar says so
-        if "bytes" in facts:
-            return BytesSpec()
-        if ("char" in item_facts or ("str_contains" in facts and "[]" not in kids)) and not facts & _MUTATES_AS_LIST:
-            return StrSpec()
-        if "next" in facts and not facts & (_CONTAINER - {"iter"}):
-            return SequenceSpec(self.spec((*path, "[]"), depth + 1) or Hole(), "iterator")
-        for kind in ("set", "deque"):
-            if kind in facts:
-                return SequenceSpec(self.spec((*path, "[]"), depth + 1) or Hole(), kind)  # type: ignore[arg-type]
-        if facts & _CONTAINER or "[]" in kids:
-            return SequenceSpec(self.spec((*path, "[]"), depth + 1) or Hole())
-        return None
-
-    def _scalar(self, path: Path, facts: set[str]) -> Spec | None:
-        kinds = [k for k in ("str", "float", "int") if k in facts or (k == "str" and "char" in facts)]
-        if "strict_int" in facts and kinds[:1] == ["float"]:
-            kinds = kinds[1:]
-        if len(kinds) > 1:
-            self.notes.append(f"{'.'.join(path)} is used as {' and as '.join(kinds)}; {kinds[0]} assumed")
-        if kinds and kinds[0] == "str":
-            return StrSpec()
-        if "strict_int" in facts or "size" in facts:
-            return IntSpec("size" if "size" in facts else "value", self.f.low.get(path), self.f.high.get(path))
-        if "float" in facts:
-            return FloatSpec()
-        if facts & {"int", "size", "num"}:
-            role = "size" if "size" in facts else "value"
-            return IntSpec(role, self.f.low.get(path), self.f.high.get(path))
-        if "callable_arg" in facts and len(path) == 1:
-            self.notes.append(f"{path[0]} is only passed to a function parameter; int assumed")
-            return IntSpec()
-        if "bool" in facts:
-            from polca.skills.analysis.types import BoolSpec
-
-            return BoolSpec()
-        isinstance_types = sorted(f.split(":", 1)[1] for f in facts if f.startswith("isinstance:"))
-        if isinstance_types:
-            scalars = {"int": IntSpec(), "float": FloatSpec(), "str": StrSpec(), "list": SequenceSpec(Hole()),
-                       "dict": DictSpec(Hole(), Hole()), "tuple": SequenceSpec(Hole(), "tuple"),
-                       "set": SequenceSpec(Hole(), "set")}
-            return union([scalars[t] for t in isinstance_types if t in scalars] or [Hole()])
-        return None
-
-
 def class_attributes(mod: Module) -> dict[str, frozenset[str]]:
     """The attributes each class of the module has: fields, methods, ``self.x = ...``."""
     if "class_attributes" in mod.cache:
@@ -921,34 +759,3 @@ def _stored_params(init: FuncNode, params: set[str]) -> dict[str, str]:
                 if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name):
                     out[t.attr] = node.value.id
     return out
-
-
-def usage_specs(mod: Module, qualname: str, func: FuncNode, params: list[str]) -> dict[str, tuple[Spec | None, list[str]]]:
-    """For each parameter: the Spec its usage shows (None when the body says nothing) and notes."""
-    found = usage_facts(mod, qualname, func, params)
-    resolver = _Resolver(found, mod)
-    out: dict[str, tuple[Spec | None, list[str]]] = {}
-    specs = {p: resolver.spec((p,)) for p in params}
-    for p in params:
-        spec = _index_role(found, (p,), specs[p], specs)
-        if spec is not None and "none" in found.facts.get((p,), set()) and not isinstance(spec, Hole):
-            spec = union([spec, NoneSpec()])
-        notes = [n for n in resolver.notes if re.match(r"\w+", n).group() == p]  # type: ignore[union-attr]
-        out[p] = (spec, notes)
-    return out
-
-
-def _index_role(found: Facts, path: Path, spec: Spec | None, specs: dict[str, Spec | None]) -> Spec | None:
-    """A parameter used to index a sequence parameter is an index bounded by its length."""
-    container = found.index_of.get(path)
-    if container is None or container not in specs:
-        return spec
-    target = specs[container]
-    if not isinstance(target, (SequenceSpec, StrSpec, TupleSpec, ArraySpec)):
-        return spec
-    if spec is None or isinstance(spec, IntSpec):
-        base = spec or IntSpec()
-        if base.role == "size":
-            return base
-        return IntSpec("index", base.low, base.high, container)
-    return spec
