@@ -528,7 +528,34 @@ def _field_without_default(value: ast.expr) -> bool:
 
 def instance_spec(mod: Module, qualname: str, visiting: frozenset[str] = frozenset()) -> Spec:
     """How to call class ``qualname`` of the module: required arguments positionally, optional
-    ones that can be typed by keyword. Raises NoType naming the parameter that cannot be typed."""
+    ones that can be typed by keyword. Raises NoType naming the parameter that cannot be typed.
+
+    Results are kept per module; a class reached again while it is being built (through a
+    hint, or through usage matching its attributes) is refused rather than followed."""
+    built: dict[str, Spec | NoType] = mod.cache.setdefault("instances", {})  # type: ignore[assignment]
+    building: set[str] = mod.cache.setdefault("building", set())  # type: ignore[assignment]
+    if qualname in built:
+        found = built[qualname]
+        if isinstance(found, NoType):
+            raise found
+        return found
+    if qualname in building:
+        raise NoType(f"{qualname} contains itself; give that parameter a default of None")
+    top = not building
+    building.add(qualname)
+    try:
+        spec = _build_instance(mod, qualname, visiting)
+    except NoType as exc:
+        if top:
+            built[qualname] = exc  # a refusal found while other classes were open may be theirs
+        raise
+    finally:
+        building.discard(qualname)
+    built[qualname] = spec
+    return spec
+
+
+def _build_instance(mod: Module, qualname: str, visiting: frozenset[str]) -> Spec:
     cls = mod.classes[qualname]
     kind = class_kind(mod, cls)
     if kind == "enum":
