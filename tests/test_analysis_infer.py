@@ -640,3 +640,40 @@ def test_bare_container_hints_take_their_items_from_usage():
         return a + 1, b.strip(), [x.lower() for x in xs or []]
     """
     assert _types(src) == {"d": "dict[str, float]", "t": "tuple[int, str]", "xs": "list[str]"}
+
+
+def test_type_variables_aliases_literals_nested_classes_and_method_call_sites():
+    src = """
+    from typing import Literal, TypeVar
+    T = TypeVar("T")
+    Grid = list[list[int]]
+
+    class Outer:
+        class Inner:
+            def __init__(self, n: int):
+                self.n = n
+
+            def get(self, k):
+                return k
+
+    class Acc:
+        def __init__(self, start: float = 0.0):
+            self.v = start
+
+        def add(self, x):
+            self.v += x
+            return self
+
+    def f(xs: list[T], g: Grid, mode: Literal["a", "b"], lvl: Literal[1, 2, 3], v):
+        if isinstance(v, int):
+            return v + 1
+        return v
+
+    acc = Acc()
+    acc.add(2.5)
+    """
+    assert _types(src) == {"xs": "list[int]", "g": "list[list[int]]", "mode": "str", "lvl": "int", "v": "int"}
+    assert _param(src, "lvl").spec == IntSpec(low=1, high=3)
+    assert _param(src, "xs").notes and _param(src, "mode").notes
+    assert receiver_type(textwrap.dedent(src), "Outer.Inner.get").spec == InstanceSpec("Outer.Inner", (IntSpec(),))
+    assert _param(src, "x", "Acc.add").spec == FloatSpec()

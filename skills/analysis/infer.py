@@ -387,7 +387,10 @@ class HintReader:
         if last in ("Annotated", "Final", "ClassVar", "Required", "NotRequired", "ReadOnly", "InitVar") and args:
             return self.spec(args[0])
         if last == "Literal" and args:
-            return _literal(args, node)
+            spec = _literal(args, node)
+            if isinstance(spec, StrSpec):
+                self.notes.append(f"{_text(node)}: strings of those letters are generated, not only the literals")
+            return spec
         if last == "Callable":
             return self._callable(args)
         if last in ("ndarray", "NDArray", "ArrayLike"):
