@@ -188,10 +188,10 @@ def _literal_names(mod: Module) -> dict[str, Spec]:
     if "literal_names" in mod.cache:
         return mod.cache["literal_names"]  # type: ignore[return-value]
     env: dict[str, Spec] = {}
+    mod.cache["literal_names"] = env  # filled in place: class constructions below may ask again
     for node in ast.walk(mod.tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             spec = value_spec(mod, node.value, env)
             if spec is not None:
                 env[node.targets[0].id] = spec
-    mod.cache["literal_names"] = env
     return env
