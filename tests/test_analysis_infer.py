@@ -677,3 +677,36 @@ def test_type_variables_aliases_literals_nested_classes_and_method_call_sites():
     assert _param(src, "xs").notes and _param(src, "mode").notes
     assert receiver_type(textwrap.dedent(src), "Outer.Inner.get").spec == InstanceSpec("Outer.Inner", (IntSpec(),))
     assert _param(src, "x", "Acc.add").spec == FloatSpec()
+
+
+def test_index_into_a_local_of_the_same_length_is_an_index_of_the_parameter():
+    src = """
+    def reach(graph, src):
+        seen = [False] * len(graph)
+        seen[src] = True
+        todo = [src]
+        while todo:
+            for nxt in graph[todo.pop()]:
+                if not seen[nxt]:
+                    seen[nxt] = True
+                    todo.append(nxt)
+        return seen
+    """
+    assert _param(src, "src", "reach").spec == IntSpec("index", of="graph")
+
+
+def test_call_site_argument_built_by_str_methods_is_a_list_of_str():
+    src = """
+    import sys
+
+    def tally(tokens):
+        out = {}
+        for t in tokens:
+            out[t] = out.get(t, 0) + 1
+        return out
+
+    def main():
+        tokens = sys.stdin.read().strip().split()
+        print(tally(tokens))
+    """
+    assert _types(src, "tally") == {"tokens": "list[str]"}

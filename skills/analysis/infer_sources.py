@@ -31,6 +31,13 @@ _EMPTY_CALLS = {"list": SequenceSpec(Hole()), "set": SequenceSpec(Hole(), "set")
                 "str": StrSpec(), "bool": BoolSpec(), "bytes": BytesSpec()}
 
 
+_STR_RESULTS: dict[str, Spec] = {
+    **{m: SequenceSpec(StrSpec()) for m in ("split", "rsplit", "splitlines", "readlines")},
+    **{m: StrSpec() for m in ("lower", "upper", "strip", "lstrip", "rstrip", "read", "replace", "title",
+                              "join", "casefold", "readline")},
+}
+
+
 def value_spec(mod: Module, node: ast.expr | None, env: dict[str, Spec] | None = None) -> Spec | None:
     """The type of a literal-like expression (``10``, ``[1, 2]``, ``{"a": 1.5}``, ``-1``,
     ``lambda x: x``, ``Color.RED``, ``float("inf")``, ``set()``); None when unknown.
@@ -116,6 +123,8 @@ def _call_value(mod: Module, node: ast.Call, name: str | None, env: dict[str, Sp
     from polca.skills.analysis.infer import NoType, instance_spec
 
     last = (name or "").rsplit(".", 1)[-1]
+    if isinstance(node.func, ast.Attribute) and node.func.attr in _STR_RESULTS:
+        return _STR_RESULTS[node.func.attr]  # data = text.lower().split(): a list of str
     if last in ("list", "set", "tuple", "frozenset", "sorted", "deque") and node.args:
         inner = value_spec(mod, node.args[0], env)
         item = inner.item if isinstance(inner, SequenceSpec) else Hole()

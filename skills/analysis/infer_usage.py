@@ -84,6 +84,7 @@ class _Reader(ast.NodeVisitor):
         self.attrs: dict[str, Path] = {}  # self.items -> ("items",): __init__ stored a parameter
         self.self_name: str | None = None
         self.local_kind: dict[str, str] = {}  # locals of known scalar kind: s = "", total = 0.0
+        self.same_length: dict[str, str] = {}  # local -> parameter it has the length of
         self.out = Facts()
 
     def _kind_of(self, node: ast.expr) -> str | None:
@@ -298,8 +299,20 @@ class _Reader(ast.NodeVisitor):
                     self._set_kind(target.id, self._kind_of(node.value))
                 if isinstance(target, ast.Name) and p is None and self._is_index(node.value):
                     self.index_vars[target.id] = None
+                if isinstance(target, ast.Name) and p is None:
+                    self._local_length(target.id, node.value)
             else:
                 self.visit(target)
+
+    def _local_length(self, name: str, value: ast.expr) -> None:
+        """``dist = [-1] * len(adj)``: dist has adj's length, so what indexes dist indexes adj."""
+        self.same_length.pop(name, None)
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+            for side in (value.left, value.right):
+                if isinstance(side, ast.Call) and dotted(side.func) == "len" and side.args:
+                    p = self.path(side.args[0])
+                    if p is not None and len(p) == 1:
+                        self.same_length[name] = p[0]
 
     def _set_kind(self, name: str, kind: str | None) -> None:
         if kind is None:
@@ -418,6 +431,10 @@ class _Reader(ast.NodeVisitor):
     # -- expressions
     def visit_Subscript(self, node: ast.Subscript) -> None:
         self.out.add(self.path(node), "read")
+        if isinstance(node.value, ast.Name) and node.value.id in self.same_length:
+            key = self.path(node.slice)
+            if key is not None and len(key) == 1:
+                self.out.index_of.setdefault(key, self.same_length[node.value.id])
         if isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
             k = node.slice.value if isinstance(node.slice, ast.Constant) else 0
             self._array(self.path(node.value.value), (k + 1) if isinstance(k, int) and k >= 0 else 1)
