@@ -710,3 +710,18 @@ def test_call_site_argument_built_by_str_methods_is_a_list_of_str():
         print(tally(tokens))
     """
     assert _types(src, "tally") == {"tokens": "list[str]"}
+
+
+def test_numpy_hints_take_ndim_from_tuple_indexing_and_unannotated_slices_are_arrays():
+    src = """
+    import numpy as np
+    import numpy.typing as npt
+
+    def f(m: npt.NDArray[np.float64], cols, n: int):
+        total = 0.0
+        for i in range(n):
+            for j in range(n):
+                total += m[i, j]
+        return total + cols[:, 0].sum() + cols.dtype.itemsize
+    """
+    assert _types(src) == {"m": "ndarray[float64, 2d]", "cols": "ndarray[float64, 2d]", "n": "int (size)"}
