@@ -84,13 +84,19 @@ def module_index(source: str) -> Module:
         raise ValueError(f"source does not parse ({exc}); give valid Python source") from None
     mod = Module(tree)
     _index_body(mod, tree.body, "")
+    calls, assigns = [], []  # kept for the call-site source, collected in this one walk
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Call):
+            calls.append(node)
+        elif isinstance(node, ast.Assign):
+            assigns.append(node)
+        elif isinstance(node, ast.Import):
             for a in node.names:
                 mod.imports[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
         elif isinstance(node, ast.ImportFrom) and node.module:
             for a in node.names:
                 mod.imports[a.asname or a.name] = f"{node.module}.{a.name}"
+    mod.cache["call_nodes"], mod.cache["assign_nodes"] = calls, assigns
     for stmt in tree.body:
         _index_alias(mod, stmt)
     return mod

@@ -188,7 +188,7 @@ def call_site_specs(mod: Module, qualname: str, names: list[str]) -> dict[str, S
 def _calls(mod: Module) -> list[tuple[str, ast.Call]]:
     """Every call of the module with the dotted name it calls (computed once per module)."""
     if "calls" not in mod.cache:
-        mod.cache["calls"] = [(dotted(n.func) or "", n) for n in ast.walk(mod.tree) if isinstance(n, ast.Call)]
+        mod.cache["calls"] = [(dotted(n.func) or "", n) for n in mod.cache["call_nodes"]]  # type: ignore[attr-defined]
     return mod.cache["calls"]  # type: ignore[return-value]
 
 
@@ -198,8 +198,8 @@ def _literal_names(mod: Module) -> dict[str, Spec]:
         return mod.cache["literal_names"]  # type: ignore[return-value]
     env: dict[str, Spec] = {}
     mod.cache["literal_names"] = env  # filled in place: class constructions below may ask again
-    for node in ast.walk(mod.tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+    for node in mod.cache["assign_nodes"]:  # type: ignore[attr-defined]
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             spec = value_spec(mod, node.value, env)
             if spec is not None:
                 env[node.targets[0].id] = spec
