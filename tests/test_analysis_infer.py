@@ -725,3 +725,21 @@ def test_numpy_hints_take_ndim_from_tuple_indexing_and_unannotated_slices_are_ar
         return total + cols[:, 0].sum() + cols.dtype.itemsize
     """
     assert _types(src) == {"m": "ndarray[float64, 2d]", "cols": "ndarray[float64, 2d]", "n": "int (size)"}
+
+
+def test_containers_keyed_by_strings_are_dicts_of_lists_or_counts():
+    src = """
+    def index_words(index, docs):
+        for doc_id, text in enumerate(docs):
+            for w in text.split():
+                index[w].append(doc_id)
+        return index
+
+    def total_by(counts, items):
+        for it in items:
+            counts[it["name"]] += it["qty"]
+            print(it["name"].upper())
+        return counts
+    """
+    assert _types(src, "index_words") == {"index": "dict[str, list[int]]", "docs": "list[str]"}
+    assert _types(src, "total_by") == {"counts": "dict[str, int]", "items": "list[{qty: int, name: str}]"}

@@ -115,6 +115,11 @@ class _Resolver:
         if keys and "dict" not in facts:
             ordered = sorted(keys, key=lambda k: self._first_seen(path, k))
             return RecordSpec(tuple((k[2:], self.spec((*path, k), depth + 1) or Hole()) for k in ordered))
+        if not facts & {"dict", "dict_get", "int_index", "list", "sliced"} and self.f.keyed_by.get(path):
+            key = next((k for k in map(lambda p: self.spec(p, depth + 1), sorted(self.f.keyed_by[path]))
+                        if k is not None and not isinstance(k, (Hole, IntSpec))), None)
+            if key is not None:
+                return DictSpec(key, self.spec((*path, "[]"), depth + 1) or Hole())
         if "dict" in facts or "dict_get" in facts or {"key", "val"} & kids:
             key = self.spec((*path, "key"), depth + 1) or Hole()
             value = self.spec((*path, "val"), depth + 1) or self.spec((*path, "[]"), depth + 1) or Hole()

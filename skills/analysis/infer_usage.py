@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from polca.skills.analysis.infer import FuncNode, Module, dotted
-from polca.skills.analysis.types import NoneSpec, Spec
+from polca.skills.analysis.types import FloatSpec, NoneSpec, Spec, StrSpec
 
 Path = tuple[str, ...]
 
@@ -62,6 +62,7 @@ class Facts:
     ndim: dict[Path, int] = field(default_factory=dict)
     hinted: dict[Path, Spec] = field(default_factory=dict)
     links: dict[Path, set[Path]] = field(default_factory=lambda: defaultdict(set))  # same type
+    keyed_by: dict[Path, set[Path]] = field(default_factory=lambda: defaultdict(set))  # x[key path]
 
     def link(self, a: Path | None, b: Path | None) -> None:
         if a is not None and b is not None and a != b:
@@ -148,6 +149,12 @@ class _Reader(ast.NodeVisitor):
         kp = self.path(key)
         if kp is not None and len(kp) == 1:
             self.out.index_of.setdefault(kp, base[0])
+        elif kp is not None:
+            self.out.keyed_by[base].add(kp)  # counts[item["name"]]: a dict, if the key is no int
+        kind = self._kind_of(key)
+        if kind in ("str", "char", "float"):
+            self.out.add(base, "dict_get")
+            self.out.hinted.setdefault((*base, "key"), StrSpec() if kind != "float" else FloatSpec())
         self.out.add(base, "keyed")
         return (*base, "[]")
 
