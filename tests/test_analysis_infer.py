@@ -743,3 +743,10 @@ def test_containers_keyed_by_strings_are_dicts_of_lists_or_counts():
     """
     assert _types(src, "index_words") == {"index": "dict[str, list[int]]", "docs": "list[str]"}
     assert _types(src, "total_by") == {"counts": "dict[str, int]", "items": "list[{qty: int, name: str}]"}
+
+
+def test_floats_rounded_or_truncated_are_finite_and_flags_are_bools():
+    x, flag, y = parameter_types("def f(x, flag, y):\n    if flag:\n        return round(x / 2)\n"
+                                 "    return int(y ** 0.5)\n", "f")
+    assert x.spec == FloatSpec(finite=True) and y.spec == FloatSpec(finite=True)
+    assert describe(flag.spec) == "bool"

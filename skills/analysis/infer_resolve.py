@@ -164,15 +164,15 @@ class _Resolver:
         if "strict_int" in facts or "size" in facts:
             return IntSpec("size" if "size" in facts else "value", self.f.low.get(path), self.f.high.get(path))
         if "float" in facts:
-            return FloatSpec()
+            return FloatSpec(finite="finite" in facts)
         if facts & {"int", "size", "num"}:
             role = "size" if "size" in facts else "value"
             return IntSpec(role, self.f.low.get(path), self.f.high.get(path))
         if "callable_arg" in facts and len(path) == 1:
             self.notes.append(f"{path[0]} is only passed to a function parameter; int assumed")
             return IntSpec()
-        if "bool" in facts:
-            return BoolSpec()
+        if "bool" in facts or (facts == {"truthy"} and len(path) == 1):
+            return BoolSpec()  # only tested for truth: a flag
         isinstance_types = sorted(f.split(":", 1)[1] for f in facts if f.startswith("isinstance:"))
         if isinstance_types:
             scalars = {"int": IntSpec(), "float": FloatSpec(), "str": StrSpec(), "list": SequenceSpec(Hole()),

@@ -490,6 +490,7 @@ class _Reader(ast.NodeVisitor):
             fact = "float" if name[5:] in FLOAT_FUNCS else "int" if name[5:] in INT_FUNCS else None
             for a in node.args:
                 self.out.add(self.path(a), fact) if fact else None
+                self._finite(a) if name[5:] in ("floor", "ceil", "trunc") else None
         self._own_call(name, node)
         self._hinted_call(name, node)
         for kw in node.keywords:
@@ -562,6 +563,9 @@ class _Reader(ast.NodeVisitor):
                 self.out.arity[fp] = len(node.args) - 1
         elif name in ("abs", "round", "divmod"):
             self.out.add(first, "num")
+            self._finite(node.args[0]) if name == "round" and node.args else None
+        elif name == "int" and node.args:
+            self._finite(node.args[0])  # int(x) of a float raises on inf and nan
         elif name == "ord":
             self.out.add(first, "char")
         elif name in ("chr", "bin", "hex", "oct"):
@@ -570,6 +574,16 @@ class _Reader(ast.NodeVisitor):
             self.out.add(first, "str")
         elif name == "isinstance" and len(node.args) == 2:
             self._isinstance(first, node.args[1])
+
+    def _finite(self, node: ast.expr) -> None:
+        """Every parameter inside the arithmetic ``node`` must be a finite number."""
+        if isinstance(node, ast.BinOp):
+            self._finite(node.left)
+            self._finite(node.right)
+        elif isinstance(node, ast.UnaryOp):
+            self._finite(node.operand)
+        else:
+            self.out.add(self.path(node), "finite")
 
     def _isinstance(self, p: Path | None, types: ast.expr) -> None:
         names = types.elts if isinstance(types, ast.Tuple) else [types]
