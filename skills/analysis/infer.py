@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from polca.skills.analysis.types import (
@@ -228,21 +227,6 @@ def union(options: list[Spec]) -> Spec:
     return flat[0] if len(flat) == 1 else UnionSpec(tuple(flat))
 
 
-def walk_holes(spec: Spec) -> Iterator[Spec]:
-    """Every spec nested in ``spec`` (itself included)."""
-    yield spec
-    for child in getattr(spec, "__dict__", {}).values():
-        for c in child if isinstance(child, tuple) else (child,):
-            if isinstance(c, tuple) and len(c) == 2 and isinstance(c[1], Spec):
-                yield from walk_holes(c[1])
-            elif isinstance(c, Spec):
-                yield from walk_holes(c)
-
-
-def has_hole(spec: Spec) -> bool:
-    return any(isinstance(s, Hole) for s in walk_holes(spec))
-
-
 def refine(base: Spec | None, other: Spec | None) -> Spec | None:
     """``base`` (from the stronger source) completed by ``other``: holes filled, an int's role
     and bounds, an array's ndim, a callable's arity. Where they disagree, ``base`` wins."""
@@ -349,7 +333,7 @@ class HintReader:
         if name is None:
             raise NoType(f"the hint {_text(node)} is not a type polca can read; write e.g. list[int]")
         sl = node.slice
-        args = list(sl.elts) if isinstance(sl, ast.Tuple) else [sl]
+        args = list(sl.elts) if isinstance(sl, ast.Tuple) and sl.elts else [sl]  # tuple[()] keeps its ()
         return self._named(name, args, node)
 
     def _named(self, name: str, args: list[ast.expr], node: ast.expr) -> Spec:
