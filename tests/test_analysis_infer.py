@@ -753,3 +753,20 @@ def test_floats_rounded_or_truncated_are_finite_and_flags_are_bools():
                                  "    return int(y ** 0.5)\n", "f")
     assert x.spec == FloatSpec(finite=True) and y.spec == FloatSpec(finite=True)
     assert describe(flag.spec) == "bool"
+
+
+def test_docstrings_with_shared_numpy_entries_and_untyped_sphinx_params():
+    src = '''
+def f(x, y, n, m):
+    """Stuff.
+
+    :param n: item count: must be positive
+    :param int m: how many
+
+    Parameters
+    ----------
+    x, y : float
+        Coordinates.
+    """
+'''
+    assert _types(src) == {"x": "float", "y": "float", "n": "?", "m": "int"}

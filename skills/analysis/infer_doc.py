@@ -18,8 +18,8 @@ from polca.skills.analysis.types import Spec
 
 _GOOGLE_HEAD = re.compile(r"^\s*(Args|Arguments|Parameters|Params|Keyword Args)\s*:\s*$")
 _GOOGLE_ITEM = re.compile(r"^\s+\*{0,2}(\w+)\s*\(([^)]*)\)\s*:")
-_NUMPY_ITEM = re.compile(r"^\s*(\w+)\s*:\s*(\S.*)$")
-_SPHINX_PARAM = re.compile(r":param\s+(.+?)\s+(\w+)\s*:")
+_NUMPY_ITEM = re.compile(r"^\s*(\w+(?:\s*,\s*\w+)*)\s*:\s*(\S.*)$")
+_SPHINX_PARAM = re.compile(r":param\s+([^:\n]+?)\s+(\w+)\s*:")
 _SPHINX_TYPE = re.compile(r":type\s+(\w+)\s*:\s*(.+)")
 _WORDS = {
     "string": "str", "integer": "int", "boolean": "bool", "number": "float", "numeric": "float",
@@ -67,7 +67,8 @@ def _numpy(lines: list[str], found: dict[str, str]) -> None:
         width = len(line) - len(line.lstrip())
         if m and (indent is None or width == indent):
             indent = width
-            found.setdefault(m.group(1), m.group(2))
+            for name in re.split(r"\s*,\s*", m.group(1)):  # "x, y : float"
+                found.setdefault(name, m.group(2))
 
 
 def doc_hint(text: str) -> str | None:
