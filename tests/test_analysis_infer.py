@@ -770,3 +770,7 @@ def f(x, y, n, m):
     """
 '''
     assert _types(src) == {"x": "float", "y": "float", "n": "?", "m": "int"}
+
+
+def test_defaults_naming_module_constants_give_their_type():
+    assert _types("LIMIT = 100\nSEP = ','\ndef f(n=LIMIT, s=SEP):\n    return n, s\n") == {"n": "int", "s": "str"}

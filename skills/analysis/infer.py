@@ -654,11 +654,11 @@ def _annotation(mod: Module, arg: ast.arg, notes: list[str], visiting: frozenset
 
 
 def _default_evidence(mod: Module, default: ast.expr | None) -> Evidence:
-    from polca.skills.analysis.infer_sources import value_spec
+    from polca.skills.analysis.infer_sources import literal_names, value_spec
 
     if default is None:
         return Evidence("default", None)
-    return Evidence("default", value_spec(mod, default))
+    return Evidence("default", value_spec(mod, default, literal_names(mod)))  # n=LIMIT, LIMIT = 100
 
 
 def _combine(name: str, found: list[Evidence], notes: list[str]) -> ParamType:

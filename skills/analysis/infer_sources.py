@@ -168,7 +168,7 @@ def call_site_specs(mod: Module, qualname: str, names: list[str]) -> dict[str, S
     from polca.skills.analysis.infer import is_method, refine
 
     short = qualname.rsplit(".", 1)[-1]
-    env = _literal_names(mod)
+    env = literal_names(mod)
     method = is_method(mod, qualname)
     out: dict[str, Spec] = {}
     for target, node in _calls(mod):
@@ -192,7 +192,7 @@ def _calls(mod: Module) -> list[tuple[str, ast.Call]]:
     return mod.cache["calls"]  # type: ignore[return-value]
 
 
-def _literal_names(mod: Module) -> dict[str, Spec]:
+def literal_names(mod: Module) -> dict[str, Spec]:
     """Names bound to literals or constructor calls anywhere in the module (the last wins)."""
     if "literal_names" in mod.cache:
         return mod.cache["literal_names"]  # type: ignore[return-value]
