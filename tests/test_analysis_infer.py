@@ -774,3 +774,23 @@ def f(x, y, n, m):
 
 def test_defaults_naming_module_constants_give_their_type():
     assert _types("LIMIT = 100\nSEP = ','\ndef f(n=LIMIT, s=SEP):\n    return n, s\n") == {"n": "int", "s": "str"}
+
+
+def test_a_parameter_only_stored_in_containers_is_an_int_with_a_note():
+    src = """
+    import heapq
+
+    def shortest(graph, start):
+        dist = {start: 0}
+        pq = [(0, start)]
+        while pq:
+            d, u = heapq.heappop(pq)
+            for v, w in graph[u]:
+                if d + w < dist.get(v, 10**9):
+                    dist[v] = d + w
+                    heapq.heappush(pq, (d + w, v))
+        return dist
+    """
+    p = _param(src, "start", "shortest")
+    assert p.spec == IntSpec() and "int assumed" in p.notes[0]
+    assert _types(src, "shortest")["graph"] == "list[list[tuple[int, int]]]"

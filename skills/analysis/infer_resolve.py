@@ -168,8 +168,8 @@ class _Resolver:
         if facts & {"int", "size", "num"}:
             role = "size" if "size" in facts else "value"
             return IntSpec(role, self.f.low.get(path), self.f.high.get(path))
-        if "callable_arg" in facts and len(path) == 1:
-            self.notes.append(f"{path[0]} is only passed to a function parameter; int assumed")
+        if facts & {"callable_arg", "stored"} and len(path) == 1:
+            self.notes.append(f"{path[0]} is only passed on or stored (a node id, a key?); int assumed")
             return IntSpec()
         if "bool" in facts or (facts == {"truthy"} and len(path) == 1):
             return BoolSpec()  # only tested for truth: a flag

@@ -456,6 +456,24 @@ class _Reader(ast.NodeVisitor):
                 self.out.add(base, f"attr:{node.attr}")
         self.visit(node.value)
 
+    def visit_List(self, node: ast.List | ast.Set) -> None:
+        self._stored(node.elts)
+        self.generic_visit(node)
+
+    visit_Set = visit_List
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        self._stored([e for e in [*node.keys, *node.values] if e is not None])
+        self.generic_visit(node)
+
+    def _stored(self, elts: list[ast.expr]) -> None:
+        """Parameters put into a container literal (``[(0, start)]``, ``{start: 0}``)."""
+        for e in elts:
+            if isinstance(e, ast.Tuple):
+                self._stored(e.elts)
+            else:
+                self.out.add(self.path(e), "stored")
+
     def visit_YieldFrom(self, node: ast.YieldFrom) -> None:
         self.out.add(self.path(node.value), "iter")
         self.visit(node.value)
