@@ -113,7 +113,9 @@ def _index_body(mod: Module, body: list[ast.stmt], prefix: str) -> None:
                 mod.owner[prefix + stmt.name] = prefix[:-1]
         elif isinstance(stmt, (ast.If, ast.Try)) and not prefix:
             # definitions under `if TYPE_CHECKING:` / `try: ... except ImportError:` still count
-            _index_body(mod, stmt.body, prefix)
+            handlers = [h.body for h in getattr(stmt, "handlers", [])]
+            for part in (stmt.body, *handlers, stmt.orelse, getattr(stmt, "finalbody", [])):
+                _index_body(mod, part, prefix)
 
 
 def _index_alias(mod: Module, stmt: ast.stmt) -> None:
