@@ -794,3 +794,21 @@ def test_a_parameter_only_stored_in_containers_is_an_int_with_a_note():
     p = _param(src, "start", "shortest")
     assert p.spec == IntSpec() and "int assumed" in p.notes[0]
     assert _types(src, "shortest")["graph"] == "list[list[tuple[int, int]]]"
+
+
+def test_constructor_calls_in_the_file_type_an_unhinted_init():
+    src = """
+    class Ledger:
+        def __init__(self, entries, currency):
+            self.entries = entries
+            self.currency = currency
+
+        def total(self):
+            return sum(self.entries)
+
+    if __name__ == "__main__":
+        book = Ledger([1.5, 2.0], "EUR")
+        print(book.total())
+    """
+    recv = receiver_type(textwrap.dedent(src), "Ledger.total")
+    assert recv.spec == InstanceSpec("Ledger", (SequenceSpec(FloatSpec()), StrSpec()))

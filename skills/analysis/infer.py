@@ -692,13 +692,33 @@ def _generalize(name: str, spec: Spec, source: TypeSource | None, other: Evidenc
     """Where a weaker source disagrees, keep the more general type (an int seen as a float
     elsewhere is a float) and note the disagreement."""
     theirs = other.spec
-    if isinstance(spec, IntSpec) and spec.role == "value" and isinstance(theirs, FloatSpec):
-        notes.append(f"{name}: {source} says int, {other.source} says float; float kept")
-        return theirs
+    widened = _widen(spec, theirs)
+    if widened != spec:
+        notes.append(f"{name}: {source} says {describe(spec)}, {other.source} says {describe(theirs)}; "
+                     f"{describe(widened)} kept")
+        return widened
     if theirs is not None and not isinstance(theirs, Hole) and type(theirs) is not type(spec) and not (
             isinstance(spec, UnionSpec) and any(type(o) is type(theirs) for o in spec.options)):
         notes.append(f"{name}: {other.source} suggests {describe(theirs)}, {source} says "
                      f"{describe(spec)}; {source} kept")
+    return spec
+
+
+def _widen(spec: Spec, other: Spec | None) -> Spec:
+    """``spec`` with each plain int that ``other`` has as a float at the same place made a float
+    (usage's ``x + 1`` allows a float; a call site passing 2.5 shows one)."""
+    match spec, other:
+        case IntSpec(role="value", low=None, high=None), FloatSpec():
+            return other
+        case SequenceSpec(), SequenceSpec():
+            return SequenceSpec(_widen(spec.item, other.item), spec.kind)
+        case DictSpec(), DictSpec():
+            return DictSpec(spec.key, _widen(spec.value, other.value))
+        case RecordSpec(), RecordSpec():
+            theirs = dict(other.fields)
+            return RecordSpec(tuple((k, _widen(v, theirs.get(k))) for k, v in spec.fields))
+        case TupleSpec(), TupleSpec() if len(spec.items) == len(other.items):
+            return TupleSpec(tuple(_widen(a, b) for a, b in zip(spec.items, other.items, strict=True)))
     return spec
 
 

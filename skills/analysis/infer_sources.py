@@ -170,9 +170,10 @@ def call_site_specs(mod: Module, qualname: str, names: list[str]) -> dict[str, S
     short = qualname.rsplit(".", 1)[-1]
     env = literal_names(mod)
     method = is_method(mod, qualname)
+    ctor = qualname.removesuffix(".__init__") if short == "__init__" else None
     out: dict[str, Spec] = {}
     for target, node in _calls(mod):
-        if not (target == qualname or (method and target.endswith("." + short))):
+        if not (target in (qualname, ctor) or (method and target.endswith("." + short))):
             continue
         args = node.args[1:] if method and target == qualname else node.args  # Class.m(obj, ...)
         pairs = list(zip(names, args, strict=False)) + [(k.arg, k.value) for k in node.keywords if k.arg in names]
