@@ -340,7 +340,8 @@ class _Reader(ast.NodeVisitor):
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
             self.visit(node.value)
-            self.bind(node.target, self.path(node.value)) if isinstance(node.target, ast.Name) else None
+            if isinstance(node.target, ast.Name):
+                self.bind(node.target, self.path(node.value))
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)
@@ -507,8 +508,10 @@ class _Reader(ast.NodeVisitor):
         if name and name.startswith("math."):
             fact = "float" if name[5:] in FLOAT_FUNCS else "int" if name[5:] in INT_FUNCS else None
             for a in node.args:
-                self.out.add(self.path(a), fact) if fact else None
-                self._finite(a) if name[5:] in ("floor", "ceil", "trunc") else None
+                if fact:
+                    self.out.add(self.path(a), fact)
+                if name[5:] in ("floor", "ceil", "trunc"):
+                    self._finite(a)
         self._own_call(name, node)
         self._hinted_call(name, node)
         for kw in node.keywords:
@@ -581,7 +584,8 @@ class _Reader(ast.NodeVisitor):
                 self.out.arity[fp] = len(node.args) - 1
         elif name in ("abs", "round", "divmod"):
             self.out.add(first, "num")
-            self._finite(node.args[0]) if name == "round" and node.args else None
+            if name == "round" and node.args:
+                self._finite(node.args[0])
         elif name == "int" and node.args:
             self._finite(node.args[0])  # int(x) of a float raises on inf and nan
         elif name == "ord":
