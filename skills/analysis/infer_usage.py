@@ -514,16 +514,19 @@ class _Reader(ast.NodeVisitor):
                     self._finite(a)
         self._own_call(name, node)
         self._hinted_call(name, node)
-        for kw in node.keywords:
-            if kw.arg == "key":
-                kp = self.path(kw.value)
-                if kp is not None:
-                    self.out.add(kp, "call")
-                    self.out.arity[kp] = 1
+        self._key_callable(node)
         for part in (*node.args, *(k.value for k in node.keywords)):
             self.visit(part)
         if isinstance(node.func, ast.Attribute):
             self.visit(node.func.value)
+
+    def _key_callable(self, node: ast.Call) -> None:
+        """``sorted(xs, key=fn)``: fn is called with one argument."""
+        for kw in node.keywords:
+            kp = self.path(kw.value) if kw.arg == "key" else None
+            if kp is not None:
+                self.out.add(kp, "call")
+                self.out.arity[kp] = 1
 
     def _method(self, func: ast.Attribute, node: ast.Call) -> None:
         base, m = self.path(func.value), func.attr
