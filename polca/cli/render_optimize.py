@@ -43,7 +43,8 @@ def render_targets(report: ProgramReport) -> RenderableType:
     Below :data:`WIDE_TABLE_COLUMNS` the same figures come as two lines per target.
     """
     notes = [Text(f"{t.name}: {t.message}", style="dim") for t in report.targets if t.message]
-    return Group(_ByWidth(_targets_table(report), _targets_lines(report), WIDE_TABLE_COLUMNS), *notes)
+    strength = [render_strength(t) for t in report.targets if t.verification]
+    return Group(_ByWidth(_targets_table(report), _targets_lines(report), WIDE_TABLE_COLUMNS), *strength, *notes)
 
 
 def _targets_lines(report: ProgramReport) -> RenderableType:
@@ -74,6 +75,19 @@ def _targets_table(report: ProgramReport) -> Table:
             _inputs(target), ", ".join(target.origins) or "-",
         )
     return table
+
+
+def render_strength(target: TargetReport) -> Text:
+    """How strong the oracle that checked ``target`` is, on one line:
+    ``f: weakly verified (oracle runs 67% of lines, 50% of branches; caught 3/10 mutants)``."""
+    parts = []
+    if target.coverage_lines is not None:
+        branches = f", {target.coverage_branches:.0%} of branches" if target.coverage_branches is not None else ""
+        parts.append(f"oracle runs {target.coverage_lines:.0%} of lines{branches}")
+    if target.mutation_score is not None:
+        parts.append("caught {}/{} mutants".format(*target.mutation_score))
+    style = "green" if target.verification == "verified" else "yellow"
+    return Text.assemble((target.name, "bold"), ": ", (target.verification, style), f" ({'; '.join(parts)})")
 
 
 def render_target_event(event: TargetStarted | TargetFinished) -> RenderableType:

@@ -30,6 +30,12 @@ class TargetReport:
     original timed out or crashed on them), and ``heldout_passed`` says whether the best
     candidate behaved like the original on them (None: not checked). ``inputs_untimed``:
     inputs the original raises on, checked but not timed.
+
+    How strong the oracle that checked an improvement is (:mod:`.strength`; measured for
+    improved targets only): ``coverage_lines`` / ``coverage_branches`` are the fractions of
+    the target function's lines and branch exits its inputs run, ``mutation_score`` is
+    (killed, total) of small injected bugs the inputs caught, and ``verification`` the label
+    ("verified", "weakly verified"; "" when not measured).
     """
 
     name: str
@@ -53,6 +59,10 @@ class TargetReport:
     heldout_passed: bool | None = None
     heldout_feedback: str = ""
     inputs_untimed: int = 0
+    coverage_lines: float | None = None
+    coverage_branches: float | None = None
+    mutation_score: tuple[int, int] | None = None
+    verification: str = ""
 
 
 @dataclass(frozen=True)
