@@ -6,6 +6,7 @@ print nothing. Times are shown per pass over a target's inputs, rounded for disp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -80,14 +81,21 @@ def _targets_table(report: ProgramReport) -> Table:
 def render_strength(target: TargetReport) -> Text:
     """How strong the oracle that checked ``target`` is, on one line:
     ``f: weakly verified (oracle runs 67% of lines, 50% of branches; caught 3/10 mutants)``."""
-    parts = []
-    if target.coverage_lines is not None:
-        branches = f", {target.coverage_branches:.0%} of branches" if target.coverage_branches is not None else ""
-        parts.append(f"oracle runs {target.coverage_lines:.0%} of lines{branches}")
-    if target.mutation_score is not None:
-        parts.append("caught {}/{} mutants".format(*target.mutation_score))
     style = "green" if target.verification == "verified" else "yellow"
-    return Text.assemble((target.name, "bold"), ": ", (target.verification, style), f" ({'; '.join(parts)})")
+    detail = strength_detail(target.coverage_lines, target.coverage_branches, target.mutation_score)
+    return Text.assemble((target.name, "bold"), ": ", (target.verification, style), f" ({detail})")
+
+
+def strength_detail(coverage_lines: float | None, coverage_branches: float | None,
+                    mutation_score: Sequence[int] | None) -> str:
+    """``oracle runs 67% of lines, 50% of branches; caught 3/10 mutants`` (parts measured only)."""
+    parts = []
+    if coverage_lines is not None:
+        branches = f", {coverage_branches:.0%} of branches" if coverage_branches is not None else ""
+        parts.append(f"oracle runs {coverage_lines:.0%} of lines{branches}")
+    if mutation_score is not None:
+        parts.append(f"caught {mutation_score[0]}/{mutation_score[1]} mutants")
+    return "; ".join(parts) or "not measured"
 
 
 def render_target_event(event: TargetStarted | TargetFinished) -> RenderableType:
