@@ -135,7 +135,7 @@ def oracle_strength(original: Target, inputs: Sequence[InputItem], sandbox: Sand
         log.info("coverage of %s not measured: %s", original.qualname, coverage.message)
     found = mutants(original.source, original.qualname, limit=max_mutants, seed=seed) if max_mutants else []
     limits = _mutant_limits(sandbox, coverage)
-    survived = [m.description for m in found if not _killed(original, m, inputs, sandbox, limits)]
+    survived = [m.description for m in found if not killed_by(original, m, inputs, sandbox, limits)]
     return OracleStrength(coverage, len(found) - len(survived), len(found), tuple(survived))
 
 
@@ -146,8 +146,11 @@ def _mutant_limits(sandbox: SandboxConfig, coverage: CoverageResult) -> Limits:
     return Limits(timeout_s=min(ceiling.timeout_s, timeout_s), memory_mb=ceiling.memory_mb)
 
 
-def _killed(original: Target, mutant: Mutant, inputs: Sequence[InputItem], sandbox: SandboxConfig,
-            limits: Limits) -> bool:
+def killed_by(original: Target, mutant: Mutant, inputs: Sequence[InputItem], sandbox: SandboxConfig,
+              limits: Limits | None = None) -> bool:
+    """Whether ``inputs`` tell ``mutant`` apart from ``original`` in the differential check
+    (a mutant that times out or crashes is told apart; ``limits`` default to the sandbox's)."""
+    limits = limits or limits_of(sandbox, SELF_CHECK)
     candidate = Target(mutant.source, original.qualname, original.module_name, original.files)
     report = compare(original, candidate, list(inputs), backend=backend_of(sandbox), limits=limits)
     if report.status == "error" and report.failed_side == "original":

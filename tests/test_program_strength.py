@@ -1,0 +1,216 @@
+"""Oracle strength: coverage of the target by its inputs, the mutation score, the label and the gates."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+from typer.testing import CliRunner
+
+from polca.cli import app
+from polca.config import SandboxConfig
+from polca.optimizer.domains.program import ProgramOptions
+from polca.optimizer.domains.program.strength import (
+    OracleStrength,
+    function_span,
+    gate_message,
+    killed_by,
+    mutants,
+    oracle_strength,
+)
+from polca.runs import final_check_of
+from polca.sandbox.coverage import CoverageResult, measure_coverage
+from polca.sandbox.target import Target
+from polca.store import Store
+from tests.test_cli_optimize import _installed_polca
+
+runner = CliRunner()
+QUICK = ["--budget-evals", "8", "--size", "300"]
+
+SIGNED_SUM = '''import math
+
+
+def signed_sum(xs, negate):
+    total = 0
+    for x in xs:
+        total += x
+    if negate:
+        total = -total
+    return total
+'''
+
+COUNT_BELOW = '''def count_below(xs, limit):
+    """How many of 0..limit-1 occur in xs."""
+    count = 0
+    for v in range(limit):
+        if v in xs:
+            count += 1
+    return count
+'''
+
+# dedup_ids's loop, which the dict.fromkeys skill speeds up, with a branch no ordinary input takes
+WEAK_IDS = '''"""Unique ids, with a branch that ordinary inputs never take."""
+
+
+def unique_ids(ids: list[int]) -> list[int]:
+    """The ids in order of first appearance, each once; huge inputs come back sorted."""
+    out = []
+    for x in ids:
+        if x not in out:
+            out.append(x)
+    if len(out) > 100_000:
+        out.sort()
+    return out
+'''
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+# ---------------------------------------------------------------- coverage
+
+
+def test_coverage_of_an_untaken_branch_is_below_one_and_names_the_line():
+    span = function_span(SIGNED_SUM, "signed_sum")
+    assert span == (5, 10)
+    result = measure_coverage(Target(SIGNED_SUM, "signed_sum"), [([1, 2], False)], first_line=span[0],
+                              last_line=span[1])
+    assert result.status == "ok"
+    assert (result.lines_covered, result.lines_total) == (5, 6) and result.missing_lines == (9,)
+    assert (result.branches_covered, result.branches_total) == (3, 4)
+    assert result.line_fraction == 5 / 6 and result.branch_fraction == 3 / 4
+
+
+def test_inputs_that_take_every_branch_cover_the_function_fully():
+    span = function_span(SIGNED_SUM, "signed_sum")
+    result = measure_coverage(Target(SIGNED_SUM, "signed_sum"), [([1, 2], False), ([], True)],
+                              first_line=span[0], last_line=span[1])
+    assert result.line_fraction == 1.0 and result.branch_fraction == 1.0 and result.missing_lines == ()
+
+
+def test_only_the_function_counts_not_the_rest_of_the_module():
+    source = SIGNED_SUM + "\n\ndef unused(a):\n    if a:\n        return 1\n    return 2\n"
+    span = function_span(source, "signed_sum")
+    result = measure_coverage(Target(source, "signed_sum"), [([1], True)], first_line=span[0], last_line=span[1])
+    assert (result.lines_covered, result.lines_total) == (6, 6)
+
+
+def test_coverage_refuses_a_script_or_no_inputs():
+    with pytest.raises(ValueError, match="inputs is empty"):
+        measure_coverage(Target(SIGNED_SUM, "signed_sum"), [], first_line=1, last_line=2)
+    with pytest.raises(ValueError, match="function target"):
+        measure_coverage(Target("print(1)"), ["x"], first_line=1, last_line=1)
+
+
+# ---------------------------------------------------------------- mutants
+
+
+def _range_mutant():
+    (found,) = [m for m in mutants(COUNT_BELOW, "count_below") if "range" in m.description]
+    assert "range(limit + 1)" in found.source
+    return found
+
+
+def test_a_range_off_by_one_is_killed_by_inputs_that_reach_the_bound():
+    original = Target(COUNT_BELOW, "count_below")
+    assert killed_by(original, _range_mutant(), [([1, 3], 3)], SandboxConfig())
+
+
+def test_a_range_off_by_one_survives_inputs_that_never_reach_the_bound():
+    original = Target(COUNT_BELOW, "count_below")
+    assert not killed_by(original, _range_mutant(), [([1, 2], 3), ([0], 5)], SandboxConfig())
+
+
+def test_mutants_are_deterministic_capped_and_spread_over_the_function():
+    first = mutants(WEAK_IDS, "unique_ids", limit=3, seed=1)
+    assert [m.description for m in first] == [m.description for m in mutants(WEAK_IDS, "unique_ids", limit=3, seed=1)]
+    assert len(first) == 3
+    every = mutants(WEAK_IDS, "unique_ids", limit=100)
+    assert len(every) > 3 and first[0].line < first[-1].line
+    assert all(m.source != WEAK_IDS for m in every)
+
+
+def test_a_mutant_that_loops_forever_counts_as_killed():
+    source = "def countdown(n):\n    while n > 0:\n        n -= 1\n    return n\n"
+    (looping,) = [m for m in mutants(source, "countdown") if "Sub -> Add" in m.description]
+    assert killed_by(Target(source, "countdown"), looping, [(3,)], SandboxConfig(timeout_s=2.0))
+
+
+def test_strength_of_a_weak_oracle_is_labelled_weakly_verified():
+    strength = oracle_strength(Target(COUNT_BELOW, "count_below"), [([7], 2)], SandboxConfig())
+    assert strength.line_coverage == 4 / 5  # `count += 1` never runs
+    assert strength.total > 0 and strength.killed < strength.total
+    assert strength.label == "weakly verified"
+    assert "line 4: range(..., stop) -> range(..., stop + 1)" in strength.survived
+
+
+def test_a_script_or_no_inputs_is_not_measured():
+    assert oracle_strength(Target("print(1)"), ["x"], SandboxConfig()).label == ""
+    assert oracle_strength(Target(COUNT_BELOW, "count_below"), [], SandboxConfig()) == OracleStrength()
+
+
+# ---------------------------------------------------------------- label and gates
+
+
+def _strength(covered: int, total: int, killed: int, mutants_total: int) -> OracleStrength:
+    return OracleStrength(CoverageResult("ok", covered, total), killed, mutants_total)
+
+
+def test_the_label_follows_the_named_thresholds():
+    assert _strength(8, 10, 6, 10).label == "verified"
+    assert _strength(7, 10, 10, 10).label == "weakly verified"
+    assert _strength(10, 10, 5, 10).label == "weakly verified"
+
+
+def test_a_gate_names_the_figure_and_the_flag():
+    weak = _strength(42, 100, 9, 10)
+    assert gate_message(weak, 0.6, 0.0) == "not offered: weakly verified: line coverage 0.42 < --min-coverage 0.6"
+    assert "mutation score 0.90 (9/10) < --min-mutation-score 0.95" in gate_message(weak, 0.0, 0.95)
+    assert gate_message(weak, 0.0, 0.0) == "" and gate_message(weak, 0.4, 0.9) == ""
+    assert "not measured" in gate_message(OracleStrength(), 0.5, 0.0)
+
+
+@pytest.mark.parametrize("name, value", [("min_coverage", 1.5), ("min_mutation_score", -0.1), ("max_mutants", -1)])
+def test_bad_gate_values_are_one_clear_error(name, value):
+    with pytest.raises(ValueError, match=name):
+        ProgramOptions(**{name: value})
+
+
+# ---------------------------------------------------------------- through polca optimize
+
+
+def test_min_coverage_refuses_a_change_checked_by_a_weak_oracle_and_the_store_keeps_why(tmp_path):
+    path = tmp_path / "weak_ids.py"
+    path.write_text(WEAK_IDS)
+    result = runner.invoke(app, ["optimize", str(path), *QUICK, "--min-coverage", "0.99", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    (target,) = data["targets"]
+    assert target["status"] == "no_gain" and not data["improved"] and data["diff"] == ""
+    assert target["message"].startswith("not offered: weakly verified: line coverage 0.86 < --min-coverage 0.99")
+    assert target["verification"] == "weakly verified" and target["coverage_lines"] == 6 / 7
+    killed, total = target["mutation_score"]
+    assert 0 < killed < total
+    with Store.open(f"sqlite:///{tmp_path / '.polca' / 'polca.db'}") as store:
+        (run,) = store.list_runs()
+        stored = final_check_of(run)["oracle_strength"]
+    assert stored == {"verification": "weakly verified", "coverage_lines": 6 / 7,
+                      "coverage_branches": target["coverage_branches"], "mutation_score": [killed, total]}
+    assert path.read_text() == WEAK_IDS
+
+
+def test_the_installed_command_shows_the_oracle_strength(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("elsewhere")
+    (folder / "weak_ids.py").write_text(WEAK_IDS)
+    env = {**os.environ, "POLCA_OPTIMIZE_FINAL_ROUNDS": "8", "POLCA_SEARCH_ROUNDS": "3", "POLCA_SEARCH_WARMUP": "0",
+           "COLUMNS": "200"}
+    env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+    done = subprocess.run([_installed_polca(), "optimize", "weak_ids.py", *QUICK], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert "unique_ids: weakly verified (oracle runs 86% of lines, 83% of branches; caught " in done.stdout
+    assert "improved" in done.stdout  # no gate by default: the label only
