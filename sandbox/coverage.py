@@ -26,7 +26,8 @@ CoverageStatus = Literal["ok", "error", "timeout", "sandbox_error"]
 class CoverageResult:
     """Covered and total statements and branch exits within the span; ``status != "ok"``:
     it could not be measured (``message`` says why) and every count is 0. ``wall_s``: how
-    long the measured run took (a bound for later runs of the same inputs)."""
+    long the measured run took (a bound for later runs of the same inputs); ``input_lines``:
+    the span's lines each input ran, in input order."""
 
     status: CoverageStatus
     lines_covered: int = 0
@@ -36,6 +37,7 @@ class CoverageResult:
     missing_lines: tuple[int, ...] = ()
     message: str = ""
     wall_s: float = 0.0
+    input_lines: tuple[frozenset[int], ...] = ()
 
     @property
     def line_fraction(self) -> float | None:
@@ -69,4 +71,5 @@ def measure_coverage(target: Target, inputs: Sequence[InputItem], *, first_line:
     if answer.get("status") != "ok":
         return CoverageResult("error", message=str(answer.get("message", "")), wall_s=reply.run.wall_s)
     return CoverageResult("ok", answer["lines_covered"], answer["lines_total"], answer["branches_covered"],
-                          answer["branches_total"], tuple(answer["missing_lines"]), wall_s=reply.run.wall_s)
+                          answer["branches_total"], tuple(answer["missing_lines"]), wall_s=reply.run.wall_s,
+                          input_lines=tuple(frozenset(lines) for lines in answer["input_lines"]))

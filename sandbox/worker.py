@@ -690,8 +690,8 @@ def run_coverage(job: dict) -> dict:
     coverage.py is imported here, only for this mode, so the other modes stay standard
     library only. The side is loaded under measurement (its file is compiled under its own
     name, so coverage can read it back); every input is called once, whatever it raises.
-    Answers the statement lines and branch arcs inside the span, covered and total, and the
-    line numbers never run.
+    Answers the statement lines and branch arcs inside the span, covered and total, the
+    line numbers never run, and the lines each input ran.
     """
     try:
         import coverage
@@ -703,12 +703,19 @@ def run_coverage(job: dict) -> dict:
     cov.start()
     try:
         side = Side(spec)
-        for encoded in job["inputs"]:
+        for index, encoded in enumerate(job["inputs"]):
+            cov.switch_context(str(index))  # which lines each input runs, for aiming new inputs
             with contextlib.suppress(Exception):
                 _observe(side, base64.b64decode(encoded), job.get("max_items", 1000))
     finally:
         cov.stop()
-    return {"status": "ok", **_span_counts(cov, spec["file"], job["first_line"], job["last_line"])}
+    first, last = job["first_line"], job["last_line"]
+    by_input = [[] for _ in job["inputs"]]
+    for line, contexts in sorted(cov.get_data().contexts_by_lineno(os.path.abspath(spec["file"])).items()):
+        for context in contexts:
+            if context.isdigit() and first <= line <= last:
+                by_input[int(context)].append(line)
+    return {"status": "ok", "input_lines": by_input, **_span_counts(cov, spec["file"], first, last)}
 
 
 def _span_counts(cov, filename: str, first: int, last: int) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 
 import pytest
@@ -12,6 +13,9 @@ from typer.testing import CliRunner
 from polca.cli import app
 from polca.config import SandboxConfig
 from polca.optimizer.domains.program import ProgramOptions
+from polca.optimizer.domains.program.domain import ProgramDomain
+from polca.optimizer.domains.program.reports import TargetReport
+from polca.optimizer.domains.program.run import _judge_strength
 from polca.optimizer.domains.program.strength import (
     OracleStrength,
     function_span,
@@ -19,6 +23,7 @@ from polca.optimizer.domains.program.strength import (
     killed_by,
     mutants,
     oracle_strength,
+    perturb,
 )
 from polca.runs import final_check_of
 from polca.sandbox.coverage import CoverageResult, measure_coverage
@@ -141,7 +146,7 @@ def test_a_mutant_that_loops_forever_counts_as_killed():
 
 
 def test_strength_of_a_weak_oracle_is_labelled_weakly_verified():
-    strength = oracle_strength(Target(COUNT_BELOW, "count_below"), [([7], 2)], SandboxConfig())
+    strength = oracle_strength(Target(COUNT_BELOW, "count_below"), [([7], 2)], SandboxConfig(), aim=False)
     assert strength.line_coverage == 4 / 5  # `count += 1` never runs
     assert strength.total > 0 and strength.killed < strength.total
     assert strength.label == "weakly verified"
@@ -151,6 +156,49 @@ def test_strength_of_a_weak_oracle_is_labelled_weakly_verified():
 def test_a_script_or_no_inputs_is_not_measured():
     assert oracle_strength(Target("print(1)"), ["x"], SandboxConfig()).label == ""
     assert oracle_strength(Target(COUNT_BELOW, "count_below"), [], SandboxConfig()) == OracleStrength()
+
+
+# ---------------------------------------------------------------- inputs aimed at uncovered lines
+
+CLAMP_SUM = '''def clamp_sum(xs: list[int], cap: int) -> int:
+    total = 0
+    for x in xs:
+        if x < 0:
+            continue
+        total += x
+    if total > cap:
+        return cap
+    return total
+'''
+# faster-looking and right on every input without a negative number or a small cap
+CLAMP_SUM_WRONG = '''def clamp_sum(xs: list[int], cap: int) -> int:
+    return sum(xs)
+'''
+FEW_INPUTS = [([1, 2, 3], 100), ([4, 5], 50)]
+
+
+def test_weak_coverage_gets_inputs_aimed_at_the_lines_it_missed():
+    original = Target(CLAMP_SUM, "clamp_sum")
+    plain = oracle_strength(original, FEW_INPUTS, SandboxConfig(), max_mutants=0, aim=False)
+    assert plain.line_coverage == 6 / 8 and plain.label == "weakly verified"
+    aimed = oracle_strength(original, FEW_INPUTS, SandboxConfig(), max_mutants=0)
+    assert aimed.aimed and aimed.line_coverage == 1.0 and aimed.label == "verified"
+    assert aimed.aimed == oracle_strength(original, FEW_INPUTS, SandboxConfig(), max_mutants=0).aimed  # seeded
+
+
+def test_an_improvement_wrong_on_the_aimed_inputs_is_not_offered():
+    domain = ProgramDomain(CLAMP_SUM, "clamp_sum", FEW_INPUTS)
+    improved = TargetReport("clamp_sum", "improved", "faster")
+    report, source = _judge_strength(domain, improved, CLAMP_SUM_WRONG, ProgramOptions(max_mutants=0))
+    assert report.status == "no_gain" and source == CLAMP_SUM
+    assert report.message.startswith("not offered: failed on inputs aimed at lines the oracle missed")
+    assert report.inputs_aimed > 0
+
+
+def test_perturbed_values_keep_their_type():
+    rng = random.Random(0)
+    for value in (3, 2.5, True, "ab", [1, 2], (1, "x"), {"k": 1}):
+        assert type(perturb(value, rng)) is type(value)
 
 
 # ---------------------------------------------------------------- label and gates
@@ -199,7 +247,8 @@ def test_min_coverage_refuses_a_change_checked_by_a_weak_oracle_and_the_store_ke
         (run,) = store.list_runs()
         stored = final_check_of(run)["oracle_strength"]
     assert stored == {"verification": "weakly verified", "coverage_lines": 6 / 7,
-                      "coverage_branches": target["coverage_branches"], "mutation_score": [killed, total]}
+                      "coverage_branches": target["coverage_branches"], "mutation_score": [killed, total],
+                      "inputs_aimed": target["inputs_aimed"]}
     assert path.read_text() == WEAK_IDS
 
 

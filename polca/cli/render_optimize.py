@@ -82,19 +82,23 @@ def render_strength(target: TargetReport) -> Text:
     """How strong the oracle that checked ``target`` is, on one line:
     ``f: weakly verified (oracle runs 67% of lines, 50% of branches; caught 3/10 mutants)``."""
     style = "green" if target.verification == "verified" else "yellow"
-    detail = strength_detail(target.coverage_lines, target.coverage_branches, target.mutation_score)
+    detail = strength_detail(target.coverage_lines, target.coverage_branches, target.mutation_score,
+                             target.inputs_aimed)
     return Text.assemble((target.name, "bold"), ": ", (target.verification, style), f" ({detail})")
 
 
 def strength_detail(coverage_lines: float | None, coverage_branches: float | None,
-                    mutation_score: Sequence[int] | None) -> str:
-    """``oracle runs 67% of lines, 50% of branches; caught 3/10 mutants`` (parts measured only)."""
+                    mutation_score: Sequence[int] | None, inputs_aimed: int = 0) -> str:
+    """``oracle runs 67% of lines, 50% of branches; caught 3/10 mutants; 2 aimed inputs``
+    (the parts measured only)."""
     parts = []
     if coverage_lines is not None:
         branches = f", {coverage_branches:.0%} of branches" if coverage_branches is not None else ""
         parts.append(f"oracle runs {coverage_lines:.0%} of lines{branches}")
     if mutation_score is not None:
         parts.append(f"caught {mutation_score[0]}/{mutation_score[1]} mutants")
+    if inputs_aimed:
+        parts.append(f"{inputs_aimed} aimed input{'s' if inputs_aimed != 1 else ''}")
     return "; ".join(parts) or "not measured"
 
 

@@ -262,7 +262,8 @@ def _oracle_strength_row(run: RunRecord) -> Text | None:
     if not isinstance(entry, dict):
         return None
     label = str(entry.get("verification", ""))
-    detail = strength_detail(entry.get("coverage_lines"), entry.get("coverage_branches"), entry.get("mutation_score"))
+    detail = strength_detail(entry.get("coverage_lines"), entry.get("coverage_branches"), entry.get("mutation_score"),
+                             int(entry.get("inputs_aimed") or 0))
     return Text.assemble((label, "green" if label == "verified" else "yellow"), f" ({detail})")
 
 

@@ -35,7 +35,8 @@ class TargetReport:
     improved targets only): ``coverage_lines`` / ``coverage_branches`` are the fractions of
     the target function's lines and branch exits its inputs run, ``mutation_score`` is
     (killed, total) of small injected bugs the inputs caught, and ``verification`` the label
-    ("verified", "weakly verified"; "" when not measured).
+    ("verified", "weakly verified"; "" when not measured). ``inputs_aimed``: inputs made to
+    run lines the oracle's inputs missed; the improvement was checked on them too.
     """
 
     name: str
@@ -63,6 +64,7 @@ class TargetReport:
     coverage_branches: float | None = None
     mutation_score: tuple[int, int] | None = None
     verification: str = ""
+    inputs_aimed: int = 0
 
 
 @dataclass(frozen=True)

@@ -265,16 +265,22 @@ def final_check_state(report: TargetReport) -> dict[str, Any]:
 
 def _judge_strength(domain: ProgramDomain, report: TargetReport, source: str,
                     options: ProgramOptions) -> tuple[TargetReport, str]:
-    """An improvement gets its oracle's strength (:mod:`.strength`) and is withdrawn when that
-    is below ``min_coverage`` / ``min_mutation_score``; other verdicts stay as they are
-    (nothing is offered there, so the cost of measuring is not spent)."""
+    """An improvement gets its oracle's strength (:mod:`.strength`); it is withdrawn when the
+    candidate differs from the original on the inputs aimed at lines the oracle missed, or
+    when the strength is below ``min_coverage`` / ``min_mutation_score``. Other verdicts stay
+    as they are (nothing is offered there, so the cost of measuring is not spent)."""
     if report.status != "improved":
         return report, source
     strength = oracle_strength(domain.original, domain.inputs, options.sandbox,
                                max_mutants=options.max_mutants, seed=options.seed)
     report = replace(report, coverage_lines=strength.line_coverage, coverage_branches=strength.branch_coverage,
                      mutation_score=(strength.killed, strength.total) if strength.total else None,
-                     verification=strength.label)
+                     verification=strength.label, inputs_aimed=len(strength.aimed))
+    if strength.aimed:
+        aimed = _compare(domain, source, strength.aimed, options)
+        if not aimed.equal:
+            return replace(report, status="no_gain", message="not offered: failed on inputs aimed at lines the "
+                                                             f"oracle missed: {aimed.feedback}"), domain.source
     refusal = gate_message(strength, options.min_coverage, options.min_mutation_score)
     if refusal:
         return replace(report, status="no_gain", message=f"{refusal} (it measured {report.message})"), domain.source
@@ -287,7 +293,8 @@ def _strength_state(report: TargetReport) -> dict[str, Any] | None:
         return None
     score = list(report.mutation_score) if report.mutation_score is not None else None
     return {"verification": report.verification, "coverage_lines": report.coverage_lines,
-            "coverage_branches": report.coverage_branches, "mutation_score": score}
+            "coverage_branches": report.coverage_branches, "mutation_score": score,
+            "inputs_aimed": report.inputs_aimed}
 
 
 def problem_spec(domain: ProgramDomain, problem_id: str) -> ProblemSpec:

@@ -30,15 +30,17 @@ import ast
 import copy
 import logging
 import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from polca.config import SandboxConfig
 from polca.optimizer.domains.program.isolation import SELF_CHECK, backend_of, limits_of
+from polca.sandbox.codec import CodecError, UnsafeValue
 from polca.sandbox.coverage import CoverageResult, measure_coverage
-from polca.sandbox.difftest import compare
-from polca.sandbox.target import InputItem, Target
+from polca.sandbox.difftest import compare, self_check
+from polca.sandbox.target import Call, InputItem, Target, input_from_safe, safe_input
 from polca.sandbox.types import Limits
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,9 @@ WEAK_MUTATION_SCORE = 0.6
 MAX_MUTANTS = 20
 MUTANT_MIN_TIMEOUT_S = 2.0  # a mutant's run: this, or a few times the original's, whichever is longer
 MUTANT_TIMEOUT_FACTOR = 5.0
+AIM_ROUNDS = 4  # rounds of perturbed inputs tried when line coverage is weak
+AIM_PER_ROUND = 16
+AIM_TIME_S = 20.0  # wall-clock bound of all rounds together
 
 VERIFIED = "verified"
 WEAKLY_VERIFIED = "weakly verified"
@@ -74,6 +79,7 @@ class OracleStrength:
     killed: int = 0
     total: int = 0
     survived: tuple[str, ...] = ()
+    aimed: tuple[InputItem, ...] = ()
 
     @property
     def line_coverage(self) -> float | None:
@@ -103,7 +109,7 @@ class OracleStrength:
                 "coverage_branches": self.branch_coverage,
                 "mutation_score": [self.killed, self.total] if self.total else None,
                 "missing_lines": list(cov.missing_lines) if cov is not None else [],
-                "survived_mutants": list(self.survived)}
+                "survived_mutants": list(self.survived), "inputs_aimed": len(self.aimed)}
 
 
 def gate_message(strength: OracleStrength, min_coverage: float, min_mutation_score: float) -> str:
@@ -123,20 +129,32 @@ def gate_message(strength: OracleStrength, min_coverage: float, min_mutation_sco
 
 
 def oracle_strength(original: Target, inputs: Sequence[InputItem], sandbox: SandboxConfig, *,
-                    max_mutants: int = MAX_MUTANTS, seed: int = 0) -> OracleStrength:
+                    max_mutants: int = MAX_MUTANTS, seed: int = 0, aim: bool = True) -> OracleStrength:
     """Coverage of ``original``'s function by ``inputs``, then its mutants checked on them
-    (see the module docstring for what it costs); an empty result for scripts or no inputs."""
+    (see the module docstring for what it costs); an empty result for scripts or no inputs.
+
+    With ``aim``, weak line coverage first gets :func:`aimed_inputs`; those found are kept
+    in ``aimed`` and measured with ``inputs``: a caller that shows this strength must check
+    its candidate on them too."""
     span = function_span(original.source, original.qualname) if original.qualname else None
     if span is None or not inputs:
         return OracleStrength()
-    coverage = measure_coverage(original, inputs, first_line=span[0], last_line=span[1],
-                                backend=backend_of(sandbox), limits=limits_of(sandbox, SELF_CHECK))
+    backend, limits = backend_of(sandbox), limits_of(sandbox, SELF_CHECK)
+    coverage = measure_coverage(original, inputs, first_line=span[0], last_line=span[1], backend=backend,
+                                limits=limits)
+    aimed: tuple[InputItem, ...] = ()
+    if aim and coverage.line_fraction is not None and coverage.line_fraction < WEAK_LINE_COVERAGE:
+        aimed = aimed_inputs(original, inputs, coverage, span, sandbox, seed=seed)
+        if aimed:
+            coverage = measure_coverage(original, [*inputs, *aimed], first_line=span[0], last_line=span[1],
+                                        backend=backend, limits=limits)
     if coverage.status != "ok":
         log.info("coverage of %s not measured: %s", original.qualname, coverage.message)
+    checked = [*inputs, *aimed]
     found = mutants(original.source, original.qualname, limit=max_mutants, seed=seed) if max_mutants else []
-    limits = _mutant_limits(sandbox, coverage)
-    survived = [m.description for m in found if not killed_by(original, m, inputs, sandbox, limits)]
-    return OracleStrength(coverage, len(found) - len(survived), len(found), tuple(survived))
+    mutant_limits = _mutant_limits(sandbox, coverage)
+    survived = [m.description for m in found if not killed_by(original, m, checked, sandbox, mutant_limits)]
+    return OracleStrength(coverage, len(found) - len(survived), len(found), tuple(survived), aimed)
 
 
 def _mutant_limits(sandbox: SandboxConfig, coverage: CoverageResult) -> Limits:
@@ -157,6 +175,106 @@ def killed_by(original: Target, mutant: Mutant, inputs: Sequence[InputItem], san
         log.warning("mutant check of %s: the original failed (%s)", original.qualname, report.message)
         return False
     return not report.equal
+
+
+# ---------------------------------------------------------------- inputs aimed at uncovered lines
+
+
+def aimed_inputs(original: Target, inputs: Sequence[InputItem], coverage: CoverageResult, span: tuple[int, int],
+                 sandbox: SandboxConfig, *, seed: int = 0, rounds: int = AIM_ROUNDS,
+                 per_round: int = AIM_PER_ROUND, time_s: float = AIM_TIME_S) -> tuple[Call, ...]:
+    """New inputs that run lines ``coverage`` says no input ran: perturbed copies of the
+    inputs that are plain data (numbers nudged, containers shortened or reversed, flags
+    flipped, ...), kept when they run a line not run before; each round perturbs the inputs
+    found so far as well. At most ``rounds`` coverage runs of ``per_round`` inputs within
+    about ``time_s`` seconds, then one self-check: inputs the original answers differently
+    twice are dropped. Deterministic for a ``seed``; () when nothing new was reached."""
+    pool = _plain_calls(inputs)
+    missing = set(coverage.missing_lines)
+    if not pool or not missing:
+        return ()
+    rng, kept = random.Random(seed), []
+    deadline = time.monotonic() + time_s
+    for _ in range(rounds):
+        if not missing or time.monotonic() > deadline:
+            break
+        trial = [_perturb_call(rng.choice(pool + kept), rng) for _ in range(per_round)]
+        result = measure_coverage(original, trial, first_line=span[0], last_line=span[1],
+                                  backend=backend_of(sandbox), limits=limits_of(sandbox, SELF_CHECK))
+        for call, lines in zip(trial, result.input_lines, strict=False):
+            if lines & missing:
+                kept.append(call)
+                missing -= lines
+    return _deterministic(original, kept, sandbox)
+
+
+def _plain_calls(inputs: Sequence[InputItem]) -> list[Call]:
+    """The inputs that are plain data, as calls (a pickle of the program's own objects is
+    never opened on the host, so those are not perturbed)."""
+    calls = []
+    for item in inputs:
+        try:
+            calls.append(input_from_safe(safe_input(item, script=False), script=False))
+        except (UnsafeValue, CodecError):
+            continue
+    return calls
+
+
+def _deterministic(original: Target, calls: list[Call], sandbox: SandboxConfig) -> tuple[Call, ...]:
+    if not calls:
+        return ()
+    report = self_check(original, calls, backend=backend_of(sandbox), limits=limits_of(sandbox, SELF_CHECK))
+    if report.status != "ok":
+        return ()
+    return tuple(calls[o.index] for o in report.outcomes if o.equal)
+
+
+def _perturb_call(call: Call, rng: random.Random) -> Call:
+    """``call`` with one argument perturbed (:func:`perturb`)."""
+    names = [*range(len(call.args)), *call.kwargs]
+    if not names:
+        return call
+    name = rng.choice(names)
+    if isinstance(name, int):
+        args = list(call.args)
+        args[name] = perturb(args[name], rng)
+        return Call(tuple(args), dict(call.kwargs))
+    return Call(call.args, {**call.kwargs, name: perturb(call.kwargs[name], rng)})
+
+
+def perturb(value: Any, rng: random.Random) -> Any:
+    """A nearby value of the same type: what a boundary or an untaken branch often needs."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return rng.choice((value + 1, value - 1, -value, 0, 2 * value + 1))
+    if isinstance(value, float):
+        return rng.choice((value + 1.0, -value, 0.0, value * 2))
+    if isinstance(value, str):
+        return rng.choice(("", value[::-1], value + (value[:1] or "a"), value.upper()))
+    if isinstance(value, list | tuple):
+        return type(value)(_perturb_items(list(value), rng))
+    if isinstance(value, dict) and value:
+        key = rng.choice(list(value))
+        return {**value, key: perturb(value[key], rng)}
+    return value
+
+
+def _perturb_items(items: list, rng: random.Random) -> list:
+    if not items:
+        return items
+    index = rng.randrange(len(items))
+    choice = rng.randrange(5)
+    if choice == 0:
+        return []
+    if choice == 1:
+        return items[:-1]
+    if choice == 2:
+        return items[::-1]
+    if choice == 3:
+        return [*items, items[index]]  # a duplicate
+    items[index] = perturb(items[index], rng)
+    return items
 
 
 # ---------------------------------------------------------------- the function and its lines
