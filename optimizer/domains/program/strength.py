@@ -13,7 +13,12 @@ original target and the search's inputs:
   *killed*; one they do not (including an equivalent mutant that behaves the same on
   every input) *survives*. A mutant that runs past its timeout or crashes counts as killed.
 
-Cost per target: one coverage run, then at most ``max_mutants`` (default
+When line coverage is weak, :func:`aimed_inputs` first perturbs the inputs that are plain
+data and keeps those that run a missed line (a few coverage runs, time-bounded); they are
+measured with the others, and the caller checks its candidate on them as well.
+
+Cost per target: one coverage run (and, when coverage is weak, up to :data:`AIM_ROUNDS`
+more, a self-check and one more coverage run), then at most ``max_mutants`` (default
 :data:`MAX_MUTANTS`) differential runs of all inputs, each bounded by a timeout of a few
 times the coverage run's wall time (at most the sandbox's own limit). Nothing is measured
 for a script target or a target without inputs.
