@@ -693,10 +693,15 @@ def run_coverage(job: dict) -> dict:
     Answers the statement lines and branch arcs inside the span, covered and total, the
     line numbers never run, and the lines each input ran.
     """
+    saved_path = sys.path[:]
+    # the program's own files (a `coverage.py` beside it) must not stand in for coverage.py
+    sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
     try:
         import coverage
     except ImportError as exc:
         return {"status": "error", "side": None, "message": f"coverage.py is not importable: {exc}"}
+    finally:
+        sys.path[:] = saved_path
     spec = dict(job["targets"]["a"], display_name=None)
     cov = coverage.Coverage(data_file=None, branch=True, config_file=False,
                             include=[os.path.abspath(spec["file"])])

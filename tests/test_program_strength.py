@@ -104,6 +104,12 @@ def test_only_the_function_counts_not_the_rest_of_the_module():
     assert (result.lines_covered, result.lines_total) == (6, 6)
 
 
+def test_a_file_named_coverage_beside_the_program_does_not_replace_coverage_py():
+    target = Target(SIGNED_SUM, "signed_sum", files={"coverage.py": "raise SystemExit(3)\n"})
+    result = measure_coverage(target, [([1], True)], first_line=5, last_line=10)
+    assert result.status == "ok" and result.line_fraction == 1.0
+
+
 def test_coverage_refuses_a_script_or_no_inputs():
     with pytest.raises(ValueError, match="inputs is empty"):
         measure_coverage(Target(SIGNED_SUM, "signed_sum"), [], first_line=1, last_line=2)
