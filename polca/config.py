@@ -75,7 +75,9 @@ class OptimizeConfig:
     for the whole file, shared by its targets; ``time_limit``: wall-clock seconds for the
     whole file; ``final_*``: the final re-measurement of the best candidate;
     ``min_speedup``: the least speedup offered; ``fallback``: go on with skills alone when
-    the model is unreachable (``--no-fallback`` turns it off).
+    the model is unreachable (``--no-fallback`` turns it off); ``min_coverage`` /
+    ``min_mutation_score``: the least line coverage and mutation score of the oracle for a
+    change to be offered; ``max_mutants``: mutants checked per improved target (0: none).
     """
 
     top: int = 3
@@ -88,6 +90,11 @@ class OptimizeConfig:
     final_min_sample_s: float = 0.04
     min_speedup: float = 1.10  # polca.sandbox.stats.MIN_SPEEDUP (config imports nothing of polca)
     fallback: bool = True
+    # oracle strength (polca.optimizer.domains.program.strength): a change whose oracle's line
+    # coverage or mutation score is below these is not offered; 0.0 labels it only
+    min_coverage: float = 0.0
+    min_mutation_score: float = 0.0
+    max_mutants: int = 20
 
 
 @dataclass(frozen=True)

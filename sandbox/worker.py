@@ -681,9 +681,63 @@ def run_trace(job: dict) -> dict:
             "counts": recorder.counts}
 
 
+# ---------------------------------------------------------------- coverage of the oracle's inputs
+
+
+def run_coverage(job: dict) -> dict:
+    """Line and branch coverage of lines ``first_line..last_line`` of side ``a`` over all inputs.
+
+    coverage.py is imported here, only for this mode, so the other modes stay standard
+    library only. The side is loaded under measurement (its file is compiled under its own
+    name, so coverage can read it back); every input is called once, whatever it raises.
+    Answers the statement lines and branch arcs inside the span, covered and total, the
+    line numbers never run, and the lines each input ran.
+    """
+    saved_path = sys.path[:]
+    # the program's own files (a `coverage.py` beside it) must not stand in for coverage.py
+    sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
+    try:
+        import coverage
+    except ImportError as exc:
+        return {"status": "error", "side": None, "message": f"coverage.py is not importable: {exc}"}
+    finally:
+        sys.path[:] = saved_path
+    spec = dict(job["targets"]["a"], display_name=None)
+    cov = coverage.Coverage(data_file=None, branch=True, config_file=False,
+                            include=[os.path.abspath(spec["file"])])
+    cov.start()
+    try:
+        side = Side(spec)
+        for index, encoded in enumerate(job["inputs"]):
+            cov.switch_context(str(index))  # which lines each input runs, for aiming new inputs
+            with contextlib.suppress(Exception):
+                _observe(side, base64.b64decode(encoded), job.get("max_items", 1000))
+    finally:
+        cov.stop()
+    first, last = job["first_line"], job["last_line"]
+    by_input = [[] for _ in job["inputs"]]
+    for line, contexts in sorted(cov.get_data().contexts_by_lineno(os.path.abspath(spec["file"])).items()):
+        for context in contexts:
+            if context.isdigit() and first <= line <= last:
+                by_input[int(context)].append(line)
+    return {"status": "ok", "input_lines": by_input, **_span_counts(cov, spec["file"], first, last)}
+
+
+def _span_counts(cov, filename: str, first: int, last: int) -> dict:
+    """Covered and total statements and branch exits of ``filename`` within ``first..last``."""
+    _, statements, _, missing, _ = cov.analysis2(filename)
+    inside = [line for line in statements if first <= line <= last]
+    missed = sorted(line for line in missing if first <= line <= last)
+    exits = [v for line, v in cov.branch_stats(filename).items() if first <= line <= last]
+    return {"lines_total": len(inside), "lines_covered": len(inside) - len(missed),
+            "branches_total": sum(v[0] for v in exits), "branches_covered": sum(v[1] for v in exits),
+            "missing_lines": missed}
+
+
 # ---------------------------------------------------------------- entry point
 
-_MODES = {"measure": run_measure, "diff": run_diff, "trace": run_trace, "count": run_count}
+_MODES = {"measure": run_measure, "diff": run_diff, "trace": run_trace, "count": run_count,
+          "coverage": run_coverage}
 
 
 def main() -> int:

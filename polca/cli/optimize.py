@@ -122,6 +122,9 @@ def optimize(
     seed: Annotated[int | None, typer.Option("--seed", min=0, help=f"Seed of minibatches and generated inputs (default {_D.seed}).")] = None,
     embedder: Annotated[EmbedderName | None, typer.Option("--embedder", help=f"What the ε-net compares candidates by (default {_S.embedder}).")] = None,
     epsilon: Annotated[float | None, typer.Option("--epsilon", min=0.0, max=2.0, help="ε-net radius: children this close to a known candidate are dropped (default: the embedder's calibrated one).")] = None,
+    min_coverage: Annotated[float | None, typer.Option("--min-coverage", min=0.0, max=1.0, help="Offer a change only when its oracle's inputs run at least this fraction of the function's lines (default 0: label only).")] = None,
+    min_mutation_score: Annotated[float | None, typer.Option("--min-mutation-score", min=0.0, max=1.0, help="Offer a change only when its oracle catches at least this fraction of injected bugs (default 0: label only).")] = None,
+    max_mutants: Annotated[int | None, typer.Option("--max-mutants", min=0, help=f"Injected bugs checked per improvement for its oracle's mutation score (default {_D.max_mutants}; 0: none).")] = None,
     verbose: Verbose = 0,
     quiet: Quiet = False,
 ) -> None:
@@ -130,7 +133,9 @@ def optimize(
         llm={"model": model, "api_base": api_base}, store={"url": db}, sandbox={"backend": sandbox},
         search={"embedder": embedder, "epsilon": epsilon},
         optimize={"top": top, "size": size, "budget_evals": budget_evals, "budget_cost": budget_cost,
-                  "time_limit": time_limit, "seed": seed, "fallback": False if no_fallback else None})
+                  "time_limit": time_limit, "seed": seed, "fallback": False if no_fallback else None,
+                  "min_coverage": min_coverage, "min_mutation_score": min_mutation_score,
+                  "max_mutants": max_mutants})
     _check_out(apply, out)
     _check_model(config)
     program = _load(path)

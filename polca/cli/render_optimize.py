@@ -6,6 +6,7 @@ print nothing. Times are shown per pass over a target's inputs, rounded for disp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -43,7 +44,8 @@ def render_targets(report: ProgramReport) -> RenderableType:
     Below :data:`WIDE_TABLE_COLUMNS` the same figures come as two lines per target.
     """
     notes = [Text(f"{t.name}: {t.message}", style="dim") for t in report.targets if t.message]
-    return Group(_ByWidth(_targets_table(report), _targets_lines(report), WIDE_TABLE_COLUMNS), *notes)
+    strength = [render_strength(t) for t in report.targets if t.verification]
+    return Group(_ByWidth(_targets_table(report), _targets_lines(report), WIDE_TABLE_COLUMNS), *strength, *notes)
 
 
 def _targets_lines(report: ProgramReport) -> RenderableType:
@@ -74,6 +76,30 @@ def _targets_table(report: ProgramReport) -> Table:
             _inputs(target), ", ".join(target.origins) or "-",
         )
     return table
+
+
+def render_strength(target: TargetReport) -> Text:
+    """How strong the oracle that checked ``target`` is, on one line:
+    ``f: weakly verified (oracle runs 67% of lines, 50% of branches; caught 3/10 mutants)``."""
+    style = "green" if target.verification == "verified" else "yellow"
+    detail = strength_detail(target.coverage_lines, target.coverage_branches, target.mutation_score,
+                             target.inputs_aimed)
+    return Text.assemble((target.name, "bold"), ": ", (target.verification, style), f" ({detail})")
+
+
+def strength_detail(coverage_lines: float | None, coverage_branches: float | None,
+                    mutation_score: Sequence[int] | None, inputs_aimed: int = 0) -> str:
+    """``oracle runs 67% of lines, 50% of branches; caught 3/10 mutants; 2 aimed inputs``
+    (the parts measured only)."""
+    parts = []
+    if coverage_lines is not None:
+        branches = f", {coverage_branches:.0%} of branches" if coverage_branches is not None else ""
+        parts.append(f"oracle runs {coverage_lines:.0%} of lines{branches}")
+    if mutation_score is not None:
+        parts.append(f"caught {mutation_score[0]}/{mutation_score[1]} mutants")
+    if inputs_aimed:
+        parts.append(f"{inputs_aimed} aimed input{'s' if inputs_aimed != 1 else ''}")
+    return "; ".join(parts) or "not measured"
 
 
 def render_target_event(event: TargetStarted | TargetFinished) -> RenderableType:

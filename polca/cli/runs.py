@@ -24,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from polca.cli.common import DB_HELP, Quiet, Verbose, config_from_flags, console, examples, fail
+from polca.cli.render_optimize import strength_detail
 from polca.report import RunOutcome, run_outcome
 from polca.runs import config_of, final_check_of
 from polca.store import (
@@ -242,6 +243,9 @@ def outcome_lines(run: RunRecord, outcome: RunOutcome) -> list[RenderableType]:
                                           f": {rest}" if rest else ""))
     if outcome.message and outcome.message not in outcome.headline:
         head.add_row("", Text(outcome.message, style="dim"))
+    strength = _oracle_strength_row(run)
+    if strength is not None:
+        head.add_row("oracle", strength)
     lines: list[RenderableType] = [head]
     if outcome.diff:
         lines.append(Text(f"diff of the best candidate ({outcome.best_candidate_id}) against the original:",
@@ -250,6 +254,17 @@ def outcome_lines(run: RunRecord, outcome: RunOutcome) -> list[RenderableType]:
     elif outcome.best_candidate_id:
         lines.append(Text("the best candidate is the original: nothing changed", style="dim"))
     return lines
+
+
+def _oracle_strength_row(run: RunRecord) -> Text | None:
+    """The stored oracle strength of a ``polca optimize`` target (None: not measured)."""
+    entry = (final_check_of(run) or {}).get("oracle_strength")
+    if not isinstance(entry, dict):
+        return None
+    label = str(entry.get("verification", ""))
+    detail = strength_detail(entry.get("coverage_lines"), entry.get("coverage_branches"), entry.get("mutation_score"),
+                             int(entry.get("inputs_aimed") or 0))
+    return Text.assemble((label, "green" if label == "verified" else "yellow"), f" ({detail})")
 
 
 def _facts_table(detail: RunDetail) -> Table:

@@ -41,7 +41,10 @@ class ProgramOptions:
     what the ones before it left. ``final_rounds``/``final_min_sample_s``: the final
     re-measurement; ``min_speedup``: the least speedup offered. ``sandbox``: where and
     within which limits every run happens. ``search``: the engine's knobs and the search's
-    timing (``rounds``, ``min_sample_s``, ``warmup``).
+    timing (``rounds``, ``min_sample_s``, ``warmup``). ``min_coverage`` /
+    ``min_mutation_score``: the least line coverage and mutation score (0..1) of the oracle
+    for an improvement to be offered (0: no gate, the strength is only shown);
+    ``max_mutants``: mutants checked per improved target (0: no mutation score).
     """
 
     function: tuple[str, ...] = ()
@@ -59,6 +62,9 @@ class ProgramOptions:
     min_speedup: float = _D.min_speedup
     sandbox: SandboxConfig = DEFAULT_SANDBOX
     search: SearchConfig = field(default_factory=SearchConfig)
+    min_coverage: float = _D.min_coverage
+    min_mutation_score: float = _D.min_mutation_score
+    max_mutants: int = _D.max_mutants
 
     def __post_init__(self) -> None:
         self._check_types()
@@ -82,6 +88,16 @@ class ProgramOptions:
         self._check_files()
         self._check_sandbox()
         self._check_search()
+        self._check_strength()
+
+    def _check_strength(self) -> None:
+        for name in ("min_coverage", "min_mutation_score"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name}={value!r} must be a fraction from 0 to 1, e.g. --{_flag(name)} 0.8 "
+                                 "(0 turns the gate off)")
+        if isinstance(self.max_mutants, bool) or not isinstance(self.max_mutants, int) or self.max_mutants < 0:
+            raise ValueError(f"max_mutants={self.max_mutants!r} must be an integer >= 0 (0: no mutation score)")
 
     def _check_types(self) -> None:
         for name in ("function", "stdin", "args"):

@@ -30,6 +30,13 @@ class TargetReport:
     original timed out or crashed on them), and ``heldout_passed`` says whether the best
     candidate behaved like the original on them (None: not checked). ``inputs_untimed``:
     inputs the original raises on, checked but not timed.
+
+    How strong the oracle that checked an improvement is (:mod:`.strength`; measured for
+    improved targets only): ``coverage_lines`` / ``coverage_branches`` are the fractions of
+    the target function's lines and branch exits its inputs run, ``mutation_score`` is
+    (killed, total) of small injected bugs the inputs caught, and ``verification`` the label
+    ("verified", "weakly verified"; "" when not measured). ``inputs_aimed``: inputs made to
+    run lines the oracle's inputs missed; the improvement was checked on them too.
     """
 
     name: str
@@ -53,6 +60,11 @@ class TargetReport:
     heldout_passed: bool | None = None
     heldout_feedback: str = ""
     inputs_untimed: int = 0
+    coverage_lines: float | None = None
+    coverage_branches: float | None = None
+    mutation_score: tuple[int, int] | None = None
+    verification: str = ""
+    inputs_aimed: int = 0
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from polca.optimizer.domains.program.reports import (
     TargetReport,
     TargetStarted,
 )
+from polca.optimizer.domains.program.strength import gate_message, oracle_strength
 from polca.optimizer.domains.program.targets import hot_lines
 from polca.optimizer.summarizer import Summarizer
 from polca.runs import (
@@ -196,6 +197,7 @@ def _optimize_target(session: _Session, source: str, target: TargetPlan) -> tupl
     base = replace(base, run_id=result.run_id, evaluations=result.evaluations, cost_usd=result.cost_usd)
     base = replace(base, inputs_untimed=len(domain.untimed))
     report, source = _final_check(domain, result.best, base, session.options, target.heldout_check.inputs)
+    report, source = _judge_strength(domain, report, source, session.options)
     _record(session.store, run_id, config, report, domain)
     return report, source
 
@@ -254,7 +256,45 @@ def final_check_state(report: TargetReport) -> dict[str, Any]:
             "before_s": report.before_s, "after_s": report.after_s, "message": report.message,
             "inputs_untimed": report.inputs_untimed,
             "heldout": {"inputs": report.inputs_heldout, "dropped": report.heldout_dropped,
-                        "passed": report.heldout_passed, "feedback": report.heldout_feedback}}
+                        "passed": report.heldout_passed, "feedback": report.heldout_feedback},
+            "oracle_strength": _strength_state(report)}
+
+
+# ---------------------------------------------------------------- oracle strength
+
+
+def _judge_strength(domain: ProgramDomain, report: TargetReport, source: str,
+                    options: ProgramOptions) -> tuple[TargetReport, str]:
+    """An improvement gets its oracle's strength (:mod:`.strength`); it is withdrawn when the
+    candidate differs from the original on the inputs aimed at lines the oracle missed, or
+    when the strength is below ``min_coverage`` / ``min_mutation_score``. Other verdicts stay
+    as they are (nothing is offered there, so the cost of measuring is not spent)."""
+    if report.status != "improved":
+        return report, source
+    strength = oracle_strength(domain.original, domain.inputs, options.sandbox,
+                               max_mutants=options.max_mutants, seed=options.seed)
+    report = replace(report, coverage_lines=strength.line_coverage, coverage_branches=strength.branch_coverage,
+                     mutation_score=(strength.killed, strength.total) if strength.total else None,
+                     verification=strength.label, inputs_aimed=len(strength.aimed))
+    if strength.aimed:
+        aimed = _compare(domain, source, strength.aimed, options)
+        if not aimed.equal:
+            return replace(report, status="no_gain", message="not offered: failed on inputs aimed at lines the "
+                                                             f"oracle missed: {aimed.feedback}"), domain.source
+    refusal = gate_message(strength, options.min_coverage, options.min_mutation_score)
+    if refusal:
+        return replace(report, status="no_gain", message=f"{refusal} (it measured {report.message})"), domain.source
+    return report, source
+
+
+def _strength_state(report: TargetReport) -> dict[str, Any] | None:
+    """The oracle's strength as the store keeps it (None: not measured)."""
+    if not report.verification:
+        return None
+    score = list(report.mutation_score) if report.mutation_score is not None else None
+    return {"verification": report.verification, "coverage_lines": report.coverage_lines,
+            "coverage_branches": report.coverage_branches, "mutation_score": score,
+            "inputs_aimed": report.inputs_aimed}
 
 
 def problem_spec(domain: ProgramDomain, problem_id: str) -> ProblemSpec:
