@@ -40,12 +40,14 @@ skills carry on). Only ``LLMUnavailable`` propagates.
 from __future__ import annotations
 
 import ast
+import bisect
 import logging
+import re
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from polca.llm import LLMUnavailable
 from polca.optimizer import prompts
@@ -60,10 +62,11 @@ from polca.optimizer.contracts import (
 from polca.optimizer.proposers import ParsedAnswer, UnusableStreak, ask_for_child, build_prompt
 from polca.optimizer.summarizer import Summarizer, SummaryRequest, SummaryResult, skill_preferences
 from polca.skills.apply import rule_subsets
+from polca.skills.diagnosis import diagnose
 from polca.skills.model import Skill
 from polca.skills.registry import SkillRegistry, build_registry
 from polca.skills.retrieval import SkillRetriever
-from polca.skills.rules import apply_rule, apply_rules
+from polca.skills.rules import Observed, apply_rule, apply_rules
 
 if TYPE_CHECKING:
     from polca.llm import LLMClient
@@ -116,6 +119,13 @@ class ProposerChain:
     def _active(self) -> list[Proposer]:
         with self._lock:
             return list(self._members)
+
+    def take_facts(self, facts: TargetFacts) -> None:
+        for member in self._active():
+            hand_facts(member, facts)
+
+    def nothing_for(self, source: str) -> bool:
+        return all(nothing_to_propose(member, source) for member in self._active())
 
     def _ask(self, member: Proposer, parent: Candidate, evaluations: Sequence[Evaluation],
              context: ProposalContext) -> ProposalOutcome:
@@ -179,6 +189,48 @@ def default_program_summarizer(llm: LLMClient | None, *, model: str | None = Non
     return FallbackSummarizer(LLMSummarizer(llm, model=model), fallback=fallback) if llm is not None else None
 
 
+# ---------------------------------------------------------------- what a target tells its proposers
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """What the run knows about a target beyond its code: the runtime types the oracle's
+    inputs had (qualified function name -> parameter -> type, as rules read them) and
+    the target's most executed lines (1-based line numbers of the file)."""
+
+    observed: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    hot_lines: frozenset[int] = frozenset()
+
+
+@runtime_checkable
+class FactsReader(Protocol):
+    """A proposer that reads :class:`TargetFacts`; the run hands them over before each target."""
+
+    def take_facts(self, facts: TargetFacts) -> None: ...
+
+
+@runtime_checkable
+class OfflineExhaustible(Protocol):
+    """A proposer that can tell, without proposing, that it has nothing for ``source``.
+
+    ``nothing_for(source)`` is True only when every call of ``propose`` on a parent with
+    that code would give no child (no model in use, no rule changes it)."""
+
+    def nothing_for(self, source: str) -> bool: ...
+
+
+def hand_facts(proposer: Proposer, facts: TargetFacts) -> None:
+    """Give ``facts`` to ``proposer`` when it reads them; others are left as they are."""
+    if isinstance(proposer, FactsReader):
+        proposer.take_facts(facts)
+
+
+def nothing_to_propose(proposer: Proposer, source: str) -> bool:
+    """True when ``proposer`` says it has no child for ``source``; a proposer that cannot
+    tell (a model, a scripted one) is assumed to have some."""
+    return isinstance(proposer, OfflineExhaustible) and proposer.nothing_for(source)
+
+
 # ---------------------------------------------------------------- the skills proposer
 Library = SkillRegistry | Iterable[Skill] | Path | str | None
 
@@ -195,27 +247,94 @@ def as_registry(library: Library) -> SkillRegistry:
 
 
 def applicable_rules(
-    registry: SkillRegistry, source: str, limit: int, prefer: dict[str, float] | None = None
+    registry: SkillRegistry, source: str, limit: int, prefer: dict[str, float] | None = None,
+    observed: Observed | None = None, hot: Collection[int] = (),
 ) -> list[Skill]:
-    """Executable skills whose rule changes ``source``: those ``prefer`` (skill id -> the
-    mean score change it brought in this run) shows helping first, best first; then by
-    most trigger matches; those it shows hurting last."""
+    """Executable skills whose rule changes ``source`` (given the ``observed`` runtime
+    types), at most ``limit``, in the order of :func:`rank_rules`: ``prefer`` (skill id ->
+    the mean score change it brought in this run) first, then skills whose triggers match
+    a ``hot`` line, then by most trigger matches."""
     hits = {skill.id: count for skill, count in registry.triggered_by(source)}
-    prefer = prefer or {}
-
-    def order(skill: Skill) -> tuple[int, float, int, str]:
-        change = prefer.get(skill.id, 0.0)
-        group = 0 if change > 0 else (2 if skill.id in prefer else 1)
-        return (group, -change, -hits.get(skill.id, 0), skill.id)
-
-    ranked = sorted(registry.with_rules(), key=order)
+    ranked = rank_rules(registry.with_rules(), hits, prefer or {},
+                        hot_skill_ids(registry, source, hot))
     found = []
     for skill in ranked:
         if len(found) >= limit:
             break
-        if apply_rule(skill, source).changed:
+        if apply_rule(skill, source, observed).changed:
             found.append(skill)
     return found
+
+
+def rank_rules(skills: Iterable[Skill], hits: Mapping[str, int], prefer: Mapping[str, float],
+               hot_ids: Collection[str]) -> list[Skill]:
+    """``skills`` in the order they are tried: those ``prefer`` shows helping, best first;
+    then the rest, those matching a hot line (``hot_ids``) first, then by most trigger
+    ``hits`` (skill id -> matches); those ``prefer`` shows hurting last. Ties go by id."""
+
+    def order(skill: Skill) -> tuple[int, float, int, int, str]:
+        change = prefer.get(skill.id, 0.0)
+        group = 0 if change > 0 else (2 if skill.id in prefer else 1)
+        return (group, -change, skill.id not in hot_ids, -hits.get(skill.id, 0), skill.id)
+
+    return sorted(skills, key=order)
+
+
+_LINE = re.compile(r"^- line (\d+) \(", re.MULTILINE)
+
+
+def hot_line_numbers(note: str) -> frozenset[int]:
+    """The line numbers of a hot-lines note (``- line N (K times): text``, as
+    :func:`polca.optimizer.domains.program.targets.hot_lines` writes it)."""
+    return frozenset(int(n) for n in _LINE.findall(note))
+
+
+def hot_skill_ids(registry: SkillRegistry, source: str, hot: Collection[int]) -> set[str]:
+    """Skills with a trigger matching on one of the ``hot`` lines of ``source``; without hot
+    lines, on a line where the diagnosis finds an anti-pattern."""
+    lines = set(hot) or {f.line for f in diagnose(source).findings}
+    if not lines:
+        return set()
+    starts = [0]
+    for index, char in enumerate(source):
+        if char == "\n":
+            starts.append(index + 1)
+    found = set()
+    for skill, _ in registry.triggered_by(source):
+        for pattern in skill.triggers:
+            if any(_line_of(starts, m.start()) in lines for m in re.finditer(pattern, source, re.MULTILINE)):
+                found.add(skill.id)
+                break
+    return found
+
+
+def _line_of(starts: list[int], offset: int) -> int:
+    return bisect.bisect_right(starts, offset)
+
+
+MAX_COMPOSE_STEPS = 6
+"""The most rules one composed child applies in sequence (each unlocked by the ones before)."""
+
+
+def compose_rules(rules: Sequence[Skill], source: str, observed: Observed | None = None,
+                  max_steps: int = MAX_COMPOSE_STEPS) -> tuple[str, tuple[str, ...]]:
+    """Apply rules one after another to a fixpoint: each step applies the first of ``rules``
+    not yet used that changes the current code (to code that parses), so a rule that
+    applies only after another's rewrite is found. Stops when none changes it or after
+    ``max_steps``. Returns the code and the ids applied, in order."""
+    used: list[str] = []
+    for _ in range(max_steps):
+        for skill in rules:
+            if skill.id in used:
+                continue
+            outcome = apply_rule(skill, source, observed)
+            if outcome.changed and _parses(outcome.code):
+                source = outcome.code
+                used.append(skill.id)
+                break
+        else:
+            break
+    return source, tuple(used)
 
 
 def _parses(code: str) -> bool:
@@ -251,9 +370,20 @@ class SkillsProposer:
         self.param = param
         self.max_skills = max_skills
         self._cursors: dict[str, int] = {}
+        self._facts = TargetFacts()
         self._stage2: SkillRetriever | None = None
         self._lock = threading.Lock()
         self._streak = UnusableStreak()
+
+    def take_facts(self, facts: TargetFacts) -> None:
+        """Read the observed types and hot lines of the target searched next."""
+        with self._lock:
+            self._facts = facts
+
+    def nothing_for(self, source: str) -> bool:
+        """Offline, whether no executable rule changes ``source`` (so no child can come)."""
+        return self._llm is None and not applicable_rules(self.registry, source, 1,
+                                                          observed=self._facts.observed)
 
     def propose(
         self, parent: Candidate, evaluations: Sequence[Evaluation], context: ProposalContext
@@ -280,19 +410,25 @@ class SkillsProposer:
     def _offline(
         self, parent: Candidate, source: str, wanted: int, prefer: dict[str, float]
     ) -> list[Candidate]:
-        rules = applicable_rules(self.registry, source, self.max_skills, prefer)
+        facts = self._facts
+        rules = applicable_rules(self.registry, source, self.max_skills, prefer, facts.observed, facts.hot_lines)
         if not rules or wanted <= 0:
             log.debug("no executable skill changes candidate %s", parent.id)
             return []
+        # The first subset, all of them together, is applied as a composition to a fixpoint
+        # (which may add rules their rewrites unlock); then each alone, pairs, and so on.
         subsets = rule_subsets(len(rules))
         start = self._advance(parent.hash, len(subsets))
         children: list[Candidate] = []
         seen = {source}
         steps = 0
         while steps < len(subsets) and len(children) < wanted:
-            chosen = [rules[i] for i in subsets[(start + steps) % len(subsets)]]
+            subset = subsets[(start + steps) % len(subsets)]
             steps += 1
-            child = self._child(parent, source, chosen, seen)
+            if len(subset) == len(rules):
+                child = self._composed(parent, source, rules, seen)
+            else:
+                child = self._child(parent, source, [rules[i] for i in subset], seen)
             if child is not None:
                 children.append(child)
         with self._lock:
@@ -303,11 +439,22 @@ class SkillsProposer:
         with self._lock:
             return self._cursors.get(key, 0) % total
 
+    def _composed(self, parent: Candidate, source: str, rules: list[Skill], seen: set[str]) -> Candidate | None:
+        """The child where rules apply one after another, each re-checked on the code the
+        ones before it wrote (the applicable rules first, then every other rule), at most
+        ``max_skills`` of them."""
+        chosen = {s.id for s in rules}
+        others = [s for s in self.registry.with_rules() if s.id not in chosen]
+        code, used = compose_rules([*rules, *others], source, self._facts.observed, max_steps=self.max_skills)
+        return self._made(parent, code, list(used), seen)
+
     def _child(
         self, parent: Candidate, source: str, chosen: list[Skill], seen: set[str]
     ) -> Candidate | None:
-        code, outcomes = apply_rules(chosen, source)
-        used = [o.skill_id for o in outcomes if o.changed]
+        code, outcomes = apply_rules(chosen, source, self._facts.observed)
+        return self._made(parent, code, [o.skill_id for o in outcomes if o.changed], seen)
+
+    def _made(self, parent: Candidate, code: str, used: list[str], seen: set[str]) -> Candidate | None:
         if not used or code in seen or not _parses(code):
             return None
         seen.add(code)
