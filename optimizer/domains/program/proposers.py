@@ -124,8 +124,11 @@ class ProposerChain:
         for member in self._active():
             hand_facts(member, facts)
 
-    def nothing_for(self, source: str) -> bool:
-        return all(nothing_to_propose(member, source) for member in self._active())
+    def offline_verdict(self, source: str) -> OfflineVerdict:
+        verdicts = [offline_verdict(member, source) for member in self._active()]
+        if not all(v.nothing for v in verdicts):
+            return SOMETHING
+        return OfflineVerdict(True, tuple(dict.fromkeys(i for v in verdicts for i in v.model_would_try)))
 
     def _ask(self, member: Proposer, parent: Candidate, evaluations: Sequence[Evaluation],
              context: ProposalContext) -> ProposalOutcome:
@@ -209,14 +212,25 @@ class FactsReader(Protocol):
     def take_facts(self, facts: TargetFacts) -> None: ...
 
 
+@dataclass(frozen=True)
+class OfflineVerdict:
+    """Whether a proposer has nothing at all to propose for some code (``nothing``), and the
+    skills a model would be given for it instead (``model_would_try``, by trigger)."""
+
+    nothing: bool
+    model_would_try: tuple[str, ...] = ()
+
+
+SOMETHING = OfflineVerdict(False)
+
+
 @runtime_checkable
 class OfflineExhaustible(Protocol):
-    """A proposer that can tell, without proposing, that it has nothing for ``source``.
+    """A proposer that can tell, without proposing, that it has nothing for ``source``:
+    ``nothing`` only when no call of ``propose`` on a parent with that code can give a
+    child (no model in use, no rule changes it)."""
 
-    ``nothing_for(source)`` is True only when every call of ``propose`` on a parent with
-    that code would give no child (no model in use, no rule changes it)."""
-
-    def nothing_for(self, source: str) -> bool: ...
+    def offline_verdict(self, source: str) -> OfflineVerdict: ...
 
 
 def hand_facts(proposer: Proposer, facts: TargetFacts) -> None:
@@ -225,10 +239,10 @@ def hand_facts(proposer: Proposer, facts: TargetFacts) -> None:
         proposer.take_facts(facts)
 
 
-def nothing_to_propose(proposer: Proposer, source: str) -> bool:
-    """True when ``proposer`` says it has no child for ``source``; a proposer that cannot
-    tell (a model, a scripted one) is assumed to have some."""
-    return isinstance(proposer, OfflineExhaustible) and proposer.nothing_for(source)
+def offline_verdict(proposer: Proposer, source: str) -> OfflineVerdict:
+    """What ``proposer`` says of ``source``; one that cannot tell (a model, a scripted
+    proposer) is taken to have something."""
+    return proposer.offline_verdict(source) if isinstance(proposer, OfflineExhaustible) else SOMETHING
 
 
 # ---------------------------------------------------------------- the skills proposer
@@ -380,10 +394,13 @@ class SkillsProposer:
         with self._lock:
             self._facts = facts
 
-    def nothing_for(self, source: str) -> bool:
-        """Offline, whether no executable rule changes ``source`` (so no child can come)."""
-        return self._llm is None and not applicable_rules(self.registry, source, 1,
-                                                          observed=self._facts.observed)
+    def offline_verdict(self, source: str) -> OfflineVerdict:
+        """Offline, nothing when no executable rule changes ``source`` (composition starts
+        from such a rule, so no child can come); the skills whose triggers match it are
+        those a model would be shown."""
+        if self._llm is not None or applicable_rules(self.registry, source, 1, observed=self._facts.observed):
+            return SOMETHING
+        return OfflineVerdict(True, tuple(skill.id for skill, _ in self.registry.triggered_by(source)))
 
     def propose(
         self, parent: Candidate, evaluations: Sequence[Evaluation], context: ProposalContext
@@ -415,9 +432,9 @@ class SkillsProposer:
         if not rules or wanted <= 0:
             log.debug("no executable skill changes candidate %s", parent.id)
             return []
-        # The first subset, all of them together, is applied as a composition to a fixpoint
-        # (which may add rules their rewrites unlock); then each alone, pairs, and so on.
-        subsets = rule_subsets(len(rules))
+        # First the composition to a fixpoint (kept only when it applies a rule the others'
+        # rewrites unlocked); then all the applicable rules together, each alone, pairs, ...
+        subsets = [(), *rule_subsets(len(rules))]
         start = self._advance(parent.hash, len(subsets))
         children: list[Candidate] = []
         seen = {source}
@@ -425,10 +442,10 @@ class SkillsProposer:
         while steps < len(subsets) and len(children) < wanted:
             subset = subsets[(start + steps) % len(subsets)]
             steps += 1
-            if len(subset) == len(rules):
-                child = self._composed(parent, source, rules, seen)
-            else:
+            if subset:
                 child = self._child(parent, source, [rules[i] for i in subset], seen)
+            else:
+                child = self._composed(parent, source, rules, seen)
             if child is not None:
                 children.append(child)
         with self._lock:
@@ -446,6 +463,8 @@ class SkillsProposer:
         chosen = {s.id for s in rules}
         others = [s for s in self.registry.with_rules() if s.id not in chosen]
         code, used = compose_rules([*rules, *others], source, self._facts.observed, max_steps=self.max_skills)
+        if set(used) <= chosen:
+            return None  # nothing unlocked: the subset of all applicable rules gives this child
         return self._made(parent, code, list(used), seen)
 
     def _child(

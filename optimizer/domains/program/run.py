@@ -41,14 +41,21 @@ from polca.optimizer.domains.program.heldout import raising_inputs
 from polca.optimizer.domains.program.isolation import SELF_CHECK, backend_of, limits_of
 from polca.optimizer.domains.program.options import ProgramOptions, engine_knobs
 from polca.optimizer.domains.program.oracle import sibling_files
-from polca.optimizer.domains.program.plan import FilePlan, TargetPlan, plan_file
+from polca.optimizer.domains.program.plan import FilePlan, TargetPlan, observed_types, plan_file
+from polca.optimizer.domains.program.proposers import (
+    TargetFacts,
+    hand_facts,
+    hot_line_numbers,
+    offline_verdict,
+)
 from polca.optimizer.domains.program.reports import (
+    NOTHING_TO_TRY,
     ProgramReport,
     TargetFinished,
     TargetReport,
     TargetStarted,
 )
-from polca.optimizer.domains.program.targets import hot_lines
+from polca.optimizer.domains.program.targets import find_functions, hot_lines, parse_source
 from polca.optimizer.summarizer import Summarizer
 from polca.runs import (
     SCRIPT_TARGET,
@@ -62,6 +69,7 @@ from polca.sandbox.codec import UnsafeValue
 from polca.sandbox.difftest import compare
 from polca.sandbox.measure import MeasureResult, measure
 from polca.sandbox.target import InputItem, Target, encode_inputs, safe_input
+from polca.skills.diagnosis import diagnose
 
 if TYPE_CHECKING:
     from polca.events import EventBus
@@ -185,6 +193,8 @@ def _optimize_target(session: _Session, source: str, target: TargetPlan) -> tupl
     if session.events is not None:
         session.events.emit(TargetStarted(target.name, len(check.inputs), dict(target.inputs.sources),
                                           check.dropped))
+    if (stopped := _nothing_to_try(session, domain, base)) is not None:
+        return stopped, source
     config, run_id = _start_run(session, target, len(check.inputs), cost_left)
     try:
         result = optimize(domain, session.proposer, config=config, llm=session.llm, store=session.store,
@@ -198,6 +208,43 @@ def _optimize_target(session: _Session, source: str, target: TargetPlan) -> tupl
     report, source = _final_check(domain, result.best, base, session.options, target.heldout_check.inputs)
     _record(session.store, run_id, config, report, domain)
     return report, source
+
+
+def _nothing_to_try(session: _Session, domain: ProgramDomain, base: TargetReport) -> TargetReport | None:
+    """Hand the proposer what the run knows of the target (observed types, hot lines);
+    then, offline, when it has no child even for the original, the target's report at
+    once: searching would only re-time the original. None when the search should run."""
+    facts = TargetFacts(observed_types(session.plan.program, session.plan.targets),
+                        hot_line_numbers(domain.hot_lines))
+    hand_facts(session.proposer, facts)
+    if session.llm is not None or session.resume_run is not None:
+        return None
+    verdict = offline_verdict(session.proposer, domain.source)
+    if not verdict.nothing:
+        return None
+    return replace(base, message=nothing_to_try_message(domain.source, domain.qualname, verdict.model_would_try))
+
+
+def nothing_to_try_message(source: str, qualname: str | None, model_would_try: Sequence[str]) -> str:
+    """Why a target was not searched offline: what the diagnosis saw in it (anti-patterns
+    with their lines) and the skills a model would be given (retrieval by triggers)."""
+    span = _lines_of(source, qualname)
+    findings = [f for f in diagnose(source).findings if span[0] <= f.line <= span[1]]
+    saw = ("the diagnosis saw " + "; ".join(f"line {f.line}: {f.kind} ({f.detail})" for f in findings[:5])
+           if findings else "the diagnosis saw no known anti-pattern")
+    skills = list(model_would_try)
+    would = (f"`--model` would try: {', '.join(skills[:6])}" if skills
+             else "`--model` would try a rewrite guided by the summary (no skill's trigger matches)")
+    return f"{NOTHING_TO_TRY}: no executable skill changes it; {saw}; {would}"
+
+
+def _lines_of(source: str, qualname: str | None) -> tuple[int, int]:
+    """The first and last line of ``qualname`` in ``source`` (the whole file for a script)."""
+    if qualname is not None:
+        for info in find_functions(parse_source(source)):
+            if info.qualname == qualname:
+                return info.first_line, info.last_line
+    return 1, len(source.splitlines())
 
 
 def _domain(session: _Session, source: str, target: TargetPlan) -> ProgramDomain:
