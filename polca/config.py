@@ -75,7 +75,9 @@ class OptimizeConfig:
     for the whole file, shared by its targets; ``time_limit``: wall-clock seconds for the
     whole file; ``final_*``: the final re-measurement of the best candidate;
     ``min_speedup``: the least speedup offered; ``fallback``: go on with skills alone when
-    the model is unreachable (``--no-fallback`` turns it off).
+    the model is unreachable (``--no-fallback`` turns it off). ``library``: skill folders
+    searched beside the built-in library and ``.polca/skills`` (``--library DIR``, which
+    replaces this list; in the environment, folders separated by ``os.pathsep``).
     """
 
     top: int = 3
@@ -88,6 +90,7 @@ class OptimizeConfig:
     final_min_sample_s: float = 0.04
     min_speedup: float = 1.10  # polca.sandbox.stats.MIN_SPEEDUP (config imports nothing of polca)
     fallback: bool = True
+    library: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -252,4 +255,15 @@ def _coerce(area: str, name: str, hint: Any, value: Any) -> Any:
         return number
     if hint is str:
         return str(value)
+    if origin is tuple:
+        return _coerce_paths(where, value)
     raise ConfigError(f"{where}: unsupported config type {hint!r}")
+
+
+def _coerce_paths(where: str, value: Any) -> tuple[str, ...]:
+    """A list of folder names: a TOML array of strings, or one string of ``os.pathsep``-separated ones."""
+    if isinstance(value, str):
+        return tuple(part for part in value.split(os.pathsep) if part)
+    if isinstance(value, list | tuple) and all(isinstance(v, str | Path) for v in value):
+        return tuple(str(v) for v in value)
+    raise ConfigError(f"{where} = {value!r} is not a list of folder names (e.g. [\"skills\", \"../shared\"])")

@@ -272,3 +272,13 @@ def test_polca_optimize_uses_a_skill_mined_into_the_project(tmp_path_factory):
     assert done.returncode == 0, done.stderr
     (target,) = json.loads(done.stdout)["targets"]
     assert target["origins"] == ["skill:test-sum-of-ints"], target["message"]
+
+
+def test_polca_optimize_refuses_a_library_folder_that_does_not_exist_in_one_line(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("project")
+    _write_project(folder, "i")
+    done = subprocess.run([_installed_polca(), "optimize", "summing.py", "--library", "nowhere"], cwd=folder,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "--library nowhere is not a directory" in done.stderr
+    assert not (folder / ".polca").exists()  # refused before anything was written

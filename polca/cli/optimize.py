@@ -122,6 +122,7 @@ def optimize(
     seed: Annotated[int | None, typer.Option("--seed", min=0, help=f"Seed of minibatches and generated inputs (default {_D.seed}).")] = None,
     embedder: Annotated[EmbedderName | None, typer.Option("--embedder", help=f"What the ε-net compares candidates by (default {_S.embedder}).")] = None,
     epsilon: Annotated[float | None, typer.Option("--epsilon", min=0.0, max=2.0, help="ε-net radius: children this close to a known candidate are dropped (default: the embedder's calibrated one).")] = None,
+    library: Annotated[list[Path] | None, typer.Option("--library", help="Extra skill folder(s) beside the built-in library and .polca/skills (repeatable).")] = None,
     verbose: Verbose = 0,
     quiet: Quiet = False,
 ) -> None:
@@ -130,7 +131,8 @@ def optimize(
         llm={"model": model, "api_base": api_base}, store={"url": db}, sandbox={"backend": sandbox},
         search={"embedder": embedder, "epsilon": epsilon},
         optimize={"top": top, "size": size, "budget_evals": budget_evals, "budget_cost": budget_cost,
-                  "time_limit": time_limit, "seed": seed, "fallback": False if no_fallback else None})
+                  "time_limit": time_limit, "seed": seed, "fallback": False if no_fallback else None,
+                  "library": tuple(map(str, library)) if library else None})
     _check_out(apply, out)
     _check_model(config)
     program = _load(path)
@@ -225,6 +227,7 @@ def _search(path: Path, options: ProgramOptions, config: Config, resume: str | N
             quiet: bool) -> ProgramReport:
     """Plan, then search. The store is opened only once the plan stands (a resume reads the
     store first, to learn its target), so a refused file writes no ``.polca/``."""
+    skills = _skills(options)
     with ExitStack() as stack:
         store = stack.enter_context(_existing_store(config)) if resume is not None else None
         plan = _plan(path, options, store, resume, quiet=quiet)
@@ -233,9 +236,27 @@ def _search(path: Path, options: ProgramOptions, config: Config, resume: str | N
         events = EventBus()
         llm = recording_llm(config, store, events) if config.llm.model else None
         fallback = config.optimize.fallback
-        proposer = default_program_proposer(llm, fallback=fallback)
+        proposer = default_program_proposer(llm, fallback=fallback, library=skills)
         summarizer = default_program_summarizer(llm, fallback=fallback)
         return _run(plan, proposer, summarizer, llm, store, events, resume, quiet=quiet)
+
+
+def _skills(options: ProgramOptions):
+    """The skill library the search uses, as ``polca skills`` reads it (built-in,
+    ``.polca/skills``, then ``--library``/``[tool.polca.optimize] library``); a mined skill
+    that does not validate is left out with one line saying why."""
+    from polca.skills.model import SkillFormatError
+    from polca.skills.registry import library_dirs, load_checked
+
+    try:
+        loaded = load_checked(library_dirs(options.library))
+    except SkillFormatError as exc:
+        fail("the built-in skill library does not validate:\n  " + "\n  ".join(exc.errors))
+    except ValueError as exc:
+        fail(f"{exc} (--library or [tool.polca.optimize] library)")
+    for line in loaded.rejected:
+        warn(line)
+    return loaded.registry
 
 
 @contextmanager

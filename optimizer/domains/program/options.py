@@ -41,7 +41,9 @@ class ProgramOptions:
     what the ones before it left. ``final_rounds``/``final_min_sample_s``: the final
     re-measurement; ``min_speedup``: the least speedup offered. ``sandbox``: where and
     within which limits every run happens. ``search``: the engine's knobs and the search's
-    timing (``rounds``, ``min_sample_s``, ``warmup``).
+    timing (``rounds``, ``min_sample_s``, ``warmup``). ``library``: skill folders the
+    search reads beside the built-in library and ``.polca/skills``
+    (:func:`polca.skills.registry.library_dirs`; the proposer is built from them).
     """
 
     function: tuple[str, ...] = ()
@@ -59,6 +61,7 @@ class ProgramOptions:
     min_speedup: float = _D.min_speedup
     sandbox: SandboxConfig = DEFAULT_SANDBOX
     search: SearchConfig = field(default_factory=SearchConfig)
+    library: tuple[str | Path, ...] = _D.library
 
     def __post_init__(self) -> None:
         self._check_types()
@@ -84,7 +87,7 @@ class ProgramOptions:
         self._check_search()
 
     def _check_types(self) -> None:
-        for name in ("function", "stdin", "args"):
+        for name in ("function", "stdin", "args", "library"):
             value = getattr(self, name)
             if not isinstance(value, tuple):
                 raise TypeError(f"{name}={value!r} must be a tuple, e.g. {name}=({value!r},)")
@@ -94,6 +97,9 @@ class ProgramOptions:
             for path in paths:
                 if not Path(path).is_file():
                     raise ValueError(f"--{flag} {path} is not a file; --{flag} takes an existing file")
+        for folder in self.library:
+            if not Path(folder).is_dir():
+                raise ValueError(f"--library {folder} is not a directory; --library takes a folder of skill folders")
 
     def _check_sandbox(self) -> None:
         s = self.sandbox

@@ -171,15 +171,17 @@ class FallbackSummarizer:
 
 
 def default_program_proposer(llm: LLMClient | None, *, model: str | None = None,
-                             fallback: bool = True) -> ProposerChain:
+                             fallback: bool = True, library: Library = None) -> ProposerChain:
     """Executable skills always; with ``llm``, also the model prompted with retrieved skills.
 
     ``model`` overrides the client's model for proposals; ``fallback`` lets the search go
-    on with the skills alone when the model is unreachable (see :class:`ProposerChain`).
+    on with the skills alone when the model is unreachable (see :class:`ProposerChain`);
+    ``library``: the skills both use (default: the built-in library).
     """
-    members: list[Proposer] = [SkillsProposer()]
+    registry = as_registry(library)
+    members: list[Proposer] = [SkillsProposer(library=registry)]
     if llm is not None:
-        members.append(SkillsProposer(llm=llm, model=model))
+        members.append(SkillsProposer(library=registry, llm=llm, model=model))
     return ProposerChain(members, fallback=fallback)
 
 
