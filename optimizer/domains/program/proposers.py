@@ -21,11 +21,21 @@ the executable rules that change it. The applicable rules (at most ``max_skills`
 first the skills the run's summary ranks as having raised the score, then the ones
 whose triggers match most, last those it ranks as having lowered it; see
 :func:`polca.optimizer.summarizer.skill_preferences`) define an ordered list of subsets: all of
-them together, then each alone, then pairs, and so on. Each call hands out the next
-``num_proposals`` subsets that give new code, and the next call on the same parent
+them together, then each alone, then pairs, and so on. Before them comes the
+composition to a fixpoint (:func:`compose_rules`): rules applied one after another, each
+re-checked on the code the ones before it wrote, so a rule that applies only after
+another's rewrite is found (kept only when it adds such a rule). Each call hands out the
+next ``num_proposals`` of these that give new code, and the next call on the same parent
 continues where the last stopped, so a search keeps exploring. A child's origin is
-``skill:<id>`` or ``skill:<id>+<id>``; its note names the skills. When no rule
+``skill:<id>`` or ``skill:<id>+<id>+...``; its note names the skills. When no rule
 changes the parent there are no children (logged at debug level).
+
+Before each target the run hands the proposers its :class:`TargetFacts`
+(:func:`hand_facts`): the runtime types the oracle's inputs had, which every
+``apply_rule`` receives, and the hot lines, by which rules whose triggers match there are
+tried first (:func:`rank_rules`, below the summary's preferences). A proposer can also say
+that it has nothing at all for some code (:func:`offline_verdict`), so the run stops
+such a target at once instead of re-timing the original.
 
 With a model, each child comes from one prompt carrying the skills Stage II retrieval
 ranks best (:class:`polca.skills.retrieval.SkillRetriever`): their Steps, Pitfalls and

@@ -13,7 +13,9 @@ original does not raise (those stay checked: the candidate must raise the same).
 target is *improved* only when every check passes and the verdict is "faster"
 (speedup >= ``min_speedup`` with a 95% interval wholly above 1). Improvements
 accumulate: each later target starts from the file as improved so far. Nothing is
-written to disk here.
+written to disk here. Offline, a target for which no proposer has any child, even for
+the original, is not searched: its report says so at once ("nothing to try offline"),
+with what the diagnosis saw and the skills ``--model`` would try.
 
 Budgets: ``budget_evals`` is per target; ``budget_cost`` and ``time_limit`` are the
 file's, and each target's search gets what the targets before it left. Each target's
