@@ -282,3 +282,12 @@ def test_polca_optimize_refuses_a_library_folder_that_does_not_exist_in_one_line
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "--library nowhere is not a directory" in done.stderr
     assert not (folder / ".polca").exists()  # refused before anything was written
+
+
+def test_a_rule_that_only_rewrites_another_function_gives_the_target_nothing_to_try(tmp_path):
+    path = tmp_path / "two.py"
+    path.write_text(INSERTS + "\n\ndef evens(items: list[int]) -> list[int]:\n    out = []\n    for x in items:\n"
+                              "        if x % 2 == 0:\n            out.append(x)\n    return out\n")
+    report = optimize_file(path, ProgramOptions(function=("reversed_copy",), **QUICK), proposer=SkillsProposer())
+    (target,) = report.targets
+    assert target.message.startswith("nothing to try offline") and target.evaluations == 0

@@ -54,7 +54,7 @@ import bisect
 import logging
 import re
 import threading
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -134,8 +134,8 @@ class ProposerChain:
         for member in self._active():
             hand_facts(member, facts)
 
-    def offline_verdict(self, source: str) -> OfflineVerdict:
-        verdicts = [offline_verdict(member, source) for member in self._active()]
+    def offline_verdict(self, source: str, relevant: Relevant | None = None) -> OfflineVerdict:
+        verdicts = [offline_verdict(member, source, relevant) for member in self._active()]
         if not all(v.nothing for v in verdicts):
             return SOMETHING
         return OfflineVerdict(True, tuple(dict.fromkeys(i for v in verdicts for i in v.model_would_try)))
@@ -236,13 +236,17 @@ class OfflineVerdict:
 SOMETHING = OfflineVerdict(False)
 
 
+Relevant = Callable[[str], bool]
+"""Whether a rewritten text changes what is searched (for a function target: that function)."""
+
+
 @runtime_checkable
 class OfflineExhaustible(Protocol):
     """A proposer that can tell, without proposing, that it has nothing for ``source``:
     ``nothing`` only when no call of ``propose`` on a parent with that code can give a
-    child (no model in use, no rule changes it)."""
+    child that ``relevant`` accepts (no model in use, no rule changes what matters)."""
 
-    def offline_verdict(self, source: str) -> OfflineVerdict: ...
+    def offline_verdict(self, source: str, relevant: Relevant | None = None) -> OfflineVerdict: ...
 
 
 def hand_facts(proposer: Proposer, facts: TargetFacts) -> None:
@@ -251,10 +255,12 @@ def hand_facts(proposer: Proposer, facts: TargetFacts) -> None:
         proposer.take_facts(facts)
 
 
-def offline_verdict(proposer: Proposer, source: str) -> OfflineVerdict:
-    """What ``proposer`` says of ``source``; one that cannot tell (a model, a scripted
-    proposer) is taken to have something."""
-    return proposer.offline_verdict(source) if isinstance(proposer, OfflineExhaustible) else SOMETHING
+def offline_verdict(proposer: Proposer, source: str, relevant: Relevant | None = None) -> OfflineVerdict:
+    """What ``proposer`` says of ``source`` (children that ``relevant`` rejects count as
+    none); one that cannot tell (a model, a scripted proposer) is taken to have something."""
+    if not isinstance(proposer, OfflineExhaustible):
+        return SOMETHING
+    return proposer.offline_verdict(source, relevant)
 
 
 # ---------------------------------------------------------------- the skills proposer
@@ -406,11 +412,17 @@ class SkillsProposer:
         with self._lock:
             self._facts = facts
 
-    def offline_verdict(self, source: str) -> OfflineVerdict:
-        """Offline, nothing when no executable rule changes ``source`` (composition starts
-        from such a rule, so no child can come); the skills whose triggers match it are
-        those a model would be shown."""
-        if self._llm is not None or applicable_rules(self.registry, source, 1, observed=self._facts.observed):
+    def offline_verdict(self, source: str, relevant: Relevant | None = None) -> OfflineVerdict:
+        """Offline, nothing when no executable rule, alone or composed, rewrites ``source``
+        into code ``relevant`` accepts; the skills whose triggers match it are those a
+        model would be shown."""
+        if self._llm is not None:
+            return SOMETHING
+        rules, observed = self.registry.with_rules(), self._facts.observed
+        codes = [o.code for o in (apply_rule(s, source, observed) for s in rules) if o.changed]
+        if codes:
+            codes.append(compose_rules(rules, source, observed, max_steps=self.max_skills)[0])
+        if any(relevant is None or relevant(code) for code in codes):
             return SOMETHING
         return OfflineVerdict(True, tuple(skill.id for skill, _ in self.registry.triggered_by(source)))
 

@@ -221,10 +221,18 @@ def _nothing_to_try(session: _Session, domain: ProgramDomain, base: TargetReport
     hand_facts(session.proposer, facts)
     if session.llm is not None or session.resume_run is not None:
         return None
-    verdict = offline_verdict(session.proposer, domain.source)
+    verdict = offline_verdict(session.proposer, domain.source, lambda code: _changes_target(domain, code))
     if not verdict.nothing:
         return None
     return replace(base, message=nothing_to_try_message(domain.source, domain.qualname, verdict.model_would_try))
+
+
+def _changes_target(domain: ProgramDomain, code: str) -> bool:
+    """Whether ``code`` changes what the domain evaluates (a rewrite of another function is dropped)."""
+    try:
+        return domain.resolve(code) != domain.source
+    except (ValueError, SyntaxError):
+        return False
 
 
 def nothing_to_try_message(source: str, qualname: str | None, model_would_try: Sequence[str]) -> str:
