@@ -127,6 +127,16 @@ def test_without_the_int_type_the_same_rule_does_not_apply(tmp_path):
     assert report.optimized_source == report.original_source
 
 
+def test_the_proposer_applies_the_rule_only_once_it_is_handed_the_observed_types(tmp_path):
+    proposer = SkillsProposer(library=build_registry(_sum_skill(tmp_path / "lib").parent))
+    parent = Candidate({"code": TOTAL}, origin="seed")
+    context = ProposalContext(objective="faster", num_proposals=2)
+    assert proposer.propose(parent, [], context) == []
+    proposer.take_facts(TargetFacts(observed={"total": {"items": "list[int]"}}))
+    (child,) = proposer.propose(parent, [], context)
+    assert child.origin == "skill:test-sum-of-ints" and "return sum(items)" in child.params["code"]
+
+
 # ---------------------------------------------------------------- composition
 
 
