@@ -78,6 +78,9 @@ class OptimizeConfig:
     the model is unreachable (``--no-fallback`` turns it off); ``min_coverage`` /
     ``min_mutation_score``: the least line coverage and mutation score of the oracle for a
     change to be offered; ``max_mutants``: mutants checked per improved target (0: none).
+    ``library``: skill folders
+    searched beside the built-in library and ``.polca/skills`` (``--library DIR``, which
+    replaces this list; in the environment, folders separated by ``os.pathsep``).
     """
 
     top: int = 3
@@ -95,6 +98,7 @@ class OptimizeConfig:
     min_coverage: float = 0.0
     min_mutation_score: float = 0.0
     max_mutants: int = 20
+    library: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -259,4 +263,15 @@ def _coerce(area: str, name: str, hint: Any, value: Any) -> Any:
         return number
     if hint is str:
         return str(value)
+    if origin is tuple:
+        return _coerce_paths(where, value)
     raise ConfigError(f"{where}: unsupported config type {hint!r}")
+
+
+def _coerce_paths(where: str, value: Any) -> tuple[str, ...]:
+    """A list of folder names: a TOML array of strings, or one string of ``os.pathsep``-separated ones."""
+    if isinstance(value, str):
+        return tuple(part for part in value.split(os.pathsep) if part)
+    if isinstance(value, list | tuple) and all(isinstance(v, str | Path) for v in value):
+        return tuple(str(v) for v in value)
+    raise ConfigError(f"{where} = {value!r} is not a list of folder names (e.g. [\"skills\", \"../shared\"])")

@@ -10,9 +10,18 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from polca.skills.model import DEFAULT_LIBRARY, Skill, load_library
+from polca.skills.model import (
+    DEFAULT_LIBRARY,
+    Skill,
+    load_library,
+    parse_skill,
+    skill_dirs,
+    validate_skill_dir,
+)
+from polca.skills.rules import apply_rule
 
 
 class UnknownSkillError(LookupError):
@@ -114,3 +123,79 @@ def build_registry(*paths: Path | str) -> SkillRegistry:
     """
     roots = paths or (DEFAULT_LIBRARY,)
     return SkillRegistry(skill for root in roots for skill in load_library(root))
+
+
+# ---------------------------------------------------------------- the libraries a command uses
+
+
+def library_dirs(extra: Iterable[Path | str] = (), *, mined: Path | None = None) -> list[Path]:
+    """The skill folders ``polca skills`` and ``polca optimize`` read: the built-in library,
+    the project's mined skills (``mined``, default ``.polca/skills``) when that folder
+    exists, then each of ``extra`` (``--library DIR``, ``[tool.polca.optimize] library``)."""
+    from polca.skills.skill_writer import DEFAULT_MINED_DIR
+
+    mined = DEFAULT_MINED_DIR if mined is None else Path(mined)
+    dirs = [DEFAULT_LIBRARY]
+    if mined.is_dir():
+        dirs.append(mined)
+    return dirs + [Path(p) for p in extra]
+
+
+def rule_problems(skill: Skill) -> list[str]:
+    """Why ``skill``'s rule fails its own validation: it must rewrite before.py and leave
+    counter.py (where a precondition fails) unchanged. Empty for a good rule or no rule."""
+    if not skill.has_rule:
+        return []
+    problems = []
+    before = apply_rule(skill, skill.before_path.read_text()) if skill.before_path else None
+    if before is None or not before.changed:
+        reason = before.error if before is not None else "(no before.py)"
+        problems.append(f"{skill.id}: rule.py leaves before.py unchanged {reason}".rstrip())
+    if skill.counter_path is not None and apply_rule(skill, skill.counter_path.read_text()).changed:
+        problems.append(f"{skill.id}: rule.py rewrites counter.py, where a precondition fails")
+    return problems
+
+
+@dataclass(frozen=True)
+class LoadedLibrary:
+    """A registry of every skill that passed validation, and one line per skill left out."""
+
+    registry: SkillRegistry
+    rejected: tuple[str, ...] = ()
+
+
+def load_checked(dirs: Iterable[Path | str]) -> LoadedLibrary:
+    """The skills under ``dirs`` that ``polca skills validate`` accepts.
+
+    The built-in library is trusted and must load whole (a format problem raises
+    :class:`~polca.skills.model.SkillFormatError`); a skill of any other folder whose
+    format is invalid, whose rule fails its own validation (:func:`rule_problems`) or
+    whose id is already taken is left out, with the reason in ``rejected``. A folder that
+    does not exist raises ValueError.
+    """
+    skills: dict[str, Skill] = {}
+    rejected: list[str] = []
+    for root in map(Path, dirs):
+        if not root.is_dir():
+            raise ValueError(f"skill library {str(root)!r} is not a directory; pass the folder that holds skill folders")
+        if root.resolve() == DEFAULT_LIBRARY.resolve():
+            skills.update((s.id, s) for s in load_library(root))
+            continue
+        for folder in skill_dirs(root):
+            skill, why = _checked_skill(folder, skills)
+            if skill is None:
+                rejected.append(f"skill {folder} not loaded: {why}")
+            else:
+                skills[skill.id] = skill
+    return LoadedLibrary(SkillRegistry(skills.values()), tuple(rejected))
+
+
+def _checked_skill(folder: Path, known: dict[str, Skill]) -> tuple[Skill | None, str]:
+    errors = validate_skill_dir(folder)
+    if errors:
+        return None, "; ".join(errors)
+    skill = parse_skill(folder)
+    if skill.id in known:
+        return None, f"its id {skill.id!r} is already taken by {known[skill.id].path}"
+    problems = rule_problems(skill)
+    return (None, "; ".join(problems)) if problems else (skill, "")

@@ -139,7 +139,7 @@ def test_a_script_that_runs_main_at_import_keeps_its_script_target(tmp_path):
     assert by_name["count_free"].status == "excluded"
     assert "cannot be called on its own: could not load" in by_name["count_free"].message
     assert "\n" not in by_name["count_free"].message
-    assert by_name["<script>"].status != "excluded" and by_name["<script>"].evaluations > 0
+    assert by_name["<script>"].status != "excluded" and by_name["<script>"].inputs_verified > 0
 
 
 def test_a_file_without_any_oracle_says_what_to_provide(tmp_path):

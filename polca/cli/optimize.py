@@ -125,6 +125,7 @@ def optimize(
     min_coverage: Annotated[float | None, typer.Option("--min-coverage", min=0.0, max=1.0, help="Offer a change only when its oracle's inputs run at least this fraction of the function's lines (default 0: label only).")] = None,
     min_mutation_score: Annotated[float | None, typer.Option("--min-mutation-score", min=0.0, max=1.0, help="Offer a change only when its oracle catches at least this fraction of injected bugs (default 0: label only).")] = None,
     max_mutants: Annotated[int | None, typer.Option("--max-mutants", min=0, help=f"Injected bugs checked per improvement for its oracle's mutation score (default {_D.max_mutants}; 0: none).")] = None,
+    library: Annotated[list[Path] | None, typer.Option("--library", help="Extra skill folder(s) beside the built-in library and .polca/skills (repeatable).")] = None,
     verbose: Verbose = 0,
     quiet: Quiet = False,
 ) -> None:
@@ -135,7 +136,8 @@ def optimize(
         optimize={"top": top, "size": size, "budget_evals": budget_evals, "budget_cost": budget_cost,
                   "time_limit": time_limit, "seed": seed, "fallback": False if no_fallback else None,
                   "min_coverage": min_coverage, "min_mutation_score": min_mutation_score,
-                  "max_mutants": max_mutants})
+                  "max_mutants": max_mutants,
+                  "library": tuple(map(str, library)) if library else None})
     _check_out(apply, out)
     _check_model(config)
     program = _load(path)
@@ -230,6 +232,7 @@ def _search(path: Path, options: ProgramOptions, config: Config, resume: str | N
             quiet: bool) -> ProgramReport:
     """Plan, then search. The store is opened only once the plan stands (a resume reads the
     store first, to learn its target), so a refused file writes no ``.polca/``."""
+    skills = _skills(options)
     with ExitStack() as stack:
         store = stack.enter_context(_existing_store(config)) if resume is not None else None
         plan = _plan(path, options, store, resume, quiet=quiet)
@@ -238,9 +241,27 @@ def _search(path: Path, options: ProgramOptions, config: Config, resume: str | N
         events = EventBus()
         llm = recording_llm(config, store, events) if config.llm.model else None
         fallback = config.optimize.fallback
-        proposer = default_program_proposer(llm, fallback=fallback)
+        proposer = default_program_proposer(llm, fallback=fallback, library=skills)
         summarizer = default_program_summarizer(llm, fallback=fallback)
         return _run(plan, proposer, summarizer, llm, store, events, resume, quiet=quiet)
+
+
+def _skills(options: ProgramOptions):
+    """The skill library the search uses, as ``polca skills`` reads it (built-in,
+    ``.polca/skills``, then ``--library``/``[tool.polca.optimize] library``); a mined skill
+    that does not validate is left out with one line saying why."""
+    from polca.skills.model import SkillFormatError
+    from polca.skills.registry import library_dirs, load_checked
+
+    try:
+        loaded = load_checked(library_dirs(options.library))
+    except SkillFormatError as exc:
+        fail("the built-in skill library does not validate:\n  " + "\n  ".join(exc.errors))
+    except ValueError as exc:
+        fail(f"{exc} (--library or [tool.polca.optimize] library)")
+    for line in loaded.rejected:
+        warn(line)
+    return loaded.registry
 
 
 @contextmanager

@@ -47,14 +47,10 @@ def register(app: typer.Typer) -> None:
 
 
 def library_dirs(extra: list[Path] | None) -> list[Path]:
-    """Built-in library, ``.polca/skills`` when present, then ``extra``."""
-    from polca.skills.model import DEFAULT_LIBRARY
-    from polca.skills.skill_writer import DEFAULT_MINED_DIR
+    """Built-in library, ``.polca/skills`` when present, then ``extra`` (one rule for every command)."""
+    from polca.skills.registry import library_dirs as dirs
 
-    dirs = [DEFAULT_LIBRARY]
-    if DEFAULT_MINED_DIR.is_dir():
-        dirs.append(DEFAULT_MINED_DIR)
-    return dirs + list(extra or [])
+    return dirs(extra or ())
 
 
 def _registry(extra: list[Path] | None):
@@ -154,18 +150,9 @@ def show(
 
 def check_rules(skills) -> list[str]:
     """Problems of executable rules: before.py must change, counter.py must not."""
-    from polca.skills.rules import apply_rule
+    from polca.skills.registry import rule_problems
 
-    problems = []
-    for skill in skills:
-        if not skill.has_rule:
-            continue
-        before = apply_rule(skill, skill.before_path.read_text())
-        if not before.changed:
-            problems.append(f"{skill.id}: rule.py leaves before.py unchanged {before.error}".rstrip())
-        if apply_rule(skill, skill.counter_path.read_text()).changed:
-            problems.append(f"{skill.id}: rule.py rewrites counter.py, where a precondition fails")
-    return problems
+    return [problem for skill in skills for problem in rule_problems(skill)]
 
 
 @skills_app.command("validate", epilog=examples("polca skills validate", "polca skills validate .polca/skills"))

@@ -45,6 +45,9 @@ class ProgramOptions:
     ``min_mutation_score``: the least line coverage and mutation score (0..1) of the oracle
     for an improvement to be offered (0: no gate, the strength is only shown);
     ``max_mutants``: mutants checked per improved target (0: no mutation score).
+    ``library``: skill folders the
+    search reads beside the built-in library and ``.polca/skills``
+    (:func:`polca.skills.registry.library_dirs`; the proposer is built from them).
     """
 
     function: tuple[str, ...] = ()
@@ -65,6 +68,7 @@ class ProgramOptions:
     min_coverage: float = _D.min_coverage
     min_mutation_score: float = _D.min_mutation_score
     max_mutants: int = _D.max_mutants
+    library: tuple[str | Path, ...] = _D.library
 
     def __post_init__(self) -> None:
         self._check_types()
@@ -100,7 +104,7 @@ class ProgramOptions:
             raise ValueError(f"max_mutants={self.max_mutants!r} must be an integer >= 0 (0: no mutation score)")
 
     def _check_types(self) -> None:
-        for name in ("function", "stdin", "args"):
+        for name in ("function", "stdin", "args", "library"):
             value = getattr(self, name)
             if not isinstance(value, tuple):
                 raise TypeError(f"{name}={value!r} must be a tuple, e.g. {name}=({value!r},)")
@@ -110,6 +114,9 @@ class ProgramOptions:
             for path in paths:
                 if not Path(path).is_file():
                     raise ValueError(f"--{flag} {path} is not a file; --{flag} takes an existing file")
+        for folder in self.library:
+            if not Path(folder).is_dir():
+                raise ValueError(f"--library {folder} is not a directory; --library takes a folder of skill folders")
 
     def _check_sandbox(self) -> None:
         s = self.sandbox

@@ -11,8 +11,10 @@ to do; a file none of whose targets can be checked raises :class:`NoOracleError`
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from polca.optimizer.domains.program.heldout import (
     grown_scale,
@@ -41,7 +43,9 @@ from polca.optimizer.domains.program.oracle import (
 from polca.optimizer.domains.program.reports import TargetReport
 from polca.optimizer.domains.program.targets import ProgramFile, load_program, profile_script
 from polca.runs import SCRIPT_TARGET
-from polca.sandbox.target import Target
+from polca.sandbox.codec import UnsafeValue, plain_from_pickle
+from polca.sandbox.target import Call, InputItem, Target
+from polca.skills.analysis.facts import merge_observed, observed_type
 
 
 class NoOracleError(ValueError):
@@ -281,3 +285,48 @@ def _judged(program: ProgramFile, plan: TargetPlan, check: OracleCheck, options:
             "non-deterministic: the script's output changes with the hash seed (set or dict ordering "
             "of str keys); sort what it prints to optimize it"))
     return check
+
+
+# ---------------------------------------------------------------- observed types, for the rules
+
+
+def observed_types(program: ProgramFile, targets: Sequence[TargetPlan]) -> dict[str, dict[str, str]]:
+    """The runtime types of each function target's parameters over its checked inputs,
+    ``{qualname: {param: type}}`` (:func:`polca.skills.analysis.facts.observed_type`, merged
+    with ``merge_observed``), as rules read them. Generated calls are read directly; a
+    traced (pickled) input only when it is plain data (:func:`polca.sandbox.codec.plain_from_pickle`
+    runs no code): a call holding instances of the program's own classes, as a method's
+    ``self``, tells nothing here."""
+    observed: dict[str, dict[str, str]] = {}
+    for plan in targets:
+        if plan.qualname is None or plan.check is None:
+            continue
+        names = [p.name for p in program.function(plan.qualname).params if p.kind != "varargs"]
+        positional = [p.name for p in program.function(plan.qualname).params if p.kind == "positional"]
+        types: dict[str, str] = {}
+        for item in plan.check.inputs:
+            for name, value in _bound(item, positional, names):
+                types[name] = merge_observed(types.get(name), observed_type(value))
+        types.pop("self", None)
+        if types:
+            observed[plan.qualname] = types
+    return observed
+
+
+def _bound(item: InputItem, positional: list[str], names: list[str]) -> list[tuple[str, Any]]:
+    """(parameter, value) pairs of one input: positional arguments by the signature's order
+    (a method's first is ``self``), keyword ones by name; extra ``*args`` are skipped."""
+    if isinstance(item, bytes):
+        try:
+            loaded = plain_from_pickle(item)
+        except UnsafeValue:
+            return []
+        if type(loaded) is not tuple or len(loaded) != 2 or not isinstance(loaded[1], dict):
+            return []
+        item = Call(tuple(loaded[0]), loaded[1])
+    if isinstance(item, tuple):
+        item = Call(args=item)
+    if not isinstance(item, Call):
+        return []
+    pairs = list(zip(positional, item.args, strict=False))
+    return pairs + [(k, v) for k, v in item.kwargs.items() if k in names]

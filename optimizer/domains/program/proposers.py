@@ -21,11 +21,21 @@ the executable rules that change it. The applicable rules (at most ``max_skills`
 first the skills the run's summary ranks as having raised the score, then the ones
 whose triggers match most, last those it ranks as having lowered it; see
 :func:`polca.optimizer.summarizer.skill_preferences`) define an ordered list of subsets: all of
-them together, then each alone, then pairs, and so on. Each call hands out the next
-``num_proposals`` subsets that give new code, and the next call on the same parent
+them together, then each alone, then pairs, and so on. Before them comes the
+composition to a fixpoint (:func:`compose_rules`): rules applied one after another, each
+re-checked on the code the ones before it wrote, so a rule that applies only after
+another's rewrite is found (kept only when it adds such a rule). Each call hands out the
+next ``num_proposals`` of these that give new code, and the next call on the same parent
 continues where the last stopped, so a search keeps exploring. A child's origin is
-``skill:<id>`` or ``skill:<id>+<id>``; its note names the skills. When no rule
+``skill:<id>`` or ``skill:<id>+<id>+...``; its note names the skills. When no rule
 changes the parent there are no children (logged at debug level).
+
+Before each target the run hands the proposers its :class:`TargetFacts`
+(:func:`hand_facts`): the runtime types the oracle's inputs had, which every
+``apply_rule`` receives, and the hot lines, by which rules whose triggers match there are
+tried first (:func:`rank_rules`, below the summary's preferences). A proposer can also say
+that it has nothing at all for some code (:func:`offline_verdict`), so the run stops
+such a target at once instead of re-timing the original.
 
 With a model, each child comes from one prompt carrying the skills Stage II retrieval
 ranks best (:class:`polca.skills.retrieval.SkillRetriever`): their Steps, Pitfalls and
@@ -40,12 +50,14 @@ skills carry on). Only ``LLMUnavailable`` propagates.
 from __future__ import annotations
 
 import ast
+import bisect
 import logging
+import re
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from polca.llm import LLMUnavailable
 from polca.optimizer import prompts
@@ -60,10 +72,11 @@ from polca.optimizer.contracts import (
 from polca.optimizer.proposers import ParsedAnswer, UnusableStreak, ask_for_child, build_prompt
 from polca.optimizer.summarizer import Summarizer, SummaryRequest, SummaryResult, skill_preferences
 from polca.skills.apply import rule_subsets
+from polca.skills.diagnosis import diagnose
 from polca.skills.model import Skill
 from polca.skills.registry import SkillRegistry, build_registry
 from polca.skills.retrieval import SkillRetriever
-from polca.skills.rules import apply_rule, apply_rules
+from polca.skills.rules import Observed, apply_rule, apply_rules
 
 if TYPE_CHECKING:
     from polca.llm import LLMClient
@@ -117,6 +130,16 @@ class ProposerChain:
         with self._lock:
             return list(self._members)
 
+    def take_facts(self, facts: TargetFacts) -> None:
+        for member in self._active():
+            hand_facts(member, facts)
+
+    def offline_verdict(self, source: str, relevant: Relevant | None = None) -> OfflineVerdict:
+        verdicts = [offline_verdict(member, source, relevant) for member in self._active()]
+        if not all(v.nothing for v in verdicts):
+            return SOMETHING
+        return OfflineVerdict(True, tuple(dict.fromkeys(i for v in verdicts for i in v.model_would_try)))
+
     def _ask(self, member: Proposer, parent: Candidate, evaluations: Sequence[Evaluation],
              context: ProposalContext) -> ProposalOutcome:
         try:
@@ -158,15 +181,17 @@ class FallbackSummarizer:
 
 
 def default_program_proposer(llm: LLMClient | None, *, model: str | None = None,
-                             fallback: bool = True) -> ProposerChain:
+                             fallback: bool = True, library: Library = None) -> ProposerChain:
     """Executable skills always; with ``llm``, also the model prompted with retrieved skills.
 
     ``model`` overrides the client's model for proposals; ``fallback`` lets the search go
-    on with the skills alone when the model is unreachable (see :class:`ProposerChain`).
+    on with the skills alone when the model is unreachable (see :class:`ProposerChain`);
+    ``library``: the skills both use (default: the built-in library).
     """
-    members: list[Proposer] = [SkillsProposer()]
+    registry = as_registry(library)
+    members: list[Proposer] = [SkillsProposer(library=registry)]
     if llm is not None:
-        members.append(SkillsProposer(llm=llm, model=model))
+        members.append(SkillsProposer(library=registry, llm=llm, model=model))
     return ProposerChain(members, fallback=fallback)
 
 
@@ -177,6 +202,65 @@ def default_program_summarizer(llm: LLMClient | None, *, model: str | None = Non
     from polca.optimizer.summarizer import LLMSummarizer
 
     return FallbackSummarizer(LLMSummarizer(llm, model=model), fallback=fallback) if llm is not None else None
+
+
+# ---------------------------------------------------------------- what a target tells its proposers
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """What the run knows about a target beyond its code: the runtime types the oracle's
+    inputs had (qualified function name -> parameter -> type, as rules read them) and
+    the target's most executed lines (1-based line numbers of the file)."""
+
+    observed: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    hot_lines: frozenset[int] = frozenset()
+
+
+@runtime_checkable
+class FactsReader(Protocol):
+    """A proposer that reads :class:`TargetFacts`; the run hands them over before each target."""
+
+    def take_facts(self, facts: TargetFacts) -> None: ...
+
+
+@dataclass(frozen=True)
+class OfflineVerdict:
+    """Whether a proposer has nothing at all to propose for some code (``nothing``), and the
+    skills a model would be given for it instead (``model_would_try``, by trigger)."""
+
+    nothing: bool
+    model_would_try: tuple[str, ...] = ()
+
+
+SOMETHING = OfflineVerdict(False)
+
+
+Relevant = Callable[[str], bool]
+"""Whether a rewritten text changes what is searched (for a function target: that function)."""
+
+
+@runtime_checkable
+class OfflineExhaustible(Protocol):
+    """A proposer that can tell, without proposing, that it has nothing for ``source``:
+    ``nothing`` only when no call of ``propose`` on a parent with that code can give a
+    child that ``relevant`` accepts (no model in use, no rule changes what matters)."""
+
+    def offline_verdict(self, source: str, relevant: Relevant | None = None) -> OfflineVerdict: ...
+
+
+def hand_facts(proposer: Proposer, facts: TargetFacts) -> None:
+    """Give ``facts`` to ``proposer`` when it reads them; others are left as they are."""
+    if isinstance(proposer, FactsReader):
+        proposer.take_facts(facts)
+
+
+def offline_verdict(proposer: Proposer, source: str, relevant: Relevant | None = None) -> OfflineVerdict:
+    """What ``proposer`` says of ``source`` (children that ``relevant`` rejects count as
+    none); one that cannot tell (a model, a scripted proposer) is taken to have something."""
+    if not isinstance(proposer, OfflineExhaustible):
+        return SOMETHING
+    return proposer.offline_verdict(source, relevant)
 
 
 # ---------------------------------------------------------------- the skills proposer
@@ -195,27 +279,94 @@ def as_registry(library: Library) -> SkillRegistry:
 
 
 def applicable_rules(
-    registry: SkillRegistry, source: str, limit: int, prefer: dict[str, float] | None = None
+    registry: SkillRegistry, source: str, limit: int, prefer: dict[str, float] | None = None,
+    observed: Observed | None = None, hot: Collection[int] = (),
 ) -> list[Skill]:
-    """Executable skills whose rule changes ``source``: those ``prefer`` (skill id -> the
-    mean score change it brought in this run) shows helping first, best first; then by
-    most trigger matches; those it shows hurting last."""
+    """Executable skills whose rule changes ``source`` (given the ``observed`` runtime
+    types), at most ``limit``, in the order of :func:`rank_rules`: ``prefer`` (skill id ->
+    the mean score change it brought in this run) first, then skills whose triggers match
+    a ``hot`` line, then by most trigger matches."""
     hits = {skill.id: count for skill, count in registry.triggered_by(source)}
-    prefer = prefer or {}
-
-    def order(skill: Skill) -> tuple[int, float, int, str]:
-        change = prefer.get(skill.id, 0.0)
-        group = 0 if change > 0 else (2 if skill.id in prefer else 1)
-        return (group, -change, -hits.get(skill.id, 0), skill.id)
-
-    ranked = sorted(registry.with_rules(), key=order)
+    ranked = rank_rules(registry.with_rules(), hits, prefer or {},
+                        hot_skill_ids(registry, source, hot))
     found = []
     for skill in ranked:
         if len(found) >= limit:
             break
-        if apply_rule(skill, source).changed:
+        if apply_rule(skill, source, observed).changed:
             found.append(skill)
     return found
+
+
+def rank_rules(skills: Iterable[Skill], hits: Mapping[str, int], prefer: Mapping[str, float],
+               hot_ids: Collection[str]) -> list[Skill]:
+    """``skills`` in the order they are tried: those ``prefer`` shows helping, best first;
+    then the rest, those matching a hot line (``hot_ids``) first, then by most trigger
+    ``hits`` (skill id -> matches); those ``prefer`` shows hurting last. Ties go by id."""
+
+    def order(skill: Skill) -> tuple[int, float, int, int, str]:
+        change = prefer.get(skill.id, 0.0)
+        group = 0 if change > 0 else (2 if skill.id in prefer else 1)
+        return (group, -change, skill.id not in hot_ids, -hits.get(skill.id, 0), skill.id)
+
+    return sorted(skills, key=order)
+
+
+_LINE = re.compile(r"^- line (\d+) \(", re.MULTILINE)
+
+
+def hot_line_numbers(note: str) -> frozenset[int]:
+    """The line numbers of a hot-lines note (``- line N (K times): text``, as
+    :func:`polca.optimizer.domains.program.targets.hot_lines` writes it)."""
+    return frozenset(int(n) for n in _LINE.findall(note))
+
+
+def hot_skill_ids(registry: SkillRegistry, source: str, hot: Collection[int]) -> set[str]:
+    """Skills with a trigger matching on one of the ``hot`` lines of ``source``; without hot
+    lines, on a line where the diagnosis finds an anti-pattern."""
+    lines = set(hot) or {f.line for f in diagnose(source).findings}
+    if not lines:
+        return set()
+    starts = [0]
+    for index, char in enumerate(source):
+        if char == "\n":
+            starts.append(index + 1)
+    found = set()
+    for skill, _ in registry.triggered_by(source):
+        for pattern in skill.triggers:
+            if any(_line_of(starts, m.start()) in lines for m in re.finditer(pattern, source, re.MULTILINE)):
+                found.add(skill.id)
+                break
+    return found
+
+
+def _line_of(starts: list[int], offset: int) -> int:
+    return bisect.bisect_right(starts, offset)
+
+
+MAX_COMPOSE_STEPS = 6
+"""The most rules one composed child applies in sequence (each unlocked by the ones before)."""
+
+
+def compose_rules(rules: Sequence[Skill], source: str, observed: Observed | None = None,
+                  max_steps: int = MAX_COMPOSE_STEPS) -> tuple[str, tuple[str, ...]]:
+    """Apply rules one after another to a fixpoint: each step applies the first of ``rules``
+    not yet used that changes the current code (to code that parses), so a rule that
+    applies only after another's rewrite is found. Stops when none changes it or after
+    ``max_steps``. Returns the code and the ids applied, in order."""
+    used: list[str] = []
+    for _ in range(max_steps):
+        for skill in rules:
+            if skill.id in used:
+                continue
+            outcome = apply_rule(skill, source, observed)
+            if outcome.changed and _parses(outcome.code):
+                source = outcome.code
+                used.append(skill.id)
+                break
+        else:
+            break
+    return source, tuple(used)
 
 
 def _parses(code: str) -> bool:
@@ -251,9 +402,29 @@ class SkillsProposer:
         self.param = param
         self.max_skills = max_skills
         self._cursors: dict[str, int] = {}
+        self._facts = TargetFacts()
         self._stage2: SkillRetriever | None = None
         self._lock = threading.Lock()
         self._streak = UnusableStreak()
+
+    def take_facts(self, facts: TargetFacts) -> None:
+        """Read the observed types and hot lines of the target searched next."""
+        with self._lock:
+            self._facts = facts
+
+    def offline_verdict(self, source: str, relevant: Relevant | None = None) -> OfflineVerdict:
+        """Offline, nothing when no executable rule, alone or composed, rewrites ``source``
+        into code ``relevant`` accepts; the skills whose triggers match it are those a
+        model would be shown."""
+        if self._llm is not None:
+            return SOMETHING
+        rules, observed = self.registry.with_rules(), self._facts.observed
+        codes = [o.code for o in (apply_rule(s, source, observed) for s in rules) if o.changed]
+        if codes:
+            codes.append(compose_rules(rules, source, observed, max_steps=self.max_skills)[0])
+        if any(relevant is None or relevant(code) for code in codes):
+            return SOMETHING
+        return OfflineVerdict(True, tuple(skill.id for skill, _ in self.registry.triggered_by(source)))
 
     def propose(
         self, parent: Candidate, evaluations: Sequence[Evaluation], context: ProposalContext
@@ -280,19 +451,25 @@ class SkillsProposer:
     def _offline(
         self, parent: Candidate, source: str, wanted: int, prefer: dict[str, float]
     ) -> list[Candidate]:
-        rules = applicable_rules(self.registry, source, self.max_skills, prefer)
+        facts = self._facts
+        rules = applicable_rules(self.registry, source, self.max_skills, prefer, facts.observed, facts.hot_lines)
         if not rules or wanted <= 0:
             log.debug("no executable skill changes candidate %s", parent.id)
             return []
-        subsets = rule_subsets(len(rules))
+        # First the composition to a fixpoint (kept only when it applies a rule the others'
+        # rewrites unlocked); then all the applicable rules together, each alone, pairs, ...
+        subsets = [(), *rule_subsets(len(rules))]
         start = self._advance(parent.hash, len(subsets))
         children: list[Candidate] = []
         seen = {source}
         steps = 0
         while steps < len(subsets) and len(children) < wanted:
-            chosen = [rules[i] for i in subsets[(start + steps) % len(subsets)]]
+            subset = subsets[(start + steps) % len(subsets)]
             steps += 1
-            child = self._child(parent, source, chosen, seen)
+            if subset:
+                child = self._child(parent, source, [rules[i] for i in subset], seen)
+            else:
+                child = self._composed(parent, source, rules, seen)
             if child is not None:
                 children.append(child)
         with self._lock:
@@ -303,11 +480,24 @@ class SkillsProposer:
         with self._lock:
             return self._cursors.get(key, 0) % total
 
+    def _composed(self, parent: Candidate, source: str, rules: list[Skill], seen: set[str]) -> Candidate | None:
+        """The child where rules apply one after another, each re-checked on the code the
+        ones before it wrote (the applicable rules first, then every other rule), at most
+        ``max_skills`` of them."""
+        chosen = {s.id for s in rules}
+        others = [s for s in self.registry.with_rules() if s.id not in chosen]
+        code, used = compose_rules([*rules, *others], source, self._facts.observed, max_steps=self.max_skills)
+        if set(used) <= chosen:
+            return None  # nothing unlocked: the subset of all applicable rules gives this child
+        return self._made(parent, code, list(used), seen)
+
     def _child(
         self, parent: Candidate, source: str, chosen: list[Skill], seen: set[str]
     ) -> Candidate | None:
-        code, outcomes = apply_rules(chosen, source)
-        used = [o.skill_id for o in outcomes if o.changed]
+        code, outcomes = apply_rules(chosen, source, self._facts.observed)
+        return self._made(parent, code, [o.skill_id for o in outcomes if o.changed], seen)
+
+    def _made(self, parent: Candidate, code: str, used: list[str], seen: set[str]) -> Candidate | None:
         if not used or code in seen or not _parses(code):
             return None
         seen.add(code)

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from polca.events import Event
 
 TargetStatus = Literal["improved", "no_gain", "excluded"]
+NOTHING_TO_TRY = "nothing to try offline"
+"""How the message of a ``no_gain`` target that was not searched, since no proposer had anything for it, begins."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,18 @@ class ProgramReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``polca optimize --json``)."""
         return {"path": self.path, "improved": self.improved, "original_sha256": self.original_sha256,
-                "targets": [asdict(t) for t in self.targets], "notes": list(self.notes),
+                "targets": [asdict(t) for t in self.targets], "counts": self.counts(), "notes": list(self.notes),
                 "wall_s": self.wall_s, "diff": self.diff()}
+
+    def counts(self) -> dict[str, int]:
+        """Targets per outcome: each status, and among the ``no_gain`` ones those with
+        nothing to try offline and those whose best candidate failed held-out verification."""
+        counts = {status: sum(t.status == status for t in self.targets) for status in ("improved", "no_gain",
+                                                                                      "excluded")}
+        counts["nothing_to_try"] = sum(t.status == "no_gain" and t.message.startswith(NOTHING_TO_TRY)
+                                       for t in self.targets)
+        counts["failed_heldout"] = sum(t.heldout_passed is False for t in self.targets)
+        return counts
 
 
 @dataclass(frozen=True)

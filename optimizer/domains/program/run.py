@@ -13,7 +13,9 @@ original does not raise (those stay checked: the candidate must raise the same).
 target is *improved* only when every check passes and the verdict is "faster"
 (speedup >= ``min_speedup`` with a 95% interval wholly above 1). Improvements
 accumulate: each later target starts from the file as improved so far. Nothing is
-written to disk here.
+written to disk here. Offline, a target for which no proposer has any child, even for
+the original, is not searched: its report says so at once ("nothing to try offline"),
+with what the diagnosis saw and the skills ``--model`` would try.
 
 Budgets: ``budget_evals`` is per target; ``budget_cost`` and ``time_limit`` are the
 file's, and each target's search gets what the targets before it left. Each target's
@@ -41,15 +43,22 @@ from polca.optimizer.domains.program.heldout import raising_inputs
 from polca.optimizer.domains.program.isolation import SELF_CHECK, backend_of, limits_of
 from polca.optimizer.domains.program.options import ProgramOptions, engine_knobs
 from polca.optimizer.domains.program.oracle import sibling_files
-from polca.optimizer.domains.program.plan import FilePlan, TargetPlan, plan_file
+from polca.optimizer.domains.program.plan import FilePlan, TargetPlan, observed_types, plan_file
+from polca.optimizer.domains.program.proposers import (
+    TargetFacts,
+    hand_facts,
+    hot_line_numbers,
+    offline_verdict,
+)
 from polca.optimizer.domains.program.reports import (
+    NOTHING_TO_TRY,
     ProgramReport,
     TargetFinished,
     TargetReport,
     TargetStarted,
 )
 from polca.optimizer.domains.program.strength import gate_message, oracle_strength
-from polca.optimizer.domains.program.targets import hot_lines
+from polca.optimizer.domains.program.targets import find_functions, hot_lines, parse_source
 from polca.optimizer.summarizer import Summarizer
 from polca.runs import (
     SCRIPT_TARGET,
@@ -63,6 +72,7 @@ from polca.sandbox.codec import UnsafeValue
 from polca.sandbox.difftest import compare
 from polca.sandbox.measure import MeasureResult, measure
 from polca.sandbox.target import InputItem, Target, encode_inputs, safe_input
+from polca.skills.diagnosis import diagnose
 
 if TYPE_CHECKING:
     from polca.events import EventBus
@@ -186,6 +196,8 @@ def _optimize_target(session: _Session, source: str, target: TargetPlan) -> tupl
     if session.events is not None:
         session.events.emit(TargetStarted(target.name, len(check.inputs), dict(target.inputs.sources),
                                           check.dropped))
+    if (stopped := _nothing_to_try(session, domain, base)) is not None:
+        return stopped, source
     config, run_id = _start_run(session, target, len(check.inputs), cost_left)
     try:
         result = optimize(domain, session.proposer, config=config, llm=session.llm, store=session.store,
@@ -200,6 +212,51 @@ def _optimize_target(session: _Session, source: str, target: TargetPlan) -> tupl
     report, source = _judge_strength(domain, report, source, session.options)
     _record(session.store, run_id, config, report, domain)
     return report, source
+
+
+def _nothing_to_try(session: _Session, domain: ProgramDomain, base: TargetReport) -> TargetReport | None:
+    """Hand the proposer what the run knows of the target (observed types, hot lines);
+    then, offline, when it has no child even for the original, the target's report at
+    once: searching would only re-time the original. None when the search should run."""
+    facts = TargetFacts(observed_types(session.plan.program, session.plan.targets),
+                        hot_line_numbers(domain.hot_lines))
+    hand_facts(session.proposer, facts)
+    if session.llm is not None or session.resume_run is not None:
+        return None
+    verdict = offline_verdict(session.proposer, domain.source, lambda code: _changes_target(domain, code))
+    if not verdict.nothing:
+        return None
+    return replace(base, message=nothing_to_try_message(domain.source, domain.qualname, verdict.model_would_try))
+
+
+def _changes_target(domain: ProgramDomain, code: str) -> bool:
+    """Whether ``code`` changes what the domain evaluates (a rewrite of another function is dropped)."""
+    try:
+        return domain.resolve(code) != domain.source
+    except (ValueError, SyntaxError):
+        return False
+
+
+def nothing_to_try_message(source: str, qualname: str | None, model_would_try: Sequence[str]) -> str:
+    """Why a target was not searched offline: what the diagnosis saw in it (anti-patterns
+    with their lines) and the skills a model would be given (retrieval by triggers)."""
+    span = _lines_of(source, qualname)
+    findings = [f for f in diagnose(source).findings if span[0] <= f.line <= span[1]]
+    saw = ("the diagnosis saw " + "; ".join(f"line {f.line}: {f.kind} ({f.detail})" for f in findings[:5])
+           if findings else "the diagnosis saw no known anti-pattern")
+    skills = list(model_would_try)
+    would = (f"`--model` would try: {', '.join(skills[:6])}" if skills
+             else "`--model` would try a rewrite guided by the summary (no skill's trigger matches)")
+    return f"{NOTHING_TO_TRY}: no executable skill changes it; {saw}; {would}"
+
+
+def _lines_of(source: str, qualname: str | None) -> tuple[int, int]:
+    """The first and last line of ``qualname`` in ``source`` (the whole file for a script)."""
+    if qualname is not None:
+        for info in find_functions(parse_source(source)):
+            if info.qualname == qualname:
+                return info.first_line, info.last_line
+    return 1, len(source.splitlines())
 
 
 def _domain(session: _Session, source: str, target: TargetPlan) -> ProgramDomain:
