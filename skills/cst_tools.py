@@ -387,3 +387,92 @@ def local_list_assign(func: cst.FunctionDef, name: str) -> cst.Assign | None:
         ):
             return node
     return None
+
+
+# --- Text facts: which expressions certainly evaluate to ``str`` (rules-a: join, str methods) ---
+
+STR_RESULT_BUILTINS = frozenset({"str", "repr", "chr", "format", "ascii", "hex", "oct", "bin"})
+"""Built-ins whose result is always a ``str`` (or which raise)."""
+STR_RETURNING_METHODS = frozenset({
+    "upper", "lower", "strip", "lstrip", "rstrip", "replace", "join", "format", "title",
+    "capitalize", "casefold", "swapcase", "center", "ljust", "rjust", "zfill", "expandtabs",
+    "removeprefix", "removesuffix", "translate",
+})
+"""Methods of ``str`` that return a ``str``: on a proven str receiver, the result is one."""
+_STR_CONTAINERS = ("list[str]", "tuple[str]", "set[str]", "frozenset[str]", "List[str]", "Sequence[str]")
+
+
+def is_str_expr(expr: cst.BaseExpression, str_names: Iterable[str] = (), shadowed: Iterable[str] = ()) -> bool:
+    """``expr`` certainly evaluates to a ``str`` (or raises where it stands).
+
+    Proven forms: str literals and f-strings, names in ``str_names``, calls to
+    :data:`STR_RESULT_BUILTINS` not in ``shadowed``, :data:`STR_RETURNING_METHODS` on a
+    proven receiver, indexing or slicing a proven str, ``+`` of proven forms, ``%`` with a
+    proven left side and ``*`` with a proven side.
+    """
+    names, shadow = set(str_names), set(shadowed)
+
+    def ok(e: cst.BaseExpression) -> bool:
+        if isinstance(e, cst.SimpleString | cst.FormattedString):
+            return "b" not in e.prefix.lower()
+        if isinstance(e, cst.ConcatenatedString):
+            return ok(e.left) and ok(e.right)
+        if isinstance(e, cst.Name):
+            return e.value in names
+        if isinstance(e, cst.Call) and isinstance(e.func, cst.Name):
+            return e.func.value in STR_RESULT_BUILTINS and e.func.value not in shadow
+        if isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute):
+            return e.func.attr.value in STR_RETURNING_METHODS and ok(e.func.value)
+        if isinstance(e, cst.Subscript):
+            return ok(e.value)
+        if isinstance(e, cst.BinaryOperation):
+            if isinstance(e.operator, cst.Add):
+                return ok(e.left) and ok(e.right)
+            if isinstance(e.operator, cst.Modulo):
+                return ok(e.left)
+            if isinstance(e.operator, cst.Multiply):
+                return ok(e.left) or ok(e.right)
+        return False
+
+    return ok(expr)
+
+
+def str_names(func: cst.FunctionDef, type_of, rebound: Iterable[str], shadowed: Iterable[str]) -> set[str]:
+    """Names of ``func`` that always hold a ``str``: parameters typed ``str`` (by
+    ``type_of(name)``, e.g. :meth:`FunctionFacts.type_of`) and never rebound, loop
+    variables over a proven str or over a never-rebound name typed ``list[str]`` and the
+    like, and locals every binding of which is a proven str expression."""
+    shadow, moved = set(shadowed), set(rebound)
+    params = {p.name.value for p in _walk(func.params) if isinstance(p, cst.Param)}
+    proven = {p for p in params if p not in moved and type_of(p) == "str"}
+    bindings: dict[str, list[tuple[str, object]]] = {}
+    for node in _walk(func.body):
+        if isinstance(node, cst.For | cst.CompFor):
+            for name in target_names(node.target):
+                kind = "each" if isinstance(node.target, cst.Name) else "other"
+                bindings.setdefault(name, []).append((kind, node.iter))
+        elif isinstance(node, cst.Assign):
+            for target in node.targets:
+                for name in target_names(target.target):
+                    kind = "value" if isinstance(target.target, cst.Name) else "other"
+                    bindings.setdefault(name, []).append((kind, node.value))
+        elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.AsName | cst.Del | cst.NamedExpr):
+            for name in target_names(node.name if isinstance(node, cst.AsName) else node.target):
+                bindings.setdefault(name, []).append(("other", node))
+    for _ in range(4):  # a few rounds settle chains like a = s.upper(); for c in a
+        for name, binds in bindings.items():
+            if name not in params and name not in proven and all(
+                _str_binding(kind, value, proven, shadow, type_of, moved) for kind, value in binds
+            ):
+                proven.add(name)
+    return proven
+
+
+def _str_binding(kind, value, proven, shadow, type_of, moved) -> bool:
+    if kind == "value":
+        return is_str_expr(value, proven, shadow)
+    if kind != "each":
+        return False
+    if is_str_expr(value, proven, shadow):
+        return True  # iterating a str gives one-character strs
+    return isinstance(value, cst.Name) and value.value not in moved and type_of(value.value) in _STR_CONTAINERS

@@ -1,0 +1,181 @@
+"""Rules over text: string building, regular expressions and character loops."""
+
+from __future__ import annotations
+
+import textwrap
+
+from polca.skills.registry import build_registry
+from polca.skills.rules import apply_rule
+
+REGISTRY = build_registry()
+
+
+def _apply(skill_id: str, source: str, observed=None):
+    return apply_rule(REGISTRY.get(skill_id), textwrap.dedent(source), observed)
+
+
+def _unchanged(skill_id: str, source: str, observed=None) -> None:
+    outcome = _apply(skill_id, source, observed)
+    assert outcome.error == ""
+    assert not outcome.changed, outcome.code
+    assert outcome.code == textwrap.dedent(source)
+
+
+def _run(code: str, name: str, *args):
+    namespace: dict = {}
+    exec(code, namespace)
+    try:
+        return ("ok", namespace[name](*args))
+    except Exception as exc:
+        return ("raised", type(exc).__name__)
+
+
+def _same_behaviour(skill_id: str, source: str, name: str, inputs, observed=None) -> str:
+    outcome = _apply(skill_id, source, observed)
+    assert outcome.changed, outcome.code
+    for args in inputs:
+        assert _run(outcome.code, name, *args) == _run(textwrap.dedent(source), name, *args), args
+    return outcome.code
+
+
+# --- string-building-with-join: chained concatenation --------------------------------
+
+WORDS = [([],), (["a"],), (["ab", "c", "", "dé"],)]
+
+
+def test_join_rule_rewrites_a_chained_sum_of_str_pieces():
+    code = _same_behaviour(
+        "string-building-with-join",
+        """
+        def csv(words: list[str]):
+            out = ""
+            for w in words:
+                out = out + w + ","  # quadratic
+            return out
+        """,
+        "csv",
+        WORDS,
+    )
+    assert "_out_parts = []" in code
+    assert "_out_parts.append(w + \",\")  # quadratic" in code
+    assert 'out = "".join(_out_parts)\n    return out' in code
+
+
+def test_join_rule_uses_observed_types_and_f_strings_in_nested_and_while_loops():
+    source = """
+        def table(rows, sep):
+            text = "rows:"
+            i = 0
+            while i < len(rows):
+                for cell in rows[i]:
+                    text = text + f"{cell}" + sep
+                text += "\\n"
+                i += 1
+            return text.upper()
+        """
+    observed = {"table": {"rows": "list[list[int]]", "sep": "str"}}
+    code = _same_behaviour(
+        "string-building-with-join", source, "table", [([], ";"), ([[1, 2], [3]], ";")], observed
+    )
+    assert '_text_parts = ["rows:"]' in code
+    assert '_text_parts.append(f"{cell}" + sep)' in code and '_text_parts.append("\\n")' in code
+    _unchanged("string-building-with-join", source)  # sep may be anything without the observation
+
+
+def test_join_rule_rewrites_a_buffer_built_per_row_inside_an_outer_loop():
+    code = _same_behaviour(
+        "string-building-with-join",
+        """
+        def lines(grid: list[str]):
+            out = []
+            for row in grid:
+                line = ""
+                for ch in row:
+                    line = line + ch + " "
+                out.append(line)
+            return "\\n".join(out)
+        """,
+        "lines",
+        [([],), (["ab", "", "xyz"],)],
+    )
+    assert "_line_parts.append(ch + \" \")" in code
+
+
+def test_join_rule_leaves_lone_in_place_str_steps_alone():
+    _unchanged(
+        "string-building-with-join",
+        """
+        def f(words: list[str]):
+            out = ""
+            for w in words:
+                out += w + ","
+                out = out + "|"
+            return out
+        """,
+    )
+
+
+def test_join_rule_leaves_pieces_that_may_not_be_str_alone():
+    _unchanged(
+        "string-building-with-join",
+        """
+        def f(values):
+            out = ""
+            for v in values:
+                out = out + v + ","
+            return out
+        """,
+    )
+
+
+def test_join_rule_leaves_loops_that_read_the_buffer_or_sit_in_try():
+    _unchanged(
+        "string-building-with-join",
+        """
+        def reads(words: list[str]):
+            out = ""
+            for w in words:
+                if len(out) > 10:
+                    break
+                out = out + w + ","
+            return out
+
+        def guarded(words: list[str]):
+            try:
+                out = ""
+                for w in words:
+                    out = out + w + str(int(w))
+            except ValueError:
+                return out
+            return out
+
+        def closure(words: list[str]):
+            out = ""
+            for w in words:
+                out = out + w + ","
+                peek = lambda: out
+            return out, peek
+
+        def mentioned_between(words: list[str]):
+            out = ""
+            first = out
+            for w in words:
+                out = out + w + ","
+            return out + first
+        """,
+    )
+
+
+def test_join_rule_respects_a_shadowed_str_builtin():
+    _unchanged(
+        "string-building-with-join",
+        """
+        str = int
+
+        def f(values):
+            out = ""
+            for v in values:
+                out = out + str(v) + ","
+            return out
+        """,
+    )
