@@ -254,3 +254,112 @@ def test_concat_rule_leaves_a_stored_generator_over_the_list_alone():
             return list(lazy)
         """,
     )
+
+
+# --- min-max-over-sorted ----------------------------------------------------------------
+
+def test_min_max_rule_rewrites_each_end_under_guards():
+    code = _same_behaviour(
+        "min-max-over-sorted",
+        """
+        def ends(xs: list[int], words: list[str]):
+            if len(xs) == 0 or not words:
+                raise ValueError("empty")
+            a = sorted(xs)[0]
+            b = sorted(xs)[-1]
+            c = sorted(xs, reverse=True)[0]
+            d = sorted(xs, reverse=True)[-1]
+            e = sorted(words, key=len)[0]
+            f = sorted(words, key=str.lower, reverse=True)[0]
+            return a, b, c, d, e, f
+        """,
+        "ends",
+        [([], ["a"]), ([3], []), ([3, 1, 2, 1], ["bb", "a", "B", "c", "A"])],
+    )
+    assert "a = min(xs)" in code and "b = max(xs)" in code
+    assert "c = max(xs)" in code and "d = min(xs)" in code
+    assert "e = min(words, key=len)" in code and "f = max(words, key=str.lower)" in code
+
+
+def test_min_max_rule_uses_enclosing_tests_and_observed_types():
+    source = """
+        def pick(groups, names):
+            out = []
+            if groups:
+                out.append(sorted(groups)[0])
+            out.append(sorted(names)[-1] if len(names) > 0 else None)
+            return out, names and sorted(names)[0]
+        """
+    observed = {"pick": {"groups": "tuple[int, int]", "names": "list[str]"}}
+    code = _same_behaviour(
+        "min-max-over-sorted", source, "pick",
+        [((), []), ((5, 2), ["b", "a"]), ((1, 1), ["x"])], observed,
+    )
+    assert "out.append(min(groups))" in code
+    assert "max(names) if len(names) > 0" in code and "names and min(names)" in code
+    _unchanged("min-max-over-sorted", source)
+
+
+def test_min_max_rule_leaves_possibly_empty_or_partially_ordered_inputs():
+    _unchanged(
+        "min-max-over-sorted",
+        """
+        def no_guard(xs: list[int]):
+            return sorted(xs)[0]
+
+        def guard_in_else(xs: list[int]):
+            if xs:
+                return 0
+            else:
+                return sorted(xs)[0]
+
+        def floats(xs: list[float]):
+            return sorted(xs)[0] if xs else None
+
+        def mixed(xs: list):
+            return sorted(xs)[0] if xs else None
+
+        def iterator(xs):
+            return sorted(xs, key=len)[0] if xs else None
+
+        def last_by_key(words: list[str]):
+            return sorted(words, key=len)[-1] if words else None
+
+        def other_index(xs: list[int]):
+            return sorted(xs)[1] if xs else None
+        """,
+    )
+
+
+def test_min_max_rule_leaves_changed_or_foreign_names_and_shadowed_builtins():
+    _unchanged(
+        "min-max-over-sorted",
+        """
+        def refilled(xs: list[int], more):
+            if not xs:
+                return None
+            xs.clear()
+            return sorted(xs)[0]
+
+        def handed_out(xs: list[int], hook):
+            if not xs:
+                return None
+            hook(xs)
+            return sorted(xs)[0]
+
+        def guard_on_another_name(xs: list[int], ys: list[int]):
+            if not ys:
+                return None
+            return sorted(xs)[0]
+        """,
+    )
+    _unchanged(
+        "min-max-over-sorted",
+        """
+        def min(xs):
+            return 0
+
+        def f(xs: list[int]):
+            return sorted(xs)[0] if xs else None
+        """,
+    )
