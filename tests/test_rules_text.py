@@ -179,3 +179,107 @@ def test_join_rule_respects_a_shadowed_str_builtin():
             return out
         """,
     )
+
+
+# --- precompiled-regex: constants, locals and re.compile in loops ---------------------
+
+def test_regex_rule_hoists_compile_calls_out_of_loops():
+    code = _same_behaviour(
+        "precompiled-regex",
+        """
+        import re
+
+        def words(lines):
+            out = []
+            for line in lines:
+                pat = re.compile(r"[a-z]+", re.I)
+                out.append(pat.findall(line))
+                out.append(re.compile("x").sub("y", line))
+            return out
+        """,
+        "words",
+        [([],), (["Ab cd", "x1 xY"],)],
+    )
+    assert '_RE_0 = re.compile(r"[a-z]+", re.I)' in code and "pat = _RE_0" in code
+    assert '_RE_1 = re.compile("x")' in code and '_RE_1.sub("y", line)' in code
+
+
+def test_regex_rule_leaves_compile_outside_loops_and_non_constant_patterns():
+    _unchanged(
+        "precompiled-regex",
+        """
+        import re
+
+        def once(text):
+            return re.compile(r"\\d+").findall(text)
+
+        def built(lines, word):
+            return [re.compile(word).search(line) for line in lines]
+        """,
+    )
+
+
+def test_regex_rule_uses_a_module_constant_and_places_the_pattern_below_it():
+    code = _same_behaviour(
+        "precompiled-regex",
+        """
+        import re
+
+        DATE = r"(\\d{4})-(\\d\\d)"
+
+        def years(lines):
+            return [re.search(DATE, line) is not None for line in lines]
+        """,
+        "years",
+        [([],), (["on 2024-05", "none"],)],
+    )
+    assert code.index("_RE_0 = re.compile(DATE)") > code.index("DATE = ")
+    assert "_RE_0.search(line)" in code
+
+
+def test_regex_rule_uses_a_local_bound_once_to_a_literal():
+    code = _same_behaviour(
+        "precompiled-regex",
+        """
+        import re
+
+        def split_all(lines):
+            sep = r"[,;]\\s*"
+            return [re.split(sep, line, maxsplit=1) for line in lines]
+        """,
+        "split_all",
+        [(["a, b;c", ""],)],
+    )
+    assert '_RE_0 = re.compile(r"[,;]\\s*")' in code and "_RE_0.split(line, 1)" in code
+
+
+def test_regex_rule_leaves_rebound_constants_and_locals_alone():
+    _unchanged(
+        "precompiled-regex",
+        """
+        import re
+
+        PAT = "a+"
+
+        def configure(p):
+            global PAT
+            PAT = p
+
+        def f(lines):
+            return [re.match(PAT, line) for line in lines]
+
+        def g(lines, loud):
+            sep = ","
+            if loud:
+                sep = ";"
+            return [re.split(sep, line) for line in lines]
+
+        def h(lines, sep=","):
+            return [re.split(sep, line) for line in lines]
+
+        def i(lines, flag):
+            if flag:
+                word = "a"
+            return [re.findall(word, line) for line in lines]
+        """,
+    )
