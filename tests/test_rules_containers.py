@@ -363,3 +363,144 @@ def test_min_max_rule_leaves_changed_or_foreign_names_and_shadowed_builtins():
             return sorted(xs)[0] if xs else None
         """,
     )
+
+
+# --- list-membership-to-set: parameters observed as lists of hashables -----------------
+
+def test_membership_rule_builds_a_set_beside_a_parameter_list():
+    source = """
+        def common(items, queries):
+            '''Doc.'''
+            hits = 0
+            out = []
+            for q in queries:
+                if q % 5 in items and q not in items:
+                    hits += 1
+                    out.append(q)
+            return hits, out, len(items)
+        """
+    observed = {"common": {"items": "list[int]", "queries": "list[int]"}}
+    code = _same_behaviour(
+        "list-membership-to-set", source, "common",
+        [([], []), ([1, 2, 3], [1, 5, 6, 11]), ([0, 0], list(range(20)))], observed,
+    )
+    assert "    hits = 0\n    out = []\n    items_set = set(items)\n    for q in queries:" in code
+    assert "if q % 5 in items_set and q not in items_set:" in code and "len(items)" in code
+    _unchanged("list-membership-to-set", source)  # without observed types nothing is proven
+
+
+def test_membership_rule_trusts_annotations_of_tuples_of_pairs():
+    code = _same_behaviour(
+        "list-membership-to-set",
+        """
+        def walls(blocked: list[tuple[int, int]], n: int):
+            return [(i, j) for i in range(n) for j in range(n) if (i, j) not in blocked]
+        """,
+        "walls",
+        [([], 2), ([(0, 1), (1, 1)], 3)],
+    )
+    assert "blocked_set = set(blocked)" in code and "not in blocked_set" in code
+
+
+def test_membership_rule_leaves_parameters_others_could_change():
+    observed = {"f": {"items": "list[int]", "xs": "list[int]"}}
+    for line in ("items.append(x)", "hook(x)", "items = [x]", "yield x"):
+        _unchanged(
+            "list-membership-to-set",
+            f"""
+            def f(items, xs, hook=print):
+                n = 0
+                for x in xs:
+                    if x in items:
+                        n += 1
+                    {line}
+                return n
+            """,
+            observed,
+        )
+
+
+def test_membership_rule_leaves_strings_unhashable_elements_and_unproven_probes():
+    source = """
+        def f(items, xs):
+            return [x for x in xs if x in items]
+        """
+    for items, xs in (("str", "list[str]"), ("list[list[int]]", "list[int]"),
+                      ("list[object]", "list[int]"), ("list[int]", "list[object]")):
+        _unchanged("list-membership-to-set", source, {"f": {"items": items, "xs": xs}})
+
+
+# --- dedup-with-dict-fromkeys: de-duplication by a key ----------------------------------
+
+def test_dedup_rule_turns_the_seen_keys_list_into_a_set():
+    source = """
+        def first_per_residue(values, m):
+            seen = []
+            out = []
+            for v in values:
+                key = v % m
+                if key not in seen:
+                    seen.append(key)
+                    out.append(v)
+            return out
+        """
+    observed = {"first_per_residue": {"values": "list[int]", "m": "int"}}
+    code = _same_behaviour(
+        "dedup-with-dict-fromkeys", source, "first_per_residue",
+        [([], 3), ([5, 2, 8, 3, 3, 9], 3), (list(range(40)), 7), ([1], 0)], observed,
+    )
+    assert "seen = set()" in code and "seen.add(key)" in code and "out.append(v)" in code
+    _unchanged("dedup-with-dict-fromkeys", source)
+
+
+def test_dedup_rule_handles_pairs_and_string_keys_from_annotations():
+    code = _same_behaviour(
+        "dedup-with-dict-fromkeys",
+        """
+        def unique_pairs(pairs: list[tuple[int, str]]):
+            seen = list()
+            kept = []
+            for a, b in pairs:
+                if (a, len(b)) in seen:
+                    continue
+                seen.append((a, len(b)))
+                kept.append(b)
+            return kept
+        """,
+        "unique_pairs",
+        [([],), ([(1, "ab"), (1, "cd"), (2, "x")],)],
+    )
+    assert "seen = set()" in code and "seen.add((a, len(b)))" in code
+
+
+def test_dedup_rule_leaves_seen_lists_that_are_read_or_hold_unknown_keys():
+    observed = {"f": {"values": "list[int]", "key": "function"}}
+    for extra in ("return seen", "print(seen[0])", "n = seen.count(k)"):
+        _unchanged(
+            "dedup-with-dict-fromkeys",
+            f"""
+            def f(values):
+                seen = []
+                for v in values:
+                    k = v * 2
+                    if k not in seen:
+                        seen.append(k)
+                {extra}
+            """,
+            observed,
+        )
+    _unchanged(
+        "dedup-with-dict-fromkeys",
+        """
+        def f(values, key):
+            seen = []
+            out = []
+            for v in values:
+                k = key(v)
+                if k not in seen:
+                    seen.append(k)
+                    out.append(v)
+            return out
+        """,
+        observed,
+    )
