@@ -557,3 +557,16 @@ def typed_hashable_names(func: cst.FunctionDef, type_of, rebound: Iterable[str],
             if name not in params and name not in proven and all(binding_ok(k, v) for k, v in binds):
                 proven.add(name)
     return proven
+
+
+def own_scope_nodes(func: cst.FunctionDef) -> Iterable[cst.CSTNode]:
+    """The nodes of ``func``'s body, depth first, not entering nested functions, lambdas or
+    classes: facts proven for ``func``'s names hold only there."""
+
+    def visit(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+        yield node
+        for child in node.children:
+            if not isinstance(child, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+                yield from visit(child)
+
+    return visit(func.body)

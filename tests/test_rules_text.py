@@ -283,3 +283,133 @@ def test_regex_rule_leaves_rebound_constants_and_locals_alone():
             return [re.findall(word, line) for line in lines]
         """,
     )
+
+
+# --- str-methods-over-char-loops ---------------------------------------------------------
+
+TEXTS = [("",), ("a b,c",), ("ΑΣ aeiou  x,",), ("٣12",)]
+
+
+def test_char_loop_rule_rewrites_counts_copies_and_replacements():
+    code = _same_behaviour(
+        "str-methods-over-char-loops",
+        """
+        def profile(text: str):
+            commas = 3
+            # commas, plus three
+            for c in text:
+                if "," == c:
+                    commas += 1
+            vowels = 0
+            for c in text:
+                if c in "aeiou":
+                    vowels += 1
+            loud = ""
+            for c in text:
+                loud = loud + c.upper()
+            under = ""
+            for c in text:
+                if c == " ":
+                    under += "_"
+                else:
+                    under += c
+            return commas, vowels, loud, under
+        """,
+        "profile",
+        TEXTS,
+    )
+    assert 'commas = 3 + text.count(",")' in code and "# commas, plus three" in code
+    assert 'vowels = sum(map(text.count, "aeiou"))' in code
+    assert "loud = text.upper()" in code and 'under = text.replace(" ", "_")' in code
+
+
+def test_char_loop_rule_rewrites_class_tests_and_find_with_observed_types():
+    source = """
+        def digits_only(s):
+            for c in s:
+                if not c.isdigit():
+                    return False
+            return True
+
+        def where(s):
+            for i, c in enumerate(s):
+                if c == "x":
+                    return i
+            return -1
+        """
+    observed = {"digits_only": {"s": "str"}, "where": {"s": "str"}}
+    outcome = _apply("str-methods-over-char-loops", source, observed)
+    assert "return s.isdigit() or not s" in outcome.code and 'return s.find("x")' in outcome.code
+    for (s,) in TEXTS + [("12",), ("x",)]:
+        for name in ("digits_only", "where"):
+            assert _run(outcome.code, name, s) == _run(textwrap.dedent(source), name, s)
+    _unchanged("str-methods-over-char-loops", source)  # s might be a list of words
+
+
+def test_char_loop_rule_leaves_context_and_substring_near_misses_alone():
+    _unchanged(
+        "str-methods-over-char-loops",
+        """
+        def lowered(text: str):
+            out = ""
+            for c in text:
+                out += c.lower()
+            return out
+
+        def substring(text: str):
+            n = 0
+            for c in text:
+                if c == "ab":
+                    n += 1
+            return n
+
+        def repeated(text: str):
+            n = 0
+            for c in text:
+                if c in "aab":
+                    n += 1
+            return n
+
+        def also_prints(text: str):
+            n = 0
+            for c in text:
+                if c == "a":
+                    n += 1
+                    print(c)
+            return n
+
+        def replaces_with_a_variable(text: str, new):
+            out = ""
+            for c in text:
+                if c == "a":
+                    out += new
+                else:
+                    out += c
+            return out
+        """,
+    )
+
+
+def test_char_loop_rule_leaves_loops_whose_variable_is_read_later():
+    _unchanged(
+        "str-methods-over-char-loops",
+        """
+        def last(text: str):
+            n = 0
+            for c in text:
+                if c == "a":
+                    n += 1
+            for d in c:
+                n += 1
+            return n
+
+        def shadowed_param(text: str):
+            def inner(text):
+                n = 0
+                for c in text:
+                    if c == "a":
+                        n += 1
+                return n
+            return inner(text.split())
+        """,
+    )

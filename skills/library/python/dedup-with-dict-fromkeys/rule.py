@@ -134,7 +134,7 @@ def _seen_lists_to_sets(module: cst.Module, observed) -> cst.Module:
             continue
         facts = function_facts(func, observed.get(qualified.get(id(func), ""), {}))
         hashable = ct.typed_hashable_names(func, facts.type_of, facts.rebound, shadowed)
-        for node in ct.walk(func.body):
+        for node in ct.own_scope_nodes(func):
             name = _empty_list_target(node)
             if name and ct.binding_count(func, name) == 1:
                 mapping.update(_seen_plan(func, node, name, hashable, shadowed))
@@ -152,9 +152,12 @@ def _seen_plan(func, assign: cst.Assign, name: str, hashable: set[str], shadowed
     """The replacements turning the ``seen`` list into a set, or {} if unprovable."""
     parents = ct.parent_map(func)
     tests, adds = [], []
+    own = {id(n) for n in ct.own_scope_nodes(func)}
     for ref in ct.name_refs(func, name):
         if ref is assign.targets[0].target:
             continue
+        if id(ref) not in own:
+            return {}  # a nested scope proves nothing with this function's facts
         target = parents.get(id(ref))
         if isinstance(target, cst.ComparisonTarget) and isinstance(target.operator, cst.In | cst.NotIn):
             comparison = parents.get(id(target))
