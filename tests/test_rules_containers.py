@@ -404,7 +404,7 @@ def test_membership_rule_trusts_annotations_of_tuples_of_pairs():
 
 def test_membership_rule_leaves_parameters_others_could_change():
     observed = {"f": {"items": "list[int]", "xs": "list[int]"}}
-    for line in ("items.append(x)", "hook(x)", "items = [x]", "yield x"):
+    for line in ("items.append(x)", "hook(x)", "items = [x]", "yield x", "box = [items]; box[0][0] = x"):
         _unchanged(
             "list-membership-to-set",
             f"""

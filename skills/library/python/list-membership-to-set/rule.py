@@ -29,7 +29,10 @@ tests it; each ``x in items`` becomes ``x in items_set``, when:
    type, from the observed runtime type or the annotation (``list[int]``,
    ``tuple[str, ...]`` is not proven, ``list[tuple[int, int]]`` is), so ``set(items)``
    cannot raise; a ``str`` is never rewritten (``"ab" in text`` is a substring test);
-7. every probe is provably hashable (:func:`polca.skills.cst_tools.typed_hashable_names`)
+7. every other use of ``items`` is a plain read (iterated, indexed, or an argument of a
+   pure built-in), so no container or alias can hold it; ``box = [items]`` then
+   ``box[0][0] = v`` would change it without naming it;
+8. every probe is provably hashable (:func:`polca.skills.cst_tools.typed_hashable_names`)
    and at least one test runs inside a loop; ``items_set`` is a new name in the module.
 """
 
@@ -178,6 +181,20 @@ def _hashable_sequences(func: cst.FunctionDef, facts) -> list[str]:
     return out
 
 
+def _plain_read(ref: cst.Name, parents) -> bool:
+    """A use that cannot hand the list to anything that could keep it (``[items]`` could:
+    ``box[0][0] = v`` would then change it unseen)."""
+    parent = parents.get(id(ref))
+    if isinstance(parent, cst.For | cst.CompFor):
+        return parent.iter is ref
+    if isinstance(parent, cst.Subscript):
+        return parent.value is ref
+    if isinstance(parent, cst.Arg) and parent.keyword is None and parent.star == "":
+        call = parents.get(id(parent))
+        return isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value in PURE_BUILTINS
+    return False
+
+
 def _received_plan(func: cst.FunctionDef, name: str, hashable: set[str], shadowed: set[str]):
     """(first top-level statement with a test, the tested references) or None."""
     if f"{name}_set" in shadowed:
@@ -189,6 +206,9 @@ def _received_plan(func: cst.FunctionDef, name: str, hashable: set[str], shadowe
     if not any(id(c) in in_loops for c, _ in tests):
         return None
     ids = {id(c) for c, _ in tests}
+    parents = ct.parent_map(func)
+    if not all(id(ref) in ids or _plain_read(ref, parents) for ref in ct.name_refs(func.body, name)):
+        return None
     for statement in ct.body_statements(func):
         if any(id(n) in ids for n in ct.walk(statement)):
             return statement, [c for c, _ in tests]
