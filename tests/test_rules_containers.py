@@ -347,6 +347,13 @@ def test_min_max_rule_leaves_changed_or_foreign_names_and_shadowed_builtins():
             hook(xs)
             return sorted(xs)[0]
 
+        def changed_through_a_box(xs: list[int]):
+            if not xs:
+                return None
+            box = [xs]
+            box[0].clear()
+            return sorted(xs)[0]
+
         def guard_on_another_name(xs: list[int], ys: list[int]):
             if not ys:
                 return None

@@ -4,7 +4,9 @@ Rewrites ``sorted(xs, [key=k], [reverse=True|False])[i]`` with ``i`` ``0`` or ``
 all of these are proven from the function's code and facts:
 
 1. ``xs`` is a plain name, a parameter or a local of the function, never changed
-   (:meth:`FunctionFacts.never_changed`: not mutated, rebound or handed to unknown code);
+   (:meth:`FunctionFacts.never_changed`: not mutated, rebound or handed to unknown code),
+   and only read plainly (tested, iterated, indexed, compared, passed to pure built-ins),
+   never put in a container through which it could change unnamed;
 2. ``xs`` is non-empty where the expression runs, so ``sorted(...)[i]`` could not have
    raised IndexError where ``min``/``max`` raise ValueError: the expression sits in the
    body of ``if xs:`` / ``if len(xs) > 0:`` (also ``while``, ``... if xs else ...`` and
@@ -30,7 +32,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from polca.skills import cst_tools as ct
-from polca.skills.analysis.facts import function_facts, qualified_functions
+from polca.skills.analysis.facts import PURE_BUILTINS, function_facts, qualified_functions
 
 _ORDERED = ("int", "str")
 _CONTAINERS = ("list", "tuple", "set", "frozenset", "Sequence", "List", "Tuple", "Set")
@@ -117,7 +119,25 @@ def _arguments(call: cst.Call):
 
 def _owned_and_unchanged(func: cst.FunctionDef, name: str, facts) -> bool:
     local = facts.is_param(name) or ct.binding_count(func.body, name) == 1
-    return local and facts.never_changed(name)
+    if not (local and facts.never_changed(name)):
+        return False
+    parents = ct.parent_map(func)
+    return all(_plain_read(ref, parents) for ref in ct.name_refs(func.body, name) if parents.get(id(ref)) is not None)
+
+
+def _plain_read(ref: cst.Name, parents) -> bool:
+    """A use that cannot hand the object on (``box = [xs]`` could: ``box[0].clear()``)."""
+    parent = parents.get(id(ref))
+    if isinstance(parent, cst.AssignTarget) or ct.is_truth_test(ref, parents):
+        return True
+    if isinstance(parent, cst.For | cst.CompFor | cst.Subscript):
+        return getattr(parent, "iter", None) is ref or getattr(parent, "value", None) is ref
+    if isinstance(parent, cst.IfExp | cst.BooleanOperation | cst.Comparison | cst.ComparisonTarget):
+        return not isinstance(parent, cst.BooleanOperation) or parent.left is ref
+    if isinstance(parent, cst.Arg) and parent.keyword is None and parent.star == "":
+        call = parents.get(id(parent))
+        return isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value in PURE_BUILTINS
+    return False
 
 
 def _element_type(kind: str) -> str:
