@@ -511,3 +511,36 @@ def test_dedup_rule_leaves_seen_lists_that_are_read_or_hold_unknown_keys():
         """,
         observed,
     )
+
+
+# --- shared facts the rules above rely on --------------------------------------------------
+
+def test_type_descriptions_give_element_types_and_hashability():
+    from polca.skills import cst_tools as ct
+
+    assert ct.element_type("list[int]") == "int" and ct.element_type("tuple[int, int]") == "int"
+    assert ct.element_type("tuple[int, str]") == "" and ct.element_type("str") == "str"
+    assert ct.element_type("list[tuple[int, str]]") == "tuple[int, str]"
+    assert ct.is_hashable_type("tuple[int, str]") and ct.is_hashable_type("frozenset[int]")
+    assert not ct.is_hashable_type("list[int]") and not ct.is_hashable_type("object")
+    assert not ct.is_hashable_type("")
+
+
+def test_typed_hashable_names_follow_loops_over_observed_lists():
+    import libcst as cst
+
+    from polca.skills import cst_tools as ct
+
+    func = cst.parse_module(textwrap.dedent("""
+        def f(pairs, rows, n):
+            for a, b in pairs:
+                k = (a, b % 3)
+            for head, *rest in pairs:
+                pass
+            for row in rows:
+                pass
+        """)).body[0]
+    types = {"pairs": "list[tuple[int, int]]", "rows": "list[list[int]]", "n": "int"}.get
+    names = ct.typed_hashable_names(func, types, rebound=(), shadowed=())
+    assert {"a", "b", "k", "n"} <= names
+    assert not {"rest", "row"} & names

@@ -413,3 +413,20 @@ def test_char_loop_rule_leaves_loops_whose_variable_is_read_later():
             return inner(text.split())
         """,
     )
+
+
+def test_str_facts_prove_text_from_literals_methods_and_observed_types():
+    import libcst as cst
+
+    from polca.skills import cst_tools as ct
+
+    def expr(code: str) -> cst.BaseExpression:
+        return cst.parse_expression(code)
+
+    assert ct.is_str_expr(expr('f"{x}" + str(y) + "a".join(z)'))
+    assert ct.is_str_expr(expr("s.upper()[1:]"), str_names={"s"})
+    assert not ct.is_str_expr(expr('b"x"')) and not ct.is_str_expr(expr("x + 'a'"))
+    assert not ct.is_str_expr(expr("str(v)"), shadowed={"str"})
+    func = cst.parse_module("def f(words, s):\n    for w in words:\n        t = w + s\n").body[0]
+    types = {"words": "list[str]", "s": "str"}.get
+    assert ct.str_names(func, types, rebound=(), shadowed=()) == {"s", "w", "t"}

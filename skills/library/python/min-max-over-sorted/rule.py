@@ -141,14 +141,9 @@ def _plain_read(ref: cst.Name, parents) -> bool:
 
 
 def _element_type(kind: str) -> str:
-    """``int``/``str`` for a container of ints or strs (or a str), else ""."""
-    if kind == "str":
-        return "str"
+    """``int``/``str`` for a container of ints or strs, a str, or a dict with such keys; else ""."""
     head, _, rest = kind.partition("[")
-    inner = rest.rstrip("]").split(",")[0].strip() if head in _CONTAINERS + ("dict", "Dict") else ""
-    if head in ("tuple", "Tuple") and "," in rest:
-        parts = {p.strip() for p in rest.rstrip("]").split(",")}
-        inner = parts.pop() if len(parts) == 1 else ""
+    inner = rest.split(",")[0].strip() if head in ("dict", "Dict") else ct.element_type(kind)
     return inner if inner in _ORDERED else ""
 
 
