@@ -8,6 +8,7 @@ answer conservatively: when unsure they say "no", so a rule built on them declin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 import libcst as cst
@@ -387,3 +388,185 @@ def local_list_assign(func: cst.FunctionDef, name: str) -> cst.Assign | None:
         ):
             return node
     return None
+
+
+# --- Text facts: which expressions certainly evaluate to ``str`` (rules-a: join, str methods) ---
+
+STR_RESULT_BUILTINS = frozenset({"str", "repr", "chr", "format", "ascii", "hex", "oct", "bin"})
+"""Built-ins whose result is always a ``str`` (or which raise)."""
+STR_RETURNING_METHODS = frozenset({
+    "upper", "lower", "strip", "lstrip", "rstrip", "replace", "join", "format", "title",
+    "capitalize", "casefold", "swapcase", "center", "ljust", "rjust", "zfill", "expandtabs",
+    "removeprefix", "removesuffix", "translate",
+})
+"""Methods of ``str`` that return a ``str``: on a proven str receiver, the result is one."""
+_STR_CONTAINERS = ("list[str]", "tuple[str]", "set[str]", "frozenset[str]", "List[str]", "Sequence[str]")
+
+
+def is_str_expr(expr: cst.BaseExpression, str_names: Iterable[str] = (), shadowed: Iterable[str] = ()) -> bool:
+    """``expr`` certainly evaluates to a ``str`` (or raises where it stands).
+
+    Proven forms: str literals and f-strings, names in ``str_names``, calls to
+    :data:`STR_RESULT_BUILTINS` not in ``shadowed``, :data:`STR_RETURNING_METHODS` on a
+    proven receiver, indexing or slicing a proven str, ``+`` of proven forms, ``%`` with a
+    proven left side and ``*`` with a proven side.
+    """
+    names, shadow = set(str_names), set(shadowed)
+
+    def ok(e: cst.BaseExpression) -> bool:
+        if isinstance(e, cst.SimpleString | cst.FormattedString):
+            return "b" not in e.prefix.lower()
+        if isinstance(e, cst.ConcatenatedString):
+            return ok(e.left) and ok(e.right)
+        if isinstance(e, cst.Name):
+            return e.value in names
+        if isinstance(e, cst.Call) and isinstance(e.func, cst.Name):
+            return e.func.value in STR_RESULT_BUILTINS and e.func.value not in shadow
+        if isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute):
+            return e.func.attr.value in STR_RETURNING_METHODS and ok(e.func.value)
+        if isinstance(e, cst.Subscript):
+            return ok(e.value)
+        if isinstance(e, cst.BinaryOperation):
+            if isinstance(e.operator, cst.Add):
+                return ok(e.left) and ok(e.right)
+            if isinstance(e.operator, cst.Modulo):
+                return ok(e.left)
+            if isinstance(e.operator, cst.Multiply):
+                return ok(e.left) or ok(e.right)
+        return False
+
+    return ok(expr)
+
+
+def str_names(func: cst.FunctionDef, type_of, rebound: Iterable[str], shadowed: Iterable[str]) -> set[str]:
+    """Names of ``func`` that always hold a ``str``: parameters typed ``str`` (by
+    ``type_of(name)``, e.g. :meth:`FunctionFacts.type_of`) and never rebound, loop
+    variables over a proven str or over a never-rebound name typed ``list[str]`` and the
+    like, and locals every binding of which is a proven str expression."""
+    shadow, moved = set(shadowed), set(rebound)
+    params = {p.name.value for p in _walk(func.params) if isinstance(p, cst.Param)}
+    proven = {p for p in params if p not in moved and type_of(p) == "str"}
+    bindings: dict[str, list[tuple[str, object]]] = {}
+    for node in _walk(func.body):
+        if isinstance(node, cst.For | cst.CompFor):
+            for name in target_names(node.target):
+                kind = "each" if isinstance(node.target, cst.Name) else "other"
+                bindings.setdefault(name, []).append((kind, node.iter))
+        elif isinstance(node, cst.Assign):
+            for target in node.targets:
+                for name in target_names(target.target):
+                    kind = "value" if isinstance(target.target, cst.Name) else "other"
+                    bindings.setdefault(name, []).append((kind, node.value))
+        elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.AsName | cst.Del | cst.NamedExpr):
+            for name in target_names(node.name if isinstance(node, cst.AsName) else node.target):
+                bindings.setdefault(name, []).append(("other", node))
+    for _ in range(4):  # a few rounds settle chains like a = s.upper(); for c in a
+        for name, binds in bindings.items():
+            if name not in params and name not in proven and all(
+                _str_binding(kind, value, proven, shadow, type_of, moved) for kind, value in binds
+            ):
+                proven.add(name)
+    return proven
+
+
+def _str_binding(kind, value, proven, shadow, type_of, moved) -> bool:
+    if kind == "value":
+        return is_str_expr(value, proven, shadow)
+    if kind != "each":
+        return False
+    if is_str_expr(value, proven, shadow):
+        return True  # iterating a str gives one-character strs
+    return isinstance(value, cst.Name) and value.value not in moved and type_of(value.value) in _STR_CONTAINERS
+
+
+# --- Hashable values from observed types (rules-a: membership and de-duplication) ---
+
+_HASHABLE_TYPE_WORDS = frozenset({"int", "str", "float", "bool", "bytes", "complex", "NoneType", "tuple", "frozenset"})
+_TYPE_WORD = re.compile(r"[A-Za-z_]\w*")
+_SEQUENCE_HEADS = ("list", "tuple", "set", "frozenset", "List", "Tuple", "Set", "Sequence", "FrozenSet")
+
+
+def is_hashable_type(kind: str) -> bool:
+    """A type description (``int``, ``tuple[int, str]``, as :func:`facts.observed_type` or an
+    annotation writes it) that only built-in hashable types make up."""
+    words = _TYPE_WORD.findall(kind)
+    return bool(words) and all(w in _HASHABLE_TYPE_WORDS or w == "Tuple" for w in words)
+
+
+def element_type(kind: str) -> str:
+    """``int`` for ``list[int]`` (also tuple, set, frozenset, Sequence...); ``str`` for
+    ``str``; "" when unknown or mixed (``tuple[int, str]`` gives "")."""
+    if kind == "str":
+        return "str"
+    head, _, rest = kind.partition("[")
+    if head not in _SEQUENCE_HEADS or not rest.endswith("]"):
+        return ""
+    inner = rest[:-1].strip()
+    if head in ("tuple", "Tuple"):
+        parts, depth, current = [], 0, ""
+        for ch in inner:
+            depth += (ch == "[") - (ch == "]")
+            if ch == "," and depth == 0:
+                parts.append(current.strip())
+                current = ""
+            else:
+                current += ch
+        parts.append(current.strip())
+        return parts[0] if len(set(parts)) == 1 and parts[0] != "..." else ""
+    return inner
+
+
+def typed_hashable_names(func: cst.FunctionDef, type_of, rebound: Iterable[str], shadowed: Iterable[str]) -> set[str]:
+    """Names of ``func`` that always hold a hashable built-in value: parameters whose type
+    (``type_of(name)``) is hashable and which are never rebound, ``for`` targets (or the
+    names a tuple target unpacks) over a never-rebound name whose elements are of a
+    hashable type, ``range`` loop variables, and
+    locals every binding of which is a proven-hashable expression (:func:`is_hashable_expr`)."""
+    shadow, moved = set(shadowed), set(rebound)
+    params = {p.name.value for p in _walk(func.params) if isinstance(p, cst.Param)}
+    proven = {p for p in params if p not in moved and is_hashable_type(type_of(p) or "")}
+    bindings: dict[str, list[tuple[str, object]]] = {}
+    for node in _walk(func.body):
+        if isinstance(node, cst.For | cst.CompFor):
+            starred = any(isinstance(n, cst.StarredElement) for n in _walk(node.target))
+            for name in target_names(node.target):
+                # parts of a hashable tuple are hashable; ``a, *rest`` makes rest a list
+                kind = "other" if starred else "each"
+                bindings.setdefault(name, []).append((kind, node))
+        elif isinstance(node, cst.Assign):
+            for target in node.targets:
+                for name in target_names(target.target):
+                    kind = "value" if isinstance(target.target, cst.Name) else "other"
+                    bindings.setdefault(name, []).append((kind, node.value))
+        elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.AsName | cst.Del | cst.NamedExpr):
+            for name in target_names(node.name if isinstance(node, cst.AsName) else node.target):
+                bindings.setdefault(name, []).append(("other", node))
+
+    def binding_ok(kind: str, value) -> bool:
+        if kind == "value":
+            return is_hashable_expr(value, proven, shadow)
+        if kind != "each":
+            return False
+        if range_loop_names(value, shadow):
+            return True
+        it = value.iter
+        return isinstance(it, cst.Name) and it.value not in moved and is_hashable_type(element_type(type_of(it.value) or ""))
+
+    for _ in range(4):  # a few rounds settle chains like k = x % 7 after for x in xs
+        for name, binds in bindings.items():
+            if name not in params and name not in proven and all(binding_ok(k, v) for k, v in binds):
+                proven.add(name)
+    return proven
+
+
+def own_scope_nodes(func: cst.FunctionDef) -> Iterable[cst.CSTNode]:
+    """The nodes of ``func``'s body, depth first, not entering nested functions, lambdas or
+    classes: facts proven for ``func``'s names hold only there."""
+
+    def visit(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+        yield node
+        for child in node.children:
+            if not isinstance(child, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+                yield from visit(child)
+
+    return visit(func.body)

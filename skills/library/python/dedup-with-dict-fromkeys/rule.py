@@ -22,6 +22,30 @@ into ``out = list(dict.fromkeys(items))`` when all of these are proven:
 3. ``out`` does not appear in the iterable, and the loop variable is used nowhere in the
    function outside the loop;
 4. ``list`` and ``dict`` are not rebound in the module.
+
+De-duplication by a key, where a second list only remembers the keys seen::
+
+    seen = []
+    for x in items:
+        k = key_of(x)
+        if k not in seen:
+            seen.append(k)
+            out.append(x)
+
+becomes ``seen = set()`` and ``seen.add(k)`` (order is kept: ``out`` is untouched), when:
+
+5. ``seen`` is a local bound exactly once, by ``seen = []`` (or ``list()``), in a function
+   without ``global``/``nonlocal``: nothing else can hold the list;
+6. every other use of ``seen`` is the right side of a single ``in``/``not in`` test or
+   ``seen.append(v)`` as a statement: order, duplicates and identity of the container are
+   never observed, and ``append`` / ``add`` both return None;
+7. every probe and every appended value is provably hashable
+   (:func:`polca.skills.cst_tools.typed_hashable_names`: literals, ``range`` variables,
+   loop variables over parameters observed or annotated as ``list[int]``,
+   ``list[tuple[int, str]]``..., and arithmetic, ``len``, ``str``... over those), so the
+   set can neither raise where the list did not nor answer differently (for built-in
+   values ``==`` and ``hash`` agree; both check identity first);
+8. at least one test runs inside a loop, and ``set`` is not rebound in the module.
 """
 
 from __future__ import annotations
@@ -30,12 +54,17 @@ import libcst as cst
 import libcst.matchers as m
 
 from polca.skills import cst_tools as ct
+from polca.skills.analysis.facts import function_facts, qualified_functions
 
 _CONTAINERS = {"list", "tuple", "set", "frozenset", "Sequence"}
 _SCALARS = {"int", "str", "float", "bytes", "bool"}
 
 
-def rewrite(module: cst.Module) -> cst.Module:
+def rewrite(module: cst.Module, observed=None) -> cst.Module:
+    return _seen_lists_to_sets(_dedup_loops(module), observed or {})
+
+
+def _dedup_loops(module: cst.Module) -> cst.Module:
     if {"list", "dict", "range"} & ct.module_bindings(module):
         return module
     mapping: dict[int, object] = {}
@@ -92,3 +121,63 @@ def _hashable_items(func: cst.FunctionDef, iterable: cst.BaseExpression) -> bool
         return False
     container = annotation.value.attr if isinstance(annotation.value, cst.Attribute) else annotation.value
     return container.value in _CONTAINERS and annotation.slice[0].slice.value.value in _SCALARS
+
+
+def _seen_lists_to_sets(module: cst.Module, observed) -> cst.Module:
+    shadowed = ct.module_bindings(module)
+    if {"set", "list"} & shadowed:
+        return module
+    qualified = {id(func): name for name, func in qualified_functions(module)}
+    mapping: dict[int, cst.CSTNode] = {}
+    for func in ct.functions(module):
+        if any(isinstance(n, cst.Global | cst.Nonlocal) for n in ct.walk(func)):
+            continue
+        facts = function_facts(func, observed.get(qualified.get(id(func), ""), {}))
+        hashable = ct.typed_hashable_names(func, facts.type_of, facts.rebound, shadowed)
+        for node in ct.own_scope_nodes(func):
+            name = _empty_list_target(node)
+            if name and ct.binding_count(func, name) == 1:
+                mapping.update(_seen_plan(func, node, name, hashable, shadowed))
+    return ct.replace_nodes(module, mapping) if mapping else module
+
+
+def _empty_list_target(node: cst.CSTNode) -> str | None:
+    empty = m.List(elements=[]) | m.Call(func=m.Name("list"), args=[])
+    if m.matches(node, m.Assign(targets=[m.AssignTarget(m.Name())], value=empty)):
+        return node.targets[0].target.value
+    return None
+
+
+def _seen_plan(func, assign: cst.Assign, name: str, hashable: set[str], shadowed: set[str]) -> dict[int, cst.CSTNode]:
+    """The replacements turning the ``seen`` list into a set, or {} if unprovable."""
+    parents = ct.parent_map(func)
+    tests, adds = [], []
+    own = {id(n) for n in ct.own_scope_nodes(func)}
+    for ref in ct.name_refs(func, name):
+        if ref is assign.targets[0].target:
+            continue
+        if id(ref) not in own:
+            return {}  # a nested scope proves nothing with this function's facts
+        target = parents.get(id(ref))
+        if isinstance(target, cst.ComparisonTarget) and isinstance(target.operator, cst.In | cst.NotIn):
+            comparison = parents.get(id(target))
+            if len(comparison.comparisons) != 1 or not ct.is_hashable_expr(comparison.left, hashable, shadowed):
+                return {}
+            tests.append(ref)
+            continue
+        method = ct.method_call_on(ref, parents)
+        if method is None or method[0] != "append" or not isinstance(parents.get(id(method[1])), cst.Expr):
+            return {}
+        call = method[1]
+        if len(call.args) != 1 or call.args[0].keyword or call.args[0].star:
+            return {}
+        if not ct.is_hashable_expr(call.args[0].value, hashable, shadowed):
+            return {}
+        adds.append(call)
+    in_loops = ct.ids_inside_loops(func.body)
+    if not adds or not any(id(ref) in in_loops for ref in tests):
+        return {}
+    mapping: dict[int, cst.CSTNode] = {id(assign.value): cst.Call(func=cst.Name("set"))}
+    for call in adds:
+        mapping[id(call)] = call.with_changes(func=call.func.with_changes(attr=cst.Name("add")))
+    return mapping

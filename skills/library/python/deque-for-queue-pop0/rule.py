@@ -1,15 +1,16 @@
 """Rewrite a local list used as a FIFO queue into a ``collections.deque``.
 
-Rewrites ``q = [...]`` into ``q = deque([...])`` and ``q.pop(0)`` into ``q.popleft()``
-when all of these are proven from the function's code:
+Rewrites ``q = [...]`` into ``q = deque([...])``, ``q.pop(0)`` into ``q.popleft()`` and
+``q.insert(0, x)`` into ``q.appendleft(x)`` when all of these are proven from the function's code:
 
 1. ``q`` is bound exactly once in the function, by ``q = [...]`` (a list display), and the
    function declares no ``global``/``nonlocal``: no other code can see the list;
 2. every other use of ``q`` is one of ``q.append(x)``, ``q.extend(xs)``, ``q.pop()``,
-   ``q.pop(0)``, ``q.clear()``, ``len(q)``, or a truth test (``while q:``, ``if q:``,
+   ``q.pop(0)``, ``q.insert(0, x)``, ``q.clear()``, ``len(q)``, or a truth test (``while q:``, ``if q:``,
    ``not q``): operations a deque performs identically; no indexing, slicing, sorting,
    comparison, returning or passing the list anywhere;
-3. at least one ``q.pop(0)`` exists (else there is nothing to gain);
+3. at least one ``q.pop(0)`` or ``q.insert(0, x)`` exists (else there is nothing to gain);
+   both shift the whole list, O(n), where the deque's ``popleft``/``appendleft`` are O(1);
 4. the name ``deque`` is not bound in the module except by ``from collections import
    deque``, and ``len`` is not rebound.
 
@@ -22,7 +23,7 @@ import libcst as cst
 
 from polca.skills import cst_tools as ct
 
-_SAME_ON_DEQUE = {"append", "extend", "pop", "clear"}
+_SAME_ON_DEQUE = {"append", "extend", "pop", "clear", "insert"}
 _IMPORT = "from collections import deque"
 
 
@@ -64,14 +65,21 @@ def _rewrite_function(func: cst.FunctionDef, shadowed: set[str]) -> dict[int, cs
         args = [cst.Arg(assign.value)] if assign.value.elements else []
         mapping[id(assign.value)] = cst.Call(func=cst.Name("deque"), args=args)
         for call in pops:
-            mapping[id(call)] = call.with_changes(
-                func=call.func.with_changes(attr=cst.Name("popleft")), args=[]
-            )
+            mapping[id(call)] = _at_front(call)
     return mapping
 
 
+def _at_front(call: cst.Call) -> cst.Call:
+    """``q.pop(0)`` -> ``q.popleft()``; ``q.insert(0, x)`` -> ``q.appendleft(x)``."""
+    if call.func.attr.value == "pop":
+        return call.with_changes(func=call.func.with_changes(attr=cst.Name("popleft")), args=[])
+    item = call.args[1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return call.with_changes(func=call.func.with_changes(attr=cst.Name("appendleft")), args=[item])
+
+
 def _front_pops(func, name, assign, parents, shadowed) -> list[cst.Call]:
-    """The ``name.pop(0)`` calls, or [] if any use of ``name`` is not deque-safe."""
+    """The ``name.pop(0)`` and ``name.insert(0, x)`` calls, or [] if any use of ``name``
+    is not deque-safe."""
     pops = []
     for ref in ct.name_refs(func, name):
         if ref is assign.targets[0].target:
@@ -82,7 +90,12 @@ def _front_pops(func, name, assign, parents, shadowed) -> list[cst.Call]:
         if method is None or method[0] not in _SAME_ON_DEQUE:
             return []
         call = method[1]
-        if method[0] == "pop" and call.args:
+        if method[0] == "insert":
+            # only insert at the front has a deque equivalent; insert(i, x) elsewhere does not
+            if len(call.args) != 2 or not _is_zero(call.args[0]) or call.args[1].keyword or call.args[1].star:
+                return []
+            pops.append(call)
+        elif method[0] == "pop" and call.args:
             if len(call.args) != 1 or not _is_zero(call.args[0]):
                 return []
             pops.append(call)

@@ -1,0 +1,546 @@
+"""Rules over lists, queues and sets: each rewrite is exact, each near-miss is left alone."""
+
+from __future__ import annotations
+
+import textwrap
+
+from polca.skills.registry import build_registry
+from polca.skills.rules import apply_rule
+
+REGISTRY = build_registry()
+
+
+def _apply(skill_id: str, source: str, observed=None):
+    return apply_rule(REGISTRY.get(skill_id), textwrap.dedent(source), observed)
+
+
+def _unchanged(skill_id: str, source: str, observed=None) -> None:
+    outcome = _apply(skill_id, source, observed)
+    assert outcome.error == ""
+    assert not outcome.changed, outcome.code
+    assert outcome.code == textwrap.dedent(source)
+
+
+def _run(code: str, name: str, *args):
+    namespace: dict = {}
+    exec(code, namespace)
+    try:
+        return ("ok", namespace[name](*args))
+    except Exception as exc:
+        return ("raised", type(exc).__name__)
+
+
+def _same_behaviour(skill_id: str, source: str, name: str, inputs, observed=None) -> str:
+    outcome = _apply(skill_id, source, observed)
+    assert outcome.changed, outcome.code
+    for args in inputs:
+        assert _run(outcome.code, name, *args) == _run(textwrap.dedent(source), name, *args), args
+    return outcome.code
+
+
+# --- deque-for-queue-pop0: insert(0, x) ----------------------------------------------
+
+def test_deque_rule_turns_front_inserts_into_appendleft():
+    code = _same_behaviour(
+        "deque-for-queue-pop0",
+        """
+        def last_first(items):
+            stack = []
+            for item in items:
+                stack.insert(0, item)
+            out = []
+            while stack:
+                out.append(stack.pop())
+            return out
+        """,
+        "last_first",
+        [([],), ([1, 2, 3],), (list(range(50)),)],
+    )
+    assert "stack = deque()" in code
+    assert "stack.appendleft(item)" in code and "insert" not in code
+
+
+def test_deque_rule_handles_inserts_and_front_pops_together():
+    code = _same_behaviour(
+        "deque-for-queue-pop0",
+        """
+        def rotate(items, k):
+            q = [0]
+            for item in items:
+                q.insert(0, item)
+                if len(q) > k:
+                    q.pop(0)
+            total = 0
+            while q:
+                total = total * 3 + q.pop()
+            return total
+        """,
+        "rotate",
+        [([], 2), ([1, 2, 3], 2), (list(range(30)), 5)],
+    )
+    assert "q.appendleft(item)" in code and "q.popleft()" in code
+
+
+def test_deque_rule_leaves_inserts_elsewhere_than_the_front():
+    _unchanged(
+        "deque-for-queue-pop0",
+        """
+        def middle(items):
+            q = []
+            for item in items:
+                q.insert(1, item)
+            while q:
+                q.pop(0)
+        """,
+    )
+
+
+def test_deque_rule_leaves_a_front_insert_on_a_list_that_is_returned():
+    _unchanged(
+        "deque-for-queue-pop0",
+        """
+        def reversed_copy(items):
+            out = []
+            for item in items:
+                out.insert(0, item)
+            return out
+        """,
+    )
+
+
+def test_deque_rule_leaves_keyword_or_starred_inserts():
+    _unchanged(
+        "deque-for-queue-pop0",
+        """
+        def f(items, pair):
+            q = []
+            for item in items:
+                q.insert(0, *pair)
+            while q:
+                q.pop()
+        """,
+    )
+
+
+# --- list-concat-in-loop ----------------------------------------------------------------
+
+def test_concat_rule_appends_single_items_and_extends_lists():
+    code = _same_behaviour(
+        "list-concat-in-loop",
+        """
+        def spread(values):
+            out = []
+            for v in values:
+                out = out + [v]
+                if v % 2:
+                    out = out + [v, -v]
+                out = out + [w for w in range(v % 3)]
+            return out
+        """,
+        "spread",
+        [([],), ([1, 2, 3],), (list(range(40)),)],
+    )
+    assert "out.append(v)" in code
+    assert "out.extend([v, -v])" in code
+    assert "out.extend([w for w in range(v % 3)])" in code
+
+
+def test_concat_rule_handles_while_loops_nested_loops_and_reads():
+    code = _same_behaviour(
+        "list-concat-in-loop",
+        """
+        def grid(n):
+            cells = list()
+            i = 0
+            while len(cells) < n * n:
+                for j in range(n):
+                    cells = cells + [(i, j)]  # one cell
+                i += 1
+            return sum(a * b for a, b in cells) + len(cells) + (cells[0][0] if cells else 0)
+        """,
+        "grid",
+        [(0,), (1,), (5,)],
+    )
+    assert "cells.append((i, j))  # one cell" in code
+
+
+def test_concat_rule_extends_with_a_parameter_observed_as_a_list():
+    source = """
+        def repeat(chunk, times):
+            acc = []
+            for _ in range(times):
+                acc = acc + chunk
+            return acc
+        """
+    code = _same_behaviour(
+        "list-concat-in-loop", source, "repeat", [([1, 2], 3), ([], 4)],
+        observed={"repeat": {"chunk": "list[int]", "times": "int"}},
+    )
+    assert "acc.extend(chunk)" in code
+    _unchanged("list-concat-in-loop", source)  # without the observation, chunk may be a tuple
+
+
+def test_concat_rule_leaves_aliased_lists_alone():
+    for body in ("snap = acc", "keep(acc)", "pairs = [acc]", "it = iter(acc)"):
+        _unchanged(
+            "list-concat-in-loop",
+            f"""
+            def f(values, keep):
+                acc = []
+                for v in values:
+                    acc = acc + [v]
+                    {body}
+                return acc
+            """,
+        )
+
+
+def test_concat_rule_leaves_rebound_parameter_and_closure_cases_alone():
+    _unchanged(
+        "list-concat-in-loop",
+        """
+        def reset_inside(values):
+            acc = []
+            for v in values:
+                if v == 0:
+                    acc = []
+                acc = acc + [v]
+            return acc
+
+        def closure(values):
+            acc = []
+            get = lambda: acc
+            for v in values:
+                acc = acc + [v]
+            return get()
+
+        def starts_from_a_parameter(acc, values):
+            for v in values:
+                acc = acc + [v]
+            return acc
+
+        def outside_any_loop(v):
+            acc = []
+            acc = acc + [v]
+            return acc
+        """,
+    )
+
+
+def test_concat_rule_respects_a_shadowed_list_builtin():
+    _unchanged(
+        "list-concat-in-loop",
+        """
+        list = tuple
+
+        def f(values):
+            acc = []
+            for v in values:
+                acc = acc + list(v)
+            return acc
+        """,
+    )
+
+
+def test_concat_rule_leaves_a_stored_generator_over_the_list_alone():
+    _unchanged(
+        "list-concat-in-loop",
+        """
+        def f(values):
+            acc = [0]
+            lazy = (x * 2 for x in acc)
+            for v in values:
+                acc = acc + [v]
+            return list(lazy)
+        """,
+    )
+
+
+# --- min-max-over-sorted ----------------------------------------------------------------
+
+def test_min_max_rule_rewrites_each_end_under_guards():
+    code = _same_behaviour(
+        "min-max-over-sorted",
+        """
+        def ends(xs: list[int], words: list[str]):
+            if len(xs) == 0 or not words:
+                raise ValueError("empty")
+            a = sorted(xs)[0]
+            b = sorted(xs)[-1]
+            c = sorted(xs, reverse=True)[0]
+            d = sorted(xs, reverse=True)[-1]
+            e = sorted(words, key=len)[0]
+            f = sorted(words, key=str.lower, reverse=True)[0]
+            return a, b, c, d, e, f
+        """,
+        "ends",
+        [([], ["a"]), ([3], []), ([3, 1, 2, 1], ["bb", "a", "B", "c", "A"])],
+    )
+    assert "a = min(xs)" in code and "b = max(xs)" in code
+    assert "c = max(xs)" in code and "d = min(xs)" in code
+    assert "e = min(words, key=len)" in code and "f = max(words, key=str.lower)" in code
+
+
+def test_min_max_rule_uses_enclosing_tests_and_observed_types():
+    source = """
+        def pick(groups, names):
+            out = []
+            if groups:
+                out.append(sorted(groups)[0])
+            out.append(sorted(names)[-1] if len(names) > 0 else None)
+            return out, names and sorted(names)[0]
+        """
+    observed = {"pick": {"groups": "tuple[int, int]", "names": "list[str]"}}
+    code = _same_behaviour(
+        "min-max-over-sorted", source, "pick",
+        [((), []), ((5, 2), ["b", "a"]), ((1, 1), ["x"])], observed,
+    )
+    assert "out.append(min(groups))" in code
+    assert "max(names) if len(names) > 0" in code and "names and min(names)" in code
+    _unchanged("min-max-over-sorted", source)
+
+
+def test_min_max_rule_leaves_possibly_empty_or_partially_ordered_inputs():
+    _unchanged(
+        "min-max-over-sorted",
+        """
+        def no_guard(xs: list[int]):
+            return sorted(xs)[0]
+
+        def guard_in_else(xs: list[int]):
+            if xs:
+                return 0
+            else:
+                return sorted(xs)[0]
+
+        def floats(xs: list[float]):
+            return sorted(xs)[0] if xs else None
+
+        def mixed(xs: list):
+            return sorted(xs)[0] if xs else None
+
+        def iterator(xs):
+            return sorted(xs, key=len)[0] if xs else None
+
+        def last_by_key(words: list[str]):
+            return sorted(words, key=len)[-1] if words else None
+
+        def other_index(xs: list[int]):
+            return sorted(xs)[1] if xs else None
+        """,
+    )
+
+
+def test_min_max_rule_leaves_changed_or_foreign_names_and_shadowed_builtins():
+    _unchanged(
+        "min-max-over-sorted",
+        """
+        def refilled(xs: list[int], more):
+            if not xs:
+                return None
+            xs.clear()
+            return sorted(xs)[0]
+
+        def handed_out(xs: list[int], hook):
+            if not xs:
+                return None
+            hook(xs)
+            return sorted(xs)[0]
+
+        def changed_through_a_box(xs: list[int]):
+            if not xs:
+                return None
+            box = [xs]
+            box[0].clear()
+            return sorted(xs)[0]
+
+        def guard_on_another_name(xs: list[int], ys: list[int]):
+            if not ys:
+                return None
+            return sorted(xs)[0]
+        """,
+    )
+    _unchanged(
+        "min-max-over-sorted",
+        """
+        def min(xs):
+            return 0
+
+        def f(xs: list[int]):
+            return sorted(xs)[0] if xs else None
+        """,
+    )
+
+
+# --- list-membership-to-set: parameters observed as lists of hashables -----------------
+
+def test_membership_rule_builds_a_set_beside_a_parameter_list():
+    source = """
+        def common(items, queries):
+            '''Doc.'''
+            hits = 0
+            out = []
+            for q in queries:
+                if q % 5 in items and q not in items:
+                    hits += 1
+                    out.append(q)
+            return hits, out, len(items)
+        """
+    observed = {"common": {"items": "list[int]", "queries": "list[int]"}}
+    code = _same_behaviour(
+        "list-membership-to-set", source, "common",
+        [([], []), ([1, 2, 3], [1, 5, 6, 11]), ([0, 0], list(range(20)))], observed,
+    )
+    assert "    hits = 0\n    out = []\n    items_set = set(items)\n    for q in queries:" in code
+    assert "if q % 5 in items_set and q not in items_set:" in code and "len(items)" in code
+    _unchanged("list-membership-to-set", source)  # without observed types nothing is proven
+
+
+def test_membership_rule_trusts_annotations_of_tuples_of_pairs():
+    code = _same_behaviour(
+        "list-membership-to-set",
+        """
+        def walls(blocked: list[tuple[int, int]], n: int):
+            return [(i, j) for i in range(n) for j in range(n) if (i, j) not in blocked]
+        """,
+        "walls",
+        [([], 2), ([(0, 1), (1, 1)], 3)],
+    )
+    assert "blocked_set = set(blocked)" in code and "not in blocked_set" in code
+
+
+def test_membership_rule_leaves_parameters_others_could_change():
+    observed = {"f": {"items": "list[int]", "xs": "list[int]"}}
+    for line in ("items.append(x)", "hook(x)", "items = [x]", "yield x", "box = [items]; box[0][0] = x"):
+        _unchanged(
+            "list-membership-to-set",
+            f"""
+            def f(items, xs, hook=print):
+                n = 0
+                for x in xs:
+                    if x in items:
+                        n += 1
+                    {line}
+                return n
+            """,
+            observed,
+        )
+
+
+def test_membership_rule_leaves_strings_unhashable_elements_and_unproven_probes():
+    source = """
+        def f(items, xs):
+            return [x for x in xs if x in items]
+        """
+    for items, xs in (("str", "list[str]"), ("list[list[int]]", "list[int]"),
+                      ("list[object]", "list[int]"), ("list[int]", "list[object]")):
+        _unchanged("list-membership-to-set", source, {"f": {"items": items, "xs": xs}})
+
+
+# --- dedup-with-dict-fromkeys: de-duplication by a key ----------------------------------
+
+def test_dedup_rule_turns_the_seen_keys_list_into_a_set():
+    source = """
+        def first_per_residue(values, m):
+            seen = []
+            out = []
+            for v in values:
+                key = v % m
+                if key not in seen:
+                    seen.append(key)
+                    out.append(v)
+            return out
+        """
+    observed = {"first_per_residue": {"values": "list[int]", "m": "int"}}
+    code = _same_behaviour(
+        "dedup-with-dict-fromkeys", source, "first_per_residue",
+        [([], 3), ([5, 2, 8, 3, 3, 9], 3), (list(range(40)), 7), ([1], 0)], observed,
+    )
+    assert "seen = set()" in code and "seen.add(key)" in code and "out.append(v)" in code
+    _unchanged("dedup-with-dict-fromkeys", source)
+
+
+def test_dedup_rule_handles_pairs_and_string_keys_from_annotations():
+    code = _same_behaviour(
+        "dedup-with-dict-fromkeys",
+        """
+        def unique_pairs(pairs: list[tuple[int, str]]):
+            seen = list()
+            kept = []
+            for a, b in pairs:
+                if (a, len(b)) in seen:
+                    continue
+                seen.append((a, len(b)))
+                kept.append(b)
+            return kept
+        """,
+        "unique_pairs",
+        [([],), ([(1, "ab"), (1, "cd"), (2, "x")],)],
+    )
+    assert "seen = set()" in code and "seen.add((a, len(b)))" in code
+
+
+def test_dedup_rule_leaves_seen_lists_that_are_read_or_hold_unknown_keys():
+    observed = {"f": {"values": "list[int]", "key": "function"}}
+    for extra in ("return seen", "print(seen[0])", "n = seen.count(k)"):
+        _unchanged(
+            "dedup-with-dict-fromkeys",
+            f"""
+            def f(values):
+                seen = []
+                for v in values:
+                    k = v * 2
+                    if k not in seen:
+                        seen.append(k)
+                {extra}
+            """,
+            observed,
+        )
+    _unchanged(
+        "dedup-with-dict-fromkeys",
+        """
+        def f(values, key):
+            seen = []
+            out = []
+            for v in values:
+                k = key(v)
+                if k not in seen:
+                    seen.append(k)
+                    out.append(v)
+            return out
+        """,
+        observed,
+    )
+
+
+# --- shared facts the rules above rely on --------------------------------------------------
+
+def test_type_descriptions_give_element_types_and_hashability():
+    from polca.skills import cst_tools as ct
+
+    assert ct.element_type("list[int]") == "int" and ct.element_type("tuple[int, int]") == "int"
+    assert ct.element_type("tuple[int, str]") == "" and ct.element_type("str") == "str"
+    assert ct.element_type("list[tuple[int, str]]") == "tuple[int, str]"
+    assert ct.is_hashable_type("tuple[int, str]") and ct.is_hashable_type("frozenset[int]")
+    assert not ct.is_hashable_type("list[int]") and not ct.is_hashable_type("object")
+    assert not ct.is_hashable_type("")
+
+
+def test_typed_hashable_names_follow_loops_over_observed_lists():
+    import libcst as cst
+
+    from polca.skills import cst_tools as ct
+
+    func = cst.parse_module(textwrap.dedent("""
+        def f(pairs, rows, n):
+            for a, b in pairs:
+                k = (a, b % 3)
+            for head, *rest in pairs:
+                pass
+            for row in rows:
+                pass
+        """)).body[0]
+    types = {"pairs": "list[tuple[int, int]]", "rows": "list[list[int]]", "n": "int"}.get
+    names = ct.typed_hashable_names(func, types, rebound=(), shadowed=())
+    assert {"a", "b", "k", "n"} <= names
+    assert not {"rest", "row"} & names
