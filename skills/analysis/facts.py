@@ -231,3 +231,94 @@ def _constructed_type(value: cst.BaseExpression) -> str | None:
     if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in _CONSTRUCTORS:
         return value.func.value
     return None
+
+
+# ---- numeric facts (rules-c: math-builtins, closed-form-arithmetic, numpy-vectorize) ----
+
+_NUMERIC = frozenset({"int", "bool", "float"})
+
+
+def split_type_args(description: str) -> tuple[str, list[str]]:
+    """``"tuple[int, list[str]]"`` -> ``("tuple", ["int", "list[str]"])``: the head of a
+    type description and its top-level arguments (none for a bare ``"int"``)."""
+    head, bracket, rest = description.partition("[")
+    if not bracket or not rest.endswith("]"):
+        return description.strip(), []
+    args, depth, start = [], 0, 0
+    inner = rest[:-1]
+    for i, char in enumerate(inner):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            args.append(inner[start:i].strip())
+            start = i + 1
+    args.append(inner[start:].strip())
+    return head.strip(), args
+
+
+def element_type(description: str | None) -> str | None:
+    """The element type of ``list[X]``/``set[X]``/``frozenset[X]``/``tuple[X, ...]``, else None."""
+    if description is None:
+        return None
+    head, args = split_type_args(description)
+    if head in ("list", "set", "frozenset", "Sequence", "Iterable") and len(args) == 1:
+        return args[0]
+    if head == "tuple" and len(args) == 2 and args[1] == "...":
+        return args[0]
+    return None
+
+
+def typed_names(func: cst.FunctionDef, observed: Mapping[str, str] | None = None,
+                shadowed: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
+    """Names of ``func`` that hold one known type for the whole call: parameters with an
+    observed or hinted type that the body never binds; locals bound exactly once, by a
+    ``for`` over ``range(...)`` (``int``), over a typed name (its element type, tuples
+    unpacked) or by an int/float literal. Conservative: a name bound any other way, or
+    declared global/nonlocal, is absent."""
+    facts = function_facts(func, observed)
+    visitor = _Facts()
+    func.body.visit(visitor)
+    once = {n for n, count in visitor.bindings.items() if count == 1} - facts.global_names
+    out = {p: t for p in facts.params if (t := facts.type_of(p)) and p not in visitor.bindings
+           and p not in facts.global_names}
+    for node in walk(func.body):
+        if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0].target, cst.Name) and isinstance(node.value, cst.Integer | cst.Float):
+            name = node.targets[0].target.value
+            if name in once:
+                out[name] = "int" if isinstance(node.value, cst.Integer) else "float"
+        elif isinstance(node, cst.For | cst.CompFor):
+            _bind_loop_types(node, out, once, shadowed)
+    return out
+
+
+def _bind_loop_types(node: cst.For | cst.CompFor, out: dict[str, str], once: set[str],
+                     shadowed: frozenset[str] | set[str]) -> None:
+    source = node.iter
+    if (isinstance(source, cst.Call) and isinstance(source.func, cst.Name)
+            and source.func.value == "range" and "range" not in shadowed):
+        element = "int"
+    elif isinstance(source, cst.Name):
+        element = element_type(out.get(source.value))
+    else:
+        return
+    _unpack(node.target, element, out, once)
+
+
+def _unpack(target: cst.BaseExpression, description: str | None, out: dict[str, str],
+            once: set[str]) -> None:
+    if description is None:
+        return
+    if isinstance(target, cst.Name):
+        if target.value in once:
+            out[target.value] = description
+        return
+    head, args = split_type_args(description)
+    if isinstance(target, cst.Tuple | cst.List) and head == "tuple" and len(args) == len(target.elements):
+        for element, arg in zip(target.elements, args, strict=True):
+            if isinstance(element, cst.Element):
+                _unpack(element.value, arg, out, once)
+
+
+def is_numeric_type(description: str | None) -> bool:
+    """``int``, ``bool`` or ``float``: values whose arithmetic is the built-in one."""
+    return description in _NUMERIC

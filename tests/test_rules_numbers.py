@@ -1,0 +1,142 @@
+"""Rules of rules-c (numbers, sums, I/O): each rewrite exact where proven, absent where not."""
+
+from __future__ import annotations
+
+import textwrap
+
+from polca.skills.registry import build_registry
+from polca.skills.rules import apply_rule
+
+REGISTRY = build_registry()
+
+
+def _apply(skill_id: str, source: str, observed=None):
+    return apply_rule(REGISTRY.get(skill_id), textwrap.dedent(source), observed)
+
+
+def _unchanged(skill_id: str, source: str, observed=None) -> None:
+    outcome = _apply(skill_id, source, observed)
+    assert outcome.error == ""
+    assert not outcome.changed, outcome.code
+
+
+def _run(code: str, name: str, *args):
+    namespace: dict = {}
+    exec(compile(code, "<rule>", "exec"), namespace)
+    try:
+        return ("ok", namespace[name](*args))
+    except Exception as exc:
+        return ("raised", type(exc).__name__)
+
+
+def _same_results(skill_id: str, source: str, name: str, inputs, observed=None) -> str:
+    outcome = _apply(skill_id, source, observed)
+    assert outcome.error == "" and outcome.changed, outcome.code
+    for args in inputs:
+        assert _run(outcome.code, name, *args) == _run(textwrap.dedent(source), name, *args), args
+    assert not apply_rule(REGISTRY.get(skill_id), outcome.code, observed).changed
+    return outcome.code
+
+
+# ---- math-builtins ----
+
+def test_modular_power_loop_becomes_pow_guarded_for_non_positive_exponents():
+    source = """
+    def f(b: int, e: int, m: int):
+        r = 1 % m
+        # square-free
+        for _ in range(e):
+            r = (r * b) % m
+        return r
+    """
+    code = _same_results("math-builtins", source, "f",
+                         [(3, 10, 7), (3, 0, 1), (2, -3, 5), (5, 4, -7), (2, 3, 0), (0, 0, 9)])
+    assert "    r = 1 % m\n    # square-free\n    if e > 0:\n        r = pow(b, e, m)\n" in code
+
+
+def test_modular_power_with_literal_modulus_and_observed_types():
+    source = """
+    MOD = 7
+    def f(b, e):
+        acc = 1
+        for k in range(e):
+            acc = b * acc % 1000000007
+        return acc
+    """
+    observed = {"f": {"b": "int", "e": "int"}}
+    code = _same_results("math-builtins", source, "f", [(3, 100), (10**12, 5), (2, 0), (2, -1)], observed)
+    assert "pow(b, e, 1000000007)" in code
+    _unchanged("math-builtins", source)  # no types: b might be a float
+
+
+def test_factorial_loop_becomes_math_factorial_with_import():
+    source = """
+    \"\"\"Doc.\"\"\"
+    def f(n: int):
+        total = 1
+        for i in range(2, n + 1):
+            total = total * i
+        return total
+    """
+    code = _same_results("math-builtins", source, "f", [(0,), (1,), (2,), (10,), (-4,)])
+    assert '"""Doc."""\nimport math\ndef f' in code
+    assert "if n > 0:\n        total = math.factorial(n)" in code
+
+
+def test_product_loop_over_numbers_becomes_math_prod():
+    source = """
+    def f(xs: list[float]):
+        p = 1
+        for x in xs:
+            p *= x
+        return p
+    """
+    code = _same_results("math-builtins", source, "f", [([],), ([1.5, 2.0, -3.25],), ([1e308, 10.0],)])
+    assert "p = math.prod(xs)" in code
+
+
+def test_math_builtins_leaves_near_misses_alone():
+    _unchanged("math-builtins", """
+    def float_modulus(b: int, e: int, m: float):
+        r = 1 % m
+        for _ in range(e):
+            r = r * b % m
+        return r
+    """)
+    _unchanged("math-builtins", """
+    def pow_shadowed(b: int, e: int, m: int, pow):
+        r = 1 % m
+        for _ in range(e):
+            r = r * b % m
+        return r
+    """)
+    _unchanged("math-builtins", """
+    import numpy as math
+    def math_is_numpy(n: int):
+        f = 1
+        for i in range(1, n + 1):
+            f *= i
+        return f
+    """)
+    _unchanged("math-builtins", """
+    def body_reads_counter(b: int, e: int, m: int):
+        r = 1 % m
+        for k in range(e):
+            r = r * k % m
+        return r
+    """)
+    _unchanged("math-builtins", """
+    def rebound_param(xs: list[int]):
+        p = 1
+        xs = [str(x) for x in xs]
+        for x in xs:
+            p *= x
+        return p
+    """)
+    _unchanged("math-builtins", """
+    def starts_at_zero(n: int):
+        f = 1
+        for i in range(0, n + 1):
+            f *= i
+        return f
+    """)
