@@ -140,3 +140,58 @@ def test_math_builtins_leaves_near_misses_alone():
             f *= i
         return f
     """)
+
+
+# ---- top-k-with-heapq ----
+
+def test_top_k_literal_becomes_nlargest_and_nsmallest_with_ties_kept():
+    source = """
+    def f(rows: list[tuple[int, str]]):
+        return sorted(rows, reverse=True)[:2], sorted(rows, reverse=False)[:3], sorted(rows)[:0]
+    """
+    rows = [(1, "a"), (3, "b"), (3, "b"), (2, "z"), (3, "a")]
+    code = _same_results("top-k-with-heapq", source, "f", [(rows,), ([],), (rows[:1],)])
+    assert "heapq.nlargest(2, rows), heapq.nsmallest(3, rows), heapq.nsmallest(0, rows)" in code
+
+
+def test_top_k_by_a_name_keeps_the_slice_for_negative_k():
+    source = """
+    import heapq
+    def f(words, k: int):
+        return sorted(words, key=len, reverse=True)[:k]
+    """
+    words = ["bb", "a", "ccc", "dd", "e", "fff"]
+    inputs = [(words, k) for k in (-7, -2, 0, 1, 3, 6, 9)]
+    code = _same_results("top-k-with-heapq", source, "f", inputs)
+    assert "heapq.nlargest(k, words, key=len) if k >= 0 else sorted(words, key=len, reverse=True)[:k]" in code
+    assert code.count("import heapq") == 1
+
+
+def test_top_k_uses_observed_element_types():
+    source = """
+    def f(xs, k):
+        return sorted(xs)[:k]
+    """
+    observed = {"f": {"xs": "list[str]", "k": "int"}}
+    _same_results("top-k-with-heapq", source, "f", [(["b", "a", "c"], 2), (["x"], -1)], observed)
+    _unchanged("top-k-with-heapq", source, {"f": {"xs": "list[float]", "k": "int"}})
+
+
+def test_top_k_leaves_near_misses_alone():
+    _unchanged("top-k-with-heapq", """
+    def heapq_is_something_else(xs: list[int], heapq):
+        return sorted(xs)[:3]
+    """)
+    _unchanged("top-k-with-heapq", """
+    def reverse_is_computed(xs: list[int], flag):
+        return sorted(xs, reverse=flag)[:3]
+    """)
+    _unchanged("top-k-with-heapq", """
+    def rebound(xs: list[int]):
+        xs = [float(x) for x in xs]
+        return sorted(xs)[:3]
+    """)
+    _unchanged("top-k-with-heapq", """
+    def untyped_k(xs: list[int], k):
+        return sorted(xs)[:k]
+    """)
