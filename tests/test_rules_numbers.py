@@ -195,3 +195,70 @@ def test_top_k_leaves_near_misses_alone():
     def untyped_k(xs: list[int], k):
         return sorted(xs)[:k]
     """)
+
+
+# ---- prefix-sums-for-range-queries ----
+
+def test_range_sums_in_a_loop_use_prefix_sums_with_slice_semantics():
+    source = """
+    \"\"\"Module.\"\"\"
+    import itertools
+
+
+    def f(values: list[int], queries):
+        \"\"\"Doc.\"\"\"
+        out = []
+        for lo, hi in queries:
+            out.append(sum(values[lo:hi]) + sum(values[:hi]) - sum(values[lo:]))
+        return out
+    """
+    values = [5, -3, 8, 0, 2, 7]
+    queries = [(0, 6), (2, 4), (-3, -1), (4, 2), (-100, 100), (6, 6), (1, -1), (None, 3)]
+    code = _same_results("prefix-sums-for-range-queries", source, "f", [(values, queries), ([], queries)])
+    assert '    """Doc."""\n    values_prefix = [0, *itertools.accumulate(values)]\n' in code
+    assert "_slice_sum(values_prefix, lo, hi) + _slice_sum(values_prefix, None, hi)" in code
+    assert code.count("import itertools") == 1 and code.count("def _slice_sum") == 1
+
+
+def test_range_sums_with_observed_types_in_two_functions_share_one_helper():
+    source = """
+    def f(xs, qs):
+        return [sum(xs[a:b]) for a, b in qs]
+
+    def g(xs, qs):
+        return [sum(xs[a:b]) for a, b in qs]
+    """
+    observed = {"f": {"xs": "list[int]"}, "g": {"xs": "list[int]"}}
+    code = _same_results("prefix-sums-for-range-queries", source, "f", [([1, 2, 3], [(0, 2), (1, 9)])], observed)
+    assert code.count("def _slice_sum") == 1 and code.count("xs_prefix = ") == 2
+
+
+def test_range_sums_left_alone_when_unproven():
+    _unchanged("prefix-sums-for-range-queries", """
+    def rebound(values: list[int], queries):
+        values = sorted(values)
+        return [sum(values[lo:hi]) for lo, hi in queries]
+    """)
+    _unchanged("prefix-sums-for-range-queries", """
+    def handed_out(values: list[int], queries, hook):
+        out = []
+        for lo, hi in queries:
+            hook(values)
+            out.append(sum(values[lo:hi]))
+        return out
+    """)
+    _unchanged("prefix-sums-for-range-queries", """
+    def sum_shadowed(values: list[int], queries, sum):
+        return [sum(values[lo:hi]) for lo, hi in queries]
+    """)
+    _unchanged("prefix-sums-for-range-queries", """
+    def in_a_lambda(values: list[int], queries):
+        return list(map(lambda q: sum(values[q[0]:q[1]]), queries))
+    """)
+    _unchanged("prefix-sums-for-range-queries", """
+    def _slice_sum(a, b, c):
+        return 0
+
+    def f(values: list[int], queries):
+        return [sum(values[lo:hi]) for lo, hi in queries]
+    """)

@@ -1,0 +1,139 @@
+"""Answer repeated ``sum(values[lo:hi])`` from prefix sums built once.
+
+In a function where ``sum(V[lo:hi])`` (either bound may be missing, no step) runs inside a
+loop or comprehension, the rule adds ``V_prefix = [0, *itertools.accumulate(V)]`` as the
+function's first statement and answers each sum as ``_slice_sum(V_prefix, lo, hi)``, a
+module-level helper that normalises the bounds exactly as slicing does
+(``slice(lo, hi).indices(n)``: clamping, negative indices, empty ranges give 0).
+
+Preconditions, proven from the code and the facts:
+
+1. ``V`` is a parameter whose type is ``list[int]`` (observed, else hinted): prefix
+   differences of ints are exact (floats would round differently from ``sum``), and
+   building the prefix at the top cannot raise where the original did not;
+2. ``V`` is never changed (:meth:`FunctionFacts.never_changed`: not mutated, rebound,
+   handed to unknown code, global), so the prefix stays valid for every query;
+3. ``sum`` has that single argument; ``sum``, ``slice``, ``len`` are not bound anywhere in
+   the module, ``itertools`` only by a top-level ``import itertools`` (added when
+   missing), and ``V_prefix`` and ``_slice_sum`` are free (``_slice_sum`` may already be
+   this rule's own helper);
+4. the sums are not inside a nested function or lambda (their ``V`` may be another name).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+
+from polca.skills import cst_tools as ct
+from polca.skills.analysis.facts import function_facts, qualified_functions
+
+HELPER = '''def _slice_sum(prefix, lo, hi):
+    """``sum(values[lo:hi])`` from ``prefix = [0, *itertools.accumulate(values)]``."""
+    lo, hi, _ = slice(lo, hi).indices(len(prefix) - 1)
+    return prefix[hi] - prefix[lo] if hi > lo else 0
+'''
+_HELPER_NAME = "_slice_sum"
+
+
+def rewrite(module: cst.Module, observed) -> cst.Module:
+    shadowed = ct.module_bindings(module)
+    imported = ct.imported_modules(module).get("itertools") == "itertools"
+    if {"sum", "slice", "len"} & shadowed or ct.binding_count(module, "itertools") != (1 if imported else 0):
+        return module
+    helper_present = _has_own_helper(module)
+    if _HELPER_NAME in shadowed and not helper_present:
+        return module
+    mapping: dict[int, object] = {}
+    for qualname, func in qualified_functions(module):
+        edit = _edit_function(func, observed.get(qualname, {}), shadowed)
+        if edit is not None:
+            mapping[id(func)] = edit
+    if not mapping:
+        return module
+    result = ct.replace_nodes(module, mapping)
+    if not helper_present:
+        result = _insert_helper(result)
+    return ct.add_import(result, "import itertools")
+
+
+def _has_own_helper(module: cst.Module) -> bool:
+    code = cst.Module([])
+    return any(isinstance(s, cst.FunctionDef) and code.code_for_node(s).strip() == HELPER.strip()
+               for s in module.body)
+
+
+def _edit_function(func: cst.FunctionDef, observed, shadowed: set[str]):
+    """A function rewriting ``func``, or None when nothing is provable."""
+    if not isinstance(func.body, cst.IndentedBlock):
+        return None
+    facts = function_facts(func, observed)
+    in_loops = ct.ids_inside_loops(func.body)
+    sums: dict[str, list[cst.Call]] = {}
+    for call in _own_calls(func.body):
+        name = _summed_slice_of(call)
+        if name and id(call) in in_loops:
+            sums.setdefault(name, []).append(call)
+    chosen = {name: calls for name, calls in sums.items()
+              if facts.is_param(name) and facts.never_changed(name) and facts.type_of(name) == "list[int]"
+              and f"{name}_prefix" not in shadowed}
+    if not chosen:
+        return None
+    replacements = {id(call): _answer(call, name) for name, calls in chosen.items() for call in calls}
+
+    def edit(updated: cst.FunctionDef) -> cst.FunctionDef:
+        # the body keeps its nodes' identities until this function rewrites it
+        body = ct.replace_nodes(func.body, replacements)
+        statements = list(body.body)
+        start = 1 if statements and m.matches(statements[0], m.SimpleStatementLine([m.Expr(m.SimpleString())])) else 0
+        prefixes = [cst.parse_statement(f"{n}_prefix = [0, *itertools.accumulate({n})]\n") for n in sorted(chosen)]
+        return updated.with_changes(body=body.with_changes(body=statements[:start] + prefixes + statements[start:]))
+
+    return edit
+
+
+def _own_calls(body: cst.CSTNode) -> list[cst.Call]:
+    out, stack = [], [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call):
+            out.append(node)
+        stack.extend(c for c in node.children if not isinstance(c, cst.FunctionDef | cst.ClassDef | cst.Lambda))
+    return out
+
+
+def _summed_slice_of(call: cst.Call) -> str | None:
+    """``V`` when ``call`` is ``sum(V[lo:hi])`` with a plain name ``V`` and no step."""
+    if not ct.is_call_to(call, "sum") or len(call.args) != 1:
+        return None
+    arg = call.args[0]
+    value = arg.value
+    if arg.keyword is not None or arg.star != "" or not isinstance(value, cst.Subscript):
+        return None
+    if not isinstance(value.value, cst.Name) or len(value.slice) != 1:
+        return None
+    part = value.slice[0].slice
+    if not isinstance(part, cst.Slice) or part.step is not None:
+        return None
+    return value.value.value
+
+
+def _answer(call: cst.Call, name: str) -> cst.Call:
+    part = call.args[0].value.slice[0].slice
+    bounds = [part.lower or cst.Name("None"), part.upper or cst.Name("None")]
+    new = cst.parse_expression(f"{_HELPER_NAME}({name}_prefix, lo, hi)")
+    return new.with_changes(args=[new.args[0], new.args[1].with_changes(value=bounds[0]),
+                                  new.args[2].with_changes(value=bounds[1])], lpar=call.lpar, rpar=call.rpar)
+
+
+def _insert_helper(module: cst.Module) -> cst.Module:
+    """The helper goes right before the first top-level def or class, taking its blank lines."""
+    body = list(module.body)
+    index = next((i for i, s in enumerate(body) if isinstance(s, cst.FunctionDef | cst.ClassDef)), len(body))
+    two = [cst.EmptyLine(), cst.EmptyLine()]
+    leading = body[index].leading_lines if index < len(body) else two
+    helper = cst.parse_statement(HELPER).with_changes(leading_lines=leading)
+    if index < len(body):
+        body[index] = body[index].with_changes(leading_lines=two)
+    body.insert(index, helper)
+    return module.with_changes(body=body)
