@@ -387,3 +387,47 @@ def local_list_assign(func: cst.FunctionDef, name: str) -> cst.Assign | None:
         ):
             return node
     return None
+
+
+# ---- statement-pair helpers (rules-c: math-builtins, closed-form-arithmetic) ----
+
+
+def own_blocks(func: cst.FunctionDef) -> list[cst.IndentedBlock]:
+    """Statement blocks of ``func`` itself, not of functions or classes nested in it."""
+    out, stack = [], [func.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.IndentedBlock):
+            out.append(node)
+        stack.extend(c for c in node.children if not isinstance(c, cst.FunctionDef | cst.ClassDef))
+    return out
+
+
+def read_outside(func: cst.FunctionDef, name: str, node: cst.CSTNode) -> bool:
+    """``name`` is referred to somewhere in ``func`` outside ``node`` (so removing ``node``,
+    e.g. a loop binding ``name``, could change what that reference sees)."""
+    inside = {id(n) for n in _walk(node)}
+    return any(id(ref) not in inside for ref in name_refs(func, name))
+
+
+def int_operand(expr: cst.BaseExpression, types: Mapping[str, str], shadowed: Iterable[str] = ()) -> bool:
+    """``expr`` is an int literal, a name whose type (``types``) is int or bool, or
+    ``len(name)`` with the built-in ``len``: an int that is cheap and pure to evaluate twice."""
+    if isinstance(expr, cst.Integer):
+        return True
+    if isinstance(expr, cst.Name):
+        return types.get(expr.value) in ("int", "bool")
+    return (is_call_to(expr, "len") and "len" not in set(shadowed) and len(expr.args) == 1
+            and isinstance(expr.args[0].value, cst.Name) and expr.args[0].keyword is None
+            and expr.args[0].star == "")
+
+
+def own_nodes(func: cst.FunctionDef) -> list[cst.CSTNode]:
+    """Every node of ``func``'s body outside nested functions, classes and lambdas, whose
+    names may be other variables than ``func``'s."""
+    out, stack = [], [func.body]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(c for c in node.children if not isinstance(c, cst.FunctionDef | cst.ClassDef | cst.Lambda))
+    return out

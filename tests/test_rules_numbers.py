@@ -262,3 +262,72 @@ def test_range_sums_left_alone_when_unproven():
     def f(values: list[int], queries):
         return [sum(values[lo:hi]) for lo, hi in queries]
     """)
+
+
+# ---- closed-form-arithmetic ----
+
+def test_sums_over_ranges_become_exact_closed_forms_for_every_int_bound():
+    source = """
+    def f(a: int, b: int):
+        return (sum(range(b)) * 2, sum(range(a, b)), sum(i * i for i in range(a, b)),
+                sum(i ** 2 for i in range(b)), sum(i for i in range(b) if i % 7 == 0))
+    """
+    inputs = [(a, b) for a in (-9, -1, 0, 3) for b in (-5, 0, 1, 2, 10, 23)]
+    code = _same_results("closed-form-arithmetic", source, "f", inputs)
+    assert "((b * (b - 1) // 2 if b > 0 else 0) * 2, " in code
+
+
+def test_accumulating_loops_become_one_guarded_addition():
+    source = """
+    def f(xs, start: int):
+        total = 5
+        for i in range(start, len(xs)):
+            total = total + i * i
+        evens = 0
+        # multiples of four
+        for k in range(len(xs)):
+            if k % 4 == 0:
+                evens += k
+        return total, evens
+    """
+    inputs = [(list(range(n)), s) for n in (0, 1, 4, 9, 30) for s in (-3, 0, 2, 40)]
+    code = _same_results("closed-form-arithmetic", source, "f", inputs)
+    assert "    evens = 0\n    # multiples of four\n    if len(xs) > 0:\n        evens += 4 * (" in code
+
+
+def test_closed_form_uses_observed_types_and_leaves_near_misses_alone():
+    source = """
+    def f(n):
+        return sum(range(n))
+    """
+    _same_results("closed-form-arithmetic", source, "f", [(5,), (-2,)], {"f": {"n": "int"}})
+    _unchanged("closed-form-arithmetic", source)
+    _unchanged("closed-form-arithmetic", source, {"f": {"n": "float"}})
+    _unchanged("closed-form-arithmetic", """
+    def lambda_shadows(n: int):
+        return list(map(lambda n: sum(range(n)), [n]))
+    """)
+    _unchanged("closed-form-arithmetic", """
+    def filter_is_not_zero(n: int):
+        return sum(i for i in range(n) if i % 3 == 1)
+    """)
+    _unchanged("closed-form-arithmetic", """
+    def accumulator_not_fresh(n: int, total: int):
+        for i in range(n):
+            total += i
+        return total
+    """)
+    _unchanged("closed-form-arithmetic", """
+    def early_exit(n: int):
+        total = 0
+        for i in range(n):
+            if i % 2 == 0:
+                total += i
+                break
+        return total
+    """)
+    _unchanged("closed-form-arithmetic", """
+    def bound_is_rebound(n: int):
+        n = n / 2
+        return sum(range(n))
+    """)

@@ -57,7 +57,7 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
     uses_math = False
     for qualname, func in qualified_functions(module):
         types = typed_names(func, observed.get(qualname, {}), shadowed)
-        for block in _blocks(func):
+        for block in ct.own_blocks(func):
             body = list(block.body)
             for init, loop in zip(body, body[1:], strict=False):
                 new = _rewrite_pair(init, loop, types, func)
@@ -71,17 +71,6 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
     return ct.add_import(result, "import math") if uses_math else result
 
 
-def _blocks(func: cst.FunctionDef) -> list[cst.IndentedBlock]:
-    """Statement blocks of ``func`` itself, not of functions or classes nested in it."""
-    out, stack = [], [func.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.IndentedBlock):
-            out.append(node)
-        stack.extend(c for c in node.children if not isinstance(c, cst.FunctionDef | cst.ClassDef))
-    return out
-
-
 def _rewrite_pair(init, loop, types, func) -> tuple[cst.BaseStatement, bool] | None:
     """The statement replacing ``loop`` and whether it needs ``math``, or None."""
     accumulator = _init_name(init)
@@ -89,8 +78,7 @@ def _rewrite_pair(init, loop, types, func) -> tuple[cst.BaseStatement, bool] | N
         return None
     step = loop.body.body[0].body[0]
     target = loop.target.value
-    outside = [r for r in ct.name_refs(func, target) if id(r) not in {id(n) for n in ct.walk(loop)}]
-    if outside or accumulator == target:
+    if ct.read_outside(func, target, loop) or accumulator == target:
         return None
     init_value = init.body[0].value
     for build in (_modpow, _factorial, _product):

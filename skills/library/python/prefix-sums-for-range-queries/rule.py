@@ -70,8 +70,8 @@ def _edit_function(func: cst.FunctionDef, observed, shadowed: set[str]):
     facts = function_facts(func, observed)
     in_loops = ct.ids_inside_loops(func.body)
     sums: dict[str, list[cst.Call]] = {}
-    for call in _own_calls(func.body):
-        name = _summed_slice_of(call)
+    for call in ct.own_nodes(func):
+        name = _summed_slice_of(call) if isinstance(call, cst.Call) else None
         if name and id(call) in in_loops:
             sums.setdefault(name, []).append(call)
     chosen = {name: calls for name, calls in sums.items()
@@ -90,16 +90,6 @@ def _edit_function(func: cst.FunctionDef, observed, shadowed: set[str]):
         return updated.with_changes(body=body.with_changes(body=statements[:start] + prefixes + statements[start:]))
 
     return edit
-
-
-def _own_calls(body: cst.CSTNode) -> list[cst.Call]:
-    out, stack = [], [body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Call):
-            out.append(node)
-        stack.extend(c for c in node.children if not isinstance(c, cst.FunctionDef | cst.ClassDef | cst.Lambda))
-    return out
 
 
 def _summed_slice_of(call: cst.Call) -> str | None:

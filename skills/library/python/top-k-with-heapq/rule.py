@@ -47,7 +47,7 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
     for qualname, func in qualified_functions(module):
         types = typed_names(func, observed.get(qualname, {}), shadowed)
         parents = ct.parent_map(func.body)
-        for node in ct.walk(func.body):
+        for node in ct.own_nodes(func):
             if isinstance(node, cst.Subscript) and not _kept_for_negative_k(node, parents):
                 new = _top_k(node, types)
                 if new is not None:
