@@ -331,3 +331,99 @@ def test_closed_form_uses_observed_types_and_leaves_near_misses_alone():
         n = n / 2
         return sum(range(n))
     """)
+
+
+# ---- sieve-for-repeated-primality ----
+
+_TRIAL_DIVISION = """
+import math
+
+def is_prime(n):
+    if n <= 1:
+        return False
+    if n == 2:
+        return True
+    if n % 2 == 0:
+        return False
+    for d in range(3, math.isqrt(n) + 1, 2):
+        if n % d == 0:
+            return False
+    return True
+"""
+
+
+def test_primality_tests_in_range_loops_read_a_sieve_and_fall_back_outside_it():
+    source = _TRIAL_DIVISION + """
+def f(lo: int, hi: int):
+    count = 0
+    for x in range(lo, hi):
+        if is_prime(x):
+            count += 1
+    return count, [y for y in range(hi) if not is_prime(y)][:5]
+"""
+    inputs = [(-5, 0), (0, 1), (0, 2), (-10, 50), (7, 3), (0, 1000)]
+    code = _same_results("sieve-for-repeated-primality", source, "f", inputs)
+    assert "    count = 0\n    prime_flags = _prime_flags(hi)\n    for x in range(lo, hi):\n" in code
+    assert "    prime_flags = _prime_flags(hi)\n    return count" in code
+    assert "(prime_flags[x] == 1 if 0 <= x < len(prime_flags) else is_prime(x))" in code
+
+
+def test_primality_tests_over_observed_int_lists_return_bools():
+    source = _TRIAL_DIVISION + """
+def f(xs):
+    return [is_prime(x) for x in xs]
+"""
+    observed = {"f": {"xs": "list[int]"}}
+    code = _same_results("sieve-for-repeated-primality", source, "f",
+                         [([],), ([-3, 0, 1, 2, 3, 4, 97, 91],), ([10**7 + 19, 2],)], observed)
+    assert "max(xs, default=-1) + 1" in code
+    _unchanged("sieve-for-repeated-primality", source)  # xs could hold anything
+
+
+def test_sieve_rule_leaves_near_misses_alone():
+    for body in ("""
+def f(xs: list[int]):
+    xs.append(4)
+    return [is_prime(x) for x in xs]
+""", """
+def f(n: int):
+    return [is_prime(x * 2) for x in range(n)]
+""", """
+def f(n: int, is_prime):
+    return [is_prime(x) for x in range(n)]
+""", """
+def f(n: int):
+    out = []
+    for x in range(n):
+        x = x + 1
+        out.append(is_prime(x))
+    return out
+""", """
+def prime_flags():
+    return 0
+
+def f(n: int):
+    return [is_prime(x) for x in range(n)]
+"""):
+        _unchanged("sieve-for-repeated-primality", _TRIAL_DIVISION + body)
+    _unchanged("sieve-for-repeated-primality", """
+def is_prime(n):
+    if n < 2:
+        return False
+    for d in range(2, n):
+        if n % d == 0:
+            return False
+    return False
+
+def f(n: int):
+    return [is_prime(x) for x in range(n)]
+""")
+
+
+def test_sieve_rule_ignores_a_call_in_the_loops_own_iterable():
+    _unchanged("sieve-for-repeated-primality", _TRIAL_DIVISION + """
+x = 7
+
+def f(n: int):
+    return [x for x in range(n, n + 3 * is_prime(x))]
+""")
