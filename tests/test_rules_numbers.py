@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import textwrap
 
 from polca.skills.registry import build_registry
@@ -33,7 +34,9 @@ def _same_results(skill_id: str, source: str, name: str, inputs, observed=None) 
     outcome = _apply(skill_id, source, observed)
     assert outcome.error == "" and outcome.changed, outcome.code
     for args in inputs:
-        assert _run(outcome.code, name, *args) == _run(textwrap.dedent(source), name, *args), args
+        # each side gets its own copy: a rewrite that sorts in place must not see the other's work
+        got = _run(outcome.code, name, *copy.deepcopy(args))
+        assert got == _run(textwrap.dedent(source), name, *copy.deepcopy(args)), args
     assert not apply_rule(REGISTRY.get(skill_id), outcome.code, observed).changed
     return outcome.code
 
@@ -426,4 +429,101 @@ x = 7
 
 def f(n: int):
     return [x for x in range(n, n + 3 * is_prime(x))]
+""")
+
+
+# ---- sort-key-over-cmp ----
+
+_ROWS = [("bo", 3, 2), ("al", 3, 1), ("cy", 1, 2), ("al", 3, 2), ("di", 2, 1), ("bo", 1, 1), ("al", 3, 1)]
+
+
+def test_comparator_levels_become_a_tuple_key_with_ties_in_original_order():
+    source = """
+    from functools import cmp_to_key
+
+    def compare(x, y):
+        if x[1] < y[1]:
+            return 1
+        if x[1] > y[1]:
+            return -1
+        if x[0] != y[0]:
+            return (x[0] > y[0]) - (x[0] < y[0])
+        return 0
+
+    def f(rows: list[tuple[str, int, int]]):
+        rows = list(rows)
+        return sorted(rows, key=cmp_to_key(compare))
+    """
+    _unchanged("sort-key-over-cmp", source)  # rows is rebound: its elements are not proven
+    source = source.replace("        rows = list(rows)\n", "")
+    code = _same_results("sort-key-over-cmp", source, "f", [(_ROWS,), ([],)])
+    assert "sorted(rows, key=lambda x: (-x[1], x[0]))" in code
+
+
+def test_all_descending_levels_use_reverse_and_sort_in_place_is_handled():
+    source = """
+    import functools
+
+    def newest_first(a, b):
+        if a[2] != b[2]:
+            return b[2] - a[2]
+        return (b[0] > a[0]) - (b[0] < a[0])
+
+    def by_length(a, b):
+        return len(a) - len(b)
+
+    def f(rows: list[tuple[str, int, int]], words: list[str]):
+        ranked = sorted(rows, key=functools.cmp_to_key(newest_first))
+        words.sort(key=functools.cmp_to_key(by_length))
+        return ranked, words
+    """
+    words = ["ccc", "a", "bb", "dd", "e", ""]
+    code = _same_results("sort-key-over-cmp", source, "f", [(_ROWS, list(words)), ([], [])])
+    assert "sorted(rows, key=lambda a: (a[2], a[0]), reverse=True)" in code
+    assert "words.sort(key=len)" in code
+
+
+def test_sort_key_rule_leaves_near_misses_alone():
+    head = "import functools\n\n"
+    _unchanged("sort-key-over-cmp", head + """
+def compare(a, b):
+    return a[1] - b[0]
+
+def f(rows: list[tuple[int, int]]):
+    return sorted(rows, key=functools.cmp_to_key(compare))
+""")
+    _unchanged("sort-key-over-cmp", head + """
+def compare(a, b):
+    if a[1] < b[1]:
+        return -1
+    return 1
+
+def f(rows: list[tuple[int, int]]):
+    return sorted(rows, key=functools.cmp_to_key(compare))
+""")
+    _unchanged("sort-key-over-cmp", head + """
+def compare(a, b):
+    return a - b
+
+def f(rows: list[int]):
+    return sorted(rows, key=functools.cmp_to_key(compare), reverse=True)
+""")
+    _unchanged("sort-key-over-cmp", head + """
+def compare(a, b):
+    return a - b
+
+compare = functools.partial(compare)
+
+def f(rows: list[int]):
+    return sorted(rows, key=functools.cmp_to_key(compare))
+""")
+    _unchanged("sort-key-over-cmp", """
+import functools as functools_
+functools = None
+
+def compare(a, b):
+    return a - b
+
+def f(rows: list[int]):
+    return sorted(rows, key=functools.cmp_to_key(compare))
 """)
