@@ -527,3 +527,98 @@ def compare(a, b):
 def f(rows: list[int]):
     return sorted(rows, key=functools.cmp_to_key(compare))
 """)
+
+
+# ---- numpy-vectorize ----
+
+def _numpy_inputs():
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    floats = rng.normal(size=200) * 1e8
+    out = [(floats, rng.normal(size=200), rng.integers(-3, 4, 200))]
+    out.append((np.array([1e16, 1.0, -1e16, 1.0]), np.ones(4), np.array([1, 1, 1, 1])))
+    out.append((rng.integers(0, 2**31 - 1, 50).astype(np.int32), np.ones(50, dtype=np.int32), np.ones(50, dtype=np.int64)))
+    out.append((np.ones(5, dtype=np.float32) / 3, np.ones(5, dtype=np.float32), np.arange(5)))
+    out.append(([1.0, 2.0], [3.0, 4.0], [1, 1]))  # lists: the guard keeps the loop
+    out.append((np.ones((2, 2)), np.ones((2, 2)), np.ones((2, 2))))  # 2-D: the loop decides
+    out.append((np.ones(3), np.ones(2), np.ones(3)))  # too short: IndexError from the loop
+    out.append((np.zeros(0), np.zeros(0), np.zeros(0)))
+    return out
+
+
+def test_accumulating_numpy_loops_vectorise_with_the_loops_summation_order():
+    source = """
+    import numpy as np
+
+    def f(a, b, c):
+        total = 0
+        for i in range(len(a)):
+            if c[i] > 0 and a[i] > b[i] * 2:
+                total = total + (a[i] * b[i] - 0.5 * c[i])
+        dot = 0.0
+        for j in range(len(a)):
+            dot += a[j] * c[j]
+        return total, dot
+    """
+    code = _same_results("numpy-vectorize", source, "f", _numpy_inputs())
+    assert "mask = (c > 0) & (a > b * 2)" in code
+    assert "terms = (a[mask] * b[mask] - 0.5 * c[mask])" in code
+    assert "dot = np.add.accumulate(terms, dtype=np.result_type(dot, terms))[-1]" in code
+
+
+def test_results_keep_the_loops_type_and_bits():
+    import numpy as np
+
+    source = """
+    import numpy as np
+
+    def f(a, b, c):
+        total = 0
+        for i in range(len(a)):
+            total += a[i] * c[i]
+        return total
+    """
+    code = _apply("numpy-vectorize", source).code
+    for args in _numpy_inputs()[:4]:
+        got, expected = _run(code, "f", *args), _run(textwrap.dedent(source), "f", *args)
+        assert type(got[1]) is type(expected[1]) and (got[1] == expected[1] or np.isnan(expected[1]))
+
+
+def test_numpy_vectorize_leaves_near_misses_alone():
+    head = "import numpy as np\n\n"
+    for body in ("""
+def early_exit(a):
+    total = 0.0
+    for i in range(len(a)):
+        if a[i] < 0:
+            break
+        total += a[i]
+    return total
+""", """
+def float_division_by_an_untyped_name(a, n):
+    total = 0.0
+    for i in range(len(a)):
+        total += a[i] / n
+    return total
+""", """
+def counter_used_after(a):
+    total = 0.0
+    for i in range(len(a)):
+        total += a[i]
+    return total, i
+""", """
+def np_is_shadowed(a, np):
+    total = 0.0
+    for i in range(len(a)):
+        total += a[i]
+    return total
+"""):
+        _unchanged("numpy-vectorize", head + body)
+    _unchanged("numpy-vectorize", """
+def no_numpy(a):
+    total = 0.0
+    for i in range(len(a)):
+        total += a[i]
+    return total
+""")
