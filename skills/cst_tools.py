@@ -431,3 +431,28 @@ def own_nodes(func: cst.FunctionDef) -> list[cst.CSTNode]:
         out.append(node)
         stack.extend(c for c in node.children if not isinstance(c, cst.FunctionDef | cst.ClassDef | cst.Lambda))
     return out
+
+
+# ---- module-level helpers a rule adds (rules-c: prefix sums, sieve, sliding window) ----
+
+
+def has_statement(module: cst.Module, source: str) -> bool:
+    """A top-level statement of ``module`` is ``source`` exactly (modulo surrounding blank lines)."""
+    code = cst.Module([])
+    return any(code.code_for_node(s).strip() == source.strip() for s in module.body)
+
+
+def insert_helper(module: cst.Module, source: str) -> cst.Module:
+    """``module`` with the function ``source`` placed right before its first top-level
+    ``def``/``class`` (taking that statement's blank lines and comments; two blank lines
+    after it), or at the end; unchanged when the same function is already there."""
+    if has_statement(module, source):
+        return module
+    body = list(module.body)
+    index = next((i for i, s in enumerate(body) if isinstance(s, cst.FunctionDef | cst.ClassDef)), len(body))
+    two = [cst.EmptyLine(), cst.EmptyLine()]
+    leading = body[index].leading_lines if index < len(body) else two
+    if index < len(body):
+        body[index] = body[index].with_changes(leading_lines=two)
+    body.insert(index, cst.parse_statement(source).with_changes(leading_lines=leading))
+    return module.with_changes(body=body)

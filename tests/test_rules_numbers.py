@@ -622,3 +622,40 @@ def no_numpy(a):
         total += a[i]
     return total
 """)
+
+
+# ---- sliding-window-sum ----
+
+def test_window_sums_move_one_window_for_every_width():
+    source = """
+    def f(xs: list[int], k: int):
+        best = max((sum(xs[i:i + k]) for i in range(len(xs) - k + 1)), default=None)
+        return best, [sum(xs[i : k + i]) for i in range(len(xs) - k + 1)]
+    """
+    xs = [4, -2, 7, 0, 3, -8, 5]
+    inputs = [(xs, k) for k in (-9, -3, -1, 0, 1, 2, 5, 7, 8, 20)] + [([], 0), ([], 1)]
+    code = _same_results("sliding-window-sum", source, "f", inputs)
+    assert "max(_window_sums(xs, k), default=None)" in code
+    assert "list(_window_sums(xs, k))" in code and code.count("def _window_sums") == 1
+
+
+def test_window_sums_use_observed_types_and_skip_near_misses():
+    source = """
+    def f(xs, k):
+        return [sum(xs[i:i + k]) for i in range(len(xs) - k + 1)]
+    """
+    _same_results("sliding-window-sum", source, "f", [([1, 2, 3], 2)], {"f": {"xs": "list[int]", "k": "int"}})
+    _unchanged("sliding-window-sum", source, {"f": {"xs": "list[float]", "k": "int"}})
+    _unchanged("sliding-window-sum", """
+    def window_starts_elsewhere(xs: list[int], k: int):
+        return [sum(xs[i + 1:i + k]) for i in range(len(xs) - k + 1)]
+    """)
+    _unchanged("sliding-window-sum", """
+    def filtered(xs: list[int], k: int):
+        return [sum(xs[i:i + k]) for i in range(len(xs) - k + 1) if i % 2]
+    """)
+    _unchanged("sliding-window-sum", """
+    def rebound(xs: list[int], k: int):
+        xs = xs[::-1]
+        return [sum(xs[i:i + k]) for i in range(len(xs) - k + 1)]
+    """)

@@ -41,7 +41,7 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
     imported = ct.imported_modules(module).get("itertools") == "itertools"
     if {"sum", "slice", "len"} & shadowed or ct.binding_count(module, "itertools") != (1 if imported else 0):
         return module
-    helper_present = _has_own_helper(module)
+    helper_present = ct.has_statement(module, HELPER)
     if _HELPER_NAME in shadowed and not helper_present:
         return module
     mapping: dict[int, object] = {}
@@ -53,14 +53,8 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
         return module
     result = ct.replace_nodes(module, mapping)
     if not helper_present:
-        result = _insert_helper(result)
+        result = ct.insert_helper(result, HELPER)
     return ct.add_import(result, "import itertools")
-
-
-def _has_own_helper(module: cst.Module) -> bool:
-    code = cst.Module([])
-    return any(isinstance(s, cst.FunctionDef) and code.code_for_node(s).strip() == HELPER.strip()
-               for s in module.body)
 
 
 def _edit_function(func: cst.FunctionDef, observed, shadowed: set[str]):
@@ -114,16 +108,3 @@ def _answer(call: cst.Call, name: str) -> cst.Call:
     new = cst.parse_expression(f"{_HELPER_NAME}({name}_prefix, lo, hi)")
     return new.with_changes(args=[new.args[0], new.args[1].with_changes(value=bounds[0]),
                                   new.args[2].with_changes(value=bounds[1])], lpar=call.lpar, rpar=call.rpar)
-
-
-def _insert_helper(module: cst.Module) -> cst.Module:
-    """The helper goes right before the first top-level def or class, taking its blank lines."""
-    body = list(module.body)
-    index = next((i for i, s in enumerate(body) if isinstance(s, cst.FunctionDef | cst.ClassDef)), len(body))
-    two = [cst.EmptyLine(), cst.EmptyLine()]
-    leading = body[index].leading_lines if index < len(body) else two
-    helper = cst.parse_statement(HELPER).with_changes(leading_lines=leading)
-    if index < len(body):
-        body[index] = body[index].with_changes(leading_lines=two)
-    body.insert(index, helper)
-    return module.with_changes(body=body)

@@ -142,8 +142,7 @@ def is_primality_test(func: cst.FunctionDef) -> bool:
 
 def rewrite(module: cst.Module, observed) -> cst.Module:
     shadowed = ct.module_bindings(module)
-    own_helper = any(isinstance(s, cst.FunctionDef) and cst.Module([]).code_for_node(s).strip() == HELPER.strip()
-                     for s in module.body)
+    own_helper = ct.has_statement(module, HELPER)
     if _BUILTINS & shadowed or _FLAGS in shadowed or (_HELPER in shadowed and not own_helper):
         return module
     tests = {s.name.value for s in module.body if isinstance(s, cst.FunctionDef)
@@ -160,7 +159,7 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
     if not mapping:
         return module
     result = ct.replace_nodes(module, mapping)
-    return result if own_helper else _insert_helper(result)
+    return ct.insert_helper(result, HELPER)
 
 
 def _edit_function(func: cst.FunctionDef, tests: set[str], observed, shadowed: set[str]):
@@ -251,14 +250,3 @@ def _lookup(call: cst.Call) -> cst.BaseExpression:
     v = call.args[0].value.value
     new = cst.parse_expression(f"({_FLAGS}[{v}] == 1 if 0 <= {v} < len({_FLAGS}) else P({v}))")
     return new.with_changes(orelse=call)
-
-
-def _insert_helper(module: cst.Module) -> cst.Module:
-    body = list(module.body)
-    index = next((i for i, s in enumerate(body) if isinstance(s, cst.FunctionDef | cst.ClassDef)), len(body))
-    two = [cst.EmptyLine(), cst.EmptyLine()]
-    leading = body[index].leading_lines if index < len(body) else two
-    if index < len(body):
-        body[index] = body[index].with_changes(leading_lines=two)
-    body.insert(index, cst.parse_statement(HELPER).with_changes(leading_lines=leading))
-    return module.with_changes(body=body)
