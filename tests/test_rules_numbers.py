@@ -659,3 +659,112 @@ def test_window_sums_use_observed_types_and_skip_near_misses():
         xs = xs[::-1]
         return [sum(xs[i:i + k]) for i in range(len(xs) - k + 1)]
     """)
+
+
+# ---- buffered-output ----
+
+def _stdout_of(code: str, stdin: str = "") -> tuple[str, str]:
+    import contextlib
+    import io
+    import sys
+
+    out, old_stdin = io.StringIO(), sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        with contextlib.redirect_stdout(out):
+            try:
+                exec(compile(code, "<script>", "exec"), {"__name__": "__main__"})
+                status = "ok"
+            except Exception as exc:
+                status = type(exc).__name__
+    finally:
+        sys.stdin = old_stdin
+    return out.getvalue(), status
+
+
+def _same_output(source: str, stdins) -> str:
+    outcome = _apply("buffered-output", source)
+    assert outcome.error == "" and outcome.changed, outcome.code
+    for stdin in stdins:
+        assert _stdout_of(outcome.code, stdin) == _stdout_of(textwrap.dedent(source), stdin), stdin
+    assert not apply_rule(REGISTRY.get("buffered-output"), outcome.code).changed
+    return outcome.code
+
+
+def test_prints_in_loops_are_collected_and_written_once_with_the_same_bytes():
+    source = """
+    import math
+
+    def label(v):
+        return "big" if v > 10 else "small"
+
+    n = int(input())
+    for _ in range(n):
+        a, b = map(int, input().split())
+        if a < 0:
+            continue
+        print(a, b, label(a), sep=", ", end=";\\n")
+        for k in range(b):
+            print(math.isqrt(a) // (k - 1), end=" ")
+        print()
+    print("done")
+    """
+    stdins = ["0\n", "3\n4 2\n-1 5\n20 0\n", "2\n4 3\n"]  # the last one divides by zero halfway
+    code = _same_output(source, stdins)
+    assert 'output_parts.append(", ".join(map(str, (a, b, label(a)))) + ";\\n")' in code
+    assert 'output_parts.append(str(math.isqrt(a) // (k - 1)) + " ")' in code
+    assert 'output_parts.append("\\n")' in code
+    assert code.count("output_parts = []") == 1  # the inner loop is part of the outer one
+    assert "import sys" in code
+
+
+def test_a_loop_that_returns_early_still_writes_what_it_printed():
+    source = """
+    def main():
+        for line in iter(input, "end"):
+            if line == "stop":
+                return
+            print(line.upper())
+
+    main()
+    """
+    _same_output(source, ["a\nb\nend\n", "a\nstop\nc\nend\n", "a\n"])
+
+
+def test_buffered_output_leaves_loud_loops_alone():
+    _unchanged("buffered-output", """
+    import logging
+    for x in range(3):
+        print(x)
+        logging.warning("x")
+    """)
+    _unchanged("buffered-output", """
+    out = print
+    for x in range(3):
+        print(x)
+        out(x)
+    """)
+    _unchanged("buffered-output", """
+    import sys
+    w = sys.stdout
+    for x in range(3):
+        print(x)
+        w.write("y")
+    """)
+    _unchanged("buffered-output", """
+    class Loud:
+        def __init__(self):
+            print("made")
+    for x in range(3):
+        print(x, Loud())
+    """)
+    _unchanged("buffered-output", """
+    for x in range(3):
+        print(x, sep=SEP)
+    """)
+    _unchanged("buffered-output", """
+    def gen(xs):
+        for x in xs:
+            print(x)
+            yield x
+    """)
