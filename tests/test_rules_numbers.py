@@ -768,3 +768,44 @@ def test_buffered_output_leaves_loud_loops_alone():
             print(x)
             yield x
     """)
+
+
+# ---- stdin-readline-over-input ----
+
+def test_input_becomes_readline_with_input_s_newline_and_eof_behaviour():
+    source = """
+    def read_pairs():
+        \"\"\"Doc.\"\"\"
+        n = int(input())
+        rows = [list(map(int, input().split())) for _ in range(n)]
+        title = input()
+        return rows, title, input().rstrip()
+
+    print(read_pairs())
+    print(repr(input()), float(input()))
+    """
+    code = _apply("stdin-readline-over-input", source).code
+    assert '    """Doc."""\n    readline = sys.stdin.readline\n    n = int(readline() or _eof())' in code
+    assert "title = (readline() or _eof()).removesuffix(" in code
+    assert 'print(repr((sys.stdin.readline() or _eof()).removesuffix("\\n")), float(sys.stdin.readline() or _eof()))' in code
+    for stdin in ("2\n1 2\n3 4\n  hi  \nend \nlast\n2.5\n", "1\n5\nt\nx\ny", "1\n5\n", "", "0\nt\nu\nno newline"):
+        assert _stdout_of(code, stdin) == _stdout_of(textwrap.dedent(source), stdin), stdin
+    assert not apply_rule(REGISTRY.get("stdin-readline-over-input"), code).changed
+
+
+def test_readline_rule_leaves_prompts_lambdas_and_shadowing_alone():
+    _unchanged("stdin-readline-over-input", """
+    x = input("? ")
+    """)
+    _unchanged("stdin-readline-over-input", """
+    def f():
+        readline = None
+        return input()
+    """)
+    _unchanged("stdin-readline-over-input", """
+    read = lambda: input()
+    """)
+    _unchanged("stdin-readline-over-input", """
+    import io as sys
+    print(input())
+    """)
