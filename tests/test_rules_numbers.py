@@ -763,6 +763,10 @@ def test_buffered_output_leaves_loud_loops_alone():
         print(x, sep=SEP)
     """)
     _unchanged("buffered-output", """
+    for x in range(3):
+        print(x, x, sep=b",")
+    """)
+    _unchanged("buffered-output", """
     def gen(xs):
         for x in xs:
             print(x)
