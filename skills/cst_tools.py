@@ -443,16 +443,21 @@ def has_statement(module: cst.Module, source: str) -> bool:
 
 
 def insert_helper(module: cst.Module, source: str) -> cst.Module:
-    """``module`` with the function ``source`` placed right before its first top-level
-    ``def``/``class`` (taking that statement's blank lines and comments; two blank lines
-    after it), or at the end; unchanged when the same function is already there."""
+    """``module`` with the top-level statement ``source`` (a helper function, its state)
+    placed right after the docstring and the imports, before any code that could call it
+    at import time, with two blank lines around it; unchanged when it is already there."""
     if has_statement(module, source):
         return module
     body = list(module.body)
-    index = next((i for i, s in enumerate(body) if isinstance(s, cst.FunctionDef | cst.ClassDef)), len(body))
+    index = 0
+    for i, stmt in enumerate(body):
+        if m.matches(stmt, m.SimpleStatementLine(body=[m.Import() | m.ImportFrom()])):
+            index = i + 1
+        elif i == 0 and m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(m.SimpleString())])):
+            index = 1
     two = [cst.EmptyLine(), cst.EmptyLine()]
-    leading = body[index].leading_lines if index < len(body) else two
     if index < len(body):
-        body[index] = body[index].with_changes(leading_lines=two)
-    body.insert(index, cst.parse_statement(source).with_changes(leading_lines=leading))
+        kept = [line for line in body[index].leading_lines if line.comment is not None]
+        body[index] = body[index].with_changes(leading_lines=two + kept)
+    body.insert(index, cst.parse_statement(source).with_changes(leading_lines=two if index else []))
     return module.with_changes(body=body)

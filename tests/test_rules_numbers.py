@@ -813,3 +813,68 @@ def test_readline_rule_leaves_prompts_lambdas_and_shadowing_alone():
     import io as sys
     print(input())
     """)
+
+
+# ---- bulk-stdin-read ----
+
+def test_input_lines_come_from_one_read_with_input_s_lines_and_eof():
+    source = """
+    def main():
+        n = int(input())
+        rows = [input() for _ in range(n)]
+        rest = []
+        while True:
+            try:
+                rest.append(input())
+            except EOFError:
+                break
+        print(rows, rest, end="|")
+        try:
+            input()
+        except EOFError as exc:
+            print(exc)
+
+    main()
+    """
+    code = _apply("bulk-stdin-read", source).code
+    assert "rows = [_input() for _ in range(n)]" in code and code.count("def _input") == 1
+    stdins = ["2\na b\n\nc\n\n", "1\nx", "0\n", "", "3\r\na\r\nb\r\nc\r\n", "1\n  spaced  \n"]
+    for stdin in stdins:
+        assert _stdout_of(code, stdin) == _stdout_of(textwrap.dedent(source), stdin), stdin
+    assert not apply_rule(REGISTRY.get("bulk-stdin-read"), code).changed
+
+
+def test_bulk_read_with_iter_sentinel_and_module_level_reads():
+    source = """
+    first = input()
+    for line in iter(input, "end"):
+        print(first, line)
+    """
+    code = _apply("bulk-stdin-read", source).code
+    assert 'iter(_input, "end")' in code
+    for stdin in ("h\na\nb\nend\nz\n", "h\na\n", ""):
+        assert _stdout_of(code, stdin) == _stdout_of(textwrap.dedent(source), stdin), stdin
+
+
+def test_bulk_read_leaves_modules_that_read_stdin_otherwise_alone():
+    _unchanged("bulk-stdin-read", """
+    print(input("name: "))
+    """)
+    _unchanged("bulk-stdin-read", """
+    from sys import stdin
+    print(input(), stdin.readline())
+    """)
+    _unchanged("bulk-stdin-read", """
+    print(input(), open(0).read())
+    """)
+    _unchanged("bulk-stdin-read", """
+    print(input(), open("/dev/stdin").read())
+    """)
+    _unchanged("bulk-stdin-read", """
+    read = input
+    print(read())
+    """)
+    _unchanged("bulk-stdin-read", """
+    import fileinput
+    print(input(), list(fileinput.input()))
+    """)
