@@ -878,3 +878,30 @@ def test_bulk_read_leaves_modules_that_read_stdin_otherwise_alone():
     import fileinput
     print(input(), list(fileinput.input()))
     """)
+
+
+def test_euclid_loops_become_math_gcd_for_non_negative_ints():
+    source = """
+    def f(a: int, b: int):
+        while b:
+            a, b = b, a % b
+        return a, b
+    """
+    inputs = [(a, b) for a in (-12, -7, 0, 1, 18, 84) for b in (-30, -4, 0, 5, 36)]
+    code = _same_results("math-builtins", source, "f", inputs)
+    assert "if a >= 0 and b >= 0:\n        a, b = math.gcd(a, b), 0\n    else:\n        while b:" in code
+
+
+def test_euclid_loops_over_floats_or_mixed_names_stay():
+    _unchanged("math-builtins", """
+    def f(a: float, b: float):
+        while b:
+            a, b = b, a % b
+        return a
+    """)
+    _unchanged("math-builtins", """
+    def f(a: int, b: int):
+        while b:
+            a, b = b, b % a
+        return a
+    """)

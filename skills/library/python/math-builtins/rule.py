@@ -11,6 +11,10 @@ Three statement pairs are rewritten, each an initialisation immediately followed
 * product: ``p = 1`` then ``for x in xs: p *= x`` (or ``p = p * x``, ``p = x * p``) becomes
   ``p = math.prod(xs)``.
 
+and a Euclid loop ``while b: a, b = b, a % b`` (or ``while b != 0``/``while b > 0``) becomes
+``if a >= 0 and b >= 0: a, b = math.gcd(a, b), 0`` with the loop kept under ``else``
+(Euclid's remainders follow the sign of ``b`` for negative operands, ``math.gcd`` does not).
+
 The initialisation statement is kept, so ``r``/``f``/``p`` hold exactly the values they
 held before for every input, including the loop running zero times.
 
@@ -39,6 +43,7 @@ import libcst.matchers as m
 from polca.skills import cst_tools as ct
 from polca.skills.analysis.facts import (
     element_type,
+    function_facts,
     is_numeric_type,
     qualified_functions,
     typed_names,
@@ -59,6 +64,11 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
         types = typed_names(func, observed.get(qualname, {}), shadowed)
         for block in ct.own_blocks(func):
             body = list(block.body)
+            for loop in body:
+                new_gcd = _gcd(loop, _euclid_types(func, observed.get(qualname, {}), types)) if math_free else None
+                if new_gcd is not None:
+                    mapping[id(loop)] = new_gcd
+                    uses_math = True
             for init, loop in zip(body, body[1:], strict=False):
                 new = _rewrite_pair(init, loop, types, func)
                 if new is None or (new[1] and not math_free):
@@ -86,6 +96,46 @@ def _rewrite_pair(init, loop, types, func) -> tuple[cst.BaseStatement, bool] | N
         if new is not None:
             return new
     return None
+
+
+def _euclid_types(func: cst.FunctionDef, observed, types) -> dict[str, str]:
+    """``types`` plus int parameters whose only rebinding is one ``a, b = b, a % b``: ints
+    stay ints through it, so they are ints whenever the Euclid loop tests them."""
+    facts = function_facts(func, observed)
+    swaps = [n for n in ct.walk(func.body) if isinstance(n, cst.Assign) and len(n.targets) == 1
+             and isinstance(n.targets[0].target, cst.Tuple)]
+    out = dict(types)
+    for name in facts.params:
+        if (name not in out and facts.type_of(name) in _INTS and name not in facts.global_names
+                and ct.binding_count(func, name) == 2 and len(swaps) == 1
+                and name in ct.target_names(swaps[0].targets[0].target)):
+            out[name] = facts.type_of(name)
+    return out
+
+
+def _gcd(loop, types) -> cst.If | None:
+    """``while b: a, b = b, a % b`` (or ``while b != 0`` / ``while b > 0``) over ints, as
+    ``math.gcd`` for non-negative operands and the loop itself otherwise."""
+    if not isinstance(loop, cst.While) or loop.orelse is not None or not isinstance(loop.body, cst.IndentedBlock):
+        return None
+    step = m.SimpleStatementLine([m.Assign(
+        [m.AssignTarget(m.Tuple([m.Element(m.Name()), m.Element(m.Name())]))],
+        m.Tuple([m.Element(m.Name()), m.Element(m.BinaryOperation(m.Name(), m.Modulo(), m.Name()))]))])
+    if len(loop.body.body) != 1 or not m.matches(loop.body.body[0], step):
+        return None
+    assign = loop.body.body[0].body[0]
+    a, b = (e.value.value for e in assign.targets[0].target.elements)
+    first, rest = assign.value.elements
+    if a == b or not (m.matches(first.value, m.Name(b)) and m.matches(rest.value.left, m.Name(a))
+                      and m.matches(rest.value.right, m.Name(b))):
+        return None
+    tests = m.Name(b) | m.Comparison(m.Name(b), [m.ComparisonTarget(m.NotEqual() | m.GreaterThan(), m.Integer("0"))])
+    # bools excluded: gcd(True, 0) is 1 where the loop leaves True
+    if not m.matches(loop.test, tests) or types.get(a) != "int" or types.get(b) != "int":
+        return None
+    new = cst.parse_statement(f"if {a} >= 0 and {b} >= 0:\n    {a}, {b} = math.gcd({a}, {b}), 0\nelse:\n    pass\n")
+    orelse = new.orelse.with_changes(body=new.orelse.body.with_changes(body=[loop.with_changes(leading_lines=[])]))
+    return new.with_changes(orelse=orelse, leading_lines=loop.leading_lines)
 
 
 def _init_name(init) -> str | None:
