@@ -905,3 +905,48 @@ def test_euclid_loops_over_floats_or_mixed_names_stay():
             a, b = b, b % a
         return a
     """)
+
+
+def test_hand_built_running_sums_become_accumulate():
+    source = """
+    def f(xs: list[float]):
+        total = 0
+        # running totals
+        sums = []
+        for x in xs:
+            total += x
+            sums.append(total)
+        return sums
+    """
+    code = _same_results("prefix-sums-for-range-queries", source, "f", [([],), ([0.5, -0.0, 1e300, -1e300],)])
+    assert "    # running totals\n    sums = list(itertools.accumulate(xs))\n    return sums" in code
+
+
+def test_running_sums_left_alone_when_the_total_is_used_or_elements_unknown():
+    _unchanged("prefix-sums-for-range-queries", """
+    def f(xs: list[int]):
+        total = 0
+        sums = []
+        for x in xs:
+            total += x
+            sums.append(total)
+        return sums, total
+    """)
+    _unchanged("prefix-sums-for-range-queries", """
+    def f(xs: list[bool]):
+        total = 0
+        sums = []
+        for x in xs:
+            total += x
+            sums.append(total)
+        return sums
+    """)
+    _unchanged("prefix-sums-for-range-queries", """
+    def f(xs):
+        total = 0
+        sums = []
+        for x in xs:
+            total += x
+            sums.append(total)
+        return sums
+    """)

@@ -18,6 +18,8 @@ Preconditions, proven from the code and the facts:
    missing), and ``V_prefix`` and ``_slice_sum`` are free (``_slice_sum`` may already be
    this rule's own helper);
 4. the sums are not inside a nested function or lambda (their ``V`` may be another name).
+
+Running sums built by hand become ``itertools.accumulate`` too (see :func:`_running_sums`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,12 @@ import libcst as cst
 import libcst.matchers as m
 
 from polca.skills import cst_tools as ct
-from polca.skills.analysis.facts import function_facts, qualified_functions
+from polca.skills.analysis.facts import (
+    element_type,
+    function_facts,
+    qualified_functions,
+    typed_names,
+)
 
 HELPER = '''def _slice_sum(prefix, lo, hi):
     """``sum(values[lo:hi])`` from ``prefix = [0, *itertools.accumulate(values)]``."""
@@ -49,12 +56,64 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
         edit = _edit_function(func, observed.get(qualname, {}), shadowed)
         if edit is not None:
             mapping[id(func)] = edit
-    if not mapping:
-        return module
-    result = ct.replace_nodes(module, mapping)
-    if not helper_present:
+    result = ct.replace_nodes(module, mapping) if mapping else module
+    if mapping and not helper_present:
         result = ct.insert_helper(result, HELPER)
+    result, accumulated = _running_sums(result, observed, shadowed)
+    if not mapping and not accumulated:
+        return module
     return ct.add_import(result, "import itertools")
+
+
+def _running_sums(module: cst.Module, observed, shadowed: set[str]) -> tuple[cst.Module, bool]:
+    """``out = []``, ``s = 0`` (either order), ``for x in xs: s += x; out.append(s)`` becomes
+    ``out = list(itertools.accumulate(xs))`` when ``xs``' elements are ``int``/``float``
+    (``0 + x`` is then ``x``: same value and type), and neither ``s`` nor ``x`` is referred
+    to outside those three statements (``s`` would hold the last sum)."""
+    if "list" in shadowed:
+        return module, False
+    mapping: dict[int, object] = {}
+    for qualname, func in qualified_functions(module):
+        types = typed_names(func, observed.get(qualname, {}), shadowed)
+        for block in ct.own_blocks(func):
+            body = list(block.body)
+            for first, second, loop in zip(body, body[1:], body[2:], strict=False):
+                found = _running_sum(first, second, loop, func, types)
+                if found is not None:
+                    lines = [*first.leading_lines, *second.leading_lines]  # keep comments on either
+                    mapping[id(first)] = found.with_changes(leading_lines=lines)
+                    mapping[id(second)] = cst.RemovalSentinel.REMOVE
+                    mapping[id(loop)] = cst.RemovalSentinel.REMOVE
+    return (ct.replace_nodes(module, mapping), True) if mapping else (module, False)
+
+
+def _running_sum(first, second, loop, func, types) -> cst.SimpleStatementLine | None:
+    inits = {}
+    for statement in (first, second):
+        if not m.matches(statement, m.SimpleStatementLine([m.Assign([m.AssignTarget(m.Name())])])):
+            return None
+        inits[statement.body[0].targets[0].target.value] = statement.body[0].value
+    lists = [n for n, v in inits.items() if m.matches(v, m.List([]))]
+    sums = [n for n, v in inits.items() if m.matches(v, m.Integer("0"))]
+    if len(lists) != 1 or len(sums) != 1:
+        return None
+    out, total = lists[0], sums[0]
+    if not (isinstance(loop, cst.For) and loop.orelse is None and isinstance(loop.target, cst.Name)
+            and isinstance(loop.iter, cst.Name) and isinstance(loop.body, cst.IndentedBlock)
+            and len(loop.body.body) == 2):
+        return None
+    x, values = loop.target.value, loop.iter.value
+    add = m.SimpleStatementLine([m.AugAssign(m.Name(total), m.AddAssign(), m.Name(x))])
+    append = m.SimpleStatementLine([m.Expr(m.Call(m.Attribute(m.Name(out), m.Name("append")),
+                                                  [m.Arg(m.Name(total), keyword=None, star="")]))])
+    if not (m.matches(loop.body.body[0], add) and m.matches(loop.body.body[1], append)):
+        return None
+    if element_type(types.get(values)) not in ("int", "float") or len({out, total, x, values}) != 4:
+        return None
+    span = cst.IndentedBlock([first, second, loop])
+    if any(ct.read_outside(func, name, span) for name in (total, x)):
+        return None
+    return cst.parse_statement(f"{out} = list(itertools.accumulate({values}))\n")
 
 
 def _edit_function(func: cst.FunctionDef, observed, shadowed: set[str]):
