@@ -68,7 +68,8 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
 def _running_sums(module: cst.Module, observed, shadowed: set[str]) -> tuple[cst.Module, bool]:
     """``out = []``, ``s = 0`` (either order), ``for x in xs: s += x; out.append(s)`` becomes
     ``out = list(itertools.accumulate(xs))`` when ``xs``' elements are ``int``/``float``
-    (``0 + x`` is then ``x``: same value and type), and neither ``s`` nor ``x`` is referred
+    (``0 + x`` is then ``x``: same value and type; only a leading ``-0.0`` comes out as
+    ``-0.0`` where the loop gives ``0.0``, equal values), and neither ``s`` nor ``x`` is referred
     to outside those three statements (``s`` would hold the last sum)."""
     if "list" in shadowed:
         return module, False
