@@ -950,3 +950,20 @@ def test_running_sums_left_alone_when_the_total_is_used_or_elements_unknown():
             sums.append(total)
         return sums
     """)
+
+
+def test_masked_arrays_keep_the_loop():
+    import numpy as np
+
+    source = """
+    import numpy as np
+
+    def f(a, b):
+        total = 0.0
+        for i in range(len(a)):
+            total += a[i] * b[i]
+        return total
+    """
+    masked = np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])
+    code = _same_results("numpy-vectorize", source, "f", [(masked, np.ones(3))])
+    assert "type(array) is np.ndarray" in code

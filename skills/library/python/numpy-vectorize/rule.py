@@ -9,7 +9,7 @@ Rewrites ``t = 0`` (or ``0.0``) immediately followed by
 where TERM and COND are element-wise in ``i`` (below), into
 
     t = 0
-    if all(isinstance(array, np.ndarray) and array.ndim == 1 and array.dtype.kind in "iuf"
+    if all(type(array) is np.ndarray and array.ndim == 1 and array.dtype.kind in "iuf"
            and len(array) == len(A) for array in (A, B, ...)):
         mask = COND_vectorised                     # only with an ``if``
         terms = TERM_vectorised                     # each array indexed by ``[mask]``
@@ -34,7 +34,8 @@ literals, names typed ``int``/``float`` (:func:`typed_names`) not bound in the l
 
 Preconditions, also: numpy is bound by a single top-level ``import numpy as NAME``;
 ``i`` is read nowhere else in the function; ``mask``/``terms`` are free in the module;
-``all``, ``isinstance``, ``len``, ``range`` are the built-ins; the accumulator is not
+``all``, ``type``, ``len``, ``range`` are the built-ins (``type(a) is np.ndarray``:
+subclasses such as masked arrays do their own arithmetic, so they keep the loop); the accumulator is not
 one of the arrays; the guard's generator variable (``array``) is none of them either.
 """
 
@@ -55,7 +56,7 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
     shadowed = ct.module_bindings(module)
     numpy = [local for local, full in ct.imported_modules(module).items() if full == "numpy"]
     if (len(numpy) != 1 or ct.binding_count(module, numpy[0]) != 1
-            or {"all", "isinstance", "len", "range", "mask", "terms"} & shadowed):
+            or {"all", "type", "len", "range", "mask", "terms"} & shadowed):
         return module
     mapping: dict[int, object] = {}
     for qualname, func in qualified_functions(module):
@@ -152,7 +153,7 @@ def _vectorise(init, loop, func, types, np_name: str) -> cst.BaseStatement | Non
         return None
     ordered = ", ".join(sorted(arrays)) + ("," if len(arrays) == 1 else "")
     each = next(n for n in ("array", "array_", "array__", "_array") if n not in arrays)
-    guard = (f"all(isinstance({each}, {np_name}.ndarray) and {each}.ndim == 1 and {each}.dtype.kind in \"iuf\" "
+    guard = (f"all(type({each}) is {np_name}.ndarray and {each}.ndim == 1 and {each}.dtype.kind in \"iuf\" "
              f"and len({each}) == len({length})\n       for {each} in ({ordered}))")
     lines = []
     if comparisons:
