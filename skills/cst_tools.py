@@ -8,8 +8,7 @@ answer conservatively: when unsure they say "no", so a rule built on them declin
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import libcst as cst
 import libcst.matchers as m
@@ -479,94 +478,78 @@ def _str_binding(kind, value, proven, shadow, type_of, moved) -> bool:
     return isinstance(value, cst.Name) and value.value not in moved and type_of(value.value) in _STR_CONTAINERS
 
 
-# --- Hashable values from observed types (rules-a: membership and de-duplication) ---
-
-_HASHABLE_TYPE_WORDS = frozenset({"int", "str", "float", "bool", "bytes", "complex", "NoneType", "tuple", "frozenset"})
-_TYPE_WORD = re.compile(r"[A-Za-z_]\w*")
-_SEQUENCE_HEADS = ("list", "tuple", "set", "frozenset", "List", "Tuple", "Set", "Sequence", "FrozenSet")
+# ---- statement-pair helpers (rules-c: math-builtins, closed-form-arithmetic) ----
 
 
-def is_hashable_type(kind: str) -> bool:
-    """A type description (``int``, ``tuple[int, str]``, as :func:`facts.observed_type` or an
-    annotation writes it) that only built-in hashable types make up."""
-    words = _TYPE_WORD.findall(kind)
-    return bool(words) and all(w in _HASHABLE_TYPE_WORDS or w == "Tuple" for w in words)
+def own_blocks(func: cst.FunctionDef) -> list[cst.IndentedBlock]:
+    """Statement blocks of ``func`` itself, not of functions or classes nested in it."""
+    out, stack = [], [func.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.IndentedBlock):
+            out.append(node)
+        stack.extend(c for c in node.children if not isinstance(c, cst.FunctionDef | cst.ClassDef))
+    return out
 
 
-def element_type(kind: str) -> str:
-    """``int`` for ``list[int]`` (also tuple, set, frozenset, Sequence...); ``str`` for
-    ``str``; "" when unknown or mixed (``tuple[int, str]`` gives "")."""
-    if kind == "str":
-        return "str"
-    head, _, rest = kind.partition("[")
-    if head not in _SEQUENCE_HEADS or not rest.endswith("]"):
-        return ""
-    inner = rest[:-1].strip()
-    if head in ("tuple", "Tuple"):
-        parts, depth, current = [], 0, ""
-        for ch in inner:
-            depth += (ch == "[") - (ch == "]")
-            if ch == "," and depth == 0:
-                parts.append(current.strip())
-                current = ""
-            else:
-                current += ch
-        parts.append(current.strip())
-        return parts[0] if len(set(parts)) == 1 and parts[0] != "..." else ""
-    return inner
+def read_outside(func: cst.FunctionDef, name: str, node: cst.CSTNode) -> bool:
+    """``name`` is referred to somewhere in ``func`` outside ``node`` (so removing ``node``,
+    e.g. a loop binding ``name``, could change what that reference sees)."""
+    inside = {id(n) for n in _walk(node)}
+    return any(id(ref) not in inside for ref in name_refs(func, name))
 
 
-def typed_hashable_names(func: cst.FunctionDef, type_of, rebound: Iterable[str], shadowed: Iterable[str]) -> set[str]:
-    """Names of ``func`` that always hold a hashable built-in value: parameters whose type
-    (``type_of(name)``) is hashable and which are never rebound, ``for`` targets (or the
-    names a tuple target unpacks) over a never-rebound name whose elements are of a
-    hashable type, ``range`` loop variables, and
-    locals every binding of which is a proven-hashable expression (:func:`is_hashable_expr`)."""
-    shadow, moved = set(shadowed), set(rebound)
-    params = {p.name.value for p in _walk(func.params) if isinstance(p, cst.Param)}
-    proven = {p for p in params if p not in moved and is_hashable_type(type_of(p) or "")}
-    bindings: dict[str, list[tuple[str, object]]] = {}
-    for node in _walk(func.body):
-        if isinstance(node, cst.For | cst.CompFor):
-            starred = any(isinstance(n, cst.StarredElement) for n in _walk(node.target))
-            for name in target_names(node.target):
-                # parts of a hashable tuple are hashable; ``a, *rest`` makes rest a list
-                kind = "other" if starred else "each"
-                bindings.setdefault(name, []).append((kind, node))
-        elif isinstance(node, cst.Assign):
-            for target in node.targets:
-                for name in target_names(target.target):
-                    kind = "value" if isinstance(target.target, cst.Name) else "other"
-                    bindings.setdefault(name, []).append((kind, node.value))
-        elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.AsName | cst.Del | cst.NamedExpr):
-            for name in target_names(node.name if isinstance(node, cst.AsName) else node.target):
-                bindings.setdefault(name, []).append(("other", node))
-
-    def binding_ok(kind: str, value) -> bool:
-        if kind == "value":
-            return is_hashable_expr(value, proven, shadow)
-        if kind != "each":
-            return False
-        if range_loop_names(value, shadow):
-            return True
-        it = value.iter
-        return isinstance(it, cst.Name) and it.value not in moved and is_hashable_type(element_type(type_of(it.value) or ""))
-
-    for _ in range(4):  # a few rounds settle chains like k = x % 7 after for x in xs
-        for name, binds in bindings.items():
-            if name not in params and name not in proven and all(binding_ok(k, v) for k, v in binds):
-                proven.add(name)
-    return proven
+def int_operand(expr: cst.BaseExpression, types: Mapping[str, str], shadowed: Iterable[str] = ()) -> bool:
+    """``expr`` is an int literal, a name whose type (``types``) is int or bool, or
+    ``len(name)`` with the built-in ``len``: an int that is cheap and pure to evaluate twice."""
+    if isinstance(expr, cst.Integer):
+        return True
+    if isinstance(expr, cst.Name):
+        return types.get(expr.value) in ("int", "bool")
+    return (is_call_to(expr, "len") and "len" not in set(shadowed) and len(expr.args) == 1
+            and isinstance(expr.args[0].value, cst.Name) and expr.args[0].keyword is None
+            and expr.args[0].star == "")
 
 
-def own_scope_nodes(func: cst.FunctionDef) -> Iterable[cst.CSTNode]:
+def own_nodes(func: cst.FunctionDef) -> list[cst.CSTNode]:
     """The nodes of ``func``'s body, depth first, not entering nested functions, lambdas or
-    classes: facts proven for ``func``'s names hold only there."""
+    classes, whose names may be other variables than ``func``'s: facts proven for
+    ``func``'s names hold only here."""
 
-    def visit(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    def visit(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         yield node
         for child in node.children:
             if not isinstance(child, cst.FunctionDef | cst.Lambda | cst.ClassDef):
                 yield from visit(child)
 
-    return visit(func.body)
+    return list(visit(func.body))
+
+
+# ---- module-level helpers a rule adds (rules-c: prefix sums, sieve, sliding window) ----
+
+
+def has_statement(module: cst.Module, source: str) -> bool:
+    """A top-level statement of ``module`` is ``source`` exactly (modulo surrounding blank lines)."""
+    code = cst.Module([])
+    return any(code.code_for_node(s).strip() == source.strip() for s in module.body)
+
+
+def insert_helper(module: cst.Module, source: str) -> cst.Module:
+    """``module`` with the top-level statement ``source`` (a helper function, its state)
+    placed right after the docstring and the imports, before any code that could call it
+    at import time, with two blank lines around it; unchanged when it is already there."""
+    if has_statement(module, source):
+        return module
+    body = list(module.body)
+    index = 0
+    for i, stmt in enumerate(body):
+        if m.matches(stmt, m.SimpleStatementLine(body=[m.Import() | m.ImportFrom()])):
+            index = i + 1
+        elif i == 0 and m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(m.SimpleString())])):
+            index = 1
+    two = [cst.EmptyLine(), cst.EmptyLine()]
+    if index < len(body):
+        kept = [line for line in body[index].leading_lines if line.comment is not None]
+        body[index] = body[index].with_changes(leading_lines=two + kept)
+    body.insert(index, cst.parse_statement(source).with_changes(leading_lines=two if index else []))
+    return module.with_changes(body=body)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from polca.skills.analysis import facts
 from polca.skills.registry import build_registry
 from polca.skills.rules import apply_rule
 
@@ -516,20 +517,18 @@ def test_dedup_rule_leaves_seen_lists_that_are_read_or_hold_unknown_keys():
 # --- shared facts the rules above rely on --------------------------------------------------
 
 def test_type_descriptions_give_element_types_and_hashability():
-    from polca.skills import cst_tools as ct
 
-    assert ct.element_type("list[int]") == "int" and ct.element_type("tuple[int, int]") == "int"
-    assert ct.element_type("tuple[int, str]") == "" and ct.element_type("str") == "str"
-    assert ct.element_type("list[tuple[int, str]]") == "tuple[int, str]"
-    assert ct.is_hashable_type("tuple[int, str]") and ct.is_hashable_type("frozenset[int]")
-    assert not ct.is_hashable_type("list[int]") and not ct.is_hashable_type("object")
-    assert not ct.is_hashable_type("")
+    assert facts.element_type("list[int]") == "int" and facts.element_type("tuple[int, int]") == "int"
+    assert facts.element_type("tuple[int, str]") is None and facts.element_type("str") == "str"
+    assert facts.element_type("list[tuple[int, str]]") == "tuple[int, str]"
+    assert facts.is_hashable_type("tuple[int, str]") and facts.is_hashable_type("frozenset[int]")
+    assert not facts.is_hashable_type("list[int]") and not facts.is_hashable_type("object")
+    assert not facts.is_hashable_type("")
 
 
 def test_typed_hashable_names_follow_loops_over_observed_lists():
     import libcst as cst
 
-    from polca.skills import cst_tools as ct
 
     func = cst.parse_module(textwrap.dedent("""
         def f(pairs, rows, n):
@@ -541,6 +540,6 @@ def test_typed_hashable_names_follow_loops_over_observed_lists():
                 pass
         """)).body[0]
     types = {"pairs": "list[tuple[int, int]]", "rows": "list[list[int]]", "n": "int"}.get
-    names = ct.typed_hashable_names(func, types, rebound=(), shadowed=())
+    names = facts.typed_hashable_names(func, types, rebound=(), shadowed=())
     assert {"a", "b", "k", "n"} <= names
     assert not {"rest", "row"} & names

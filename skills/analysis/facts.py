@@ -17,13 +17,14 @@ keyed by the function's qualified name (:func:`qualified_functions`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
 
-from polca.skills.cst_tools import target_names, walk
+from polca.skills.cst_tools import is_hashable_expr, range_loop_names, target_names, walk
 
 MUTATING_METHODS = frozenset({
     "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "add", "discard",
@@ -231,3 +232,157 @@ def _constructed_type(value: cst.BaseExpression) -> str | None:
     if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in _CONSTRUCTORS:
         return value.func.value
     return None
+
+
+# ---- numeric facts (rules-c: math-builtins, closed-form-arithmetic, numpy-vectorize) ----
+
+_NUMERIC = frozenset({"int", "bool", "float"})
+_ITERABLE_HEADS = frozenset({"list", "set", "frozenset", "List", "Set", "FrozenSet", "Sequence", "Iterable"})
+
+
+def split_type_args(description: str) -> tuple[str, list[str]]:
+    """``"tuple[int, list[str]]"`` -> ``("tuple", ["int", "list[str]"])``: the head of a
+    type description and its top-level arguments (none for a bare ``"int"``)."""
+    head, bracket, rest = description.partition("[")
+    if not bracket or not rest.endswith("]"):
+        return description.strip(), []
+    args, depth, start = [], 0, 0
+    inner = rest[:-1]
+    for i, char in enumerate(inner):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            args.append(inner[start:i].strip())
+            start = i + 1
+    args.append(inner[start:].strip())
+    return head.strip(), args
+
+
+def element_type(description: str | None) -> str | None:
+    """What iterating a value of this type gives: ``int`` for ``list[int]``, ``set[int]``,
+    ``tuple[int, ...]`` or ``tuple[int, int]`` (typing's capitalised names too); ``str`` for
+    ``str``; None when unknown or mixed (``tuple[int, str]``)."""
+    if description is None:
+        return None
+    if description == "str":
+        return "str"
+    head, args = split_type_args(description)
+    if head in _ITERABLE_HEADS and len(args) == 1:
+        return args[0]
+    if head in ("tuple", "Tuple") and args:
+        items = args[:-1] if len(args) == 2 and args[1] == "..." else args
+        return items[0] if len(set(items)) == 1 and items[0] != "..." else None
+    return None
+
+
+def typed_names(func: cst.FunctionDef, observed: Mapping[str, str] | None = None,
+                shadowed: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
+    """Names of ``func`` that hold one known type for the whole call: parameters with an
+    observed or hinted type that the body never binds; locals bound exactly once, by a
+    ``for`` over ``range(...)`` (``int``), over a typed name (its element type, tuples
+    unpacked) or by an int/float literal. Conservative: a name bound any other way, or
+    declared global/nonlocal, is absent."""
+    facts = function_facts(func, observed)
+    visitor = _Facts()
+    func.body.visit(visitor)
+    once = {n for n, count in visitor.bindings.items() if count == 1} - facts.global_names
+    out = {p: t for p in facts.params if (t := facts.type_of(p)) and p not in visitor.bindings
+           and p not in facts.global_names}
+    for node in walk(func.body):
+        if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0].target, cst.Name) and isinstance(node.value, cst.Integer | cst.Float):
+            name = node.targets[0].target.value
+            if name in once:
+                out[name] = "int" if isinstance(node.value, cst.Integer) else "float"
+        elif isinstance(node, cst.For | cst.CompFor):
+            _bind_loop_types(node, out, once, shadowed)
+    return out
+
+
+def _bind_loop_types(node: cst.For | cst.CompFor, out: dict[str, str], once: set[str],
+                     shadowed: frozenset[str] | set[str]) -> None:
+    source = node.iter
+    if (isinstance(source, cst.Call) and isinstance(source.func, cst.Name)
+            and source.func.value == "range" and "range" not in shadowed):
+        element = "int"
+    elif isinstance(source, cst.Name):
+        element = element_type(out.get(source.value))
+    else:
+        return
+    _unpack(node.target, element, out, once)
+
+
+def _unpack(target: cst.BaseExpression, description: str | None, out: dict[str, str],
+            once: set[str]) -> None:
+    if description is None:
+        return
+    if isinstance(target, cst.Name):
+        if target.value in once:
+            out[target.value] = description
+        return
+    head, args = split_type_args(description)
+    if isinstance(target, cst.Tuple | cst.List) and head == "tuple" and len(args) == len(target.elements):
+        for element, arg in zip(target.elements, args, strict=True):
+            if isinstance(element, cst.Element):
+                _unpack(element.value, arg, out, once)
+
+
+def is_numeric_type(description: str | None) -> bool:
+    """``int``, ``bool`` or ``float``: values whose arithmetic is the built-in one."""
+    return description in _NUMERIC
+
+
+# --- Hashable values from observed types (rules-a: membership and de-duplication) ---
+
+_HASHABLE_TYPE_WORDS = frozenset({"int", "str", "float", "bool", "bytes", "complex", "NoneType", "tuple", "frozenset"})
+_TYPE_WORD = re.compile(r"[A-Za-z_]\w*")
+_SEQUENCE_HEADS = ("list", "tuple", "set", "frozenset", "List", "Tuple", "Set", "Sequence", "FrozenSet")
+
+
+def is_hashable_type(kind: str) -> bool:
+    """A type description (``int``, ``tuple[int, str]``, as :func:`facts.observed_type` or an
+    annotation writes it) that only built-in hashable types make up."""
+    words = _TYPE_WORD.findall(kind)
+    return bool(words) and all(w in _HASHABLE_TYPE_WORDS or w == "Tuple" for w in words)
+
+
+def typed_hashable_names(func: cst.FunctionDef, type_of, rebound: Iterable[str], shadowed: Iterable[str]) -> set[str]:
+    """Names of ``func`` that always hold a hashable built-in value: parameters whose type
+    (``type_of(name)``) is hashable and which are never rebound, ``for`` targets (or the
+    names a tuple target unpacks) over a never-rebound name whose elements are of a
+    hashable type, ``range`` loop variables, and
+    locals every binding of which is a proven-hashable expression (:func:`is_hashable_expr`)."""
+    shadow, moved = set(shadowed), set(rebound)
+    params = {p.name.value for p in walk(func.params) if isinstance(p, cst.Param)}
+    proven = {p for p in params if p not in moved and is_hashable_type(type_of(p) or "")}
+    bindings: dict[str, list[tuple[str, object]]] = {}
+    for node in walk(func.body):
+        if isinstance(node, cst.For | cst.CompFor):
+            starred = any(isinstance(n, cst.StarredElement) for n in walk(node.target))
+            for name in target_names(node.target):
+                # parts of a hashable tuple are hashable; ``a, *rest`` makes rest a list
+                kind = "other" if starred else "each"
+                bindings.setdefault(name, []).append((kind, node))
+        elif isinstance(node, cst.Assign):
+            for target in node.targets:
+                for name in target_names(target.target):
+                    kind = "value" if isinstance(target.target, cst.Name) else "other"
+                    bindings.setdefault(name, []).append((kind, node.value))
+        elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.AsName | cst.Del | cst.NamedExpr):
+            for name in target_names(node.name if isinstance(node, cst.AsName) else node.target):
+                bindings.setdefault(name, []).append(("other", node))
+
+    def binding_ok(kind: str, value) -> bool:
+        if kind == "value":
+            return is_hashable_expr(value, proven, shadow)
+        if kind != "each":
+            return False
+        if range_loop_names(value, shadow):
+            return True
+        it = value.iter
+        return isinstance(it, cst.Name) and it.value not in moved and is_hashable_type(element_type(type_of(it.value)) or "")
+
+    for _ in range(4):  # a few rounds settle chains like k = x % 7 after for x in xs
+        for name, binds in bindings.items():
+            if name not in params and name not in proven and all(binding_ok(k, v) for k, v in binds):
+                proven.add(name)
+    return proven

@@ -1,12 +1,9 @@
-"""Sum of the numbers below n that are multiples of 3 or 5, by inclusion-exclusion."""
+"""Sum of the multiples of 3 below n and sum of the squares below n, in closed form."""
 
 
-def _multiples_sum(k, n):
-    m = (n - 1) // k
-    return k * m * (m + 1) // 2
-
-
-def solve(n):
-    if n <= 0:
-        return 0
-    return _multiples_sum(3, n) + _multiples_sum(5, n) - _multiples_sum(15, n)
+def solve(n: int):
+    threes = 0
+    if n > 0:
+        threes += 3 * ((n + 3 - 1) // 3) * ((n - 1) // 3) // 2
+    squares = ((n - 1) * n * (2 * n - 1) // 6 if n > 0 else 0)
+    return threes, squares

@@ -1,4 +1,4 @@
-"""Sum of the numbers below n that are multiples of 3 or 5, by a loop."""
+"""Sum of the multiples of 3 below n and sum of the squares below n, by loops."""
 
 import random
 
@@ -9,9 +9,10 @@ def make_input(size: int, rng: random.Random):
     return (size + rng.randrange(3),), {}
 
 
-def solve(n):
-    total = 0
+def solve(n: int):
+    threes = 0
     for i in range(n):
-        if i % 3 == 0 or i % 5 == 0:
-            total += i
-    return total
+        if i % 3 == 0:
+            threes += i
+    squares = sum(j * j for j in range(n))
+    return threes, squares

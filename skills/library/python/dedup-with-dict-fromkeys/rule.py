@@ -40,7 +40,7 @@ becomes ``seen = set()`` and ``seen.add(k)`` (order is kept: ``out`` is untouche
    ``seen.append(v)`` as a statement: order, duplicates and identity of the container are
    never observed, and ``append`` / ``add`` both return None;
 7. every probe and every appended value is provably hashable
-   (:func:`polca.skills.cst_tools.typed_hashable_names`: literals, ``range`` variables,
+   (:func:`polca.skills.analysis.facts.typed_hashable_names`: literals, ``range`` variables,
    loop variables over parameters observed or annotated as ``list[int]``,
    ``list[tuple[int, str]]``..., and arithmetic, ``len``, ``str``... over those), so the
    set can neither raise where the list did not nor answer differently (for built-in
@@ -54,7 +54,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from polca.skills import cst_tools as ct
-from polca.skills.analysis.facts import function_facts, qualified_functions
+from polca.skills.analysis.facts import function_facts, qualified_functions, typed_hashable_names
 
 _CONTAINERS = {"list", "tuple", "set", "frozenset", "Sequence"}
 _SCALARS = {"int", "str", "float", "bytes", "bool"}
@@ -133,8 +133,8 @@ def _seen_lists_to_sets(module: cst.Module, observed) -> cst.Module:
         if any(isinstance(n, cst.Global | cst.Nonlocal) for n in ct.walk(func)):
             continue
         facts = function_facts(func, observed.get(qualified.get(id(func), ""), {}))
-        hashable = ct.typed_hashable_names(func, facts.type_of, facts.rebound, shadowed)
-        for node in ct.own_scope_nodes(func):
+        hashable = typed_hashable_names(func, facts.type_of, facts.rebound, shadowed)
+        for node in ct.own_nodes(func):
             name = _empty_list_target(node)
             if name and ct.binding_count(func, name) == 1:
                 mapping.update(_seen_plan(func, node, name, hashable, shadowed))
@@ -152,7 +152,7 @@ def _seen_plan(func, assign: cst.Assign, name: str, hashable: set[str], shadowed
     """The replacements turning the ``seen`` list into a set, or {} if unprovable."""
     parents = ct.parent_map(func)
     tests, adds = [], []
-    own = {id(n) for n in ct.own_scope_nodes(func)}
+    own = {id(n) for n in ct.own_nodes(func)}
     for ref in ct.name_refs(func, name):
         if ref is assign.targets[0].target:
             continue

@@ -32,7 +32,7 @@ tests it; each ``x in items`` becomes ``x in items_set``, when:
 7. every other use of ``items`` is a plain read (iterated, indexed, or an argument of a
    pure built-in), so no container or alias can hold it; ``box = [items]`` then
    ``box[0][0] = v`` would change it without naming it;
-8. every probe is provably hashable (:func:`polca.skills.cst_tools.typed_hashable_names`)
+8. every probe is provably hashable (:func:`polca.skills.analysis.facts.typed_hashable_names`)
    and at least one test runs inside a loop; ``items_set`` is a new name in the module.
 """
 
@@ -41,7 +41,14 @@ from __future__ import annotations
 import libcst as cst
 
 from polca.skills import cst_tools as ct
-from polca.skills.analysis.facts import PURE_BUILTINS, function_facts, qualified_functions
+from polca.skills.analysis.facts import (
+    PURE_BUILTINS,
+    element_type,
+    function_facts,
+    is_hashable_type,
+    qualified_functions,
+    typed_hashable_names,
+)
 
 _SEQUENCES = ("list", "tuple", "List", "Tuple", "Sequence")
 
@@ -131,7 +138,7 @@ def _received_lists_to_sets(module: cst.Module, observed) -> cst.Module:
         facts = function_facts(func, observed.get(qualified.get(id(func), ""), {}))
         if not _nothing_else_runs(func, facts, shadowed):
             continue
-        hashable = ct.typed_hashable_names(func, facts.type_of, facts.rebound, shadowed)
+        hashable = typed_hashable_names(func, facts.type_of, facts.rebound, shadowed)
         inserts: dict[int, list[cst.BaseStatement]] = {}
         for name in _hashable_sequences(func, facts):
             plan = _received_plan(func, name, hashable, shadowed)
@@ -176,7 +183,7 @@ def _hashable_sequences(func: cst.FunctionDef, facts) -> list[str]:
     for name in facts.params:  # a local might be bound after the place the set is built
         kind = facts.type_of(name) or ""
         if kind.partition("[")[0] in _SEQUENCES and facts.never_changed(name):
-            if ct.is_hashable_type(ct.element_type(kind)):
+            if is_hashable_type(element_type(kind) or ""):
                 out.append(name)
     return out
 

@@ -10,7 +10,7 @@ def make_input(size: int, rng: random.Random):
     return (pairs, 1_000_000_007), {}
 
 
-def solve(pairs, mod):
+def solve(pairs: list[tuple[int, int]], mod: int):
     out = []
     for b, e in pairs:
         result = 1 % mod

@@ -32,7 +32,12 @@ import libcst as cst
 import libcst.matchers as m
 
 from polca.skills import cst_tools as ct
-from polca.skills.analysis.facts import PURE_BUILTINS, function_facts, qualified_functions
+from polca.skills.analysis.facts import (
+    PURE_BUILTINS,
+    element_type,
+    function_facts,
+    qualified_functions,
+)
 
 _ORDERED = ("int", "str")
 _CONTAINERS = ("list", "tuple", "set", "frozenset", "Sequence", "List", "Tuple", "Set")
@@ -143,7 +148,7 @@ def _plain_read(ref: cst.Name, parents) -> bool:
 def _element_type(kind: str) -> str:
     """``int``/``str`` for a container of ints or strs, a str, or a dict with such keys; else ""."""
     head, _, rest = kind.partition("[")
-    inner = rest.split(",")[0].strip() if head in ("dict", "Dict") else ct.element_type(kind)
+    inner = rest.split(",")[0].strip() if head in ("dict", "Dict") else (element_type(kind) or "")
     return inner if inner in _ORDERED else ""
 
 

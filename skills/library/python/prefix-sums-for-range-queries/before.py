@@ -14,5 +14,5 @@ def make_input(size: int, rng: random.Random):
     return (values, queries), {}
 
 
-def solve(values, queries):
+def solve(values: list[int], queries):
     return [sum(values[lo:hi]) for lo, hi in queries]

@@ -20,5 +20,5 @@ def is_prime(x):
     return True
 
 
-def solve(numbers):
+def solve(numbers: list[int]):
     return sum(1 for x in numbers if is_prime(x))

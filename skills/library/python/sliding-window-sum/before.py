@@ -10,5 +10,5 @@ def make_input(size: int, rng: random.Random):
     return (xs, max(1, len(xs) // 10)), {}
 
 
-def solve(xs, k):
+def solve(xs: list[int], k: int):
     return max(sum(xs[i : i + k]) for i in range(len(xs) - k + 1))

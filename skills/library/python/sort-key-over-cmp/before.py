@@ -17,5 +17,5 @@ def compare(a, b):
     return (a[0] > b[0]) - (a[0] < b[0])
 
 
-def solve(players):
+def solve(players: list[tuple[str, int]]):
     return sorted(players, key=functools.cmp_to_key(compare))

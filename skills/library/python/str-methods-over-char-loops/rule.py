@@ -51,7 +51,7 @@ def rewrite(module: cst.Module, observed=None) -> cst.Module:
             continue
         facts = function_facts(func, observed.get(qualified.get(id(func), ""), {}))
         strs = ct.str_names(func, facts.type_of, facts.rebound, shadowed)
-        for block in (n for n in ct.own_scope_nodes(func) if isinstance(n, cst.IndentedBlock)):
+        for block in (n for n in ct.own_nodes(func) if isinstance(n, cst.IndentedBlock)):
             body = list(block.body)
             for before, loop, after in zip([None, *body[:-1]], body, [*body[1:], None], strict=True):
                 if _char_loop(func, loop, strs, shadowed):
