@@ -81,9 +81,11 @@ def _targets_table(report: ProgramReport) -> Table:
 def render_strength(target: TargetReport) -> Text:
     """How strong the oracle that checked ``target`` is, on one line:
     ``f: weakly verified (oracle runs 67% of lines, 50% of branches; caught 3/10 mutants)``."""
-    style = "green" if target.verification == "verified" else "yellow"
     detail = strength_detail(target.coverage_lines, target.coverage_branches, target.mutation_score,
                              target.inputs_aimed)
+    if target.status != "improved":  # nothing was verified as a change: only the oracle is described
+        return Text.assemble((target.name, "bold"), f": its oracle ({detail})")
+    style = "green" if target.verification == "verified" else "yellow"
     return Text.assemble((target.name, "bold"), ": ", (target.verification, style), f" ({detail})")
 
 

@@ -322,17 +322,19 @@ def final_check_state(report: TargetReport) -> dict[str, Any]:
 
 def _judge_strength(domain: ProgramDomain, report: TargetReport, source: str,
                     options: ProgramOptions) -> tuple[TargetReport, str]:
-    """An improvement gets its oracle's strength (:mod:`.strength`); it is withdrawn when the
-    candidate differs from the original on the inputs aimed at lines the oracle missed, or
-    when the strength is below ``min_coverage`` / ``min_mutation_score``. Other verdicts stay
-    as they are (nothing is offered there, so the cost of measuring is not spent)."""
-    if report.status != "improved":
-        return report, source
+    """Every searched target gets its oracle's strength (:mod:`.strength`), so a user sees
+    how much "no gain" or "improved" rests on. An improvement is withdrawn when the candidate
+    differs from the original on the inputs aimed at lines the oracle missed, or when the
+    strength is below ``min_coverage`` / ``min_mutation_score``; inputs are aimed only where
+    a change is offered (nothing else needs them)."""
+    improved = report.status == "improved"
     strength = oracle_strength(domain.original, domain.inputs, options.sandbox,
-                               max_mutants=options.max_mutants, seed=options.seed)
+                               max_mutants=options.max_mutants, seed=options.seed, aim=improved)
     report = replace(report, coverage_lines=strength.line_coverage, coverage_branches=strength.branch_coverage,
                      mutation_score=(strength.killed, strength.total) if strength.total else None,
                      verification=strength.label, inputs_aimed=len(strength.aimed))
+    if not improved:
+        return report, source
     if strength.aimed:
         aimed = _compare(domain, source, strength.aimed, options)
         if not aimed.equal:
