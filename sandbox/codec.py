@@ -34,7 +34,8 @@ import re
 from typing import Any
 
 TAG = "$t"
-MAX_SAFE_INT = 2**53  # JSON readers outside Python keep integers exactly up to here
+MAX_SAFE_INT = 2**53
+_MARKERS_MODULE = "polca.sandbox.target"  # Build, Member, Pure, Iter: named, not imported (it imports us)  # JSON readers outside Python keep integers exactly up to here
 _DTYPE = re.compile(r"^[<>|=]?[biufc]\d{1,2}$")
 # What plain data needs from a pickle: builtin constructors of data types and the codec
 # protocol 2 uses for bytes. None of them runs code or reads anything but its arguments.
@@ -80,6 +81,10 @@ def encode(value: Any, path: str = "value") -> Any:
         return {TAG: "complex", "v": [encode(value.real, path), encode(value.imag, path)]}
     if kind.__module__ == "numpy":
         return _encode_numpy(value, path)
+    if kind.__module__ == _MARKERS_MODULE:
+        raise UnsafeValue(f"{path} is a {kind.__name__} marker ({str(value)[:60]}): a value built inside the "
+                          "sandbox from the program's own module (a class instance, an enum member, a function "
+                          "or an iterator), which only a pickle can carry")
     raise UnsafeValue(
         f"{path} is a {kind.__module__}.{kind.__qualname__}, which only a pickle can carry "
         "(safe inputs hold JSON data, tuples, sets, bytes, complex numbers and numpy arrays)"
