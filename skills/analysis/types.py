@@ -35,6 +35,7 @@ class IntSpec(Spec):
     role: IntRole = "value"
     low: int | None = None  # inclusive bounds the function is known to accept, when known
     high: int | None = None
+    of: str | None = None  # role "index": the parameter it indexes (stays below its length)
 
 
 @dataclass(frozen=True)

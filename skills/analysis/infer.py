@@ -1,0 +1,685 @@
+"""The types of a function's parameters, read from its source without running it.
+
+    parameter_types(source, "top_k")      # (ParamType(name="items", spec=SequenceSpec(...)), ...)
+    receiver_type(source, "Graph.bfs")    # how to build the Graph a method is called on
+    class_spec(source, "Point")           # InstanceSpec("Point", args=(FloatSpec(), FloatSpec()))
+
+Sources, strongest first (``ParamType.source`` names the one that gave the type):
+
+1. the annotation (every shape of ``typing``, ``collections.abc``, numpy hints, the module's
+   own dataclasses, NamedTuples, TypedDicts, Enums and classes, string annotations);
+2. the default (``n=10`` is an int; ``items=None`` makes the type Optional);
+3. how the body uses the name (:mod:`.infer_usage`): ``for n in nodes: n["id"] + 1``;
+4. the docstring (Google, NumPy and Sphinx styles, :mod:`.infer_doc`);
+5. calls of the function elsewhere in the file with literal arguments.
+
+A weaker source refines a stronger one: a hint ``int`` with ``range(n)`` in the body gives
+``IntSpec(role="size")``; a bare ``list`` hint takes its item type from the usage. Parsing
+uses :mod:`ast` (milliseconds per function); nothing imports or runs the user's code.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from polca.skills.analysis.types import (
+    ArraySpec,
+    BoolSpec,
+    BytesSpec,
+    CallableSpec,
+    DictSpec,
+    EnumSpec,
+    FloatSpec,
+    InstanceSpec,
+    IntSpec,
+    NoneSpec,
+    ParamType,
+    RecordSpec,
+    SequenceSpec,
+    Spec,
+    StrSpec,
+    TupleSpec,
+    TypeSource,
+    UnionSpec,
+)
+
+FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(frozen=True)
+class Hole(Spec):
+    """A part of a type not known yet (a bare ``list``'s item, ``Any``); later sources fill it,
+    and :func:`finish` turns what is left into ``int`` with a note."""
+
+
+class NoType(Exception):
+    """Raised inside the analysis when a hint names a type that cannot be generated."""
+
+
+@dataclass
+class Module:
+    """One parsed module: its classes and functions by qualified name, its imports."""
+
+    tree: ast.Module
+    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    functions: dict[str, FuncNode] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)  # method qualname -> class qualname
+    imports: dict[str, str] = field(default_factory=dict)  # local name -> dotted origin
+    aliases: dict[str, ast.expr] = field(default_factory=dict)  # module-level type aliases
+    typevars: set[str] = field(default_factory=set)
+
+
+@functools.lru_cache(maxsize=64)
+def module_index(source: str) -> Module:
+    """Parse ``source`` once (cached) and index it; ValueError when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError) as exc:
+        raise ValueError(f"source does not parse ({exc}); give valid Python source") from None
+    mod = Module(tree)
+    _index_body(mod, tree.body, "")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                mod.imports[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for a in node.names:
+                mod.imports[a.asname or a.name] = f"{node.module}.{a.name}"
+    for stmt in tree.body:
+        _index_alias(mod, stmt)
+    return mod
+
+
+def _index_body(mod: Module, body: list[ast.stmt], prefix: str) -> None:
+    for stmt in body:
+        if isinstance(stmt, ast.ClassDef):
+            name = prefix + stmt.name
+            mod.classes[name] = stmt
+            _index_body(mod, stmt.body, name + ".")
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            mod.functions[prefix + stmt.name] = stmt
+            if prefix:
+                mod.owner[prefix + stmt.name] = prefix[:-1]
+        elif isinstance(stmt, (ast.If, ast.Try)) and not prefix:
+            # definitions under `if TYPE_CHECKING:` / `try: ... except ImportError:` still count
+            _index_body(mod, stmt.body, prefix)
+
+
+def _index_alias(mod: Module, stmt: ast.stmt) -> None:
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        name, value = stmt.targets[0].id, stmt.value
+    elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+        name, value = stmt.target.id, stmt.value
+    else:
+        return
+    if isinstance(value, ast.Call) and dotted(value.func) in ("TypeVar", "typing.TypeVar"):
+        mod.typevars.add(name)
+    elif isinstance(value, (ast.Subscript, ast.BinOp, ast.Attribute)) or (
+        isinstance(value, ast.Name) and value.id != name
+    ):
+        mod.aliases[name] = value
+
+
+def dotted(node: ast.AST) -> str | None:
+    """``np.linalg.norm`` for a chain of attributes on a name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def find_function(mod: Module, qualname: str) -> FuncNode:
+    func = mod.functions.get(qualname)
+    if func is None:
+        known = ", ".join(sorted(mod.functions)[:12]) or "none"
+        raise ValueError(
+            f"{qualname!r} is not a function of this module (functions: {known}); "
+            "give 'f' or 'Class.method'"
+        )
+    return func
+
+
+def decorator_names(func: FuncNode | ast.ClassDef) -> set[str]:
+    """Last parts of the decorators' names: ``{"staticmethod", "dataclass"}``."""
+    names = set()
+    for d in func.decorator_list:
+        name = dotted(d.func if isinstance(d, ast.Call) else d)
+        if name:
+            names.add(name.rsplit(".", 1)[-1])
+    return names
+
+
+def is_method(mod: Module, qualname: str) -> bool:
+    """A function defined in a class and called on an instance (not static, not class)."""
+    func = find_function(mod, qualname)
+    return qualname in mod.owner and not decorator_names(func) & {"staticmethod", "classmethod"}
+
+
+def signature(mod: Module, qualname: str) -> list[tuple[ast.arg, ast.expr | None]]:
+    """The parameters that callers pass, with their defaults: no self/cls, no *args/**kwargs."""
+    func = find_function(mod, qualname)
+    a = func.args
+    positional = a.posonlyargs + a.args
+    defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
+    pairs = list(zip(positional, defaults, strict=True))
+    pairs += list(zip(a.kwonlyargs, a.kw_defaults, strict=True))
+    if qualname in mod.owner and "staticmethod" not in decorator_names(func) and positional:
+        pairs = pairs[1:]
+    return pairs
+
+
+def finish(spec: Spec | None, notes: list[str], name: str) -> Spec | None:
+    """Replace the holes left in ``spec`` by ``int`` and say so in ``notes``."""
+    if spec is None:
+        return None
+    filled = _fill_holes(spec)
+    if filled != spec:
+        notes.append(f"{name}: element type unknown, int assumed (add a hint such as list[int])")
+    return filled
+
+
+def _fill_holes(spec: Spec) -> Spec:
+    match spec:
+        case Hole():
+            return IntSpec()
+        case SequenceSpec(item=item, kind=kind):
+            return SequenceSpec(_fill_holes(item), kind)
+        case TupleSpec(items=items):
+            return TupleSpec(tuple(_fill_holes(i) for i in items))
+        case DictSpec(key=key, value=value):
+            return DictSpec(_fill_holes(key) if not isinstance(key, Hole) else StrSpec(), _fill_holes(value))
+        case RecordSpec(fields=fields):
+            return RecordSpec(tuple((k, _fill_holes(v)) for k, v in fields))
+        case UnionSpec(options=options):
+            return UnionSpec(tuple(_fill_holes(o) for o in options))
+        case CallableSpec(arity=arity, returns=returns, args=args):
+            return CallableSpec(arity, None if returns is None else _fill_holes(returns),
+                                tuple(_fill_holes(a) for a in args))
+        case InstanceSpec(qualname=q, args=args, kwargs=kwargs):
+            return InstanceSpec(q, tuple(_fill_holes(a) for a in args),
+                                tuple((k, _fill_holes(v)) for k, v in kwargs))
+    return spec
+
+
+def union(options: list[Spec]) -> Spec:
+    """A flat union without repeats; one option is itself."""
+    flat: list[Spec] = []
+    for o in options:
+        for x in (o.options if isinstance(o, UnionSpec) else (o,)):
+            if x not in flat:
+                flat.append(x)
+    return flat[0] if len(flat) == 1 else UnionSpec(tuple(flat))
+
+
+def walk_holes(spec: Spec) -> Iterator[Spec]:
+    """Every spec nested in ``spec`` (itself included)."""
+    yield spec
+    for child in getattr(spec, "__dict__", {}).values():
+        for c in child if isinstance(child, tuple) else (child,):
+            if isinstance(c, tuple) and len(c) == 2 and isinstance(c[1], Spec):
+                yield from walk_holes(c[1])
+            elif isinstance(c, Spec):
+                yield from walk_holes(c)
+
+
+def has_hole(spec: Spec) -> bool:
+    return any(isinstance(s, Hole) for s in walk_holes(spec))
+
+
+def refine(base: Spec | None, other: Spec | None) -> Spec | None:
+    """``base`` (from the stronger source) completed by ``other``: holes filled, an int's role
+    and bounds, an array's ndim, a callable's arity. Where they disagree, ``base`` wins."""
+    if base is None or isinstance(base, Hole):
+        return other if other is not None else base
+    if other is None or isinstance(other, Hole):
+        return base
+    match base, other:
+        case IntSpec(), IntSpec():
+            role = other.role if base.role == "value" else base.role
+            return IntSpec(role, base.low if base.low is not None else other.low,
+                           base.high if base.high is not None else other.high, base.of or other.of)
+        case SequenceSpec(), SequenceSpec():
+            return SequenceSpec(refine(base.item, other.item), base.kind)
+        case DictSpec(), DictSpec():
+            return DictSpec(refine(base.key, other.key), refine(base.value, other.value))
+        case DictSpec(), RecordSpec() if isinstance(base.value, Hole):
+            return other
+        case RecordSpec(), RecordSpec():
+            theirs = dict(other.fields)
+            return RecordSpec(tuple((k, refine(v, theirs.get(k))) for k, v in base.fields))
+        case TupleSpec(), TupleSpec() if len(base.items) == len(other.items):
+            return TupleSpec(tuple(refine(a, b) for a, b in zip(base.items, other.items, strict=True)))
+        case SequenceSpec(kind="tuple"), TupleSpec() if isinstance(base.item, Hole):
+            return other
+        case ArraySpec(), ArraySpec():
+            return ArraySpec(base.dtype, other.ndim)
+        case CallableSpec(), CallableSpec() if not base.args:
+            return CallableSpec(other.arity, refine(base.returns, other.returns), other.args)
+        case UnionSpec(), _:
+            return UnionSpec(tuple(refine(o, other) if type(o) is type(other) else o for o in base.options))
+    return base
+
+
+# ---------------------------------------------------------------- annotations
+
+_SEQUENCES = {
+    "list": "list", "List": "list", "Sequence": "list", "MutableSequence": "list",
+    "Iterable": "list", "Collection": "list", "Reversible": "list", "ValuesView": "list",
+    "Iterator": "iterator", "Generator": "iterator", "deque": "deque", "Deque": "deque",
+    "set": "set", "Set": "set", "MutableSet": "set", "AbstractSet": "set", "KeysView": "set",
+    "frozenset": "frozenset", "FrozenSet": "frozenset",
+}
+_MAPPINGS = {"dict", "Dict", "Mapping", "MutableMapping", "defaultdict", "DefaultDict",
+             "OrderedDict", "ChainMap"}
+_SCALARS: dict[str, Spec] = {
+    "int": IntSpec(), "float": FloatSpec(), "bool": BoolSpec(), "str": StrSpec(),
+    "bytes": BytesSpec(), "None": NoneSpec(), "NoneType": NoneSpec(), "SupportsInt": IntSpec(),
+    "SupportsFloat": FloatSpec(), "Text": StrSpec(), "AnyStr": StrSpec(), "Hashable": IntSpec(),
+}
+_ANY = {"Any", "object", "Sized"}
+_KNOWN_MODULES = {"", "typing", "typing_extensions", "collections", "collections.abc", "builtins",
+                  "numpy", "numpy.typing", "abc"}
+_DTYPES = {"float64": "float64", "float_": "float64", "double": "float64", "float": "float64",
+           "floating": "float64", "float32": "float32", "single": "float32", "int64": "int64",
+           "int_": "int64", "int": "int64", "integer": "int64", "intp": "int64", "int32": "int32",
+           "int8": "int8", "uint8": "uint8", "bool_": "bool", "bool": "bool", "complex128": "complex128",
+           "complex_": "complex128", "complex": "complex128", "float16": "float16", "uint64": "uint64"}
+
+
+@dataclass
+class HintReader:
+    """Turns annotation expressions of ``mod`` into specs (with :class:`Hole` where the hint
+    leaves a part open); raises :class:`NoType` with the reason when it cannot."""
+
+    mod: Module
+    notes: list[str] = field(default_factory=list)
+    visiting: frozenset[str] = frozenset()
+
+    def spec(self, node: ast.expr) -> Spec:
+        if isinstance(node, ast.Constant):
+            return self._constant(node.value)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            return union([self.spec(node.left), self.spec(node.right)])
+        if isinstance(node, ast.Subscript):
+            return self._subscript(node)
+        name = dotted(node)
+        if name is None:
+            raise NoType(f"the hint {_text(node)} is not a type polca can read; write e.g. list[int]")
+        return self._named(name, [], node)
+
+    def _constant(self, value: object) -> Spec:
+        if value is None:
+            return NoneSpec()
+        if isinstance(value, str):
+            try:
+                return self.spec(ast.parse(value.strip(), mode="eval").body)
+            except SyntaxError:
+                raise NoType(f"the string hint {value!r} does not parse; write e.g. 'list[int]'") from None
+        raise NoType(f"the hint {value!r} is not a type; write e.g. list[int]")
+
+    def _subscript(self, node: ast.Subscript) -> Spec:
+        name = dotted(node.value)
+        if name is None:
+            raise NoType(f"the hint {_text(node)} is not a type polca can read; write e.g. list[int]")
+        sl = node.slice
+        args = list(sl.elts) if isinstance(sl, ast.Tuple) else [sl]
+        return self._named(name, args, node)
+
+    def _named(self, name: str, args: list[ast.expr], node: ast.expr) -> Spec:
+        head, _, rest = name.partition(".")
+        origin = self.mod.imports.get(head)
+        full = f"{origin}.{rest}" if origin and rest else origin or name
+        if origin is None and name in self.mod.classes:
+            return self._user_class(name)
+        if origin is None and name in self.mod.aliases and name not in self.visiting:
+            inner = HintReader(self.mod, self.notes, self.visiting | {name})
+            return inner.spec(self.mod.aliases[name])
+        if origin is None and name in self.mod.typevars:
+            self.notes.append(f"type variable {name}: int assumed")
+            return IntSpec()
+        module, _, last = full.rpartition(".")
+        if module in ("np", "npt"):
+            module = "numpy"
+        if module not in _KNOWN_MODULES or (origin is None and module):
+            raise NoType(f"the hint {_text(node)} names {full}, a type polca cannot see in this file; "
+                         "use a builtin hint such as list[int] or a class defined in the file")
+        raw = last in ("Literal", "Callable", "Annotated", "NDArray", "ndarray", "tuple", "Tuple")
+        return self._generic(last, args if raw else [self.spec(a) for a in args], node)
+
+    def _generic(self, last: str, args: list, node: ast.expr) -> Spec:
+        if last in _SCALARS and not args:
+            return _SCALARS[last]
+        if last in _ANY:
+            return Hole()
+        if last in _SEQUENCES:
+            return SequenceSpec(args[0] if args else Hole(), _SEQUENCES[last])  # type: ignore[arg-type]
+        if last in ("tuple", "Tuple"):
+            return self._tuple(args)
+        if last in _MAPPINGS:
+            return DictSpec(args[0], args[1]) if len(args) >= 2 else DictSpec(Hole(), Hole())
+        if last == "Counter":
+            return DictSpec(args[0] if args else Hole(), IntSpec())
+        if last == "Optional" and args:
+            return union([args[0], NoneSpec()])
+        if last == "Union" and args:
+            return union(args)
+        if last in ("Annotated", "Final", "ClassVar", "Required", "NotRequired", "ReadOnly") and args:
+            return self.spec(args[0])
+        if last == "Literal" and args:
+            return _literal(args, node)
+        if last == "Callable":
+            return self._callable(args)
+        if last in ("ndarray", "NDArray", "ArrayLike"):
+            return ArraySpec(_dtype(args))
+        raise NoType(f"the hint {_text(node)} is not a type polca can generate; write e.g. list[int]")
+
+    def _tuple(self, args: list[ast.expr]) -> Spec:
+        if len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis:
+            return SequenceSpec(self.spec(args[0]), "tuple")
+        if not args:
+            return SequenceSpec(Hole(), "tuple")
+        if len(args) == 1 and isinstance(args[0], ast.Tuple) and not args[0].elts:
+            return TupleSpec(())  # tuple[()]
+        return TupleSpec(tuple(self.spec(a) for a in args))
+
+    def _callable(self, args: list[ast.expr]) -> Spec:
+        returns = self.spec(args[1]) if len(args) == 2 else None
+        if args and isinstance(args[0], ast.List):
+            params = tuple(self.spec(a) for a in args[0].elts)
+            return CallableSpec(len(params), returns, params)
+        return CallableSpec(1, returns)
+
+    def _user_class(self, qualname: str) -> Spec:
+        cls = self.mod.classes[qualname]
+        kind = class_kind(self.mod, cls)
+        if kind == "enum":
+            return EnumSpec(qualname, enum_members(cls))
+        if kind == "typeddict":
+            return RecordSpec(tuple((n, self.spec(a)) for n, a, _ in class_fields(self.mod, qualname)))
+        if qualname in self.visiting:
+            raise NoType(f"{qualname} contains itself; give it a default of None")
+        return instance_spec(self.mod, qualname, self.visiting | {qualname})
+
+
+def _text(node: ast.AST) -> str:
+    try:
+        return ast.unparse(node)
+    except Exception:  # ast.unparse fails on some synthetic trees; the message still helps
+        return type(node).__name__
+
+
+def _literal(args: list[ast.expr], node: ast.expr) -> Spec:
+    values = [a.value for a in args if isinstance(a, ast.Constant)]
+    if len(values) != len(args):
+        raise NoType(f"the hint {_text(node)} mixes literal kinds; write e.g. Literal[1, 2]")
+    if all(isinstance(v, bool) for v in values):
+        return BoolSpec()
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return IntSpec(low=min(values), high=max(values))  # type: ignore[type-var]
+    if all(isinstance(v, str) for v in values):
+        alphabet = "".join(sorted(set("".join(values))))  # type: ignore[arg-type]
+        return StrSpec(alphabet=alphabet or None)
+    raise NoType(f"the hint {_text(node)} mixes literal kinds; write e.g. Literal[1, 2]")
+
+
+def _dtype(args: list[ast.expr]) -> str:
+    """The dtype named in ``NDArray[np.int64]`` or ``np.ndarray[Any, np.dtype[np.float32]]``."""
+    for a in reversed(args):
+        if isinstance(a, ast.Subscript):
+            return _dtype([a.slice])
+        name = dotted(a)
+        if name and name.rsplit(".", 1)[-1] in _DTYPES:
+            return _DTYPES[name.rsplit(".", 1)[-1]]
+    return "float64"
+
+
+# ---------------------------------------------------------------- classes
+
+def class_kind(mod: Module, cls: ast.ClassDef) -> str:
+    """``enum``, ``typeddict``, ``namedtuple``, ``fields`` (dataclass, attrs, pydantic) or
+    ``plain``; a base class of the module passes its kind on."""
+    if decorator_names(cls) & {"dataclass", "define", "frozen", "mutable", "attrs"}:
+        return "fields"
+    for base in cls.bases:
+        name = dotted(base.value if isinstance(base, ast.Subscript) else base) or ""
+        last = name.rsplit(".", 1)[-1]
+        if last in ("Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"):
+            return "enum"
+        if last == "TypedDict":
+            return "typeddict"
+        if last == "NamedTuple":
+            return "namedtuple"
+        if last == "BaseModel":
+            return "fields"
+        if name in mod.classes and mod.classes[name] is not cls:
+            kind = class_kind(mod, mod.classes[name])
+            if kind != "plain":
+                return kind
+    return "plain"
+
+
+def enum_members(cls: ast.ClassDef) -> tuple[str, ...]:
+    names = []
+    for stmt in cls.body:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if (
+            isinstance(stmt, ast.AnnAssign) and stmt.value is not None) else []
+        names += [t.id for t in targets if isinstance(t, ast.Name) and not t.id.startswith("_")]
+    return tuple(names)
+
+
+def class_fields(mod: Module, qualname: str) -> list[tuple[str, ast.expr, bool]]:
+    """(name, annotation, has_default) of the annotated fields of a dataclass-like class,
+    base classes of the module first; ClassVars and ``field(init=False)`` left out."""
+    cls = mod.classes[qualname]
+    out: list[tuple[str, ast.expr, bool]] = []
+    for base in cls.bases:
+        name = dotted(base)
+        if name in mod.classes and name != qualname:
+            out += class_fields(mod, name)
+    for stmt in cls.body:
+        if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
+            continue
+        if "ClassVar" in _text(stmt.annotation) or _not_in_init(stmt.value):
+            continue
+        has_default = stmt.value is not None and not _field_without_default(stmt.value)
+        out = [f for f in out if f[0] != stmt.target.id] + [(stmt.target.id, stmt.annotation, has_default)]
+    return out
+
+
+def _not_in_init(value: ast.expr | None) -> bool:
+    return isinstance(value, ast.Call) and any(
+        k.arg == "init" and isinstance(k.value, ast.Constant) and k.value.value is False
+        for k in value.keywords)
+
+
+def _field_without_default(value: ast.expr) -> bool:
+    """``field()`` / ``attrs.field()`` with neither default nor factory: still required."""
+    if not (isinstance(value, ast.Call) and (dotted(value.func) or "").rsplit(".", 1)[-1] in ("field", "ib", "Field")):
+        return False
+    return not any(k.arg in ("default", "default_factory", "factory") for k in value.keywords) and not value.args
+
+
+def instance_spec(mod: Module, qualname: str, visiting: frozenset[str] = frozenset()) -> Spec:
+    """How to call class ``qualname`` of the module: required arguments positionally, optional
+    ones that can be typed by keyword. Raises NoType naming the parameter that cannot be typed."""
+    cls = mod.classes[qualname]
+    kind = class_kind(mod, cls)
+    if kind == "enum":
+        return EnumSpec(qualname, enum_members(cls))
+    if kind in ("fields", "namedtuple", "typeddict"):
+        reader = HintReader(mod, [], visiting | {qualname})
+        params = [(n, _safe(reader, a), d) for n, a, d in class_fields(mod, qualname)]
+    else:
+        init = _find_init(mod, qualname)
+        if init is None:
+            return InstanceSpec(qualname)
+        types = param_types(mod, init, visiting | {qualname})
+        params = [(t.name, (t.spec, t.why), d is not None) for t, (_, d) in zip(types, signature(mod, init), strict=True)]
+    return _constructor(qualname, kind, params)
+
+
+def _safe(reader: HintReader, annotation: ast.expr) -> tuple[Spec | None, str]:
+    try:
+        return finish(reader.spec(annotation), reader.notes, "field"), ""
+    except NoType as exc:
+        return None, str(exc)
+
+
+def _constructor(qualname: str, kind: str, params: list[tuple[str, tuple[Spec | None, str], bool]]) -> Spec:
+    args: list[Spec] = []
+    kwargs: list[tuple[str, Spec]] = []
+    for name, (spec, why), optional in params:
+        if spec is None and not optional:
+            raise NoType(f"{qualname}({name}) cannot be typed: {why or 'add a hint to ' + name}")
+        if spec is None:
+            continue
+        if optional or kind == "typeddict" or kwargs:
+            kwargs.append((name, spec))
+        else:
+            args.append(spec)
+    if kind == "typeddict":
+        return RecordSpec(tuple(kwargs))
+    return InstanceSpec(qualname, tuple(args), tuple(kwargs))
+
+
+def _find_init(mod: Module, qualname: str) -> str | None:
+    """The qualname of the ``__init__`` the class runs (its own or a module base class's)."""
+    if f"{qualname}.__init__" in mod.functions:
+        return f"{qualname}.__init__"
+    for base in mod.classes[qualname].bases:
+        name = dotted(base)
+        if name in mod.classes and name != qualname:
+            found = _find_init(mod, name)
+            if found:
+                return found
+    return None
+
+
+# ---------------------------------------------------------------- parameters
+
+@dataclass
+class Evidence:
+    """What one source says of one parameter."""
+
+    source: TypeSource
+    spec: Spec | None
+    why: str = ""
+
+
+def param_types(mod: Module, qualname: str, visiting: frozenset[str] = frozenset()) -> list[ParamType]:
+    """The ParamType of each parameter of ``qualname`` (see :func:`parameter_types`)."""
+    from polca.skills.analysis.infer_sources import other_evidence
+
+    pairs = signature(mod, qualname)
+    extra = other_evidence(mod, qualname, [a.arg for a, _ in pairs])
+    out = []
+    for arg, default in pairs:
+        notes: list[str] = []
+        found = [_annotation(mod, arg, notes, visiting), _default_evidence(mod, default)]
+        found += extra.get(arg.arg, [])
+        out.append(_combine(arg.arg, found, notes))
+    return out
+
+
+def _annotation(mod: Module, arg: ast.arg, notes: list[str], visiting: frozenset[str]) -> Evidence:
+    if arg.annotation is None:
+        return Evidence("annotation", None)
+    try:
+        return Evidence("annotation", HintReader(mod, notes, visiting).spec(arg.annotation))
+    except NoType as exc:
+        return Evidence("annotation", None, f"{arg.arg}: {exc}")
+    except RecursionError:
+        return Evidence("annotation", None, f"{arg.arg}: the hint nests too deeply; simplify it")
+
+
+def _default_evidence(mod: Module, default: ast.expr | None) -> Evidence:
+    from polca.skills.analysis.infer_sources import value_spec
+
+    if default is None:
+        return Evidence("default", None)
+    return Evidence("default", value_spec(mod, default))
+
+
+def _combine(name: str, found: list[Evidence], notes: list[str]) -> ParamType:
+    """The strongest source's spec, refined by the weaker ones. A hint that cannot be read
+    is final: guessing past it would hide the user's intent."""
+    hint = found[0]
+    if hint.why:
+        return ParamType(name, None, None, hint.why, tuple(notes))
+    optional = any(e.source == "default" and isinstance(e.spec, NoneSpec) for e in found)
+    spec: Spec | None = None
+    source: TypeSource | None = None
+    for e in found:
+        if e.spec is None or (isinstance(e.spec, NoneSpec) and e.source == "default"):
+            continue
+        if spec is None or (isinstance(spec, Hole)):
+            source = e.source if source is None or isinstance(spec, Hole) else source
+        spec = refine(spec, e.spec)
+    if spec is not None and optional and found[0].spec is None and not isinstance(spec, UnionSpec):
+        spec = union([spec, NoneSpec()])
+    if spec is None or isinstance(spec, Hole):
+        why = (f"{name}: no hint, default or usage tells its type; add a hint such as "
+               f"{name}: list[int]")
+        if optional:
+            why = f"{name}: default None and no usage tells its type; add a hint such as {name}: list[int] | None"
+        return ParamType(name, None, None, why, tuple(notes))
+    return ParamType(name, finish(spec, notes, name), source, "", tuple(notes))
+
+
+def parameter_types(source: str, qualname: str) -> tuple[ParamType, ...]:
+    """One ParamType per parameter of function `qualname` (``"f"`` or ``"Class.method"``)
+    of module `source`, in signature order, *excluding* self/cls of methods (and nothing
+    for *args/**kwargs). spec=None with `why` (what was missing, what to give: "add a hint
+    such as list[int]") when nothing could be found. Never raises for any parseable source;
+    raises ValueError for a qualname that is not a function there."""
+    mod = module_index(source)
+    find_function(mod, qualname)
+    try:
+        return tuple(param_types(mod, qualname))
+    except RecursionError:
+        return tuple(ParamType(a.arg, None, None, f"{a.arg}: the code nests too deeply to analyse; add a hint")
+                     for a, _ in signature(mod, qualname))
+
+
+def receiver_type(source: str, qualname: str) -> ParamType | None:
+    """For a method `Class.method` (not a staticmethod/classmethod): how to build the
+    instance it is called on: ParamType(name="self", spec=InstanceSpec(...)) with the
+    constructor's args/kwargs specs from __init__'s parameters, dataclass fields or
+    NamedTuple fields (inferred as for parameter_types), or spec=None with `why` when some
+    constructor parameter cannot be typed. None for plain functions and static methods."""
+    mod = module_index(source)
+    if not is_method(mod, qualname):
+        return None
+    func = find_function(mod, qualname)
+    params = func.args.posonlyargs + func.args.args
+    name = params[0].arg if params else "self"
+    try:
+        return ParamType(name, instance_spec(mod, mod.owner[qualname]), "annotation")
+    except NoType as exc:
+        return ParamType(name, None, None, str(exc))
+    except RecursionError:
+        return ParamType(name, None, None, f"{mod.owner[qualname]} nests too deeply to analyse")
+
+
+def class_spec(source: str, class_qualname: str) -> InstanceSpec | None:
+    """How to construct an instance of a class of the module (used for hints naming user
+    classes, dataclasses, NamedTuples); None when some constructor parameter cannot be typed."""
+    mod = module_index(source)
+    if class_qualname not in mod.classes:
+        known = ", ".join(sorted(mod.classes)[:12]) or "none"
+        raise ValueError(f"{class_qualname!r} is not a class of this module (classes: {known})")
+    try:
+        spec = instance_spec(mod, class_qualname)
+    except (NoType, RecursionError):
+        return None
+    return spec if isinstance(spec, InstanceSpec) else None
+
+
+__all__ = ["parameter_types", "receiver_type", "class_spec"]
