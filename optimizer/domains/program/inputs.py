@@ -30,13 +30,16 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from polca.config import SandboxConfig
 from polca.optimizer.domains.program.isolation import backend_of, limits_of
 from polca.optimizer.domains.program.oracle import UnsupportedSignature
+from polca.optimizer.domains.program.targets import FunctionInfo
 from polca.sandbox.measure import measure
 from polca.sandbox.target import Build, Call, Iter, Member, Pure, Target
+from polca.skills.analysis.infer import parameter_types, receiver_type
 from polca.skills.analysis.types import (
     ArraySpec,
     BoolSpec,
@@ -101,6 +104,48 @@ _PURE_NUMERIC = {
 }
 
 
+# ---------------------------------------------------------------- what a call takes
+
+
+@dataclass(frozen=True)
+class Params:
+    """The values one call takes, in order: ``specs`` with their ``names``; the first
+    ``positional`` are passed by position (a method's receiver first), the rest by keyword."""
+
+    specs: tuple[Spec, ...]
+    names: tuple[str, ...] = ()
+    positional: int | None = None
+
+    def call(self, values: Sequence[Any]) -> Call:
+        cut = len(values) if self.positional is None else self.positional
+        return Call(args=tuple(values[:cut]), kwargs=dict(zip(self.names[cut:], values[cut:], strict=True)))
+
+
+def _params(params: Params | Sequence[Spec]) -> Params:
+    return params if isinstance(params, Params) else Params(tuple(params))
+
+
+def target_params(source: str, info: FunctionInfo) -> Params:
+    """What a generated call of ``info`` (a function of module ``source``) passes: its
+    required parameters, typed by :mod:`~polca.skills.analysis.infer`, a method's receiver
+    first (the worker calls the plain function with it, as traced calls replay); parameters
+    with defaults keep them. Raises UnsupportedSignature naming a parameter that cannot be
+    generated, why, and what to give."""
+    types = {t.name: t for t in parameter_types(source, info.qualname)}
+    required = [p for p in info.params if not p.has_default and p.kind in ("positional", "keyword")
+                and p.name in types]
+    chosen = [types[p.name] for p in required if p.kind == "positional"]
+    keywords = [types[p.name] for p in required if p.kind == "keyword"]
+    receiver = receiver_type(source, info.qualname)
+    if receiver is not None:
+        chosen.insert(0, receiver)
+    elif info.is_method and any(p.name in ("self", "cls") for p in info.params[:1]):
+        raise UnsupportedSignature(f"{info.qualname} is a classmethod; its inputs need the class: give tests "
+                                   "(--tests) or a script run that calls it")
+    specs = generable_specs([*chosen, *keywords], info.qualname)
+    return Params(specs, tuple(t.name for t in [*chosen, *keywords]), len(chosen))
+
+
 # ---------------------------------------------------------------- checking what can be generated
 
 
@@ -111,8 +156,7 @@ def generable_specs(params: Sequence[ParamType], qualname: str) -> tuple[Spec, .
     for param in params:
         if param.spec is None:
             why = param.why or "its type is unknown"
-            raise UnsupportedSignature(f"parameter {param.name!r} of {qualname}: {why}; give it a type hint "
-                                       "(e.g. list[int])")
+            raise UnsupportedSignature(f"parameter {param.name!r} of {qualname}: {why}")
         problem = _unsupported(param.spec)
         if problem:
             raise UnsupportedSignature(f"parameter {param.name!r} of {qualname} ({describe(param.spec)}): "
@@ -171,39 +215,42 @@ def _numpy_available() -> bool:
 # ---------------------------------------------------------------- calls
 
 
-def search_calls(specs: Sequence[Spec], *, scale: int, seed: int) -> list[Call]:
+def search_calls(params: Params | Sequence[Spec], *, scale: int, seed: int) -> list[Call]:
     """The search's calls: small ones (:data:`SMALL_SCALES`) and :data:`LARGE_SEARCH` at ``scale``."""
     rng = random.Random(seed)
-    calls = [call_at(specs, n, rng) for n in SMALL_SCALES]
-    calls += [call_at(specs, scale, rng) for _ in range(LARGE_SEARCH)]
+    calls = [call_at(params, n, rng) for n in SMALL_SCALES]
+    calls += [call_at(params, scale, rng) for _ in range(LARGE_SEARCH)]
     return calls
 
 
-def heldout_calls(specs: Sequence[Spec], *, scale: int, seed: int) -> list[Call]:
+def heldout_calls(params: Params | Sequence[Spec], *, scale: int, seed: int) -> list[Call]:
     """Boundary calls and :data:`HELDOUT_RANDOM` random calls at ``scale`` (the top of the
     ladder), drawn from ``seed + HELDOUT_SEED_OFFSET``."""
+    params = _params(params)
     rng = random.Random(seed + HELDOUT_SEED_OFFSET)
     gen = _Gen(rng, heldout=True)
-    edges = [gen.edges(spec) for spec in specs]
+    edges = [gen.edges(spec) for spec in params.specs]
     count = max((len(e) for e in edges), default=0)
     # deepcopy: each call owns its values, as if it came from its own draw
-    calls = [Call(args=copy.deepcopy(tuple(e[k % len(e)] for e in edges))) for k in range(count)]
-    calls += [call_at(specs, scale, rng, heldout=True) for _ in range(HELDOUT_RANDOM)]
-    calls += _deep_size_calls(specs, scale)
+    calls = [params.call(copy.deepcopy([e[k % len(e)] for e in edges])) for k in range(count)]
+    calls += [call_at(params, scale, rng, heldout=True) for _ in range(HELDOUT_RANDOM)]
+    calls += _deep_size_calls(params, scale)
     return calls or [Call()]
 
 
-def call_at(specs: Sequence[Spec], n: int, rng: random.Random, *, heldout: bool = False) -> Call:
-    """One call holding about ``n`` elements in total across ``specs``."""
-    return Call(args=tuple(_Gen(rng, heldout=heldout).values(specs, n)))
+def call_at(params: Params | Sequence[Spec], n: int, rng: random.Random, *, heldout: bool = False) -> Call:
+    """One call holding about ``n`` elements in total across its parameters."""
+    params = _params(params)
+    return params.call(_Gen(rng, heldout=heldout).values(params.specs, n, params.names))
 
 
-def _deep_size_calls(specs: Sequence[Spec], scale: int) -> list[Call]:
+def _deep_size_calls(params: Params, scale: int) -> list[Call]:
     """When every parameter is a size integer (a recursion depth, a loop count), one call with
     each at ``scale`` itself: held-out reaches the depth the original was timed at."""
+    specs = params.specs
     if not specs or not all(isinstance(s, IntSpec) and s.role == "size" for s in specs):
         return []
-    return [Call(args=tuple(_clamp(s, scale // len(specs)) for s in specs))]
+    return [params.call([_clamp(s, scale // len(specs)) for s in specs])]
 
 
 def _clamp(spec: IntSpec, value: int) -> int:
@@ -262,15 +309,18 @@ class _Gen:
     def __init__(self, rng: random.Random, *, heldout: bool) -> None:
         self.rng, self.heldout = rng, heldout
         self.lengths: list[int] = []  # lengths of the containers drawn so far in this call
+        self.named: dict[str, int] = {}  # length of each named value drawn so far (what an index is "of")
 
-    def values(self, specs: Sequence[Spec], n: float) -> list[Any]:
+    def values(self, specs: Sequence[Spec], n: float, names: Sequence[str] = ()) -> list[Any]:
         """Values of ``specs`` sharing ``n`` elements; index ints are drawn last, within the
-        containers of the same call."""
+        container they index (``IntSpec.of``, one of ``names``) or the shortest one."""
         budgets = split_budget(specs, n)
         out: list[Any] = [None] * len(specs)
         order = sorted(range(len(specs)), key=lambda i: _is_index(specs[i]))
         for i in order:
             out[i] = self.value(specs[i], budgets[i])
+            if i < len(names) and hasattr(out[i], "__len__"):
+                self.named[names[i]] = len(out[i])
         return out
 
     def value(self, spec: Spec, n: float) -> Any:
@@ -344,8 +394,8 @@ class _Gen:
         if spec.role == "size":
             value = rng.randint(max(0, int(n) // 2), max(0, int(n)))
         elif spec.role == "index":
-            shortest = min(self.lengths, default=8)
-            value = rng.randrange(shortest) if shortest > 0 else 0
+            length = self.named.get(spec.of or "", min(self.lengths, default=8))
+            value = rng.randrange(length) if length > 0 else 0
         elif rng.random() < 0.7 or not self.heldout and rng.random() < 0.7:
             value = rng.randint(-max(8, int(n)), max(8, int(n)))  # values of the scale's size repeat
         else:
@@ -508,17 +558,17 @@ def search_scale(top: int, ladder: Sequence[int] = SIZE_LADDER) -> int:
     return below[-1] if below else top
 
 
-def scales(original: Target, specs: Sequence[Spec], sandbox: SandboxConfig, *, seed: int,
+def scales(original: Target, params: Params | Sequence[Spec], sandbox: SandboxConfig, *, seed: int,
            size: int | None = None) -> tuple[int, int]:
-    """(search scale, held-out scale) of a target: ``size`` for both when given (``--size``),
-    else grown by timing the original."""
+    """(search scale, held-out scale) of a target, grown by timing the original. ``size``
+    (``--size``) sets the search's scale; held-out then uses the larger of it and the top."""
+    params = _params(params)
+    top = SIZE_LADDER[0]
+    if params.specs:
+        def make(n: int) -> Call:
+            return call_at(params, n, random.Random(seed + HELDOUT_SEED_OFFSET + n))
+
+        top = grown_scale(original, sandbox, make)
     if size is not None:
-        return size, size
-    if not specs:
-        return SIZE_LADDER[0], SIZE_LADDER[0]
-
-    def make(n: int) -> Call:
-        return call_at(specs, n, random.Random(seed + HELDOUT_SEED_OFFSET + n), heldout=False)
-
-    top = grown_scale(original, sandbox, make)
+        return size, max(size, top)
     return search_scale(top), top
