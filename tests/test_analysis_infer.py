@@ -160,3 +160,140 @@ def test_array_dtypes_from_ndarray_generic_forms():
     """
     assert _param(src, "a").spec == ArraySpec("float32", 1)
     assert _param(src, "b").spec == ArraySpec("bool", 1)
+
+
+# ---------------------------------------------------------------- usage
+
+
+def test_records_in_a_list_take_field_types_from_their_own_usage():
+    src = """
+    def summarize(nodes):
+        total = 0
+        for n in nodes:
+            total += n["id"] + 1
+            if n["name"].lower() == "root":
+                for t in n["tags"]:
+                    print(t)
+        return total
+    """
+    p = _param(src, "nodes", "summarize")
+    assert describe(p.spec) == "list[{id: int, name: str, tags: list[int]}]"
+    assert p.source == "usage"
+    assert any("int assumed" in n for n in p.notes)
+
+
+def test_range_len_loop_makes_a_sequence_and_compared_value_an_int():
+    src = """
+    def find(items, target):
+        for i in range(len(items)):
+            if items[i] == target:
+                return i
+        return -1
+    """
+    assert _types(src, "find") == {"items": "list[int]", "target": "int"}
+
+
+def test_recursion_argument_is_a_size():
+    src = """
+    def fib(n):
+        if n < 2:
+            return n
+        return fib(n - 1) + fib(n - 2)
+    """
+    assert _param(src, "n", "fib").spec == IntSpec("size")
+
+
+def test_dict_items_loop_and_str_methods():
+    src = """
+    def render(d):
+        out = []
+        for k, v in d.items():
+            out.append(k.upper() + "=" + str(v + 1))
+        return out
+    """
+    assert _types(src, "render") == {"d": "dict[str, int]"}
+
+
+def test_pairs_callables_optional_lists_and_defaults():
+    src = """
+    def combine(pairs, fn, acc=None, sep=","):
+        for a, b in pairs:
+            print(a + b * 2)
+        z = fn(pairs, 2)
+        if acc is None:
+            acc = []
+        acc.append(3)
+        return sep.join(str(p) for p in pairs)
+    """
+    assert _types(src, "combine") == {
+        "pairs": "list[tuple[int, int]]", "fn": "callable/2", "acc": "list[int] | None", "sep": "str"}
+    assert _param(src, "sep", "combine").source == "default"
+
+
+def test_numpy_usage_gives_arrays_with_ndim_and_index_parameters():
+    src = """
+    import math
+    import numpy as np
+    def score(a, b, xs, k):
+        m = a.shape[1]
+        c = a @ b
+        r = math.sqrt(xs[k])
+        return np.sum(c) / m + r
+    """
+    assert _types(src, "score") == {
+        "a": "ndarray[float64, 2d]", "b": "ndarray[float64, 1d]", "xs": "list[float]", "k": "int (index)"}
+    assert _param(src, "k", "score").spec == IntSpec("index", of="xs")
+
+
+def test_sets_strings_and_characters():
+    src = """
+    def f(words, counts, text):
+        seen = set()
+        for w in words:
+            if w.startswith("a"):
+                seen.add(w)
+        counts.add(3)
+        vowels = 0
+        for ch in text:
+            if ch in "aeiou":
+                vowels += 1
+        return sorted(words), vowels
+    """
+    assert _types(src) == {"words": "list[str]", "counts": "set[int]", "text": "str"}
+
+
+def test_usage_refines_a_hint_role_and_a_bare_container():
+    src = """
+    import numpy as np
+    def f(n: int, items: list, grid: np.ndarray, k: int):
+        for i in range(n):
+            items.append(i)
+        for row in grid:
+            for x in row:
+                print(x)
+        return items[k]
+    """
+    assert _types(src) == {"n": "int (size)", "items": "list[int]", "grid": "ndarray[float64, 2d]",
+                           "k": "int (index)"}
+    assert _param(src, "n").source == "annotation"
+
+
+def test_bounds_from_guard_clauses_and_asserts():
+    src = """
+    def f(n, k, p):
+        if n < 0:
+            raise ValueError(n)
+        assert 0 <= k <= 10
+        if not (1 <= p):
+            raise ValueError(p)
+        return [0] * n, k, p + 1
+    """
+    assert _param(src, "n").spec == IntSpec("size", low=0)
+    assert _param(src, "k").spec == IntSpec("value", low=0, high=10)
+    assert _param(src, "p").spec == IntSpec("value", low=1)
+
+
+def test_untypable_parameter_says_which_and_what_to_add():
+    p = _param("def f(blob):\n    return blob\n", "blob")
+    assert p.spec is None
+    assert "blob" in p.why and "add a hint" in p.why

@@ -260,11 +260,20 @@ def refine(base: Spec | None, other: Spec | None) -> Spec | None:
             return other
         case ArraySpec(), ArraySpec():
             return ArraySpec(base.dtype, other.ndim)
+        case ArraySpec(), SequenceSpec():
+            return ArraySpec(base.dtype, _nesting(other))  # `for row in a: for x in row`
         case CallableSpec(), CallableSpec() if not base.args:
             return CallableSpec(other.arity, refine(base.returns, other.returns), other.args)
         case UnionSpec(), _:
             return UnionSpec(tuple(refine(o, other) if type(o) is type(other) else o for o in base.options))
     return base
+
+
+def _nesting(spec: Spec) -> int:
+    n = 0
+    while isinstance(spec, SequenceSpec) and n < 8:
+        spec, n = spec.item, n + 1
+    return n
 
 
 # ---------------------------------------------------------------- annotations
@@ -571,6 +580,7 @@ class Evidence:
     source: TypeSource
     spec: Spec | None
     why: str = ""
+    notes: tuple[str, ...] = ()
 
 
 def param_types(mod: Module, qualname: str, visiting: frozenset[str] = frozenset()) -> list[ParamType]:
@@ -617,6 +627,7 @@ def _combine(name: str, found: list[Evidence], notes: list[str]) -> ParamType:
     spec: Spec | None = None
     source: TypeSource | None = None
     for e in found:
+        notes += [n for n in e.notes if n not in notes]
         if e.spec is None or (isinstance(e.spec, NoneSpec) and e.source == "default"):
             continue
         if spec is None or (isinstance(spec, Hole)):

@@ -126,4 +126,11 @@ def _call_value(mod: Module, node: ast.Call, name: str | None, env: dict[str, Sp
 def other_evidence(mod: Module, qualname: str, names: list[str]) -> dict[str, list[Evidence]]:
     """For each parameter name, what the usage, the docstring and the call sites say, in
     that order (strongest first)."""
-    return {}
+    from polca.skills.analysis.infer import find_function
+    from polca.skills.analysis.infer_usage import usage_specs
+
+    func = find_function(mod, qualname)
+    out: dict[str, list[Evidence]] = {n: [] for n in names}
+    for name, (spec, notes) in usage_specs(mod, qualname, func, names).items():
+        out[name].append(Evidence("usage", spec, notes=tuple(notes)))
+    return out
