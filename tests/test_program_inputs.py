@@ -11,13 +11,17 @@ import pytest
 from polca.config import SandboxConfig
 from polca.optimizer.domains.program.inputs import (
     HELDOUT_RANDOM,
+    Params,
     call_at,
     generable_specs,
     grown_scale,
     heldout_calls,
+    scales,
     search_calls,
+    target_params,
 )
 from polca.optimizer.domains.program.oracle import UnsupportedSignature
+from polca.optimizer.domains.program.targets import load_program
 from polca.sandbox.codec import UnsafeValue
 from polca.sandbox.difftest import compare
 from polca.sandbox.target import Build, Call, Iter, Member, Pure, Target, safe_input
@@ -75,6 +79,14 @@ def test_size_ints_climb_with_the_scale_and_index_ints_stay_inside_the_container
     assert large.args[2] > 8 * small.args[2] > 0
     for call in (small, large):
         assert 0 <= call.args[1] < len(call.args[0])
+
+
+def test_an_index_stays_inside_the_container_it_is_of():
+    params = Params((SequenceSpec(IntSpec()), SequenceSpec(SequenceSpec(IntSpec())), IntSpec(role="index", of="xs")),
+                    ("grid", "xs", "i"))
+    for n in (16, 512, 8192):
+        grid, xs, i = call_at(params, n, random.Random(n)).args
+        assert 0 <= i < len(xs) < len(grid)
 
 
 def test_held_out_values_reach_the_real_integer_range_and_search_ones_stay_smaller():
@@ -265,3 +277,25 @@ def test_a_cubic_function_gets_a_smaller_scale_than_a_linear_one():
     linear = grown_scale(Target(source=LINEAR, qualname="total"), sandbox, make)
     cubic = grown_scale(Target(source=CUBIC, qualname="triples"), sandbox, make)
     assert cubic < linear
+
+
+DEEP = '''import sys
+
+sys.setrecursionlimit(100_000)
+
+
+def depth(n: int) -> int:
+    return 0 if n <= 0 else 1 + depth(n - 1)
+'''
+
+
+def test_a_size_that_drives_recursion_reaches_thousands_in_held_out_when_the_original_handles_it(tmp_path):
+    path = tmp_path / "deep.py"
+    path.write_text(DEEP)
+    program = load_program(path)
+    params = target_params(program.source, program.function("depth"))
+    search_n, top = scales(Target(source=DEEP, qualname="depth", module_name="deep"), params, SandboxConfig(), seed=0)
+    assert search_n < top and top >= 2048
+    held = heldout_calls(params, scale=top, seed=0)
+    assert max(c.args[0] for c in held) == top
+    assert max(c.args[0] for c in search_calls(params, scale=search_n, seed=0)) <= search_n

@@ -64,7 +64,7 @@ from polca.skills.analysis.types import (
 HELDOUT_SEED_OFFSET = 1_000_003
 """Held-out inputs are drawn with ``seed + HELDOUT_SEED_OFFSET``, never the search's seed."""
 
-SIZE_LADDER = (8, 32, 128, 512, 2048, 8192, 32768, 131072)
+SIZE_LADDER = (8, 64, 512, 4096, 32768, 131072)
 """Scales tried, smallest first: total elements of one generated call."""
 
 CALL_BUDGET_S = 0.02
@@ -468,7 +468,7 @@ class _Gen:
                 names = [k for k, _ in fields]
                 return _zipped([self.edges(v) for _, v in fields], lambda vs: dict(zip(names, vs, strict=True)))
             case UnionSpec(options=options):
-                return [e for o in options for e in self.edges(o)[:4]]
+                return [e for o in options for e in self.edges(o)[:8]]
             case EnumSpec(qualname=name, members=members):
                 return [Member(name, m) for m in members]
         return [self.value(spec, k) for k in (0, 1, 16)]
