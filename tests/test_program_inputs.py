@@ -4,6 +4,7 @@ for held-out, markers built in the real sandbox, and a scale grown by timing the
 from __future__ import annotations
 
 import collections
+import json
 import random
 
 import pytest
@@ -22,9 +23,18 @@ from polca.optimizer.domains.program.inputs import (
 )
 from polca.optimizer.domains.program.oracle import UnsupportedSignature
 from polca.optimizer.domains.program.targets import load_program
-from polca.sandbox.codec import UnsafeValue
+from polca.sandbox.codec import CodecError
 from polca.sandbox.difftest import compare
-from polca.sandbox.target import Build, Call, Iter, Member, Pure, Target, safe_input
+from polca.sandbox.target import (
+    Build,
+    Call,
+    Iter,
+    Member,
+    Pure,
+    Target,
+    input_from_safe,
+    safe_input,
+)
 from polca.skills.analysis.types import (
     ArraySpec,
     CallableSpec,
@@ -150,9 +160,14 @@ def test_an_unsupported_parameter_is_refused_in_one_line_naming_it():
         generable_specs((ParamType("keys", SequenceSpec(SequenceSpec(IntSpec()), "set")),), "f")
 
 
-def test_markers_are_refused_by_the_safe_format_with_a_reason():
-    with pytest.raises(UnsafeValue, match="built inside the sandbox"):
-        safe_input(Call(args=(Build("Point", (1, 2)),)), script=False)
+def test_markers_keep_their_recipe_in_the_safe_format():
+    call = Call(args=(Build("Bag", ([1, 2**60], Member("Colour", "RED")), {"k": Iter([1.5, None])}),
+                      Pure("lambda x: x")))
+    data = json.loads(json.dumps(safe_input(call, script=False)))
+    assert input_from_safe(data, script=False) == call
+    data["args"][0]["qualname"] = "os.system; x"
+    with pytest.raises(CodecError, match="dotted identifiers"):
+        input_from_safe(data, script=False)
 
 
 MODULE = '''import enum

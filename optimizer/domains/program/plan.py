@@ -1,10 +1,11 @@
 """Planning a file: its targets, hottest first, each with the inputs it is checked on.
 
 :func:`plan_file` does all that can refuse a file, before any search starts and before
-anything is written to a store: load and parse it, find the targets, capture and
-generate their inputs (:mod:`.oracle`) and the held-out inputs kept apart for the final
-verdict (:mod:`.heldout`), and keep the inputs on which the original answers the same
-way every time. Bad input raises ValueError with one line saying what
+anything is written to a store: load and parse it, find the targets, capture their
+inputs (:mod:`.oracle`), generate more from the parameters' types (:mod:`.inputs`), set
+apart the held-out inputs kept for the final verdict (:mod:`.heldout`), and keep the
+inputs on which the original answers the same way every time. Bad input raises
+ValueError with one line saying what
 to do; a file none of whose targets can be checked raises :class:`NoOracleError`.
 """
 
