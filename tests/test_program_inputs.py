@@ -82,6 +82,13 @@ def test_a_call_holds_about_n_elements_in_total_however_deep_the_nesting(specs):
         assert n / 8 <= total <= n * 3, (n, total)
 
 
+def test_a_list_of_lists_is_square_and_two_matrices_share_their_shape():
+    matrix = SequenceSpec(SequenceSpec(IntSpec()))
+    for n in (8, 512, 8192):
+        a, b = call_at((matrix, matrix), n, random.Random(n)).args
+        assert len(a) == len(b) > 1 and {len(row) for row in a} == {len(row) for row in b} == {len(a)}
+
+
 def test_size_ints_climb_with_the_scale_and_index_ints_stay_inside_the_container():
     specs = (SequenceSpec(IntSpec()), IntSpec(role="index"), IntSpec(role="size"))
     rng = random.Random(0)

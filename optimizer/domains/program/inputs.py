@@ -368,15 +368,18 @@ class _Gen:
         raise UnsupportedSignature(f"cannot generate values of {describe(spec)}")
 
     def _length(self, item: Spec, n: float, per_item: int | None = None) -> tuple[int, float]:
-        """(length, each item's budget) of a container of ``item`` holding ``n`` elements."""
+        """(length, each item's budget) of a container of ``item`` holding ``n`` elements.
+
+        Nested levels get the same length (``n ** (1 / levels)`` each), so a list of lists
+        is square and two parameters of one type have one shape: matrix code runs on it."""
         d = depth(item)
         if d == 0:
-            length = int(n / (per_item or _leaves(item)))
-        else:
-            length = int(round(n ** (1.0 / (d + 1))))
-        length = max(0, length)
+            length = max(0, int(n / (per_item or _leaves(item))))
+            self.lengths.append(length)
+            return length, (n / length if length else 0.0)
+        length = max(0, int(round(max(n, 0.0) ** (1.0 / (d + 1)))))
         self.lengths.append(length)
-        return length, (n / length if length else 0.0)
+        return length, float(length ** d) if length else 0.0
 
     def _key(self, key: Spec, length: int) -> Any:
         """A dict key: words of a vocabulary a few times the dict's length, so keys mostly differ."""
