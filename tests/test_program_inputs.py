@@ -113,6 +113,11 @@ def test_held_out_values_reach_the_real_integer_range_and_search_ones_stay_small
     assert bounded and all(0 <= v <= 100 for v in bounded)
     search = [c.args[0] for c in search_calls((IntSpec(),), scale=512, seed=0)]
     assert max(abs(v) for v in search) < 2**63
+    # code that only takes small values (a struct field) still gets large calls it accepts
+    lists = [c.args[0] for c in heldout_calls((SequenceSpec(IntSpec()),), scale=4096, seed=0)[-HELDOUT_RANDOM:]]
+    within = [xs for xs in lists if max(map(abs, xs)) <= 4096]
+    assert len(within) == HELDOUT_RANDOM // 2 and all(len(xs) > 1000 for xs in within)
+    assert any(max(map(abs, xs)) > 2**40 for xs in lists)
 
 
 def test_held_out_has_boundary_shapes_floats_and_unicode():

@@ -218,8 +218,8 @@ def _numpy_available() -> bool:
 def search_calls(params: Params | Sequence[Spec], *, scale: int, seed: int) -> list[Call]:
     """The search's calls: small ones (:data:`SMALL_SCALES`) and :data:`LARGE_SEARCH` at ``scale``."""
     rng = random.Random(seed)
-    calls = [call_at(params, n, rng) for n in SMALL_SCALES]
-    calls += [call_at(params, scale, rng) for _ in range(LARGE_SEARCH)]
+    calls = [call_at(params, n, rng, magnitude=_search_magnitude(rng, n)) for n in SMALL_SCALES]
+    calls += [call_at(params, scale, rng, magnitude=_search_magnitude(rng, scale)) for _ in range(LARGE_SEARCH)]
     return calls
 
 
@@ -233,15 +233,29 @@ def heldout_calls(params: Params | Sequence[Spec], *, scale: int, seed: int) -> 
     count = max((len(e) for e in edges), default=0)
     # deepcopy: each call owns its values, as if it came from its own draw
     calls = [params.call(copy.deepcopy([e[k % len(e)] for e in edges])) for k in range(count)]
-    calls += [call_at(params, scale, rng, heldout=True) for _ in range(HELDOUT_RANDOM)]
+    # half of them with values of any magnitude in every element, half within the scale: code
+    # that only takes small values (struct fields, table sizes) still gets large valid calls
+    calls += [call_at(params, scale, rng, heldout=True, wide=k % 2 == 1) for k in range(HELDOUT_RANDOM)]
     calls += _deep_size_calls(params, scale)
     return calls or [Call()]
 
 
-def call_at(params: Params | Sequence[Spec], n: int, rng: random.Random, *, heldout: bool = False) -> Call:
-    """One call holding about ``n`` elements in total across its parameters."""
+def call_at(params: Params | Sequence[Spec], n: int, rng: random.Random, *, heldout: bool = False,
+            wide: bool = False, magnitude: int | None = None) -> Call:
+    """One call holding about ``n`` elements in total across its parameters. Value ints lie
+    within ``magnitude`` (default ``n``, at least 8) so they repeat; ``wide``: each may have
+    any magnitude up to 10**18 instead."""
     params = _params(params)
-    return params.call(_Gen(rng, heldout=heldout).values(params.specs, n, params.names))
+    gen = _Gen(rng, heldout=heldout, wide=wide, magnitude=magnitude or max(8, n))
+    return params.call(gen.values(params.specs, n, params.names))
+
+
+def _search_magnitude(rng: random.Random, n: int) -> int | None:
+    """The value range of one search call: mostly the scale, sometimes larger (one per call,
+    so a function that rejects large values still gets calls it accepts)."""
+    if rng.random() < 0.6:
+        return None
+    return max(n, rng.choice((10**3, 10**6, 10**9)))
 
 
 def _deep_size_calls(params: Params, scale: int) -> list[Call]:
@@ -306,8 +320,8 @@ def split_budget(specs: Sequence[Spec], n: float) -> list[float]:
 class _Gen:
     """Random values of specs within an element budget (``heldout``: wider value ranges)."""
 
-    def __init__(self, rng: random.Random, *, heldout: bool) -> None:
-        self.rng, self.heldout = rng, heldout
+    def __init__(self, rng: random.Random, *, heldout: bool, wide: bool = False, magnitude: int = 8) -> None:
+        self.rng, self.heldout, self.wide, self.magnitude = rng, heldout, wide, magnitude
         self.lengths: list[int] = []  # lengths of the containers drawn so far in this call
         self.named: dict[str, int] = {}  # length of each named value drawn so far (what an index is "of")
 
@@ -399,10 +413,10 @@ class _Gen:
         elif spec.role == "index":
             length = self.named.get(spec.of or "", min(self.lengths, default=8))
             value = rng.randrange(length) if length > 0 else 0
-        elif rng.random() < 0.7 or not self.heldout and rng.random() < 0.7:
-            value = rng.randint(-max(8, int(n)), max(8, int(n)))  # values of the scale's size repeat
+        elif self.wide and rng.random() < 0.3:
+            value = rng.choice((-1, 1)) * rng.randint(0, 10 ** rng.randint(1, 18))
         else:
-            value = rng.choice((-1, 1)) * rng.randint(0, 10 ** rng.randint(1, 18 if self.heldout else 9))
+            value = rng.randint(-self.magnitude, self.magnitude)
         if spec.low is not None and spec.high is not None and not spec.low <= value <= spec.high:
             return rng.randint(spec.low, spec.high)
         return _clamp(spec, value)
