@@ -18,7 +18,7 @@ of the same call (or small when there is none).
 
 The scale grows per target (:func:`grown_scale`) along :data:`SIZE_LADDER` until one call of
 the original takes :data:`CALL_BUDGET_S`, so cubic code gets small inputs and linear code
-large ones; the search uses the rung below the top. Classes, enums, callables and
+large ones; the search uses a smaller scale (:func:`grown_scales`). Classes, enums, callables and
 iterators travel as markers of :mod:`polca.sandbox.target` and are built in the sandbox.
 """
 
@@ -73,8 +73,12 @@ CALL_BUDGET_S = 0.02
 CALL_LIMIT_S = 0.2
 """...and too large when it takes longer than this (the rung below is used)."""
 
+SEARCH_CALL_S = 0.005
+"""The search's scale is the largest probed one whose call takes at most this long."""
+
 PROBE_TIMEOUT_S = 5.0  # one probe of the original's call time
 PROBE_TOTAL_S = 20.0  # all probes of one target together
+MAX_PROBES = 10
 
 SMALL_SCALES = (0, 1, 2, 3, 5, 8)
 """Scales of the search's small calls (edge cases: empty, one element)."""
@@ -228,7 +232,7 @@ def heldout_calls(params: Params | Sequence[Spec], *, scale: int, seed: int) -> 
     ladder), drawn from ``seed + HELDOUT_SEED_OFFSET``."""
     params = _params(params)
     rng = random.Random(seed + HELDOUT_SEED_OFFSET)
-    gen = _Gen(rng, heldout=True)
+    gen = _Gen(rng, heldout=True, magnitude=max(8, scale), scale=scale)
     edges = [gen.edges(spec) for spec in params.specs]
     count = max((len(e) for e in edges), default=0)
     # deepcopy: each call owns its values, as if it came from its own draw
@@ -320,8 +324,10 @@ def split_budget(specs: Sequence[Spec], n: float) -> list[float]:
 class _Gen:
     """Random values of specs within an element budget (``heldout``: wider value ranges)."""
 
-    def __init__(self, rng: random.Random, *, heldout: bool, wide: bool = False, magnitude: int = 8) -> None:
+    def __init__(self, rng: random.Random, *, heldout: bool, wide: bool = False, magnitude: int = 8,
+                 scale: int = SIZE_LADDER[1]) -> None:
         self.rng, self.heldout, self.wide, self.magnitude = rng, heldout, wide, magnitude
+        self.scale = scale  # the top of boundary sizes: a size int's edges never pass it
         self.lengths: list[int] = []  # lengths of the containers drawn so far in this call
         self.named: dict[str, int] = {}  # length of each named value drawn so far (what an index is "of")
 
@@ -459,7 +465,7 @@ class _Gen:
         """Boundary values of ``spec``: the values a rewrite tuned to typical inputs gets wrong."""
         match spec:
             case IntSpec(role="size"):
-                return [_clamp(spec, v) for v in (0, 1, 2, 7, SIZE_LADDER[1])]
+                return [_clamp(spec, v) for v in sorted({0, 1, 2, 7, self.scale}) if v <= self.scale]
             case IntSpec(role="index"):
                 return [0]
             case IntSpec(low=low, high=high):
@@ -551,28 +557,77 @@ def _word(index: int) -> str:
 Maker = Callable[[int], Call]
 
 
+class _Prober:
+    """Times one call of ``original`` at a scale: seconds, or None when it fails or takes
+    longer than :data:`CALL_LIMIT_S`; :data:`MAX_PROBES` and :data:`PROBE_TOTAL_S` bound it."""
+
+    def __init__(self, original: Target, sandbox: SandboxConfig, make: Maker) -> None:
+        self.original, self.sandbox, self.make = original, sandbox, make
+        self.times: dict[int, float] = {}  # scale -> seconds, of the probes that passed
+        self.count, self.started = 0, time.monotonic()
+
+    @property
+    def spent(self) -> bool:
+        return self.count >= MAX_PROBES or time.monotonic() - self.started > PROBE_TOTAL_S
+
+    def __call__(self, n: int) -> float | None:
+        self.count += 1
+        timing = measure(self.original, self.original, [self.make(n)], backend=backend_of(self.sandbox),
+                         rounds=3, warmup=0, min_sample_s=0.001, fresh_inputs=False, timeout_s=PROBE_TIMEOUT_S,
+                         limits=limits_of(self.sandbox))
+        if timing.status != "ok" or timing.summary_a.median_s > CALL_LIMIT_S:
+            return None
+        self.times[n] = timing.summary_a.median_s
+        return self.times[n]
+
+
+def grown_scales(original: Target, sandbox: SandboxConfig, make: Maker, *,
+                 ladder: Sequence[int] = SIZE_LADDER) -> tuple[int, int]:
+    """(search scale, top) for ``original``, ``make(n)`` building a call at scale ``n``.
+
+    The top is the first rung of ``ladder`` at which one call takes :data:`CALL_BUDGET_S`,
+    or the last that did not fail nor pass :data:`CALL_LIMIT_S`; between that rung and the
+    next, too slow one, the scale is refined geometrically (exponential code jumps from
+    microseconds to minutes within one rung). The search's scale is the largest probed one
+    below the top whose call takes at most :data:`SEARCH_CALL_S` (it is timed many times)."""
+    probe = _Prober(original, sandbox, make)
+    too_slow = None
+    for n in ladder:
+        seconds = probe(n)
+        if seconds is None:
+            too_slow = n
+            break
+        if seconds >= CALL_BUDGET_S or probe.spent:
+            break
+    if not probe.times:
+        return ladder[0], ladder[0]
+    top = max(probe.times)
+    while too_slow is not None and probe.times[top] < CALL_BUDGET_S and not probe.spent:
+        middle = round(math.sqrt(top * too_slow))
+        if not top < middle < too_slow:
+            break
+        if probe(middle) is None:
+            too_slow = middle
+        else:
+            top = middle
+    return _search_scale(probe, top), top
+
+
+def _search_scale(probe: _Prober, top: int) -> int:
+    fast = [n for n, seconds in probe.times.items() if n < top and seconds <= SEARCH_CALL_S]
+    search = max(fast, default=min(probe.times))
+    middle = round(math.sqrt(search * top))
+    if search * 2 < top and not probe.spent and search < middle < top:
+        seconds = probe(middle)  # a far jump from the search's scale to the top: one look between
+        if seconds is not None and seconds <= SEARCH_CALL_S:
+            search = middle
+    return search
+
+
 def grown_scale(original: Target, sandbox: SandboxConfig, make: Maker, *,
                 ladder: Sequence[int] = SIZE_LADDER) -> int:
-    """The rung of ``ladder`` at which one call of ``original`` (``make(n)``) takes
-    :data:`CALL_BUDGET_S`, or the last one below :data:`CALL_LIMIT_S` that did not fail;
-    probing stops after :data:`PROBE_TOTAL_S`."""
-    chosen, started = ladder[0], time.monotonic()
-    for n in ladder:
-        timing = measure(original, original, [make(n)], backend=backend_of(sandbox), rounds=3, warmup=0,
-                         min_sample_s=0.001, fresh_inputs=False, timeout_s=PROBE_TIMEOUT_S,
-                         limits=limits_of(sandbox))
-        if timing.status != "ok" or timing.summary_a.median_s > CALL_LIMIT_S:
-            break
-        chosen = n
-        if timing.summary_a.median_s >= CALL_BUDGET_S or time.monotonic() - started > PROBE_TOTAL_S:
-            break
-    return chosen
-
-
-def search_scale(top: int, ladder: Sequence[int] = SIZE_LADDER) -> int:
-    """The search's scale: the rung below ``top`` (the search times each input many times)."""
-    below = [n for n in ladder if n < top]
-    return below[-1] if below else top
+    """The top scale of :func:`grown_scales`."""
+    return grown_scales(original, sandbox, make, ladder=ladder)[1]
 
 
 def scales(original: Target, params: Params | Sequence[Spec], sandbox: SandboxConfig, *, seed: int,
@@ -580,12 +635,13 @@ def scales(original: Target, params: Params | Sequence[Spec], sandbox: SandboxCo
     """(search scale, held-out scale) of a target, grown by timing the original. ``size``
     (``--size``) sets the search's scale; held-out then uses the larger of it and the top."""
     params = _params(params)
-    top = SIZE_LADDER[0]
     if params.specs:
         def make(n: int) -> Call:
             return call_at(params, n, random.Random(seed + HELDOUT_SEED_OFFSET + n))
 
-        top = grown_scale(original, sandbox, make)
+        search, top = grown_scales(original, sandbox, make)
+    else:
+        search, top = SIZE_LADDER[0], SIZE_LADDER[0]
     if size is not None:
         return size, max(size, top)
-    return search_scale(top), top
+    return search, top
