@@ -71,7 +71,7 @@ CALL_BUDGET_S = 0.02
 """A scale is large enough once one call of the original takes this long..."""
 
 CALL_LIMIT_S = 0.2
-"""...and too large when it takes longer than this (the rung below is used)."""
+"""...and too large when it takes longer than this (a smaller scale is used)."""
 
 SEARCH_CALL_S = 0.005
 """The search's scale is the largest probed one whose call takes at most this long."""
@@ -232,7 +232,10 @@ def heldout_calls(params: Params | Sequence[Spec], *, scale: int, seed: int) -> 
     ladder), drawn from ``seed + HELDOUT_SEED_OFFSET``."""
     params = _params(params)
     rng = random.Random(seed + HELDOUT_SEED_OFFSET)
-    gen = _Gen(rng, heldout=True, magnitude=max(8, scale), scale=scale)
+    # a boundary size reaches the top (a recursion depth as deep as the original was timed
+    # at), shared among the parameters that grow, as a random call's budget is
+    share = scale // max(1, sum(depth(s) > 0 for s in params.specs))
+    gen = _Gen(rng, heldout=True, magnitude=max(8, scale), scale=share)
     edges = [gen.edges(spec) for spec in params.specs]
     count = max((len(e) for e in edges), default=0)
     # deepcopy: each call owns its values, as if it came from its own draw
@@ -240,7 +243,6 @@ def heldout_calls(params: Params | Sequence[Spec], *, scale: int, seed: int) -> 
     # half of them with values of any magnitude in every element, half within the scale: code
     # that only takes small values (struct fields, table sizes) still gets large valid calls
     calls += [call_at(params, scale, rng, heldout=True, wide=k % 2 == 1) for k in range(HELDOUT_RANDOM)]
-    calls += _deep_size_calls(params, scale)
     return calls or [Call()]
 
 
@@ -260,15 +262,6 @@ def _search_magnitude(rng: random.Random, n: int) -> int | None:
     if rng.random() < 0.6:
         return None
     return max(n, rng.choice((10**3, 10**6, 10**9)))
-
-
-def _deep_size_calls(params: Params, scale: int) -> list[Call]:
-    """When every parameter is a size integer (a recursion depth, a loop count), one call with
-    each at ``scale`` itself: held-out reaches the depth the original was timed at."""
-    specs = params.specs
-    if not specs or not all(isinstance(s, IntSpec) and s.role == "size" for s in specs):
-        return []
-    return [params.call([_clamp(s, scale // len(specs)) for s in specs])]
 
 
 def _clamp(spec: IntSpec, value: int) -> int:
