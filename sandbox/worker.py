@@ -504,7 +504,10 @@ class iterator(list):  # noqa: N801 - the name shows in reports: "type iterator 
 
 def _observe(side: Side, payload: bytes, max_items: int) -> dict:
     """Calls one side on a fresh copy; records result, exception, arguments after, stdout."""
-    prepared = side.prepare(payload)
+    try:
+        prepared = side.prepare(payload)
+    except Exception as exc:  # a generated value the module's own code refuses to build (Build)
+        return {"result": None, "error": None, "unbuilt": _error_text(exc), "after": ((), {}), "stdout": ""}
     out = text_stream()
     saved, sys.stdout = sys.stdout, out
     result, error = None, None
@@ -524,6 +527,10 @@ def _observe(side: Side, payload: bytes, max_items: int) -> dict:
 def _compare_one(index: int, payload: bytes, sides, tol, max_items: int) -> dict:
     a = _observe(sides["a"], payload, max_items)
     b = _observe(sides["b"], payload, max_items)
+    if "unbuilt" in a or "unbuilt" in b:  # not a difference of behaviour: the input cannot be used
+        found = a.get("unbuilt") or b.get("unbuilt")
+        return {"index": index, "failures": [{"check": "input", "path": "args", "expected": "", "got": found,
+                                              "reason": "the input could not be built"}]}
     failures = []
     if a["error"] != b["error"]:
         failures.append({"check": "exception", "path": "raised", "expected": _raised(a["error"]),

@@ -24,7 +24,7 @@ from polca.optimizer.domains.program.inputs import (
 from polca.optimizer.domains.program.oracle import UnsupportedSignature
 from polca.optimizer.domains.program.targets import load_program
 from polca.sandbox.codec import CodecError
-from polca.sandbox.difftest import compare
+from polca.sandbox.difftest import compare, self_check
 from polca.sandbox.target import (
     Build,
     Call,
@@ -326,3 +326,29 @@ def test_a_size_that_drives_recursion_reaches_thousands_in_held_out_when_the_ori
     held = heldout_calls(params, scale=top, seed=0)
     assert max(c.args[0] for c in held) == top
     assert max(c.args[0] for c in search_calls(params, scale=search_n, seed=0)) <= search_n
+
+
+CHECKED = '''from dataclasses import dataclass
+
+
+@dataclass
+class Qty:
+    n: int
+
+    def __post_init__(self):
+        if self.n < 0:
+            raise ValueError("negative quantity")
+
+
+def double(q: Qty) -> int:
+    return 2 * q.n
+'''
+
+
+def test_an_instance_its_own_class_refuses_to_build_is_an_unusable_input_not_a_crash():
+    original = Target(source=CHECKED, qualname="double", module_name="stock")
+    report = self_check(original, [Call(args=(Build("Qty", (3,)),)), Call(args=(Build("Qty", (-1,)),))])
+    assert report.status == "ok"
+    good, refused = report.outcomes
+    assert good.equal and not refused.equal
+    assert refused.mismatches[0].check == "input" and "negative quantity" in refused.mismatches[0].got
