@@ -21,7 +21,7 @@ from polca.optimizer.domains.program.inputs import (
     search_calls,
     target_params,
 )
-from polca.optimizer.domains.program.oracle import UnsupportedSignature
+from polca.optimizer.domains.program.oracle import UnsupportedSignature, keep_deterministic
 from polca.optimizer.domains.program.targets import load_program
 from polca.sandbox.codec import CodecError
 from polca.sandbox.difftest import compare, self_check
@@ -352,3 +352,8 @@ def test_an_instance_its_own_class_refuses_to_build_is_an_unusable_input_not_a_c
     good, refused = report.outcomes
     assert good.equal and not refused.equal
     assert refused.mismatches[0].check == "input" and "negative quantity" in refused.mismatches[0].got
+
+    check = keep_deterministic(original, [Call(args=(Build("Qty", (3,)),)), Call(args=(Build("Qty", (-1,)),))])
+    assert check.status == "ok" and check.inputs == (Call(args=(Build("Qty", (3,)),)),) and check.dropped == 1
+    refused = keep_deterministic(original, [Call(args=(Build("Qty", (-2,)),))])
+    assert refused.status == "unusable" and "negative quantity" in refused.message and "--tests" in refused.message

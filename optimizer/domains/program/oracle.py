@@ -189,18 +189,27 @@ def keep_deterministic(target: Target, inputs: Sequence[InputItem], *,
 
     When it disagrees on half of the inputs or more, none is kept: the function is
     non-deterministic and the inputs where two runs agreed most likely agreed by chance.
+    Inputs that cannot be built (a generated instance its own class refuses) are dropped
+    apart from that count; when no other input is left the status is ``unusable``.
     """
     report = self_check(target, list(inputs), backend=backend_of(sandbox), limits=limits_of(sandbox, SELF_CHECK))
     if report.status != "ok":
         return OracleCheck((), len(inputs), report.status, report.message or report.feedback)
+    unbuilt = [m for o in report.outcomes for m in o.mismatches if m.check == "input"]
+    usable = len(inputs) - len(unbuilt)
     kept = tuple(inputs[o.index] for o in report.outcomes if o.equal)
     dropped = len(inputs) - len(kept)
     if dropped:
-        log.info("%s: dropped %d of %d inputs where the original disagrees with itself",
-                 target.qualname or "script", dropped, len(inputs))
-    if dropped * 2 >= len(inputs):
+        log.info("%s: dropped %d of %d inputs where the original disagrees with itself (%d could not be built)",
+                 target.qualname or "script", dropped, len(inputs), len(unbuilt))
+    if unbuilt and not usable:
+        message = (f"none of the {len(inputs)} inputs could be built ({unbuilt[0].got}); give tests (--tests) "
+                   "or a script run whose calls can be captured")
+        return OracleCheck((), dropped, "unusable", " ".join(message.split()))
+    if (dropped - len(unbuilt)) * 2 >= usable:
         # Agreement on the rest is likely luck (two equal random draws), not determinism.
-        message = f"the original gives different results when run twice on {dropped} of {len(inputs)} inputs"
+        message = (f"the original gives different results when run twice on {dropped - len(unbuilt)} of "
+                   f"{usable} inputs")
         return OracleCheck((), dropped, "nondeterministic", message)
     return OracleCheck(kept, dropped, "ok")
 
