@@ -12,7 +12,12 @@ subclasses, no instances of your classes, no dataclasses):
   ``bytearray`` (base64), ``complex``, larger ``int`` (decimal text), ``float`` nan and
   infinities, ``dict`` with other keys (a list of pairs), and numpy arrays and scalars of
   bool, integer, float or complex dtype (``"dtype"``, ``"shape"``, nested lists; decoding
-  them needs numpy).
+  them needs numpy);
+- the recipes of values built inside the sandbox (:mod:`polca.sandbox.target`'s markers):
+  ``build`` (a class of the program called with encoded args), ``member`` (an enum
+  member), ``pure`` (a lambda's source text) and ``iter`` (an iterator over a list).
+  Decoding gives the marker back, still a recipe: only the worker builds it, next to the
+  program's module, inside the sandbox.
 
 :func:`decode` is strict: an unknown tag, a tagged object with other keys, or a payload of
 the wrong shape raises :class:`CodecError` in one line naming where it is. A value of
@@ -34,7 +39,9 @@ import re
 from typing import Any
 
 TAG = "$t"
-MAX_SAFE_INT = 2**53  # JSON readers outside Python keep integers exactly up to here
+MAX_SAFE_INT = 2**53
+_MARKERS_MODULE = "polca.sandbox.target"  # its markers are named here, not imported: it imports this module
+_MARKER_TAGS = {"Build": "build", "Member": "member", "Pure": "pure", "Iter": "iter"}  # JSON readers outside Python keep integers exactly up to here
 _DTYPE = re.compile(r"^[<>|=]?[biufc]\d{1,2}$")
 # What plain data needs from a pickle: builtin constructors of data types and the codec
 # protocol 2 uses for bytes. None of them runs code or reads anything but its arguments.
@@ -80,6 +87,8 @@ def encode(value: Any, path: str = "value") -> Any:
         return {TAG: "complex", "v": [encode(value.real, path), encode(value.imag, path)]}
     if kind.__module__ == "numpy":
         return _encode_numpy(value, path)
+    if kind.__module__ == _MARKERS_MODULE and kind.__name__ in _MARKER_TAGS:
+        return _encode_marker(value, path)
     raise UnsafeValue(
         f"{path} is a {kind.__module__}.{kind.__qualname__}, which only a pickle can carry "
         "(safe inputs hold JSON data, tuples, sets, bytes, complex numbers and numpy arrays)"
@@ -102,6 +111,22 @@ def _encode_numpy(value: Any, path: str) -> Any:
         return {TAG: tag, "dtype": value.dtype.str, "shape": list(numpy.shape(value)), "v": encode(data, path)}
     raise UnsafeValue(f"{path} is a numpy {type(value).__name__} of dtype {getattr(value, 'dtype', '?')}, "
                       "which only a pickle can carry (safe numpy data is bool, integer, float or complex)")
+
+
+def _encode_marker(value: Any, path: str) -> dict[str, Any]:
+    """A value the worker builds (``polca.sandbox.target``'s Build, Member, Pure, Iter): its
+    recipe, as data; decoding gives the marker back, and only the worker runs it."""
+    tag = _MARKER_TAGS[type(value).__name__]
+    if tag == "build":
+        if any(type(key) is not str for key in value.kwargs):
+            raise UnsafeValue(f"{path}: keyword argument names must be strings")
+        return {TAG: tag, "qualname": value.qualname, "args": encode(list(value.args), f"{path}.args"),
+                "kwargs": {k: encode(v, f"{path}.kwargs[{k!r}]") for k, v in value.kwargs.items()}}
+    if tag == "member":
+        return {TAG: tag, "qualname": value.qualname, "name": value.name}
+    if tag == "pure":
+        return {TAG: tag, "v": value.source}
+    return {TAG: tag, "v": encode(list(value.items), path)}
 
 
 def encode_call(args: tuple | list, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -217,6 +242,32 @@ def _numpy(data: dict, path: str) -> Any:
     return array if data[TAG] == "ndarray" else array[()]
 
 
+def _qualname(data: dict, path: str) -> str:
+    name = data["qualname"]
+    if type(name) is not str or not all(part.isidentifier() for part in name.split(".")):
+        raise CodecError(f"{path}: a {data[TAG]!r} names a class by dotted identifiers, got {str(name)[:40]!r}")
+    return name
+
+
+def _marker(data: dict, path: str) -> Any:
+    """The marker :func:`_encode_marker` wrote (it stays a recipe: nothing is built here)."""
+    from polca.sandbox import target  # target imports this module; the markers live there
+
+    tag = data[TAG]
+    if tag == "build":
+        args, kwargs = decode(data["args"], f"{path}.args"), decode(data["kwargs"], f"{path}.kwargs")
+        if type(args) is not list or type(kwargs) is not dict:
+            raise CodecError(f"{path}: a 'build' holds a list of args and a dict of kwargs")
+        return target.Build(_qualname(data, path), tuple(args), kwargs)
+    if tag == "member":
+        if type(data["name"]) is not str or not data["name"].isidentifier():
+            raise CodecError(f"{path}: a 'member' names the member by an identifier")
+        return target.Member(_qualname(data, path), data["name"])
+    if tag == "pure":
+        return target.Pure(_text(data, path))
+    return target.Iter(_items(data, path))
+
+
 _DECODERS = {
     "tuple": lambda d, p: tuple(_items(d, p)),
     "set": lambda d, p: {_hashable(item, p) for item in _items(d, p)},
@@ -229,8 +280,13 @@ _DECODERS = {
     "dict": _dict,
     "ndarray": _numpy,
     "numpy": _numpy,
+    "build": _marker,
+    "member": _marker,
+    "pure": _marker,
+    "iter": _marker,
 }
-_KEYS = {"ndarray": {TAG, "dtype", "shape", "v"}, "numpy": {TAG, "dtype", "shape", "v"}}
+_KEYS = {"ndarray": {TAG, "dtype", "shape", "v"}, "numpy": {TAG, "dtype", "shape", "v"},
+         "build": {TAG, "qualname", "args", "kwargs"}, "member": {TAG, "qualname", "name"}}
 
 
 def decode_call(item: Any, path: str = "input") -> tuple[tuple, dict[str, Any]]:

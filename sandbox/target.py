@@ -12,6 +12,7 @@ Inputs kept outside a run use :mod:`polca.sandbox.codec` instead (:func:`safe_in
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import pickle
@@ -90,6 +91,72 @@ class ScriptInput:
 InputItem = Call | ScriptInput | bytes | str | tuple
 
 
+# ---------------------------------------------------------------- values built in the worker
+# The host never imports the code under test, so a value of one of its classes (or a
+# function, or a one-shot iterator, which pickle cannot carry) travels as a marker: pickled
+# by persistent id (``_MarkerPickler``), built by the worker's unpickler once the module is
+# loaded, afresh for every call.
+
+
+@dataclass(frozen=True)
+class Build:
+    """``qualname(*args, **kwargs)`` called in the worker: an instance of the module's class."""
+
+    qualname: str
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Member:
+    """The member ``name`` of the module's enum ``qualname``."""
+
+    qualname: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Pure:
+    """A pure function given as lambda source text (``"lambda x: x % 7"``), evaluated in the worker."""
+
+    source: str
+
+
+@dataclass(frozen=True)
+class Iter:
+    """An iterator over ``items``, made with ``iter()`` in the worker (fresh for each call)."""
+
+    items: list[Any]
+
+
+MARKERS = (Build, Member, Pure, Iter)
+
+
+def _persistent_id(obj: Any) -> tuple | None:
+    """The worker's persistent id of a marker (nested values are pickled, markers included)."""
+    kind = type(obj)
+    if kind is Build:
+        return ("polca.build", obj.qualname, tuple(obj.args), dict(obj.kwargs))
+    if kind is Member:
+        return ("polca.member", obj.qualname, obj.name)
+    if kind is Pure:
+        return ("polca.pure", obj.source)
+    if kind is Iter:
+        return ("polca.iter", list(obj.items))
+    return None
+
+
+class _MarkerPickler(pickle.Pickler):
+    def persistent_id(self, obj: Any) -> tuple | None:
+        return _persistent_id(obj)
+
+
+def _dumps(value: Any) -> bytes:
+    buffer = io.BytesIO()
+    _MarkerPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
+
+
 def encode_inputs(inputs: Sequence[InputItem], *, script: bool) -> list[bytes]:
     """Pickle each input the way the worker expects it; raise for inputs that cannot travel.
 
@@ -118,7 +185,7 @@ def _encode_one(index: int, item: InputItem, script: bool) -> bytes:
             "a tuple of positional arguments, or pickled (args, kwargs) bytes"
         )
     try:
-        return pickle.dumps((tuple(item.args), dict(item.kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
+        return _dumps((tuple(item.args), dict(item.kwargs)))
     except Exception as exc:
         raise TypeError(f"inputs[{index}] cannot be pickled ({exc}); inputs travel to the sandbox by pickle") from exc
 

@@ -213,6 +213,42 @@ class _AliasUnpickler(pickle.Unpickler):
             return obj
         return super().find_class(module_name, name)
 
+    def persistent_load(self, pid):
+        """Values the host could not build (``polca.sandbox.target``'s markers), built here."""
+        tag = pid[0] if type(pid) is tuple and pid else None
+        if tag == "polca.build":
+            return self._named(pid[1])(*pid[2], **pid[3])
+        if tag == "polca.member":
+            return getattr(self._named(pid[1]), pid[2])
+        if tag == "polca.pure":
+            return eval(pid[1], {})  # a lambda's source text, chosen by the host's generator
+        if tag == "polca.iter":
+            return _Items(pid[1])
+        raise pickle.UnpicklingError(f"unknown persistent id {str(pid)[:80]}")
+
+    def _named(self, qualname):
+        obj = self._module
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+
+class _Items:
+    """A one-shot iterator over a list. Unlike ``iter(list)`` it keeps its state in
+    ``__dict__``, so the mutation check compares what each side left unconsumed."""
+
+    def __init__(self, items):
+        self.items, self.position = list(items), 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.position >= len(self.items):
+            raise StopIteration
+        self.position += 1
+        return self.items[self.position - 1]
+
 
 class Side:
     """One side (baseline or candidate): a loaded module and how to call into it."""
@@ -468,7 +504,10 @@ class iterator(list):  # noqa: N801 - the name shows in reports: "type iterator 
 
 def _observe(side: Side, payload: bytes, max_items: int) -> dict:
     """Calls one side on a fresh copy; records result, exception, arguments after, stdout."""
-    prepared = side.prepare(payload)
+    try:
+        prepared = side.prepare(payload)
+    except Exception as exc:  # a generated value the module's own code refuses to build (Build)
+        return {"result": None, "error": None, "unbuilt": _error_text(exc), "after": ((), {}), "stdout": ""}
     out = text_stream()
     saved, sys.stdout = sys.stdout, out
     result, error = None, None
@@ -488,6 +527,10 @@ def _observe(side: Side, payload: bytes, max_items: int) -> dict:
 def _compare_one(index: int, payload: bytes, sides, tol, max_items: int) -> dict:
     a = _observe(sides["a"], payload, max_items)
     b = _observe(sides["b"], payload, max_items)
+    if "unbuilt" in a or "unbuilt" in b:  # not a difference of behaviour: the input cannot be used
+        found = a.get("unbuilt") or b.get("unbuilt")
+        return {"index": index, "failures": [{"check": "input", "path": "args", "expected": "", "got": found,
+                                              "reason": "the input could not be built"}]}
     failures = []
     if a["error"] != b["error"]:
         failures.append({"check": "exception", "path": "raised", "expected": _raised(a["error"]),

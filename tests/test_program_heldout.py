@@ -9,20 +9,20 @@ import pytest
 
 from polca.config import SandboxConfig, SearchConfig
 from polca.optimizer.domains.program import ProgramOptions, optimize_file
-from polca.optimizer.domains.program.heldout import (
+from polca.optimizer.domains.program.heldout import keep_heldout, raising_inputs, split_traced
+from polca.optimizer.domains.program.inputs import (
     HELDOUT_RANDOM,
     SIZE_LADDER,
     heldout_calls,
-    keep_heldout,
-    raising_inputs,
-    size_params,
-    split_traced,
+    search_calls,
+    target_params,
 )
-from polca.optimizer.domains.program.oracle import InputSet, generated_calls
+from polca.optimizer.domains.program.oracle import InputSet
 from polca.optimizer.domains.program.targets import load_program
 from polca.optimizer.proposers import ScriptedProposer
 from polca.runs import FINAL_CHECK_KEY
 from polca.sandbox.target import Call, Target
+from polca.skills.analysis.types import IntSpec
 
 QUICK = dict(budget_evals=12, size=300, final_rounds=8, final_min_sample_s=0.02,
              search=SearchConfig(rounds=3, min_sample_s=0.005, warmup=0))
@@ -121,33 +121,32 @@ def test_a_candidate_must_raise_what_the_original_raises_on_held_out_inputs(tmp_
     assert target.status == "no_gain" and "exception" in target.message
 
 
-def _function(tmp_path, source: str, name: str):
+def _params(tmp_path, source: str, name: str):
     path = tmp_path / "m.py"
     path.write_text(source)
-    return load_program(path).function(name)
+    program = load_program(path)
+    return target_params(program.source, program.function(name))
 
 
 def test_held_out_inputs_are_drawn_with_other_seeds_than_the_search(tmp_path):
-    info = _function(tmp_path, RAISES_ON_EMPTY, "largest")
-    search = {repr(c.args) for c in generated_calls(info, size=300, seed=0)}
-    held = heldout_calls(info, RAISES_ON_EMPTY, seed=0)
+    params = _params(tmp_path, RAISES_ON_EMPTY, "largest")
+    search = {repr(c.args) for c in search_calls(params, scale=300, seed=0)}
+    held = heldout_calls(params, scale=SIZE_LADDER[2], seed=0)
     assert not search & {repr(c.args) for c in held[-HELDOUT_RANDOM:]}
-    assert [c.args for c in held] != [c.args for c in heldout_calls(info, RAISES_ON_EMPTY, seed=1)]
-    assert [c.args for c in held] == [c.args for c in heldout_calls(info, RAISES_ON_EMPTY, seed=0)]
+    assert [c.args for c in held] != [c.args for c in heldout_calls(params, scale=SIZE_LADDER[2], seed=1)]
+    assert [c.args for c in held] == [c.args for c in heldout_calls(params, scale=SIZE_LADDER[2], seed=0)]
     shapes = {len(c.args[0]) for c in held}
-    assert 0 in shapes and 1 in shapes and max(shapes) >= SIZE_LADDER[0]
+    assert 0 in shapes and 1 in shapes and max(shapes) >= SIZE_LADDER[2] // 2
 
 
 def test_held_out_boundaries_span_big_ints_unicode_and_grow_sizes(tmp_path):
-    info = _function(tmp_path, RARE_BRANCH, "score")
-    values = {c.args[0] for c in heldout_calls(info, RARE_BRANCH, seed=0)}
+    values = {c.args[0] for c in heldout_calls(_params(tmp_path, RARE_BRANCH, "score"), scale=8, seed=0)}
     assert {0, 1, -1, 2**31, 2**63, 10**18} <= values
-    info = _function(tmp_path, CASE, "fold")
-    assert {"ß", "Straße"} <= {c.args[0] for c in heldout_calls(info, CASE, seed=0)}
-    info = _function(tmp_path, LOOP, "tri")
-    assert size_params(info, LOOP) == {"n"}
-    grown = heldout_calls(info, LOOP, seed=0, scale=lambda make: SIZE_LADDER[-1])
-    assert max(c.args[0] for c in grown) > SIZE_LADDER[-1] // 2
+    assert {"ß", "Straße"} <= {c.args[0] for c in heldout_calls(_params(tmp_path, CASE, "fold"), scale=8, seed=0)}
+    params = _params(tmp_path, LOOP, "tri")
+    assert params.specs == (IntSpec(role="size"),)
+    grown = heldout_calls(params, scale=SIZE_LADDER[-1], seed=0)
+    assert max(c.args[0] for c in grown) == SIZE_LADDER[-1]
 
 
 def test_traced_inputs_are_split_into_search_and_held_out_without_overlap():

@@ -8,18 +8,17 @@ import pytest
 
 from polca.llm import LLMUnavailable
 from polca.optimizer.contracts import Candidate, ProposalContext
+from polca.optimizer.domains.program.inputs import search_calls, target_params
 from polca.optimizer.domains.program.oracle import (
-    MAX_SCALAR_INT,
     UnsupportedSignature,
     discover_tests,
-    generated_calls,
     keep_deterministic,
     script_hash_stable,
     sibling_files,
 )
 from polca.optimizer.domains.program.proposers import ProposerChain
 from polca.optimizer.domains.program.targets import load_program
-from polca.sandbox.target import ScriptInput, Target
+from polca.sandbox.target import Build, ScriptInput, Target
 
 HINTED = '''
 import helper
@@ -48,31 +47,32 @@ def program(tmp_path: Path):
     return load_program(path)
 
 
-def test_generated_calls_follow_the_hints_and_scale_with_size(program):
-    calls = generated_calls(program.function("f"), size=50, count_small=4, count_large=2)
-    assert len(calls) == 6
+def test_generated_calls_follow_the_hints_and_scale_with_the_budget(program):
+    params = target_params(program.source, program.function("f"))
+    calls = search_calls(params, scale=600, seed=0)
     for call in calls:
         xs, name, n, table, pair, opt = call.args
         assert isinstance(xs, list) and all(isinstance(x, int) for x in xs)
-        assert isinstance(name, str) and isinstance(table, dict) and isinstance(opt, set)
+        assert isinstance(name, str) and isinstance(table, dict) and isinstance(opt, set | None)
         assert isinstance(pair, tuple) and isinstance(pair[0], int) and isinstance(pair[1], str)
-        assert -2 <= n <= MAX_SCALAR_INT
-    assert all(len(c.args[0]) == 50 for c in calls[-2:])
+        assert isinstance(n, int)
+    assert all(len(c.args[0]) >= 50 for c in calls[-2:]) and len(calls[0].args[0]) == 0
 
 
 def test_generated_calls_are_reproducible(program):
-    info = program.function("f")
-    assert generated_calls(info, size=30, seed=3) == generated_calls(info, size=30, seed=3)
+    params = target_params(program.source, program.function("f"))
+    assert search_calls(params, scale=30, seed=3) == search_calls(params, scale=30, seed=3)
 
 
-def test_a_parameter_without_a_hint_cannot_be_generated(program):
-    with pytest.raises(UnsupportedSignature, match="parameter 'xs' of bare has no type hint"):
-        generated_calls(program.function("bare"), size=10)
+def test_a_parameter_without_a_type_cannot_be_generated(program):
+    with pytest.raises(UnsupportedSignature, match="parameter 'xs' of bare: .*add a hint"):
+        target_params(program.source, program.function("bare"))
 
 
-def test_a_method_needs_captured_calls(program):
-    with pytest.raises(UnsupportedSignature, match="is a method"):
-        generated_calls(program.function("K.m"), size=10)
+def test_a_method_is_called_with_an_instance_built_in_the_sandbox(program):
+    params = target_params(program.source, program.function("K.m"))
+    (call, *_) = search_calls(params, scale=30, seed=0)
+    assert call.args[0] == Build("K") and isinstance(call.args[1], list)
 
 
 def test_sibling_files_hold_only_the_modules_the_file_imports(program):

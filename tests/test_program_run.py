@@ -144,7 +144,7 @@ def test_a_script_that_runs_main_at_import_keeps_its_script_target(tmp_path):
 
 def test_a_file_without_any_oracle_says_what_to_provide(tmp_path):
     path = tmp_path / "bare.py"
-    path.write_text("def f(xs):\n    return sorted(xs)\n")
+    path.write_text("def f(xs):\n    return xs\n")  # nothing tells what xs is
     with pytest.raises(NoOracleError, match="type hints.*--tests.*--stdin"):
         optimize_file(path, ProgramOptions(**QUICK), proposer=SkillsProposer())
 
@@ -156,7 +156,7 @@ def test_captured_test_calls_are_inputs(tmp_path):
     tests.write_text("from calc import total\n\ndef test_total():\n    assert total([1, 2, 3]) == 6\n"
                      "    assert total(list(range(100))) == 4950\n")
     report = optimize_file(path, ProgramOptions(**QUICK), proposer=SkillsProposer())
-    assert report.targets[0].input_sources == {"traced (tests)": 2}
+    assert report.targets[0].input_sources["traced (tests)"] == 2
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -249,9 +249,9 @@ def test_the_sandbox_settings_reach_every_run_of_a_file(dedup, monkeypatch):
 def test_tests_that_cannot_run_without_pytest_say_so_and_not_to_pass_tests(tmp_path, monkeypatch):
     monkeypatch.setattr(oracle_module, "TEST_RUNNER", "polca_absent_pytest")
     path = tmp_path / "calc.py"
-    path.write_text("def total(xs):\n    return sum(xs)\n")
+    path.write_text("def total(xs):\n    return xs\n")  # nothing tells what xs is: only tests can
     tests = tmp_path / "test_calc.py"
-    tests.write_text("from calc import total\n\ndef test_total():\n    assert total([1, 2]) == 3\n")
+    tests.write_text("from calc import total\n\ndef test_total():\n    assert total([1, 2]) == [1, 2]\n")
     with pytest.raises(NoOracleError, match="tests found .*test_calc.py.* but polca_absent_pytest is not installed "
                                             "in polca's environment: pip install polca_absent_pytest") as found:
         optimize_file(path, ProgramOptions(**QUICK), proposer=SkillsProposer())
@@ -262,7 +262,7 @@ def test_tests_that_cannot_run_without_pytest_say_so_and_not_to_pass_tests(tmp_p
 
 def test_given_tests_that_capture_nothing_do_not_advise_passing_tests(tmp_path):
     path = tmp_path / "calc.py"
-    path.write_text("def total(xs):\n    return sum(xs)\n")
+    path.write_text("def total(xs):\n    return xs\n")
     tests = tmp_path / "test_other.py"
     tests.write_text("def test_nothing():\n    assert True\n")
     with pytest.raises(NoOracleError, match="type hints") as refused:

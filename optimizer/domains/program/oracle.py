@@ -2,8 +2,7 @@
 
 Inputs come from, best first: calls captured by tracing a run of the script or of the
 tests (:mod:`polca.sandbox.trace`); for scripts, runs with the given stdin and arguments;
-and calls generated from the type hints, a few small ones drawn with Hypothesis (edge
-cases: empty, zero, negative) and a few large ones scaled by ``size`` for timing.
+and calls generated from the parameters' types (:mod:`.inputs`).
 
 The original's behaviour on those inputs is the oracle, so it must be deterministic:
 :func:`keep_deterministic` runs it twice in one process and drops the inputs where it
@@ -19,17 +18,12 @@ Every run takes its backend and limits from one ``SandboxConfig`` (:mod:`.isolat
 from __future__ import annotations
 
 import ast
-import contextlib
 import logging
-import os
-import random
 import re
 import sys
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from polca.config import SandboxConfig
 from polca.optimizer.domains.program.isolation import (
@@ -39,21 +33,16 @@ from polca.optimizer.domains.program.isolation import (
     backend_of,
     limits_of,
 )
-from polca.optimizer.domains.program.targets import FunctionInfo, Param, ProgramFile
+from polca.optimizer.domains.program.targets import ProgramFile
 from polca.sandbox import RunSpec, run
 from polca.sandbox.difftest import self_check
-from polca.sandbox.target import Call, InputItem, ScriptInput, Target
+from polca.sandbox.target import InputItem, ScriptInput, Target
 from polca.sandbox.trace import Captured, capture_calls, capture_calls_from_command
 
 log = logging.getLogger(__name__)
 
 TEST_RUNNER = "pytest"
 """The module tests run under, when traced for inputs and before ``--apply``."""
-
-MAX_SCALAR_INT = 20
-"""Largest generated value of a top-level ``int`` parameter: such integers often set a
-recursion depth or a loop count, where a large value would never finish."""
-
 
 class UnsupportedSignature(ValueError):
     """Inputs cannot be generated for this function; the message says which parameter and why
@@ -91,184 +80,6 @@ class OracleCheck:
     dropped: int
     status: str  # "ok", or the reason no input could be kept
     message: str = ""
-
-
-# ---------------------------------------------------------------- generated inputs
-
-
-def generated_calls(info: FunctionInfo, *, size: int, count_small: int = 6, count_large: int = 3,
-                    seed: int = 0) -> list[Call]:
-    """Calls built from ``info``'s type hints: small Hypothesis examples and large random ones.
-
-    Raises UnsupportedSignature for methods, unannotated parameters or unknown types.
-    """
-    makers = _param_makers(info)
-    calls = [Call(args=tuple(v)) for v in _hypothesis_examples(info, count_small, seed)]
-    rng = random.Random(seed)
-    for _ in range(count_large):
-        calls.append(Call(args=tuple(make(rng, size) for make in makers)))
-    return calls
-
-
-Maker = Callable[[random.Random, int], Any]
-
-
-def _param_makers(info: FunctionInfo) -> list[Maker]:
-    if info.is_method:
-        raise UnsupportedSignature(f"{info.qualname} is a method; its inputs need an instance")
-    makers = []
-    for param in info.params:
-        if param.kind != "positional" or param.has_default:
-            continue
-        if not param.annotation:
-            raise UnsupportedSignature(
-                f"parameter {param.name!r} of {info.qualname} has no type hint; add one (e.g. list[int])")
-        makers.append(_top_level_maker(param, info))
-    return makers
-
-
-def _top_level_maker(param: Param, info: FunctionInfo) -> Maker:
-    node = _annotation_node(param, info)
-    if isinstance(node, ast.Name) and node.id == "int":
-        return lambda rng, size: rng.randint(min(size, MAX_SCALAR_INT) // 2, min(size, MAX_SCALAR_INT))
-    if isinstance(node, ast.Name) and node.id == "str":
-        return lambda rng, size: " ".join(_word(rng, size) for _ in range(size))
-    return _maker(node, param, info)
-
-
-def _annotation_node(param: Param, info: FunctionInfo) -> ast.expr:
-    node = ast.parse(param.annotation, mode="eval").body
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # T | None
-        node = node.right if _is_none(node.left) else node.left
-    if isinstance(node, ast.Subscript) and _name(node.value) == "Optional":
-        node = node.slice
-    return node
-
-
-def _is_none(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
-
-
-def _name(node: ast.expr) -> str:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return node.id if isinstance(node, ast.Name) else ""
-
-
-_SCALARS: dict[str, Maker] = {
-    "int": lambda rng, size: rng.randint(-size, size),
-    "float": lambda rng, size: rng.uniform(-size, size),
-    "bool": lambda rng, size: rng.random() < 0.5,
-    "str": lambda rng, size: _word(rng, size),
-    "bytes": lambda rng, size: _word(rng, size).encode(),
-}
-_SEQUENCES = {"list": list, "List": list, "Sequence": list, "Iterable": list, "set": set, "Set": set,
-              "frozenset": frozenset, "tuple": tuple, "Tuple": tuple}
-
-
-def _maker(node: ast.expr, param: Param, info: FunctionInfo) -> Maker:
-    name = _name(node.value if isinstance(node, ast.Subscript) else node)
-    if name in _SCALARS and not isinstance(node, ast.Subscript):
-        return _SCALARS[name]
-    if isinstance(node, ast.Subscript) and name in _SEQUENCES:
-        return _sequence_maker(node, name, param, info)
-    if isinstance(node, ast.Subscript) and name in ("dict", "Dict", "Mapping"):
-        key, value = (_maker(e, param, info) for e in node.slice.elts)
-        return lambda rng, size: {key(rng, size): value(rng, size) for _ in range(size)}
-    raise UnsupportedSignature(
-        f"cannot generate inputs for parameter {param.name!r}: {param.annotation} of {info.qualname}; "
-        "supported hints: int, float, bool, str, bytes and list/tuple/set/dict of them")
-
-
-def _sequence_maker(node: ast.Subscript, name: str, param: Param, info: FunctionInfo) -> Maker:
-    elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-    kind = _SEQUENCES[name]
-    if kind is tuple and not (len(elts) == 2 and isinstance(elts[1], ast.Constant) and elts[1].value is ...):
-        parts = [_maker(e, param, info) for e in elts]
-        return lambda rng, size: tuple(p(rng, size) for p in parts)
-    element = _maker(elts[0], param, info)
-    return lambda rng, size: kind(element(rng, size) for _ in range(size))
-
-
-def _word(rng: random.Random, size: int) -> str:
-    """A word from a vocabulary of about ``size / 8`` words, so words repeat as in real text."""
-    index = rng.randrange(max(1, size // 8))
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    word = ""
-    while True:
-        word += letters[index % 26]
-        index //= 26
-        if index == 0:
-            return word
-
-
-def _hypothesis_examples(info: FunctionInfo, count: int, seed: int) -> list[list[Any]]:
-    """``count`` argument lists drawn by Hypothesis from the hints, reproducibly.
-
-    Without Hypothesis installed there are none (logged): the large random inputs remain.
-    """
-    try:
-        from hypothesis import HealthCheck, given, settings
-        from hypothesis import strategies as st
-    except ImportError:
-        log.warning("hypothesis is not installed (pip install hypothesis): no small edge-case inputs for %s",
-                    info.qualname)
-        return []
-
-    params = [p for p in info.params if p.kind == "positional" and not p.has_default]
-    strategy = st.tuples(*(_top_level_strategy(_annotation_node(p, info), st) for p in params))
-    found: list[list[Any]] = []
-
-    @settings(max_examples=count, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
-    @given(strategy)
-    def collect(values):
-        if len(found) < count:
-            found.append(list(values))
-
-    with _hypothesis_storage_outside_cwd():
-        collect()
-    return found
-
-
-@contextlib.contextmanager
-def _hypothesis_storage_outside_cwd() -> Iterator[None]:
-    """Hypothesis caches data (its unicode tables) under ``./.hypothesis`` unless told
-    otherwise; polca leaves the user's folder as it was, so that cache goes to a temporary
-    folder, unless ``HYPOTHESIS_STORAGE_DIRECTORY`` names one."""
-    from hypothesis import configuration
-
-    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
-        yield
-        return
-    previous = vars(configuration).get("__hypothesis_home_directory")
-    configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "polca-hypothesis")
-    try:
-        yield
-    finally:
-        configuration.set_hypothesis_home_dir(previous)
-
-
-def _top_level_strategy(node: ast.expr, st: Any) -> Any:
-    if isinstance(node, ast.Name) and node.id == "int":
-        return st.integers(-2, MAX_SCALAR_INT)
-    return _strategy(node, st)
-
-
-def _strategy(node: ast.expr, st: Any) -> Any:
-    name = _name(node.value if isinstance(node, ast.Subscript) else node)
-    scalars = {"int": st.integers(-50, 50), "float": st.floats(-1e3, 1e3, allow_nan=False),
-               "bool": st.booleans(), "str": st.text("abc ", max_size=8), "bytes": st.binary(max_size=8)}
-    if name in scalars and not isinstance(node, ast.Subscript):
-        return scalars[name]
-    if isinstance(node, ast.Subscript) and name in ("dict", "Dict", "Mapping"):
-        key, value = (_strategy(e, st) for e in node.slice.elts)
-        return st.dictionaries(key, value, max_size=6)
-    elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-    kind = _SEQUENCES[name]
-    if kind is tuple and not (len(elts) == 2 and isinstance(elts[1], ast.Constant)):
-        return st.tuples(*(_strategy(e, st) for e in elts))
-    return st.lists(_strategy(elts[0], st), max_size=8).map(kind)
 
 
 # ---------------------------------------------------------------- captured inputs
@@ -378,18 +189,27 @@ def keep_deterministic(target: Target, inputs: Sequence[InputItem], *,
 
     When it disagrees on half of the inputs or more, none is kept: the function is
     non-deterministic and the inputs where two runs agreed most likely agreed by chance.
+    Inputs that cannot be built (a generated instance its own class refuses) are dropped
+    apart from that count; when no other input is left the status is ``unusable``.
     """
     report = self_check(target, list(inputs), backend=backend_of(sandbox), limits=limits_of(sandbox, SELF_CHECK))
     if report.status != "ok":
         return OracleCheck((), len(inputs), report.status, report.message or report.feedback)
+    unbuilt = [m for o in report.outcomes for m in o.mismatches if m.check == "input"]
+    usable = len(inputs) - len(unbuilt)
     kept = tuple(inputs[o.index] for o in report.outcomes if o.equal)
     dropped = len(inputs) - len(kept)
     if dropped:
-        log.info("%s: dropped %d of %d inputs where the original disagrees with itself",
-                 target.qualname or "script", dropped, len(inputs))
-    if dropped * 2 >= len(inputs):
+        log.info("%s: dropped %d of %d inputs where the original disagrees with itself (%d could not be built)",
+                 target.qualname or "script", dropped, len(inputs), len(unbuilt))
+    if unbuilt and not usable:
+        message = (f"none of the {len(inputs)} inputs could be built ({unbuilt[0].got}); give tests (--tests) "
+                   "or a script run whose calls can be captured")
+        return OracleCheck((), dropped, "unusable", " ".join(message.split()))
+    if (dropped - len(unbuilt)) * 2 >= usable:
         # Agreement on the rest is likely luck (two equal random draws), not determinism.
-        message = f"the original gives different results when run twice on {dropped} of {len(inputs)} inputs"
+        message = (f"the original gives different results when run twice on {dropped - len(unbuilt)} of "
+                   f"{usable} inputs")
         return OracleCheck((), dropped, "nondeterministic", message)
     return OracleCheck(kept, dropped, "ok")
 

@@ -1,10 +1,11 @@
 """Planning a file: its targets, hottest first, each with the inputs it is checked on.
 
 :func:`plan_file` does all that can refuse a file, before any search starts and before
-anything is written to a store: load and parse it, find the targets, capture and
-generate their inputs (:mod:`.oracle`) and the held-out inputs kept apart for the final
-verdict (:mod:`.heldout`), and keep the inputs on which the original answers the same
-way every time. Bad input raises ValueError with one line saying what
+anything is written to a store: load and parse it, find the targets, capture their
+inputs (:mod:`.oracle`), generate more from the parameters' types (:mod:`.inputs`), set
+apart the held-out inputs kept for the final verdict (:mod:`.heldout`), and keep the
+inputs on which the original answers the same way every time. Bad input raises
+ValueError with one line saying what
 to do; a file none of whose targets can be checked raises :class:`NoOracleError`.
 """
 
@@ -16,11 +17,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from polca.optimizer.domains.program.heldout import (
-    grown_scale,
+from polca.config import OptimizeConfig
+from polca.optimizer.domains.program.heldout import keep_heldout, split_traced
+from polca.optimizer.domains.program.inputs import (
     heldout_calls,
-    keep_heldout,
-    split_traced,
+    scales,
+    search_calls,
+    target_params,
 )
 from polca.optimizer.domains.program.isolation import SELF_CHECK
 from polca.optimizer.domains.program.options import ProgramOptions
@@ -30,7 +33,6 @@ from polca.optimizer.domains.program.oracle import (
     PytestMissing,
     UnsupportedSignature,
     discover_tests,
-    generated_calls,
     is_pytest_missing,
     keep_deterministic,
     missing_import,
@@ -149,26 +151,39 @@ def _plan_module(program: ProgramFile, options: ProgramOptions,
     for name in names:
         inputs, heldout = split_traced(traced.get(name, InputSet(())))
         try:
-            calls = generated_calls(program.function(name), size=options.size, seed=options.seed)
-            inputs = inputs + InputSet(tuple(calls), {"generated": len(calls)})
+            search, held = _generated(program, name, options)
         except UnsupportedSignature as exc:
             if not inputs.inputs:
                 excluded.append(TargetReport(name, "excluded", _without_inputs(exc, options, notes)))
                 continue
-        plans.append(TargetPlan(name, inputs, heldout=heldout + _generated_heldout(program, name, options)))
+            search, held = InputSet(()), InputSet(())
+        plans.append(TargetPlan(name, inputs + search, heldout=heldout + held))
     return plans, excluded
 
 
+def _generated(program: ProgramFile, name: str, options: ProgramOptions) -> tuple[InputSet, InputSet]:
+    """(search, held-out) calls generated from the parameters' types (:mod:`.inputs`), at a
+    scale grown by timing the original (``--size`` sets the search's). Raises
+    UnsupportedSignature when a parameter cannot be generated."""
+    params = target_params(program.source, program.function(name))
+    explicit = None if options.size == _DEFAULT_SIZE else options.size
+    search_n, top = scales(original_target(program, name), params, options.sandbox, seed=options.seed,
+                           size=explicit)
+    search = search_calls(params, scale=search_n, seed=options.seed)
+    held = heldout_calls(params, scale=top, seed=options.seed)
+    return (InputSet(tuple(search), {"generated": len(search)}),
+            InputSet(tuple(held), {"generated (held-out)": len(held)}))
+
+
+_DEFAULT_SIZE = OptimizeConfig().size  # --size left at its default: the ladder picks the scale
+
+
 def _generated_heldout(program: ProgramFile, name: str, options: ProgramOptions) -> InputSet:
-    """Held-out calls from the hints (none when they cannot be generated), scaled by timing the original."""
-    info = program.function(name)
-    function_source = "\n".join(program.source.splitlines()[info.first_line - 1:info.last_line])
+    """Held-out calls generated for a traced target (none when they cannot be generated)."""
     try:
-        calls = heldout_calls(info, function_source, seed=options.seed,
-                              scale=grown_scale(original_target(program, name), options.sandbox))
+        return _generated(program, name, options)[1]
     except UnsupportedSignature:
         return InputSet(())
-    return InputSet(tuple(calls), {"generated (held-out)": len(calls)})
 
 
 def _without_inputs(exc: UnsupportedSignature, options: ProgramOptions, notes: list[str]) -> str:
