@@ -31,7 +31,7 @@ SCORE = '''def score(x: int) -> int:
 '''
 # Very fast and right on every small int the search draws; wrong past 2**40 (held out).
 SCORE_WRONG = '''def score(x: int) -> int:
-    return 3000 * (x % 7)
+    return (x % 7) * 3000
 '''
 # Ten times fewer steps, right everywhere: slower than the wrong one, so it ranks second.
 SCORE_RIGHT = '''def score(x: int) -> int:
@@ -79,7 +79,7 @@ def test_when_the_best_fails_held_out_the_next_verified_candidate_is_offered(tmp
     data = json.loads(result.stdout)
     (target,) = data["targets"]
     assert target["status"] == "improved", target["message"]
-    assert "+    for _ in range(300):" in data["diff"] and "return 3000 * (x % 7)" not in data["diff"]
+    assert "+    for _ in range(300):" in data["diff"] and "+    return" not in data["diff"]
     refused = [r for r in target["rejected"] if "(llm): failed held-out verification:" in r]
     assert refused and refused[0].startswith("candidate ") and "\n" not in refused[0], target["rejected"]
     with Store.open("sqlite:///.polca/polca.db") as store:
