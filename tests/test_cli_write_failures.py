@@ -1,5 +1,7 @@
-"""``polca optimize --apply`` / ``--out`` when the write fails: one line on stderr, exit 1,
-the diff still shown, no stray backup or temporary file; a backup keeps the file's mode.
+"""``polca optimize`` never ends in a traceback. ``--apply`` / ``--out`` when the write fails:
+one line on stderr, exit 1, the diff still shown, no stray backup or temporary file; a
+backup keeps the file's mode. Files with the AST shapes real code has end in the table, or
+in one line when they cannot be optimized.
 
 The command runs as the installed ``polca`` console script from a folder outside the
 checkout. Tests run as root here, and chmod does not stop root from writing, so an
@@ -149,3 +151,66 @@ def test_an_output_folder_that_turns_into_a_directory_during_the_run_is_one_line
     assert result.exit_code == 1, result.output
     assert "could not write" in result.output and "dict.fromkeys" in result.output
     assert {p.name for p in tmp_path.iterdir()} == {"dedup_ids.py", ".polca", "fast.py"} and out.is_dir()
+
+
+# ---------------------------------------------------------------- odd shapes, never a traceback
+
+FAST = ["--budget-evals", "4", "--size", "50"]
+
+SHAPES = {
+    "match_stmt": 'def kind(x: int) -> str:\n    out = ""\n    for _ in range(50):\n        match x % 3:\n            case 0:\n                out = "zero"\n            case 1:\n                out = "one"\n            case _:\n                out = "many"\n    return out\n',
+    "walrus": 'def firsts(xs: list[int]) -> list[int]:\n    out = []\n    for x in xs:\n        if (y := x * 2) > 10:\n            out.append(y)\n    return out\n',
+    "nested_class": 'class Outer:\n    class Inner:\n        def total(self, xs: list[int]) -> int:\n            t = 0\n            for x in xs:\n                t += x\n            return t\n\n\ndef use(xs: list[int]) -> int:\n    return Outer.Inner().total(xs)\n',
+    "async_def": 'import asyncio\n\n\nasync def fetch(n: int) -> int:\n    total = 0\n    for i in range(n):\n        total += i\n    return total\n\n\ndef run(n: int) -> int:\n    return asyncio.run(fetch(n))\n',
+    "deco_args": 'import functools\n\n\ndef repeat(times):\n    def wrap(fn):\n        @functools.wraps(fn)\n        def inner(*a, **k):\n            for _ in range(times - 1):\n                fn(*a, **k)\n            return fn(*a, **k)\n        return inner\n    return wrap\n\n\n@repeat(2)\ndef squares(xs: list[int]) -> list[int]:\n    return [x * x for x in xs]\n',
+    "lambda_default": 'def apply_all(xs: list[int], f=lambda v: v + 1) -> list[int]:\n    out = []\n    for x in xs:\n        out.append(f(x))\n    return out\n',
+    "star_args": 'def total(*nums: int, **weights: int) -> int:\n    s = 0\n    for n in nums:\n        s += n\n    for w in weights.values():\n        s += w\n    return s\n',
+    "posonly": 'def scale(xs: list[int], /, factor: int = 2, *, offset: int = 0) -> list[int]:\n    out = []\n    for x in xs:\n        out.append(x * factor + offset)\n    return out\n',
+    "global_stmt": 'COUNT = 0\n\n\ndef bump(xs: list[int]) -> int:\n    global COUNT\n    for x in xs:\n        COUNT += 1\n    return len(xs)\n',
+    "generator": 'def evens(xs: list[int]):\n    for x in xs:\n        if x % 2 == 0:\n            yield x\n',
+    "slots": 'class Point:\n    __slots__ = ("x", "y")\n\n    def __init__(self, x: int, y: int) -> None:\n        self.x = x\n        self.y = y\n\n    def norm1(self) -> int:\n        return abs(self.x) + abs(self.y)\n\n\ndef total(points: list[int]) -> int:\n    return sum(Point(p, p).norm1() for p in points)\n',
+    "builtin_name": 'def sum(xs: list[int]) -> int:\n    t = 0\n    for x in xs:\n        t = t + x\n    return t\n\n\ndef max(xs: list[int]) -> int:\n    best = xs[0] if xs else 0\n    for x in xs:\n        if x > best:\n            best = x\n    return best\n',
+}
+# Files that cannot be optimized: one line each, saying why.
+REFUSED = {
+    "empty": (b"", "no functions found"),
+    "syntax-error-only": (b"def broken(:\n    pass\n", "syntax error at line 1"),
+    "non-utf8": (b"def f(x):\n    return '\xff\xfe'\n", "not UTF-8"),
+    "exits-at-import": (b"import sys\n\n\ndef f(xs: list[int]) -> int:\n    return len(xs)\n\n\nsys.exit(3)\n",
+                        "exited with status 3"),
+}
+
+
+@pytest.fixture
+def quick(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name, value in {"POLCA_OPTIMIZE_FINAL_ROUNDS": "4", "POLCA_SEARCH_ROUNDS": "3",
+                        "POLCA_SEARCH_WARMUP": "0"}.items():
+        monkeypatch.setenv(name, value)
+
+
+def _no_traceback(result) -> None:
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_an_odd_shape_ends_in_the_table(tmp_path, quick, name):
+    path = tmp_path / f"{name}.py"
+    path.write_text(SHAPES[name])
+    result = runner.invoke(app, ["optimize", str(path), *FAST])
+    _no_traceback(result)
+    assert result.exit_code == 0, result.output
+    assert "polca optimize" in result.output and ("unchanged" in result.output or "Nothing was written" in result.output)
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_a_file_that_cannot_be_optimized_is_one_line(tmp_path, quick, name):
+    data, reason = REFUSED[name]
+    path = tmp_path / "odd.py"
+    path.write_bytes(data)
+    result = runner.invoke(app, ["optimize", str(path), *FAST])
+    _no_traceback(result)
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert result.exit_code == 1 and len(errors) == 1 and reason in errors[0], result.output
+
