@@ -155,3 +155,21 @@ def test_the_speedup_of_a_memoized_rewrite_is_the_cold_one(tmp_path, store):
     assert target.speedup_warm > target.speedup
     final = store.get_run(target.run_id).state[FINAL_CHECK_KEY]
     assert final["timing_mode"] == "cold" and final["speedup"] == target.speedup
+
+
+def test_the_table_says_what_was_refused_what_was_not_timed_and_that_timing_was_cold():
+    from rich.console import Console
+
+    from polca.cli.render_optimize import render_targets
+    from polca.optimizer.domains.program import ProgramReport, TargetReport
+
+    target = TargetReport("fib", "improved", "measured cold (fresh module per call): 120x; warm 9,000x",
+                          inputs_verified=9, inputs_untimed=2, speedup=120.0, ci_low=100.0, ci_high=140.0,
+                          rejected=("candidate 1 (llm): failed held-out verification: 2 of 13 inputs differ",),
+                          timing_mode="cold", speedup_warm=9000.0, carried_state=("@lru_cache on fib",))
+    console = Console(width=200, record=True)
+    console.print(render_targets(ProgramReport("fib.py", FIB, FIB_MEMO, (target,))))
+    text = console.export_text()
+    assert "fib: not offered: candidate 1 (llm): failed held-out verification" in text
+    assert "2 input(s) on which the original raises: checked (same exception), not timed" in text
+    assert "keeps state across calls (@lru_cache on fib)" in text and "warm 9,000x" in text
