@@ -9,7 +9,11 @@ that can refuse the file); then per target, hottest first: run POLCA over a
 :class:`~.domain.ProgramDomain`, then re-check the best candidate on every input, check
 it on held-out inputs the search never saw (:mod:`.heldout`; a failure there is never
 offered), and re-time it against the original with more rounds, on the inputs where the
-original does not raise (those stay checked: the candidate must raise the same). A
+original does not raise (those stay checked: the candidate must raise the same). When
+the best candidate fails any of that, the next ones by search score are tried in turn
+(:data:`FINALISTS` in all) and why each was refused is kept (``TargetReport.rejected``).
+A candidate that adds state carried across calls (a cache, a ``global``: :mod:`.state`)
+is timed on a fresh module per call, and that cold speedup is the one reported. A
 target is *improved* only when every check passes and the verdict is "faster"
 (speedup >= ``min_speedup`` with a 95% interval wholly above 1). Improvements
 accumulate: each later target starts from the file as improved so far. Nothing is
