@@ -67,6 +67,7 @@ from polca.optimizer.summarizer import (
 log = logging.getLogger(__name__)
 
 TRAIN, VAL = "train", "val"
+RUNNERS_UP = 4  # candidates after the best that a result carries, for a caller's own final check
 
 
 class Engine:
@@ -289,7 +290,12 @@ class Engine:
             evaluations=self.budget.evaluations, proposals=self.budget.proposals,
             cost_usd=self.budget.cost_usd, wall_s=self.budget.wall_s,
             num_candidates=len(self.queue), stop_reason=reason, summary=self.summary,
-            run_id=self.run_id)
+            run_id=self.run_id, runners_up=self._runners_up(best_id))
+
+    def _runners_up(self, best_id: str, most: int = RUNNERS_UP) -> tuple[tuple[Candidate, float], ...]:
+        """The ``most`` candidates after ``best_id`` by mean search score, with that mean."""
+        ranked = [e for e in self.queue.top_by_mean(most + 1) if e.candidate.id != best_id][:most]
+        return tuple((e.candidate, e.mean) for e in ranked)
 
     def _final_scores(self) -> dict[str, list[Evaluation]]:
         """Scores of the final pool on every validation instance (as many as the budget fits)."""

@@ -35,6 +35,9 @@ class OptimizationResult:
     ``best_score`` and the interval come from the final selection's scores (the full
     validation set, or all instances) when ``num_pool > 0``, else from the best
     candidate's whole history. ``history_*`` always describe that whole history.
+    ``runners_up``: the next candidates by mean score over their search history, best
+    first, each with that mean (the best itself is not among them), so a caller whose own
+    final check refuses the best can try the next ones.
     """
 
     best: Candidate
@@ -53,3 +56,4 @@ class OptimizationResult:
     stop_reason: str
     summary: str
     run_id: str | None
+    runners_up: tuple[tuple[Candidate, float], ...] = ()

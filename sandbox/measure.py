@@ -9,6 +9,9 @@ seconds, taken around the calls only: fresh unpickled copies of the inputs are p
 outside the clock, so a function that mutates its input is timed on the input it was given. A returned iterator is run to its end inside the clock, so lazy
 code is timed doing its work. Module-level state persists across calls: a candidate that
 memoizes is timed mostly on cache hits, so the inputs should be as varied as real use.
+``cold=True`` removes that state: the module's code is executed again before every call
+(off the clock), so each call runs on a fresh module, as a first call in a new process
+would, and each call is timed alone.
 
 Which clock. Every sample is read on two clocks: wall time (``perf_counter``) and the
 worker process's CPU time (``process_time``, all its threads). On a shared machine wall
@@ -137,6 +140,7 @@ def measure(
     fresh_inputs: bool = True,
     timeout_s: float | None = None,
     limits: Limits | None = None,
+    cold: bool = False,
 ) -> MeasureResult:
     """Time ``candidate`` against ``baseline`` on ``inputs``; B over A above 1 is faster.
 
@@ -146,6 +150,7 @@ def measure(
     timed (at least 3; ``len(samples_a_s)`` says how many). A timeout or a side that raises
     gives a result with that status, never an exception. ``fresh_inputs=False`` reuses one copy of each input
     (only for functions that do not mutate their arguments; it saves preparation time).
+    ``cold=True`` runs every call on a freshly executed module (module docstring).
     """
     _check_targets(baseline, candidate, inputs)
     _check_settings(min_sample_s, rounds, warmup)
@@ -157,7 +162,7 @@ def measure(
     job = {"mode": "measure", "targets": specs,
            "inputs": [_b64(e) for e in encoded], "min_sample_s": min_sample_s,
            "rounds": rounds, "warmup": warmup, "fresh_inputs": fresh_inputs,
-           "budget_s": _WORKER_SHARE * timeout_s}
+           "budget_s": _WORKER_SHARE * timeout_s, "cold": cold}
     run_limits = _with_timeout(limits or Limits(), timeout_s)
     reply = run_worker(job, files, backend=backend, limits=run_limits)
     base = {"min_sample_s": min_sample_s, "seed": seed}

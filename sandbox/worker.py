@@ -272,6 +272,11 @@ class Side:
         exec(self.code, module.__dict__)
         self.module, self.func = module, _resolve(module, self.qualname)
 
+    def reload(self):
+        """Executes the module's code again into a new module: fresh module-level state."""
+        if self.qualname:
+            self._load_function()
+
     def activate(self):
         """Makes pickles and ``import <module>`` made by the code resolve to this side."""
         if self.module is not None:
@@ -352,11 +357,14 @@ def _sink():
     return open(os.devnull, "w", encoding="utf-8")
 
 
-def _time_passes(side: Side, payloads, loops: int, fresh: bool, chunk: int):
+def _time_passes(side: Side, payloads, loops: int, fresh: bool, chunk: int, cold: bool = False):
     """``(wall_s, cpu_s)`` of ``loops`` passes over all inputs; copies are made off the clock.
 
     CPU time is the whole process's (all its threads), so work moved to a thread is counted.
+    ``cold``: every call runs on a freshly executed module (see :func:`_time_cold`).
     """
+    if cold and side.qualname:
+        return _time_cold(side, payloads, loops)
     wall_s = cpu_s = 0.0
     reused = [side.prepare(p) for p in payloads] if not fresh else None
     done = 0
@@ -372,6 +380,24 @@ def _time_passes(side: Side, payloads, loops: int, fresh: bool, chunk: int):
             wall_s += time.perf_counter() - start
             cpu_s += time.process_time() - start_cpu
         done += n
+    return wall_s, cpu_s
+
+
+def _time_cold(side: Side, payloads, loops: int):
+    """``(wall_s, cpu_s)`` of ``loops`` passes, each call on a fresh module: the module's code
+    is executed again before every call, off the clock, so nothing a call leaves behind
+    (a ``functools.cache``, a module-level dict) serves a later one. Each call is timed alone."""
+    wall_s = cpu_s = 0.0
+    with _sink() as sink, contextlib.redirect_stdout(sink):
+        for _ in range(loops):
+            gc.collect()  # once a pass, as warm timing does: per call it would cost more than fast calls
+            for payload in payloads:
+                side.reload()
+                prepared = side.prepare(payload)
+                start_cpu, start = time.process_time(), time.perf_counter()
+                _drain(side.invoke(prepared))
+                wall_s += time.perf_counter() - start
+                cpu_s += time.process_time() - start_cpu
     return wall_s, cpu_s
 
 
@@ -393,11 +419,11 @@ def _drain(result) -> None:
         collections.deque(result, maxlen=0)
 
 
-def _calibrate(side: Side, payloads, min_sample_s: float, fresh: bool, chunk: int):
+def _calibrate(side: Side, payloads, min_sample_s: float, fresh: bool, chunk: int, cold: bool = False):
     """Smallest loop count (growing geometrically) whose sample lasts at least ``min_sample_s``."""
     loops = 1
     while True:
-        elapsed_s = _time_passes(side, payloads, loops, fresh, chunk)[0]
+        elapsed_s = _time_passes(side, payloads, loops, fresh, chunk, cold)[0]
         if elapsed_s >= min_sample_s:
             return loops, elapsed_s
         factor = min_sample_s * 1.2 / max(elapsed_s, 1e-9)
@@ -422,9 +448,9 @@ class _SideFailed(Exception):
         self.side, self.exc = side, exc
 
 
-def _timed(sides, key, payloads, loops, fresh, chunk):
+def _timed(sides, key, payloads, loops, fresh, chunk, cold=False):
     try:
-        return _time_passes(sides[key], payloads, loops, fresh, chunk)
+        return _time_passes(sides[key], payloads, loops, fresh, chunk, cold)
     except Exception as exc:
         raise _SideFailed(key, exc) from exc
 
@@ -444,6 +470,7 @@ def run_measure(job: dict) -> dict:
         return failed
     payloads = [base64.b64decode(p) for p in job["inputs"]]
     fresh = bool(job.get("fresh_inputs", True))
+    cold = bool(job.get("cold", False))
     chunk = max(1, int(job.get("max_prepared_calls", 20_000)) // max(1, len(payloads)))
     budget_s = job.get("budget_s") or math.inf
     loops, calibration_s, order = {}, {}, []
@@ -452,7 +479,7 @@ def run_measure(job: dict) -> dict:
     def one_round(keys, record: bool) -> float:
         round_started = time.perf_counter()
         for key in keys:
-            wall_s, cpu_s = _timed(sides, key, payloads, loops[key], fresh, chunk)
+            wall_s, cpu_s = _timed(sides, key, payloads, loops[key], fresh, chunk, cold)
             if record:
                 samples[key].append(wall_s / loops[key])
                 samples["cpu_" + key].append(cpu_s / loops[key])
@@ -462,7 +489,8 @@ def run_measure(job: dict) -> dict:
     try:
         for key in ("a", "b"):
             try:
-                loops[key], calibration_s[key] = _calibrate(sides[key], payloads, job["min_sample_s"], fresh, chunk)
+                loops[key], calibration_s[key] = _calibrate(sides[key], payloads, job["min_sample_s"], fresh,
+                                                            chunk, cold)
             except Exception as exc:
                 raise _SideFailed(key, exc) from exc
         round_s = calibration_s["a"] + calibration_s["b"]

@@ -17,8 +17,9 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 import shlex
-import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -148,13 +149,15 @@ def optimize(
         report = _search(path, options, config, resume, quiet=as_json)
     for note in report.notes:
         warn(note)
-    written = _write(report, program.source, apply, out, options)
+    written, refused = _write(report, program.source, apply, out, options)
     if as_json:
         typer.echo(json.dumps(report_json(report, applied_to=written), indent=2))
-        return
-    console.print(render_targets(report))
-    console.print(render_diff(report))
-    console.print(render_outcome(report, applied_to=written))
+    else:
+        console.print(render_targets(report))
+        console.print(render_diff(report))
+        console.print(render_outcome(report, applied_to=written))
+    if refused:
+        fail(refused)
 
 
 def _options(config: Config, **given) -> ProgramOptions:
@@ -321,29 +324,84 @@ def _run(plan: FilePlan, proposer: Proposer, summarizer: FallbackSummarizer | No
             live.stop()
 
 
+# ---------------------------------------------------------------- writing the change
+
+
 def _write(report: ProgramReport, source_at_start: str, apply: bool, out: Path | None,
-           options: ProgramOptions) -> str | None:
+           options: ProgramOptions) -> tuple[str | None, str | None]:
+    """Write the change where asked: ``(path written, None)``, or ``(None, why not)`` in one
+    line when the write is refused or fails (the caller still shows the diff, then exits 1).
+    Every file is written atomically (a temporary file in the same folder, then
+    ``os.replace``), so a failure leaves neither a half-written file nor a stray temp file."""
     if not report.improved or not (apply or out):
-        return None
-    if out is not None:
-        out.write_text(report.optimized_source, encoding="utf-8")
-        return str(out)
+        return None, None
+    try:
+        if out is not None:
+            _atomic_write(out, report.optimized_source.encode("utf-8"))
+            return str(out), None
+        return _apply(report, source_at_start, options), None
+    except _Refused as exc:
+        return None, str(exc)
+    except OSError as exc:
+        where = out if out is not None else Path(report.path)
+        return None, f"could not write {where}: {exc.strerror or exc}; nothing was written."
+
+
+class _Refused(Exception):
+    """A write polca declines to make (the file changed, the tests fail), in one line."""
+
+
+def _apply(report: ProgramReport, source_at_start: str, options: ProgramOptions) -> str:
+    """Write the change into the file itself, after a backup with the file's mode; the
+    backup is removed again when the file cannot be written."""
     path = Path(report.path)
-    current = path.read_text(encoding="utf-8")
-    if hashlib.sha256(current.encode()).digest() != hashlib.sha256(source_at_start.encode()).digest():
-        fail(f"{path} changed while polca ran; nothing was written. Re-run polca optimize on the new version.")
+    current = path.read_bytes()
+    if hashlib.sha256(current).digest() != hashlib.sha256(source_at_start.encode()).digest():
+        raise _Refused(f"{path} changed while polca ran; nothing was written. "
+                       "Re-run polca optimize on the new version.")
     program = load_program(path)
     tests = [options.tests] if options.tests else discover_tests(program)
     try:
         passed, summary = run_tests_against(program, report.optimized_source, tests, sandbox=options.sandbox,
                                             how="given" if options.tests else "found")
     except PytestMissing as exc:
-        fail(f"{exc}; nothing was written (--apply runs the tests against the change first).")
+        raise _Refused(f"{exc}; nothing was written (--apply runs the tests against the change first).") from None
     if not passed:
-        fail(f"the tests fail with the optimized file ({summary}); nothing was written.")
-    shutil.copyfile(path, _free_backup_path(path))
-    path.write_text(report.optimized_source, encoding="utf-8")
+        raise _Refused(f"the tests fail with the optimized file ({summary}); nothing was written.")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    backup = _free_backup_path(path)
+    _atomic_write(backup, current, mode)
+    try:
+        _atomic_write(path, report.optimized_source.encode("utf-8"), mode)
+    except OSError:
+        backup.unlink(missing_ok=True)
+        raise
     return str(path)
+
+
+def _atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
+    """``data`` into ``path`` through a temporary file beside it and ``os.replace``; the file
+    gets ``mode`` (default: the existing file's, else 0o666 less the umask). Raises OSError,
+    leaving no temporary file behind."""
+    if mode is None:
+        mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o666 & ~_umask()
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".polca-tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _free_backup_path(path: Path) -> Path:

@@ -45,7 +45,21 @@ def render_targets(report: ProgramReport) -> RenderableType:
     """
     notes = [Text(f"{t.name}: {t.message}", style="dim") for t in report.targets if t.message]
     strength = [render_strength(t) for t in report.targets if t.verification]
+    notes += [Text(line, style="dim") for t in report.targets for line in _trust_notes(t)]
     return Group(_ByWidth(_targets_table(report), _targets_lines(report), WIDE_TABLE_COLUMNS), *strength, *notes)
+
+
+def _trust_notes(target: TargetReport) -> list[str]:
+    """Lines on what the verdict rests on: inputs checked but not timed, candidates refused."""
+    lines = []
+    if target.inputs_untimed:
+        lines.append(f"{target.name}: {target.inputs_untimed} input(s) on which the original raises: "
+                     "checked (same exception), not timed")
+    if target.timing_mode == "cold" and target.carried_state:
+        lines.append(f"{target.name}: the change keeps state across calls ({', '.join(target.carried_state)}), "
+                     "so its speedup is measured on a fresh module per call")
+    lines += [f"{target.name}: not offered: {reason}" for reason in target.rejected]
+    return lines
 
 
 def _targets_lines(report: ProgramReport) -> RenderableType:

@@ -144,8 +144,10 @@ def _what_to_give(options: ProgramOptions, notes: list[str]) -> str:
 
 def _plan_module(program: ProgramFile, options: ProgramOptions,
                  notes: list[str]) -> tuple[list[TargetPlan], list[TargetReport]]:
-    names = list(options.function) or [f.qualname for f in program.functions
-                                       if not f.is_async and not f.name.startswith("_")]
+    names, capped = list(options.function), ""
+    if not names:
+        names, capped = _capped([f.qualname for f in program.functions
+                                 if not f.is_async and not f.name.startswith("_")], program)
     traced = _traced_from_tests(program, options, names, notes)
     plans, excluded = [], []
     for name in names:
@@ -158,6 +160,8 @@ def _plan_module(program: ProgramFile, options: ProgramOptions,
                 continue
             search, held = InputSet(()), InputSet(())
         plans.append(TargetPlan(name, inputs + search, heldout=heldout + held))
+    if capped:
+        notes.append(capped)  # after planning: the notes so far say which tests could not run
     return plans, excluded
 
 
@@ -176,6 +180,20 @@ def _generated(program: ProgramFile, name: str, options: ProgramOptions) -> tupl
 
 
 _DEFAULT_SIZE = OptimizeConfig().size  # --size left at its default: the ladder picks the scale
+
+
+MAX_UNNAMED_TARGETS = 12
+"""The most functions of a module planned when none is named: each costs sandbox runs to
+check and a search, so a file of a thousand functions would run for hours."""
+
+
+def _capped(names: list[str], program: ProgramFile) -> tuple[list[str], str]:
+    """The first :data:`MAX_UNNAMED_TARGETS` of ``names``, and a note when some are left out."""
+    if len(names) <= MAX_UNNAMED_TARGETS:
+        return names, ""
+    return names[:MAX_UNNAMED_TARGETS], (
+        f"{program.path.name} has {len(names)} functions; only the first {MAX_UNNAMED_TARGETS} in file order "
+        "are optimized (name others with --function NAME)")
 
 
 def _generated_heldout(program: ProgramFile, name: str, options: ProgramOptions) -> InputSet:

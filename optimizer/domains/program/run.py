@@ -9,7 +9,11 @@ that can refuse the file); then per target, hottest first: run POLCA over a
 :class:`~.domain.ProgramDomain`, then re-check the best candidate on every input, check
 it on held-out inputs the search never saw (:mod:`.heldout`; a failure there is never
 offered), and re-time it against the original with more rounds, on the inputs where the
-original does not raise (those stay checked: the candidate must raise the same). A
+original does not raise (those stay checked: the candidate must raise the same). When
+the best candidate fails any of that, the next ones by search score are tried in turn
+(:data:`FINALISTS` in all) and why each was refused is kept (``TargetReport.rejected``).
+A candidate that adds state carried across calls (a cache, a ``global``: :mod:`.state`)
+is timed on a fresh module per call, and that cold speedup is the one reported. A
 target is *improved* only when every check passes and the verdict is "faster"
 (speedup >= ``min_speedup`` with a 95% interval wholly above 1). Improvements
 accumulate: each later target starts from the file as improved so far. Nothing is
@@ -37,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from polca.optimizer.api import optimize
 from polca.optimizer.config import OptimizerConfig
-from polca.optimizer.contracts import Proposer
+from polca.optimizer.contracts import Candidate, Proposer
 from polca.optimizer.domains.program.domain import ProgramDomain
 from polca.optimizer.domains.program.heldout import raising_inputs
 from polca.optimizer.domains.program.isolation import SELF_CHECK, backend_of, limits_of
@@ -57,8 +61,10 @@ from polca.optimizer.domains.program.reports import (
     TargetReport,
     TargetStarted,
 )
+from polca.optimizer.domains.program.state import new_carried_state
 from polca.optimizer.domains.program.strength import gate_message, oracle_strength
 from polca.optimizer.domains.program.targets import find_functions, hot_lines, parse_source
+from polca.optimizer.result import OptimizationResult
 from polca.optimizer.summarizer import Summarizer
 from polca.runs import (
     SCRIPT_TARGET,
@@ -82,6 +88,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_CHECK_BYTES = 4_000_000  # the most pickled input bytes kept with a problem for re-verification
+FINALISTS = 4  # the most candidates (the engine's best first) put through the final check
 
 
 @dataclass(frozen=True)
@@ -208,7 +215,8 @@ def _optimize_target(session: _Session, source: str, target: TargetPlan) -> tupl
         raise
     base = replace(base, run_id=result.run_id, evaluations=result.evaluations, cost_usd=result.cost_usd)
     base = replace(base, inputs_untimed=len(domain.untimed))
-    report, source = _final_check(domain, result.best, base, session.options, target.heldout_check.inputs)
+    finalists = _finalists(result, domain)
+    report, source = _final_check(domain, finalists, base, session.options, target.heldout_check.inputs)
     report, source = _judge_strength(domain, report, source, session.options)
     _record(session.store, run_id, config, report, domain)
     return report, source
@@ -312,6 +320,8 @@ def final_check_state(report: TargetReport) -> dict[str, Any]:
             "ci_low": report.ci_low, "ci_high": report.ci_high, "inputs_verified": report.inputs_verified,
             "before_s": report.before_s, "after_s": report.after_s, "message": report.message,
             "inputs_untimed": report.inputs_untimed,
+            "rejected": list(report.rejected), "timing_mode": report.timing_mode,
+            "speedup_warm": report.speedup_warm, "carried_state": list(report.carried_state),
             "heldout": {"inputs": report.inputs_heldout, "dropped": report.heldout_dropped,
                         "passed": report.heldout_passed, "feedback": report.heldout_feedback},
             "oracle_strength": _strength_state(report)}
@@ -415,9 +425,48 @@ def _hot_note(source: str, target: TargetPlan, session: _Session) -> str:
     return "\n\n".join(notes)
 
 
-def _final_check(domain: ProgramDomain, best, base: TargetReport, options: ProgramOptions,
+def _finalists(result: OptimizationResult, domain: ProgramDomain) -> list[Candidate]:
+    """The candidates the final check tries, in order: the engine's best, then the runners-up
+    that beat the original in the search (score above 1), each distinct code once, never
+    the original itself; at most :data:`FINALISTS`."""
+    seen, finalists = {domain.source}, []
+    ranked = [result.best, *(c for c, mean in result.runners_up if mean > 1.0)]
+    for candidate in ranked:
+        code = domain.resolve(candidate.params["code"])
+        if code not in seen and len(finalists) < FINALISTS:
+            seen.add(code)
+            finalists.append(candidate)
+    return finalists
+
+
+def _final_check(domain: ProgramDomain, candidates: Sequence[Candidate], base: TargetReport, options: ProgramOptions,
                  heldout: tuple[InputItem, ...] = ()) -> tuple[TargetReport, str]:
-    """The best candidate's verdict: the search's inputs again, then the held-out inputs it
+    """The verdict: the candidates in order (the engine's best first), each through the full
+    check (:func:`_check_one`); the first that passes is offered, and why each one before it
+    was not is kept in ``rejected``. When none passes, the best one's report stands."""
+    rejected: list[str] = []
+    first: TargetReport | None = None
+    for number, candidate in enumerate(candidates, start=1):
+        report, source = _check_one(domain, candidate, base, options, heldout)
+        if report.status == "improved":
+            return replace(report, rejected=tuple(rejected)), source
+        rejected.append(_rejection(number, candidate, report.message))
+        first = first or report
+    if first is None:
+        return replace(base, message="no candidate beat the original"), domain.source
+    return replace(first, rejected=tuple(rejected)), domain.source
+
+
+def _rejection(number: int, candidate: Candidate, message: str, limit: int = 400) -> str:
+    """One line: which candidate, where it came from, and the first line of why it was refused."""
+    why = message.strip().splitlines()[0] if message.strip() else "refused"
+    line = f"candidate {number} ({candidate.origin}): {why}"
+    return line if len(line) <= limit else line[:limit - 3] + "..."
+
+
+def _check_one(domain: ProgramDomain, best: Candidate, base: TargetReport, options: ProgramOptions,
+               heldout: tuple[InputItem, ...] = ()) -> tuple[TargetReport, str]:
+    """One candidate's verdict: the search's inputs again, then the held-out inputs it
     never saw (a failure there is never offered), then the timing against the original."""
     resolved = domain.resolve(best.params["code"])
     origins = tuple(dict.fromkeys(e.origin for e in reversed(domain.lineage(best.id)) if e.origin != "seed"))
@@ -436,11 +485,11 @@ def _final_check(domain: ProgramDomain, best, base: TargetReport, options: Progr
     if not timed:
         return replace(base, message=f"not offered: the original raises on all {len(domain.inputs)} inputs, "
                                      "so there is nothing to time"), domain.source
-    timing = _final_timing(domain, resolved, options, timed)
-    timed_report = _with_timing(base, timing)
+    timing, warm, carried = _final_timing(domain, resolved, options, timed)
+    timed_report = _with_timing(base, timing, warm, carried)
     if timing.status != "ok" or timing.verdict != "faster":
-        return replace(timed_report, message=f"not offered: {timing.describe()}"), domain.source
-    return replace(timed_report, status="improved", message=timing.describe()), resolved
+        return replace(timed_report, message=f"not offered: {_describe_timing(timing, warm)}"), domain.source
+    return replace(timed_report, status="improved", message=_describe_timing(timing, warm)), resolved
 
 
 def _compare(domain: ProgramDomain, resolved: str, inputs: Sequence[InputItem], options: ProgramOptions):
@@ -448,16 +497,44 @@ def _compare(domain: ProgramDomain, resolved: str, inputs: Sequence[InputItem], 
                    backend=backend_of(options.sandbox), limits=limits_of(options.sandbox, SELF_CHECK))
 
 
-def _final_timing(domain: ProgramDomain, resolved: str, options: ProgramOptions,
-                  inputs: Sequence[InputItem]) -> MeasureResult:
-    """Time on ``inputs``: the search's inputs on which the original does not raise."""
+def _final_timing(domain: ProgramDomain, resolved: str, options: ProgramOptions, inputs: Sequence[InputItem]
+                  ) -> tuple[MeasureResult, MeasureResult | None, tuple[str, ...]]:
+    """Time on ``inputs``: the search's inputs on which the original does not raise.
+
+    Returns ``(timing, warm, carried)``. When the candidate adds state that can carry
+    across calls (``carried``: a cache, a ``global``, a mutable default...), repeating the
+    same inputs would time its cache hits, so ``timing`` is measured cold (a fresh module
+    per call) and ``warm`` is the usual measurement, kept to show the difference; else
+    ``warm`` is None and ``timing`` the usual one."""
+    carried = new_carried_state(domain.source, resolved)
+    warm = _measure_final(domain, resolved, options, inputs, cold=False)
+    if not carried:
+        return warm, None, ()
+    return _measure_final(domain, resolved, options, inputs, cold=True), warm, carried
+
+
+def _measure_final(domain: ProgramDomain, resolved: str, options: ProgramOptions, inputs: Sequence[InputItem],
+                   *, cold: bool) -> MeasureResult:
     return measure(domain.original, domain.target(resolved), list(inputs),
                    backend=backend_of(options.sandbox), rounds=options.final_rounds,
                    min_sample_s=options.final_min_sample_s, warmup=2, seed=options.seed,
-                   min_speedup=options.min_speedup, limits=limits_of(options.sandbox))
+                   min_speedup=options.min_speedup, limits=limits_of(options.sandbox), cold=cold)
 
 
-def _with_timing(report: TargetReport, timing: MeasureResult) -> TargetReport:
+def _describe_timing(timing: MeasureResult, warm: MeasureResult | None) -> str:
+    """The timing in one line; a cold one says so, with the warm speedup beside it."""
+    if warm is None:
+        return timing.describe()
+    warm_text = f"{warm.speedup:,.4g}x" if warm.status == "ok" and warm.speedup is not None else warm.status
+    cold_text = f"{timing.speedup:,.4g}x" if timing.status == "ok" and timing.speedup is not None else "-"
+    return (f"measured cold (fresh module per call): {cold_text}; warm {warm_text}; {timing.describe()}")
+
+
+def _with_timing(report: TargetReport, timing: MeasureResult, warm: MeasureResult | None = None,
+                 carried: tuple[str, ...] = ()) -> TargetReport:
+    if warm is not None:
+        report = replace(report, timing_mode="cold", carried_state=carried,
+                         speedup_warm=warm.speedup if warm.status == "ok" else None)
     if timing.status != "ok":
         return report
     return replace(report, before_s=timing.summary_a.median_s, after_s=timing.summary_b.median_s,
