@@ -84,7 +84,7 @@ class OptimizeConfig:
     """
 
     top: int = 3
-    size: int = 1000
+    size: int | None = None  # None: grown per target until one call takes 20-200 ms
     budget_evals: int = 40
     budget_cost: float | None = None
     time_limit: float | None = None

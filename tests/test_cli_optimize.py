@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from polca.optimizer.domains.program import (
 )
 from polca.optimizer.events import RunStarted
 from polca.store import Store
+from tests.fixtures.cli import installed_polca as _installed_polca
 
 runner = CliRunner()
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -419,12 +419,6 @@ def test_the_help_lists_the_sandbox_choices_and_shows_examples():
 # ---------------------------------------------------------------- the installed command
 
 
-def _installed_polca() -> str:
-    beside = Path(sys.executable).parent / "polca"
-    found = str(beside) if beside.is_file() else shutil.which("polca")
-    if found is None:
-        pytest.skip("no installed `polca` console script next to this Python or on PATH")
-    return found
 
 
 def test_the_installed_command_optimizes_a_file_outside_the_checkout(tmp_path_factory):

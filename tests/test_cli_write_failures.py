@@ -20,7 +20,8 @@ import pytest
 from typer.testing import CliRunner
 
 from polca.cli import app
-from tests.test_cli_optimize import EXAMPLES, QUICK, _installed_polca
+from tests.fixtures.cli import installed_polca as _installed_polca
+from tests.test_cli_optimize import EXAMPLES, QUICK
 
 runner = CliRunner()
 ENV = {"POLCA_OPTIMIZE_BUDGET_EVALS": "8", "POLCA_OPTIMIZE_SIZE": "300", "POLCA_OPTIMIZE_FINAL_ROUNDS": "8",

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from polca.optimizer.domains.program.proposers import (
 )
 from polca.skills.model import parse_skill
 from polca.skills.registry import SkillRegistry, build_registry, load_checked
+from tests.fixtures.cli import installed_polca as _installed_polca
 
 QUICK = dict(budget_evals=8, size=300, final_rounds=8, final_min_sample_s=0.02,
              search=SearchConfig(rounds=3, min_sample_s=0.005, warmup=0))
@@ -262,12 +261,6 @@ def test_a_mined_skill_whose_rule_fails_its_own_check_is_left_out_with_the_reaso
     assert "test-lazy" in line and "leaves before.py unchanged" in line and "\n" not in line
 
 
-def _installed_polca() -> str:
-    beside = Path(sys.executable).parent / "polca"
-    found = str(beside) if beside.is_file() else shutil.which("polca")
-    if found is None:
-        pytest.skip("no installed `polca` console script next to this Python or on PATH")
-    return found
 
 
 def test_polca_optimize_uses_a_skill_mined_into_the_project(tmp_path_factory):

@@ -53,7 +53,7 @@ def test_options_from_config_take_its_areas_and_let_given_values_win(tmp_path):
                          "[tool.polca.sandbox]\nbackend = 'docker'\nmemory_mb = 512\n")
     config = load_config(environ={}, pyproject=pyproject)
     options = ProgramOptions.from_config(config, size=None, budget_evals=9, function=("f",))
-    assert (options.top, options.budget_cost, options.size, options.budget_evals) == (2, 0.5, 1000, 9)
+    assert (options.top, options.budget_cost, options.size, options.budget_evals) == (2, 0.5, None, 9)
     assert options.function == ("f",) and options.evaluation.rounds == 7
     assert options.sandbox == SandboxConfig(backend="docker", memory_mb=512)
     with pytest.raises(TypeError, match="unknown ProgramOptions field"):

@@ -29,7 +29,7 @@ from polca.runs import final_check_of
 from polca.sandbox.coverage import CoverageResult, measure_coverage
 from polca.sandbox.target import Target
 from polca.store import Store
-from tests.test_cli_optimize import _installed_polca
+from tests.fixtures.cli import installed_polca as _installed_polca
 
 runner = CliRunner()
 QUICK = ["--budget-evals", "8", "--size", "300"]

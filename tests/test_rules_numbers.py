@@ -2,44 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import textwrap
 
-from polca.skills.registry import build_registry
 from polca.skills.rules import apply_rule
-
-REGISTRY = build_registry()
-
-
-def _apply(skill_id: str, source: str, observed=None):
-    return apply_rule(REGISTRY.get(skill_id), textwrap.dedent(source), observed)
-
-
-def _unchanged(skill_id: str, source: str, observed=None) -> None:
-    outcome = _apply(skill_id, source, observed)
-    assert outcome.error == ""
-    assert not outcome.changed, outcome.code
-
-
-def _run(code: str, name: str, *args):
-    namespace: dict = {}
-    exec(compile(code, "<rule>", "exec"), namespace)
-    try:
-        return ("ok", namespace[name](*args))
-    except Exception as exc:
-        return ("raised", type(exc).__name__)
-
-
-def _same_results(skill_id: str, source: str, name: str, inputs, observed=None) -> str:
-    outcome = _apply(skill_id, source, observed)
-    assert outcome.error == "" and outcome.changed, outcome.code
-    for args in inputs:
-        # each side gets its own copy: a rewrite that sorts in place must not see the other's work
-        got = _run(outcome.code, name, *copy.deepcopy(args))
-        assert got == _run(textwrap.dedent(source), name, *copy.deepcopy(args)), args
-    assert not apply_rule(REGISTRY.get(skill_id), outcome.code, observed).changed
-    return outcome.code
-
+from tests.fixtures.rules import REGISTRY
+from tests.fixtures.rules import apply as _apply
+from tests.fixtures.rules import run as _run
+from tests.fixtures.rules import same_behaviour as _same_results
+from tests.fixtures.rules import unchanged as _unchanged
 
 # ---- math-builtins ----
 

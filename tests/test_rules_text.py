@@ -4,39 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
-from polca.skills.registry import build_registry
-from polca.skills.rules import apply_rule
-
-REGISTRY = build_registry()
-
-
-def _apply(skill_id: str, source: str, observed=None):
-    return apply_rule(REGISTRY.get(skill_id), textwrap.dedent(source), observed)
-
-
-def _unchanged(skill_id: str, source: str, observed=None) -> None:
-    outcome = _apply(skill_id, source, observed)
-    assert outcome.error == ""
-    assert not outcome.changed, outcome.code
-    assert outcome.code == textwrap.dedent(source)
-
-
-def _run(code: str, name: str, *args):
-    namespace: dict = {}
-    exec(code, namespace)
-    try:
-        return ("ok", namespace[name](*args))
-    except Exception as exc:
-        return ("raised", type(exc).__name__)
-
-
-def _same_behaviour(skill_id: str, source: str, name: str, inputs, observed=None) -> str:
-    outcome = _apply(skill_id, source, observed)
-    assert outcome.changed, outcome.code
-    for args in inputs:
-        assert _run(outcome.code, name, *args) == _run(textwrap.dedent(source), name, *args), args
-    return outcome.code
-
+from tests.fixtures.rules import apply as _apply
+from tests.fixtures.rules import run as _run
+from tests.fixtures.rules import same_behaviour as _same_behaviour
+from tests.fixtures.rules import unchanged as _unchanged
 
 # --- string-building-with-join: chained concatenation --------------------------------
 

@@ -107,7 +107,7 @@ def optimize(
     tests: Annotated[Path | None, typer.Option("--tests", help="A pytest file whose calls become inputs (default: test_*.py files that import the file).")] = None,
     stdin: Annotated[list[Path] | None, typer.Option("--stdin", help="A stdin file for the script (repeatable: one run each); - reads polca's own stdin.")] = None,
     args: Annotated[str, typer.Option("--args", help="Command-line arguments for the script, as one string.")] = "",
-    size: Annotated[int | None, typer.Option("--size", min=1, help=f"Elements per generated input container, the timing scale (default {_D.size}).")] = None,
+    size: Annotated[int | None, typer.Option("--size", min=1, help="Elements per generated call, in total, for the search's inputs (default: grown per target until one call takes 20-200 ms).")] = None,
     budget_evals: Annotated[int | None, typer.Option("--budget-evals", min=1, help=f"Instance evaluations per target (default {_D.budget_evals}).")] = None,
     budget_cost: Annotated[float | None, typer.Option("--budget-cost", help="Most USD to spend on model calls for the whole file, shared by its targets (default: no limit).")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Wall-clock seconds for the whole file (default: no limit).")] = None,

@@ -35,7 +35,8 @@ class ProgramOptions:
     ``function``: only these targets (``name`` or ``Class.method``); else the ``top``
     hottest. ``tests``: a pytest file whose calls are captured (default: discovered ones
     that import the file). ``stdin``/``args``: the workload of a script, one run per stdin
-    file. ``size``: elements per generated container (large inputs for timing).
+    file. ``size``: the scale of generated search inputs (elements per call, in
+    total); None grows it per target until one call of the original takes 20-200 ms.
     ``budget_evals``: instance evaluations per target. ``budget_cost`` (USD of model calls)
     and ``time_limit`` (seconds) cover the whole file: the targets share them, each getting
     what the ones before it left. ``final_rounds``/``final_min_sample_s``: the final
@@ -55,7 +56,7 @@ class ProgramOptions:
     tests: Path | None = None
     stdin: tuple[Path, ...] = ()
     args: tuple[str, ...] = ()
-    size: int = _D.size
+    size: int | None = _D.size
     budget_evals: int = _D.budget_evals
     budget_cost: float | None = _D.budget_cost
     time_limit: float | None = _D.time_limit
@@ -74,6 +75,8 @@ class ProgramOptions:
         self._check_types()
         for name in _COUNTS:
             value = getattr(self, name)
+            if value is None and name == "size":
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}={value!r} must be a positive integer (--{_flag(name)} N, N >= 1)")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from polca.config import OptimizeConfig
 from polca.optimizer.domains.program.heldout import keep_heldout, split_traced
 from polca.optimizer.domains.program.inputs import (
     heldout_calls,
@@ -170,16 +169,13 @@ def _generated(program: ProgramFile, name: str, options: ProgramOptions) -> tupl
     scale grown by timing the original (``--size`` sets the search's). Raises
     UnsupportedSignature when a parameter cannot be generated."""
     params = target_params(program.source, program.function(name))
-    explicit = None if options.size == _DEFAULT_SIZE else options.size
     search_n, top = scales(original_target(program, name), params, options.sandbox, seed=options.seed,
-                           size=explicit)
+                           size=options.size)
     search = search_calls(params, scale=search_n, seed=options.seed)
     held = heldout_calls(params, scale=top, seed=options.seed)
     return (InputSet(tuple(search), {"generated": len(search)}),
             InputSet(tuple(held), {"generated (held-out)": len(held)}))
 
-
-_DEFAULT_SIZE = OptimizeConfig().size  # --size left at its default: the ladder picks the scale
 
 
 MAX_UNNAMED_TARGETS = 12
