@@ -387,3 +387,15 @@ def local_list_assign(func: cst.FunctionDef, name: str) -> cst.Assign | None:
         ):
             return node
     return None
+
+
+# --- Fresh names and statement placement (rules-b: index, hoisting, heap rules) ---
+
+def fresh_name(module: cst.Module, base: str) -> str:
+    """``base`` (or ``base_2``, ``base_3``...) when no scope of ``module`` binds or reads it."""
+    taken = module_bindings(module) | names_read(module)
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    return name

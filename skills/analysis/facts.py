@@ -231,3 +231,43 @@ def _constructed_type(value: cst.BaseExpression) -> str | None:
     if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in _CONSTRUCTORS:
         return value.func.value
     return None
+
+
+# --- Type strings: reading observed/annotated types (rules-b: index, search, heap rules) ---
+
+HASH_CONSISTENT_SCALARS = frozenset({"int", "str", "bool", "bytes"})
+"""Built-in types whose ``==`` agrees with ``hash`` and with each other: a dict lookup finds
+exactly the keys a linear ``==`` scan would match (floats are left out: ``nan != nan``,
+yet a dict finds the same nan object by identity)."""
+
+
+def split_type(description: str | None) -> tuple[str, tuple[str, ...]]:
+    """``"dict[str, list[int]]"`` -> ``("dict", ("str", "list[int]"))``; ``"int"`` -> ``("int", ())``."""
+    if not description:
+        return "", ()
+    text = description.strip()
+    head, bracket, rest = text.partition("[")
+    if not bracket or not rest.endswith("]"):
+        return text, ()
+    args, depth, start = [], 0, 0
+    inner = rest[:-1]
+    for i, char in enumerate(inner):
+        depth += char == "["
+        depth -= char == "]"
+        if char == "," and depth == 0:
+            args.append(inner[start:i].strip())
+            start = i + 1
+    args.append(inner[start:].strip())
+    return head.strip(), tuple(a for a in args if a)
+
+
+def element_type(description: str | None) -> str | None:
+    """The element type of a homogeneous ``list``/``tuple``/``set``/``frozenset``/``deque``
+    description (``"list[int]"`` -> ``"int"``), else None (``tuple[int, str]`` has none)."""
+    head, args = split_type(description)
+    if head.rsplit(".", 1)[-1] in ("list", "tuple", "set", "frozenset", "deque", "List", "Tuple", "Set"):
+        if len(args) == 1:
+            return args[0]
+        if head in ("tuple", "Tuple") and len(args) == 2 and args[1] == "...":
+            return args[0]
+    return None

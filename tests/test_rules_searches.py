@@ -1,0 +1,198 @@
+"""Rules for searches, loops and indexes: each rewrite is exact, each near miss left alone."""
+
+from __future__ import annotations
+
+import random
+import textwrap
+
+from polca.skills.registry import build_registry
+from polca.skills.rules import apply_rule
+
+REGISTRY = build_registry()
+
+
+def _apply(skill_id: str, source: str, observed=None):
+    return apply_rule(REGISTRY.get(skill_id), textwrap.dedent(source), observed)
+
+
+def _unchanged(skill_id: str, source: str, observed=None) -> None:
+    outcome = _apply(skill_id, source, observed)
+    assert outcome.error == ""
+    assert not outcome.changed, outcome.code
+    assert outcome.code == textwrap.dedent(source)
+
+
+def _run(code: str, name: str, *args):
+    namespace: dict = {}
+    exec(compile(code, "<rule-test>", "exec"), namespace)  # noqa: S102 - the test's own code
+    return namespace[name](*args)
+
+
+def _same_results(skill_id: str, source: str, name: str, inputs, observed=None) -> str:
+    """Apply the rule (it must change the code), then check both versions agree on ``inputs``."""
+    outcome = _apply(skill_id, source, observed)
+    assert outcome.error == "" and outcome.changed, outcome.code
+    for args in inputs:
+        assert _run(outcome.code, name, *args) == _run(textwrap.dedent(source), name, *args), args
+    return outcome.code
+
+
+# --- dict-index-for-repeated-search ---
+
+INDEX = "dict-index-for-repeated-search"
+
+
+def _records(rng: random.Random, n: int) -> list[dict[str, int]]:
+    return [{"id": rng.randrange(n // 2 + 1), "v": rng.randrange(9)} for _ in range(n)]
+
+
+def test_index_rule_builds_a_grouping_index_and_scans_only_matches():
+    code = _apply(INDEX, """
+        def first(rows: list[dict[str, int]], keys: list[int]):
+            out = []
+            for k in keys:
+                for r in rows:
+                    if r["id"] == k:
+                        out.append(r["v"])
+                        break
+                else:
+                    out.append(None)
+            return out
+        """).code
+    assert textwrap.dedent("""
+            out = []
+            rows_by_id = {}
+            for r in rows:
+                rows_by_id.setdefault(r["id"], []).append(r)
+            for k in keys:
+                for r in rows_by_id.get(k, ()):
+                    out.append(r["v"])
+                    break
+                else:
+                    out.append(None)
+        """).strip().replace("\n", "\n    ") in code
+
+
+def test_index_rule_keeps_every_match_in_order_for_joins_and_counts():
+    rng = random.Random(3)
+    inputs = [(_records(rng, n), _records(rng, n)) for n in (0, 1, 5, 30)]
+    join = """
+        def join(left, right):
+            pairs = []
+            for a in left:
+                for b in right:
+                    if a["id"] == b["id"]:
+                        pairs.append((a["v"], b["v"]))
+            return pairs
+        """
+    observed = {"join": {"left": "list[dict[str, int]]", "right": "list[dict[str, int]]"}}
+    _same_results(INDEX, join, "join", inputs, observed)
+    last = """
+        def last(rows, keys):
+            found = {}
+            for k in range(keys):
+                for row in rows:
+                    if k == row[0]:
+                        found[k] = row[1]
+            return found
+        """
+    tuples = [([(rng.randrange(4), rng.randrange(9)) for _ in range(n)], 6) for n in (0, 3, 20)]
+    _same_results(INDEX, last, "last", tuples, {"last": {"rows": "list[tuple[int]]", "keys": "int"}})
+
+
+def test_index_rule_handles_a_while_loop_and_plain_values():
+    source = """
+        def positions(values: list[str], wanted: list[str]):
+            i = 0
+            hits = 0
+            while i < len(wanted):
+                w = wanted[i]
+                for v in values:
+                    if v == w:
+                        hits += 1
+                i += 1
+            return hits
+        """
+    # ``w`` is rebound every round of the while loop: its type is not proven, so no rewrite.
+    _unchanged(INDEX, source)
+    _same_results(INDEX, source.replace("w = wanted[i]", "pass").replace("== w", "== key").replace(
+        "wanted: list[str]", "wanted: list[str], key: str"), "positions",
+        [(["a", "b", "a"], ["x", "y"], "a"), ([], [], "a")])
+
+
+def test_index_rule_needs_proven_types():
+    _unchanged(INDEX, """
+        def f(rows, keys):
+            out = []
+            for k in keys:
+                for r in rows:
+                    if r["id"] == k:
+                        out.append(r)
+            return out
+        """)
+    # mixed value types: the id's type is not known
+    _unchanged(INDEX, """
+        def f(rows, keys):
+            out = []
+            for k in keys:
+                for r in rows:
+                    if r["id"] == k:
+                        out.append(r)
+            return out
+        """, {"f": {"rows": "list[dict[str, object]]", "keys": "list[int]"}})
+
+
+def test_index_rule_leaves_hostile_near_misses_alone():
+    typed = "rows: list[dict[str, int]], keys: list[int]"
+    for body in (
+        # the records change inside the loop
+        """
+        for k in keys:
+            for r in rows:
+                if r["id"] == k:
+                    r["id"] = -1
+        """,
+        # a user function runs in the loop and may mutate the records
+        """
+        for k in keys:
+            helper(k)
+            for r in rows:
+                if r["id"] == k:
+                    out.append(r)
+        """,
+        # not an equality test
+        """
+        for k in keys:
+            for r in rows:
+                if r["id"] >= k:
+                    out.append(r)
+        """,
+        # the probe is rebound inside the scan
+        """
+        for k in keys:
+            for r in rows:
+                if r["id"] == k:
+                    k = 0
+        """,
+        # more than the test in the scan body
+        """
+        for k in keys:
+            for r in rows:
+                out.append(1)
+                if r["id"] == k:
+                    out.append(r)
+        """,
+    ):
+        source = f"def f({typed}, helper=None):\n    out = []\n" + textwrap.indent(
+            textwrap.dedent(body), "    ") + "    return out\n"
+        _unchanged(INDEX, source)
+    _unchanged(INDEX, f"""
+        def f({typed}):
+            global rows
+            out = []
+            for k in keys:
+                for r in rows:
+                    if r["id"] == k:
+                        out.append(r)
+            return out
+        """)
