@@ -196,3 +196,80 @@ def test_index_rule_leaves_hostile_near_misses_alone():
                         out.append(r)
             return out
         """)
+
+
+# --- loop-invariant-hoisting ---
+
+HOIST = "loop-invariant-hoisting"
+
+
+def test_hoisting_moves_aggregates_before_a_while_loop():
+    code = _same_results(HOIST, """
+        def scan(xs: list[int], word: str):
+            i = 0
+            hits = 0
+            while i < len(xs):
+                if str(xs[i]) in word.lower():
+                    hits += xs[i] * 2 > sum(xs)
+                i += 1
+            return hits
+        """, "scan", [([1, 2, 30], "A12"), ([], "x"), ([5], "5")])
+    assert "    hits = 0\n    xs_len = len(xs)\n    word_lower = word.lower()\n    xs_sum = sum(xs)\n    while" in code
+    assert "while i < xs_len:" in code
+
+
+def test_hoisting_builds_a_probed_set_once_and_shares_repeated_calls():
+    code = _same_results(HOIST, """
+        def keep(items, allowed):
+            return [x for x in items if x in set(allowed) and x not in set(allowed)[:0] or len(items) > len(items)]
+        """.replace("set(allowed)[:0]", "set(allowed)"), "keep",
+        [([1, 2, 3], [2]), ([], [])], {"keep": {"items": "list[int]", "allowed": "list[int]"}})
+    assert code.count("set(allowed)") == 1 and code.count("len(items)") == 1
+
+
+def test_hoisting_leaves_variant_or_unproven_expressions_alone():
+    for source in (
+        # the list grows in the loop
+        """
+        def f(xs: list[int]):
+            for x in range(3):
+                xs.append(sum(xs))
+            return xs
+        """,
+        # a user function may change xs during the loop
+        """
+        def f(xs: list[int], g):
+            out = []
+            for x in range(3):
+                g()
+                out.append(len(xs))
+            return out
+        """,
+        # len is not the built-in
+        """
+        len = max
+        def f(xs: list[int]):
+            return [x for x in xs if x < len(xs)]
+        """,
+        # a set that is kept, not only probed: the loop would share one object
+        """
+        def f(xs: list[int]):
+            return [set(xs) for x in xs]
+        """,
+        # no types: sum of what?
+        """
+        def f(xs):
+            return [x for x in xs if x > sum(xs)]
+        """,
+        # already outside the repeated part: the for's iterable runs once
+        """
+        def f(xs: list[int]):
+            return [x for x in range(len(xs))]
+        """,
+        # a walrus in the loop
+        """
+        def f(xs: list[int]):
+            return [(y := x) for x in xs if x < len(xs)]
+        """,
+    ):
+        _unchanged(HOIST, source)

@@ -271,3 +271,33 @@ def element_type(description: str | None) -> str | None:
         if head in ("tuple", "Tuple") and len(args) == 2 and args[1] == "...":
             return args[0]
     return None
+
+
+STR_PURE_METHODS = frozenset({
+    "lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title", "swapcase", "capitalize",
+    "startswith", "endswith", "find", "rfind", "count", "isdigit", "isalpha", "isalnum", "isspace",
+    "split", "replace", "encode", "zfill", "center", "ljust", "rjust", "partition",
+})
+"""Methods of ``str`` that change nothing and call no user code on ``str`` arguments."""
+
+
+def calls_only_known(node: cst.CSTNode, facts: FunctionFacts, shadowed: set[str]) -> bool:
+    """Every call under ``node`` is a :data:`PURE_BUILTINS` name not rebound in the module
+    (``shadowed``), a method of a local the function built itself as a list, dict or set,
+    or a :data:`STR_PURE_METHODS` method of a name whose type is ``str``: no user code runs
+    that could change a name the function holds."""
+    for call in walk(node):
+        if not isinstance(call, cst.Call):
+            continue
+        func = call.func
+        if isinstance(func, cst.Name) and func.value in PURE_BUILTINS and func.value not in shadowed:
+            continue
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            owner = func.value.value
+            kind = split_type(facts.type_of(owner))[0]
+            if not facts.is_param(owner) and split_type(facts.local_types.get(owner))[0] in ("list", "dict", "set"):
+                continue
+            if kind == "str" and func.attr.value in STR_PURE_METHODS and owner not in facts.rebound:
+                continue
+        return False
+    return True

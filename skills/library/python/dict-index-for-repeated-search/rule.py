@@ -52,8 +52,8 @@ import libcst as cst
 from polca.skills import cst_tools as ct
 from polca.skills.analysis.facts import (
     HASH_CONSISTENT_SCALARS,
-    PURE_BUILTINS,
     FunctionFacts,
+    calls_only_known,
     element_type,
     function_facts,
     qualified_functions,
@@ -61,7 +61,6 @@ from polca.skills.analysis.facts import (
 )
 
 _COLLECTIONS = ("list", "tuple", "set", "frozenset", "List", "Tuple", "Set")
-_LOCAL_CONTAINERS = ("list", "dict", "set")
 
 
 def rewrite(module: cst.Module, observed) -> cst.Module:
@@ -93,7 +92,7 @@ def _outer_loops(node: cst.CSTNode) -> list[cst.For | cst.While]:
 
 def _provable_scans(func, facts: FunctionFacts, outer, shadowed) -> list[tuple[cst.For, str, cst.BaseExpression]]:
     """(scan, collection name, probe) for every scan directly in ``outer``'s body."""
-    if getattr(outer, "asynchronous", None) or ct.collect(outer).impure or not _calls_known(outer, facts, shadowed):
+    if getattr(outer, "asynchronous", None) or ct.collect(outer).impure or not calls_only_known(outer, facts, shadowed):
         return []
     scans = []
     for stmt in outer.body.body:
@@ -180,23 +179,6 @@ def _probe_type(func, facts, outer, scan, probe, shadowed) -> str | None:
 
 def m_target(loop: cst.For) -> str | None:
     return loop.target.value if isinstance(loop.target, cst.Name) else None
-
-
-def _calls_known(node: cst.CSTNode, facts: FunctionFacts, shadowed: set[str]) -> bool:
-    """Every call under ``node`` is a built-in not rebound, or a method of a local that the
-    function built itself as a list, dict or set."""
-    for call in ct.walk(node):
-        if not isinstance(call, cst.Call):
-            continue
-        func = call.func
-        if isinstance(func, cst.Name) and func.value in PURE_BUILTINS and func.value not in shadowed:
-            continue
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-            owner = func.value.value
-            if not facts.is_param(owner) and split_type(facts.local_types.get(owner))[0] in _LOCAL_CONTAINERS:
-                continue
-        return False
-    return True
 
 
 def _plan(module, outer, scans, mapping) -> None:

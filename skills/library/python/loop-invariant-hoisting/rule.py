@@ -1,0 +1,197 @@
+"""Compute loop-invariant aggregates once, before the loop, instead of on every iteration.
+
+Rewrites::
+
+    above = [x for x in values if x > sum(values) / len(values)]
+
+into::
+
+    values_sum = sum(values)
+    values_len = len(values)
+    above = [x for x in values if x > values_sum / values_len]
+
+The loop is a ``for``/``while`` statement not nested in another loop, or a simple
+statement (assignment, ``return``, expression) outside loops that holds a comprehension.
+The hoisted expressions are the repeated parts' (a ``for`` statement's iterable and a
+comprehension's first iterable run once and are left alone):
+
+- ``len(x)``, where ``x`` is a list, tuple, str, bytes, dict, set, frozenset or deque;
+- ``sum(x)``, where ``x`` is a list, tuple, set or frozenset of int, bool or float;
+- ``x.lower()`` and the other no-argument :data:`STR_PURE_METHODS` of a str ``x``;
+- ``set(x)`` / ``frozenset(x)`` used only as the right operand of ``in``/``not in``,
+  where ``x`` is such a collection of int, str, bool or bytes.
+
+Preconditions, proven from the code and the types (observed at run time, else
+annotations, else the literal a local is built from):
+
+1. ``x`` is a name the loop statement never binds, never changes in place (no mutating
+   method, item or attribute store, augmented assignment, ``del``), which is not handed
+   to unknown code anywhere in the function, not rebound in it (so its type is the one
+   observed), and not ``global``/``nonlocal``;
+2. the loop statement calls only built-ins not rebound in the module, methods of locals
+   the function built as lists, dicts or sets, and pure methods of strs; it has no
+   ``yield``, ``await``, lambda, walrus or nested scope: no code runs that could change
+   ``x`` behind its name;
+3. the hoisted expressions cannot raise for those types and return a fresh value equal
+   each time (an int, a float, a str, or a set only probed): evaluating them once, before
+   the loop, even when the loop body never runs, is indistinguishable from evaluating
+   them on every iteration;
+4. the built-ins named (``len``, ``sum``, ``set``...) are not rebound in the module.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from polca.skills import cst_tools as ct
+from polca.skills.analysis.facts import (
+    STR_PURE_METHODS,
+    FunctionFacts,
+    calls_only_known,
+    element_type,
+    function_facts,
+    qualified_functions,
+    split_type,
+)
+
+_SIZED = {"list", "tuple", "str", "bytes", "dict", "set", "frozenset", "deque"}
+_SUMMABLE = {"list", "tuple", "set", "frozenset"}
+_NUMBERS = {"int", "bool", "float"}
+_HASHABLE = {"int", "str", "bool", "bytes"}
+_NO_ARG_STR = STR_PURE_METHODS & {"lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title",
+                                  "swapcase", "capitalize"}
+_SUFFIX = {"len": "len", "sum": "sum", "set": "set", "frozenset": "set"}
+
+
+def rewrite(module: cst.Module, observed) -> cst.Module:
+    shadowed = ct.module_bindings(module)
+    mapping: dict[int, object] = {}
+    for qualname, func in qualified_functions(module):
+        if any(isinstance(n, cst.Global | cst.Nonlocal) for n in ct.walk(func)):
+            continue
+        facts = function_facts(func, observed.get(qualname))
+        for stmt, regions in _loop_statements(func.body):
+            if ct.collect(stmt).impure or not calls_only_known(stmt, facts, shadowed):
+                continue
+            found = _invariants(stmt, regions, facts, shadowed)
+            if found:
+                _plan(module, stmt, found, mapping)
+    return ct.replace_nodes(module, mapping) if mapping else module
+
+
+def _loop_statements(node: cst.CSTNode):
+    """(statement, repeated parts) for top-level loops and comprehension-holding simple
+    statements outside loops, skipping nested scopes."""
+    for child in node.children:
+        if isinstance(child, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            continue
+        if isinstance(child, cst.For) and not child.asynchronous:
+            yield child, [child.body]
+        elif isinstance(child, cst.While):
+            yield child, [child.test, child.body]
+        elif isinstance(child, cst.SimpleStatementLine):
+            regions = [part for comp in ct.walk(child) if isinstance(comp, _COMPS) for part in _repeated(comp)]
+            if regions:
+                yield child, regions
+        elif not isinstance(child, cst.For | cst.While):
+            yield from _loop_statements(child)
+
+
+_COMPS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+
+
+def _repeated(comp) -> list[cst.CSTNode]:
+    """The parts of a comprehension evaluated once per element: all but the first iterable."""
+    parts = [comp.key, comp.value] if isinstance(comp, cst.DictComp) else [comp.elt]
+    for_in = comp.for_in
+    parts += list(for_in.ifs)
+    inner = for_in.inner_for_in
+    while inner is not None:
+        parts += [inner.iter, *inner.ifs]
+        inner = inner.inner_for_in
+    return parts
+
+
+def _invariants(stmt, regions, facts: FunctionFacts, shadowed) -> list[cst.Call]:
+    changed = ct.collect(stmt).bound | _changed_in(stmt)
+    parents = ct.parent_map(stmt)
+    found = []
+    for region in regions:
+        for node in ct.walk(region):
+            if isinstance(node, cst.Call) and _hoistable(node, parents, facts, shadowed, changed):
+                found.append(node)
+    return found
+
+
+def _changed_in(stmt: cst.CSTNode) -> set[str]:
+    """Names changed in place under ``stmt``, or deleted, or augmented."""
+    from polca.skills.analysis.facts import MUTATING_METHODS
+
+    out = set()
+    for node in ct.walk(stmt):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if isinstance(node.func.value, cst.Name) and node.func.attr.value in MUTATING_METHODS:
+                out.add(node.func.value.value)
+        targets = []
+        if isinstance(node, cst.AssignTarget | cst.AugAssign | cst.Del):
+            targets = [node.target]
+        for target in targets:
+            out |= {n.value for n in ct.walk(target) if isinstance(n, cst.Name)}
+    return out
+
+
+def _hoistable(call: cst.Call, parents, facts: FunctionFacts, shadowed, changed) -> bool:
+    subject = _subject(call)
+    if subject is None or subject in changed or not _stable(subject, facts):
+        return False
+    kind = facts.type_of(subject)
+    head, item = split_type(kind)[0], element_type(kind)
+    if isinstance(call.func, cst.Attribute):
+        return head == "str" and call.func.attr.value in _NO_ARG_STR and not call.args
+    name = call.func.value
+    if name in shadowed:
+        return False
+    if name == "len":
+        return head in _SIZED
+    if name == "sum":
+        return head in _SUMMABLE and item in _NUMBERS
+    parent = parents.get(id(call))
+    probed = isinstance(parent, cst.ComparisonTarget) and isinstance(parent.operator, cst.In | cst.NotIn)
+    return name in ("set", "frozenset") and probed and head in _SUMMABLE | {"str"} and (
+        item in _HASHABLE or head == "str")
+
+
+def _subject(call: cst.Call) -> str | None:
+    """``x`` of ``f(x)`` (one positional argument) or of ``x.method()``."""
+    if isinstance(call.func, cst.Attribute):
+        return call.func.value.value if isinstance(call.func.value, cst.Name) else None
+    if not isinstance(call.func, cst.Name) or call.func.value not in _SUFFIX or len(call.args) != 1:
+        return None
+    arg = call.args[0]
+    return arg.value.value if isinstance(arg.value, cst.Name) and not arg.keyword and not arg.star else None
+
+
+def _stable(name: str, facts: FunctionFacts) -> bool:
+    return not ({name} & (facts.rebound | facts.escapes | facts.global_names | facts.mutated))
+
+
+def _plan(module, stmt, calls, mapping) -> None:
+    code = cst.Module([]).code_for_node
+    names: dict[str, str] = {}
+    assigns = []
+    for call in calls:
+        text = code(call)
+        if text not in names:
+            name = ct.fresh_name(module, f"{_subject(call)}_{_label(call)}")
+            while name in names.values():
+                name += "_"
+            names[text] = name
+            assigns.append(cst.parse_statement(f"{name} = {text}\n"))
+        mapping[id(call)] = cst.Name(names[text])
+    mapping[id(stmt)] = lambda updated: cst.FlattenSentinel([*assigns, updated])
+
+
+def _label(call: cst.Call) -> str:
+    if isinstance(call.func, cst.Attribute):
+        return call.func.attr.value
+    return _SUFFIX[call.func.value]
