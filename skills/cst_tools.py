@@ -399,3 +399,22 @@ def fresh_name(module: cst.Module, base: str) -> str:
         n += 1
         name = f"{base}_{n}"
     return name
+
+
+def outer_loops(node: cst.CSTNode) -> list[cst.For | cst.While]:
+    """The outermost ``for``/``while`` statements under ``node``, not inside nested scopes."""
+    found = []
+    for child in node.children:
+        if isinstance(child, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            continue
+        if isinstance(child, cst.For | cst.While):
+            found.append(child)
+        else:
+            found.extend(outer_loops(child))
+    return found
+
+
+def insert_before(mapping: dict, stmt: cst.CSTNode, statements: list[cst.BaseStatement]) -> None:
+    """Record in a :func:`replace_nodes` mapping that ``statements`` go right before ``stmt``
+    (keeping the edits made inside ``stmt``)."""
+    mapping[id(stmt)] = lambda updated: cst.FlattenSentinel([*statements, updated])

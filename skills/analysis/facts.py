@@ -301,3 +301,20 @@ def calls_only_known(node: cst.CSTNode, facts: FunctionFacts, shadowed: set[str]
                 continue
         return False
     return True
+
+
+def names_changed_in(node: cst.CSTNode) -> set[str]:
+    """Names bound, changed in place (a :data:`MUTATING_METHODS` call, an item or attribute
+    store), augmented or deleted anywhere under ``node``."""
+    out = set()
+    for sub in walk(node):
+        if isinstance(sub, cst.Call) and isinstance(sub.func, cst.Attribute):
+            if isinstance(sub.func.value, cst.Name) and sub.func.attr.value in MUTATING_METHODS:
+                out.add(sub.func.value.value)
+        elif isinstance(sub, cst.AssignTarget | cst.AugAssign | cst.Del | cst.AnnAssign | cst.For | cst.CompFor):
+            out |= {n.value for n in walk(sub.target) if isinstance(n, cst.Name)}
+        elif isinstance(sub, cst.AsName | cst.NamedExpr):
+            target = sub.name if isinstance(sub, cst.AsName) else sub.target
+            out |= {n.value for n in walk(target) if isinstance(n, cst.Name)}
+    return out
+

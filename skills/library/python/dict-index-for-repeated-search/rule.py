@@ -70,24 +70,11 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
         if any(isinstance(n, cst.Global | cst.Nonlocal) for n in ct.walk(func)):
             continue
         facts = function_facts(func, observed.get(qualname))
-        for outer in _outer_loops(func.body):
+        for outer in ct.outer_loops(func.body):
             scans = _provable_scans(func, facts, outer, shadowed)
             if scans:
                 _plan(module, outer, scans, mapping)
     return ct.replace_nodes(module, mapping) if mapping else module
-
-
-def _outer_loops(node: cst.CSTNode) -> list[cst.For | cst.While]:
-    """The outermost for/while statements under ``node``, not inside nested scopes."""
-    found = []
-    for child in node.children:
-        if isinstance(child, cst.FunctionDef | cst.ClassDef | cst.Lambda):
-            continue
-        if isinstance(child, cst.For | cst.While):
-            found.append(child)
-        else:
-            found.extend(_outer_loops(child))
-    return found
 
 
 def _provable_scans(func, facts: FunctionFacts, outer, shadowed) -> list[tuple[cst.For, str, cst.BaseExpression]]:
@@ -202,7 +189,7 @@ def _plan(module, outer, scans, mapping) -> None:
             ]
         lookup = cst.parse_expression(f"{indexes[spot]}.get({code(probe)}, ())")
         mapping[id(scan)] = _narrowed(scan, lookup)
-    mapping[id(outer)] = lambda updated: cst.FlattenSentinel([*builds, updated])
+    ct.insert_before(mapping, outer, builds)
 
 
 def _key_of(scan: cst.For) -> cst.BaseExpression:

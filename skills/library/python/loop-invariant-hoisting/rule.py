@@ -50,6 +50,7 @@ from polca.skills.analysis.facts import (
     calls_only_known,
     element_type,
     function_facts,
+    names_changed_in,
     qualified_functions,
     split_type,
 )
@@ -113,7 +114,7 @@ def _repeated(comp) -> list[cst.CSTNode]:
 
 
 def _invariants(stmt, regions, facts: FunctionFacts, shadowed) -> list[cst.Call]:
-    changed = ct.collect(stmt).bound | _changed_in(stmt)
+    changed = names_changed_in(stmt)
     parents = ct.parent_map(stmt)
     found = []
     for region in regions:
@@ -123,26 +124,9 @@ def _invariants(stmt, regions, facts: FunctionFacts, shadowed) -> list[cst.Call]
     return found
 
 
-def _changed_in(stmt: cst.CSTNode) -> set[str]:
-    """Names changed in place under ``stmt``, or deleted, or augmented."""
-    from polca.skills.analysis.facts import MUTATING_METHODS
-
-    out = set()
-    for node in ct.walk(stmt):
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            if isinstance(node.func.value, cst.Name) and node.func.attr.value in MUTATING_METHODS:
-                out.add(node.func.value.value)
-        targets = []
-        if isinstance(node, cst.AssignTarget | cst.AugAssign | cst.Del):
-            targets = [node.target]
-        for target in targets:
-            out |= {n.value for n in ct.walk(target) if isinstance(n, cst.Name)}
-    return out
-
-
 def _hoistable(call: cst.Call, parents, facts: FunctionFacts, shadowed, changed) -> bool:
     subject = _subject(call)
-    if subject is None or subject in changed or not _stable(subject, facts):
+    if subject is None or subject in changed or not facts.never_changed(subject):
         return False
     kind = facts.type_of(subject)
     head, item = split_type(kind)[0], element_type(kind)
@@ -171,10 +155,6 @@ def _subject(call: cst.Call) -> str | None:
     return arg.value.value if isinstance(arg.value, cst.Name) and not arg.keyword and not arg.star else None
 
 
-def _stable(name: str, facts: FunctionFacts) -> bool:
-    return not ({name} & (facts.rebound | facts.escapes | facts.global_names | facts.mutated))
-
-
 def _plan(module, stmt, calls, mapping) -> None:
     code = cst.Module([]).code_for_node
     names: dict[str, str] = {}
@@ -188,7 +168,7 @@ def _plan(module, stmt, calls, mapping) -> None:
             names[text] = name
             assigns.append(cst.parse_statement(f"{name} = {text}\n"))
         mapping[id(call)] = cst.Name(names[text])
-    mapping[id(stmt)] = lambda updated: cst.FlattenSentinel([*assigns, updated])
+    ct.insert_before(mapping, stmt, assigns)
 
 
 def _label(call: cst.Call) -> str:
