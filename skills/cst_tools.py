@@ -391,14 +391,20 @@ def local_list_assign(func: cst.FunctionDef, name: str) -> cst.Assign | None:
 
 # --- Fresh names and statement placement (rules-b: index, hoisting, heap rules) ---
 
-def fresh_name(module: cst.Module, base: str) -> str:
-    """``base`` (or ``base_2``, ``base_3``...) when no scope of ``module`` binds or reads it."""
-    taken = module_bindings(module) | names_read(module)
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}_{n}"
-    return name
+class FreshNames:
+    """Names no scope of a module binds or reads, each handed out once:
+    ``fresh = FreshNames(module); fresh("xs_sorted")`` gives ``xs_sorted``, then ``xs_sorted_2``."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.taken = module_bindings(module) | names_read(module)
+
+    def __call__(self, base: str) -> str:
+        name, n = base, 1
+        while name in self.taken:
+            n += 1
+            name = f"{base}_{n}"
+        self.taken.add(name)
+        return name
 
 
 def outer_loops(node: cst.CSTNode) -> list[cst.For | cst.While]:
@@ -418,3 +424,39 @@ def insert_before(mapping: dict, stmt: cst.CSTNode, statements: list[cst.BaseSta
     """Record in a :func:`replace_nodes` mapping that ``statements`` go right before ``stmt``
     (keeping the edits made inside ``stmt``)."""
     mapping[id(stmt)] = lambda updated: cst.FlattenSentinel([*statements, updated])
+
+
+def loop_regions(node: cst.CSTNode):
+    """(statement, parts run once per iteration) for the outermost ``for``/``while``
+    statements under ``node`` (their bodies; a ``while``'s test too) and for simple
+    statements outside loops that hold comprehensions (see :func:`repeated_parts`);
+    nested scopes are skipped. A rule that hoists work out of those parts puts it right
+    before the statement."""
+    for child in node.children:
+        if isinstance(child, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            continue
+        if isinstance(child, cst.For) and not child.asynchronous:
+            yield child, [child.body]
+        elif isinstance(child, cst.While):
+            yield child, [child.test, child.body]
+        elif isinstance(child, cst.SimpleStatementLine):
+            regions = [part for comp in walk(child) if isinstance(comp, COMPREHENSIONS) for part in repeated_parts(comp)]
+            if regions:
+                yield child, regions
+        elif not isinstance(child, cst.For | cst.While):
+            yield from loop_regions(child)
+
+
+COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+
+
+def repeated_parts(comp) -> list[cst.CSTNode]:
+    """The parts of a comprehension evaluated once per element: all but the first iterable."""
+    parts = [comp.key, comp.value] if isinstance(comp, cst.DictComp) else [comp.elt]
+    for_in = comp.for_in
+    parts += list(for_in.ifs)
+    inner = for_in.inner_for_in
+    while inner is not None:
+        parts += [inner.iter, *inner.ifs]
+        inner = inner.inner_for_in
+    return parts

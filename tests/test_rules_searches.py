@@ -273,3 +273,83 @@ def test_hoisting_leaves_variant_or_unproven_expressions_alone():
         """,
     ):
         _unchanged(HOIST, source)
+
+
+# --- sort-once-outside-loop ---
+
+SORT = "sort-once-outside-loop"
+
+
+def test_sort_once_hoists_a_sorted_copy_read_in_a_comprehension_and_a_while():
+    code = _same_results(SORT, """
+        def ranks(xs: list[int], ks: list[int]):
+            firsts = [sorted(xs)[k] for k in ks if k < len(xs)]
+            i, acc = 0, 0
+            while i < len(ks):
+                acc += sorted(xs, reverse=True)[0] + max(sorted(xs))
+                i += 1
+            return firsts, acc
+        """, "ranks", [([3, 1, 2], [0, 2, 5]), ([5], [0]), ([4, 4], [])])
+    assert code.count("sorted(") == 3 and "xs_sorted = sorted(xs)\n" in code
+    assert "xs_sorted_2 = sorted(xs, reverse=True)\n    xs_sorted_3 = sorted(xs)\n    while" in code
+    assert "acc += xs_sorted_2[0] + max(xs_sorted_3)" in code
+
+
+def test_sort_once_moves_the_assignment_statement_out_of_the_loop():
+    code = _apply(SORT, """
+        def f(words: tuple[str, ...], ks: list[int]):
+            out = []
+            for k in ks:
+                ordered = sorted(words)
+                out.append(ordered[k] if k < len(ordered) else "")
+            return out
+        """).code
+    assert "    ordered = sorted(words)\n    for k in ks:\n        out.append(" in code
+
+
+def test_sort_once_leaves_shared_or_unproven_lists_alone():
+    for source in (
+        # the sorted list is changed in place: each iteration needs a fresh one
+        """
+        def f(xs: list[int], ks: list[int]):
+            for k in ks:
+                s = sorted(xs)
+                s.append(k)
+        """,
+        # read before it is assigned in the first iteration
+        """
+        def f(xs: list[int], ks: list[int]):
+            out = []
+            for k in ks:
+                if k:
+                    out.append(s[0])
+                s = sorted(xs)
+            return out
+        """,
+        # a key function may raise or run user code
+        """
+        def f(xs: list[int], ks: list[int]):
+            return [sorted(xs, key=str)[k] for k in ks]
+        """,
+        # xs is rebound inside the loop
+        """
+        def f(xs: list[int], ks: list[int]):
+            out = []
+            for k in ks:
+                out.append(sorted(xs)[0])
+                xs = xs[1:]
+            return out
+        """,
+        # sorted is not the built-in
+        """
+        from mylib import sorted
+        def f(xs: list[int], ks: list[int]):
+            return [sorted(xs)[k] for k in ks]
+        """,
+        # mixed element types could raise TypeError
+        """
+        def f(xs: list[object], ks: list[int]):
+            return [sorted(xs)[k] for k in ks]
+        """,
+    ):
+        _unchanged(SORT, source)

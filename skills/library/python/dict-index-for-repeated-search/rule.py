@@ -66,6 +66,7 @@ _COLLECTIONS = ("list", "tuple", "set", "frozenset", "List", "Tuple", "Set")
 def rewrite(module: cst.Module, observed) -> cst.Module:
     shadowed = ct.module_bindings(module)
     mapping: dict[int, object] = {}
+    fresh = ct.FreshNames(module)
     for qualname, func in qualified_functions(module):
         if any(isinstance(n, cst.Global | cst.Nonlocal) for n in ct.walk(func)):
             continue
@@ -73,7 +74,7 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
         for outer in ct.outer_loops(func.body):
             scans = _provable_scans(func, facts, outer, shadowed)
             if scans:
-                _plan(module, outer, scans, mapping)
+                _plan(fresh, outer, scans, mapping)
     return ct.replace_nodes(module, mapping) if mapping else module
 
 
@@ -168,7 +169,7 @@ def m_target(loop: cst.For) -> str | None:
     return loop.target.value if isinstance(loop.target, cst.Name) else None
 
 
-def _plan(module, outer, scans, mapping) -> None:
+def _plan(fresh, outer, scans, mapping) -> None:
     """Record the edits: index builds before ``outer``, each scan over its matches only."""
     code = cst.Module([]).code_for_node
     indexes: dict[tuple[str, str], str] = {}
@@ -177,9 +178,7 @@ def _plan(module, outer, scans, mapping) -> None:
         key = _key_of(scan)
         spot = (rows, code(key))
         if spot not in indexes:
-            name = ct.fresh_name(module, f"{rows}_by_{_key_label(key)}")
-            while name in indexes.values():
-                name += "_"
+            name = fresh(f"{rows}_by_{_key_label(key)}")
             indexes[spot] = name
             record = scan.target.value
             builds += [

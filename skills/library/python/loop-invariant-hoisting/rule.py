@@ -67,50 +67,18 @@ _SUFFIX = {"len": "len", "sum": "sum", "set": "set", "frozenset": "set"}
 def rewrite(module: cst.Module, observed) -> cst.Module:
     shadowed = ct.module_bindings(module)
     mapping: dict[int, object] = {}
+    fresh = ct.FreshNames(module)
     for qualname, func in qualified_functions(module):
         if any(isinstance(n, cst.Global | cst.Nonlocal) for n in ct.walk(func)):
             continue
         facts = function_facts(func, observed.get(qualname))
-        for stmt, regions in _loop_statements(func.body):
+        for stmt, regions in ct.loop_regions(func.body):
             if ct.collect(stmt).impure or not calls_only_known(stmt, facts, shadowed):
                 continue
             found = _invariants(stmt, regions, facts, shadowed)
             if found:
-                _plan(module, stmt, found, mapping)
+                _plan(fresh, stmt, found, mapping)
     return ct.replace_nodes(module, mapping) if mapping else module
-
-
-def _loop_statements(node: cst.CSTNode):
-    """(statement, repeated parts) for top-level loops and comprehension-holding simple
-    statements outside loops, skipping nested scopes."""
-    for child in node.children:
-        if isinstance(child, cst.FunctionDef | cst.ClassDef | cst.Lambda):
-            continue
-        if isinstance(child, cst.For) and not child.asynchronous:
-            yield child, [child.body]
-        elif isinstance(child, cst.While):
-            yield child, [child.test, child.body]
-        elif isinstance(child, cst.SimpleStatementLine):
-            regions = [part for comp in ct.walk(child) if isinstance(comp, _COMPS) for part in _repeated(comp)]
-            if regions:
-                yield child, regions
-        elif not isinstance(child, cst.For | cst.While):
-            yield from _loop_statements(child)
-
-
-_COMPS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
-
-
-def _repeated(comp) -> list[cst.CSTNode]:
-    """The parts of a comprehension evaluated once per element: all but the first iterable."""
-    parts = [comp.key, comp.value] if isinstance(comp, cst.DictComp) else [comp.elt]
-    for_in = comp.for_in
-    parts += list(for_in.ifs)
-    inner = for_in.inner_for_in
-    while inner is not None:
-        parts += [inner.iter, *inner.ifs]
-        inner = inner.inner_for_in
-    return parts
 
 
 def _invariants(stmt, regions, facts: FunctionFacts, shadowed) -> list[cst.Call]:
@@ -155,16 +123,14 @@ def _subject(call: cst.Call) -> str | None:
     return arg.value.value if isinstance(arg.value, cst.Name) and not arg.keyword and not arg.star else None
 
 
-def _plan(module, stmt, calls, mapping) -> None:
+def _plan(fresh, stmt, calls, mapping) -> None:
     code = cst.Module([]).code_for_node
     names: dict[str, str] = {}
     assigns = []
     for call in calls:
         text = code(call)
         if text not in names:
-            name = ct.fresh_name(module, f"{_subject(call)}_{_label(call)}")
-            while name in names.values():
-                name += "_"
+            name = fresh(f"{_subject(call)}_{_label(call)}")
             names[text] = name
             assigns.append(cst.parse_statement(f"{name} = {text}\n"))
         mapping[id(call)] = cst.Name(names[text])
