@@ -460,3 +460,29 @@ def repeated_parts(comp) -> list[cst.CSTNode]:
         parts += [inner.iter, *inner.ifs]
         inner = inner.inner_for_in
     return parts
+
+
+def loop_variable_read_after(func: cst.FunctionDef, loop: cst.For) -> bool:
+    """Some variable bound by ``loop``'s target may be read outside ``loop``: a reference
+    that is not inside ``loop``, nor the target or body of another ``for`` binding the same
+    name, nor inside a comprehension binding it (its own scope)."""
+    for name in target_names(loop.target):
+        own: set[int] = {id(n) for n in _walk(loop)}
+        for other in _walk(func.body):
+            if isinstance(other, cst.For) and other is not loop and name in target_names(other.target):
+                own |= {id(n) for n in _walk(other.target)} | {id(n) for n in _walk(other.body)}
+            elif isinstance(other, COMPREHENSIONS) and _comprehension_binds(other, name):
+                outer_iter = {id(n) for n in _walk(other.for_in.iter)}
+                own |= {id(n) for n in _walk(other)} - outer_iter
+        if any(id(ref) not in own for ref in name_refs(func.body, name)):
+            return True
+    return False
+
+
+def _comprehension_binds(comp, name: str) -> bool:
+    for_in = comp.for_in
+    while for_in is not None:
+        if name in target_names(for_in.target):
+            return True
+        for_in = for_in.inner_for_in
+    return False

@@ -23,9 +23,13 @@ def _unchanged(skill_id: str, source: str, observed=None) -> None:
 
 
 def _run(code: str, name: str, *args):
+    """The function's result, or the type of what it raised (both versions must agree)."""
     namespace: dict = {}
     exec(compile(code, "<rule-test>", "exec"), namespace)  # noqa: S102 - the test's own code
-    return namespace[name](*args)
+    try:
+        return "ok", namespace[name](*args)
+    except Exception as exc:  # the original may raise on an edge input; so must the rewrite
+        return "raised", type(exc).__name__
 
 
 def _same_results(skill_id: str, source: str, name: str, inputs, observed=None) -> str:
@@ -353,3 +357,133 @@ def test_sort_once_leaves_shared_or_unproven_lists_alone():
         """,
     ):
         _unchanged(SORT, source)
+
+
+# --- builtin-reductions ---
+
+REDUCE = "builtin-reductions"
+
+
+def test_reductions_rewrite_totals_counts_and_flags_exactly():
+    source = """
+        def stats(xs: list[int], words: list[str], n: int):
+            # running total
+            total = 7
+            for x in xs:
+                if x % 2:
+                    total = total + x * 3
+            count = 0
+            for w in words:
+                count += len(w) > 2
+            squares = 0
+            for i in range(n):
+                squares += i * i
+            clean = True
+            for w in words:
+                if w.startswith("x") or not w:
+                    clean = False
+                    break
+            return total, count, squares, clean
+        """
+    inputs = [([1, 2, 3], ["ab", "abc", "x"], 4), ([], [], 0), ([5], [""], 1)]
+    code = _same_results(REDUCE, source, "stats", inputs)
+    assert "    # running total\n    total = sum((x * 3 for x in xs if x % 2), 7)\n" in code
+    assert "count = sum(len(w) > 2 for w in words)" in code
+    assert "squares = sum(i * i for i in range(n))" in code
+    assert 'clean = all(not (w.startswith("x") or not w) for w in words)' in code
+
+
+def test_reductions_rewrite_running_extremes_with_their_start():
+    source = """
+        def ext(xs: list[int], names: list[str]):
+            lo = float("inf")
+            for x in xs:
+                if x < lo:
+                    lo = x
+            first = names[0]
+            for s in names[1:]:
+                if first > s:
+                    first = s
+            top = None
+            for x in xs:
+                if top is None or x >= top:
+                    top = x
+            return lo, first, top
+        """
+    inputs = [([3, 1, 2], ["b", "a", "c"]), ([], ["z"]), ([4], [])]
+    code = _same_results(REDUCE, source, "ext", inputs)
+    assert 'lo = min(lo, min(xs, default=lo))' in code
+    assert "first = names[0]\n    first = min(names)\n" in code
+    assert "top = max(xs, default=None)" in code
+
+
+def test_reductions_leave_near_misses_alone():
+    for source in (
+        # no types: the items may be floats or lists
+        """
+        def f(xs):
+            total = 0
+            for x in xs:
+                total += x
+            return total
+        """,
+        # the accumulator is read in the term
+        """
+        def f(xs: list[int]):
+            total = 0
+            for x in xs:
+                total += total + x
+            return total
+        """,
+        # inside try: the handler sees the partial total
+        """
+        def f(xs: list[int]):
+            total = 0
+            try:
+                total = 0
+                for x in xs:
+                    total += 10 // x
+            except ZeroDivisionError:
+                return total
+            return total
+        """,
+        # a loop with else
+        """
+        def f(xs: list[int]):
+            found = False
+            for x in xs:
+                if x:
+                    found = True
+                    break
+            else:
+                return None
+            return found
+        """,
+        # non-strict update with a start that could tie a different type
+        """
+        def f(xs: list[int]):
+            best = 0
+            for x in xs:
+                if x >= best:
+                    best = x
+            return best
+        """,
+        # sum is not the built-in
+        """
+        from numpy import sum
+        def f(xs: list[int]):
+            total = 0
+            for x in xs:
+                total += x
+            return total
+        """,
+        # the iterable reads the accumulator
+        """
+        def f(xs: list[int], total: int):
+            total = 0
+            for x in xs[total:]:
+                total += x
+            return total
+        """,
+    ):
+        _unchanged(REDUCE, source)

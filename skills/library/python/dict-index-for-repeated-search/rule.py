@@ -137,8 +137,7 @@ def _scan_provable(func, facts, outer, scan, rows, key, probe, shadowed) -> bool
         return False
     if _key_type(key, element_type(facts.type_of(rows))) not in HASH_CONSISTENT_SCALARS:
         return False
-    inside = {id(n) for n in ct.walk(scan)}
-    if any(id(ref) not in inside for ref in ct.name_refs(func, record)):
+    if ct.loop_variable_read_after(func, scan):
         return False
     if ct.names_read(probe) & ct.collect(scan).bound:
         return False
