@@ -487,3 +487,92 @@ def test_reductions_leave_near_misses_alone():
         """,
     ):
         _unchanged(REDUCE, source)
+
+
+# --- defaultdict-grouping ---
+
+GROUP = "defaultdict-grouping"
+
+
+def test_grouping_rewrites_the_three_shapes_into_setdefault():
+    source = """
+        def group(pairs: list[tuple[str, ...]], words: list[str]):
+            a = {}
+            for p in pairs:
+                # bucket per first field
+                if p[0] not in a:
+                    a[p[0]] = set()
+                a[p[0]].add(p)
+            b = {}
+            for w in words:
+                if w in b:
+                    b[w].append(len(w))
+                else:
+                    b[w] = [len(w)]
+            c = dict()
+            for w in words:
+                c[w, len(w)] = c.get((w, len(w)), []) + [w]
+            return a, b, c
+        """
+    code = _same_results(GROUP, source.replace("c[w, len(w)]", "c[w]").replace("(w, len(w))", "w"), "group",
+                         [([("x", "1"), ("x", "2"), ("y",)], ["ab", "ab", "c"]), ([], [])])
+    assert "        # bucket per first field\n        a.setdefault(p[0], set()).add(p)\n" in code
+    assert "b.setdefault(w, []).append(len(w))" in code
+    assert "c.setdefault(w, []).append(w)" in code
+
+
+def test_grouping_leaves_near_misses_alone():
+    for source in (
+        # the key is a call: evaluated three times in the original
+        """
+        def f(words: list[str]):
+            d = {}
+            for w in words:
+                if w.lower() not in d:
+                    d[w.lower()] = []
+                d[w.lower()].append(w)
+            return d
+        """,
+        # different keys in test and store
+        """
+        def f(words: list[str], other: str):
+            d = {}
+            for w in words:
+                if w not in d:
+                    d[other] = []
+                d[w].append(w)
+            return d
+        """,
+        # the dict is a parameter of unknown type (a subclass could override __contains__)
+        """
+        def f(words: list[str], d):
+            for w in words:
+                if w in d:
+                    d[w].append(w)
+                else:
+                    d[w] = [w]
+            return d
+        """,
+        # a bucket escapes before the loop ends: fresh lists were observable
+        """
+        def f(words: list[str]):
+            d = {}
+            firsts = []
+            for w in words:
+                d[w] = d.get(w, []) + [w]
+                firsts.append(d[w])
+            return firsts
+        """,
+        # the miss branch stores a different value than the hit branch appends
+        """
+        def f(words: list[str]):
+            d = {}
+            for w in words:
+                if w in d:
+                    d[w].append(w)
+                else:
+                    d[w] = [0]
+            return d
+        """,
+    ):
+        _unchanged(GROUP, source)
