@@ -576,3 +576,91 @@ def test_grouping_leaves_near_misses_alone():
         """,
     ):
         _unchanged(GROUP, source)
+
+
+# --- heap-for-repeated-min ---
+
+HEAP = "heap-for-repeated-min"
+
+
+def test_heap_rule_rewrites_index_pops_and_keeps_results():
+    source = """
+        def drain(tasks: list[int], extra: int):
+            q = sorted(tasks)
+            order = []
+            while q:
+                t = q.pop(q.index(min(q)))
+                order.append(t)
+                if t % 3 == 0 and t > 0:
+                    q.append(t // 3 + extra)
+            return order, len(q)
+        """
+    code = _same_results(HEAP, source, "drain", [([9, 3, 27, 5, 3], 1), ([], 2), ([0], 0)])
+    assert code.startswith("\nimport heapq\n")
+    assert "    q = sorted(tasks)\n    heapq.heapify(q)\n" in code
+    assert "        t = heapq.heappop(q)\n" in code and "heapq.heappush(q, t // 3 + extra)" in code
+
+
+def test_heap_rule_leaves_order_dependent_or_unsafe_queues_alone():
+    for source in (
+        # the queue is iterated: its order is observed
+        """
+        def f(xs: list[int]):
+            q = list(xs)
+            while len(q) > 1:
+                a = min(q)
+                q.remove(a)
+            return [x for x in q]
+        """,
+        # a float is pushed: nan would break the heap order
+        """
+        def f(xs: list[int]):
+            q = list(xs)
+            while len(q) > 1:
+                a = min(q)
+                q.remove(a)
+                q.append(a / 2)
+            return len(q)
+        """,
+        # the pop is conditional, outside the guarded sequence
+        """
+        def f(xs: list[int], flag: bool):
+            q = list(xs)
+            while len(q) > 1:
+                if flag:
+                    a = min(q)
+                    q.remove(a)
+                q.append(1)
+            return len(q)
+        """,
+        # min and remove of different values
+        """
+        def f(xs: list[int], other: int):
+            q = list(xs)
+            while q:
+                a = min(q)
+                q.remove(other)
+            return len(q)
+        """,
+        # the queue is handed to unknown code
+        """
+        def f(xs: list[int], show):
+            q = list(xs)
+            while q:
+                a = min(q)
+                q.remove(a)
+                show(q)
+            return 0
+        """,
+        # heapq is something else here
+        """
+        from mylib import queue_tools as heapq
+        def f(xs: list[int]):
+            q = list(xs)
+            while q:
+                a = min(q)
+                q.remove(a)
+            return len(q)
+        """,
+    ):
+        _unchanged(HEAP, source)

@@ -318,3 +318,38 @@ def names_changed_in(node: cst.CSTNode) -> set[str]:
             out |= {n.value for n in walk(target) if isinstance(n, cst.Name)}
     return out
 
+
+
+_INT_OPS = (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Modulo, cst.LeftShift,
+            cst.RightShift, cst.BitAnd, cst.BitOr, cst.BitXor)
+_INT_CALLS = frozenset({"len", "ord", "int"})
+
+
+def is_int_expr(expr: cst.BaseExpression, ints: set[str]) -> bool:
+    """``expr`` certainly gives an int (or bool), given that the names in ``ints`` hold
+    ints: int literals, comparisons of ints, int arithmetic without ``/`` and ``**``,
+    ``len``/``ord``/``int`` calls (the caller checks these built-ins are not rebound)."""
+    if isinstance(expr, cst.Integer):
+        return True
+    if isinstance(expr, cst.Name):
+        return expr.value in ints or expr.value in ("True", "False")
+    if isinstance(expr, cst.Comparison):  # ints compared give a bool
+        return is_int_expr(expr.left, ints) and all(is_int_expr(c.comparator, ints) for c in expr.comparisons)
+    if isinstance(expr, cst.BinaryOperation):
+        return isinstance(expr.operator, _INT_OPS) and is_int_expr(expr.left, ints) and is_int_expr(expr.right, ints)
+    if isinstance(expr, cst.UnaryOperation):
+        return isinstance(expr.operator, cst.Not) or is_int_expr(expr.expression, ints)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in _INT_CALLS:
+        return True
+    return False
+
+
+def param_type(func: cst.FunctionDef, facts: FunctionFacts, name: str) -> str | None:
+    """The type a parameter has on entry: observed, else its annotation (a rebinding in
+    the body, which :meth:`FunctionFacts.type_of` reports instead, does not count)."""
+    if name in facts.observed:
+        return facts.observed[name]
+    for param in walk(func.params):
+        if isinstance(param, cst.Param) and param.name.value == name and param.annotation is not None:
+            return _hint(param.annotation)
+    return None

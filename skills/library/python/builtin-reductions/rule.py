@@ -58,12 +58,10 @@ from polca.skills.analysis.facts import (
     FunctionFacts,
     element_type,
     function_facts,
+    is_int_expr,
     qualified_functions,
 )
 
-_INT_OPS = (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Modulo, cst.LeftShift,
-            cst.RightShift, cst.BitAnd, cst.BitOr, cst.BitXor)
-_INT_CALLS = {"len", "ord", "int"}
 _ORDERED = {"int", "str", "bool"}
 _BUILTINS = {"sum", "max", "min", "any", "all", "range", "len", "ord", "int", "float"}
 _GREATER = {cst.GreaterThan: "max", cst.GreaterThanEqual: "max", cst.LessThan: "min", cst.LessThanEqual: "min"}
@@ -161,7 +159,7 @@ def _as_sum(facts, acc, start, loop):
         return None
     if acc in ct.names_read(term) | (ct.names_read(cond) if cond is not None else set()):
         return None
-    if not _is_int(term, _int_names(facts, loop)):
+    if not is_int_expr(term, _int_names(facts, loop)):
         return None
     plain = cond is None and isinstance(term, cst.Name) and m.matches(loop.target, m.Name(term.value))
     with_start = start.evaluated_value != 0
@@ -186,22 +184,6 @@ def _items_of(facts: FunctionFacts, loop: cst.For) -> str | None:
     if isinstance(loop.iter, cst.Name) and facts.never_changed(loop.iter.value):
         return element_type(facts.type_of(loop.iter.value))
     return None
-
-
-def _is_int(expr: cst.BaseExpression, ints: set[str]) -> bool:
-    if isinstance(expr, cst.Integer):
-        return True
-    if isinstance(expr, cst.Name):
-        return expr.value in ints or expr.value in ("True", "False")
-    if isinstance(expr, cst.Comparison):  # ints compared give a bool
-        return _is_int(expr.left, ints) and all(_is_int(c.comparator, ints) for c in expr.comparisons)
-    if isinstance(expr, cst.BinaryOperation):
-        return isinstance(expr.operator, _INT_OPS) and _is_int(expr.left, ints) and _is_int(expr.right, ints)
-    if isinstance(expr, cst.UnaryOperation):
-        return isinstance(expr.operator, cst.Not) or _is_int(expr.expression, ints)
-    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in _INT_CALLS:
-        return True
-    return False
 
 
 def _as_extreme(facts, acc, start, loop):
