@@ -664,3 +664,83 @@ def test_heap_rule_leaves_order_dependent_or_unsafe_queues_alone():
         """,
     ):
         _unchanged(HEAP, source)
+
+
+# --- bisect-for-sorted-search ---
+
+BISECT = "bisect-for-sorted-search"
+
+
+def test_bisect_rule_turns_counts_over_a_sorted_list_into_searches():
+    source = """
+        def counts(xs: list[int], qs: list[int], words: list[str], w: str):
+            s = list(xs)
+            s.sort()
+            below = [sum(1 for x in s if x < q) for q in qs]
+            upto = [sum(1 for x in s if q >= x) for q in qs]
+            above = [sum(1 for x in s if x > q) for q in qs]
+            ordered = sorted(words)
+            after = sum(1 for v in ordered if w <= v)
+            return below, upto, above, after
+        """
+    inputs = [([5, 1, 3, 3], [0, 3, 4, 9], ["b", "a", "c"], "b"), ([], [1], [], "")]
+    code = _same_results(BISECT, source, "counts", inputs)
+    assert "below = [bisect.bisect_left(s, q) for q in qs]" in code
+    assert "upto = [bisect.bisect_right(s, q) for q in qs]" in code
+    assert "above = [len(s) - bisect.bisect_right(s, q) for q in qs]" in code
+    assert "after = len(ordered) - bisect.bisect_left(ordered, w)" in code
+
+
+def test_bisect_rule_leaves_unsorted_or_mismatched_searches_alone():
+    for source in (
+        # sorted, then changed
+        """
+        def f(xs: list[int], q: int):
+            s = sorted(xs)
+            s[0] = 99
+            return sum(1 for x in s if x < q)
+        """,
+        # sorted only after being searched
+        """
+        def f(xs: list[int], q: int):
+            s = list(xs)
+            n = sum(1 for x in s if x < q)
+            s.sort()
+            return n, s
+        """,
+        # a key makes the order differ from the comparison's
+        """
+        def f(xs: list[int], q: int):
+            s = sorted(xs, key=abs)
+            return sum(1 for x in s if x < q)
+        """,
+        # the loop counts the items that pass the break test from the start: not a prefix
+        """
+        def f(xs: list[int], q: int):
+            s = sorted(xs)
+            count = 0
+            for x in s:
+                if x < q:
+                    break
+                count += 1
+            return count
+        """,
+        # the loop variable is read after the loop
+        """
+        def f(xs: list[int], q: int):
+            s = sorted(xs)
+            count = 0
+            for x in s:
+                if x >= q:
+                    break
+                count += 1
+            return count, x
+        """,
+        # strs against ints
+        """
+        def f(xs: list[str], q: int):
+            s = sorted(xs)
+            return sum(1 for x in s if x < q)
+        """,
+    ):
+        _unchanged(BISECT, source)
