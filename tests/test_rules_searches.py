@@ -744,3 +744,75 @@ def test_bisect_rule_leaves_unsorted_or_mismatched_searches_alone():
         """,
     ):
         _unchanged(BISECT, source)
+
+
+# --- hash-complement-pair-search ---
+
+PAIRS = "hash-complement-pair-search"
+
+
+def test_pair_count_rule_counts_complements_with_fresh_names():
+    source = """
+        def pairs(values: tuple[int, ...], goal: int):
+            x = "taken"
+            hits = 2
+            # every unordered pair
+            for a in range(len(values)):
+                for b in range(a + 1, len(values)):
+                    if goal == values[b] + values[a]:
+                        hits += 1
+            return hits, x
+        """
+    rng = random.Random(5)
+    inputs = [(tuple(rng.randrange(-4, 4) for _ in range(n)), rng.randrange(-3, 3)) for n in (0, 1, 2, 9, 40)]
+    code = _same_results(PAIRS, source, "pairs", inputs)
+    assert "    # every unordered pair\n    seen = {}\n    for x_2 in values:\n" in code
+    assert "hits += seen.get(goal - x_2, 0)" in code
+
+
+def test_pair_count_rule_leaves_near_misses_alone():
+    for source in (
+        # the items are of unknown type
+        """
+        def f(xs, t):
+            n = 0
+            for i in range(len(xs)):
+                for j in range(i + 1, len(xs)):
+                    if xs[i] + xs[j] == t:
+                        n += 1
+            return n
+        """,
+        # the target changes inside the loops' function
+        """
+        def f(xs: list[int], t: int):
+            t = t * 2
+            n = 0
+            for i in range(len(xs)):
+                for j in range(i + 1, len(xs)):
+                    if xs[i] + xs[j] == t:
+                        n += 1
+            return n
+        """,
+        # more in the body than the count
+        """
+        def f(xs: list[int], t: int, out: list[int]):
+            n = 0
+            for i in range(len(xs)):
+                for j in range(i + 1, len(xs)):
+                    if xs[i] + xs[j] == t:
+                        n += 1
+                        out.append(i)
+            return n
+        """,
+        # a difference, not a sum
+        """
+        def f(xs: list[int], t: int):
+            n = 0
+            for i in range(len(xs)):
+                for j in range(i + 1, len(xs)):
+                    if xs[i] - xs[j] == t:
+                        n += 1
+            return n
+        """,
+    ):
+        _unchanged(PAIRS, source)
