@@ -392,11 +392,17 @@ def local_list_assign(func: cst.FunctionDef, name: str) -> cst.Assign | None:
 # --- Fresh names and statement placement (rules-b: index, hoisting, heap rules) ---
 
 class FreshNames:
-    """Names no scope of a module binds or reads, each handed out once:
-    ``fresh = FreshNames(module); fresh("xs_sorted")`` gives ``xs_sorted``, then ``xs_sorted_2``."""
+    """Names that nothing in ``scope`` binds or reads, each handed out once:
+    ``fresh = FreshNames(func); fresh("xs_sorted")`` gives ``xs_sorted``, then ``xs_sorted_2``.
+    For a new local of a function pass the function: a global of the same name that the
+    function never reads is not disturbed by a local that shadows it."""
 
-    def __init__(self, module: cst.Module) -> None:
-        self.taken = module_bindings(module) | names_read(module)
+    def __init__(self, scope: cst.CSTNode) -> None:
+        # ``x.name`` and ``f(name=...)`` do not use the variable ``name``
+        labels = {id(n.attr) for n in _walk(scope) if isinstance(n, cst.Attribute)}
+        labels |= {id(n.keyword) for n in _walk(scope) if isinstance(n, cst.Arg) and n.keyword is not None}
+        variables = {n.value for n in _walk(scope) if isinstance(n, cst.Name) and id(n) not in labels}
+        self.taken = module_bindings(scope) | variables
 
     def __call__(self, base: str) -> str:
         name, n = base, 1

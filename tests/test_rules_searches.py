@@ -816,3 +816,83 @@ def test_pair_count_rule_leaves_near_misses_alone():
         """,
     ):
         _unchanged(PAIRS, source)
+
+
+# --- avoid-repeated-len-and-attribute ---
+
+ATTRS = "avoid-repeated-len-and-attribute"
+
+
+def test_attribute_rule_reads_plain_attributes_once_per_loop():
+    source = """
+        class Board:
+            def __init__(self, rows: list, scale: int):
+                self.rows = [list(r) for r in rows]
+                self.scale = scale
+
+            def score(self):
+                out = []
+                for r in range(len(self.rows)):
+                    out.append(sum(self.rows[r]) * self.scale)
+                return out + [self.scale]
+
+        def run(rows, scale):
+            return Board(rows, scale).score()
+        """
+    code = _same_results(ATTRS, source, "run", [([[1, 2], [3]], 2), ([], 5)])
+    assert "        rows = self.rows\n        scale = self.scale\n        rows_len = len(rows)\n" in code
+    assert "for r in range(rows_len):\n            out.append(sum(rows[r]) * scale)" in code
+    assert "return out + [self.scale]" in code
+
+
+def test_attribute_rule_leaves_unprovable_attributes_alone():
+    for source in (
+        # a subclass in the module may turn the attribute into a property
+        """
+        class A:
+            def __init__(self, xs: list):
+                self.xs = list(xs)
+            def f(self):
+                return [x for x in range(len(self.xs))]
+        class B(A):
+            pass
+        """,
+        # the class hooks attribute access
+        """
+        class A:
+            def __init__(self, xs: list):
+                self.xs = list(xs)
+            def __getattr__(self, name):
+                return 0
+            def f(self):
+                return [self.xs[i] for i in range(3)]
+        """,
+        # the attribute's value is of unknown type
+        """
+        class A:
+            def __init__(self, xs):
+                self.xs = xs
+            def f(self):
+                return [self.xs[i] for i in range(3)]
+        """,
+        # set twice in the class
+        """
+        class A:
+            def __init__(self, xs: list):
+                self.xs = list(xs)
+            def reset(self):
+                self.xs = []
+            def f(self):
+                return [self.xs[i] for i in range(3)]
+        """,
+        # the loop deletes items: the size changes
+        """
+        class A:
+            def __init__(self, xs: list):
+                self.xs = list(xs)
+            def f(self):
+                while len(self.xs) > 1:
+                    del self.xs[0]
+        """,
+    ):
+        _unchanged(ATTRS, source)

@@ -353,3 +353,10 @@ def param_type(func: cst.FunctionDef, facts: FunctionFacts, name: str) -> str | 
         if isinstance(param, cst.Param) and param.name.value == name and param.annotation is not None:
             return _hint(param.annotation)
     return None
+
+
+def constructed_type(value: cst.BaseExpression) -> str | None:
+    """The built-in type a display, literal or constructor call (``list(...)``, ``{}``,
+    ``"s"``, ``sorted(...)``) certainly gives, else None (the constructor names are
+    the caller's to check for rebinding)."""
+    return _constructed_type(value)

@@ -66,11 +66,11 @@ _COLLECTIONS = ("list", "tuple", "set", "frozenset", "List", "Tuple", "Set")
 def rewrite(module: cst.Module, observed) -> cst.Module:
     shadowed = ct.module_bindings(module)
     mapping: dict[int, object] = {}
-    fresh = ct.FreshNames(module)
     for qualname, func in qualified_functions(module):
         if any(isinstance(n, cst.Global | cst.Nonlocal) for n in ct.walk(func)):
             continue
         facts = function_facts(func, observed.get(qualname))
+        fresh = ct.FreshNames(func)
         for outer in ct.outer_loops(func.body):
             scans = _provable_scans(func, facts, outer, shadowed)
             if scans:

@@ -44,11 +44,11 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
     if {"range", "len"} & ct.module_bindings(module):
         return module
     mapping: dict[int, object] = {}
-    fresh = ct.FreshNames(module)
     for qualname, func in qualified_functions(module):
         if any(isinstance(n, cst.Global | cst.Nonlocal) for n in ct.walk(func)):
             continue
         facts = function_facts(func, observed.get(qualname))
+        fresh = ct.FreshNames(func)
         for block in (n for n in ct.walk(func.body) if isinstance(n, cst.IndentedBlock)):
             body = list(block.body)
             for init, loop in zip(body, body[1:], strict=False):

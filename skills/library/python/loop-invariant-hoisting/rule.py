@@ -67,11 +67,11 @@ _SUFFIX = {"len": "len", "sum": "sum", "set": "set", "frozenset": "set"}
 def rewrite(module: cst.Module, observed) -> cst.Module:
     shadowed = ct.module_bindings(module)
     mapping: dict[int, object] = {}
-    fresh = ct.FreshNames(module)
     for qualname, func in qualified_functions(module):
         if any(isinstance(n, cst.Global | cst.Nonlocal) for n in ct.walk(func)):
             continue
         facts = function_facts(func, observed.get(qualname))
+        fresh = ct.FreshNames(func)
         for stmt, regions in ct.loop_regions(func.body):
             if ct.collect(stmt).impure or not calls_only_known(stmt, facts, shadowed):
                 continue

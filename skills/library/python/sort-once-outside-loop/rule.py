@@ -57,11 +57,11 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
     if {"sorted"} & shadowed:
         return module
     mapping: dict[int, object] = {}
-    fresh = ct.FreshNames(module)
     for qualname, func in qualified_functions(module):
         if any(isinstance(n, cst.Global | cst.Nonlocal) for n in ct.walk(func)):
             continue
         facts = function_facts(func, observed.get(qualname))
+        fresh = ct.FreshNames(func)
         for stmt, regions in ct.loop_regions(func.body):
             if not ct.collect(stmt).impure and calls_only_known(stmt, facts, shadowed):
                 _plan(fresh, func, facts, (stmt, regions), mapping, shadowed)
