@@ -506,9 +506,9 @@ def test_grouping_rewrites_the_three_shapes_into_setdefault():
             b = {}
             for w in words:
                 if w in b:
-                    b[w].append(len(w))
+                    b[w].append((w, 1))
                 else:
-                    b[w] = [len(w)]
+                    b[w] = [(w, 1)]
             c = dict()
             for w in words:
                 c[w, len(w)] = c.get((w, len(w)), []) + [w]
@@ -517,7 +517,7 @@ def test_grouping_rewrites_the_three_shapes_into_setdefault():
     code = _same_results(GROUP, source.replace("c[w, len(w)]", "c[w]").replace("(w, len(w))", "w"), "group",
                          [([("x", "1"), ("x", "2"), ("y",)], ["ab", "ab", "c"]), ([], [])])
     assert "        # bucket per first field\n        a.setdefault(p[0], set()).add(p)\n" in code
-    assert "b.setdefault(w, []).append(len(w))" in code
+    assert "b.setdefault(w, []).append((w, 1))" in code
     assert "c.setdefault(w, []).append(w)" in code
 
 
@@ -562,6 +562,17 @@ def test_grouping_leaves_near_misses_alone():
                 d[w] = d.get(w, []) + [w]
                 firsts.append(d[w])
             return firsts
+        """,
+        # the item may fail after setdefault inserted the empty bucket
+        """
+        def f(words: list[str]):
+            d = {}
+            for w in words:
+                if w in d:
+                    d[w].append(int(w))
+                else:
+                    d[w] = [int(w)]
+            return d
         """,
         # the miss branch stores a different value than the hit branch appends
         """

@@ -28,7 +28,10 @@ literal a local is built from):
    bound once, to ``{}`` or ``dict()``, and read nowhere but in this statement until
    the end of the function-body statement holding it, so no one can hold an old bucket
    that would now see later items;
-4. ``v`` is evaluated once in both versions, after the key, as before.
+4. ``v`` is evaluated once in both versions, after the key, as before; in the ``if/else``
+   and ``get(...) + [v]`` forms, where the original inserted the key only after ``v``
+   was computed, ``v`` is a name, a literal or a tuple of those, so it cannot fail after
+   ``setdefault`` has inserted the empty bucket.
 """
 
 from __future__ import annotations
@@ -196,7 +199,7 @@ def _if_else(stmt, keys: _KeyFacts):
         if not keys.is_dict(d) or not keys.pure_key(k, stmt):
             return None
         adder = _adder(hit.body[0], d.value, k, "list")
-        if adder is None or adder[0] != "append":
+        if adder is None or adder[0] != "append" or not _cannot_raise(adder[1][0].value):
             return None
         item = adder[1][0].value
         single = m.List(elements=[m.Element(m.MatchIfTrue(lambda v, item=item: _same(v, item)))])
@@ -223,7 +226,18 @@ def _get_plus(func, stmt, keys: _KeyFacts):
     if not keys.is_dict(d) or not keys.pure_key(k, stmt) or not _private_buckets(func, stmt, d.value):
         return None
     value = items[0].value
+    if not _cannot_raise(value):
+        return None
     return _grouping_call(d, k, "list", "append", [cst.Arg(value)]).with_changes(leading_lines=stmt.leading_lines), []
+
+
+def _cannot_raise(value) -> bool:
+    """A name, literal or tuple of those: evaluating it cannot fail, so the empty bucket
+    that ``setdefault`` inserts first is never left behind by a failing item."""
+    if isinstance(value, cst.Name | cst.Integer | cst.SimpleString | cst.Float):
+        return True
+    return isinstance(value, cst.Tuple) and all(isinstance(e, cst.Element) and _cannot_raise(e.value)
+                                                for e in value.elements)
 
 
 def _index_of(target: cst.Subscript):
