@@ -31,8 +31,9 @@ annotations):
 1. the loop has no ``else``, its body is exactly the shape above, the accumulator is not
    read in the condition or the added term, and the loop variables are not read after the
    loop (the generator does not leak them);
-2. the pair is not inside a ``try`` (a handler could see a half-done accumulator) and
-   the function has no ``global``/``nonlocal``;
+2. the pair is not inside a ``try`` (a handler could see a half-done accumulator), no
+   nested function or lambda reads the accumulator (a closure called during the loop
+   could watch it), and the function has no ``global``/``nonlocal``;
 3. ``sum``: the start is an int literal and every added term is proven an int (int
    literals, ints by type, ``len``/``ord``/``int`` results, comparisons, int arithmetic
    without ``/`` or ``**``): int addition is exact and ``sum`` adds in the same order,
@@ -111,6 +112,9 @@ def _reduction(func, facts, init, loop):
     acc = assign.targets[0].target.value
     if acc in ct.names_read(loop.iter) | ct.target_names(loop.target):
         return None  # the iterable would be evaluated before the start is assigned
+    nested = [n for n in ct.walk(func.body) if isinstance(n, cst.FunctionDef | cst.Lambda | cst.ClassDef)]
+    if any(acc in ct.names_read(n) for n in nested):
+        return None  # a closure called during the loop could watch the accumulator grow
     for build in (_as_sum, _as_extreme, _as_any_all):
         expr = build(facts, acc, assign.value, loop)
         if expr is not None:
