@@ -389,7 +389,7 @@ def local_list_assign(func: cst.FunctionDef, name: str) -> cst.Assign | None:
     return None
 
 
-# --- Text facts: which expressions certainly evaluate to ``str`` (rules-a: join, str methods) ---
+# --- Text facts: which expressions certainly evaluate to ``str`` (for the join and str-method rules) ---
 
 STR_RESULT_BUILTINS = frozenset({"str", "repr", "chr", "format", "ascii", "hex", "oct", "bin"})
 """Built-ins whose result is always a ``str`` (or which raise)."""
@@ -478,7 +478,7 @@ def _str_binding(kind, value, proven, shadow, type_of, moved) -> bool:
     return isinstance(value, cst.Name) and value.value not in moved and type_of(value.value) in _STR_CONTAINERS
 
 
-# ---- statement-pair helpers (rules-c: math-builtins, closed-form-arithmetic) ----
+# ---- statement-pair helpers (for the math-builtins, closed-form-arithmetic rules) ----
 
 
 def own_blocks(func: cst.FunctionDef) -> list[cst.IndentedBlock]:
@@ -525,7 +525,7 @@ def own_nodes(func: cst.FunctionDef) -> list[cst.CSTNode]:
     return list(visit(func.body))
 
 
-# ---- module-level helpers a rule adds (rules-c: prefix sums, sieve, sliding window) ----
+# ---- module-level helpers a rule adds (for the prefix sums, sieve, sliding window rules) ----
 
 
 def has_statement(module: cst.Module, source: str) -> bool:
@@ -553,3 +553,106 @@ def insert_helper(module: cst.Module, source: str) -> cst.Module:
         body[index] = body[index].with_changes(leading_lines=two + kept)
     body.insert(index, cst.parse_statement(source).with_changes(leading_lines=two if index else []))
     return module.with_changes(body=body)
+# --- Fresh names and statement placement (for the index, hoisting, heap rules) ---
+
+class FreshNames:
+    """Names that nothing in ``scope`` binds or reads, each handed out once:
+    ``fresh = FreshNames(func); fresh("xs_sorted")`` gives ``xs_sorted``, then ``xs_sorted_2``.
+    For a new local of a function pass the function: a global of the same name that the
+    function never reads is not disturbed by a local that shadows it."""
+
+    def __init__(self, scope: cst.CSTNode) -> None:
+        # ``x.name`` and ``f(name=...)`` do not use the variable ``name``
+        labels = {id(n.attr) for n in _walk(scope) if isinstance(n, cst.Attribute)}
+        labels |= {id(n.keyword) for n in _walk(scope) if isinstance(n, cst.Arg) and n.keyword is not None}
+        variables = {n.value for n in _walk(scope) if isinstance(n, cst.Name) and id(n) not in labels}
+        self.taken = module_bindings(scope) | variables
+
+    def __call__(self, base: str) -> str:
+        name, n = base, 1
+        while name in self.taken:
+            n += 1
+            name = f"{base}_{n}"
+        self.taken.add(name)
+        return name
+
+
+def outer_loops(node: cst.CSTNode) -> list[cst.For | cst.While]:
+    """The outermost ``for``/``while`` statements under ``node``, not inside nested scopes."""
+    found = []
+    for child in node.children:
+        if isinstance(child, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            continue
+        if isinstance(child, cst.For | cst.While):
+            found.append(child)
+        else:
+            found.extend(outer_loops(child))
+    return found
+
+
+def insert_before(mapping: dict, stmt: cst.CSTNode, statements: list[cst.BaseStatement]) -> None:
+    """Record in a :func:`replace_nodes` mapping that ``statements`` go right before ``stmt``
+    (keeping the edits made inside ``stmt``)."""
+    mapping[id(stmt)] = lambda updated: cst.FlattenSentinel([*statements, updated])
+
+
+def loop_regions(node: cst.CSTNode):
+    """(statement, parts run once per iteration) for the outermost ``for``/``while``
+    statements under ``node`` (their bodies; a ``while``'s test too) and for simple
+    statements outside loops that hold comprehensions (see :func:`repeated_parts`);
+    nested scopes are skipped. A rule that hoists work out of those parts puts it right
+    before the statement."""
+    for child in node.children:
+        if isinstance(child, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            continue
+        if isinstance(child, cst.For) and not child.asynchronous:
+            yield child, [child.body]
+        elif isinstance(child, cst.While):
+            yield child, [child.test, child.body]
+        elif isinstance(child, cst.SimpleStatementLine):
+            regions = [part for comp in walk(child) if isinstance(comp, COMPREHENSIONS) for part in repeated_parts(comp)]
+            if regions:
+                yield child, regions
+        elif not isinstance(child, cst.For | cst.While):
+            yield from loop_regions(child)
+
+
+COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+
+
+def repeated_parts(comp) -> list[cst.CSTNode]:
+    """The parts of a comprehension evaluated once per element: all but the first iterable."""
+    parts = [comp.key, comp.value] if isinstance(comp, cst.DictComp) else [comp.elt]
+    for_in = comp.for_in
+    parts += list(for_in.ifs)
+    inner = for_in.inner_for_in
+    while inner is not None:
+        parts += [inner.iter, *inner.ifs]
+        inner = inner.inner_for_in
+    return parts
+
+
+def loop_variable_read_after(func: cst.FunctionDef, loop: cst.For) -> bool:
+    """Some variable bound by ``loop``'s target may be read outside ``loop``: a reference
+    that is not inside ``loop``, nor the target or body of another ``for`` binding the same
+    name, nor inside a comprehension binding it (its own scope)."""
+    for name in target_names(loop.target):
+        own: set[int] = {id(n) for n in _walk(loop)}
+        for other in _walk(func.body):
+            if isinstance(other, cst.For) and other is not loop and name in target_names(other.target):
+                own |= {id(n) for n in _walk(other.target)} | {id(n) for n in _walk(other.body)}
+            elif isinstance(other, COMPREHENSIONS) and _comprehension_binds(other, name):
+                outer_iter = {id(n) for n in _walk(other.for_in.iter)}
+                own |= {id(n) for n in _walk(other)} - outer_iter
+        if any(id(ref) not in own for ref in name_refs(func.body, name)):
+            return True
+    return False
+
+
+def _comprehension_binds(comp, name: str) -> bool:
+    for_in = comp.for_in
+    while for_in is not None:
+        if name in target_names(for_in.target):
+            return True
+        for_in = for_in.inner_for_in
+    return False

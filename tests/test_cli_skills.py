@@ -72,7 +72,7 @@ def test_apply_prints_diagnosis_and_diff_and_writes_the_candidate(tmp_path):
     assert "membership-test-in-loop" in result.output and "+    taken = {int(b) for b in blocked}" in result.output
     assert "{int(b) for b in blocked}" in (tmp_path / "fast.py").read_text()
     data = json.loads(_run("apply", str(slow), "--json", "-k", "1").output)
-    assert len(data["candidates"]) == 1 and data["candidates"][0]["skills"] == ["list-membership-to-set"]
+    assert len(data["candidates"]) == 1 and "list-membership-to-set" in data["candidates"][0]["skills"]
 
 
 def test_apply_without_candidates_and_missing_file(tmp_path):

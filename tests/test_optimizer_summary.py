@@ -16,6 +16,7 @@ from polca.optimizer.summarizer import (
     history_digest,
     skill_preferences,
 )
+from polca.skills.registry import SkillRegistry
 from tests.test_optimizer_builders import WordsDomain, add_missing_word
 from tests.test_skills_proposer import TWO_PATTERNS
 
@@ -69,13 +70,15 @@ def test_edit_kinds_separate_tweaks_from_rewrites_and_text() -> None:
 
 
 def test_the_skills_proposer_orders_its_rules_by_the_summary() -> None:
-    registry = as_registry(None)
+    # only these two rules compete here, whatever other rules the library grows
+    two = {"counter-for-counting", "list-membership-to-set"}
+    registry = SkillRegistry(s for s in as_registry(None) if s.id in two or not s.has_rule)
     plain = [s.id for s in applicable_rules(registry, TWO_PATTERNS, 6)]
     assert plain == ["list-membership-to-set", "counter-for-counting"]
     summary = history_digest(RECORDS)
     preferred = [s.id for s in applicable_rules(registry, TWO_PATTERNS, 6, skill_preferences(summary))]
     assert preferred == ["counter-for-counting", "list-membership-to-set"]
-    proposer = SkillsProposer(max_skills=1)
+    proposer = SkillsProposer(library=registry, max_skills=1)
     child = proposer.propose(Candidate({"code": TWO_PATTERNS}), [],
                              ProposalContext("faster", summary, num_proposals=1))[0]
     assert child.origin == "skill:counter-for-counting"

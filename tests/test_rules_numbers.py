@@ -1,4 +1,4 @@
-"""Rules of rules-c (numbers, sums, I/O): each rewrite exact where proven, absent where not."""
+"""Rules for numbers, sums and I/O: each rewrite exact where proven, absent where not."""
 
 from __future__ import annotations
 

@@ -70,8 +70,8 @@ def test_offline_children_are_distinct_rewrites_that_keep_behaviour(proposer):
         assert _run(child.params["code"], words, 30) == _run(TWO_PATTERNS, words, 30)
 
 
-def test_first_child_combines_every_applicable_rule(proposer):
-    children = proposer.propose(_parent(TWO_PATTERNS), [], _context(num=1))
+def test_first_child_combines_every_applicable_rule():
+    children = SkillsProposer().propose(_parent(TWO_PATTERNS), [], _context(num=1))
     assert children[0].origin.count("+") >= 1
 
 

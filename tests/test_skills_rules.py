@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 
 import libcst as cst
@@ -81,9 +82,11 @@ def test_a_rule_without_rewrite_is_rejected_when_loaded(tmp_path):
         load_rule(skill)
 
 
-def test_loading_a_skill_without_rule_explains():
+def test_loading_a_skill_without_rule_explains(tmp_path):
+    source = REGISTRY.get("heap-for-repeated-min").path
+    folder = shutil.copytree(source, tmp_path / source.name, ignore=shutil.ignore_patterns("rule.py", "counter.py"))
     with pytest.raises(ValueError, match="has no rule.py"):
-        load_rule(REGISTRY.get("heap-for-repeated-min"))
+        load_rule(parse_skill(folder))
 
 
 def test_rules_chain_in_order():

@@ -234,18 +234,29 @@ def _constructed_type(value: cst.BaseExpression) -> str | None:
     return None
 
 
-# ---- numeric facts (rules-c: math-builtins, closed-form-arithmetic, numpy-vectorize) ----
+# ---- numeric facts (for the math-builtins, closed-form-arithmetic, numpy-vectorize rules) ----
 
 _NUMERIC = frozenset({"int", "bool", "float"})
-_ITERABLE_HEADS = frozenset({"list", "set", "frozenset", "List", "Set", "FrozenSet", "Sequence", "Iterable"})
+_ITERABLE_HEADS = frozenset({"list", "set", "frozenset", "deque", "List", "Set", "FrozenSet", "Deque",
+                             "Sequence", "Iterable"})
 
 
-def split_type_args(description: str) -> tuple[str, list[str]]:
-    """``"tuple[int, list[str]]"`` -> ``("tuple", ["int", "list[str]"])``: the head of a
-    type description and its top-level arguments (none for a bare ``"int"``)."""
-    head, bracket, rest = description.partition("[")
+HASH_CONSISTENT_SCALARS = frozenset({"int", "str", "bool", "bytes"})
+"""Built-in types whose ``==`` agrees with ``hash`` and with each other: a dict lookup finds
+exactly the keys a linear ``==`` scan would match (floats are left out: ``nan != nan``,
+yet a dict finds the same nan object by identity)."""
+
+
+def split_type(description: str | None) -> tuple[str, tuple[str, ...]]:
+    """The head of a type description and its top-level arguments:
+    ``"dict[str, list[int]]"`` -> ``("dict", ("str", "list[int]"))``; ``"int"`` -> ``("int", ())``;
+    None or "" -> ``("", ())``."""
+    if not description:
+        return "", ()
+    text = description.strip()
+    head, bracket, rest = text.partition("[")
     if not bracket or not rest.endswith("]"):
-        return description.strip(), []
+        return text, ()
     args, depth, start = [], 0, 0
     inner = rest[:-1]
     for i, char in enumerate(inner):
@@ -254,18 +265,17 @@ def split_type_args(description: str) -> tuple[str, list[str]]:
             args.append(inner[start:i].strip())
             start = i + 1
     args.append(inner[start:].strip())
-    return head.strip(), args
+    return head.strip(), tuple(a for a in args if a)
 
 
 def element_type(description: str | None) -> str | None:
     """What iterating a value of this type gives: ``int`` for ``list[int]``, ``set[int]``,
-    ``tuple[int, ...]`` or ``tuple[int, int]`` (typing's capitalised names too); ``str`` for
-    ``str``; None when unknown or mixed (``tuple[int, str]``)."""
-    if description is None:
-        return None
+    ``deque[int]``, ``tuple[int, ...]`` or ``tuple[int, int]`` (typing's capitalised and
+    dotted names too); ``str`` for ``str``; None when unknown or mixed (``tuple[int, str]``)."""
     if description == "str":
         return "str"
-    head, args = split_type_args(description)
+    head, args = split_type(description)
+    head = head.rsplit(".", 1)[-1]
     if head in _ITERABLE_HEADS and len(args) == 1:
         return args[0]
     if head in ("tuple", "Tuple") and args:
@@ -319,7 +329,7 @@ def _unpack(target: cst.BaseExpression, description: str | None, out: dict[str, 
         if target.value in once:
             out[target.value] = description
         return
-    head, args = split_type_args(description)
+    head, args = split_type(description)
     if isinstance(target, cst.Tuple | cst.List) and head == "tuple" and len(args) == len(target.elements):
         for element, arg in zip(target.elements, args, strict=True):
             if isinstance(element, cst.Element):
@@ -331,7 +341,7 @@ def is_numeric_type(description: str | None) -> bool:
     return description in _NUMERIC
 
 
-# --- Hashable values from observed types (rules-a: membership and de-duplication) ---
+# --- Hashable values from observed types (for the membership and de-duplication rules) ---
 
 _HASHABLE_TYPE_WORDS = frozenset({"int", "str", "float", "bool", "bytes", "complex", "NoneType", "tuple", "frozenset"})
 _TYPE_WORD = re.compile(r"[A-Za-z_]\w*")
@@ -386,3 +396,94 @@ def typed_hashable_names(func: cst.FunctionDef, type_of, rebound: Iterable[str],
             if name not in params and name not in proven and all(binding_ok(k, v) for k, v in binds):
                 proven.add(name)
     return proven
+
+
+# --- Calls, changes and int expressions (for the index, search and heap rules) ---
+
+STR_PURE_METHODS = frozenset({
+    "lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title", "swapcase", "capitalize",
+    "startswith", "endswith", "find", "rfind", "count", "isdigit", "isalpha", "isalnum", "isspace",
+    "split", "replace", "encode", "zfill", "center", "ljust", "rjust", "partition",
+})
+"""Methods of ``str`` that change nothing and call no user code on ``str`` arguments."""
+
+
+def calls_only_known(node: cst.CSTNode, facts: FunctionFacts, shadowed: set[str]) -> bool:
+    """Every call under ``node`` is a :data:`PURE_BUILTINS` name not rebound in the module
+    (``shadowed``), a method of a local the function built itself as a list, dict or set,
+    or a :data:`STR_PURE_METHODS` method of a name whose type is ``str``: no user code runs
+    that could change a name the function holds."""
+    for call in walk(node):
+        if not isinstance(call, cst.Call):
+            continue
+        func = call.func
+        if isinstance(func, cst.Name) and func.value in PURE_BUILTINS and func.value not in shadowed:
+            continue
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            owner = func.value.value
+            kind = split_type(facts.type_of(owner))[0]
+            if not facts.is_param(owner) and split_type(facts.local_types.get(owner))[0] in ("list", "dict", "set"):
+                continue
+            if kind == "str" and func.attr.value in STR_PURE_METHODS and owner not in facts.rebound:
+                continue
+        return False
+    return True
+
+
+def names_changed_in(node: cst.CSTNode) -> set[str]:
+    """Names bound, changed in place (a :data:`MUTATING_METHODS` call, an item or attribute
+    store), augmented or deleted anywhere under ``node``."""
+    out = set()
+    for sub in walk(node):
+        if isinstance(sub, cst.Call) and isinstance(sub.func, cst.Attribute):
+            if isinstance(sub.func.value, cst.Name) and sub.func.attr.value in MUTATING_METHODS:
+                out.add(sub.func.value.value)
+        elif isinstance(sub, cst.AssignTarget | cst.AugAssign | cst.Del | cst.AnnAssign | cst.For | cst.CompFor):
+            out |= {n.value for n in walk(sub.target) if isinstance(n, cst.Name)}
+        elif isinstance(sub, cst.AsName | cst.NamedExpr):
+            target = sub.name if isinstance(sub, cst.AsName) else sub.target
+            out |= {n.value for n in walk(target) if isinstance(n, cst.Name)}
+    return out
+
+
+
+_INT_OPS = (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Modulo, cst.LeftShift,
+            cst.RightShift, cst.BitAnd, cst.BitOr, cst.BitXor)
+_INT_CALLS = frozenset({"len", "ord", "int"})
+
+
+def is_int_expr(expr: cst.BaseExpression, ints: set[str]) -> bool:
+    """``expr`` certainly gives an int (or bool), given that the names in ``ints`` hold
+    ints: int literals, comparisons of ints, int arithmetic without ``/`` and ``**``,
+    ``len``/``ord``/``int`` calls (the caller checks these built-ins are not rebound)."""
+    if isinstance(expr, cst.Integer):
+        return True
+    if isinstance(expr, cst.Name):
+        return expr.value in ints or expr.value in ("True", "False")
+    if isinstance(expr, cst.Comparison):  # ints compared give a bool
+        return is_int_expr(expr.left, ints) and all(is_int_expr(c.comparator, ints) for c in expr.comparisons)
+    if isinstance(expr, cst.BinaryOperation):
+        return isinstance(expr.operator, _INT_OPS) and is_int_expr(expr.left, ints) and is_int_expr(expr.right, ints)
+    if isinstance(expr, cst.UnaryOperation):
+        return isinstance(expr.operator, cst.Not) or is_int_expr(expr.expression, ints)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in _INT_CALLS:
+        return True
+    return False
+
+
+def param_type(func: cst.FunctionDef, facts: FunctionFacts, name: str) -> str | None:
+    """The type a parameter has on entry: observed, else its annotation (a rebinding in
+    the body, which :meth:`FunctionFacts.type_of` reports instead, does not count)."""
+    if name in facts.observed:
+        return facts.observed[name]
+    for param in walk(func.params):
+        if isinstance(param, cst.Param) and param.name.value == name and param.annotation is not None:
+            return _hint(param.annotation)
+    return None
+
+
+def constructed_type(value: cst.BaseExpression) -> str | None:
+    """The built-in type a display, literal or constructor call (``list(...)``, ``{}``,
+    ``"s"``, ``sorted(...)``) certainly gives, else None (the constructor names are
+    the caller's to check for rebinding)."""
+    return _constructed_type(value)

@@ -67,7 +67,7 @@ class TargetReport:
     mutation_score: tuple[int, int] | None = None
     verification: str = ""
     inputs_aimed: int = 0
-    # Measurement integrity and fallback (task trust): ``rejected`` says, for each candidate
+    # Measurement integrity and fallback: ``rejected`` says, for each candidate
     # the final check tried before the offered one (or all, when none was offered), why it
     # was not offered; ``timing_mode`` is "cold" when the candidate adds state that carries
     # across calls (``carried_state`` names it), so ``speedup`` was measured on a fresh module

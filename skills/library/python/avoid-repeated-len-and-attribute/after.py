@@ -1,27 +1,21 @@
-"""Sum of a grid's cells, reading its size and rows once."""
+"""Weighted sum of a series' samples, with the attributes and their sizes read once."""
 
 
-class Grid:
-    """A rectangular grid; its size is exposed through properties."""
+class Series:
+    """Samples with a weight per residue class of the index."""
 
-    def __init__(self, cells):
-        self.cells = cells
+    def __init__(self, samples: list[int], weights: list[int]):
+        self.samples = list(samples)
+        self.weights = list(weights)
 
-    @property
-    def height(self):
-        return len(self.cells)
+    def weighted_sum(self):
+        samples, weights = self.samples, self.weights
+        n, k = len(samples), len(weights)
+        total = 0
+        for i in range(n):
+            total += samples[i] * weights[i % k]
+        return total
 
-    @property
-    def width(self):
-        return len(self.cells[0]) if self.cells else 0
 
-
-def solve(cells):
-    grid = Grid(cells)
-    cells, height, width = grid.cells, grid.height, grid.width
-    total = 0
-    for y in range(height):
-        row = cells[y]
-        for x in range(width):
-            total += row[x]
-    return total
+def solve(samples, weights):
+    return Series(samples, weights).weighted_sum()

@@ -1,38 +1,31 @@
-"""Sum of a grid's cells, reading the grid's size properties in every loop test."""
+"""Weighted sum of a series' samples, reading the samples and weights through self in every step."""
 
 import random
 
-BENCH_SIZE = 200
+BENCH_SIZE = 20_000
 
 
-class Grid:
-    """A rectangular grid; its size is exposed through properties."""
+class Series:
+    """Samples with a weight per residue class of the index."""
 
-    def __init__(self, cells):
-        self.cells = cells
+    def __init__(self, samples: list[int], weights: list[int]):
+        self.samples = list(samples)
+        self.weights = list(weights)
 
-    @property
-    def height(self):
-        return len(self.cells)
-
-    @property
-    def width(self):
-        return len(self.cells[0]) if self.cells else 0
+    def weighted_sum(self):
+        total = 0
+        i = 0
+        while i < len(self.samples):
+            total += self.samples[i] * self.weights[i % len(self.weights)]
+            i += 1
+        return total
 
 
 def make_input(size: int, rng: random.Random):
-    cells = [[rng.randrange(100) for _ in range(size)] for _ in range(size)]
-    return (cells,), {}
+    samples = [rng.randrange(1000) for _ in range(size)]
+    weights = [rng.randrange(1, 5) for _ in range(7)]
+    return (samples, weights), {}
 
 
-def solve(cells):
-    grid = Grid(cells)
-    total = 0
-    y = 0
-    while y < grid.height:
-        x = 0
-        while x < grid.width:
-            total += grid.cells[y][x]
-            x += 1
-        y += 1
-    return total
+def solve(samples, weights):
+    return Series(samples, weights).weighted_sum()

@@ -1,7 +1,8 @@
-"""For each query, how many sorted readings lie strictly below it, by binary search."""
+"""For each query, how many readings lie strictly below it, by binary search."""
 
 import bisect
 
 
-def solve(readings, queries):
-    return [bisect.bisect_left(readings, q) for q in queries]
+def solve(readings: list[int], queries: list[int]):
+    ordered = sorted(readings)
+    return [bisect.bisect_left(ordered, q) for q in queries]

@@ -1,4 +1,4 @@
-"""For each query, how many sorted readings lie strictly below it, by scanning."""
+"""For each query, how many readings lie strictly below it, by scanning the sorted readings."""
 
 import random
 
@@ -6,16 +6,17 @@ BENCH_SIZE = 400
 
 
 def make_input(size: int, rng: random.Random):
-    readings = sorted(rng.randrange(10**6) for _ in range(size))
+    readings = [rng.randrange(10**6) for _ in range(size)]
     queries = [rng.randrange(10**6) for _ in range(size)]
     return (readings, queries), {}
 
 
-def solve(readings, queries):
+def solve(readings: list[int], queries: list[int]):
+    ordered = sorted(readings)
     out = []
     for q in queries:
         count = 0
-        for x in readings:
+        for x in ordered:
             if x >= q:
                 break
             count += 1

@@ -3,7 +3,7 @@
 from collections import Counter
 
 
-def solve(xs, target):
+def solve(xs: list[int], target: int):
     seen = Counter()
     count = 0
     for x in xs:

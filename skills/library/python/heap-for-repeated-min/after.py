@@ -3,7 +3,7 @@
 import heapq
 
 
-def solve(sizes):
+def solve(sizes: list[int]):
     sizes = list(sizes)
     heapq.heapify(sizes)
     cost = 0

@@ -9,7 +9,7 @@ def make_input(size: int, rng: random.Random):
     return ([rng.randrange(1, 1000) for _ in range(size)],), {}
 
 
-def solve(sizes):
+def solve(sizes: list[int]):
     sizes = list(sizes)
     cost = 0
     while len(sizes) > 1:

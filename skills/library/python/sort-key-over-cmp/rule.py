@@ -36,7 +36,7 @@ from polca.skills import cst_tools as ct
 from polca.skills.analysis.facts import (
     element_type,
     qualified_functions,
-    split_type_args,
+    split_type,
     typed_names,
 )
 
@@ -218,14 +218,14 @@ def _field_type(field: tuple, element: str | None) -> str | None:
         return "int"
     if field[0] == "self":
         return element
-    head, args = split_type_args(element or "")
+    head, args = split_type(element or "")
     return args[field[1]] if head == "tuple" and "..." not in args and 0 <= field[1] < len(args) else None
 
 
 def _ordered(description: str | None) -> bool:
     if description in _ORDERED:
         return True
-    head, args = split_type_args(description or "")
+    head, args = split_type(description or "")
     return head == "tuple" and bool(args) and "..." not in args and all(_ordered(a) for a in args)
 
 

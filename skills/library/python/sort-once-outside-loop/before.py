@@ -12,7 +12,7 @@ def make_input(size: int, rng: random.Random):
     return (scores, queries), {}
 
 
-def solve(scores, queries):
+def solve(scores: list[int], queries: list[int]):
     out = []
     for k in queries:
         ranked = sorted(scores, reverse=True)

@@ -31,7 +31,7 @@ from polca.skills import cst_tools as ct
 from polca.skills.analysis.facts import (
     element_type,
     qualified_functions,
-    split_type_args,
+    split_type,
     typed_names,
 )
 
@@ -67,7 +67,7 @@ def _kept_for_negative_k(node: cst.Subscript, parents) -> bool:
 def _totally_ordered(description: str | None) -> bool:
     if description in _ORDERED:
         return True
-    head, args = split_type_args(description or "")
+    head, args = split_type(description or "")
     return head == "tuple" and bool(args) and "..." not in args and all(_totally_ordered(a) for a in args)
 
 
