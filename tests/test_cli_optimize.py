@@ -173,11 +173,14 @@ def test_a_scripted_model_proposes_a_rewrite_that_is_verified_and_reported(tmp_p
     data = json.loads(result.stdout)
     (target,) = data["targets"]
     assert target["status"] == "improved" and target["speedup"] >= 1.10
-    assert "+    lookup = set(b)" in data["diff"]  # the model's rewrite; no executable rule makes it
+    # the offered change is the model's rewrite or the membership rule's equivalent one
+    assert "+    lookup = set(b)" in data["diff"] or "+    b_set = set(b)" in data["diff"]
     prompts = [r["messages"][-1]["content"] for r in server.chat_requests]
     assert any("count_common" in p and "## Optimization skills" in p for p in prompts)
     with Store.open("sqlite:///.polca/polca.db") as store:
         assert store.run_stats([target["run_id"]])[target["run_id"]].llm_calls >= 1
+        # the model's answer became a candidate of the search, beside the rules' children
+        assert any("lookup = set(b)" in c.payload["code"] for c in store.candidates(target["run_id"]))
 
 
 def test_the_default_wiring_is_skills_offline_and_adds_the_model_with_one(scripted_llm, llm_config):
