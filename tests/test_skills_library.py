@@ -61,7 +61,7 @@ def _outcome(module, item):
 
 def test_library_has_the_promised_breadth():
     assert len(OPERATORS) >= 30
-    assert len(WITH_RULES) >= 12
+    assert len(WITH_RULES) >= 30  # the offline proposer is only as wide as its executable rules
     assert {s.family for s in OPERATORS} == set(OPERATOR_FAMILIES)
     assert sorted(s.family for s in LIBRARY if s.type == "meta") == [
         "diagnose",
