@@ -99,6 +99,27 @@ def test_a_backup_keeps_the_files_mode_and_the_file_keeps_it_too(folder):
     assert _stray(folder) == {"dedup_ids.py.orig"}
 
 
+def test_a_file_with_crlf_line_endings_is_applied_and_keeps_them(folder):
+    path = folder / "dedup_ids.py"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    done = _polca(folder, "--apply")
+    assert done.returncode == 0, done.stderr
+    written = path.read_bytes()
+    assert b"dict.fromkeys" in written and b"\r\n" in written and b"\n" not in written.replace(b"\r\n", b"")
+
+
+def test_apply_through_a_symlink_changes_the_file_it_points_to_and_keeps_the_link(folder):
+    real = folder / "real"
+    real.mkdir()
+    (folder / "dedup_ids.py").rename(real / "dedup_ids.py")
+    (folder / "dedup_ids.py").symlink_to(real / "dedup_ids.py")
+    done = _polca(folder, "--apply")
+    assert done.returncode == 0, done.stderr
+    assert (folder / "dedup_ids.py").is_symlink()
+    assert "dict.fromkeys" in (real / "dedup_ids.py").read_text()
+    assert (real / "dedup_ids.py.orig").is_file()  # the backup sits beside the real file
+
+
 @pytest.mark.parametrize("make", ["directory", "under-a-file"])
 def test_an_output_path_that_cannot_be_a_file_is_refused_in_one_line(folder, make):
     out = folder / "fast.py"

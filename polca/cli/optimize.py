@@ -15,7 +15,6 @@ for bad input or a refused write.
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import os
 import shlex
@@ -337,7 +336,7 @@ def _write(report: ProgramReport, source_at_start: str, apply: bool, out: Path |
         return None, None
     try:
         if out is not None:
-            _atomic_write(out, report.optimized_source.encode("utf-8"))
+            _atomic_write(out.resolve(), report.optimized_source.encode("utf-8"))
             return str(out), None
         return _apply(report, source_at_start, options), None
     except _Refused as exc:
@@ -354,9 +353,9 @@ class _Refused(Exception):
 def _apply(report: ProgramReport, source_at_start: str, options: ProgramOptions) -> str:
     """Write the change into the file itself, after a backup with the file's mode; the
     backup is removed again when the file cannot be written."""
-    path = Path(report.path)
+    path = Path(report.path).resolve()  # through a symlink: the file it points to is changed, the link stays
     current = path.read_bytes()
-    if hashlib.sha256(current).digest() != hashlib.sha256(source_at_start.encode()).digest():
+    if _as_read(current) != source_at_start:
         raise _Refused(f"{path} changed while polca ran; nothing was written. "
                        "Re-run polca optimize on the new version.")
     program = load_program(path)
@@ -371,12 +370,18 @@ def _apply(report: ProgramReport, source_at_start: str, options: ProgramOptions)
     mode = stat.S_IMODE(path.stat().st_mode)
     backup = _free_backup_path(path)
     _atomic_write(backup, current, mode)
+    newline = "\r\n" if b"\r\n" in current else "\n"  # the file keeps its line endings
     try:
-        _atomic_write(path, report.optimized_source.encode("utf-8"), mode)
+        _atomic_write(path, report.optimized_source.replace("\n", newline).encode("utf-8"), mode)
     except OSError:
         backup.unlink(missing_ok=True)
         raise
     return str(path)
+
+
+def _as_read(data: bytes) -> str:
+    """The text polca read from these bytes (universal newlines, as ``Path.read_text``)."""
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
