@@ -875,3 +875,53 @@ def test_attribute_rule_leaves_unprovable_attributes_alone():
         """,
     ):
         _unchanged(ATTRS, source)
+
+
+def test_rules_refuse_names_held_in_containers():
+    """A name placed in a display gets a second reference that can change it in place."""
+    _unchanged("dict-index-for-repeated-search", """\
+        def f(rows, qs):
+            box = [rows]
+            out = []
+            for q in qs:
+                for row in rows:
+                    if row == q:
+                        out.append(row)
+                box[0][0] = q
+            return out
+        """, {"f": {"rows": "list[int]", "qs": "list[int]"}})
+    _unchanged("bisect-for-sorted-search", """\
+        def f(xs, q):
+            s = sorted(xs)
+            box = (s, 0)
+            box[0][0] = 100
+            return sum(1 for x in s if x < q)
+        """, {"f": {"xs": "list[int]", "q": "int"}})
+    observed = {"f": {"xs": "list[int]", "qs": "list[int]"}}
+    _unchanged("sort-once-outside-loop", """\
+        def f(xs, qs):
+            out = []
+            for q in qs:
+                r = sorted(xs)
+                out += [r]
+            out[0].append(99)
+            return out
+        """, observed)
+    _unchanged("sort-once-outside-loop", """\
+        def f(xs, qs):
+            box = [xs]
+            res = []
+            for q in qs:
+                res.append(sorted(xs)[0])
+                box[0][0] = q
+            return res
+        """, observed)
+    for stored in ("out.append(r)", "out.append((r, q))", "out += [{q: r}]", "d = r"):
+        _unchanged("sort-once-outside-loop", f"""\
+            def f(xs, qs):
+                out = []
+                for q in qs:
+                    r = sorted(xs)
+                    {stored}
+                return out
+            """, observed)
