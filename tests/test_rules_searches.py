@@ -925,3 +925,32 @@ def test_rules_refuse_names_held_in_containers():
                     {stored}
                 return out
             """, observed)
+
+
+def test_attribute_rule_keeps_len_of_an_aliased_list():
+    """An alias grows the list in place inside the loop, so its size must be read each time."""
+    for alias in ("x = self.samples", "x = [self.samples][0]", "x = self.samples or []", "x = keep(self.samples)"):
+        source = f"""
+            def keep(v):
+                return v
+
+            class Box:
+                def __init__(self):
+                    self.samples = [1, 2]
+
+                def grow(self):
+                    {alias}
+                    i = 0
+                    while i < len(self.samples) and i < 5:
+                        x += [0]
+                        i += 1
+                    return i
+
+            def run():
+                return Box().grow()
+            """
+        outcome = _apply(ATTRS, source)
+        assert outcome.error == "" and "_len" not in outcome.code, outcome.code
+        namespace: dict = {}
+        exec(outcome.code, namespace)
+        assert namespace["run"]() == 5
