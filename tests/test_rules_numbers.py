@@ -681,11 +681,23 @@ def test_prints_in_loops_are_collected_and_written_once_with_the_same_bytes():
     """
     stdins = ["0\n", "3\n4 2\n-1 5\n20 0\n", "2\n4 3\n"]  # the last one divides by zero halfway
     code = _same_output(source, stdins)
-    assert 'output_parts.append(", ".join(map(str, (a, b, label(a)))) + ";\\n")' in code
+    assert ('output_parts.extend(str(v) if i % 2 == 0 else v for i, v in enumerate((a, ", ", b, ", ", label(a), ";\\n")))'
+            in code)
     assert 'output_parts.append(str(math.isqrt(a) // (k - 1)) + " ")' in code
     assert 'output_parts.append("\\n")' in code
     assert code.count("output_parts = []") == 1  # the inner loop is part of the outer one
     assert "import sys" in code
+
+
+def test_a_print_of_several_arguments_keeps_what_it_wrote_before_a_conversion_failed():
+    """print writes each argument before converting the next: an int too long to convert
+    leaves the earlier arguments and separators written."""
+    source = """
+    for n in range(3):
+        print(n, "x", 10 ** 5000 if n == 1 else n, sep="-")
+    """
+    code = _same_output(source, [""])
+    assert _stdout_of(code, "") == ("0-x-0\n1-x-", "ValueError")
 
 
 def test_a_loop_that_returns_early_still_writes_what_it_printed():
