@@ -585,6 +585,16 @@ def np_is_shadowed(a, np):
     return total
 """):
         _unchanged("numpy-vectorize", head + body)
+    for term in ("t += 2", "if a[i] > 0:\n            t += k", "t = t + k * 2"):
+        _unchanged("numpy-vectorize", f"""
+import numpy as np
+
+def scalar_term(a, k: int):
+    t = 0
+    for i in range(len(a)):
+        {term}
+    return t
+""")
     _unchanged("numpy-vectorize", """
 def no_numpy(a):
     total = 0.0
