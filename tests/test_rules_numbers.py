@@ -130,7 +130,7 @@ def test_top_k_literal_becomes_nlargest_and_nsmallest_with_ties_kept():
 def test_top_k_by_a_name_keeps_the_slice_for_negative_k():
     source = """
     import heapq
-    def f(words, k: int):
+    def f(words: list[str], k: int):
         return sorted(words, key=len, reverse=True)[:k]
     """
     words = ["bb", "a", "ccc", "dd", "e", "fff"]
@@ -168,6 +168,12 @@ def test_top_k_leaves_near_misses_alone():
     def untyped_k(xs: list[int], k):
         return sorted(xs)[:k]
     """)
+    # sorted calls len on each element even for k == 0 (TypeError for ints); heapq returns []
+    for kind in ("list[int]", "list[object]", "list"):
+        _unchanged("top-k-with-heapq", """
+        def f(xs, k):
+            return sorted(xs, key=len)[:k]
+        """, {"f": {"xs": kind, "k": "int"}})
 
 
 # ---- prefix-sums-for-range-queries ----
@@ -455,6 +461,15 @@ def test_all_descending_levels_use_reverse_and_sort_in_place_is_handled():
 
 def test_sort_key_rule_leaves_near_misses_alone():
     head = "import functools\n\n"
+    # a lone element never meets the comparator, but the key would call len on it
+    for kind in ("list[int]", "list[float]", "list"):
+        _unchanged("sort-key-over-cmp", head + """
+def by_length(a, b):
+    return len(a) - len(b)
+
+def f(xs):
+    return sorted(xs, key=functools.cmp_to_key(by_length))
+""", {"f": {"xs": kind}})
     _unchanged("sort-key-over-cmp", head + """
 def compare(a, b):
     return a[1] - b[0]

@@ -310,6 +310,16 @@ def element_type(description: str | None) -> str | None:
     return None
 
 
+_SIZED_HEADS = frozenset({"str", "bytes", "list", "tuple", "dict", "set", "frozenset",
+                          "List", "Tuple", "Dict", "Set", "FrozenSet"})
+
+
+def is_sized_type(description: str | None) -> bool:
+    """Values of this type always have a ``len`` (str, bytes, list, tuple, dict, set,
+    frozenset): a rule may call ``len`` on them where the original never did."""
+    return split_type(description)[0].rsplit(".", 1)[-1] in _SIZED_HEADS
+
+
 def typed_names(func: cst.FunctionDef, observed: Mapping[str, str] | None = None,
                 shadowed: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
     """Names of ``func`` that hold one known type for the whole call: parameters with an
