@@ -462,6 +462,48 @@ def test_reductions_leave_near_misses_alone():
 GROUP = "defaultdict-grouping"
 
 
+def test_reductions_need_int_items_for_a_general_start_and_names_bound_before():
+    # a str item compared with the int start: the loop and max raise different TypeErrors
+    _unchanged(REDUCE, """
+        def f(xs):
+            best = 0
+            for x in xs:
+                if best < x:
+                    best = x
+            return best
+        """, {"f": {"xs": "list[str]"}})
+    # k is bound only after the loop: UnboundLocalError there, NameError in a generator
+    for guard in ("", "if x > 0:\n                        "):
+        _unchanged(REDUCE, f"""
+            def f(xs: list[int]):
+                total = 0
+                for x in xs:
+                    {guard}total += k
+                k = 1
+                return total
+            """)
+    _unchanged(REDUCE, """
+        def f(xs: list[int], c):
+            if c:
+                k = 1
+            found = False
+            for x in xs:
+                if x == k:
+                    found = True
+                    break
+            return found
+        """)
+    # bound before the loop it is fine
+    _same_results(REDUCE, """
+        def f(xs: list[int]):
+            k = 2
+            total = 0
+            for x in xs:
+                total += k * x
+            return total
+        """, "f", [([1, 2, 3],), ([],)])
+
+
 def test_grouping_rewrites_the_three_shapes_into_setdefault():
     source = """
         def group(pairs: list[tuple[str, ...]], words: list[str]):
