@@ -81,3 +81,12 @@ def test_observed_types_describe_nested_values():
     assert merge_observed("list", "list[int]") == "list[int]"
     assert merge_observed("list[int]", "list[str]") == "list[object]"
     assert merge_observed("int", "str") == "object"
+
+
+@pytest.mark.parametrize("line", ["box = [xs]", "box = (xs, 0)", "out += [xs]", "box = {0: xs}",
+                                  "box = {xs}", "box = [xs for _ in range(2)]", "box = {0: xs for _ in 'ab'}"])
+def test_names_held_in_displays_and_comprehensions_escape(line):
+    func = cst.parse_module(f"def f(xs):\n    out = []\n    {line}\n    a, b = 1, 2\n").body[0]
+    facts = function_facts(func)
+    assert not facts.never_changed("xs")
+    assert "a" not in facts.escapes and "b" not in facts.escapes  # targets are not values

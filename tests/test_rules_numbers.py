@@ -130,7 +130,7 @@ def test_top_k_literal_becomes_nlargest_and_nsmallest_with_ties_kept():
 def test_top_k_by_a_name_keeps_the_slice_for_negative_k():
     source = """
     import heapq
-    def f(words, k: int):
+    def f(words: list[str], k: int):
         return sorted(words, key=len, reverse=True)[:k]
     """
     words = ["bb", "a", "ccc", "dd", "e", "fff"]
@@ -168,6 +168,12 @@ def test_top_k_leaves_near_misses_alone():
     def untyped_k(xs: list[int], k):
         return sorted(xs)[:k]
     """)
+    # sorted calls len on each element even for k == 0 (TypeError for ints); heapq returns []
+    for kind in ("list[int]", "list[object]", "list"):
+        _unchanged("top-k-with-heapq", """
+        def f(xs, k):
+            return sorted(xs, key=len)[:k]
+        """, {"f": {"xs": kind, "k": "int"}})
 
 
 # ---- prefix-sums-for-range-queries ----
@@ -455,6 +461,15 @@ def test_all_descending_levels_use_reverse_and_sort_in_place_is_handled():
 
 def test_sort_key_rule_leaves_near_misses_alone():
     head = "import functools\n\n"
+    # a lone element never meets the comparator, but the key would call len on it
+    for kind in ("list[int]", "list[float]", "list"):
+        _unchanged("sort-key-over-cmp", head + """
+def by_length(a, b):
+    return len(a) - len(b)
+
+def f(xs):
+    return sorted(xs, key=functools.cmp_to_key(by_length))
+""", {"f": {"xs": kind}})
     _unchanged("sort-key-over-cmp", head + """
 def compare(a, b):
     return a[1] - b[0]
@@ -585,6 +600,16 @@ def np_is_shadowed(a, np):
     return total
 """):
         _unchanged("numpy-vectorize", head + body)
+    for term in ("t += 2", "if a[i] > 0:\n            t += k", "t = t + k * 2"):
+        _unchanged("numpy-vectorize", f"""
+import numpy as np
+
+def scalar_term(a, k: int):
+    t = 0
+    for i in range(len(a)):
+        {term}
+    return t
+""")
     _unchanged("numpy-vectorize", """
 def no_numpy(a):
     total = 0.0
@@ -681,11 +706,23 @@ def test_prints_in_loops_are_collected_and_written_once_with_the_same_bytes():
     """
     stdins = ["0\n", "3\n4 2\n-1 5\n20 0\n", "2\n4 3\n"]  # the last one divides by zero halfway
     code = _same_output(source, stdins)
-    assert 'output_parts.append(", ".join(map(str, (a, b, label(a)))) + ";\\n")' in code
+    assert ('output_parts.extend(str(v) if i % 2 == 0 else v for i, v in enumerate((a, ", ", b, ", ", label(a), ";\\n")))'
+            in code)
     assert 'output_parts.append(str(math.isqrt(a) // (k - 1)) + " ")' in code
     assert 'output_parts.append("\\n")' in code
     assert code.count("output_parts = []") == 1  # the inner loop is part of the outer one
     assert "import sys" in code
+
+
+def test_a_print_of_several_arguments_keeps_what_it_wrote_before_a_conversion_failed():
+    """print writes each argument before converting the next: an int too long to convert
+    leaves the earlier arguments and separators written."""
+    source = """
+    for n in range(3):
+        print(n, "x", 10 ** 5000 if n == 1 else n, sep="-")
+    """
+    code = _same_output(source, [""])
+    assert _stdout_of(code, "") == ("0-x-0\n1-x-", "ValueError")
 
 
 def test_a_loop_that_returns_early_still_writes_what_it_printed():

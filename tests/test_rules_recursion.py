@@ -63,8 +63,25 @@ def test_binary_splitting_is_cached_because_its_depth_is_logarithmic():
             return parts(n // 2) + parts(n // 3)
         """
     )
-    assert "@functools.cache" in code and "import functools" in code
+    assert "@functools.lru_cache(maxsize=None, typed=True)" in code and "import functools" in code
     assert _load(code)["parts"](10**30) > 0
+
+
+def test_the_cache_keeps_equal_arguments_of_different_types_apart():
+    """``functools.cache`` keys 1 and True alike: f(1, 1) would answer with f(1, True)'s True."""
+    source = """
+        def pick(n: int, b: int) -> int:
+            if n < 2:
+                return b
+            return pick(n // 2, b) + pick(n // 3, b)
+        """
+    code = _rewrite(source)
+    assert "typed=True" in code
+    pick = _load(code)["pick"]
+    assert pick(1, True) is True and type(pick(1, 1)) is int
+    # even a typed cache keys 0.0 and -0.0 alike: float parameters keep the plain recursion
+    floats = source.replace("b: int", "b: float")
+    assert _rewrite(floats) == textwrap.dedent(floats)
 
 
 def test_linear_recursions_that_need_the_stack_are_not_cached():

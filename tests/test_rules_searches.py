@@ -462,6 +462,48 @@ def test_reductions_leave_near_misses_alone():
 GROUP = "defaultdict-grouping"
 
 
+def test_reductions_need_int_items_for_a_general_start_and_names_bound_before():
+    # a str item compared with the int start: the loop and max raise different TypeErrors
+    _unchanged(REDUCE, """
+        def f(xs):
+            best = 0
+            for x in xs:
+                if best < x:
+                    best = x
+            return best
+        """, {"f": {"xs": "list[str]"}})
+    # k is bound only after the loop: UnboundLocalError there, NameError in a generator
+    for guard in ("", "if x > 0:\n                        "):
+        _unchanged(REDUCE, f"""
+            def f(xs: list[int]):
+                total = 0
+                for x in xs:
+                    {guard}total += k
+                k = 1
+                return total
+            """)
+    _unchanged(REDUCE, """
+        def f(xs: list[int], c):
+            if c:
+                k = 1
+            found = False
+            for x in xs:
+                if x == k:
+                    found = True
+                    break
+            return found
+        """)
+    # bound before the loop it is fine
+    _same_results(REDUCE, """
+        def f(xs: list[int]):
+            k = 2
+            total = 0
+            for x in xs:
+                total += k * x
+            return total
+        """, "f", [([1, 2, 3],), ([],)])
+
+
 def test_grouping_rewrites_the_three_shapes_into_setdefault():
     source = """
         def group(pairs: list[tuple[str, ...]], words: list[str]):
@@ -875,3 +917,82 @@ def test_attribute_rule_leaves_unprovable_attributes_alone():
         """,
     ):
         _unchanged(ATTRS, source)
+
+
+def test_rules_refuse_names_held_in_containers():
+    """A name placed in a display gets a second reference that can change it in place."""
+    _unchanged("dict-index-for-repeated-search", """\
+        def f(rows, qs):
+            box = [rows]
+            out = []
+            for q in qs:
+                for row in rows:
+                    if row == q:
+                        out.append(row)
+                box[0][0] = q
+            return out
+        """, {"f": {"rows": "list[int]", "qs": "list[int]"}})
+    _unchanged("bisect-for-sorted-search", """\
+        def f(xs, q):
+            s = sorted(xs)
+            box = (s, 0)
+            box[0][0] = 100
+            return sum(1 for x in s if x < q)
+        """, {"f": {"xs": "list[int]", "q": "int"}})
+    observed = {"f": {"xs": "list[int]", "qs": "list[int]"}}
+    _unchanged("sort-once-outside-loop", """\
+        def f(xs, qs):
+            out = []
+            for q in qs:
+                r = sorted(xs)
+                out += [r]
+            out[0].append(99)
+            return out
+        """, observed)
+    _unchanged("sort-once-outside-loop", """\
+        def f(xs, qs):
+            box = [xs]
+            res = []
+            for q in qs:
+                res.append(sorted(xs)[0])
+                box[0][0] = q
+            return res
+        """, observed)
+    for stored in ("out.append(r)", "out.append((r, q))", "out += [{q: r}]", "d = r"):
+        _unchanged("sort-once-outside-loop", f"""\
+            def f(xs, qs):
+                out = []
+                for q in qs:
+                    r = sorted(xs)
+                    {stored}
+                return out
+            """, observed)
+
+
+def test_attribute_rule_keeps_len_of_an_aliased_list():
+    """An alias grows the list in place inside the loop, so its size must be read each time."""
+    for alias in ("x = self.samples", "x = [self.samples][0]", "x = self.samples or []", "x = keep(self.samples)"):
+        source = f"""
+            def keep(v):
+                return v
+
+            class Box:
+                def __init__(self):
+                    self.samples = [1, 2]
+
+                def grow(self):
+                    {alias}
+                    i = 0
+                    while i < len(self.samples) and i < 5:
+                        x += [0]
+                        i += 1
+                    return i
+
+            def run():
+                return Box().grow()
+            """
+        outcome = _apply(ATTRS, source)
+        assert outcome.error == "" and "_len" not in outcome.code, outcome.code
+        namespace: dict = {}
+        exec(outcome.code, namespace)
+        assert namespace["run"]() == 5

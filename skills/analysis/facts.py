@@ -147,11 +147,37 @@ class _Facts(cst.CSTVisitor):
         self.escapes: set[str] = set()
         self.globals: set[str] = set()
         self.constructed: dict[str, str] = {}
+        self._targets: set[int] = set()  # ids of displays that are binding targets, not values
 
     def _bind(self, target: cst.BaseExpression) -> None:
         for name in target_names(target):
             self.bindings[name] = self.bindings.get(name, 0) + 1
+        self._targets |= {id(n) for n in walk(target) if isinstance(n, cst.Tuple | cst.List)}
         self._store_into(target)
+
+    def _held(self, *values: cst.BaseExpression | None) -> None:
+        """A name placed in a container or yielded by a comprehension gets a second
+        reference (``box = [rows]``; ``box[0][0] = q`` then changes ``rows``): it escapes."""
+        self.escapes |= {v.value for v in values if isinstance(v, cst.Name)}
+
+    def _display(self, node: cst.List | cst.Tuple | cst.Set) -> None:
+        if id(node) not in self._targets:
+            self._held(*(e.value for e in node.elements if isinstance(e, cst.Element)))
+
+    visit_List = visit_Tuple = visit_Set = _display
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                self._held(element.key, element.value)
+
+    def _comprehension(self, node: cst.ListComp | cst.SetComp | cst.GeneratorExp) -> None:
+        self._held(node.elt)
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = _comprehension
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._held(node.key, node.value)
 
     def _store_into(self, target: cst.BaseExpression) -> None:
         """``x[i] = ...``, ``x.a = ...`` and such inside tuple targets change ``x`` in place."""
@@ -282,6 +308,16 @@ def element_type(description: str | None) -> str | None:
         items = args[:-1] if len(args) == 2 and args[1] == "..." else args
         return items[0] if len(set(items)) == 1 and items[0] != "..." else None
     return None
+
+
+_SIZED_HEADS = frozenset({"str", "bytes", "list", "tuple", "dict", "set", "frozenset",
+                          "List", "Tuple", "Dict", "Set", "FrozenSet"})
+
+
+def is_sized_type(description: str | None) -> bool:
+    """Values of this type always have a ``len`` (str, bytes, list, tuple, dict, set,
+    frozenset): a rule may call ``len`` on them where the original never did."""
+    return split_type(description)[0].rsplit(".", 1)[-1] in _SIZED_HEADS
 
 
 def typed_names(func: cst.FunctionDef, observed: Mapping[str, str] | None = None,

@@ -28,7 +28,10 @@ Preconditions, proven from the code of the module:
    the attribute or change the size of its value while the loop runs.
 
 Assumed, not proven: no subclass defined outside the module turns the attribute into a
-property. ``len`` is hoisted only for container values (list, dict, set, tuple, str).
+property. ``len`` is hoisted only for container values (list, dict, set, tuple, str), and
+for a list, dict or set only when no method of the class hands the value out (binds it to
+a name or attribute, puts it in a display, returns it, passes it to a call that is not a
+pure built-in): an alias could change its size inside the loop.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import libcst.matchers as m
 
 from polca.skills import cst_tools as ct
 from polca.skills.analysis.facts import (
+    PURE_BUILTINS,
     calls_only_known,
     constructed_type,
     function_facts,
@@ -46,6 +50,7 @@ from polca.skills.analysis.facts import (
 
 _HOOKS = {"__getattr__", "__getattribute__", "__setattr__", "__delattr__"}
 _BUILTIN_HINTS = {"int", "float", "str", "bool", "bytes", "list", "dict", "set", "tuple", "frozenset"}
+_MUTABLE = {"list", "dict", "set"}
 _SIZED = {"list", "dict", "set", "tuple", "str", "frozenset", "bytes"}
 
 
@@ -55,6 +60,9 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
     classes = [s for s in module.body if isinstance(s, cst.ClassDef)]
     for cls in classes:
         attrs = _plain_attributes(cls, classes, shadowed)
+        # an aliased mutable value may change size in the loop: read it once, never its len
+        escaping = _escaping_attributes(cls, shadowed)
+        attrs = {a: "object" if a in escaping and t in _MUTABLE else t for a, t in attrs.items()}
         if not attrs:
             continue
         for method in (s for s in cls.body.body if isinstance(s, cst.FunctionDef)):
@@ -131,6 +139,39 @@ def _param_hint(func: cst.FunctionDef, name: str) -> str | None:
             head = split_type(cst.Module([]).code_for_node(param.annotation.annotation))[0]
             return head if head in _BUILTIN_HINTS else None
     return None
+
+
+_READ_PARENTS = (cst.Subscript, cst.Attribute, cst.Comparison, cst.ComparisonTarget, cst.BinaryOperation,
+                 cst.UnaryOperation, cst.For, cst.CompFor, cst.If, cst.While, cst.Expr, cst.AssignTarget,
+                 cst.AugAssign, cst.Del)
+
+
+def _escaping_attributes(cls: cst.ClassDef, shadowed) -> set[str]:
+    """Attributes whose value some method of ``cls`` hands out: bound to a name or another
+    attribute (``x = self.samples``), put in a display, returned, passed to a call that is
+    not a pure built-in. Through such an alias the value may change size inside a loop
+    that hoisted ``len(self.samples)``. Only reads whose parent merely consumes the value
+    (an index, a method or operator, a comparison, a ``for``) are not escapes."""
+    out: set[str] = set()
+    for method in (s for s in cls.body.body if isinstance(s, cst.FunctionDef)):
+        if not method.params.params:
+            continue
+        self_name = method.params.params[0].name.value
+        parents = ct.parent_map(method)
+        for node in ct.walk(method):
+            if not m.matches(node, m.Attribute(value=m.Name(self_name))):
+                continue
+            parent = parents.get(id(node))
+            if isinstance(parent, cst.AugAssign) and parent.target is not node:
+                out.add(node.attr.value)
+            elif isinstance(parent, cst.Arg):
+                call = parents.get(id(parent))
+                if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name)
+                        and call.func.value in PURE_BUILTINS - shadowed):
+                    out.add(node.attr.value)
+            elif not isinstance(parent, _READ_PARENTS):
+                out.add(node.attr.value)
+    return out
 
 
 def _plan_method(method, attrs, observed, shadowed, fresh, mapping) -> None:

@@ -10,9 +10,11 @@ A ``for`` loop (in a function or at module level) whose body prints lines become
     finally:
         sys.stdout.write("".join(output_parts))
 
-``print(a)`` becomes ``str(a) + END``; several arguments ``SEP.join(map(str, (a, b))) + END``
-(all arguments evaluated before any is converted, as ``print`` does), with ``sep=``/``end=``
-string literals carried over. ``print`` writes ``str()`` of each argument to
+``print(a)`` becomes ``append(str(a) + END)``; several arguments
+``extend(str(v) if i % 2 == 0 else v for i, v in enumerate((a, SEP, b, END)))`` (all
+arguments evaluated before any is converted, then converted and collected one at a time
+with SEP between, as ``print`` does, so a failing ``str()`` leaves the same text), with
+``sep=``/``end=`` string literals carried over. ``print`` writes ``str()`` of each argument to
 ``sys.stdout``; the collected text is the same, and ``finally`` writes it also when the
 loop raises, returns or breaks, so stdout holds exactly the bytes the original wrote
 before failing, and the exception or exit status is unchanged.
@@ -27,7 +29,7 @@ Preconditions, proven from the module:
    ``global``; every module function or method the loop names is quiet in the same sense
    (transitively); attributes of imported modules only for modules that do not write
    (not ``sys``, ``os``, ``subprocess``, ``pprint``, ``logging``...);
-3. ``print``, ``str``, ``map`` are the built-ins, ``sys`` is bound only by ``import sys``
+3. ``print``, ``str``, ``enumerate`` are the built-ins, ``sys`` is bound only by ``import sys``
    (added when missing), ``output_parts`` is free; the loop is not inside another loop
    this rule rewrites.
 """
@@ -52,7 +54,7 @@ _LOUD_MODULES = frozenset({"sys", "os", "subprocess", "pprint", "logging", "buil
 def rewrite(module: cst.Module) -> cst.Module:
     shadowed = ct.module_bindings(module)
     sys_imported = ct.imported_modules(module).get("sys") == "sys"
-    if {"print", "str", "map", _NAME} & shadowed or ct.binding_count(module, "sys") != (1 if sys_imported else 0):
+    if {"print", "str", "enumerate", _NAME} & shadowed or ct.binding_count(module, "sys") != (1 if sys_imported else 0):
         return module
     context = _Context(module)
     mapping: dict[int, object] = {}
@@ -154,33 +156,39 @@ def _convertible(call: cst.Call) -> bool:
     return True
 
 
-def _piece(call: cst.Call) -> cst.BaseExpression:
-    """The text ``print(...)`` writes, as an expression."""
+def _piece(call: cst.Call) -> cst.Call:
+    """``output_parts.append(...)``/``.extend(...)`` of the text ``print(...)`` writes.
+
+    Several arguments: ``print`` evaluates them all, then writes ``str()`` of each with
+    ``sep`` before it, one at a time, so a failing conversion leaves the earlier pieces
+    written. ``extend`` over a generator appends each piece as it is made, the same way:
+    the tuple holds arguments at even places (converted) and ``sep``/``end`` at odd ones."""
     values = [a.value for a in call.args if a.keyword is None]
     options = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
-    end = cst.Module([]).code_for_node(options.get("end", cst.SimpleString('"\\n"')))
-    sep = cst.Module([]).code_for_node(options.get("sep", cst.SimpleString('" "')))
+    end = options.get("end", cst.SimpleString('"\\n"'))
+    sep = options.get("sep", cst.SimpleString('" "'))
     if not values:
-        return cst.parse_expression(end)
+        return cst.parse_expression(f"{_NAME}.append(x)").with_changes(args=[cst.Arg(end)])
     if len(values) == 1:
-        text = cst.parse_expression(f"str(x) + {end}")
-        return text.with_changes(left=text.left.with_changes(args=[cst.Arg(values[0])]))
-    text = cst.parse_expression(f"{sep}.join(map(str, (x,))) + {end}")
-    inner = text.left.args[0].value
+        text = cst.parse_expression(f"{_NAME}.append(str(x) + {cst.Module([]).code_for_node(end)})")
+        piece = text.args[0].value
+        return text.with_changes(args=[cst.Arg(piece.with_changes(left=piece.left.with_changes(
+            args=[cst.Arg(values[0])])))])
+    parts = [p for v in values for p in (v, sep)][:-1] + [end]
     comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    elements = [cst.Element(v, comma=comma if i < len(values) - 1 else cst.MaybeSentinel.DEFAULT)
-                for i, v in enumerate(values)]
-    tuple_ = cst.Tuple(elements)
-    new_inner = inner.with_changes(args=[inner.args[0], inner.args[1].with_changes(value=tuple_)])
-    return text.with_changes(left=text.left.with_changes(args=[cst.Arg(new_inner)]))
+    tuple_ = cst.Tuple([cst.Element(v, comma=comma if i < len(parts) - 1 else cst.MaybeSentinel.DEFAULT)
+                        for i, v in enumerate(parts)])
+    text = cst.parse_expression(f"{_NAME}.extend(str(v) if i % 2 == 0 else v for i, v in enumerate(x))")
+    generator = text.args[0].value
+    loop = generator.for_in.with_changes(iter=generator.for_in.iter.with_changes(args=[cst.Arg(tuple_)]))
+    return text.with_changes(args=[cst.Arg(generator.with_changes(for_in=loop))])
 
 
 def _buffered(loop: cst.For) -> cst.FlattenSentinel:
     replacements = {}
     for node in ct.walk(loop.body):
         if m.matches(node, m.Expr(m.Call(m.Name("print")))):
-            append = cst.parse_expression(f"{_NAME}.append(x)")
-            replacements[id(node)] = node.with_changes(value=append.with_changes(args=[cst.Arg(_piece(node.value))]))
+            replacements[id(node)] = node.with_changes(value=_piece(node.value))
     new_loop = ct.replace_nodes(loop, replacements).with_changes(leading_lines=[])
     wrapper = cst.parse_statement(f"try:\n    pass\nfinally:\n    sys.stdout.write(\"\".join({_NAME}))\n")
     wrapper = wrapper.with_changes(body=wrapper.body.with_changes(body=[new_loop]))

@@ -31,7 +31,9 @@ annotations):
 1. the loop has no ``else``, its body is exactly the shape above, the accumulator is not
    read in the condition or the added term, and the loop variables are not read after the
    loop (the generator does not leak them);
-2. the pair is not inside a ``try`` (a handler could see a half-done accumulator), no
+2. every local the loop body reads is assigned before the start statement (in its block,
+   or at the top of the function): unbound, the loop would raise UnboundLocalError and
+   the generator NameError; the pair is not inside a ``try`` (a handler could see a half-done accumulator), no
    nested function or lambda reads the accumulator (a closure called during the loop
    could watch it), and the function has no ``global``/``nonlocal``;
 3. ``sum``: the start is an int literal and every added term is proven an int (int
@@ -42,7 +44,8 @@ annotations):
 4. ``max``/``min``: the loop variable is a plain name whose items are int, str or bool
    (from ``range`` or a collection of that type never changed in the loop): comparisons
    are consistent and equal items are indistinguishable, so ties do not matter; strict
-   comparisons only for a general start (an int start could tie a float item);
+   comparisons and int or bool items only for a general start (an int start could tie a
+   float item, and a str item raises a different TypeError);
 5. ``any``/``all``: the condition has no ``await``/``yield``/walrus; it runs on the same
    items in the same order and stops at the same one.
 
@@ -79,8 +82,8 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
         facts = function_facts(func, observed.get(qualname))
         for block in _blocks(func.body):
             body = list(block.body)
-            for init, loop in zip(body, body[1:], strict=False):
-                new = _reduction(func, facts, init, loop)
+            for i, (init, loop) in enumerate(zip(body, body[1:], strict=False)):
+                new = _reduction(func, facts, init, loop, body[:i])
                 if new is not None and id(init) not in mapping:
                     mapping[id(init)] = cst.FlattenSentinel(new) if isinstance(new, list) else new
                     mapping[id(loop)] = cst.RemovalSentinel.REMOVE
@@ -99,8 +102,9 @@ def _blocks(node: cst.CSTNode, in_try: bool = False):
         yield from _blocks(child, in_try)
 
 
-def _reduction(func, facts, init, loop):
-    """The statement(s) replacing ``init`` and ``loop``, or None."""
+def _reduction(func, facts, init, loop, earlier):
+    """The statement(s) replacing ``init`` and ``loop``, or None; ``earlier``: the
+    statements before ``init`` in its block."""
     start = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name())])])
     if not m.matches(init, start) or not isinstance(loop, cst.For) or loop.orelse or loop.asynchronous:
         return None
@@ -112,6 +116,8 @@ def _reduction(func, facts, init, loop):
     acc = assign.targets[0].target.value
     if acc in ct.names_read(loop.iter) | ct.target_names(loop.target):
         return None  # the iterable would be evaluated before the start is assigned
+    if not _bound_before(func, init, earlier) >= _locals_read(func, loop) - {acc}:
+        return None  # unbound, the loop raises UnboundLocalError, the generator NameError
     nested = [n for n in ct.walk(func.body) if isinstance(n, cst.FunctionDef | cst.Lambda | cst.ClassDef)]
     if any(acc in ct.names_read(n) for n in nested):
         return None  # a closure called during the loop could watch the accumulator grow
@@ -123,6 +129,29 @@ def _reduction(func, facts, init, loop):
             line = _line(init, loop, acc, value)
             return [*kept, line.with_changes(leading_lines=loop.leading_lines)] if kept else line
     return None
+
+
+def _locals_read(func, loop: cst.For) -> set[str]:
+    """Locals of ``func`` the loop body reads (a generator reads them as free variables)."""
+    params = {p.name.value for p in ct.walk(func.params) if isinstance(p, cst.Param)}
+    local = ct.collect(func.body).bound - params
+    return (ct.names_read(loop.body) - ct.collect(loop).bound) & local
+
+
+def _bound_before(func, init, earlier) -> set[str]:
+    """Names certainly bound when ``init`` runs: assigned by a simple statement before it
+    in its block or, if that block is nested, before it at the top of the function."""
+    top = list(func.body.body)
+    outer = top[:next((i for i, s in enumerate(top) if any(n is init for n in ct.walk(s))), 0)]
+    names: set[str] = set()
+    for stmt in [*outer, *earlier]:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign):
+                    names |= {n for t in small.targets for n in ct.target_names(t.target)}
+                elif isinstance(small, cst.AnnAssign | cst.AugAssign) and getattr(small, "value", None) is not None:
+                    names |= ct.target_names(small.target)
+    return names
 
 
 def _line(init, loop, acc: str, value: cst.BaseExpression) -> cst.SimpleStatementLine:
@@ -213,7 +242,9 @@ def _as_extreme(facts, acc, start, loop):
         return _call(name, [cst.Arg(loop.iter), _keyword("default", cst.Name("None"))])
     if _is_first_item(start, loop.iter):  # the whole list: not empty, its first item was read
         return (_call(name, [cst.Arg(start.value)]),)
-    if not strict or not _comparable_start(start):
+    # a general start is compared with items: only ints and bools compare with it as the
+    # loop did (a str item raises TypeError with another message in max)
+    if not strict or not _comparable_start(start) or _items_of_loop(facts, loop) not in ("int", "bool"):
         return None
     inner = _call(name, [cst.Arg(loop.iter), _keyword("default", cst.Name(acc))])
     return (_call(name, [cst.Arg(cst.Name(acc)), cst.Arg(inner)]),)

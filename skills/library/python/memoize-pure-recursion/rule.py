@@ -1,6 +1,6 @@
 """Memoize a pure, module-level recursive function, safely at any recursion depth.
 
-``@functools.cache`` alone is not safe at depth: the cache's wrapper counts against the
+A cache alone is not safe at depth: the cache's wrapper counts against the
 recursion limit too, so a cached recursion raises RecursionError at about half the depth
 the plain one reached (measured: a linear recursion ran to n=990 plain, failed at n=500
 cached). The rule therefore takes one of two forms, or leaves the function alone:
@@ -18,7 +18,9 @@ cached). The rule therefore takes one of two forms, or leaves the function alone
 * **Cached** (binary splitting): every self-call argument is a parameter unchanged or
   halved (``p // k`` with ``k >= 2``, ``p >> k`` with ``k >= 1``), at least one halved
   in each call: depth is about log2 of the argument, far below the limit for any int
-  under 2**400, so ``@functools.cache`` is added.
+  under 2**400, so ``@functools.lru_cache(maxsize=None, typed=True)`` is added (typed:
+  a plain cache would answer ``f(1)`` with the result of ``f(True)`` or ``f(1.0)``). No
+  parameter may be a ``float`` here: a typed cache still keys ``0.0`` and ``-0.0`` alike.
 
 Both forms require, of a top-level ``def f(...)``:
 
@@ -56,6 +58,9 @@ from polca.skills import cst_tools as ct
 _PURE_BUILTINS = {"min", "max", "abs", "len", "range", "sum", "int", "divmod"}
 _HASHABLE_ANNOTATIONS = {"int", "str", "bool", "float", "bytes"}
 _CONSTANTS = {"True", "False", "None"}
+# typed=True: functools.cache keys 1, True and 1.0 as one argument and would return the
+# result computed for another of them
+_CACHE = "functools.lru_cache(maxsize=None, typed=True)"
 
 
 def rewrite(module: cst.Module) -> cst.Module:
@@ -71,8 +76,8 @@ def rewrite(module: cst.Module) -> cst.Module:
         iterative = _iterative(stmt, shadowed)
         if iterative is not None:
             mapping[id(stmt)] = iterative
-        elif _depth_logarithmic(stmt):
-            decorator = cst.Decorator(decorator=cst.parse_expression("functools.cache"))
+        elif _depth_logarithmic(stmt) and not _float_params(stmt):
+            decorator = cst.Decorator(decorator=cst.parse_expression(_CACHE))
             mapping[id(stmt)] = stmt.with_changes(decorators=[decorator])
             cached = True
     if not mapping:
@@ -152,6 +157,11 @@ def _hashable(expr: cst.BaseExpression, names: set[str], self_name: str) -> bool
 
 
 # --- binary splitting: depth logarithmic in the argument -----------------------------
+
+def _float_params(func: cst.FunctionDef) -> bool:
+    """Some parameter is a float: even a typed cache keys 0.0 and -0.0 as one."""
+    return any(m.matches(p.annotation, m.Annotation(m.Name("float"))) for p in func.params.params)
+
 
 def _depth_logarithmic(func: cst.FunctionDef) -> bool:
     """Every self-call passes each parameter unchanged or halved, at least one halved."""

@@ -29,7 +29,8 @@ IndexError) to the original loop, so exceptions stay the loop's own.
 
 Element-wise forms: ``X[i]`` for a name ``X`` (an array of the guard), int/float
 literals, names typed ``int``/``float`` (:func:`typed_names`) not bound in the loop,
-``+ - * /``, unary ``-``, parentheses; COND: one comparison ``E1 OP E2`` of those, or
+``+ - * /``, unary ``-``, parentheses, TERM indexing at least one array (a scalar
+term has no vector form); COND: one comparison ``E1 OP E2`` of those, or
 ``and`` of such comparisons (vectorised with ``&``).
 
 Preconditions, also: numpy is bound by a single top-level ``import numpy as NAME``;
@@ -146,8 +147,11 @@ def _vectorise(init, loop, func, types, np_name: str) -> cst.BaseStatement | Non
     total, index, length, cond, term = parts
     arrays: set[str] = {length}
     comparisons = _condition(cond, index, types, arrays) if cond is not None else []
-    if comparisons is None or not _elementwise(term, index, types, arrays):
+    term_arrays: set[str] = set()
+    # a term that indexes no array is a scalar: ``terms`` would have no length
+    if comparisons is None or not _elementwise(term, index, types, term_arrays) or not term_arrays:
         return None
+    arrays |= term_arrays
     names = {n.value for n in ct.walk(loop.body) if isinstance(n, cst.Name)}
     if total in arrays or (names & ct.collect(loop.body).bound) - {total}:
         return None

@@ -13,7 +13,8 @@ is one of, with ``KA = K(a)`` and ``KB`` the same expression of ``b``:
 
 earlier levels guarded by ``if KA != KB: return LEVEL``, the last a ``return LEVEL`` or
 ``return 0``. ``K`` is the element itself, ``a[i]`` for an int literal ``i``, or
-``len(a)``.  A stable sort by the tuple key orders equal keys as the comparator's zero
+``len(a)`` (only for elements of a sized type: str, bytes, list, tuple, dict, set,
+frozenset; the key calls ``len`` on every element, even a lone one cmp never sees).  A stable sort by the tuple key orders equal keys as the comparator's zero
 does; descending levels are negated (ints only), or, when every level descends, the key
 stays positive and ``reverse=True`` is added (``sorted`` keeps stability under reverse).
 
@@ -35,6 +36,7 @@ import libcst.matchers as m
 from polca.skills import cst_tools as ct
 from polca.skills.analysis.facts import (
     element_type,
+    is_sized_type,
     qualified_functions,
     split_type,
     typed_names,
@@ -214,8 +216,8 @@ def _levels(func: cst.FunctionDef) -> list[tuple[tuple, bool, str]] | None:
 
 
 def _field_type(field: tuple, element: str | None) -> str | None:
-    if field[0] == "len":
-        return "int"
+    if field[0] == "len":  # the key calls len on every element, even where cmp never ran
+        return "int" if is_sized_type(element) else None
     if field[0] == "self":
         return element
     head, args = split_type(element or "")

@@ -10,7 +10,9 @@ order on what is compared, which the rule proves:
 1. ``xs`` is a name whose element type is known (observed, hinted, or a typed loop
    variable, via :func:`typed_names`) to be ``int``, ``bool``, ``str``, ``bytes`` or a
    tuple of those (no floats: NaN breaks the total order differently for the two
-   algorithms), or the key is the built-in ``len`` (ints are compared, never elements);
+   algorithms), or the key is the built-in ``len`` (ints are compared, never elements)
+   and the element type is sized (str, bytes, list, tuple, dict, set, frozenset), since
+   ``sorted`` calls ``len`` on each element where ``heapq`` may call it on none;
 2. the call is exactly ``sorted(xs)`` with optional ``reverse=True``/``False`` literal and
    optional ``key=len``; the subscript is ``[:k]`` (no start, no step);
 3. ``k`` is an int literal, or a name of type ``int``: then the rewrite keeps the slice
@@ -30,6 +32,7 @@ import libcst.matchers as m
 from polca.skills import cst_tools as ct
 from polca.skills.analysis.facts import (
     element_type,
+    is_sized_type,
     qualified_functions,
     split_type,
     typed_names,
@@ -86,7 +89,9 @@ def _top_k(node: cst.Subscript, types) -> cst.BaseExpression | None:
         return None
     reverse, key = options
     values = call.args[0].value
-    if key is None and not _totally_ordered(element_type(types.get(values.value))):
+    element = element_type(types.get(values.value))
+    # key=len: sorted calls len on every element even when k == 0, heapq may not
+    if not (is_sized_type(element) if key is not None else _totally_ordered(element)):
         return None
     name = "nlargest" if reverse else "nsmallest"
     heap = cst.parse_expression(f"heapq.{name}(k, xs, key=len)" if key else f"heapq.{name}(k, xs)")
