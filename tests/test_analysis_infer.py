@@ -10,6 +10,7 @@ from polca.skills.analysis.infer import class_spec, module_index, parameter_type
 from polca.skills.analysis.types import (
     ArraySpec,
     CallableSpec,
+    ChoiceSpec,
     DictSpec,
     EnumSpec,
     FloatSpec,
@@ -675,9 +676,10 @@ def test_type_variables_aliases_literals_nested_classes_and_method_call_sites():
     acc = Acc()
     acc.add(2.5)
     """
-    assert _types(src) == {"xs": "list[int]", "g": "list[list[int]]", "mode": "str", "lvl": "int", "v": "int"}
-    assert _param(src, "lvl").spec == IntSpec(low=1, high=3)
-    assert _param(src, "xs").notes and _param(src, "mode").notes
+    assert _types(src) == {"xs": "list[int]", "g": "list[list[int]]", "mode": "Literal['a', 'b']",
+                           "lvl": "Literal[1, 2, 3]", "v": "int"}
+    assert _param(src, "lvl").spec == ChoiceSpec((1, 2, 3))
+    assert _param(src, "xs").notes
     assert receiver_type(textwrap.dedent(src), "Outer.Inner.get").spec == InstanceSpec("Outer.Inner", (IntSpec(),))
     assert _param(src, "x", "Acc.add").spec == FloatSpec()
 
@@ -812,3 +814,22 @@ def test_constructor_calls_in_the_file_type_an_unhinted_init():
     """
     recv = receiver_type(textwrap.dedent(src), "Ledger.total")
     assert recv.spec == InstanceSpec("Ledger", (SequenceSpec(FloatSpec()), StrSpec()))
+
+
+def test_parameters_compared_with_constants_also_take_those_constants():
+    src = """
+    def f(op, k: int, name: str, xs):
+        if op == "add":
+            return sum(xs)
+        elif op in ("sub", "neg"):
+            return -sum(xs)
+        match k:
+            case 1 | 10:
+                return 1
+        if "x" != name:
+            return 2
+        return 0
+    """
+    assert _param(src, "op").spec == StrSpec(examples=("add", "sub", "neg"))
+    assert _param(src, "k").spec == IntSpec(examples=(1, 10))
+    assert _param(src, "name").spec == StrSpec(examples=("x",))

@@ -357,3 +357,33 @@ def test_an_instance_its_own_class_refuses_to_build_is_an_unusable_input_not_a_c
     assert check.status == "ok" and check.inputs == (Call(args=(Build("Qty", (3,)),)),) and check.dropped == 1
     refused = keep_deterministic(original, [Call(args=(Build("Qty", (-2,)),))])
     assert refused.status == "unusable" and "negative quantity" in refused.message and "--tests" in refused.message
+
+
+_CHOICES = """
+from typing import Literal
+
+def apply(op: Literal["add", "sub"], xs: list[int]):
+    if op == "add":
+        return sum(xs)
+    return -sum(xs)
+
+def plain(op, xs):
+    if op == "add":
+        return sum(xs)
+    elif op in ("sub", "neg"):
+        return -sum(xs)
+    return 0
+"""
+
+
+@pytest.mark.parametrize(("name", "wanted", "others"), [("apply", {"add", "sub"}, False),
+                                                        ("plain", {"add", "sub", "neg"}, True)])
+def test_every_literal_or_compared_constant_reaches_search_and_heldout_calls(name, wanted, others):
+    from polca.skills.analysis.infer import parameter_types
+
+    params = generable_specs(parameter_types(_CHOICES, name), name)
+    for seed in range(5):
+        for calls in (search_calls(params, scale=64, seed=seed), heldout_calls(params, scale=64, seed=seed)):
+            ops = {c.args[0] for c in calls}
+            assert wanted <= ops
+            assert (ops - wanted != set()) is others  # a Literal takes only its values; a str any

@@ -36,6 +36,7 @@ class IntSpec(Spec):
     low: int | None = None  # inclusive bounds the function is known to accept, when known
     high: int | None = None
     of: str | None = None  # role "index": the parameter it indexes (stays below its length)
+    examples: tuple[int, ...] = ()  # constants the body compares it with: generation draws them too
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class BoolSpec(Spec):
 @dataclass(frozen=True)
 class StrSpec(Spec):
     alphabet: str | None = None  # the characters it is made of, when known (e.g. "01", digits)
+    examples: tuple[str, ...] = ()  # constants the body compares it with: generation draws them too
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,13 @@ class EnumSpec(Spec):
 
 
 @dataclass(frozen=True)
+class ChoiceSpec(Spec):
+    """Exactly one of ``values`` (``Literal["add", "sub"]``, ``Literal[1, 10, 100]``)."""
+
+    values: tuple[object, ...]
+
+
+@dataclass(frozen=True)
 class UnionSpec(Spec):
     """One of several types (``Optional[X]`` is ``UnionSpec((X, NoneSpec()))``)."""
 
@@ -184,6 +193,8 @@ def describe(spec: Spec | None) -> str:
             return f"{name}({', '.join(parts)})"
         case EnumSpec(qualname=name):
             return name
+        case ChoiceSpec(values=values):
+            return "Literal[" + ", ".join(repr(v) for v in values) + "]"
         case UnionSpec(options=options):
             return " | ".join(describe(o) for o in options)
     return type(spec).__name__
