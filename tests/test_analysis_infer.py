@@ -55,10 +55,10 @@ def f(a: int, b: "list[int]", c: Optional[str], d: Dict[str, List[float]], e: tu
 def test_annotations_of_every_common_shape_become_specs():
     assert _types(HINTED) == {
         "a": "int", "b": "list[int]", "c": "str | None", "d": "dict[str, list[float]]",
-        "e": "tuple[int]", "g": "tuple[int, str]", "h": "set[int]", "i": "dict[str, int]",
+        "e": "tuple[int]", "g": "tuple[int, str]", "h": "set[int]", "i": "Counter[str]",
         "j": "callable/1", "k": "ndarray[int64, 1d]", "l": "ndarray[float64, 1d]",
         "q": "list[float]", "t": "int | None", "u": "deque[int]", "v": "iterator[int]",
-        "w": "dict[str, int | float]", "x": "list[bytes]", "y": "dict[str, list[int]]",
+        "w": "dict[str, int | float]", "x": "list[bytes]", "y": "defaultdict[str, list[int]]",
         "z": "ndarray[float32, 1d]",
     }
     assert _param(HINTED, "e").spec == SequenceSpec(IntSpec(), "tuple")
@@ -833,3 +833,14 @@ def test_parameters_compared_with_constants_also_take_those_constants():
     assert _param(src, "op").spec == StrSpec(examples=("add", "sub", "neg"))
     assert _param(src, "k").spec == IntSpec(examples=(1, 10))
     assert _param(src, "name").spec == StrSpec(examples=("x",))
+
+
+def test_counter_and_defaultdict_hints_keep_their_kind():
+    src = """
+    from collections import Counter, defaultdict
+    from typing import DefaultDict
+    def f(a: Counter[str], b: DefaultDict[str, list[int]], c: defaultdict[int, set[str]], d: dict[str, int]):
+        return a.most_common(1), b, c, d
+    """
+    assert _types(src) == {"a": "Counter[str]", "b": "defaultdict[str, list[int]]",
+                           "c": "defaultdict[int, set[str]]", "d": "dict[str, int]"}

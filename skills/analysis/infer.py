@@ -206,7 +206,8 @@ def _fill_holes(spec: Spec) -> Spec:
         case TupleSpec(items=items):
             return TupleSpec(tuple(_fill_holes(i) for i in items))
         case DictSpec(key=key, value=value):
-            return DictSpec(_fill_holes(key) if not isinstance(key, Hole) else StrSpec(), _fill_holes(value))
+            return DictSpec(_fill_holes(key) if not isinstance(key, Hole) else StrSpec(), _fill_holes(value),
+                            spec.kind)
         case RecordSpec(fields=fields):
             return RecordSpec(tuple((k, _fill_holes(v)) for k, v in fields))
         case UnionSpec(options=options):
@@ -245,7 +246,8 @@ def refine(base: Spec | None, other: Spec | None) -> Spec | None:
         case SequenceSpec(), SequenceSpec():
             return SequenceSpec(refine(base.item, other.item), base.kind)
         case DictSpec(), DictSpec():
-            return DictSpec(refine(base.key, other.key), refine(base.value, other.value))
+            return DictSpec(refine(base.key, other.key), refine(base.value, other.value),
+                            base.kind if base.kind != "dict" else other.kind)
         case DictSpec(), RecordSpec() if isinstance(base.value, Hole):
             return other
         case RecordSpec(), RecordSpec():
@@ -282,8 +284,7 @@ _SEQUENCES = {
     "set": "set", "Set": "set", "MutableSet": "set", "AbstractSet": "set", "KeysView": "set",
     "frozenset": "frozenset", "FrozenSet": "frozenset",
 }
-_MAPPINGS = {"dict", "Dict", "Mapping", "MutableMapping", "defaultdict", "DefaultDict",
-             "OrderedDict", "ChainMap"}
+_MAPPINGS = {"dict", "Dict", "Mapping", "MutableMapping", "OrderedDict", "ChainMap"}
 _SCALARS: dict[str, Spec] = {
     "int": IntSpec(), "float": FloatSpec(), "bool": BoolSpec(), "str": StrSpec(),
     "bytes": BytesSpec(), "None": NoneSpec(), "NoneType": NoneSpec(), "SupportsInt": IntSpec(),
@@ -369,10 +370,11 @@ class HintReader:
             return SequenceSpec(args[0] if args else Hole(), _SEQUENCES[last])  # type: ignore[arg-type]
         if last in ("tuple", "Tuple"):
             return self._tuple(args)
-        if last in _MAPPINGS:
-            return DictSpec(args[0], args[1]) if len(args) >= 2 else DictSpec(Hole(), Hole())
+        if last in _MAPPINGS or last in ("defaultdict", "DefaultDict"):
+            kind = "dict" if last in _MAPPINGS else "defaultdict"
+            return DictSpec(args[0], args[1], kind) if len(args) >= 2 else DictSpec(Hole(), Hole(), kind)
         if last == "Counter":
-            return DictSpec(args[0] if args else Hole(), IntSpec())
+            return DictSpec(args[0] if args else Hole(), IntSpec(), "counter")
         if last == "Optional" and args:
             return union([args[0], NoneSpec()])
         if last == "Union" and args:
@@ -758,7 +760,7 @@ def _widen(spec: Spec, other: Spec | None) -> Spec:
         case SequenceSpec(), SequenceSpec():
             return SequenceSpec(_widen(spec.item, other.item), spec.kind)
         case DictSpec(), DictSpec():
-            return DictSpec(spec.key, _widen(spec.value, other.value))
+            return DictSpec(spec.key, _widen(spec.value, other.value), spec.kind)
         case RecordSpec(), RecordSpec():
             theirs = dict(other.fields)
             return RecordSpec(tuple((k, _widen(v, theirs.get(k))) for k, v in spec.fields))

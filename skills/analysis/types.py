@@ -22,6 +22,7 @@ from typing import Literal
 
 IntRole = Literal["value", "size", "index"]
 SequenceKind = Literal["list", "tuple", "set", "frozenset", "iterator", "deque"]
+MappingKind = Literal["dict", "counter", "defaultdict"]
 TypeSource = Literal["annotation", "usage", "default", "docstring", "call site", "trace"]
 
 
@@ -84,6 +85,7 @@ class TupleSpec(Spec):
 class DictSpec(Spec):
     key: Spec
     value: Spec
+    kind: MappingKind = "dict"  # a Counter, or a defaultdict whose factory makes a ``value``
 
 
 @dataclass(frozen=True)
@@ -180,8 +182,10 @@ def describe(spec: Spec | None) -> str:
             return f"{kind}[{describe(item)}]"
         case TupleSpec(items=items):
             return "tuple[" + ", ".join(describe(i) for i in items) + "]"
-        case DictSpec(key=key, value=value):
-            return f"dict[{describe(key)}, {describe(value)}]"
+        case DictSpec(key=key, kind="counter"):
+            return f"Counter[{describe(key)}]"
+        case DictSpec(key=key, value=value, kind=kind):
+            return f"{kind}[{describe(key)}, {describe(value)}]"
         case RecordSpec(fields=fields):
             return "{" + ", ".join(f"{k}: {describe(v)}" for k, v in fields) + "}"
         case ArraySpec(dtype=dtype, ndim=ndim):

@@ -177,6 +177,8 @@ def _unsupported(spec: Spec) -> str:
             return f"a {kind} cannot hold {describe(item)} (unhashable)"
         case DictSpec(key=key) if not _hashable(key):
             return f"a dict key cannot be {describe(key)} (unhashable)"
+        case DictSpec(value=value, kind="defaultdict") if _factory(value) is None:
+            return f"a defaultdict of {describe(value)} has no builtin factory (int, str, list, set, dict...)"
         case ArraySpec(dtype=dtype) if not _numpy_available():
             return f"numpy arrays ({dtype}) need numpy, which is not installed where polca runs"
         case ArraySpec(dtype=dtype, ndim=ndim) if not dtype.startswith(_NUMERIC_DTYPES) or not 1 <= ndim <= 4:
@@ -367,7 +369,7 @@ class _Gen:
                 return self._sequence(spec, n)
             case DictSpec(key=key, value=item):
                 length, each = self._length(item, n, per_item=1 + _leaves(key))
-                return {self._key(key, length): self.value(item, each) for _ in range(length)}
+                return _as_mapping({self._key(key, length): self.value(item, each) for _ in range(length)}, spec)
             case TupleSpec(items=items):
                 return tuple(self.values(items, n))
             case RecordSpec(fields=fields):
@@ -500,7 +502,8 @@ class _Gen:
             case SequenceSpec():
                 return self._container_edges(spec)
             case DictSpec(key=key, value=value):
-                return [{}, {self.value(key, 1): self.value(value, 8)}, self.value(spec, 16)]
+                return [_as_mapping({}, spec), _as_mapping({self.value(key, 1): self.value(value, 8)}, spec),
+                        self.value(spec, 16)]
             case TupleSpec(items=items):
                 return _zipped([self.edges(i) for i in items], tuple)
             case RecordSpec(fields=fields):
@@ -546,6 +549,29 @@ def _as_kind(items: list[Any], kind: str) -> Any:
             return collections.deque(items)
         case "iterator":  # a generator cannot be pickled: the worker wraps the list in iter()
             return Iter(items)
+    return items
+
+
+_FACTORIES: dict[type[Spec], Callable[[], Any]] = {IntSpec: int, FloatSpec: float, StrSpec: str, BoolSpec: bool,
+                                                   BytesSpec: bytes, DictSpec: dict, RecordSpec: dict}
+
+
+def _factory(value: Spec) -> Callable[[], Any] | None:
+    """The builtin that makes an empty ``value`` (a defaultdict's factory; it pickles), or None."""
+    if isinstance(value, SequenceSpec):
+        return {"list": list, "set": set, "frozenset": frozenset, "tuple": tuple,
+                "deque": collections.deque}.get(value.kind)
+    if isinstance(value, DictSpec) and value.kind == "counter":
+        return collections.Counter
+    return _FACTORIES.get(type(value))
+
+
+def _as_mapping(items: dict, spec: DictSpec) -> Any:
+    """``items`` as the mapping ``spec`` names: a dict, a Counter, or a defaultdict."""
+    if spec.kind == "counter":
+        return collections.Counter(items)
+    if spec.kind == "defaultdict":
+        return collections.defaultdict(_factory(spec.value), items)
     return items
 
 
