@@ -844,3 +844,12 @@ def test_counter_and_defaultdict_hints_keep_their_kind():
     """
     assert _types(src) == {"a": "Counter[str]", "b": "defaultdict[str, list[int]]",
                            "c": "defaultdict[int, set[str]]", "d": "dict[str, int]"}
+
+
+def test_the_argument_of_a_str_method_of_a_str_is_a_str_even_when_it_is_counted():
+    src = """
+    def f(text, pattern, sep, parts, old):
+        return text.find(pattern) + pattern.count("a"), sep.strip() + sep.join(parts), text.replace(old, "")
+    """
+    assert _types(src) == {"text": "str", "pattern": "str", "sep": "str", "parts": "list[str]", "old": "str"}
+    assert _types("def f(xs, x):\n    return xs.count(x) + xs.index(x)\n")["xs"] == "list[int]"
