@@ -420,7 +420,14 @@ def _drain(result) -> None:
 
 
 def _calibrate(side: Side, payloads, min_sample_s: float, fresh: bool, chunk: int, cold: bool = False):
-    """Smallest loop count (growing geometrically) whose sample lasts at least ``min_sample_s``."""
+    """Smallest loop count (growing geometrically) whose sample lasts at least ``min_sample_s``,
+    and that sample's seconds. Cold timing is one call per input per sample, and its seconds
+    are the pass's wall time, reloads included: the loop count is found from the timed calls
+    alone, so fast calls in a slow-loading module would be reloaded ~min_sample_s/call times."""
+    if cold and side.qualname:
+        start = time.perf_counter()
+        _time_passes(side, payloads, 1, fresh, chunk, cold)
+        return 1, time.perf_counter() - start
     loops = 1
     while True:
         elapsed_s = _time_passes(side, payloads, loops, fresh, chunk, cold)[0]

@@ -10,6 +10,7 @@ from polca.skills.analysis.infer import class_spec, module_index, parameter_type
 from polca.skills.analysis.types import (
     ArraySpec,
     CallableSpec,
+    ChoiceSpec,
     DictSpec,
     EnumSpec,
     FloatSpec,
@@ -54,10 +55,10 @@ def f(a: int, b: "list[int]", c: Optional[str], d: Dict[str, List[float]], e: tu
 def test_annotations_of_every_common_shape_become_specs():
     assert _types(HINTED) == {
         "a": "int", "b": "list[int]", "c": "str | None", "d": "dict[str, list[float]]",
-        "e": "tuple[int]", "g": "tuple[int, str]", "h": "set[int]", "i": "dict[str, int]",
+        "e": "tuple[int]", "g": "tuple[int, str]", "h": "set[int]", "i": "Counter[str]",
         "j": "callable/1", "k": "ndarray[int64, 1d]", "l": "ndarray[float64, 1d]",
         "q": "list[float]", "t": "int | None", "u": "deque[int]", "v": "iterator[int]",
-        "w": "dict[str, int | float]", "x": "list[bytes]", "y": "dict[str, list[int]]",
+        "w": "dict[str, int | float]", "x": "list[bytes]", "y": "defaultdict[str, list[int]]",
         "z": "ndarray[float32, 1d]",
     }
     assert _param(HINTED, "e").spec == SequenceSpec(IntSpec(), "tuple")
@@ -675,9 +676,10 @@ def test_type_variables_aliases_literals_nested_classes_and_method_call_sites():
     acc = Acc()
     acc.add(2.5)
     """
-    assert _types(src) == {"xs": "list[int]", "g": "list[list[int]]", "mode": "str", "lvl": "int", "v": "int"}
-    assert _param(src, "lvl").spec == IntSpec(low=1, high=3)
-    assert _param(src, "xs").notes and _param(src, "mode").notes
+    assert _types(src) == {"xs": "list[int]", "g": "list[list[int]]", "mode": "Literal['a', 'b']",
+                           "lvl": "Literal[1, 2, 3]", "v": "int"}
+    assert _param(src, "lvl").spec == ChoiceSpec((1, 2, 3))
+    assert _param(src, "xs").notes
     assert receiver_type(textwrap.dedent(src), "Outer.Inner.get").spec == InstanceSpec("Outer.Inner", (IntSpec(),))
     assert _param(src, "x", "Acc.add").spec == FloatSpec()
 
@@ -812,3 +814,42 @@ def test_constructor_calls_in_the_file_type_an_unhinted_init():
     """
     recv = receiver_type(textwrap.dedent(src), "Ledger.total")
     assert recv.spec == InstanceSpec("Ledger", (SequenceSpec(FloatSpec()), StrSpec()))
+
+
+def test_parameters_compared_with_constants_also_take_those_constants():
+    src = """
+    def f(op, k: int, name: str, xs):
+        if op == "add":
+            return sum(xs)
+        elif op in ("sub", "neg"):
+            return -sum(xs)
+        match k:
+            case 1 | 10:
+                return 1
+        if "x" != name:
+            return 2
+        return 0
+    """
+    assert _param(src, "op").spec == StrSpec(examples=("add", "sub", "neg"))
+    assert _param(src, "k").spec == IntSpec(examples=(1, 10))
+    assert _param(src, "name").spec == StrSpec(examples=("x",))
+
+
+def test_counter_and_defaultdict_hints_keep_their_kind():
+    src = """
+    from collections import Counter, defaultdict
+    from typing import DefaultDict
+    def f(a: Counter[str], b: DefaultDict[str, list[int]], c: defaultdict[int, set[str]], d: dict[str, int]):
+        return a.most_common(1), b, c, d
+    """
+    assert _types(src) == {"a": "Counter[str]", "b": "defaultdict[str, list[int]]",
+                           "c": "defaultdict[int, set[str]]", "d": "dict[str, int]"}
+
+
+def test_the_argument_of_a_str_method_of_a_str_is_a_str_even_when_it_is_counted():
+    src = """
+    def f(text, pattern, sep, parts, old):
+        return text.find(pattern) + pattern.count("a"), sep.strip() + sep.join(parts), text.replace(old, "")
+    """
+    assert _types(src) == {"text": "str", "pattern": "str", "sep": "str", "parts": "list[str]", "old": "str"}
+    assert _types("def f(xs, x):\n    return xs.count(x) + xs.index(x)\n")["xs"] == "list[int]"

@@ -357,3 +357,68 @@ def test_an_instance_its_own_class_refuses_to_build_is_an_unusable_input_not_a_c
     assert check.status == "ok" and check.inputs == (Call(args=(Build("Qty", (3,)),)),) and check.dropped == 1
     refused = keep_deterministic(original, [Call(args=(Build("Qty", (-2,)),))])
     assert refused.status == "unusable" and "negative quantity" in refused.message and "--tests" in refused.message
+
+
+_CHOICES = """
+from typing import Literal
+
+def apply(op: Literal["add", "sub"], xs: list[int]):
+    if op == "add":
+        return sum(xs)
+    return -sum(xs)
+
+def plain(op, xs):
+    if op == "add":
+        return sum(xs)
+    elif op in ("sub", "neg"):
+        return -sum(xs)
+    return 0
+"""
+
+
+@pytest.mark.parametrize(("name", "wanted", "others"), [("apply", {"add", "sub"}, False),
+                                                        ("plain", {"add", "sub", "neg"}, True)])
+def test_every_literal_or_compared_constant_reaches_search_and_heldout_calls(name, wanted, others):
+    from polca.skills.analysis.infer import parameter_types
+
+    params = generable_specs(parameter_types(_CHOICES, name), name)
+    for seed in range(5):
+        for calls in (search_calls(params, scale=64, seed=seed), heldout_calls(params, scale=64, seed=seed)):
+            ops = {c.args[0] for c in calls}
+            assert wanted <= ops
+            assert (ops - wanted != set()) is others  # a Literal takes only its values; a str any
+
+
+_MAPPINGS = """
+from collections import Counter, defaultdict
+from typing import DefaultDict
+
+def top(counts: Counter[str], groups: DefaultDict[str, list[int]], seen: defaultdict[str, int]):
+    groups["never drawn"].append(seen["nor this"])
+    return counts.most_common(2), sorted(groups), seen["nor this"]
+"""
+
+
+def test_counter_and_defaultdict_hints_generate_counters_and_defaultdicts():
+    import pickle
+
+    from polca.skills.analysis.infer import parameter_types
+
+    params = generable_specs(parameter_types(_MAPPINGS, "top"), "top")
+    namespace: dict = {}
+    exec(_MAPPINGS, namespace)
+    calls = search_calls(params, scale=64, seed=3) + heldout_calls(params, scale=64, seed=3)
+    for call in calls:
+        counts, groups, seen = pickle.loads(pickle.dumps(call.args))  # as they travel to the worker
+        assert isinstance(counts, collections.Counter)
+        assert isinstance(groups, collections.defaultdict) and groups.default_factory is list
+        assert isinstance(seen, collections.defaultdict) and seen.default_factory is int
+        namespace["top"](counts, groups, seen)  # .most_common() and missing keys work on every input
+
+
+def test_a_defaultdict_without_a_builtin_factory_is_refused_in_one_line():
+    from polca.skills.analysis.infer import parameter_types
+
+    src = "from collections import defaultdict\n\ndef f(d: defaultdict[str, tuple[int, str]]):\n    return d\n"
+    with pytest.raises(UnsupportedSignature, match="has no builtin factory"):
+        generable_specs(parameter_types(src, "f"), "f")

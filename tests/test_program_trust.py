@@ -173,3 +173,34 @@ def test_the_table_says_what_was_refused_what_was_not_timed_and_that_timing_was_
     assert "fib: not offered: candidate 1 (llm): failed held-out verification" in text
     assert "2 input(s) on which the original raises: checked (same exception), not timed" in text
     assert "keeps state across calls (@lru_cache on fib)" in text and "warm 9,000x" in text
+
+
+_FIB_BODY = "    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
+
+
+@pytest.mark.parametrize(("candidate", "named"), [
+    ("import functools\n\ndef fib(n):\n" + _FIB_BODY + "\nfib = functools.lru_cache(maxsize=None)(fib)\n",
+     "a call of lru_cache in the module"),
+    ("_memo = {}\n\ndef fib(n):\n    m = _memo\n    if n not in m:\n        m[n] = n if n < 2 else fib(n - 1) + fib(n - 2)\n"
+     "    return m[n]\n", "module-level _memo read by fib"),
+    ("_memo = {}\n\ndef fib(n):\n    if n not in _memo:\n        _memo.__setitem__(n, n if n < 2 else fib(n - 1) + fib(n - 2))\n"
+     "    return _memo[n]\n", "module-level _memo changed by fib"),
+    ("class _C:\n    memo = {}\n\ndef fib(n):\n    if n not in _C.memo:\n        _C.memo[n] = n if n < 2 else fib(n - 1) + fib(n - 2)\n"
+     "    return _C.memo[n]\n", "class-level _C.memo changed by fib"),
+    ("def fib(n):\n    return fib.__dict__.setdefault(n, n if n < 2 else fib(n - 1) + fib(n - 2))\n",
+     "the __dict__ of fib used in fib"),
+])
+def test_state_carried_through_calls_aliases_dunders_and_class_attributes_is_named(candidate, named):
+    assert named in new_carried_state(FIB, candidate)
+
+
+def test_a_cache_decorator_with_other_arguments_is_new_state():
+    bounded = FIB_MEMO.replace("maxsize=None", "maxsize=2")
+    assert new_carried_state(bounded, FIB_MEMO) == ("@lru_cache on fib",)
+    assert new_carried_state(FIB_MEMO, FIB_MEMO) == ()
+
+
+def test_an_unchanged_module_table_the_original_reads_too_is_not_new_state():
+    table = "TABLE = [i * i for i in range(100)]\n\ndef f(x):\n    return TABLE[x % 100]\n"
+    assert new_carried_state(table, table.replace("x % 100", "x % 100 ")) == ()
+    assert new_carried_state(table, table.replace("range(100)", "range(200)")) == ("module-level TABLE read by f",)

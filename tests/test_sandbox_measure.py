@@ -229,3 +229,18 @@ def test_short_samples_in_the_sandbox_are_judged_on_a_clock_that_can_see_them():
                      min_sample_s=0.002, rounds=3, warmup=0)
     assert result.status == "ok"
     assert all(s > 0 for s in result.samples_a_s + result.samples_b_s)
+
+
+SLOW_LOAD = "TABLE = [i * i for i in range(200000)]\n\ndef f(x):\n    return TABLE[x % 1000]\n"
+SLOW_LOAD_CACHED = ("import functools\n\nTABLE = [i * i for i in range(200000)]\n\n"
+                    "@functools.lru_cache(maxsize=None)\ndef f(x):\n    return TABLE[x % 1000]\n")
+
+
+def test_cold_timing_of_fast_calls_in_a_slow_loading_module_finishes():
+    # each cold call reloads the module (~10 ms); a loop count calibrated on the calls alone
+    # would reload it hundreds of thousands of times and run into the timeout
+    result = measure(_fn(SLOW_LOAD), _fn(SLOW_LOAD_CACHED), [(3,), (7,)], backend=BACKEND, cold=True,
+                     rounds=5, warmup=1, min_sample_s=0.04, timeout_s=10)
+    assert result.status == "ok", result.message
+    assert result.loops_a == result.loops_b == 1
+    assert len(result.samples_a_s) == len(result.samples_b_s) == 5

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import ast
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from polca.skills.analysis.types import (
     ArraySpec,
     BoolSpec,
     BytesSpec,
     CallableSpec,
+    ChoiceSpec,
     DictSpec,
     EnumSpec,
     FloatSpec,
@@ -205,7 +206,8 @@ def _fill_holes(spec: Spec) -> Spec:
         case TupleSpec(items=items):
             return TupleSpec(tuple(_fill_holes(i) for i in items))
         case DictSpec(key=key, value=value):
-            return DictSpec(_fill_holes(key) if not isinstance(key, Hole) else StrSpec(), _fill_holes(value))
+            return DictSpec(_fill_holes(key) if not isinstance(key, Hole) else StrSpec(), _fill_holes(value),
+                            spec.kind)
         case RecordSpec(fields=fields):
             return RecordSpec(tuple((k, _fill_holes(v)) for k, v in fields))
         case UnionSpec(options=options):
@@ -244,7 +246,8 @@ def refine(base: Spec | None, other: Spec | None) -> Spec | None:
         case SequenceSpec(), SequenceSpec():
             return SequenceSpec(refine(base.item, other.item), base.kind)
         case DictSpec(), DictSpec():
-            return DictSpec(refine(base.key, other.key), refine(base.value, other.value))
+            return DictSpec(refine(base.key, other.key), refine(base.value, other.value),
+                            base.kind if base.kind != "dict" else other.kind)
         case DictSpec(), RecordSpec() if isinstance(base.value, Hole):
             return other
         case RecordSpec(), RecordSpec():
@@ -281,8 +284,7 @@ _SEQUENCES = {
     "set": "set", "Set": "set", "MutableSet": "set", "AbstractSet": "set", "KeysView": "set",
     "frozenset": "frozenset", "FrozenSet": "frozenset",
 }
-_MAPPINGS = {"dict", "Dict", "Mapping", "MutableMapping", "defaultdict", "DefaultDict",
-             "OrderedDict", "ChainMap"}
+_MAPPINGS = {"dict", "Dict", "Mapping", "MutableMapping", "OrderedDict", "ChainMap"}
 _SCALARS: dict[str, Spec] = {
     "int": IntSpec(), "float": FloatSpec(), "bool": BoolSpec(), "str": StrSpec(),
     "bytes": BytesSpec(), "None": NoneSpec(), "NoneType": NoneSpec(), "SupportsInt": IntSpec(),
@@ -368,10 +370,11 @@ class HintReader:
             return SequenceSpec(args[0] if args else Hole(), _SEQUENCES[last])  # type: ignore[arg-type]
         if last in ("tuple", "Tuple"):
             return self._tuple(args)
-        if last in _MAPPINGS:
-            return DictSpec(args[0], args[1]) if len(args) >= 2 else DictSpec(Hole(), Hole())
+        if last in _MAPPINGS or last in ("defaultdict", "DefaultDict"):
+            kind = "dict" if last in _MAPPINGS else "defaultdict"
+            return DictSpec(args[0], args[1], kind) if len(args) >= 2 else DictSpec(Hole(), Hole(), kind)
         if last == "Counter":
-            return DictSpec(args[0] if args else Hole(), IntSpec())
+            return DictSpec(args[0] if args else Hole(), IntSpec(), "counter")
         if last == "Optional" and args:
             return union([args[0], NoneSpec()])
         if last == "Union" and args:
@@ -379,10 +382,7 @@ class HintReader:
         if last in ("Annotated", "Final", "ClassVar", "Required", "NotRequired", "ReadOnly", "InitVar") and args:
             return self.spec(args[0])
         if last == "Literal" and args:
-            spec = _literal(args, node)
-            if isinstance(spec, StrSpec):
-                self.notes.append(f"{_text(node)}: strings of those letters are generated, not only the literals")
-            return spec
+            return _literal(args, node)
         if last == "Callable":
             return self._callable(args)
         if last in ("ndarray", "NDArray", "ArrayLike"):
@@ -430,11 +430,9 @@ def _literal(args: list[ast.expr], node: ast.expr) -> Spec:
         raise NoType(f"the hint {_text(node)} mixes literal kinds; write e.g. Literal[1, 2]")
     if all(isinstance(v, bool) for v in values):
         return BoolSpec()
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return IntSpec(low=min(values), high=max(values))  # type: ignore[type-var]
-    if all(isinstance(v, str) for v in values):
-        alphabet = "".join(sorted(set("".join(values))))  # type: ignore[arg-type]
-        return StrSpec(alphabet=alphabet or None)
+    if values and all(isinstance(v, int | str) and not isinstance(v, bool) for v in values):
+        if len({type(v) for v in values}) == 1:  # exactly these values: each branch on them runs
+            return ChoiceSpec(tuple(dict.fromkeys(values)))
     raise NoType(f"the hint {_text(node)} mixes literal kinds; write e.g. Literal[1, 2]")
 
 
@@ -635,13 +633,62 @@ def param_types(mod: Module, qualname: str, visiting: frozenset[str] = frozenset
 
     pairs = signature(mod, qualname)
     extra = other_evidence(mod, qualname, [a.arg for a, _ in pairs])
+    compared = compared_constants(find_function(mod, qualname))
     out = []
     for arg, default in pairs:
         notes: list[str] = []
         found = [_annotation(mod, arg, notes, visiting), _default_evidence(mod, default)]
         found += extra.get(arg.arg, [])
-        out.append(_combine(arg.arg, found, notes))
+        out.append(with_examples(_combine(arg.arg, found, notes), compared.get(arg.arg, ())))
     return out
+
+
+# ---------------------------------------------------------------- constants a parameter is compared with
+
+_EQUALITY = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
+
+
+def compared_constants(func: FuncNode) -> dict[str, tuple[object, ...]]:
+    """For each name of ``func``'s body compared with str/int constants (``op == "add"``,
+    ``op in ("sub", "neg")``, ``match op: case "add" | "sub":``), those constants in order."""
+    found: dict[str, dict[object, None]] = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _EQUALITY):
+            left, right = node.left, node.comparators[0]
+            if isinstance(right, ast.Name) and isinstance(node.ops[0], ast.Eq | ast.NotEq):
+                left, right = right, left  # "add" == op
+            if isinstance(left, ast.Name):
+                for value in _constants(right):
+                    found.setdefault(left.id, {})[value] = None
+        elif isinstance(node, ast.Match) and isinstance(node.subject, ast.Name):
+            for case in node.cases:
+                for pattern in ast.walk(case.pattern):
+                    if isinstance(pattern, ast.MatchValue):
+                        for value in _constants(pattern.value):
+                            found.setdefault(node.subject.id, {})[value] = None
+    return {name: tuple(values) for name, values in found.items()}
+
+
+def _constants(node: ast.expr) -> list[object]:
+    items = node.elts if isinstance(node, ast.Tuple | ast.List | ast.Set) else [node]
+    return [i.value for i in items if isinstance(i, ast.Constant) and type(i.value) in (int, str)]
+
+
+def with_examples(param: ParamType, constants: tuple[object, ...]) -> ParamType:
+    """``param`` whose str/int spec also draws the ``constants`` it is compared with (its
+    branches on them run); an untyped parameter compared only with strs (ints) is a str (int)."""
+    strs = tuple(c for c in constants if isinstance(c, str))
+    ints = tuple(c for c in constants if isinstance(c, int))
+    spec = param.spec
+    if spec is None and constants and not (strs and ints):
+        spec, param = (StrSpec() if strs else IntSpec()), replace(param, source="usage", why="")
+    if isinstance(spec, StrSpec) and strs:
+        return replace(param, spec=replace(spec, examples=strs))
+    ints = tuple(i for i in ints if (spec.low is None or i >= spec.low) and (spec.high is None or i <= spec.high)) \
+        if isinstance(spec, IntSpec) else ()
+    if isinstance(spec, IntSpec) and spec.role == "value" and ints:
+        return replace(param, spec=replace(spec, examples=ints))
+    return param
 
 
 def _annotation(mod: Module, arg: ast.arg, notes: list[str], visiting: frozenset[str]) -> Evidence:
@@ -713,7 +760,7 @@ def _widen(spec: Spec, other: Spec | None) -> Spec:
         case SequenceSpec(), SequenceSpec():
             return SequenceSpec(_widen(spec.item, other.item), spec.kind)
         case DictSpec(), DictSpec():
-            return DictSpec(spec.key, _widen(spec.value, other.value))
+            return DictSpec(spec.key, _widen(spec.value, other.value), spec.kind)
         case RecordSpec(), RecordSpec():
             theirs = dict(other.fields)
             return RecordSpec(tuple((k, _widen(v, theirs.get(k))) for k, v in spec.fields))

@@ -26,8 +26,8 @@ from polca.skills.analysis.types import (
 _EMPTY_CALLS = {"list": SequenceSpec(Hole()), "set": SequenceSpec(Hole(), "set"),
                 "frozenset": SequenceSpec(Hole(), "frozenset"), "tuple": SequenceSpec(Hole(), "tuple"),
                 "dict": DictSpec(Hole(), Hole()), "deque": SequenceSpec(Hole(), "deque"),
-                "defaultdict": DictSpec(Hole(), Hole()), "OrderedDict": DictSpec(Hole(), Hole()),
-                "Counter": DictSpec(Hole(), IntSpec()), "int": IntSpec(), "float": FloatSpec(),
+                "defaultdict": DictSpec(Hole(), Hole(), "defaultdict"), "OrderedDict": DictSpec(Hole(), Hole()),
+                "Counter": DictSpec(Hole(), IntSpec(), "counter"), "int": IntSpec(), "float": FloatSpec(),
                 "str": StrSpec(), "bool": BoolSpec(), "bytes": BytesSpec()}
 
 

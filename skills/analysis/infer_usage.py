@@ -63,6 +63,8 @@ class Facts:
     hinted: dict[Path, Spec] = field(default_factory=dict)
     links: dict[Path, set[Path]] = field(default_factory=lambda: defaultdict(set))  # same type
     keyed_by: dict[Path, set[Path]] = field(default_factory=lambda: defaultdict(set))  # x[key path]
+    # (receiver, method, argument) of str methods whose argument is a str when the receiver is
+    str_args: list[tuple[Path, str, Path]] = field(default_factory=list)
 
     def link(self, a: Path | None, b: Path | None) -> None:
         if a is not None and b is not None and a != b:
@@ -531,10 +533,13 @@ class _Reader(ast.NodeVisitor):
     def _method(self, func: ast.Attribute, node: ast.Call) -> None:
         base, m = self.path(func.value), func.attr
         self.out.add(base, f"attr:{m}")
-        if isinstance(func.value, ast.Constant) and isinstance(func.value.value, str) and m == "join" and node.args:
-            p = self.path(node.args[0])
-            self.out.add(p, "iter")
-            self.out.add(None if p is None else (*p, "[]"), "str")
+        constant_str = isinstance(func.value, ast.Constant) and isinstance(func.value.value, str)
+        for arg in node.args[:_STR_ARGS.get(m, 0)]:
+            p = self.path(arg)
+            if p is not None and constant_str:
+                _str_argument(self.out, m, p)
+            elif p is not None and base is not None:
+                self.out.str_args.append((base, m, p))
         if base is None:
             return
         groups = ((STR_METHODS, "str"), (LIST_METHODS, "list"), (SET_METHODS, "set"),
@@ -792,6 +797,36 @@ def class_attributes(mod: Module) -> dict[str, frozenset[str]]:
     return out
 
 
+# str methods whose first N positional arguments are strs (``join``'s is an iterable of strs)
+# when the receiver is one: ``text.find(pattern)`` makes ``pattern`` a str, even if it is also
+# ``pattern.count("a")``-ed (a list has ``count`` too)
+_STR_ARGS = {**dict.fromkeys(("find", "rfind", "index", "rindex", "count", "startswith", "endswith", "split",
+                              "rsplit", "strip", "lstrip", "rstrip", "partition", "rpartition", "removeprefix",
+                              "removesuffix", "join"), 1), "replace": 2}
+
+
+def _str_argument(out: Facts, method: str, arg: Path) -> None:
+    if method == "join":
+        out.add(arg, "iter")
+        out.add((*arg, "[]"), "str")
+    else:
+        out.add(arg, "str")
+
+
+def _str_arguments(out: Facts) -> Facts:
+    """Adds "str" to the arguments of str methods whose receiver is a str (to a fixed point:
+    an argument found a str may be the receiver of another call)."""
+    changed = True
+    while changed:
+        changed = False
+        for receiver, method, arg in out.str_args:
+            if "str" in out.facts.get(receiver, ()) and "str" not in out.facts.get(
+                    arg if method != "join" else (*arg, "[]"), ()):
+                _str_argument(out, method, arg)
+                changed = True
+    return out
+
+
 def usage_facts(mod: Module, qualname: str, func: FuncNode, params: list[str]) -> Facts:
     """Read the body of ``func`` once; the facts left on its parameters' paths. For an
     ``__init__`` that stores parameters (``self.items = items``), the class's other methods
@@ -800,7 +835,7 @@ def usage_facts(mod: Module, qualname: str, func: FuncNode, params: list[str]) -
     reader.visit(func)
     owner = mod.owner.get(qualname)
     if owner is None or not qualname.endswith(".__init__"):
-        return reader.out
+        return _str_arguments(reader.out)
     stored = _stored_params(func, set(params))
     for name, method in mod.functions.items():
         if mod.owner.get(name) != owner or method is func or not (method.args.posonlyargs + method.args.args):
@@ -810,7 +845,7 @@ def usage_facts(mod: Module, qualname: str, func: FuncNode, params: list[str]) -
         other.self_name = (method.args.posonlyargs + method.args.args)[0].arg
         other.attrs = {attr: (param,) for attr, param in stored.items()}
         other.visit(method)
-    return reader.out
+    return _str_arguments(reader.out)
 
 
 def _stored_params(init: FuncNode, params: set[str]) -> dict[str, str]:

@@ -22,6 +22,7 @@ from typing import Literal
 
 IntRole = Literal["value", "size", "index"]
 SequenceKind = Literal["list", "tuple", "set", "frozenset", "iterator", "deque"]
+MappingKind = Literal["dict", "counter", "defaultdict"]
 TypeSource = Literal["annotation", "usage", "default", "docstring", "call site", "trace"]
 
 
@@ -36,6 +37,7 @@ class IntSpec(Spec):
     low: int | None = None  # inclusive bounds the function is known to accept, when known
     high: int | None = None
     of: str | None = None  # role "index": the parameter it indexes (stays below its length)
+    examples: tuple[int, ...] = ()  # constants the body compares it with: generation draws them too
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class BoolSpec(Spec):
 @dataclass(frozen=True)
 class StrSpec(Spec):
     alphabet: str | None = None  # the characters it is made of, when known (e.g. "01", digits)
+    examples: tuple[str, ...] = ()  # constants the body compares it with: generation draws them too
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class TupleSpec(Spec):
 class DictSpec(Spec):
     key: Spec
     value: Spec
+    kind: MappingKind = "dict"  # a Counter, or a defaultdict whose factory makes a ``value``
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,13 @@ class EnumSpec(Spec):
 
     qualname: str
     members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChoiceSpec(Spec):
+    """Exactly one of ``values`` (``Literal["add", "sub"]``, ``Literal[1, 10, 100]``)."""
+
+    values: tuple[object, ...]
 
 
 @dataclass(frozen=True)
@@ -171,8 +182,10 @@ def describe(spec: Spec | None) -> str:
             return f"{kind}[{describe(item)}]"
         case TupleSpec(items=items):
             return "tuple[" + ", ".join(describe(i) for i in items) + "]"
-        case DictSpec(key=key, value=value):
-            return f"dict[{describe(key)}, {describe(value)}]"
+        case DictSpec(key=key, kind="counter"):
+            return f"Counter[{describe(key)}]"
+        case DictSpec(key=key, value=value, kind=kind):
+            return f"{kind}[{describe(key)}, {describe(value)}]"
         case RecordSpec(fields=fields):
             return "{" + ", ".join(f"{k}: {describe(v)}" for k, v in fields) + "}"
         case ArraySpec(dtype=dtype, ndim=ndim):
@@ -184,6 +197,8 @@ def describe(spec: Spec | None) -> str:
             return f"{name}({', '.join(parts)})"
         case EnumSpec(qualname=name):
             return name
+        case ChoiceSpec(values=values):
+            return "Literal[" + ", ".join(repr(v) for v in values) + "]"
         case UnionSpec(options=options):
             return " | ".join(describe(o) for o in options)
     return type(spec).__name__

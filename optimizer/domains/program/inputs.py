@@ -30,7 +30,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from polca.config import SandboxConfig
@@ -45,6 +45,7 @@ from polca.skills.analysis.types import (
     BoolSpec,
     BytesSpec,
     CallableSpec,
+    ChoiceSpec,
     DictSpec,
     EnumSpec,
     FloatSpec,
@@ -176,6 +177,8 @@ def _unsupported(spec: Spec) -> str:
             return f"a {kind} cannot hold {describe(item)} (unhashable)"
         case DictSpec(key=key) if not _hashable(key):
             return f"a dict key cannot be {describe(key)} (unhashable)"
+        case DictSpec(value=value, kind="defaultdict") if _factory(value) is None:
+            return f"a defaultdict of {describe(value)} has no builtin factory (int, str, list, set, dict...)"
         case ArraySpec(dtype=dtype) if not _numpy_available():
             return f"numpy arrays ({dtype}) need numpy, which is not installed where polca runs"
         case ArraySpec(dtype=dtype, ndim=ndim) if not dtype.startswith(_NUMERIC_DTYPES) or not 1 <= ndim <= 4:
@@ -222,8 +225,9 @@ def _numpy_available() -> bool:
 def search_calls(params: Params | Sequence[Spec], *, scale: int, seed: int) -> list[Call]:
     """The search's calls: small ones (:data:`SMALL_SCALES`) and :data:`LARGE_SEARCH` at ``scale``."""
     rng = random.Random(seed)
-    calls = [call_at(params, n, rng, magnitude=_search_magnitude(rng, n)) for n in SMALL_SCALES]
-    calls += [call_at(params, scale, rng, magnitude=_search_magnitude(rng, scale)) for _ in range(LARGE_SEARCH)]
+    calls = [call_at(params, n, rng, magnitude=_search_magnitude(rng, n), turn=k) for k, n in enumerate(SMALL_SCALES)]
+    calls += [call_at(params, scale, rng, magnitude=_search_magnitude(rng, scale), turn=len(SMALL_SCALES) + k)
+              for k in range(LARGE_SEARCH)]
     return calls
 
 
@@ -242,17 +246,18 @@ def heldout_calls(params: Params | Sequence[Spec], *, scale: int, seed: int) -> 
     calls = [params.call(copy.deepcopy([e[k % len(e)] for e in edges])) for k in range(count)]
     # half of them with values of any magnitude in every element, half within the scale: code
     # that only takes small values (struct fields, table sizes) still gets large valid calls
-    calls += [call_at(params, scale, rng, heldout=True, wide=k % 2 == 1) for k in range(HELDOUT_RANDOM)]
+    calls += [call_at(params, scale, rng, heldout=True, wide=k % 2 == 1, turn=k) for k in range(HELDOUT_RANDOM)]
     return calls or [Call()]
 
 
 def call_at(params: Params | Sequence[Spec], n: int, rng: random.Random, *, heldout: bool = False,
-            wide: bool = False, magnitude: int | None = None) -> Call:
+            wide: bool = False, magnitude: int | None = None, turn: int | None = None) -> Call:
     """One call holding about ``n`` elements in total across its parameters. Value ints lie
     within ``magnitude`` (default ``n``, at least 8) so they repeat; ``wide``: each may have
-    any magnitude up to 10**18 instead."""
+    any magnitude up to 10**18 instead. ``turn`` (the call's index in its batch) picks the
+    call's first choice value (:class:`ChoiceSpec`, compared constants), so a batch holds each."""
     params = _params(params)
-    gen = _Gen(rng, heldout=heldout, wide=wide, magnitude=magnitude or max(8, n))
+    gen = _Gen(rng, heldout=heldout, wide=wide, magnitude=magnitude or max(8, n), turn=turn)
     return params.call(gen.values(params.specs, n, params.names))
 
 
@@ -318,8 +323,9 @@ class _Gen:
     """Random values of specs within an element budget (``heldout``: wider value ranges)."""
 
     def __init__(self, rng: random.Random, *, heldout: bool, wide: bool = False, magnitude: int = 8,
-                 scale: int = SIZE_LADDER[1]) -> None:
+                 scale: int = SIZE_LADDER[1], turn: int | None = None) -> None:
         self.rng, self.heldout, self.wide, self.magnitude = rng, heldout, wide, magnitude
+        self.turn, self.choices = turn, 0  # choices: values drawn so far from a choice of constants
         self.scale = scale  # the top of boundary sizes: a size int's edges never pass it
         self.lengths: list[int] = []  # lengths of the containers drawn so far in this call
         self.named: dict[str, int] = {}  # length of each named value drawn so far (what an index is "of")
@@ -339,6 +345,13 @@ class _Gen:
     def value(self, spec: Spec, n: float) -> Any:
         rng = self.rng
         match spec:
+            case ChoiceSpec(values=values):
+                return values[self._choose(len(values))]
+            case IntSpec(examples=examples) | StrSpec(examples=examples) if examples:
+                k = self._choose(len(examples) + 1)  # the last: any other value
+                if k < len(examples):
+                    return examples[k]
+                return self.value(replace(spec, examples=()), n)
             case IntSpec():
                 return self._int(spec, n)
             case FloatSpec():
@@ -356,7 +369,7 @@ class _Gen:
                 return self._sequence(spec, n)
             case DictSpec(key=key, value=item):
                 length, each = self._length(item, n, per_item=1 + _leaves(key))
-                return {self._key(key, length): self.value(item, each) for _ in range(length)}
+                return _as_mapping({self._key(key, length): self.value(item, each) for _ in range(length)}, spec)
             case TupleSpec(items=items):
                 return tuple(self.values(items, n))
             case RecordSpec(fields=fields):
@@ -379,6 +392,13 @@ class _Gen:
                 return Build(name, tuple(values[:len(args)]),
                              dict(zip((k for k, _ in kwargs), values[len(args):], strict=True)))
         raise UnsupportedSignature(f"cannot generate values of {describe(spec)}")
+
+    def _choose(self, count: int) -> int:
+        """An index below ``count``: the call's turn for its first choice, random after."""
+        self.choices += 1
+        if self.turn is not None and self.choices == 1:
+            return self.turn % count
+        return self.rng.randrange(count)
 
     def _length(self, item: Spec, n: float, per_item: int | None = None) -> tuple[int, float]:
         """(length, each item's budget) of a container of ``item`` holding ``n`` elements.
@@ -455,8 +475,13 @@ class _Gen:
     # ------------------------------------------------------------ boundary values
 
     def edges(self, spec: Spec) -> list[Any]:
-        """Boundary values of ``spec``: the values a rewrite tuned to typical inputs gets wrong."""
+        """Boundary values of ``spec``: the values a rewrite tuned to typical inputs gets wrong,
+        and every constant it may take or is compared with."""
         match spec:
+            case ChoiceSpec(values=values):
+                return list(values)
+            case IntSpec(examples=examples) | StrSpec(examples=examples) if examples:
+                return [*examples, *self.edges(replace(spec, examples=()))]
             case IntSpec(role="size"):
                 return [_clamp(spec, v) for v in sorted({0, 1, 2, 7, self.scale}) if v <= self.scale]
             case IntSpec(role="index"):
@@ -477,7 +502,8 @@ class _Gen:
             case SequenceSpec():
                 return self._container_edges(spec)
             case DictSpec(key=key, value=value):
-                return [{}, {self.value(key, 1): self.value(value, 8)}, self.value(spec, 16)]
+                return [_as_mapping({}, spec), _as_mapping({self.value(key, 1): self.value(value, 8)}, spec),
+                        self.value(spec, 16)]
             case TupleSpec(items=items):
                 return _zipped([self.edges(i) for i in items], tuple)
             case RecordSpec(fields=fields):
@@ -523,6 +549,29 @@ def _as_kind(items: list[Any], kind: str) -> Any:
             return collections.deque(items)
         case "iterator":  # a generator cannot be pickled: the worker wraps the list in iter()
             return Iter(items)
+    return items
+
+
+_FACTORIES: dict[type[Spec], Callable[[], Any]] = {IntSpec: int, FloatSpec: float, StrSpec: str, BoolSpec: bool,
+                                                   BytesSpec: bytes, DictSpec: dict, RecordSpec: dict}
+
+
+def _factory(value: Spec) -> Callable[[], Any] | None:
+    """The builtin that makes an empty ``value`` (a defaultdict's factory; it pickles), or None."""
+    if isinstance(value, SequenceSpec):
+        return {"list": list, "set": set, "frozenset": frozenset, "tuple": tuple,
+                "deque": collections.deque}.get(value.kind)
+    if isinstance(value, DictSpec) and value.kind == "counter":
+        return collections.Counter
+    return _FACTORIES.get(type(value))
+
+
+def _as_mapping(items: dict, spec: DictSpec) -> Any:
+    """``items`` as the mapping ``spec`` names: a dict, a Counter, or a defaultdict."""
+    if spec.kind == "counter":
+        return collections.Counter(items)
+    if spec.kind == "defaultdict":
+        return collections.defaultdict(_factory(spec.value), items)
     return items
 
 

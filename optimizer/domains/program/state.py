@@ -2,9 +2,13 @@
 
 A timing that calls the same inputs again and again rewards memoization: the candidate
 answers from its cache while the original works. :func:`new_carried_state` names what a
-candidate adds that can carry state across calls (a caching decorator, a ``global``
-statement, a mutable default argument, a module-level container that a function changes),
-so the final timing knows to measure it on fresh state as well (``measure(cold=True)``).
+candidate adds that can carry state across calls (a caching decorator or a call of one, a
+``global`` statement, a mutable default argument, a function's ``__dict__``, a module- or
+class-level container that a function changes or reads), so the final timing knows to
+measure it on fresh state as well (``measure(cold=True)``).
+
+It errs on the side of naming too much: a construct named needlessly costs a cold timing,
+one missed lets a cache's warm speedup through.
 """
 
 from __future__ import annotations
@@ -13,34 +17,72 @@ import ast
 
 CACHING_DECORATORS = frozenset({"cache", "lru_cache", "cached", "memoize", "memoized", "cached_property"})
 _CONTAINER_CALLS = frozenset({"dict", "list", "set", "defaultdict", "OrderedDict", "Counter", "deque"})
-_MUTATING_METHODS = frozenset({"append", "add", "update", "setdefault", "extend", "insert", "appendleft"})
+_MUTATING_METHODS = frozenset({"append", "add", "update", "setdefault", "extend", "insert", "appendleft",
+                               "__setitem__", "pop", "popitem", "clear", "remove", "discard"})
+
+Func = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 def new_carried_state(original: str, candidate: str) -> tuple[str, ...]:
-    """What ``candidate`` has, and ``original`` has not, that can carry state across calls,
-    in words (e.g. ``"@lru_cache on fib"``); empty when nothing new (or either side does not parse)."""
+    """What ``candidate`` has, and ``original`` has not or has differently (another decorator
+    argument, another container definition), that can carry state across calls, in words
+    (e.g. ``"@lru_cache on fib"``); empty when nothing new (or either side does not parse)."""
     try:
-        before, after = carried_state(ast.parse(original)), carried_state(ast.parse(candidate))
+        before, after = _carried(ast.parse(original)), _carried(ast.parse(candidate))
     except (SyntaxError, ValueError):
         return ()
-    return tuple(sorted(after - before))
+    return tuple(sorted(word for word, text in after.items() if before.get(word) != text))
 
 
 def carried_state(tree: ast.Module) -> frozenset[str]:
     """Every construct of ``tree`` that can keep state between calls of its functions."""
-    found: set[str] = set()
-    containers = _module_containers(tree)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            found |= {f"@{name} on {node.name}" for name in map(_decorator_name, node.decorator_list)
-                      if name in CACHING_DECORATORS}
+    return frozenset(_carried(tree))
+
+
+def _carried(tree: ast.Module) -> dict[str, str]:
+    """{construct in words: its source text}; the text tells a changed construct from the same one."""
+    found: dict[str, str] = {}
+    containers = _containers(tree)
+    decorators = {id(d) for node in ast.walk(tree) if isinstance(node, Func | ast.ClassDef)
+                  for d in node.decorator_list}
+    for scope, node in _scoped(tree):
+        if isinstance(node, Func):
+            for d in node.decorator_list:
+                if _decorator_name(d) in CACHING_DECORATORS:
+                    _add(found, f"@{_decorator_name(d)} on {node.name}", ast.unparse(d))
             defaults = [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
             if any(_is_container(d) for d in defaults):
-                found.add(f"a mutable default argument of {node.name}")
-            found |= {f"module-level {name} changed by {node.name}" for name in _changed(node, containers)}
+                _add(found, f"a mutable default argument of {node.name}", "")
+            _add_containers(found, node, containers)
         elif isinstance(node, ast.Global):
-            found |= {f"global {name}" for name in node.names}
-    return frozenset(found)
+            for name in node.names:
+                _add(found, f"global {name}", "")
+        elif isinstance(node, ast.Call) and id(node) not in decorators and _called(node) in CACHING_DECORATORS:
+            _add(found, f"a call of {_called(node)} in {scope}", ast.unparse(node))
+        elif isinstance(node, ast.Attribute) and node.attr == "__dict__":
+            _add(found, f"the __dict__ of {ast.unparse(node.value)} used in {scope}", "")
+    return found
+
+
+def _add(found: dict[str, str], word: str, text: str) -> None:
+    found[word] = f"{found[word]}\n{text}" if word in found else text
+
+
+def _scoped(tree: ast.Module):
+    """(the innermost function's name or "the module", node) for every node of ``tree``."""
+    todo: list[tuple[str, ast.AST]] = [("the module", tree)]
+    while todo:
+        scope, node = todo.pop()
+        yield scope, node
+        inner = node.name if isinstance(node, Func) else scope
+        todo += [(inner, child) for child in reversed(list(ast.iter_child_nodes(node)))]
+
+
+def _called(node: ast.Call) -> str:
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
 
 
 def _decorator_name(node: ast.expr) -> str:
@@ -57,18 +99,52 @@ def _is_container(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and _decorator_name(node.func) in _CONTAINER_CALLS
 
 
-def _module_containers(tree: ast.Module) -> frozenset[str]:
-    names = set()
-    for stmt in tree.body:
+def _containers(tree: ast.Module) -> dict[str, str]:
+    """{name: its definition's text} of the module-level containers (``_memo``) and the
+    class-level ones (``Cache.memo``, read as ``Cache.memo``, ``self.memo`` or ``cls.memo``)."""
+    out = {}
+    for stmt, prefix in [(s, "") for s in tree.body] + [
+            (s, f"{c.name}.") for c in tree.body if isinstance(c, ast.ClassDef) for s in c.body]:
         if isinstance(stmt, ast.Assign) and _is_container(stmt.value):
-            names |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
-        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and _is_container(stmt.value):
-            names |= {stmt.target.id} if isinstance(stmt.target, ast.Name) else set()
-    return frozenset(names)
+            out |= {prefix + t.id: ast.unparse(stmt.value) for t in stmt.targets if isinstance(t, ast.Name)}
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and _is_container(stmt.value) \
+                and isinstance(stmt.target, ast.Name):
+            out[prefix + stmt.target.id] = ast.unparse(stmt.value)
+    return out
 
 
-def _changed(func: ast.AST, containers: frozenset[str]) -> set[str]:
-    """Module-level containers that ``func`` stores into or calls a mutating method on."""
+def _add_containers(found: dict[str, str], func: Func, containers: dict[str, str]) -> None:
+    """The containers ``func`` changes, and those it only reads (through an alias it may change them)."""
+    changed, read = _changed(func, containers), _read(func, containers)
+    for name in sorted(changed):
+        _add(found, f"{_level(name)} {name} changed by {func.name}", containers[name])
+    for name in sorted(read - changed):
+        _add(found, f"{_level(name)} {name} read by {func.name}", containers[name])
+
+
+def _level(name: str) -> str:
+    return "class-level" if "." in name else "module-level"
+
+
+def _container_name(node: ast.expr, containers: dict[str, str]) -> str | None:
+    """The container ``node`` names: ``_memo``, or ``C.memo`` / ``self.memo`` of a class-level one."""
+    if isinstance(node, ast.Name) and node.id in containers:
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        owners = [n for n in containers if n.endswith(f".{node.attr}")]
+        exact = f"{node.value.id}.{node.attr}"
+        return exact if exact in containers else (owners[0] if owners and node.value.id in ("self", "cls")
+                                                  else None)
+    return None
+
+
+def _read(func: Func, containers: dict[str, str]) -> set[str]:
+    names = (_container_name(n, containers) for n in ast.walk(func) if isinstance(n, ast.Name | ast.Attribute))
+    return {n for n in names if n is not None}
+
+
+def _changed(func: ast.AST, containers: dict[str, str]) -> set[str]:
+    """Containers that ``func`` stores into or calls a mutating method on."""
     changed = set()
     for node in ast.walk(func):
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store | ast.Del):
@@ -78,6 +154,7 @@ def _changed(func: ast.AST, containers: frozenset[str]) -> set[str]:
             base = node.func.value
         else:
             continue
-        if isinstance(base, ast.Name) and base.id in containers:
-            changed.add(base.id)
+        name = _container_name(base, containers)
+        if name is not None:
+            changed.add(name)
     return changed
