@@ -74,7 +74,9 @@ def test_when_the_best_fails_held_out_the_next_verified_candidate_is_offered(tmp
     path = tmp_path / "score.py"
     path.write_text(SCORE)
     server = scripted_llm(_wrong_then_right())
-    result = runner.invoke(app, ["optimize", str(path), "--budget-evals", "12", "--size", "300",
+    # 24 evaluations: the seed, the wrong rewrite and a rule's child take the first 12, the
+    # model's second answer (the right one) comes in the next round
+    result = runner.invoke(app, ["optimize", str(path), "--budget-evals", "24", "--size", "300",
                                  "--model", "openai/scripted", "--api-base", server.api_base, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
