@@ -853,3 +853,27 @@ def test_the_argument_of_a_str_method_of_a_str_is_a_str_even_when_it_is_counted(
     """
     assert _types(src) == {"text": "str", "pattern": "str", "sep": "str", "parts": "list[str]", "old": "str"}
     assert _types("def f(xs, x):\n    return xs.count(x) + xs.index(x)\n")["xs"] == "list[int]"
+
+
+def test_an_int_passed_on_as_another_functions_loop_bound_is_a_size():
+    source = """
+        import asyncio
+
+        async def fetch(n: int) -> int:
+            total = 0
+            for i in range(n):
+                total += i
+            return total
+
+        class Grid:
+            def cells(self, width):
+                return [(x, y) for x in range(width) for y in range(width)]
+
+            def count(self, width: int) -> int:
+                return len(self.cells(width))
+
+        def run(n: int, scale: int) -> int:
+            return asyncio.run(fetch(n)) * scale
+    """
+    assert _types(source, "run") == {"n": "int (size)", "scale": "int"}
+    assert _types(source, "Grid.count") == {"width": "int (size)"}

@@ -216,7 +216,12 @@ def _no_traceback(result) -> None:
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("name", sorted(SHAPES))
+# Three shapes run by default; every shape under -m slow (each is a whole optimize run).
+_DEFAULT_SHAPES = {"async_def", "match_stmt", "slots"}
+
+
+@pytest.mark.parametrize("name", [n if n in _DEFAULT_SHAPES else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in sorted(SHAPES)])
 def test_an_odd_shape_ends_in_the_table(tmp_path, quick, name):
     path = tmp_path / f"{name}.py"
     path.write_text(SHAPES[name])

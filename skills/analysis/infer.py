@@ -640,7 +640,49 @@ def param_types(mod: Module, qualname: str, visiting: frozenset[str] = frozenset
         found = [_annotation(mod, arg, notes, visiting), _default_evidence(mod, default)]
         found += extra.get(arg.arg, [])
         out.append(with_examples(_combine(arg.arg, found, notes), compared.get(arg.arg, ())))
-    return out
+    return _sizes_passed_on(mod, qualname, out, visiting | {qualname})
+
+
+def _sizes_passed_on(mod: Module, qualname: str, types: list[ParamType],
+                     visiting: frozenset[str]) -> list[ParamType]:
+    """An int handed straight to a function of the module whose parameter is a size is a
+    size too (``run(n)`` calling ``fetch(n)``, which loops ``range(n)``): generated as a
+    value it would reach 10**18 and hang the original."""
+    values = {t.name for t in types if isinstance(t.spec, IntSpec) and t.spec.role == "value"}
+    sizes: dict[str, str] = {}
+    for node in ast.walk(find_function(mod, qualname)) if values else ():
+        callee = _module_callee(mod, qualname, node)
+        if callee is None or callee in visiting:
+            continue
+        names = [a.arg for a, _ in signature(mod, callee)]
+        passed = [(names[i], a) for i, a in enumerate(node.args[:len(names)])]
+        passed += [(k.arg, k.value) for k in node.keywords if k.arg in names]
+        passed = [(n, a.id) for n, a in passed if isinstance(a, ast.Name) and a.id in values]
+        if not passed:
+            continue
+        callee_types = {t.name: t.spec for t in param_types(mod, callee, visiting | {callee})}
+        for name, ours in passed:
+            spec = callee_types.get(name)
+            if isinstance(spec, IntSpec) and spec.role == "size":
+                sizes[ours] = callee
+    return [replace(t, spec=replace(t.spec, role="size"),
+                    notes=(*t.notes, f"a size: {sizes[t.name]} loops over it")) if t.name in sizes else t
+            for t in types]
+
+
+def _module_callee(mod: Module, qualname: str, node: ast.AST) -> str | None:
+    """The qualified name of the module's function ``node`` calls (``g(...)``, or
+    ``self.g(...)`` inside a method of the same class), else None."""
+    if not isinstance(node, ast.Call):
+        return None
+    if isinstance(node.func, ast.Name) and node.func.id in mod.functions and node.func.id not in mod.owner:
+        return node.func.id
+    owner = mod.owner.get(qualname)
+    func = node.func
+    if owner and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+        name = f"{owner}.{func.attr}"
+        return name if name in mod.functions else None
+    return None
 
 
 # ---------------------------------------------------------------- constants a parameter is compared with
