@@ -101,6 +101,41 @@ def _peer_rows(records: Sequence[Any]) -> list[str]:
     return [*lines, ""]
 
 
+def strength_summary(records: Sequence[RecordLike]) -> dict[str, Any]:
+    """The oracle's strength over the function targets polca searched: how many were
+    measured, median line and branch coverage, the mutation score pooled over all mutants,
+    and how many were labelled weakly verified."""
+    measured = [t for r in records for t in r.targets if t.get("coverage_lines") is not None
+                or t.get("mutation_score")]
+    lines = [t["coverage_lines"] for t in measured if t.get("coverage_lines") is not None]
+    branches = [t["coverage_branches"] for t in measured if t.get("coverage_branches") is not None]
+    killed = sum(t["mutation_score"][0] for t in measured if t.get("mutation_score"))
+    total = sum(t["mutation_score"][1] for t in measured if t.get("mutation_score"))
+    return {"targets_measured": len(measured),
+            "function_targets": sum(1 for r in records for t in r.targets if t.get("status") != "excluded"),
+            "line_coverage_median": statistics.median(lines) if lines else None,
+            "branch_coverage_median": statistics.median(branches) if branches else None,
+            "mutants_killed": killed, "mutants_total": total,
+            "weakly_verified": sum(t.get("verification") == "weakly verified" for t in measured)}
+
+
+def _strength_rows(records: Sequence[RecordLike]) -> list[str]:
+    s = strength_summary(records)
+    if not s["targets_measured"]:
+        return []
+
+    def pct(x: float | None) -> str:
+        return "-" if x is None else f"{x:.0%}"
+
+    score = f"{s['mutants_killed']}/{s['mutants_total']}" + (
+        f" ({s['mutants_killed'] / s['mutants_total']:.0%})" if s["mutants_total"] else "")
+    return ["### Oracle strength (function targets polca checked)", "",
+            "| measured / checked targets | median line coverage | median branch coverage | mutants caught | weakly verified |",
+            "| ---: | ---: | ---: | ---: | ---: |",
+            f"| {s['targets_measured']} / {s['function_targets']} | {pct(s['line_coverage_median'])} | "
+            f"{pct(s['branch_coverage_median'])} | {score} | {s['weakly_verified']} |", ""]
+
+
 def by_kind(records: Sequence[RecordLike]) -> dict[str, dict[str, int]]:
     """Per kind tag: targets, built, refused, crashed, hung, sped up, wrong offered."""
     table: dict[str, dict[str, int]] = {}
@@ -164,7 +199,7 @@ def results_markdown(set_name: str, mode: str, records: Sequence[RecordLike], su
     lines = [f"## Held-out run: set `{set_name}`, mode `{mode}`", "",
              f"Budget per target: {budget_evals} instance evaluations, {timeout_s:g} s wall-clock limit. "
              f"Total wall time {wall_s / 60:.1f} min.", "", f"Reproduce: `{command}`", "",
-             *_headline(summary), "", *_peer_rows(records), "### By kind", "", *_kind_rows(records), "",
+             *_headline(summary), "", *_peer_rows(records), *_strength_rows(records), "### By kind", "", *_kind_rows(records), "",
              "### Per target", "",
              *_target_rows(records)]
     return "\n".join(lines) + "\n"

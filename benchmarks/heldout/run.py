@@ -46,7 +46,7 @@ from typing import Any, Literal
 
 from benchmarks.heldout.judge import judge
 from benchmarks.heldout.peer import peer_fields
-from benchmarks.heldout.report import peer_summary, results_markdown, summarize
+from benchmarks.heldout.report import peer_summary, results_markdown, strength_summary, summarize
 from benchmarks.heldout.suite import SUITE, HeldoutTarget
 from benchmarks.heldout.traps import TRAPS, ScriptedTrapModel, Trap
 
@@ -294,6 +294,7 @@ def _record(item: BenchItem, settings: RunSettings, rc: int | None, out: str, er
     report = _parse_json(out) if rc == 0 else None
     outcome, reason = _classify(rc, report, err)
     targets = [{k: t.get(k) for k in ("name", "status", "message", "speedup", "ci_low", "ci_high", "origins",
+                                      "coverage_lines", "coverage_branches", "mutation_score", "verification",
                                       "inputs_verified", "input_sources", "evaluations")}
                for t in (report or {}).get("targets", [])]
     improved = bool(report and report.get("improved")) and changed is not None
@@ -353,6 +354,7 @@ def write_results(set_name: SetName, settings: RunSettings, records: list[Record
            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                        "loadavg_at_end": list(os.getloadavg())},
            "wall_s_total": wall_s, "summary": summary, "peer_summary": peer_summary(records),
+           "strength_summary": strength_summary(records),
            "targets": [asdict(r) for r in records]}
     path = out_dir / f"{set_name}-{settings.mode}.json"
     path.write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

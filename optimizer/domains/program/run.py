@@ -204,7 +204,7 @@ def _optimize_target(session: _Session, source: str, target: TargetPlan) -> tupl
         session.events.emit(TargetStarted(target.name, len(check.inputs), dict(target.inputs.sources),
                                           check.dropped))
     if (stopped := _nothing_to_try(session, domain, base)) is not None:
-        return stopped, source
+        return _judge_strength(domain, stopped, source, session.options)  # how strong a model's checks would be
     config, run_id = _start_run(session, target, len(check.inputs), cost_left)
     try:
         result = optimize(domain, session.proposer, config=config, llm=session.llm, store=session.store,
