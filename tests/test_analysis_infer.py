@@ -201,7 +201,8 @@ def test_recursion_argument_is_a_size():
             return n
         return fib(n - 1) + fib(n - 2)
     """
-    assert _param(src, "n", "fib").spec == IntSpec("size")
+    # the base case's bound and its neighbours are drawn too (both sides of `n < 2` run)
+    assert _param(src, "n", "fib").spec == IntSpec("size", examples=(1, 2, 3))
 
 
 def test_dict_items_loop_and_str_methods():
@@ -289,9 +290,9 @@ def test_bounds_from_guard_clauses_and_asserts():
             raise ValueError(p)
         return [0] * n, k, p + 1
     """
-    assert _param(src, "n").spec == IntSpec("size", low=0)
+    assert _param(src, "n").spec == IntSpec("size", low=0, examples=(0, 1))  # -1 is below the guard
     assert _param(src, "k").spec == IntSpec("value", low=0, high=10)
-    assert _param(src, "p").spec == IntSpec("value", low=1)
+    assert _param(src, "p").spec == IntSpec("value", low=1, examples=(1, 2))
 
 
 def test_untypable_parameter_says_which_and_what_to_add():

@@ -31,7 +31,7 @@ RARE_BRANCH = '''def score(x: int) -> int:
     total = 0
     for _ in range(3000):
         total += x % 7
-    if x > 2**40:
+    if x.bit_length() > 40:  # a bound the generator cannot read off a literal comparison
         total += 1
     return total
 '''

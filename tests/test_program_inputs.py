@@ -422,3 +422,28 @@ def test_a_defaultdict_without_a_builtin_factory_is_refused_in_one_line():
     src = "from collections import defaultdict\n\ndef f(d: defaultdict[str, tuple[int, str]]):\n    return d\n"
     with pytest.raises(UnsupportedSignature, match="has no builtin factory"):
         generable_specs(parameter_types(src, "f"), "f")
+
+
+_THRESHOLDS = """
+def capped(request, count: int):
+    size = 1
+    while size < request:
+        size *= 2
+    if request > 2**20:
+        size = 2**20
+    if count >= 1000:
+        return -size
+    return size
+"""
+
+
+def test_both_sides_of_a_compared_bound_run_in_held_out_inputs_even_for_a_size():
+    from polca.skills.analysis.infer import parameter_types
+
+    params = generable_specs(parameter_types(_THRESHOLDS, "capped"), "capped")
+    held = heldout_calls(params, scale=64, seed=0)
+    requests = {c.args[0] for c in held}
+    assert {2**20 - 1, 2**20, 2**20 + 1} <= requests  # the branch above 2**20 runs held out...
+    assert max(c.args[0] for c in search_calls(params, scale=64, seed=0)) <= 64  # ...the search stays at its scale
+    counts = {c.args[1] for c in held}
+    assert {999, 1000, 1001} <= counts

@@ -26,7 +26,7 @@ SCORE = '''def score(x: int) -> int:
     total = 0
     for _ in range(3000):
         total += x % 7
-    if x > 2**40:
+    if x.bit_length() > 40:  # a bound the generator cannot read off a literal comparison
         total += 1
     return total
 '''
@@ -40,7 +40,7 @@ SCORE_RIGHT = '''def score(x: int) -> int:
     for _ in range(300):
         total += x % 7
     total *= 10
-    if x > 2**40:
+    if x.bit_length() > 40:  # a bound the generator cannot read off a literal comparison
         total += 1
     return total
 '''

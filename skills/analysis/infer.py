@@ -692,10 +692,21 @@ _EQUALITY = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
 
 def compared_constants(func: FuncNode) -> dict[str, tuple[object, ...]]:
     """For each name of ``func``'s body compared with str/int constants (``op == "add"``,
-    ``op in ("sub", "neg")``, ``match op: case "add" | "sub":``), those constants in order."""
+    ``op in ("sub", "neg")``, ``match op: case "add" | "sub":``), those constants in order;
+    for an ordering against an int (``n > 2**20``, ``k <= LIMIT - 1`` with literals), the
+    boundary and its neighbours (``2**20 - 1``, ``2**20``, ``2**20 + 1``), so the branch on
+    each side of it runs (boundary-value analysis)."""
     found: dict[str, dict[object, None]] = {}
     for node in ast.walk(func):
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _EQUALITY):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _ORDERING):
+            left, right = node.left, node.comparators[0]
+            if isinstance(right, ast.Name):
+                left, right = right, left  # 10 < n
+            bound = _int_constant(right)
+            if isinstance(left, ast.Name) and bound is not None:
+                for value in (bound - 1, bound, bound + 1):
+                    found.setdefault(left.id, {})[value] = None
+        elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _EQUALITY):
             left, right = node.left, node.comparators[0]
             if isinstance(right, ast.Name) and isinstance(node.ops[0], ast.Eq | ast.NotEq):
                 left, right = right, left  # "add" == op
@@ -711,9 +722,31 @@ def compared_constants(func: FuncNode) -> dict[str, tuple[object, ...]]:
     return {name: tuple(values) for name, values in found.items()}
 
 
+_ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+_FOLDABLE = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+             ast.LShift: lambda a, b: a << b if 0 <= b <= 256 else None,
+             ast.Pow: lambda a, b: a ** b if 0 <= b <= 256 and abs(a) <= 2**16 else None}
+
+
+def _int_constant(node: ast.expr) -> int | None:
+    """The value of an int literal or a small arithmetic of them (``2**20``, ``1 << 31``, ``-5``)."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _int_constant(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.BinOp) and type(node.op) in _FOLDABLE:
+        a, b = _int_constant(node.left), _int_constant(node.right)
+        return None if a is None or b is None else _FOLDABLE[type(node.op)](a, b)
+    return None
+
+
 def _constants(node: ast.expr) -> list[object]:
     items = node.elts if isinstance(node, ast.Tuple | ast.List | ast.Set) else [node]
     return [i.value for i in items if isinstance(i, ast.Constant) and type(i.value) in (int, str)]
+
+
+_MAX_EXAMPLES = 16
 
 
 def with_examples(param: ParamType, constants: tuple[object, ...]) -> ParamType:
@@ -728,8 +761,8 @@ def with_examples(param: ParamType, constants: tuple[object, ...]) -> ParamType:
         return replace(param, spec=replace(spec, examples=strs))
     ints = tuple(i for i in ints if (spec.low is None or i >= spec.low) and (spec.high is None or i <= spec.high)) \
         if isinstance(spec, IntSpec) else ()
-    if isinstance(spec, IntSpec) and spec.role == "value" and ints:
-        return replace(param, spec=replace(spec, examples=ints))
+    if isinstance(spec, IntSpec) and spec.role in ("value", "size") and ints:
+        return replace(param, spec=replace(spec, examples=ints[:_MAX_EXAMPLES]))
     return param
 
 

@@ -347,6 +347,8 @@ class _Gen:
         match spec:
             case ChoiceSpec(values=values):
                 return values[self._choose(len(values))]
+            case IntSpec(role="size", examples=examples) if examples and not self.heldout:
+                return self.value(replace(spec, examples=()), n)  # a size beyond the ladder is held out only
             case IntSpec(examples=examples) | StrSpec(examples=examples) if examples:
                 k = self._choose(len(examples) + 1)  # the last: any other value
                 if k < len(examples):
