@@ -447,3 +447,20 @@ def test_both_sides_of_a_compared_bound_run_in_held_out_inputs_even_for_a_size()
     assert max(c.args[0] for c in search_calls(params, scale=64, seed=0)) <= 64  # ...the search stays at its scale
     counts = {c.args[1] for c in held}
     assert {999, 1000, 1001} <= counts
+
+
+def test_a_bound_named_by_a_module_constant_is_drawn_on_both_sides():
+    from polca.skills.analysis.infer import parameter_types
+
+    source = "CAP = 1 << 20\n\ndef clamp(request: int) -> int:\n    if request > CAP:\n        return CAP\n    return request\n"
+    requests = {c.args[0] for c in heldout_calls(generable_specs(parameter_types(source, "clamp"), "clamp"),
+                                                 scale=64, seed=0)}
+    assert {2**20 - 1, 2**20, 2**20 + 1} <= requests
+
+
+def test_held_out_lists_of_strings_hold_case_variants_of_each_other():
+    from polca.skills.analysis.infer import parameter_types
+
+    source = "def names(xs: list[str]) -> int:\n    return len({x.casefold() for x in xs})\n"
+    held = heldout_calls(generable_specs(parameter_types(source, "names"), "names"), scale=64, seed=0)
+    assert any({"Straße", "STRASSE", "strasse"} <= set(c.args[0]) for c in held)

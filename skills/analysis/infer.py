@@ -633,7 +633,7 @@ def param_types(mod: Module, qualname: str, visiting: frozenset[str] = frozenset
 
     pairs = signature(mod, qualname)
     extra = other_evidence(mod, qualname, [a.arg for a, _ in pairs])
-    compared = compared_constants(find_function(mod, qualname))
+    compared = compared_constants(find_function(mod, qualname), module_constants(mod))
     out = []
     for arg, default in pairs:
         notes: list[str] = []
@@ -690,7 +690,24 @@ def _module_callee(mod: Module, qualname: str, node: ast.AST) -> str | None:
 _EQUALITY = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
 
 
-def compared_constants(func: FuncNode) -> dict[str, tuple[object, ...]]:
+def module_constants(mod: Module) -> dict[str, int]:
+    """Module-level names bound once, to an int literal or a small arithmetic of them
+    (``LIMIT = 2**20``): the bounds a function compares with by name."""
+    cached = mod.cache.get("int constants")
+    if cached is None:
+        bound: dict[str, list[ast.expr]] = {}
+        for stmt in mod.tree.body:
+            if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
+                for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                    if isinstance(target, ast.Name):
+                        bound.setdefault(target.id, []).append(stmt.value)
+        cached = {name: value for name, values in bound.items() if len(values) == 1
+                  and (value := _int_constant(values[0])) is not None}
+        mod.cache["int constants"] = cached
+    return cached  # type: ignore[return-value]
+
+
+def compared_constants(func: FuncNode, constants: dict[str, int] | None = None) -> dict[str, tuple[object, ...]]:
     """For each name of ``func``'s body compared with str/int constants (``op == "add"``,
     ``op in ("sub", "neg")``, ``match op: case "add" | "sub":``), those constants in order;
     for an ordering against an int (``n > 2**20``, ``k <= LIMIT - 1`` with literals), the
@@ -700,9 +717,9 @@ def compared_constants(func: FuncNode) -> dict[str, tuple[object, ...]]:
     for node in ast.walk(func):
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _ORDERING):
             left, right = node.left, node.comparators[0]
-            if isinstance(right, ast.Name):
-                left, right = right, left  # 10 < n
-            bound = _int_constant(right)
+            if _int_constant(left, constants) is not None:
+                left, right = right, left  # 10 < n, LIMIT < n
+            bound = _int_constant(right, constants)
             if isinstance(left, ast.Name) and bound is not None:
                 for value in (bound - 1, bound, bound + 1):
                     found.setdefault(left.id, {})[value] = None
@@ -728,15 +745,18 @@ _FOLDABLE = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult:
              ast.Pow: lambda a, b: a ** b if 0 <= b <= 256 and abs(a) <= 2**16 else None}
 
 
-def _int_constant(node: ast.expr) -> int | None:
-    """The value of an int literal or a small arithmetic of them (``2**20``, ``1 << 31``, ``-5``)."""
+def _int_constant(node: ast.expr, constants: dict[str, int] | None = None) -> int | None:
+    """The value of an int literal or a small arithmetic of them (``2**20``, ``1 << 31``,
+    ``-5``, ``LIMIT - 1`` with ``LIMIT`` one of the module's ``constants``)."""
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return node.value
+    if isinstance(node, ast.Name) and constants and node.id in constants:
+        return constants[node.id]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _int_constant(node.operand)
+        inner = _int_constant(node.operand, constants)
         return None if inner is None else -inner
     if isinstance(node, ast.BinOp) and type(node.op) in _FOLDABLE:
-        a, b = _int_constant(node.left), _int_constant(node.right)
+        a, b = _int_constant(node.left, constants), _int_constant(node.right, constants)
         return None if a is None or b is None else _FOLDABLE[type(node.op)](a, b)
     return None
 

@@ -523,11 +523,25 @@ class _Gen:
         lists = [[], values[:1], [values[1 % len(values)]] * 3 + values[:2], values]
         if isinstance(item, FloatSpec):
             lists.append(list(_CANCELLING))
+        if isinstance(item, StrSpec) and item.alphabet is None:
+            lists.append(_case_variants())  # duplicates up to case: 'Straße' / 'STRASSE', 'ΣΑΣ' / 'σας'
         try:
             lists += [sorted(values), sorted(values, reverse=True)]
         except TypeError:
             pass
         return [_as_kind(v, spec.kind) for v in lists]
+
+
+def _case_variants() -> list[str]:
+    """Strings that are equal, or not, depending on how case is folded: each boundary string
+    beside its upper, lower, casefolded and title forms (so ``lower`` for ``casefold``,
+    or a dedup that ignores case differently, shows)."""
+    out: list[str] = []
+    for text in _STRINGS:
+        for form in (text, text.upper(), text.lower(), text.casefold(), text.title()):
+            if form not in out:
+                out.append(form)
+    return out
 
 
 def _zipped(edges: list[list[Any]], make: Callable[[list[Any]], Any]) -> list[Any]:
