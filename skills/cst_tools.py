@@ -437,20 +437,21 @@ def is_str_expr(expr: cst.BaseExpression, str_names: Iterable[str] = (), shadowe
     return ok(expr)
 
 
-def str_names(func: cst.FunctionDef, type_of, rebound: Iterable[str], shadowed: Iterable[str]) -> set[str]:
-    """Names of ``func`` that always hold a ``str``: parameters typed ``str`` (by
-    ``type_of(name)``, e.g. :meth:`FunctionFacts.type_of`) and never rebound, loop
-    variables over a proven str or over a never-rebound name typed ``list[str]`` and the
-    like, and locals every binding of which is a proven str expression."""
-    shadow, moved = set(shadowed), set(rebound)
-    params = {p.name.value for p in _walk(func.params) if isinstance(p, cst.Param)}
-    proven = {p for p in params if p not in moved and type_of(p) == "str"}
-    bindings: dict[str, list[tuple[str, object]]] = {}
+Binding = tuple[str, cst.CSTNode]
+"""How a name is bound: ``("each", for_node)`` a ``for`` over one name, ``("unpack", for_node)``
+a ``for`` unpacking a tuple (no star), ``("value", expr)`` a plain assignment, ``("other", node)``
+anything else (starred targets, augmented, annotated, ``with ... as``, ``del``, walrus)."""
+
+
+def name_bindings(func: cst.FunctionDef) -> dict[str, list[Binding]]:
+    """Every binding of every name in ``func``'s body, in source order."""
+    bindings: dict[str, list[Binding]] = {}
     for node in _walk(func.body):
         if isinstance(node, cst.For | cst.CompFor):
+            starred = any(isinstance(n, cst.StarredElement) for n in _walk(node.target))
+            kind = "each" if isinstance(node.target, cst.Name) else "other" if starred else "unpack"
             for name in target_names(node.target):
-                kind = "each" if isinstance(node.target, cst.Name) else "other"
-                bindings.setdefault(name, []).append((kind, node.iter))
+                bindings.setdefault(name, []).append((kind, node))
         elif isinstance(node, cst.Assign):
             for target in node.targets:
                 for name in target_names(target.target):
@@ -459,20 +460,39 @@ def str_names(func: cst.FunctionDef, type_of, rebound: Iterable[str], shadowed: 
         elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.AsName | cst.Del | cst.NamedExpr):
             for name in target_names(node.name if isinstance(node, cst.AsName) else node.target):
                 bindings.setdefault(name, []).append(("other", node))
-    for _ in range(4):  # a few rounds settle chains like a = s.upper(); for c in a
+    return bindings
+
+
+def settle(func: cst.FunctionDef, proven: set[str], ok) -> set[str]:
+    """``proven`` grown by the locals (not parameters) of ``func`` every binding of which
+    satisfies ``ok(kind, node, proven)``; a few rounds settle chains like ``k = x % 7`` after
+    ``for x in xs``."""
+    params = {p.name.value for p in _walk(func.params) if isinstance(p, cst.Param)}
+    bindings = name_bindings(func)
+    for _ in range(4):
         for name, binds in bindings.items():
-            if name not in params and name not in proven and all(
-                _str_binding(kind, value, proven, shadow, type_of, moved) for kind, value in binds
-            ):
+            if name not in params and name not in proven and all(ok(k, v, proven) for k, v in binds):
                 proven.add(name)
     return proven
 
 
-def _str_binding(kind, value, proven, shadow, type_of, moved) -> bool:
+def str_names(func: cst.FunctionDef, type_of, rebound: Iterable[str], shadowed: Iterable[str]) -> set[str]:
+    """Names of ``func`` that always hold a ``str``: parameters typed ``str`` (by
+    ``type_of(name)``, e.g. :meth:`FunctionFacts.type_of`) and never rebound, loop
+    variables over a proven str or over a never-rebound name typed ``list[str]`` and the
+    like, and locals every binding of which is a proven str expression."""
+    shadow, moved = set(shadowed), set(rebound)
+    params = {p.name.value for p in _walk(func.params) if isinstance(p, cst.Param)}
+    proven = {p for p in params if p not in moved and type_of(p) == "str"}
+    return settle(func, proven, lambda kind, node, known: _str_binding(kind, node, known, shadow, type_of, moved))
+
+
+def _str_binding(kind, node, proven, shadow, type_of, moved) -> bool:
     if kind == "value":
-        return is_str_expr(value, proven, shadow)
+        return is_str_expr(node, proven, shadow)
     if kind != "each":
         return False
+    value = node.iter
     if is_str_expr(value, proven, shadow):
         return True  # iterating a str gives one-character strs
     return isinstance(value, cst.Name) and value.value not in moved and type_of(value.value) in _STR_CONTAINERS

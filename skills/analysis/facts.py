@@ -24,7 +24,7 @@ from typing import Any
 
 import libcst as cst
 
-from polca.skills.cst_tools import is_hashable_expr, range_loop_names, target_names, walk
+from polca.skills.cst_tools import is_hashable_expr, range_loop_names, settle, target_names, walk
 
 MUTATING_METHODS = frozenset({
     "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "add", "discard",
@@ -400,38 +400,18 @@ def typed_hashable_names(func: cst.FunctionDef, type_of, rebound: Iterable[str],
     shadow, moved = set(shadowed), set(rebound)
     params = {p.name.value for p in walk(func.params) if isinstance(p, cst.Param)}
     proven = {p for p in params if p not in moved and is_hashable_type(type_of(p) or "")}
-    bindings: dict[str, list[tuple[str, object]]] = {}
-    for node in walk(func.body):
-        if isinstance(node, cst.For | cst.CompFor):
-            starred = any(isinstance(n, cst.StarredElement) for n in walk(node.target))
-            for name in target_names(node.target):
-                # parts of a hashable tuple are hashable; ``a, *rest`` makes rest a list
-                kind = "other" if starred else "each"
-                bindings.setdefault(name, []).append((kind, node))
-        elif isinstance(node, cst.Assign):
-            for target in node.targets:
-                for name in target_names(target.target):
-                    kind = "value" if isinstance(target.target, cst.Name) else "other"
-                    bindings.setdefault(name, []).append((kind, node.value))
-        elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.AsName | cst.Del | cst.NamedExpr):
-            for name in target_names(node.name if isinstance(node, cst.AsName) else node.target):
-                bindings.setdefault(name, []).append(("other", node))
 
-    def binding_ok(kind: str, value) -> bool:
+    def binding_ok(kind: str, value, known: set[str]) -> bool:
         if kind == "value":
-            return is_hashable_expr(value, proven, shadow)
-        if kind != "each":
+            return is_hashable_expr(value, known, shadow)
+        if kind not in ("each", "unpack"):  # parts of a hashable tuple are hashable; ``*rest`` is a list
             return False
         if range_loop_names(value, shadow):
             return True
         it = value.iter
         return isinstance(it, cst.Name) and it.value not in moved and is_hashable_type(element_type(type_of(it.value)) or "")
 
-    for _ in range(4):  # a few rounds settle chains like k = x % 7 after for x in xs
-        for name, binds in bindings.items():
-            if name not in params and name not in proven and all(binding_ok(k, v) for k, v in binds):
-                proven.add(name)
-    return proven
+    return settle(func, proven, binding_ok)
 
 
 # --- Calls, changes and int expressions (for the index, search and heap rules) ---
