@@ -242,7 +242,7 @@ def results_markdown(mode: Mode, outcomes: list[TargetOutcome], summary: dict[st
     lines = [
         f"### Mode: {mode}",
         "",
-        f"Budget per target: {budget.evals} instance evaluations, {budget.time_limit_s:g} s search time limit, "
+        f"Budget per target: {budget.evals} evaluations (one candidate timed on one minibatch each), {budget.time_limit_s:g} s search time limit, "
         f"{budget.final_rounds} final timing rounds; re-timing {budget.remeasure_rounds} rounds. Seed 0.",
         "",
         f"Reproduce: `{command}`",
