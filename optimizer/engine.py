@@ -202,7 +202,7 @@ class Engine:
         """Ask for children of every explorer (concurrently; results in explorer order)."""
         jobs = [(c, fresh[c.id], self._context(position)) for position, c in enumerate(explorers)]
         children, failures = propose_children(self.proposer, jobs, self.config.max_workers)
-        self.budget.proposals += self.config.num_proposals * len(explorers)
+        self.budget.proposals += sum(context.num_proposals for _, _, context in jobs)
         for failure in failures:
             self.proposal_failures[failure.kind] += 1
             self._emit(ev.ProposalFailed(self.iteration, failure.parent_id, failure.reason))
