@@ -48,7 +48,7 @@ class Budget:
         return self._prior_wall_s + (self._clock() - self._started)
 
     def evaluations_left(self) -> int | None:
-        """Instance evaluations the search may still spend (None: unlimited)."""
+        """Evaluations the search may still spend (None: unlimited)."""
         if self._config.max_evaluations is None:
             return None
         spendable = self._config.max_evaluations - self.reserved_evaluations

@@ -1,10 +1,11 @@
 """Persistence of a POLCA run: one store transaction per iteration, and reading it back.
 
 The engine's only door to ``polca.store``. Each iteration writes the candidates created
-in it (with their embeddings), every instance evaluation (one row per instance, so each
-candidate's full history is kept), the summary if it changed, and the engine state
-(iteration, sampler positions, budget counters, summary, summarized ids). The queue and
-the ε-net are not stored: both are recomputed exactly from candidates and evaluations.
+in it (with their embeddings), every trial (one row per instance evaluation, or per batch
+for a domain that measures a batch as one, so each candidate's full history is kept), the
+summary if it changed, and the engine state (iteration, sampler positions, budget
+counters, summary, summarized ids). The queue and the ε-net are not stored: both are
+recomputed exactly from candidates and evaluations.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from polca.optimizer.contracts import Candidate, Evaluation
+from polca.optimizer.evaluation import JOINED, instance_ids
 from polca.optimizer.queue import Trial
 from polca.store import CandidateRecord, EvaluationRecord, Store, SummaryRecord
 
@@ -111,7 +113,7 @@ class RunCheckpoint:
         return EvaluationRecord(
             run_id=self.run_id,
             candidate_id=candidate_id,
-            batch_ids=[trial.batch_id],
+            batch_ids=instance_ids(trial.batch_id),
             score=float(ev.score),
             metrics=dict(ev.metrics),
             feedback=ev.feedback,
@@ -123,7 +125,7 @@ class RunCheckpoint:
 
 
 def _trial(record: EvaluationRecord) -> Trial:
-    batch_id = record.batch_ids[0] if record.batch_ids else ""
+    batch_id = JOINED.join(record.batch_ids or [])
     evaluation = Evaluation(
         score=record.score,
         feedback=record.feedback or "",

@@ -45,7 +45,8 @@ class OptimizerConfig:
             every iteration, and all ``num_pool``).
 
     Budgets (``None``: no limit; the run stops at whichever comes first):
-        max_evaluations: instance evaluations, final selection included.
+        max_evaluations: instance evaluations (one per measured batch for a domain that
+            measures batches, ``BatchMeasuredDomain``), final selection included.
         max_proposals: children requested from the proposer.
         max_cost_usd: LLM spend read from the client's running usage.
         max_wall_s: wall-clock seconds of this run.

@@ -169,3 +169,18 @@ def validation_instances(domain: Domain) -> Sequence[Instance]:
     if isinstance(domain, ValidationDomain):
         return list(domain.validation_instances())
     return []
+
+
+@runtime_checkable
+class BatchMeasuredDomain(Protocol):
+    """Optional: a domain whose evaluation of a batch is one measurement, not one per instance
+    (the program domain checks every input, then times the whole batch in one paired A/B run).
+
+    The engine calls ``evaluate_batch`` instead of ``evaluate`` and records its one
+    Evaluation as one trial that covers the batch: a candidate's history, the budget's
+    evaluation count and the ucb/lcb bounds then count real measurements, not copies of one.
+    Invariants: as ``Domain.evaluate`` for the batch as a whole (never raises for a bad
+    candidate; higher is better).
+    """
+
+    def evaluate_batch(self, candidate: Candidate, batch: Sequence[Instance]) -> Evaluation: ...

@@ -27,7 +27,6 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -45,24 +44,17 @@ from polca.optimizer.contracts import (
     Executor,
     ProposalContext,
     Proposer,
-    propose_outcome,
     validation_instances,
 )
 from polca.optimizer.embedding import resolve_epsilon
 from polca.optimizer.epsilon_net import EpsilonNet
-from polca.optimizer.evaluation import checked_evaluations, contract_violation, run_job
+from polca.optimizer.evaluation import batch_cost, checked_evaluations, measured_keys, run_job
 from polca.optimizer.minibatch import MinibatchSampler
-from polca.optimizer.proposers import failure_kind
+from polca.optimizer.proposing import propose_children
 from polca.optimizer.queue import CandidateQueue, PriorityParams, Trial, get_priority
 from polca.optimizer.result import OptimizationResult, confidence_interval_95
 from polca.optimizer.strategies import reevaluation as rv
-from polca.optimizer.summarizer import (
-    Summarizer,
-    SummaryRequest,
-    lineage,
-    pick_samples,
-    select_samples,
-)
+from polca.optimizer.summarizer import Summarizer, summary_request
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +98,8 @@ class Engine:
         )
         self.net: EpsilonNet | None = None
         self.budget = Budget(
-            config, cost_usd=cost_usd, clock=clock, step_evaluations=self.sampler.batch_size,
+            config, cost_usd=cost_usd, clock=clock,
+            step_evaluations=batch_cost(domain, self.sampler.batch_size),
             reserved_evaluations=self._final_reserve(config.num_pool),
         )
         self.iteration = 0
@@ -178,7 +171,8 @@ class Engine:
         remember: dict[str, np.ndarray] | None = None,
     ) -> dict[str, list[Evaluation]]:
         """Evaluate each candidate on ``batch`` (as many as the budget allows)."""
-        affordable = self._affordable(len(candidates), len(batch), role)
+        keys = measured_keys(self.domain, batch)  # one per trial: instances, or the batch as one
+        affordable = self._affordable(len(candidates), len(keys), role)
         chosen = list(candidates[:affordable])
         instances = [self._instance(key) for key in batch]
         results = self.executor.map(run_job, [(self.domain, c, instances) for c in chosen])
@@ -187,13 +181,13 @@ class Engine:
             if remember is not None:
                 self._remember(candidate, remember[candidate.id])
             floor = self.config.score_range[0] if self.config.score_range else 0.0
-            evaluations = checked_evaluations(candidate, outcome, batch, floor)
-            trials = [Trial(e, key, self.iteration, duration_s / len(batch))
-                      for e, key in zip(evaluations, batch, strict=True)]
+            evaluations = checked_evaluations(candidate, outcome, keys, floor)
+            trials = [Trial(e, key, self.iteration, duration_s / len(keys))
+                      for e, key in zip(evaluations, keys, strict=True)]
             self.queue.record(candidate.id, trials)
             self._new_trials.extend((candidate.id, t) for t in trials)
             self._trials_written += len(trials)
-            self.budget.evaluations += len(batch)
+            self.budget.evaluations += len(keys)
             fresh[candidate.id] = evaluations
             entry = self.queue.entry(candidate.id)
             self._emit(ev.CandidateEvaluated(
@@ -206,25 +200,12 @@ class Engine:
         self, explorers: Sequence[Candidate], fresh: dict[str, list[Evaluation]]
     ) -> list[Candidate]:
         """Ask for children of every explorer (concurrently; results in explorer order)."""
-        contexts = [self._context(position) for position in range(len(explorers))]
-        jobs = list(zip(explorers, contexts, strict=True))
-        workers = max(1, min(self.config.max_workers, len(jobs)))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            outcomes = list(pool.map(
-                lambda job: propose_outcome(self.proposer, job[0], fresh[job[0].id], job[1]), jobs))
-        children: list[Candidate] = []
-        for parent, outcome in zip(explorers, outcomes, strict=True):
-            self.budget.proposals += self.config.num_proposals
-            for reason in outcome.failures:
-                self.proposal_failures[failure_kind(reason)] += 1
-                self._emit(ev.ProposalFailed(self.iteration, parent.id, reason))
-            for child in outcome.children:
-                problem = contract_violation(child, parent)
-                if problem:
-                    self.proposal_failures["contract violation"] += 1
-                    self._emit(ev.ProposalFailed(self.iteration, parent.id, problem))
-                else:
-                    children.append(child)
+        jobs = [(c, fresh[c.id], self._context(position)) for position, c in enumerate(explorers)]
+        children, failures = propose_children(self.proposer, jobs, self.config.max_workers)
+        self.budget.proposals += sum(context.num_proposals for _, _, context in jobs)
+        for failure in failures:
+            self.proposal_failures[failure.kind] += 1
+            self._emit(ev.ProposalFailed(self.iteration, failure.parent_id, failure.reason))
         return children
 
     def _epsilon_filter(
@@ -246,18 +227,16 @@ class Engine:
         every = self.config.summarize_every
         if self.summarizer is None or every == 0 or self.iteration % every:
             return
-        entries = self.queue.entries()
         rng = np.random.default_rng([self.config.seed, 2, self.iteration])
-        picked = pick_samples(entries, self.summarized, self.config.summary_sample_size, rng)
-        if not picked:
+        asked = summary_request(self.objective, self.summary, self.queue.entries(), self.summarized,
+                                self.config.summary_sample_size, rng, self.iteration)
+        if asked is None:
             return
-        samples = select_samples([(e.candidate, [t.evaluation for t in e.history]) for e in picked])
-        result = self.summarizer.summarize(SummaryRequest(
-            self.objective, self.summary, samples, self.iteration, lineage(entries)))
+        request, ids = asked
+        result = self.summarizer.summarize(request)
         if not result.ok:
             log.warning("summary not updated at iteration %d: %s", self.iteration, result.error)
             return
-        ids = tuple(e.candidate.id for e in picked)
         self.summary = result.summary
         self.summarized.update(ids)
         self._new_summary = (result.summary, result.reasoning, ids)
@@ -303,7 +282,7 @@ class Engine:
         keys = self._batch_ids(split, range(len(self.instances[split])))
         most = self.config.max_evaluations
         fits = self.config.num_pool if most is None else (
-            max(0, most - self.budget.evaluations) // max(1, len(keys)))
+            max(0, most - self.budget.evaluations) // max(1, batch_cost(self.domain, len(keys))))
         pool = [e.candidate for e in self.queue.top_by_mean(min(self._pool_size(), fits))]
         first = self._trials_written
         final = self._evaluate(pool, keys, "final") if pool else {}
@@ -360,15 +339,16 @@ class Engine:
         if self.config.num_pool == 0 or self.config.max_evaluations is None:
             return 0
         split = VAL if self.instances[VAL] else TRAIN
-        most = self.config.num_pool * len(self.instances[split])
+        each = batch_cost(self.domain, len(self.instances[split]))
+        most = self.config.num_pool * each
         search = self.config.max_evaluations - most
-        if search < self.sampler.batch_size:
+        if search < batch_cost(self.domain, self.sampler.batch_size):
             raise ValueError(
                 f"max_evaluations={self.config.max_evaluations} leaves {search} evaluations for "
                 f"the search after reserving {most} for the final selection (num_pool="
-                f"{self.config.num_pool} x {len(self.instances[split])} {split} instances); "
+                f"{self.config.num_pool} x {each} evaluations on the {split} set); "
                 "raise max_evaluations, or lower num_pool (0 skips the final selection).")
-        return pool * len(self.instances[split])
+        return pool * each
 
     def _pool_size(self) -> int:
         return self.reevaluation.final_pool(self._evidence(), self.config.num_pool)

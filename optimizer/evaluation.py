@@ -1,6 +1,9 @@
 """Running one evaluation job and holding the domain to its contract.
 
 ``run_job`` is a module-level function so that process and Ray executors can pickle it.
+What one job records is the domain's unit of measurement: one trial per instance, or,
+for a :class:`~polca.optimizer.contracts.BatchMeasuredDomain`, one trial for the whole
+batch, keyed by its instance ids joined with ``+`` (``measured_keys``).
 """
 
 from __future__ import annotations
@@ -11,12 +14,31 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from polca.optimizer.contracts import Candidate, Domain, Evaluation
+from polca.optimizer.contracts import BatchMeasuredDomain, Candidate, Domain, Evaluation
 
 log = logging.getLogger(__name__)
 
 Job = tuple[Domain, Candidate, list[Any]]
 JobOutcome = tuple[list[Evaluation] | str, float]
+JOINED = "+"  # joins the instance ids of a batch measured as one
+
+
+def measured_keys(domain: Domain, batch_ids: Sequence[str]) -> list[str]:
+    """The keys of the trials one candidate's evaluation on ``batch_ids`` records: the
+    instance ids, or one key for the whole batch when the domain measures batches."""
+    if isinstance(domain, BatchMeasuredDomain) and batch_ids:
+        return [JOINED.join(batch_ids)]
+    return list(batch_ids)
+
+
+def batch_cost(domain: Domain, size: int) -> int:
+    """What evaluating one candidate on ``size`` instances counts against the budget."""
+    return min(1, size) if isinstance(domain, BatchMeasuredDomain) else size
+
+
+def instance_ids(key: str) -> list[str]:
+    """The instance ids a trial's key covers (one, or a measured batch's)."""
+    return key.split(JOINED) if key else []
 
 
 def run_job(job: Job) -> JobOutcome:
@@ -27,7 +49,9 @@ def run_job(job: Job) -> JobOutcome:
     domain, candidate, batch = job
     started = time.perf_counter()
     try:
-        result: list[Evaluation] | str = list(domain.evaluate(candidate, batch))
+        result: list[Evaluation] | str = (
+            [domain.evaluate_batch(candidate, batch)] if isinstance(domain, BatchMeasuredDomain)
+            else list(domain.evaluate(candidate, batch)))
     except Exception as exc:
         result = f"{type(exc).__name__}: {exc}"
     return result, time.perf_counter() - started
@@ -39,7 +63,7 @@ def checked_evaluations(
     batch_ids: Sequence[str],
     floor_score: float,
 ) -> list[Evaluation]:
-    """One Evaluation per batch id, each carrying its instance id.
+    """One Evaluation per key of ``batch_ids`` (see ``measured_keys``), each carrying its key.
 
     An error text becomes ``status="error"`` evaluations scoring ``floor_score``. A wrong
     number of evaluations is the domain breaking its contract, a systemic fault: it raises.
@@ -57,14 +81,3 @@ def checked_evaluations(
         for e, k in zip(outcome, batch_ids, strict=True)
     ]
 
-
-def contract_violation(child: Any, parent: Candidate) -> str:
-    """Why a proposer's child breaks the Proposer contract ('' when it does not)."""
-    if not isinstance(child, Candidate):
-        return f"proposer returned {type(child).__name__}, not a Candidate"
-    if tuple(child.parents) != (parent.id,):
-        return f"child {child.id} has parents {child.parents!r}, expected ({parent.id!r},)"
-    params = child.params
-    if not params or not all(isinstance(k, str) and isinstance(v, str) for k, v in params.items()):
-        return f"child {child.id} must have at least one parameter, all names and values text"
-    return ""

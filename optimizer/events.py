@@ -42,7 +42,7 @@ class CandidateEvaluated(Event):
     candidate_id: str
     role: EvaluationRole
     batch_ids: tuple[str, ...]
-    scores: tuple[float, ...]  # this evaluation's scores, one per instance
+    scores: tuple[float, ...]  # this evaluation's scores: one per instance, or one per measured batch
     mean_score: float  # over the candidate's whole history
     num_scores: int  # length of the whole history
     evaluations_used: int  # run total after this evaluation

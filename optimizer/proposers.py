@@ -40,6 +40,7 @@ import numpy as np
 from polca.llm import LLMError, LLMUnavailable
 from polca.optimizer import prompts
 from polca.optimizer.contracts import Candidate, Evaluation, ProposalContext, ProposalOutcome
+from polca.optimizer.evaluation import instance_ids
 
 if TYPE_CHECKING:
     from polca.llm import LLMClient
@@ -168,7 +169,7 @@ def build_prompt(parent: Candidate, evaluations: Sequence[Evaluation], context: 
         objective=context.objective,
         parameters=_parameters_block(parent.params),
         mean_score=f"{mean:.4g}",
-        num_instances=len(evaluations),
+        num_instances=sum(max(1, len(instance_ids(e.instance_id))) for e in evaluations),
         feedback="\n".join(_feedback_block(e) for e in evaluations),
         summary_section=summary,
         answer_format=prompts.ANSWER_FORMAT.format(example_name=names[0], names=", ".join(names)),

@@ -176,6 +176,20 @@ def pick_samples(
     return [pool[i] for i in sorted(chosen)]
 
 
+def summary_request(
+    objective: str, previous: str, entries: Sequence[object], summarized: set[str], size: int,
+    rng: np.random.Generator, iteration: int,
+) -> tuple[SummaryRequest, tuple[str, ...]] | None:
+    """The next summary's request from memory's ``entries`` and the ids of the candidates it
+    samples (up to ``size`` not summarized before, see ``pick_samples``); None when none is new."""
+    picked = pick_samples(entries, summarized, size, rng)
+    if not picked:
+        return None
+    histories = [(e.candidate, [t.evaluation for t in e.history]) for e in picked]  # type: ignore[attr-defined]
+    request = SummaryRequest(objective, previous, select_samples(histories), iteration, lineage(entries))
+    return request, tuple(e.candidate.id for e in picked)  # type: ignore[attr-defined]
+
+
 def select_samples(
     pool: Sequence[tuple[Candidate, Sequence[Evaluation]]],
 ) -> tuple[SummarySample, ...]:

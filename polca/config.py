@@ -71,7 +71,8 @@ class OptimizeConfig:
     """Defaults of ``polca optimize``; each field is also the flag of the same name
     (``budget_evals`` is ``--budget-evals``). Validated by ``ProgramOptions``.
 
-    ``budget_evals``: instance evaluations per target; ``budget_cost``: USD of model calls
+    ``budget_evals``: evaluations per target, each one candidate checked and timed on one
+    minibatch of inputs (one paired measurement); ``budget_cost``: USD of model calls
     for the whole file, shared by its targets; ``time_limit``: wall-clock seconds for the
     whole file; ``final_*``: the final re-measurement of the best candidate;
     ``min_speedup``: the least speedup offered; ``fallback``: go on with skills alone when
@@ -85,7 +86,7 @@ class OptimizeConfig:
 
     top: int = 3
     size: int | None = None  # None: grown per target until one call takes 20-200 ms
-    budget_evals: int = 40
+    budget_evals: int = 10  # measurements: 40 inputs' worth at the default batch_size of 4
     budget_cost: float | None = None
     time_limit: float | None = None
     seed: int = 0

@@ -28,7 +28,7 @@ from tests.fixtures.cli import installed_polca as _installed_polca
 
 runner = CliRunner()
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-QUICK = ["--budget-evals", "12", "--size", "300"]
+QUICK = ["--budget-evals", "3", "--size", "300"]
 
 COMMON = '''def count_common(a: list[int], b: list[int]) -> int:
     """How many items of a also occur in b."""

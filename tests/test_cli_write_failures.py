@@ -177,7 +177,7 @@ def test_an_output_folder_that_turns_into_a_directory_during_the_run_is_one_line
 
 # ---------------------------------------------------------------- odd shapes, never a traceback
 
-FAST = ["--budget-evals", "4", "--size", "50"]
+FAST = ["--budget-evals", "1", "--size", "50"]
 
 SHAPES = {
     "match_stmt": 'def kind(x: int) -> str:\n    out = ""\n    for _ in range(50):\n        match x % 3:\n            case 0:\n                out = "zero"\n            case 1:\n                out = "one"\n            case _:\n                out = "many"\n    return out\n',

@@ -11,7 +11,6 @@ import pickle
 import sys
 import threading
 import time
-import types
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ from polca.kernels_bench import (
 from polca.optimizer.contracts import Candidate, Domain
 from polca.optimizer.domains import kernel, kernel_run
 from polca.optimizer.domains.kernel import KernelDomain, SeedInstance, kernel_score, to_evaluation
-from polca.optimizer.domains.kernel_run import GpuRayExecutor, KernelRunOptions, optimize_problem
+from polca.optimizer.domains.kernel_run import KernelRunOptions, optimize_problem
 from polca.optimizer.executor import ThreadExecutor
 from polca.optimizer.proposers import ScriptedProposer
 
@@ -213,6 +212,7 @@ def test_the_furthest_failure_prefers_a_mismatch_to_a_guard_rejection(fake):
     ({"executor": "dask"}, "choose 'thread' or 'ray'"),
     ({"gpus": ("0",)}, "needs eval_config.device='cuda'"),
     ({"executor": "ray"}, "use executor='thread' on a CPU"),
+    ({"gpus_per_evaluation": 0}, "gpus_per_evaluation=0 must be positive"),
 ])
 def test_bad_run_options_raise_with_the_rule(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -224,30 +224,10 @@ def test_optimize_problems_needs_a_problem():
         kernel_run.optimize_problems([], KernelRunOptions())
 
 
-def test_the_ray_executor_asks_one_gpu_per_evaluation(monkeypatch):
-    asked: list[dict] = []
-
-    class Remote:
-        def __init__(self, fn):
-            self.fn = fn
-
-        def remote(self, item):
-            return self.fn(item)
-
-    fake_ray = types.SimpleNamespace(
-        is_initialized=lambda: True,
-        remote=lambda **options: asked.append(options) or Remote,
-        get=lambda refs: list(refs),
-    )
-    monkeypatch.setitem(sys.modules, "ray", fake_ray)
-    assert GpuRayExecutor().map(lambda x: x * 2, [1, 2, 3]) == [2, 4, 6]
-    assert asked == [{"num_gpus": 1}]
-
-
 def test_the_ray_executor_names_the_extra_when_ray_is_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ImportError, match=r"polca\[cluster\]"):
-        GpuRayExecutor()
+        kernel_run.kernel_executor(KernelRunOptions(eval_config=EvalConfig(device="cuda"), executor="ray"))
 
 
 def test_the_worker_profiles_the_top_operators_per_call():

@@ -69,6 +69,16 @@ class PlainWordsDomain:
                 for w in batch]
 
 
+class MeasuredWordsDomain(WordsDomain):
+    """The same goal measured a batch at a time, as the program domain times one: one score
+    (the share of the batch's words the text holds) per batch; ``calls`` holds each measurement."""
+
+    def evaluate_batch(self, candidate: Candidate, batch: Sequence[str]) -> Evaluation:
+        per_word = self.evaluate(candidate, batch)
+        missing = "; ".join(e.feedback for e in per_word if e.score == 0.0)
+        return Evaluation(sum(e.score for e in per_word) / len(per_word), missing or "contains every word")
+
+
 class ValidatedWordsDomain(WordsDomain):
     """The same goal with a held-out validation set of different words."""
 

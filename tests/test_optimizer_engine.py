@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,7 +18,12 @@ from polca.optimizer.embedding import HashedNgramEmbedder
 from polca.optimizer.engine import Engine
 from polca.optimizer.executor import SerialExecutor
 from polca.optimizer.proposers import ScriptedProposer
-from tests.test_optimizer_builders import ValidatedWordsDomain, WordsDomain, add_missing_word
+from tests.test_optimizer_builders import (
+    MeasuredWordsDomain,
+    ValidatedWordsDomain,
+    WordsDomain,
+    add_missing_word,
+)
 
 
 def _recorder() -> tuple[EventBus, list[Event]]:
@@ -209,3 +215,29 @@ def test_engine_drops_copies_of_memory_unevaluated_unless_the_net_is_off(epsilon
         assert not {r.candidate_id for r in rejected} & evaluated_ids
     else:
         assert not rejected and len(children) == 4 + 8 + 8  # 1, then 2 explorers x 4 children
+
+
+@pytest.mark.parametrize("num_pool", [0, 2])
+def test_a_domain_that_measures_a_batch_as_one_counts_one_evaluation_per_measurement(store, num_pool) -> None:
+    domain = MeasuredWordsDomain()
+    result, seen = _run(domain, max_evaluations=12, batch_size=3, num_pool=num_pool, store=store)
+    rows = store.evaluations(result.run_id)
+    assert result.evaluations == len(domain.calls) == len(rows) <= 12
+    assert Counter(r.candidate_id for r in rows) == Counter(cid for cid, _ in domain.calls)
+    evaluated = _of(seen, ev.CandidateEvaluated)
+    finals = sum(e.role == "final" for e in evaluated)
+    assert (finals > 0) == (num_pool > 0) and finals <= num_pool
+    search, final = rows[: len(rows) - finals], rows[len(rows) - finals:]
+    # each row names the instances it measured: a minibatch, or every instance for the final pool
+    assert [len(r.batch_ids) for r in search + final] == [3] * len(search) + [6] * finals
+    assert all(len(e.scores) == 1 for e in evaluated)
+    histories = {e.candidate_id: e.num_scores for e in evaluated if e.role != "final"}
+    assert histories == dict(Counter(r.candidate_id for r in search))  # one score per measurement
+
+
+def test_a_plain_domain_still_records_one_evaluation_per_instance(store) -> None:
+    domain = WordsDomain()
+    result, _ = _run(domain, max_evaluations=12, batch_size=3, num_pool=0, store=store)
+    rows = store.evaluations(result.run_id)
+    assert result.evaluations == len(rows) == 3 * len(domain.calls)
+    assert all(len(r.batch_ids) == 1 for r in rows)

@@ -78,6 +78,12 @@ def test_prompt_places_parameters_feedback_and_summary_where_documented() -> Non
     assert "Recommendations" not in build_prompt(parent, evaluations, _context())
 
 
+def test_a_measured_batch_is_one_feedback_block_over_all_its_instances() -> None:
+    measured = [Evaluation(2.5, "timed together", instance_id="train/1+train/4+train/2")]
+    prompt = build_prompt(Candidate({"code": "x = 1"}), measured, _context())
+    assert "Mean score: 2.5 over 3 instances" in prompt and prompt.count("<feedback ") == 1
+
+
 def test_a_malformed_answer_is_retried_once_with_the_reason(scripted_llm, llm_config) -> None:
     server = scripted_llm(["nonsense", '<param name="text">start beta</param>'])
     proposer = LLMProposer(_client(llm_config, server))

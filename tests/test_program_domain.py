@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+from collections import Counter
 
-from polca.optimizer.contracts import Candidate, Domain
+import pytest
+from typer.testing import CliRunner
+
+from polca.cli import app
+from polca.optimizer.api import optimize
+from polca.optimizer.contracts import BatchMeasuredDomain, Candidate, Domain
 from polca.optimizer.domains.program.domain import EvalSettings, ProgramDomain
+from polca.optimizer.executor import SerialExecutor
+from polca.optimizer.proposers import ScriptedProposer
 
 SOURCE = '''import math
 
@@ -34,7 +42,7 @@ def domain():
 
 
 def test_it_is_a_domain_whose_seed_is_the_file(domain):
-    assert isinstance(domain, Domain)
+    assert isinstance(domain, Domain) and isinstance(domain, BatchMeasuredDomain)
     assert domain.seed().params == {"code": SOURCE}
     assert domain.instances() == [0, 1, 2]
     assert "`unique`" in domain.describe()
@@ -108,3 +116,34 @@ def test_a_domain_without_inputs_is_refused():
 def test_search_settings_are_validated():
     with pytest.raises(ValueError, match="rounds=2"):
         EvalSettings(rounds=2)
+
+
+class _CountingDomain(ProgramDomain):
+    """The real domain, counting the paired timings it takes per candidate text."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timings: Counter[str] = Counter()
+
+    def _measure(self, resolved, inputs):
+        self.timings[resolved] += 1
+        return super()._measure(resolved, inputs)
+
+
+def test_each_timing_of_a_batch_is_one_evaluation_in_the_history_the_budget_and_runs_show(store, store_url):
+    domain = _CountingDomain(SOURCE, "unique", INPUTS, module_name="ids", settings=SETTINGS)
+    proposer = ScriptedProposer(lambda parent, evaluations, rng: {"code": FAST})
+    result = optimize(domain, proposer, max_evaluations=5, batch_size=2, num_pool=0, reevaluation="fixed",
+                      store=store, executor=SerialExecutor())
+    rows = store.evaluations(result.run_id)
+    fast = next(r.candidate_id for r in rows if "identical to the original" not in r.feedback)
+    timed = domain.timings[domain.resolve(FAST)]
+    assert timed >= 2  # the child was re-measured as an explorer: each timing is taken afresh
+    assert sum(r.candidate_id == fast for r in rows) == timed  # its history: one score per timing
+    assert result.evaluations == len(rows) == 5  # the budget counts the same evaluations
+    assert all(len(r.batch_ids) == 2 for r in rows)
+    shown = CliRunner().invoke(app, ["runs", "show", result.run_id, "--db", store_url, "--json"])
+    assert shown.exit_code == 0, shown.output
+    detail = json.loads(shown.output)
+    assert detail["evaluations"] == 5
+    assert {c["id"]: c["evaluations"] for c in detail["best_candidates"]}[fast] == timed

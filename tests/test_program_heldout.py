@@ -24,7 +24,7 @@ from polca.runs import FINAL_CHECK_KEY
 from polca.sandbox.target import Call, Target
 from polca.skills.analysis.types import IntSpec
 
-QUICK = dict(budget_evals=12, size=300, final_rounds=8, final_min_sample_s=0.02,
+QUICK = dict(budget_evals=3, size=300, final_rounds=8, final_min_sample_s=0.02,
              search=SearchConfig(rounds=3, min_sample_s=0.005, warmup=0))
 
 RARE_BRANCH = '''def score(x: int) -> int:

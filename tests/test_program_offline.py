@@ -27,7 +27,7 @@ from polca.skills.model import parse_skill
 from polca.skills.registry import SkillRegistry, build_registry, load_checked
 from tests.fixtures.cli import installed_polca as _installed_polca
 
-QUICK = dict(budget_evals=8, size=300, final_rounds=8, final_min_sample_s=0.02,
+QUICK = dict(budget_evals=2, size=300, final_rounds=8, final_min_sample_s=0.02,
              search=SearchConfig(rounds=3, min_sample_s=0.005, warmup=0))
 
 SECTIONS = "".join(f"\n## {t}\nText.\n" for t in (
@@ -238,7 +238,7 @@ INSERTS = '''def reversed_copy(items: list[int]) -> list[int]:
 def test_a_target_no_rule_touches_stops_at_once_and_says_what_a_model_would_try(tmp_path):
     path = tmp_path / "inserts.py"
     path.write_text(INSERTS)
-    options = ProgramOptions(**{**QUICK, "budget_evals": 40})
+    options = ProgramOptions(**{**QUICK, "budget_evals": 10})
     report = optimize_file(path, options, proposer=SkillsProposer())
     (target,) = report.targets
     assert target.status == "no_gain" and target.evaluations == 0 and target.run_id is None

@@ -24,7 +24,7 @@ from polca.runs import FINAL_CHECK_KEY, config_of
 from polca.sandbox import DockerBackend, LocalBackend
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-QUICK = dict(budget_evals=8, size=300, final_rounds=8, final_min_sample_s=0.02,
+QUICK = dict(budget_evals=2, size=300, final_rounds=8, final_min_sample_s=0.02,
              search=SearchConfig(rounds=3, min_sample_s=0.005, warmup=0))
 
 SCRIPT = '''import sys

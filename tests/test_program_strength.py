@@ -32,7 +32,7 @@ from polca.store import Store
 from tests.fixtures.cli import installed_polca as _installed_polca
 
 runner = CliRunner()
-QUICK = ["--budget-evals", "8", "--size", "300"]
+QUICK = ["--budget-evals", "2", "--size", "300"]
 
 SIGNED_SUM = '''import math
 

@@ -74,9 +74,9 @@ def test_when_the_best_fails_held_out_the_next_verified_candidate_is_offered(tmp
     path = tmp_path / "score.py"
     path.write_text(SCORE)
     server = scripted_llm(_wrong_then_right())
-    # 24 evaluations: the seed, the wrong rewrite and a rule's child take the first 12, the
+    # 6 evaluations: the seed, the wrong rewrite and a rule's child take the first 3, the
     # model's second answer (the right one) comes in the next round
-    result = runner.invoke(app, ["optimize", str(path), "--budget-evals", "24", "--size", "300",
+    result = runner.invoke(app, ["optimize", str(path), "--budget-evals", "6", "--size", "300",
                                  "--model", "openai/scripted", "--api-base", server.api_base, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -95,7 +95,7 @@ def test_when_every_candidate_fails_nothing_is_offered_and_each_reason_is_kept(t
     path = tmp_path / "score.py"
     path.write_text(SCORE)
     proposer = ScriptedProposer(lambda parent, evaluations, rng: {"code": SCORE_WRONG})
-    options = ProgramOptions(budget_evals=12, size=300, final_rounds=8, final_min_sample_s=0.02,
+    options = ProgramOptions(budget_evals=3, size=300, final_rounds=8, final_min_sample_s=0.02,
                              search=SearchConfig(rounds=3, min_sample_s=0.005, warmup=0))
     (target,) = optimize_file(path, options, proposer=proposer, store=store).targets
     assert target.status == "no_gain" and target.message.startswith("failed held-out verification:")
@@ -148,7 +148,7 @@ def test_the_speedup_of_a_memoized_rewrite_is_the_cold_one(tmp_path, store):
     path = tmp_path / "fib.py"
     path.write_text(FIB)
     proposer = ScriptedProposer(lambda parent, evaluations, rng: {"code": FIB_MEMO})
-    options = ProgramOptions(budget_evals=8, size=50, final_rounds=6, final_min_sample_s=0.02,
+    options = ProgramOptions(budget_evals=2, size=50, final_rounds=6, final_min_sample_s=0.02,
                              search=SearchConfig(rounds=3, min_sample_s=0.005, warmup=0))
     (target,) = optimize_file(path, options, proposer=proposer, store=store).targets
     assert target.timing_mode == "cold" and target.carried_state == ("@lru_cache on fib",)

@@ -98,7 +98,7 @@ def test_summary_counts_failures_as_one_in_the_geometric_mean() -> None:
 
 
 def test_runner_smoke_on_one_target(tmp_path: Path) -> None:
-    budget = bench.Budget(evals=4, time_limit_s=30.0, final_rounds=3, remeasure_rounds=3)
+    budget = bench.Budget(evals=2, time_limit_s=30.0, final_rounds=3, remeasure_rounds=3)
     outcome = bench.run_target(BY_NAME["tokenize_expr"], proposer=ProposerChain([SkillsProposer()]),
                                budget=budget, workdir=tmp_path)
     assert outcome.status in ("sped_up", "offered_small", "no_change", "false_positive")

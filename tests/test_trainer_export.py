@@ -179,7 +179,7 @@ def test_a_polca_optimize_run_exports_a_check_that_rewards_re_verify(store: Stor
 
     path = tmp_path / "dedup_ids.py"
     shutil.copyfile(Path(__file__).resolve().parents[1] / "examples" / "dedup_ids.py", path)
-    options = ProgramOptions(budget_evals=8, size=300, final_rounds=8, final_min_sample_s=0.02,
+    options = ProgramOptions(budget_evals=2, size=300, final_rounds=8, final_min_sample_s=0.02,
                              search=SearchConfig(rounds=3, min_sample_s=0.005, warmup=0))
     (target,) = optimize_file(path, options, proposer=SkillsProposer(), store=store).targets
     assert target.status == "improved"

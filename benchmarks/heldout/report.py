@@ -197,7 +197,7 @@ def results_markdown(set_name: str, mode: str, records: Sequence[RecordLike], su
                      command: str, wall_s: float, budget_evals: int, timeout_s: float) -> str:
     """The table of one run: headline figures, per kind, per target."""
     lines = [f"## Held-out run: set `{set_name}`, mode `{mode}`", "",
-             f"Budget per target: {budget_evals} instance evaluations, {timeout_s:g} s wall-clock limit. "
+             f"Budget per target: {budget_evals} evaluations (one candidate timed on one minibatch each), {timeout_s:g} s wall-clock limit. "
              f"Total wall time {wall_s / 60:.1f} min.", "", f"Reproduce: `{command}`", "",
              *_headline(summary), "", *_peer_rows(records), *_strength_rows(records), "### By kind", "", *_kind_rows(records), "",
              "### Per target", "",

@@ -4,7 +4,7 @@ From the repository root::
 
     python -m benchmarks.heldout.run                                   # held-out set, offline
     python -m benchmarks.heldout.run --set traps --mode scripted       # traps, scripted model
-    python -m benchmarks.heldout.run --only fib_numbers --budget-evals 8
+    python -m benchmarks.heldout.run --only fib_numbers --budget-evals 2
     python -m benchmarks.heldout.run --peer ruff                       # beside ruff's fixes (peer.py)
 
 For each target the file is copied into a fresh temporary folder and the INSTALLED console
@@ -82,7 +82,7 @@ class RunSettings:
     """What every target gets."""
 
     mode: Mode = "offline"
-    budget_evals: int = 16
+    budget_evals: int = 4  # measurements: 16 inputs' worth at the minibatch of 4
     timeout_s: float = 300.0
     judge_timeout_s: float = 120.0
     api_base: str | None = None

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.programs.run                    # offline: executable skills
     .venv/bin/python -m benchmarks.programs.run --mode scripted    # a scripted model on 127.0.0.1
-    .venv/bin/python -m benchmarks.programs.run --only dedupe_emails --budget-evals 8
+    .venv/bin/python -m benchmarks.programs.run --only dedupe_emails --budget-evals 2
 
 Each target of :data:`benchmarks.programs.suite.SUITE` is copied into a fresh folder and
 optimized with :func:`~polca.optimizer.domains.program.optimize_file`, wired as
@@ -59,9 +59,10 @@ MIN_COUNTED_SPEEDUP = 1.10
 
 @dataclass(frozen=True)
 class Budget:
-    """What each target gets: instance evaluations, wall seconds, final timing rounds."""
+    """What each target gets: evaluations (one candidate timed on one minibatch each), wall
+    seconds, final timing rounds."""
 
-    evals: int = 16
+    evals: int = 4  # 16 inputs' worth at polca optimize's minibatch of 4
     time_limit_s: float = 45.0
     final_rounds: int = 10
     remeasure_rounds: int = 10
@@ -241,7 +242,7 @@ def results_markdown(mode: Mode, outcomes: list[TargetOutcome], summary: dict[st
     lines = [
         f"### Mode: {mode}",
         "",
-        f"Budget per target: {budget.evals} instance evaluations, {budget.time_limit_s:g} s search time limit, "
+        f"Budget per target: {budget.evals} evaluations (one candidate timed on one minibatch each), {budget.time_limit_s:g} s search time limit, "
         f"{budget.final_rounds} final timing rounds; re-timing {budget.remeasure_rounds} rounds. Seed 0.",
         "",
         f"Reproduce: `{command}`",

@@ -11,15 +11,17 @@ so the report still says why.
 
 GPUs: ``executor="thread"`` runs one evaluation per GPU id in ``gpus`` (leased by the
 domain, passed to the worker as ``CUDA_VISIBLE_DEVICES``); ``executor="ray"`` (the
-``cluster`` extra) sends each evaluation to a Ray task holding one GPU, and Ray chooses it.
+``cluster`` extra) sends each evaluation to a Ray task that asks for
+``gpus_per_evaluation`` GPUs (1: one evaluation per GPU), so Ray places it on a GPU that
+is free and sets the task's ``CUDA_VISIBLE_DEVICES``, which the evaluator's worker inherits.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal
 
 from polca.events import EventBus
 from polca.kernels_bench import EvalConfig, KernelResult, Problem
@@ -27,7 +29,7 @@ from polca.optimizer.api import optimize
 from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.contracts import Executor, Proposer
 from polca.optimizer.domains.kernel import DEFAULT_SEEDS, KernelDomain
-from polca.optimizer.executor import ThreadExecutor
+from polca.optimizer.executor import RayExecutor, ThreadExecutor
 from polca.runs import ProblemSpec, kernel_run_name, state_with_outcome
 
 if TYPE_CHECKING:
@@ -36,9 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-R = TypeVar("R")
 KernelExecutorName = Literal["thread", "ray"]
+RAY_IN_FLIGHT = 64  # Ray tasks kept submitted at once; the cluster's free GPUs run them
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,10 @@ class KernelRunOptions:
     ``eval_config`` is the final verdict's config (the search uses it without the
     torch.compile baseline). ``budget_evals`` counts instance evaluations per problem: a
     minibatch of ``batch_size`` seeds is one worker run worth ``batch_size`` evaluations.
-    ``gpus`` are GPU ids for the thread executor; ``budget_cost_usd`` and ``time_limit_s``
-    bound each problem's search.
+    ``gpus`` are GPU ids for the thread executor; ``gpus_per_evaluation`` is the Ray GPU
+    resource each evaluation task holds under ``executor="ray"`` (1 places one per GPU;
+    0.5 would pack two on each). ``budget_cost_usd`` and ``time_limit_s`` bound each
+    problem's search.
     """
 
     eval_config: EvalConfig = EvalConfig()
@@ -58,6 +61,7 @@ class KernelRunOptions:
     seeds: tuple[int, ...] = DEFAULT_SEEDS
     gpus: tuple[str, ...] = ()
     executor: KernelExecutorName = "thread"
+    gpus_per_evaluation: float = 1.0
     budget_cost_usd: float | None = None
     time_limit_s: float | None = None
     seed: int = 0
@@ -73,6 +77,9 @@ class KernelRunOptions:
         if self.executor == "ray" and self.eval_config.device != "cuda":
             raise ValueError("executor='ray' gives each evaluation one GPU, so it needs eval_config.device='cuda'; "
                              "use executor='thread' on a CPU.")
+        if not self.gpus_per_evaluation > 0:
+            raise ValueError(f"gpus_per_evaluation={self.gpus_per_evaluation!r} must be positive; 1 gives each "
+                             "Ray evaluation task one GPU of its own.")
         if self.gpus and self.eval_config.device != "cuda":
             raise ValueError(f"gpus={self.gpus} needs eval_config.device='cuda', got {self.eval_config.device!r}.")
 
@@ -92,23 +99,6 @@ class ProblemOutcome:
     stop_reason: str
 
 
-class GpuRayExecutor:
-    """Ray tasks that each hold one GPU; Ray sets the task's ``CUDA_VISIBLE_DEVICES``."""
-
-    def __init__(self, **init_kwargs: Any) -> None:
-        try:
-            import ray
-        except ImportError as exc:
-            raise ImportError("executor='ray' needs Ray: install the cluster extra, pip install 'polca[cluster]'") from exc
-        if not ray.is_initialized():
-            ray.init(ignore_reinit_error=True, **init_kwargs)
-        self._ray = ray
-
-    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        remote = self._ray.remote(num_gpus=1)(fn)
-        return list(self._ray.get([remote.remote(item) for item in items]))
-
-
 def optimize_problems(
     problems: Sequence[Problem], options: KernelRunOptions, *, llm: LLMClient | None = None,
     proposer: Proposer | None = None, store: Store | None = None,
@@ -117,7 +107,7 @@ def optimize_problems(
     """One POLCA run per problem, in order. ``events_for`` gives each run its event bus."""
     if not problems:
         raise ValueError("no problems to optimize; select at least one, such as --problems 1.")
-    executor = _executor(options)
+    executor = kernel_executor(options)
     return tuple(optimize_problem(problem, options, llm=llm, proposer=proposer, store=store,
                                   events=events_for(problem), executor=executor) for problem in problems)
 
@@ -138,7 +128,7 @@ def optimize_problem(
     config = _search_config(options)
     run_id = None if store is None else store.create_run("kernel", config.to_dict(), name=kernel_run_name(problem.key))
     run = optimize(domain, proposer, config=config, llm=llm, store=store, run_id=run_id, events=events,
-                   executor=executor or _executor(options))
+                   executor=executor or kernel_executor(options))
     source, result = _final_verdict(problem, domain, run.best, run.best_score, options)
     if store is not None and run.run_id is not None:
         _record_outcome(store, run.run_id, problem, domain, result, options)
@@ -186,7 +176,9 @@ def _final_verdict(problem: Problem, domain: KernelDomain, best, best_score: flo
     return source, final.evaluate_source(source)
 
 
-def _executor(options: KernelRunOptions) -> Executor:
+def kernel_executor(options: KernelRunOptions) -> Executor:
+    """The executor of ``options``: threads, one per GPU id, or Ray tasks holding GPUs."""
     if options.executor == "ray":
-        return GpuRayExecutor()
+        # Ray's GPU resource, not this cap, decides how many evaluations run at once.
+        return RayExecutor(RAY_IN_FLIGHT, num_gpus=options.gpus_per_evaluation)
     return ThreadExecutor(max_workers=max(1, len(options.gpus)))

@@ -110,7 +110,9 @@ def run(
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Wall-clock seconds per problem.")] = None,
     gpus: Annotated[str | None, typer.Option("--gpus", help="GPU ids, one evaluation worker each, e.g. 0,1.")] = None,
     executor: Annotated[KernelExecutor, typer.Option(
-        "--executor", help="thread: one worker per --gpus id; ray: a Ray cluster.")] = "thread",
+        "--executor", help="thread: one worker per --gpus id; ray: a Ray cluster (RAY_ADDRESS names it).")] = "thread",
+    gpus_per_eval: Annotated[float, typer.Option(
+        "--gpus-per-eval", help="GPUs each evaluation holds under --executor ray (1: one per GPU).")] = 1.0,
     device: Device = None,
     trials: Trials = 100,
     no_compile_baseline: NoCompile = False,
@@ -138,7 +140,8 @@ def run(
     eval_config = _eval_config(device_name, trials, not no_compile_baseline, timeout, sandbox, rules)
     try:
         options = KernelRunOptions(eval_config=eval_config, budget_evals=budget_evals, batch_size=batch_size,
-                                   gpus=gpu_ids, executor=executor, budget_cost_usd=budget_cost,
+                                   gpus=gpu_ids, executor=executor, gpus_per_evaluation=gpus_per_eval,
+                                   budget_cost_usd=budget_cost,
                                    time_limit_s=time_limit, seed=seed)
     except ValueError as exc:
         fail(str(exc))

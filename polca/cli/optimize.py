@@ -107,7 +107,7 @@ def optimize(
     stdin: Annotated[list[Path] | None, typer.Option("--stdin", help="A stdin file for the script (repeatable: one run each); - reads polca's own stdin.")] = None,
     args: Annotated[str, typer.Option("--args", help="Command-line arguments for the script, as one string.")] = "",
     size: Annotated[int | None, typer.Option("--size", min=1, help="Elements per generated call, in total, for the search's inputs (default: grown per target until one call takes 20-200 ms).")] = None,
-    budget_evals: Annotated[int | None, typer.Option("--budget-evals", min=1, help=f"Instance evaluations per target (default {_D.budget_evals}).")] = None,
+    budget_evals: Annotated[int | None, typer.Option("--budget-evals", min=1, help=f"Evaluations per target: one candidate timed on one minibatch each (default {_D.budget_evals}).")] = None,
     budget_cost: Annotated[float | None, typer.Option("--budget-cost", help="Most USD to spend on model calls for the whole file, shared by its targets (default: no limit).")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Wall-clock seconds for the whole file (default: no limit).")] = None,
     model: Annotated[str | None, typer.Option("--model", help="Any litellm model string, e.g. openai/gpt-4o-mini (default: none, skills only).")] = None,

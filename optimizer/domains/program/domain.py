@@ -2,10 +2,12 @@
 
 :class:`ProgramDomain` is the strategy-free adapter the engine sees for one target: the
 seed is the file's text, the instances are the target's inputs (indices into them), and
-``evaluate`` checks a candidate against the original on a minibatch in the sandbox
+``evaluate_batch`` checks a candidate against the original on a minibatch in the sandbox
 (:func:`polca.sandbox.difftest.compare`) and, only when every check passes, times both
-interleaved (:func:`polca.sandbox.measure.measure`). Score = measured speedup when all
-checks pass, 0 otherwise; feedback says which check failed and how, or the timings.
+interleaved on the whole minibatch (:func:`polca.sandbox.measure.measure`). Score =
+measured speedup when all checks pass, 0 otherwise; feedback says which check failed and
+how, or the timings. One timing covers the minibatch, so it is one evaluation, not one per
+input: the domain is a :class:`~polca.optimizer.contracts.BatchMeasuredDomain`.
 
 For a function target the candidate is a whole module text, but only the target's
 definition, the private helpers only the target reaches
@@ -24,10 +26,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from polca.config import SandboxConfig
-from polca.optimizer.contracts import Candidate, Evaluation
+from polca.optimizer.contracts import Candidate, EvalStatus, Evaluation
 from polca.optimizer.domains.program.isolation import DEFAULT_SANDBOX, backend_of, limits_of
 from polca.optimizer.domains.program.targets import merge_candidate
 from polca.runs import SCRIPT_TARGET
@@ -77,7 +79,7 @@ class ProgramDomain:
     (the candidate must raise the same) but never timed, since a timing stops at the
     first exception.
     Because the original is deterministic there, a candidate text that passed the checks
-    on an input is not checked on it again, and a batch is timed once per candidate text.
+    on an input is not checked on it again; the timing is taken afresh at every evaluation.
     """
 
     def __init__(self, source: str, qualname: str | None, inputs: Sequence[InputItem], *,
@@ -99,7 +101,6 @@ class ProgramDomain:
         self.original = self.target(source)
         self._lineage: dict[str, Lineage] = {}
         self._verified: set[tuple[str, int]] = set()  # (file text, input index) that passed every check
-        self._timings: dict[tuple[str, tuple[int, ...]], MeasureResult] = {}
         self._lock = threading.Lock()
 
     @property
@@ -132,67 +133,62 @@ class ProgramDomain:
                 current = entry.parent
         return chain
 
+    def evaluate_batch(self, candidate: Candidate, batch: Sequence[int]) -> Evaluation:
+        """One measurement of ``candidate`` on the inputs ``batch``: checked on each, then the
+        batch timed in one paired run, so the engine records it as one evaluation
+        (:class:`~polca.optimizer.contracts.BatchMeasuredDomain`). Every call that times
+        measures afresh: a repeat is a new sample of the noise, as the ucb/lcb bounds assume."""
+        return self._judge(candidate, batch)[0]
+
     def evaluate(self, candidate: Candidate, batch: Sequence[int]) -> list[Evaluation]:
+        """The per-input view of ``evaluate_batch``: its one measurement for each input, with
+        ``metrics["failed"]`` marking the inputs whose checks failed."""
+        judged, failing = self._judge(candidate, batch)
+        per_input = [{**judged.metrics, "failed": float(i in failing)} if failing else judged.metrics
+                     for i in batch]
+        return [replace(judged, metrics=m, instance_id=str(i)) for i, m in zip(batch, per_input, strict=True)]
+
+    def _judge(self, candidate: Candidate, batch: Sequence[int]) -> tuple[Evaluation, frozenset[int]]:
+        """The batch's one Evaluation and the inputs whose checks failed."""
         with self._lock:
             self._lineage[candidate.id] = Lineage(candidate.parents[0] if candidate.parents else None,
                                                   candidate.origin, candidate.note)
         try:
             resolved = self.resolve(candidate.params.get("code", ""))
         except (ValueError, SyntaxError) as exc:
-            return self._all(batch, 0.0, f"the candidate cannot be used: {exc}", "failed")
+            return _scored(0.0, f"the candidate cannot be used: {exc}", "failed"), frozenset()
         if resolved == self.source:
-            return self._all(batch, 1.0, "identical to the original: speedup 1.0 by definition", "ok")
-        inputs = [self.inputs[i] for i in batch]
+            return _scored(1.0, "identical to the original: speedup 1.0 by definition", "ok"), frozenset()
         unchecked = [i for i in batch if (resolved, i) not in self._verified]
         if unchecked:
             report = self._compare(resolved, [self.inputs[i] for i in unchecked])
             if not report.equal:
-                return self._failed_checks(batch, unchecked, report)
+                return _failed_checks(unchecked, report)
             with self._lock:
                 self._verified.update((resolved, i) for i in unchecked)
+        return self._timed(resolved, batch), frozenset()
+
+    def _timed(self, resolved: str, batch: Sequence[int]) -> Evaluation:
         timed = [i for i in batch if i not in self.untimed]
         if not timed:
-            return self._all(batch, 1.0, f"all {len(inputs)} inputs behave like the original; none is timed "
-                                         "(the original raises on each of them)", "ok")
-        timing = self._timing(resolved, timed, [self.inputs[i] for i in timed])
+            return _scored(1.0, f"all {len(batch)} inputs behave like the original; none is timed "
+                                "(the original raises on each of them)", "ok")
+        timing = self._measure(resolved, [self.inputs[i] for i in timed])
         if timing.status != "ok":
-            return self._all(batch, 0.0, f"all checks pass but timing failed: {timing.describe()}", "failed")
-        feedback = f"all {len(inputs)} inputs behave like the original; {timing.describe()}"
+            return _scored(0.0, f"all checks pass but timing failed: {timing.describe()}", "failed")
+        feedback = f"all {len(batch)} inputs behave like the original; {timing.describe()}"
         metrics = {"speedup": timing.speedup, "ci_low": timing.ci_low, "ci_high": timing.ci_high}
-        return [Evaluation(timing.speedup, feedback, metrics, "ok", str(i)) for i in batch]
+        return Evaluation(timing.speedup, feedback, metrics, "ok")
 
     def _compare(self, resolved: str, inputs: list[InputItem]) -> DiffReport:
         return compare(self.original, self.target(resolved), inputs, backend=backend_of(self.sandbox),
                        limits=limits_of(self.sandbox))
-
-    def _timing(self, resolved: str, batch: Sequence[int], inputs: list[InputItem]) -> MeasureResult:
-        """The measurement on this batch, taken once: a repeat would only re-sample the same noise,
-        and the final verdict re-measures the best on every input anyway."""
-        key = (resolved, tuple(sorted(batch)))
-        with self._lock:
-            if key in self._timings:
-                return self._timings[key]
-        timing = self._measure(resolved, inputs)
-        with self._lock:
-            self._timings[key] = timing
-        return timing
 
     def _measure(self, resolved: str, inputs: list[InputItem]) -> MeasureResult:
         s = self.settings
         return measure(self.original, self.target(resolved), inputs, backend=backend_of(self.sandbox),
                        rounds=s.rounds, min_sample_s=s.min_sample_s, warmup=s.warmup,
                        limits=limits_of(self.sandbox))
-
-    def _failed_checks(self, batch: Sequence[int], checked: Sequence[int], report: DiffReport) -> list[Evaluation]:
-        if report.status != "ok":
-            return self._all(batch, 0.0, f"checks could not run ({report.status}): {report.feedback}", "failed")
-        failing = {checked[o.index] for o in report.outcomes if not o.equal}
-        text = f"a check failed, so the score is 0. {report.feedback}"
-        return [Evaluation(0.0, text, {"failed": float(i in failing)}, "failed", str(i)) for i in batch]
-
-    @staticmethod
-    def _all(batch: Sequence[int], score: float, feedback: str, status: str) -> list[Evaluation]:
-        return [Evaluation(score, feedback, {}, status, str(i)) for i in batch]
 
     def describe(self) -> str:
         what = (f"the function `{self.qualname}` of this Python module" if self.qualname
@@ -206,3 +202,15 @@ class ProgramDomain:
             "check passes, 0 when any fails."
         )
         return f"{text}\n\n{self.hot_lines}" if self.hot_lines else text
+
+
+def _scored(score: float, feedback: str, status: EvalStatus) -> Evaluation:
+    return Evaluation(score, feedback, {}, status)
+
+
+def _failed_checks(checked: Sequence[int], report: DiffReport) -> tuple[Evaluation, frozenset[int]]:
+    if report.status != "ok":
+        return _scored(0.0, f"checks could not run ({report.status}): {report.feedback}", "failed"), frozenset()
+    failing = frozenset(checked[o.index] for o in report.outcomes if not o.equal)
+    text = f"a check failed, so the score is 0. {report.feedback}"
+    return Evaluation(0.0, text, {"failed_inputs": float(len(failing))}, "failed"), failing

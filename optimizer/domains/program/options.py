@@ -37,9 +37,9 @@ class ProgramOptions:
     that import the file). ``stdin``/``args``: the workload of a script, one run per stdin
     file. ``size``: the scale of generated search inputs (elements per call, in
     total); None grows it per target until one call of the original takes 20-200 ms.
-    ``budget_evals``: instance evaluations per target. ``budget_cost`` (USD of model calls)
-    and ``time_limit`` (seconds) cover the whole file: the targets share them, each getting
-    what the ones before it left. ``final_rounds``/``final_min_sample_s``: the final
+    ``budget_evals``: evaluations per target, one per candidate timed on a minibatch.
+    ``budget_cost`` (USD of model calls) and ``time_limit`` (seconds) cover the whole file:
+    the targets share them, each getting what the ones before it left. ``final_rounds``/``final_min_sample_s``: the final
     re-measurement; ``min_speedup``: the least speedup offered. ``sandbox``: where and
     within which limits every run happens. ``search``: the engine's knobs and the search's
     timing (``rounds``, ``min_sample_s``, ``warmup``). ``min_coverage`` /
