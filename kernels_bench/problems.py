@@ -97,17 +97,19 @@ def load_problems(
     a file that is not a KernelBench problem.
     """
     directory = problem_directory(Path(root), level)
-    by_id = {problem.problem_id: problem for problem in _read_directory(directory, level)}
+    paths = problem_files(directory)
     wanted = parse_id_spec(ids) if isinstance(ids, str) else ids
     if wanted is None:
-        return tuple(by_id[i] for i in sorted(by_id))
-    missing = [i for i in wanted if i not in by_id]
+        wanted = tuple(paths)
+    missing = [i for i in wanted if i not in paths]
     if missing:
         raise ValueError(
             f"problem ids {missing} do not exist in {directory}; it holds ids "
-            f"{_ranges(sorted(by_id))}. Pick ids from that list."
+            f"{_ranges(sorted(paths))}. Pick ids from that list."
         )
-    return tuple(by_id[i] for i in sorted(set(wanted)))
+    # Only the selected files are parsed, so one broken file elsewhere in a checkout does not
+    # stop a user from running the problems they asked for.
+    return tuple(read_problem(paths[i], level) for i in sorted(set(wanted)))
 
 
 def problem_directory(root: Path, level: int | None) -> Path:
@@ -130,24 +132,29 @@ def problem_directory(root: Path, level: int | None) -> Path:
     return directory
 
 
-def _read_directory(directory: Path, level: int | None) -> list[Problem]:
-    problems: dict[int, Problem] = {}
+def problem_files(directory: Path) -> dict[int, Path]:
+    """The ``NN_name.py`` files of ``directory`` by problem id, sorted by id; nothing is parsed.
+
+    Other ``.py`` files are skipped with a logged warning. Raises ValueError when two files
+    share an id or when there is no problem file at all.
+    """
+    paths: dict[int, Path] = {}
     for path in sorted(directory.iterdir()):
         match = _FILE_NAME.match(path.name)
         if match is None or not path.is_file():
             if path.suffix == ".py" and not path.name.startswith("_"):
                 logger.warning("skipping %s: a problem file is named NN_name.py", path)
             continue
-        problem = read_problem(path, level)
-        if problem.problem_id in problems:
+        problem_id = int(match.group(1))
+        if problem_id in paths:
             raise ValueError(
-                f"{directory} has two problems with id {problem.problem_id}: "
-                f"{problems[problem.problem_id].path.name} and {path.name}; rename one."
+                f"{directory} has two problems with id {problem_id}: "
+                f"{paths[problem_id].name} and {path.name}; rename one."
             )
-        problems[problem.problem_id] = problem
-    if not problems:
+        paths[problem_id] = path
+    if not paths:
         raise ValueError(f"{directory} holds no problem files named NN_name.py.")
-    return list(problems.values())
+    return dict(sorted(paths.items()))
 
 
 def read_problem(path: str | Path, level: int | None = None) -> Problem:

@@ -141,3 +141,21 @@ def test_allowed_torch_calls_are_read_without_running_the_file(tmp_path):
     source = _PROBLEM + '\nALLOWED_TORCH_CALLS = ("torch.nn.functional.conv2d",)\nraise SystemExit\n'
     (tmp_path / "4_conv.py").write_text(source)
     assert read_problem(tmp_path / "4_conv.py").allowed_torch_calls == frozenset({"torch.nn.functional.conv2d"})
+
+
+# The shape of two KernelBench level-3 files in a fork: a docstring indented by four spaces
+# put into a function whose body is indented by two, which Python rejects.
+_MIXED_INDENT = _PROBLEM.replace(
+    "def get_inputs():\n    return [torch.randn(2, 3)]",
+    'def get_inputs():\n    """Inputs."""\n  return [torch.randn(2, 3)]',
+)
+
+
+def test_a_broken_file_stops_only_a_selection_that_includes_it(tmp_path):
+    level3 = tmp_path / "KernelBench" / "level3"
+    level3.mkdir(parents=True)
+    (level3 / "1_double.py").write_text(_PROBLEM)
+    (level3 / "46_net_vlad.py").write_text(_MIXED_INDENT)
+    assert [p.problem_id for p in load_problems(tmp_path, level=3, ids="1")] == [1]
+    with pytest.raises(ValueError, match="46_net_vlad.py is not valid Python"):
+        load_problems(tmp_path, level=3)

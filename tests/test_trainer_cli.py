@@ -303,3 +303,56 @@ def test_tiny_writes_a_model_that_loads(app, tmp_path) -> None:
     result = _invoke(app, "train", "tiny", str(tmp_path / "tiny"), "--hidden", "32")
     assert result.exit_code == 0, result.output
     assert AutoModelForCausalLM.from_pretrained(tmp_path / "tiny").config.hidden_size == 32
+
+
+_PROBLEM = (
+    "import torch\n\nclass Model(torch.nn.Module):\n    def forward(self, a, b):\n        return a + b\n\n"
+    "def get_inputs():\n    return [torch.randn(8), torch.randn(8)]\n\ndef get_init_inputs():\n    return []\n"
+)
+
+
+def _kernel_data(tmp_path, recorded_on: str) -> str:
+    problem = tmp_path / "1_add.py"
+    problem.write_text(_PROBLEM)
+    row = ProblemRow(
+        problem_id="kernelbench:1_add", domain="kernel", split="train", prompt="Write ModelNew.", task="t",
+        objective="runtime", code=_PROBLEM,
+        check={"problem_path": str(problem), "level": None, "device": recorded_on, "rules": "strict"},
+    )
+    path = tmp_path / "kernels.jsonl"
+    write_jsonl([row], path)
+    return str(path)
+
+
+def test_rl_on_kernels_recorded_on_a_gpu_fails_before_the_model_loads_without_one(app, tmp_path) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    data = _kernel_data(tmp_path, recorded_on="cuda")
+    result = _invoke(app, "train", "rl", "--base-model", "no-such-model", "--data", data, "--out", str(tmp_path / "o"),
+                     "--max-steps", "1", "--batch-size", "2", "--num-generations", "2")
+    assert result.exit_code == 1
+    assert "no usable CUDA GPU" in result.output and "--device cpu" in " ".join(result.output.split())
+
+
+def test_rl_device_flag_moves_kernel_rewards_to_the_cpu(app, tmp_path) -> None:
+    pytest.importorskip("trl")
+    from polca.trainer.tiny import build_tiny_model
+
+    tiny = str(build_tiny_model(tmp_path / "tiny"))
+    data = _kernel_data(tmp_path, recorded_on="cuda:0")
+    result = _invoke(app, "train", "rl", "--base-model", tiny, "--data", data, "--algo", "grpo", "--device", "cpu",
+                     "--out", str(tmp_path / "rl"), "--max-steps", "1", "--batch-size", "2",
+                     "--num-generations", "2", "--max-completion-length", "4")
+    assert result.exit_code == 0, result.output
+    assert "trained 1 steps" in result.output
+
+
+@pytest.mark.parametrize(("device", "message"), [("tpu", "must be 'cpu', 'cuda', 'cuda:N'"),
+                                                 ("cpu", "applies to kernel rewards only")])
+def test_rl_rejects_a_device_it_cannot_use_before_the_model_loads(app, data, tmp_path, device, message) -> None:
+    result = _invoke(app, "train", "rl", "--base-model", "no-such-model", "--data", data, "--device", device,
+                     "--out", str(tmp_path / "o"), "--max-steps", "1", "--batch-size", "2", "--num-generations", "2")
+    assert result.exit_code == 1
+    assert message in " ".join(result.output.split())

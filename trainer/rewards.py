@@ -179,7 +179,7 @@ class KernelReward:
             if not torch.cuda.is_available():
                 raise ValueError(f"kernel rewards are set to run on {device!r} (the run's device unless "
                                  "RewardConfig.device says otherwise), but this machine has no usable CUDA GPU; "
-                                 "set RewardConfig(device='cpu') to check C++ kernels on the CPU.")
+                                 "pass --device cpu (RewardConfig(device='cpu')) to check C++ kernels on the CPU.")
         return device
 
     def score(self, completion: Any, check_json: str) -> float:
@@ -219,4 +219,7 @@ def domain_rewards(
     }
     if domain not in registry:
         raise ValueError(f"no rewards for domain {domain!r}; choose one of {', '.join(registry)}.")
+    if config.device is not None and domain != "kernel":
+        raise ValueError(f"a reward device ({config.device!r}, --device) applies to kernel rewards only; {domain} "
+                         "rewards run in the sandbox on the CPU. Drop the device.")
     return [format_reward, registry[domain]()]

@@ -33,7 +33,7 @@ from typing import Any, Literal, get_args
 
 from polca.trainer.export import ProblemRow, loadable_rows, read_jsonl
 from polca.trainer.pipo import LOSS_TYPES, LossType, PipoMode, PipoSettings
-from polca.trainer.rewards import RewardConfig, domain_rewards
+from polca.trainer.rewards import KernelReward, RewardConfig, domain_rewards
 
 log = logging.getLogger(__name__)
 
@@ -421,4 +421,14 @@ def rl_from_data(config: TrainConfig, data_path: str, rewards: RewardConfig | No
     dataset = _dataset(rl_records(rows), "problems with a check (see trainer.export)", data_path)
     check_schedule(config, "rl", len(dataset), what=f"train-split problems with a check in {data_path}")
     reward_funcs = domain_rewards(domains[0], rewards or RewardConfig(), allow_pickle=config.allow_pickle)
+    _check_reward_devices(reward_funcs, rows)
     return replace(train_rl(config, dataset, reward_funcs), dropped_inputs=dropped)
+
+
+def _check_reward_devices(reward_funcs: list, rows: list) -> None:
+    """Resolve every kernel check's device now, so a run recorded on a GPU fails before the
+    model loads on a machine without one, not at the first completion that holds code."""
+    for reward in reward_funcs:
+        if isinstance(reward, KernelReward):
+            for device in {row.check.get("device") for row in rows if row.check}:
+                reward.device_for({"device": device})

@@ -199,6 +199,9 @@ def rl(
     vllm_host: Annotated[str, typer.Option("--vllm-host", help="Server mode: the generation server's host.")] = "127.0.0.1",
     vllm_port: Annotated[int, typer.Option("--vllm-port", help="Server mode: the generation server's port.")] = 8000,
     allow_pickle: AllowPickle = False,
+    device: Annotated[str | None, typer.Option(
+        "--device", help="Kernel data: where rewards run the candidates' kernels (cpu, cuda, cuda:N); "
+                         "default: the device each run was recorded on.")] = None,
     seed: Seed = 0,
     resume: Resume = None,
     report_to: ReportToOption = "none",
@@ -206,6 +209,7 @@ def rl(
     quiet: Quiet = False,
 ) -> None:
     """RL with verifiable rewards: GRPO, or GRPO with PIPO's closed-loop term."""
+    from polca.trainer.rewards import RewardConfig
     from polca.trainer.train import rl_from_data
 
     config = _config(
@@ -217,7 +221,7 @@ def rl(
         seed=seed, resume_from=resume, report_to=report_to,
     )
     try:
-        _report(rl_from_data(config, str(data)))
+        _report(rl_from_data(config, str(data), RewardConfig(device=device)))
     except (ValueError, ImportError, OSError) as exc:
         _fail(exc)
 
