@@ -291,7 +291,8 @@ def test_bounds_from_guard_clauses_and_asserts():
         return [0] * n, k, p + 1
     """
     assert _param(src, "n").spec == IntSpec("size", low=0, examples=(0, 1))  # -1 is below the guard
-    assert _param(src, "k").spec == IntSpec("value", low=0, high=10)
+    # each link of a chained comparison is a bound, drawn on both sides within the guard
+    assert _param(src, "k").spec == IntSpec("value", low=0, high=10, examples=(0, 1, 9, 10))
     assert _param(src, "p").spec == IntSpec("value", low=1, examples=(1, 2))
 
 
@@ -878,3 +879,18 @@ def test_an_int_passed_on_as_another_functions_loop_bound_is_a_size():
     """
     assert _types(source, "run") == {"n": "int (size)", "scale": "int"}
     assert _types(source, "Grid.count") == {"width": "int (size)"}
+
+
+def test_a_clamp_with_min_is_a_number_bounding_the_loop_and_its_limit_a_compared_bound():
+    src = """
+    def blocks(total):
+        total = min(total, 1 << 20)
+        sizes, size = [], 1
+        while size <= total:
+            sizes.append(size)
+            size *= 2
+        return sizes
+    """
+    assert _param(src, "total", "blocks").spec == IntSpec("size", examples=(2**20 - 1, 2**20, 2**20 + 1))
+    ranged = "def f(n):\n    return sum(1 for _ in range(max(0, min(n, 500))))\n"
+    assert _param(ranged, "n").spec == IntSpec("size", examples=(499, 500, 501))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import itertools
 from dataclasses import dataclass, field, replace
 
 from polca.skills.analysis.types import (
@@ -710,20 +711,15 @@ def module_constants(mod: Module) -> dict[str, int]:
 def compared_constants(func: FuncNode, constants: dict[str, int] | None = None) -> dict[str, tuple[object, ...]]:
     """For each name of ``func``'s body compared with str/int constants (``op == "add"``,
     ``op in ("sub", "neg")``, ``match op: case "add" | "sub":``), those constants in order;
-    for an ordering against an int (``n > 2**20``, ``k <= LIMIT - 1`` with literals), the
-    boundary and its neighbours (``2**20 - 1``, ``2**20``, ``2**20 + 1``), so the branch on
-    each side of it runs (boundary-value analysis)."""
+    for an ordering against an int (``n > 2**20``, ``0 < k <= LIMIT - 1``, ``min(n, LIMIT)``
+    with literals or module constants), the boundary and its neighbours (``2**20 - 1``,
+    ``2**20``, ``2**20 + 1``), so the branch on each side of it runs (boundary-value analysis)."""
     found: dict[str, dict[object, None]] = {}
     for node in ast.walk(func):
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _ORDERING):
-            left, right = node.left, node.comparators[0]
-            if _int_constant(left, constants) is not None:
-                left, right = right, left  # 10 < n, LIMIT < n
-            bound = _int_constant(right, constants)
-            if isinstance(left, ast.Name) and bound is not None:
-                for value in (bound - 1, bound, bound + 1):
-                    found.setdefault(left.id, {})[value] = None
-        elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _EQUALITY):
+        for name, bound in _ordered_bounds(node, constants):
+            for value in (bound - 1, bound, bound + 1):
+                found.setdefault(name, {})[value] = None
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _EQUALITY):
             left, right = node.left, node.comparators[0]
             if isinstance(right, ast.Name) and isinstance(node.ops[0], ast.Eq | ast.NotEq):
                 left, right = right, left  # "add" == op
@@ -737,6 +733,32 @@ def compared_constants(func: FuncNode, constants: dict[str, int] | None = None) 
                         for value in _constants(pattern.value):
                             found.setdefault(node.subject.id, {})[value] = None
     return {name: tuple(values) for name, values in found.items()}
+
+
+def is_clamp(node: ast.AST) -> bool:
+    """``min(a, b, ...)`` or ``max(a, b, ...)`` of several numbers (not of one iterable)."""
+    return isinstance(node, ast.Call) and dotted(node.func) in ("min", "max") and len(node.args) >= 2 \
+        and not node.keywords
+
+
+def _ordered_bounds(node: ast.AST, constants: dict[str, int] | None) -> list[tuple[str, int]]:
+    """(name, bound) for each name ordered against an int constant in ``node``: ``n > 2**20``,
+    ``LIMIT < n``, each link of ``0 < n <= LIMIT``, ``min(n, LIMIT)``."""
+    if isinstance(node, ast.Compare):
+        terms = [node.left, *node.comparators]
+        pairs = [pair for pair, op in zip(itertools.pairwise(terms), node.ops, strict=True)
+                 if isinstance(op, _ORDERING)]
+    elif is_clamp(node):
+        pairs = list(itertools.permutations(node.args, 2))
+    else:
+        return []
+    found = []
+    for a, b in pairs:
+        for name, other in ((a, b), (b, a)):
+            bound = _int_constant(other, constants)
+            if isinstance(name, ast.Name) and bound is not None:
+                found.append((name.id, bound))
+    return found
 
 
 _ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)

@@ -7,7 +7,9 @@ One generator serves both the search and the held-out verdict:
 - **held-out** (:func:`heldout_calls`): boundary values (ints 0, ±1, 2**31, 2**63, 10**18;
   floats -0.0, 5e-324, 1e300 and values that cancel; strings 'ß', 'İ', 'Σ'; containers
   empty, of one element, with duplicates, sorted and reversed) and random calls at the top
-  of the size ladder, from ``seed + HELDOUT_SEED_OFFSET``, never the search's seed.
+  of the size ladder, from ``seed + HELDOUT_SEED_OFFSET``, never the search's seed; and
+  (:func:`large_size_calls`) size ints far above the ladder where the original answers them
+  quickly (a capped or logarithmic loop), found by one sandbox run with a per-call limit.
 
 A call at scale ``n`` holds about ``n`` elements *in total*, across all nesting levels and
 all parameters: a ``list[list[int]]`` at 10 000 is about 100 lists of 100, never 10 000 of
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import logging
 import math
 import random
 import time
@@ -34,11 +37,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from polca.config import SandboxConfig
-from polca.optimizer.domains.program.isolation import backend_of, limits_of
+from polca.optimizer.domains.program.isolation import SELF_CHECK, backend_of, limits_of
 from polca.optimizer.domains.program.oracle import UnsupportedSignature
 from polca.optimizer.domains.program.targets import FunctionInfo
-from polca.sandbox.measure import measure
+from polca.sandbox.measure import measure, time_calls
 from polca.sandbox.target import Build, Call, Iter, Member, Pure, Target
+from polca.sandbox.types import Limits
 from polca.skills.analysis.infer import parameter_types, receiver_type
 from polca.skills.analysis.types import (
     ArraySpec,
@@ -61,6 +65,8 @@ from polca.skills.analysis.types import (
     UnionSpec,
     describe,
 )
+
+log = logging.getLogger(__name__)
 
 HELDOUT_SEED_OFFSET = 1_000_003
 """Held-out inputs are drawn with ``seed + HELDOUT_SEED_OFFSET``, never the search's seed."""
@@ -686,6 +692,47 @@ def grown_scale(original: Target, sandbox: SandboxConfig, make: Maker, *,
                 ladder: Sequence[int] = SIZE_LADDER) -> int:
     """The top scale of :func:`grown_scales`."""
     return grown_scales(original, sandbox, make, ladder=ladder)[1]
+
+
+# ---------------------------------------------------------------- sizes beyond the ladder
+
+
+LARGE_SIZES = (10**6 + 1, 2**20 + 1, 2**31, 2**32 + 1, 2**63, 10**18)
+"""Values a size int also takes held out, above the ladder's top, where the original answers
+them within :data:`CALL_LIMIT_S` of CPU time (a logarithmic or capped loop, an early return
+or raise; a linear loop does not): a rewrite that drops a cap or a branch taken only above
+the ladder meets them."""
+
+_RESOURCE_ERRORS = ("MemoryError", "RecursionError")  # the sandbox's limits, not the function's behaviour
+
+
+def large_size_calls(original: Target, params: Params | Sequence[Spec], sandbox: SandboxConfig, *, scale: int,
+                     seed: int) -> list[Call]:
+    """Held-out calls in which one size int (a top-level parameter) takes a value of
+    :data:`LARGE_SIZES` above ``scale``, the others small values: those the original answers
+    (returns, or raises an exception of its own) within :data:`CALL_LIMIT_S` of CPU time each,
+    found in one sandbox run (:func:`polca.sandbox.measure.time_calls`), so linear code pays
+    one short limit per value, never a run's timeout."""
+    params = _params(params)
+    rng = random.Random(seed + HELDOUT_SEED_OFFSET - 1)
+    calls = []
+    for index, spec in enumerate(params.specs):
+        if not (isinstance(spec, IntSpec) and spec.role == "size"):
+            continue
+        for value in sorted({_clamp(spec, v) for v in LARGE_SIZES}):
+            if value > scale:
+                values = _Gen(rng, heldout=True, magnitude=8, scale=8).values(params.specs, 8, params.names)
+                calls.append(params.call([*values[:index], value, *values[index + 1:]]))
+    if not calls:
+        return []
+    timeout_s = min(PROBE_TIMEOUT_S + 4 * CALL_LIMIT_S * len(calls), sandbox.timeout_s * SELF_CHECK)
+    times = time_calls(original, calls, call_limit_s=CALL_LIMIT_S, backend=backend_of(sandbox),
+                       limits=Limits(timeout_s=timeout_s, memory_mb=sandbox.memory_mb))
+    if times.status != "ok":
+        log.info("%s: no large sizes held out (%s)", original.qualname, times.message or times.status)
+        return []
+    return [call for call, t in zip(calls, times.calls, strict=True)
+            if t.status == "returned" or (t.status == "raised" and t.error not in _RESOURCE_ERRORS)]
 
 
 def scales(original: Target, params: Params | Sequence[Spec], sandbox: SandboxConfig, *, seed: int,

@@ -20,6 +20,7 @@ from typing import Any
 from polca.optimizer.domains.program.heldout import keep_heldout, split_traced
 from polca.optimizer.domains.program.inputs import (
     heldout_calls,
+    large_size_calls,
     scales,
     search_calls,
     target_params,
@@ -169,12 +170,14 @@ def _generated(program: ProgramFile, name: str, options: ProgramOptions) -> tupl
     scale grown by timing the original (``--size`` sets the search's). Raises
     UnsupportedSignature when a parameter cannot be generated."""
     params = target_params(program.source, program.function(name))
-    search_n, top = scales(original_target(program, name), params, options.sandbox, seed=options.seed,
-                           size=options.size)
+    original = original_target(program, name)
+    search_n, top = scales(original, params, options.sandbox, seed=options.seed, size=options.size)
     search = search_calls(params, scale=search_n, seed=options.seed)
     held = heldout_calls(params, scale=top, seed=options.seed)
+    large = large_size_calls(original, params, options.sandbox, scale=top, seed=options.seed)
     return (InputSet(tuple(search), {"generated": len(search)}),
-            InputSet(tuple(held), {"generated (held-out)": len(held)}))
+            InputSet(tuple(held), {"generated (held-out)": len(held)})
+            + InputSet(tuple(large), {"generated (held-out, large sizes)": len(large)} if large else {}))
 
 
 
