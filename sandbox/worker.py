@@ -221,6 +221,8 @@ class _AliasUnpickler(pickle.Unpickler):
             return self._named(pid[1])(*pid[2], **pid[3])
         if tag == "polca.member":
             return getattr(self._named(pid[1]), pid[2])
+        if tag == "polca.named":
+            return self._named(pid[1])
         if tag == "polca.pure":
             return eval(pid[1], {})  # a lambda's source text, chosen by the host's generator
         if tag == "polca.iter":

@@ -11,6 +11,7 @@ from polca.skills.analysis.types import (
     ArraySpec,
     CallableSpec,
     ChoiceSpec,
+    ClassSpec,
     DictSpec,
     EnumSpec,
     FloatSpec,
@@ -608,7 +609,7 @@ def test_keyword_only_dataclasses_and_pydantic_models_are_built_by_keyword():
 
 def test_receivers_of_enums_classmethods_and_classes_with_unseen_bases():
     assert receiver_type(MORE_CLASSES, "Mode.label").spec == EnumSpec("Mode", ("FAST", "SLOW"))
-    assert receiver_type(MORE_CLASSES, "Tally.make") is None
+    assert receiver_type(MORE_CLASSES, "Tally.make").spec == ClassSpec("Tally")  # cls: the class itself
     assert _types(MORE_CLASSES, "Tally.make") == {"n": "int"}
     assert _types(MORE_CLASSES, "Tally.bump") == {"k": "int", "mode": "Mode"}
     assert receiver_type(MORE_CLASSES, "Tally.bump").spec == InstanceSpec("Tally")

@@ -225,3 +225,28 @@ def test_a_rewrite_that_drops_a_cap_above_the_ladder_fails_held_out_and_the_righ
     assert wrong.status == "no_gain" and wrong.message.startswith("failed held-out verification:"), wrong.message
     right = _optimize(tmp_path, CHUNKS, CHUNKS_RIGHT, store).targets[0]
     assert right.status == "improved" and right.heldout_passed is True, right.message
+
+
+RATED = '''class Rated:
+    RATE = 3
+
+    @classmethod
+    def total(cls, counts: list[int]) -> int:
+        total = 0
+        for c in counts:
+            for _ in range(20):
+                pass
+            total = total + c * cls.RATE
+        return total
+'''
+
+
+def _rated_as(body: str) -> str:
+    return RATED.replace(RATED[RATED.index("        total = 0"):], body)
+
+
+def test_a_classmethod_is_checked_on_its_class_wrong_rewrites_refused_right_ones_offered(tmp_path, store):
+    wrong = _optimize(tmp_path, RATED, _rated_as("        return sum(c for c in counts if c > 0) * cls.RATE\n"))
+    assert wrong.targets[0].status == "no_gain" and not wrong.improved  # negative counts tell it apart
+    (target,) = _optimize(tmp_path, RATED, _rated_as("        return sum(counts) * cls.RATE\n"), store).targets
+    assert target.name == "Rated.total" and target.status == "improved", target.message

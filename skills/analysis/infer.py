@@ -32,6 +32,7 @@ from polca.skills.analysis.types import (
     BytesSpec,
     CallableSpec,
     ChoiceSpec,
+    ClassSpec,
     DictSpec,
     EnumSpec,
     FloatSpec,
@@ -915,12 +916,15 @@ def receiver_type(source: str, qualname: str) -> ParamType | None:
     instance it is called on: ParamType(name="self", spec=InstanceSpec(...)) with the
     constructor's args/kwargs specs from __init__'s parameters, dataclass fields or
     NamedTuple fields (inferred as for parameter_types), or spec=None with `why` when some
-    constructor parameter cannot be typed. None for plain functions and static methods."""
+    constructor parameter cannot be typed; for a classmethod, ParamType(name="cls",
+    spec=ClassSpec(...)): the class itself. None for plain functions and static methods."""
     mod = module_index(source)
-    if not is_method(mod, qualname):
-        return None
     func = find_function(mod, qualname)
     params = func.args.posonlyargs + func.args.args
+    if qualname in mod.owner and "classmethod" in decorator_names(func) and params:
+        return ParamType(params[0].arg, ClassSpec(mod.owner[qualname]), "annotation")
+    if not is_method(mod, qualname):
+        return None
     name = params[0].arg if params else "self"
     try:
         return ParamType(name, instance_spec(mod, mod.owner[qualname]), "annotation")

@@ -41,7 +41,7 @@ from polca.optimizer.domains.program.isolation import SELF_CHECK, backend_of, li
 from polca.optimizer.domains.program.oracle import UnsupportedSignature
 from polca.optimizer.domains.program.targets import FunctionInfo
 from polca.sandbox.measure import measure, time_calls
-from polca.sandbox.target import Build, Call, Iter, Member, Pure, Target
+from polca.sandbox.target import Build, Call, Iter, Member, Named, Pure, Target
 from polca.sandbox.types import Limits
 from polca.skills.analysis.infer import parameter_types, receiver_type
 from polca.skills.analysis.types import (
@@ -50,6 +50,7 @@ from polca.skills.analysis.types import (
     BytesSpec,
     CallableSpec,
     ChoiceSpec,
+    ClassSpec,
     DictSpec,
     EnumSpec,
     FloatSpec,
@@ -139,7 +140,8 @@ def _params(params: Params | Sequence[Spec]) -> Params:
 def target_params(source: str, info: FunctionInfo) -> Params:
     """What a generated call of ``info`` (a function of module ``source``) passes: its
     required parameters, typed by :mod:`~polca.skills.analysis.infer`, a method's receiver
-    first (the worker calls the plain function with it, as traced calls replay); parameters
+    first (an instance, or a classmethod's class; the worker calls the plain function with
+    it, as traced calls replay, which for a classmethod is ``Class.method(*args)``); parameters
     with defaults keep them. Raises UnsupportedSignature naming a parameter that cannot be
     generated, why, and what to give."""
     types = {t.name: t for t in parameter_types(source, info.qualname)}
@@ -150,9 +152,6 @@ def target_params(source: str, info: FunctionInfo) -> Params:
     receiver = receiver_type(source, info.qualname)
     if receiver is not None:
         chosen.insert(0, receiver)
-    elif info.is_method and any(p.name in ("self", "cls") for p in info.params[:1]):
-        raise UnsupportedSignature(f"{info.qualname} is a classmethod; its inputs need the class: give tests "
-                                   "(--tests) or a script run that calls it")
     specs = generable_specs([*chosen, *keywords], info.qualname)
     return Params(specs, tuple(t.name for t in [*chosen, *keywords]), len(chosen))
 
@@ -395,6 +394,8 @@ class _Gen:
                 return Pure(rng.choice(_pure_sources(spec)))
             case EnumSpec(qualname=name, members=members):
                 return Member(name, rng.choice(members))
+            case ClassSpec(qualname=name):
+                return Named(name)
             case InstanceSpec(qualname=name, args=args, kwargs=kwargs):
                 values = self.values([*args, *(v for _, v in kwargs)], n)
                 return Build(name, tuple(values[:len(args)]),
@@ -521,6 +522,8 @@ class _Gen:
                 return [e for o in options for e in self.edges(o)[:8]]
             case EnumSpec(qualname=name, members=members):
                 return [Member(name, m) for m in members]
+            case ClassSpec(qualname=name):
+                return [Named(name)]
         return [self.value(spec, k) for k in (0, 1, 16)]
 
     def _container_edges(self, spec: SequenceSpec) -> list[Any]:

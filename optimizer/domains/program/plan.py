@@ -339,7 +339,8 @@ def observed_types(program: ProgramFile, targets: Sequence[TargetPlan]) -> dict[
         for item in plan.check.inputs:
             for name, value in _bound(item, positional, names):
                 types[name] = merge_observed(types.get(name), observed_type(value))
-        types.pop("self", None)
+        if program.function(plan.qualname).is_method and names[:1] in (["self"], ["cls"]):
+            types.pop(names[0], None)  # the receiver: an instance, or a classmethod's class
         if types:
             observed[plan.qualname] = types
     return observed
