@@ -895,3 +895,32 @@ def test_a_clamp_with_min_is_a_number_bounding_the_loop_and_its_limit_a_compared
     assert _param(src, "total", "blocks").spec == IntSpec("size", examples=(2**20 - 1, 2**20, 2**20 + 1))
     ranged = "def f(n):\n    return sum(1 for _ in range(max(0, min(n, 500))))\n"
     assert _param(ranged, "n").spec == IntSpec("size", examples=(499, 500, 501))
+
+
+RANKED = """
+def rank(scores, top):
+    out = []
+    for s in scores:
+        out.append(s)
+    return out[:top]
+"""
+
+
+def test_literal_calls_in_other_modules_of_the_package_type_the_parameters():
+    callers = {
+        "report.py": "from slow import rank\nfrom .slow import rank as r2\n\ndef main():\n    rank([3.5, 1.0], 2)\n",
+        "cli.py": "import pkg.slow\nfrom . import slow\n\npkg.slow.rank([1.0], top=3)\nslow.rank(scores=[2.5], top=1)\n",
+        "broken.py": "def (:\n",
+        "unrelated.py": "from other import rank\nrank('abc', 'x')\n",
+    }
+    alone = {p.name: p for p in parameter_types(RANKED, "rank")}
+    assert alone["top"].spec is None
+    types = {p.name: p for p in parameter_types(RANKED, "rank", callers=callers, module_name="slow")}
+    assert types["scores"].spec == SequenceSpec(FloatSpec())
+    assert types["top"].spec == IntSpec() and types["top"].source == "call site"
+
+
+def test_a_caller_passing_its_own_class_says_nothing():
+    callers = {"use.py": "from slow import rank\n\nclass Mine:\n    pass\n\nrank([1.5], Mine())\n"}
+    top = {p.name: p for p in parameter_types(RANKED, "rank", callers=callers, module_name="slow")}["top"]
+    assert top.spec is None  # Mine cannot be built inside slow

@@ -128,6 +128,37 @@ def test_classmethods_and_staticmethods_are_called_on_their_class_and_checked(tm
         assert target["inputs_verified"] > 0 and target["inputs_heldout"] > 0, name
 
 
+RANKING = '''def top_scores(scores, top):
+    ranked = []
+    for s in scores:
+        ranked.append(s)
+    ranked.sort(reverse=True)
+    return ranked[:top]
+'''
+RANKING_CALLER = '''from .ranking import top_scores
+
+
+def podium():
+    return top_scores([9.5, 7.25, 8.0, 6.5], 3)
+'''
+
+
+def test_a_parameter_typed_only_by_a_call_in_another_module_of_the_package_gets_an_oracle(tmp_path_factory):
+    package = tmp_path_factory.mktemp("user_package") / "league"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "ranking.py").write_text(RANKING)
+    alone = _optimize(package, "ranking.py")
+    assert alone.returncode != 0 and "Traceback" not in alone.stderr
+    assert "parameter 'top'" in alone.stderr  # says which parameter cannot be typed
+    (package / "awards.py").write_text(RANKING_CALLER)
+    done = _optimize(package, "ranking.py")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    (target,) = json.loads(done.stdout)["targets"]
+    assert target["status"] != "excluded", target["message"]
+    assert target["input_sources"].get("generated", 0) > 0 and target["inputs_heldout"] > 0
+
+
 def test_a_numpy_parameter_gets_generated_arrays(tmp_path_factory):
     pytest.importorskip("numpy")
     folder = tmp_path_factory.mktemp("user_numpy")

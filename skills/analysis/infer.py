@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import functools
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from polca.skills.analysis.types import (
@@ -95,9 +96,9 @@ def module_index(source: str) -> Module:
         elif isinstance(node, ast.Import):
             for a in node.names:
                 mod.imports[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            for a in node.names:
-                mod.imports[a.asname or a.name] = f"{node.module}.{a.name}"
+        elif isinstance(node, ast.ImportFrom):
+            for a in node.names:  # from . import slow: the sibling module slow
+                mod.imports[a.asname or a.name] = f"{node.module}.{a.name}" if node.module else a.name
     mod.cache["call_nodes"], mod.cache["assign_nodes"] = calls, assigns
     for stmt in tree.body:
         _index_alias(mod, stmt)
@@ -629,12 +630,16 @@ class Evidence:
     notes: tuple[str, ...] = ()
 
 
-def param_types(mod: Module, qualname: str, visiting: frozenset[str] = frozenset()) -> list[ParamType]:
-    """The ParamType of each parameter of ``qualname`` (see :func:`parameter_types`)."""
+def param_types(mod: Module, qualname: str, visiting: frozenset[str] = frozenset(),
+                outside: dict[str, Spec] | None = None) -> list[ParamType]:
+    """The ParamType of each parameter of ``qualname`` (see :func:`parameter_types`);
+    ``outside``: types other modules' call sites pass, weakest of all."""
     from polca.skills.analysis.infer_sources import other_evidence
 
     pairs = signature(mod, qualname)
     extra = other_evidence(mod, qualname, [a.arg for a, _ in pairs])
+    for name, spec in (outside or {}).items():
+        extra.setdefault(name, []).append(Evidence("call site", spec))
     compared = compared_constants(find_function(mod, qualname), module_constants(mod))
     out = []
     for arg, default in pairs:
@@ -896,16 +901,24 @@ def _why_untyped(name: str, hint: Evidence, optional: bool) -> str:
     return f"{name}: no hint, default or usage tells its type; add a hint such as {name}: list[int]"
 
 
-def parameter_types(source: str, qualname: str) -> tuple[ParamType, ...]:
+def parameter_types(source: str, qualname: str, *, callers: Mapping[str, str] | None = None,
+                    module_name: str = "") -> tuple[ParamType, ...]:
     """One ParamType per parameter of function `qualname` (``"f"`` or ``"Class.method"``)
     of module `source`, in signature order, *excluding* self/cls of methods (and nothing
     for *args/**kwargs). spec=None with `why` (what was missing, what to give: "add a hint
-    such as list[int]") when nothing could be found. Never raises for any parseable source;
-    raises ValueError for a qualname that is not a function there."""
+    such as list[int]") when nothing could be found. ``callers`` (name -> source: the other
+    modules of the package) add the literal arguments they pass to ``module_name.qualname``.
+    Never raises for any parseable source; raises ValueError for a qualname that is not a
+    function there."""
+    from polca.skills.analysis.infer_sources import caller_specs
+
     mod = module_index(source)
     find_function(mod, qualname)
+    names = [a.arg for a, _ in signature(mod, qualname)]
+    outside = caller_specs(callers, module_name, qualname, names) \
+        if callers and module_name and not is_method(mod, qualname) else None
     try:
-        return tuple(param_types(mod, qualname))
+        return tuple(param_types(mod, qualname, outside=outside))
     except RecursionError:
         return tuple(ParamType(a.arg, None, None, f"{a.arg}: the code nests too deeply to analyse; add a hint")
                      for a, _ in signature(mod, qualname))

@@ -32,7 +32,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -137,14 +137,16 @@ def _params(params: Params | Sequence[Spec]) -> Params:
     return params if isinstance(params, Params) else Params(tuple(params))
 
 
-def target_params(source: str, info: FunctionInfo) -> Params:
+def target_params(source: str, info: FunctionInfo, *, callers: Mapping[str, str] | None = None,
+                  module_name: str = "") -> Params:
     """What a generated call of ``info`` (a function of module ``source``) passes: its
     required parameters, typed by :mod:`~polca.skills.analysis.infer`, a method's receiver
     first (an instance, or a classmethod's class; the worker calls the plain function with
     it, as traced calls replay, which for a classmethod is ``Class.method(*args)``); parameters
     with defaults keep them. Raises UnsupportedSignature naming a parameter that cannot be
-    generated, why, and what to give."""
-    types = {t.name: t for t in parameter_types(source, info.qualname)}
+    generated, why, and what to give. ``callers`` (name -> source) are the package's other
+    modules: the literal arguments they pass to ``module_name``'s function count too."""
+    types = {t.name: t for t in parameter_types(source, info.qualname, callers=callers, module_name=module_name)}
     required = [p for p in info.params if not p.has_default and p.kind in ("positional", "keyword")
                 and p.name in types]
     chosen = [types[p.name] for p in required if p.kind == "positional"]

@@ -32,6 +32,7 @@ from polca.optimizer.domains.program.oracle import (
     OracleCheck,
     PytestMissing,
     UnsupportedSignature,
+    caller_files,
     discover_tests,
     is_pytest_missing,
     keep_deterministic,
@@ -169,7 +170,8 @@ def _generated(program: ProgramFile, name: str, options: ProgramOptions) -> tupl
     """(search, held-out) calls generated from the parameters' types (:mod:`.inputs`), at a
     scale grown by timing the original (``--size`` sets the search's). Raises
     UnsupportedSignature when a parameter cannot be generated."""
-    params = target_params(program.source, program.function(name))
+    params = target_params(program.source, program.function(name), callers=caller_files(program),
+                           module_name=program.module_name)
     original = original_target(program, name)
     search_n, top = scales(original, params, options.sandbox, seed=options.seed, size=options.size)
     search = search_calls(params, scale=search_n, seed=options.seed)
