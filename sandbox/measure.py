@@ -286,13 +286,15 @@ def _b64(data: bytes) -> str:
 
 # ---------------------------------------------------------------- calls under a time limit
 
-CallStatus = Literal["returned", "raised", "over_limit", "unbuilt"]
+CallStatus = Literal["returned", "raised", "exhausted", "over_limit", "unbuilt"]
 
 
 @dataclass(frozen=True)
 class CallTime:
     """How one call ended within its CPU-time limit: ``error`` is the exception's type name
-    when it ``raised``; ``unbuilt``: the input could not be built (a constructor refused it)."""
+    when it ``raised``, or ran out of memory or recursion depth (``exhausted``: a limit of
+    where it runs, not its behaviour); ``unbuilt``: the input could not be built (a
+    constructor refused it)."""
 
     status: CallStatus
     error: str | None

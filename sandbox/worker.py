@@ -559,6 +559,8 @@ def _answer_within(side: Side, payload: bytes, limit_s: float) -> dict:
                 signal.setitimer(signal.ITIMER_PROF, 0)
     except _OverLimit:
         return {"status": "over_limit", "error": None, "cpu_s": time.process_time() - start}
+    except (MemoryError, RecursionError) as exc:  # numpy's _ArrayMemoryError too
+        return {"status": "exhausted", "error": type(exc).__qualname__, "cpu_s": time.process_time() - start}
     except Exception as exc:
         error = type(exc).__qualname__
     return {"status": "raised" if error else "returned", "error": error, "cpu_s": time.process_time() - start}

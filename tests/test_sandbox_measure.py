@@ -276,4 +276,4 @@ def test_calls_past_their_cpu_limit_are_stopped_and_the_rest_answer_in_the_same_
     allocs = time_calls(_fn(STOPS, "alloc"), [Call((2**40,)), Call((3,))], call_limit_s=0.1, backend="auto",
                         limits=Limits(timeout_s=30, memory_mb=1024))
     # an allocation far past the memory limit raises in its call instead of ending the run
-    assert [(c.status, c.error) for c in allocs.calls] == [("raised", "MemoryError"), ("returned", None)]
+    assert [(c.status, c.error) for c in allocs.calls] == [("exhausted", "MemoryError"), ("returned", None)]

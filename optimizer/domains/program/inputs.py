@@ -708,16 +708,15 @@ them within :data:`CALL_LIMIT_S` of CPU time (a logarithmic or capped loop, an e
 or raise; a linear loop does not): a rewrite that drops a cap or a branch taken only above
 the ladder meets them."""
 
-_RESOURCE_ERRORS = ("MemoryError", "RecursionError")  # the sandbox's limits, not the function's behaviour
-
-
 def large_size_calls(original: Target, params: Params | Sequence[Spec], sandbox: SandboxConfig, *, scale: int,
                      seed: int) -> list[Call]:
     """Held-out calls in which one size int (a top-level parameter) takes a value of
     :data:`LARGE_SIZES` above ``scale``, the others small values: those the original answers
-    (returns, or raises an exception of its own) within :data:`CALL_LIMIT_S` of CPU time each,
-    found in one sandbox run (:func:`polca.sandbox.measure.time_calls`), so linear code pays
-    one short limit per value, never a run's timeout."""
+    within :data:`CALL_LIMIT_S` of CPU time each (it returns, or raises an exception of its
+    own: not MemoryError, RecursionError or an OverflowError past the platform's index
+    size, limits of where it runs that a right rewrite may meet elsewhere), found in one
+    sandbox run (:func:`polca.sandbox.measure.time_calls`), so linear code pays one short
+    limit per value, never a run's timeout."""
     params = _params(params)
     rng = random.Random(seed + HELDOUT_SEED_OFFSET - 1)
     calls = []
@@ -737,7 +736,7 @@ def large_size_calls(original: Target, params: Params | Sequence[Spec], sandbox:
         log.info("%s: no large sizes held out (%s)", original.qualname, times.message or times.status)
         return []
     return [call for call, t in zip(calls, times.calls, strict=True)
-            if t.status == "returned" or (t.status == "raised" and t.error not in _RESOURCE_ERRORS)]
+            if t.status == "returned" or (t.status == "raised" and t.error != "OverflowError")]
 
 
 def scales(original: Target, params: Params | Sequence[Spec], sandbox: SandboxConfig, *, seed: int,
