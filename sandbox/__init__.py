@@ -13,7 +13,8 @@ and ``SandboxUnavailable`` for a backend that cannot run here.
 
 On top of ``run``: ``polca.sandbox.measure.measure`` (baseline and candidate interleaved in one worker, a
 speedup with a bootstrap 95% interval and a verdict), ``count_instructions``
-(callgrind or perf), ``compare``/``self_check`` (differential checks of two callables or
+(callgrind or perf), ``time_calls`` (each call stopped at a CPU-time limit: which inputs a
+function answers quickly, in one run), ``compare``/``self_check`` (differential checks of two callables or
 scripts on the same inputs) and ``capture_calls`` (real arguments recorded by tracing a
 script or a test command). Code under test is a ``Target``; inputs are ``Call`` or
 ``ScriptInput``. (``measure`` is not re-exported here: the name is its module's.)

@@ -48,7 +48,7 @@ from polca.sandbox.stats import (
     summarize,
     verdict,
 )
-from polca.sandbox.target import InputItem, Target, encode_inputs, pair_job, run_worker
+from polca.sandbox.target import InputItem, Target, encode_inputs, pair_job, run_worker, target_job
 from polca.sandbox.types import BackendName, Limits
 
 logger = logging.getLogger(__name__)
@@ -282,6 +282,55 @@ def _with_timeout(limits: Limits, timeout_s: float) -> Limits:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+# ---------------------------------------------------------------- calls under a time limit
+
+CallStatus = Literal["returned", "raised", "exhausted", "over_limit", "unbuilt"]
+
+
+@dataclass(frozen=True)
+class CallTime:
+    """How one call ended within its CPU-time limit: ``error`` is the exception's type name
+    when it ``raised``, or ran out of memory or recursion depth (``exhausted``: a limit of
+    where it runs, not its behaviour); ``unbuilt``: the input could not be built (a
+    constructor refused it)."""
+
+    status: CallStatus
+    error: str | None
+    cpu_s: float
+
+
+@dataclass(frozen=True)
+class CallTimes:
+    """One :class:`CallTime` per input, in order; ``status != "ok"``: the run itself failed
+    (``message`` says why) and ``calls`` is empty."""
+
+    status: MeasureStatus
+    calls: tuple[CallTime, ...]
+    message: str = ""
+
+
+def time_calls(target: Target, inputs: Sequence[InputItem], *, call_limit_s: float, backend: BackendName = "auto",
+               limits: Limits | None = None) -> CallTimes:
+    """Call ``target`` (a function) once on each input in one worker, each call stopped once it
+    has used ``call_limit_s`` of CPU time: which inputs it answers quickly, for the price of
+    one run however many inputs are slow. ``limits`` bound the whole run (code in C that
+    never returns to the interpreter is stopped only by its timeout)."""
+    if target.is_script:
+        raise ValueError("time_calls calls a function; give a Target with a qualname")
+    if call_limit_s <= 0:
+        raise ValueError(f"call_limit_s={call_limit_s} must be positive")
+    spec, files = target_job(target, "a")
+    limits = limits or Limits()
+    job = {"mode": "calls", "targets": {"a": spec}, "call_limit_s": call_limit_s, "memory_mb": limits.memory_mb,
+           "inputs": [_b64(e) for e in encode_inputs(inputs, script=False)]}
+    reply = run_worker(job, files, backend=backend, limits=limits)
+    if reply.answer is None:
+        return CallTimes(reply.failure_status, (), reply.failure_message())
+    if reply.answer.get("status") != "ok":
+        return CallTimes("error", (), reply.answer.get("message", ""))
+    return CallTimes("ok", tuple(CallTime(c["status"], c["error"], c["cpu_s"]) for c in reply.answer["calls"]))
 
 
 # ---------------------------------------------------------------- instruction counts

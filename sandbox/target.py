@@ -116,6 +116,13 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Named:
+    """The module's object ``qualname`` itself (a class, handed to its classmethod as ``cls``)."""
+
+    qualname: str
+
+
+@dataclass(frozen=True)
 class Pure:
     """A pure function given as lambda source text (``"lambda x: x % 7"``), evaluated in the worker."""
 
@@ -129,7 +136,7 @@ class Iter:
     items: list[Any]
 
 
-MARKERS = (Build, Member, Pure, Iter)
+MARKERS = (Build, Member, Named, Pure, Iter)
 
 
 def _persistent_id(obj: Any) -> tuple | None:
@@ -139,6 +146,8 @@ def _persistent_id(obj: Any) -> tuple | None:
         return ("polca.build", obj.qualname, tuple(obj.args), dict(obj.kwargs))
     if kind is Member:
         return ("polca.member", obj.qualname, obj.name)
+    if kind is Named:
+        return ("polca.named", obj.qualname)
     if kind is Pure:
         return ("polca.pure", obj.source)
     if kind is Iter:

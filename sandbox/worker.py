@@ -32,6 +32,7 @@ import math
 import os
 import pickle
 import runpy
+import signal
 import sys
 import threading
 import time
@@ -220,6 +221,8 @@ class _AliasUnpickler(pickle.Unpickler):
             return self._named(pid[1])(*pid[2], **pid[3])
         if tag == "polca.member":
             return getattr(self._named(pid[1]), pid[2])
+        if tag == "polca.named":
+            return self._named(pid[1])
         if tag == "polca.pure":
             return eval(pid[1], {})  # a lambda's source text, chosen by the host's generator
         if tag == "polca.iter":
@@ -530,6 +533,80 @@ def run_count(job: dict) -> dict:
     return {"status": "ok"}
 
 
+class _OverLimit(BaseException):
+    """Raised in a call that used up its CPU time (a BaseException: ``except Exception`` in
+    the code under test does not swallow it)."""
+
+
+def _over_limit(signum, frame):
+    raise _OverLimit
+
+
+def _answer_within(side: Side, payload: bytes, limit_s: float) -> dict:
+    """One call of ``side`` with at most ``limit_s`` of CPU time: how it ended and its CPU seconds."""
+    try:
+        prepared = side.prepare(payload)
+    except Exception as exc:  # a generated value the module's own code refuses to build (Build)
+        return {"status": "unbuilt", "error": type(exc).__qualname__, "cpu_s": 0.0}
+    side.activate()
+    error, start = None, time.process_time()
+    try:
+        with _sink() as sink, contextlib.redirect_stdout(sink):
+            signal.setitimer(signal.ITIMER_PROF, limit_s)
+            try:
+                _drain(side.invoke(prepared))
+            finally:
+                signal.setitimer(signal.ITIMER_PROF, 0)
+    except _OverLimit:
+        return {"status": "over_limit", "error": None, "cpu_s": time.process_time() - start}
+    except (MemoryError, RecursionError) as exc:  # numpy's _ArrayMemoryError too
+        return {"status": "exhausted", "error": type(exc).__qualname__, "cpu_s": time.process_time() - start}
+    except Exception as exc:
+        error = type(exc).__qualname__
+    return {"status": "raised" if error else "returned", "error": error, "cpu_s": time.process_time() - start}
+
+
+def _cap_new_memory(memory_mb: int) -> None:
+    """Lets the process map at most ``memory_mb`` more than it has now (RLIMIT_AS), so an
+    allocation far too large raises MemoryError in its call instead of the run being killed
+    (where ``/proc`` or ``resource`` is missing, the run's own memory limit stays the only one)."""
+    try:
+        import resource
+
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            mapped = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        cap = mapped + memory_mb * 1024 * 1024
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard == resource.RLIM_INFINITY or cap < hard:
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+def run_calls(job: dict) -> dict:
+    """Calls side ``a`` once on each input, each call stopped after ``call_limit_s`` of CPU
+    time (SIGPROF): which inputs it answers quickly, without a run's timeout per input.
+    Code in C that never returns to the interpreter is not stopped; the run's own timeout is."""
+    try:
+        side = Side(job["targets"]["a"])
+    except Exception as exc:
+        return {"status": "error", "side": "a", "message": f"could not load: {_error_text(exc)}"}
+    if job.get("memory_mb"):
+        _cap_new_memory(job["memory_mb"])
+    previous = signal.signal(signal.SIGPROF, _over_limit)
+    calls = []
+    try:
+        for encoded in job["inputs"]:
+            try:
+                calls.append(_answer_within(side, base64.b64decode(encoded), job["call_limit_s"]))
+            except _OverLimit:  # the limit fell between the call's end and the timer's reset
+                calls.append({"status": "over_limit", "error": None, "cpu_s": job["call_limit_s"]})
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+    return {"status": "ok", "calls": calls}
+
+
 # ---------------------------------------------------------------- differential checking
 
 
@@ -815,7 +892,7 @@ def _span_counts(cov, filename: str, first: int, last: int) -> dict:
 # ---------------------------------------------------------------- entry point
 
 _MODES = {"measure": run_measure, "diff": run_diff, "trace": run_trace, "count": run_count,
-          "coverage": run_coverage}
+          "coverage": run_coverage, "calls": run_calls}
 
 
 def main() -> int:

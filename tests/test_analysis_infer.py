@@ -11,6 +11,7 @@ from polca.skills.analysis.types import (
     ArraySpec,
     CallableSpec,
     ChoiceSpec,
+    ClassSpec,
     DictSpec,
     EnumSpec,
     FloatSpec,
@@ -291,7 +292,8 @@ def test_bounds_from_guard_clauses_and_asserts():
         return [0] * n, k, p + 1
     """
     assert _param(src, "n").spec == IntSpec("size", low=0, examples=(0, 1))  # -1 is below the guard
-    assert _param(src, "k").spec == IntSpec("value", low=0, high=10)
+    # each link of a chained comparison is a bound, drawn on both sides within the guard
+    assert _param(src, "k").spec == IntSpec("value", low=0, high=10, examples=(0, 1, 9, 10))
     assert _param(src, "p").spec == IntSpec("value", low=1, examples=(1, 2))
 
 
@@ -607,7 +609,7 @@ def test_keyword_only_dataclasses_and_pydantic_models_are_built_by_keyword():
 
 def test_receivers_of_enums_classmethods_and_classes_with_unseen_bases():
     assert receiver_type(MORE_CLASSES, "Mode.label").spec == EnumSpec("Mode", ("FAST", "SLOW"))
-    assert receiver_type(MORE_CLASSES, "Tally.make") is None
+    assert receiver_type(MORE_CLASSES, "Tally.make").spec == ClassSpec("Tally")  # cls: the class itself
     assert _types(MORE_CLASSES, "Tally.make") == {"n": "int"}
     assert _types(MORE_CLASSES, "Tally.bump") == {"k": "int", "mode": "Mode"}
     assert receiver_type(MORE_CLASSES, "Tally.bump").spec == InstanceSpec("Tally")
@@ -878,3 +880,47 @@ def test_an_int_passed_on_as_another_functions_loop_bound_is_a_size():
     """
     assert _types(source, "run") == {"n": "int (size)", "scale": "int"}
     assert _types(source, "Grid.count") == {"width": "int (size)"}
+
+
+def test_a_clamp_with_min_is_a_number_bounding_the_loop_and_its_limit_a_compared_bound():
+    src = """
+    def blocks(total):
+        total = min(total, 1 << 20)
+        sizes, size = [], 1
+        while size <= total:
+            sizes.append(size)
+            size *= 2
+        return sizes
+    """
+    assert _param(src, "total", "blocks").spec == IntSpec("size", examples=(2**20 - 1, 2**20, 2**20 + 1))
+    ranged = "def f(n):\n    return sum(1 for _ in range(max(0, min(n, 500))))\n"
+    assert _param(ranged, "n").spec == IntSpec("size", examples=(499, 500, 501))
+
+
+RANKED = """
+def rank(scores, top):
+    out = []
+    for s in scores:
+        out.append(s)
+    return out[:top]
+"""
+
+
+def test_literal_calls_in_other_modules_of_the_package_type_the_parameters():
+    callers = {
+        "report.py": "from slow import rank\nfrom .slow import rank as r2\n\ndef main():\n    rank([3.5, 1.0], 2)\n",
+        "cli.py": "import pkg.slow\nfrom . import slow\n\npkg.slow.rank([1.0], top=3)\nslow.rank(scores=[2.5], top=1)\n",
+        "broken.py": "def (:\n",
+        "unrelated.py": "from other import rank\nrank('abc', 'x')\n",
+    }
+    alone = {p.name: p for p in parameter_types(RANKED, "rank")}
+    assert alone["top"].spec is None
+    types = {p.name: p for p in parameter_types(RANKED, "rank", callers=callers, module_name="slow")}
+    assert types["scores"].spec == SequenceSpec(FloatSpec())
+    assert types["top"].spec == IntSpec() and types["top"].source == "call site"
+
+
+def test_a_caller_passing_its_own_class_says_nothing():
+    callers = {"use.py": "from slow import rank\n\nclass Mine:\n    pass\n\nrank([1.5], Mine())\n"}
+    top = {p.name: p for p in parameter_types(RANKED, "rank", callers=callers, module_name="slow")}["top"]
+    assert top.spec is None  # Mine cannot be built inside slow

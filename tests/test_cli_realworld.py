@@ -62,6 +62,35 @@ def scaled_sum(values: np.ndarray, factor: float) -> float:
     return total
 '''
 
+CLASS_LEVEL = '''class Prices:
+    RATE = 3
+
+    def __init__(self, amounts: list[int]):
+        self.amounts = amounts
+
+    @classmethod
+    def from_counts(cls, counts: list[int]) -> "Prices":
+        amounts = []
+        for c in counts:
+            amounts.append(c * cls.RATE)
+        return cls(amounts)
+
+    @classmethod
+    def total_at_rate(cls, counts: list[int]) -> int:
+        total = 0
+        for c in counts:
+            total = total + c * cls.RATE
+        return total
+
+    @staticmethod
+    def largest(values: list[int]) -> int:
+        best = None
+        for v in values:
+            if best is None or v > best:
+                best = v
+        return 0 if best is None else best
+'''
+
 QUICK_ENV = {"POLCA_OPTIMIZE_BUDGET_EVALS": "4", "POLCA_OPTIMIZE_FINAL_ROUNDS": "6",
              "POLCA_OPTIMIZE_MAX_MUTANTS": "4", "POLCA_SEARCH_ROUNDS": "3", "POLCA_SEARCH_WARMUP": "0"}
 
@@ -85,6 +114,49 @@ def test_unannotated_dicts_dataclasses_and_methods_all_get_an_oracle(tmp_path_fa
     for name, target in targets.items():
         assert target["status"] != "excluded", (name, target["message"])
         assert target["input_sources"].get("generated", 0) > 0 and target["inputs_heldout"] > 0, name
+
+
+def test_classmethods_and_staticmethods_are_called_on_their_class_and_checked(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("user_classes")
+    (folder / "prices.py").write_text(CLASS_LEVEL)
+    done = _optimize(folder, "prices.py")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    targets = {t["name"]: t for t in json.loads(done.stdout)["targets"]}
+    assert set(targets) == {"Prices.from_counts", "Prices.total_at_rate", "Prices.largest"}
+    for name, target in targets.items():
+        assert target["status"] != "excluded", (name, target["message"])
+        assert target["inputs_verified"] > 0 and target["inputs_heldout"] > 0, name
+
+
+RANKING = '''def top_scores(scores, top):
+    ranked = []
+    for s in scores:
+        ranked.append(s)
+    ranked.sort(reverse=True)
+    return ranked[:top]
+'''
+RANKING_CALLER = '''from .ranking import top_scores
+
+
+def podium():
+    return top_scores([9.5, 7.25, 8.0, 6.5], 3)
+'''
+
+
+def test_a_parameter_typed_only_by_a_call_in_another_module_of_the_package_gets_an_oracle(tmp_path_factory):
+    package = tmp_path_factory.mktemp("user_package") / "league"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "ranking.py").write_text(RANKING)
+    alone = _optimize(package, "ranking.py")
+    assert alone.returncode != 0 and "Traceback" not in alone.stderr
+    assert "parameter 'top'" in alone.stderr  # says which parameter cannot be typed
+    (package / "awards.py").write_text(RANKING_CALLER)
+    done = _optimize(package, "ranking.py")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    (target,) = json.loads(done.stdout)["targets"]
+    assert target["status"] != "excluded", target["message"]
+    assert target["input_sources"].get("generated", 0) > 0 and target["inputs_heldout"] > 0
 
 
 def test_a_numpy_parameter_gets_generated_arrays(tmp_path_factory):

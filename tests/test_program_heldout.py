@@ -14,6 +14,7 @@ from polca.optimizer.domains.program.inputs import (
     HELDOUT_RANDOM,
     SIZE_LADDER,
     heldout_calls,
+    large_size_calls,
     search_calls,
     target_params,
 )
@@ -173,3 +174,79 @@ def test_held_out_inputs_the_original_hangs_on_are_dropped_and_clean_exceptions_
     check = keep_heldout(original, inputs, SandboxConfig(timeout_s=1.0))
     assert check.inputs == (Call((3,)), Call((-1,))) and check.dropped == 1
     assert raising_inputs(original, inputs[::2], SandboxConfig()) == {1}
+
+
+# n bounds a loop (a size) that stops at a cap far above the ladder's top: only n >= 2**20 shows the cap
+CHUNKS = '''def chunks(n):
+    """How many times n items halve, counting at most 2**20 items."""
+    count, width = 0, 2
+    while width <= n:
+        if width >= 2**20:
+            break
+        for _ in range(500):
+            pass
+        width *= 2
+        count += 1
+    return count
+'''
+CHUNKS_RIGHT = '''def chunks(n):
+    return max(min(n, 2**20 - 1), 1).bit_length() - 1
+'''
+CHUNKS_UNCAPPED = '''def chunks(n):
+    return max(n, 1).bit_length() - 1
+'''
+LINEAR = '''def total(n):
+    s = 0
+    for i in range(n):
+        s += i
+    return s
+'''
+
+
+def test_a_size_the_original_answers_quickly_at_any_magnitude_is_held_out_far_above_the_ladder(tmp_path):
+    params = _params(tmp_path, CHUNKS, "chunks")
+    assert params.specs == (IntSpec(role="size"),)
+    assert max(c.args[0] for c in heldout_calls(params, scale=SIZE_LADDER[-1], seed=0)) <= SIZE_LADDER[-1]
+    large = {c.args[0] for c in large_size_calls(Target(CHUNKS, "chunks"), params, SandboxConfig(),
+                                                 scale=SIZE_LADDER[-1], seed=0)}
+    assert {2**20 + 1, 2**31, 2**63, 10**18} <= large
+
+
+def test_a_linear_loop_gets_no_huge_sizes(tmp_path):
+    params = _params(tmp_path, LINEAR, "total")
+    assert params.specs == (IntSpec(role="size"),)
+    large = [c.args[0] for c in large_size_calls(Target(LINEAR, "total"), params, SandboxConfig(),
+                                                 scale=SIZE_LADDER[-1], seed=0)]
+    assert all(n < 2**31 for n in large)  # 2**31 additions would take minutes: never drawn
+
+
+def test_a_rewrite_that_drops_a_cap_above_the_ladder_fails_held_out_and_the_right_one_is_offered(tmp_path, store):
+    wrong = _optimize(tmp_path, CHUNKS, CHUNKS_UNCAPPED, store).targets[0]
+    assert wrong.status == "no_gain" and wrong.message.startswith("failed held-out verification:"), wrong.message
+    right = _optimize(tmp_path, CHUNKS, CHUNKS_RIGHT, store).targets[0]
+    assert right.status == "improved" and right.heldout_passed is True, right.message
+
+
+RATED = '''class Rated:
+    RATE = 3
+
+    @classmethod
+    def total(cls, counts: list[int]) -> int:
+        total = 0
+        for c in counts:
+            for _ in range(20):
+                pass
+            total = total + c * cls.RATE
+        return total
+'''
+
+
+def _rated_as(body: str) -> str:
+    return RATED.replace(RATED[RATED.index("        total = 0"):], body)
+
+
+def test_a_classmethod_is_checked_on_its_class_wrong_rewrites_refused_right_ones_offered(tmp_path, store):
+    wrong = _optimize(tmp_path, RATED, _rated_as("        return sum(c for c in counts if c > 0) * cls.RATE\n"))
+    assert wrong.targets[0].status == "no_gain" and not wrong.improved  # negative counts tell it apart
+    (target,) = _optimize(tmp_path, RATED, _rated_as("        return sum(counts) * cls.RATE\n"), store).targets
+    assert target.name == "Rated.total" and target.status == "improved", target.message

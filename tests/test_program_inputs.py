@@ -464,3 +464,14 @@ def test_held_out_lists_of_strings_hold_case_variants_of_each_other():
     source = "def names(xs: list[str]) -> int:\n    return len({x.casefold() for x in xs})\n"
     held = heldout_calls(generable_specs(parameter_types(source, "names"), "names"), scale=64, seed=0)
     assert any({"Straße", "STRASSE", "strasse"} <= set(c.args[0]) for c in held)
+
+
+def test_a_size_clamped_by_a_module_constant_above_the_ladder_draws_the_bound_held_out_only():
+    from polca.skills.analysis.infer import parameter_types
+
+    source = "CAP = 1 << 20\n\ndef count(n):\n    total = 0\n    for i in range(min(n, CAP)):\n        total += i\n" \
+             "    return total\n"
+    params = generable_specs(parameter_types(source, "count"), "count")
+    assert params[0].role == "size"
+    assert {2**20 - 1, 2**20, 2**20 + 1} <= {c.args[0] for c in heldout_calls(params, scale=64, seed=0)}
+    assert max(c.args[0] for c in search_calls(params, scale=64, seed=0)) <= 64

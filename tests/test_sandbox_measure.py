@@ -244,3 +244,36 @@ def test_cold_timing_of_fast_calls_in_a_slow_loading_module_finishes():
     assert result.status == "ok", result.message
     assert result.loops_a == result.loops_b == 1
     assert len(result.samples_a_s) == len(result.samples_b_s) == 5
+
+
+STOPS = '''
+def f(n):
+    if n < 0:
+        raise ValueError("negative")
+    try:
+        total = 0
+        for i in range(n):
+            total += i
+        return total
+    except Exception:  # a BaseException stops the call: code that catches Exception keeps no hold
+        return -1
+
+
+def alloc(n):
+    return len([0] * n)
+'''
+
+
+def test_calls_past_their_cpu_limit_are_stopped_and_the_rest_answer_in_the_same_run():
+    from polca.sandbox.measure import time_calls
+    from polca.sandbox.types import Limits
+
+    times = time_calls(_fn(STOPS), [Call((10,)), Call((10**18,)), Call((-1,)), Call((5,))], call_limit_s=0.1,
+                       backend="auto", limits=Limits(timeout_s=30))
+    assert times.status == "ok"
+    assert [(c.status, c.error) for c in times.calls] == [
+        ("returned", None), ("over_limit", None), ("raised", "ValueError"), ("returned", None)]
+    allocs = time_calls(_fn(STOPS, "alloc"), [Call((2**40,)), Call((3,))], call_limit_s=0.1, backend="auto",
+                        limits=Limits(timeout_s=30, memory_mb=1024))
+    # an allocation far past the memory limit raises in its call instead of ending the run
+    assert [(c.status, c.error) for c in allocs.calls] == [("exhausted", "MemoryError"), ("returned", None)]

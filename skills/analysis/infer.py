@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import ast
 import functools
+import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from polca.skills.analysis.types import (
@@ -31,6 +33,7 @@ from polca.skills.analysis.types import (
     BytesSpec,
     CallableSpec,
     ChoiceSpec,
+    ClassSpec,
     DictSpec,
     EnumSpec,
     FloatSpec,
@@ -93,9 +96,9 @@ def module_index(source: str) -> Module:
         elif isinstance(node, ast.Import):
             for a in node.names:
                 mod.imports[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            for a in node.names:
-                mod.imports[a.asname or a.name] = f"{node.module}.{a.name}"
+        elif isinstance(node, ast.ImportFrom):
+            for a in node.names:  # from . import slow: the sibling module slow
+                mod.imports[a.asname or a.name] = f"{node.module}.{a.name}" if node.module else a.name
     mod.cache["call_nodes"], mod.cache["assign_nodes"] = calls, assigns
     for stmt in tree.body:
         _index_alias(mod, stmt)
@@ -627,12 +630,16 @@ class Evidence:
     notes: tuple[str, ...] = ()
 
 
-def param_types(mod: Module, qualname: str, visiting: frozenset[str] = frozenset()) -> list[ParamType]:
-    """The ParamType of each parameter of ``qualname`` (see :func:`parameter_types`)."""
+def param_types(mod: Module, qualname: str, visiting: frozenset[str] = frozenset(),
+                outside: dict[str, Spec] | None = None) -> list[ParamType]:
+    """The ParamType of each parameter of ``qualname`` (see :func:`parameter_types`);
+    ``outside``: types other modules' call sites pass, weakest of all."""
     from polca.skills.analysis.infer_sources import other_evidence
 
     pairs = signature(mod, qualname)
     extra = other_evidence(mod, qualname, [a.arg for a, _ in pairs])
+    for name, spec in (outside or {}).items():
+        extra.setdefault(name, []).append(Evidence("call site", spec))
     compared = compared_constants(find_function(mod, qualname), module_constants(mod))
     out = []
     for arg, default in pairs:
@@ -710,20 +717,15 @@ def module_constants(mod: Module) -> dict[str, int]:
 def compared_constants(func: FuncNode, constants: dict[str, int] | None = None) -> dict[str, tuple[object, ...]]:
     """For each name of ``func``'s body compared with str/int constants (``op == "add"``,
     ``op in ("sub", "neg")``, ``match op: case "add" | "sub":``), those constants in order;
-    for an ordering against an int (``n > 2**20``, ``k <= LIMIT - 1`` with literals), the
-    boundary and its neighbours (``2**20 - 1``, ``2**20``, ``2**20 + 1``), so the branch on
-    each side of it runs (boundary-value analysis)."""
+    for an ordering against an int (``n > 2**20``, ``0 < k <= LIMIT - 1``, ``min(n, LIMIT)``
+    with literals or module constants), the boundary and its neighbours (``2**20 - 1``,
+    ``2**20``, ``2**20 + 1``), so the branch on each side of it runs (boundary-value analysis)."""
     found: dict[str, dict[object, None]] = {}
     for node in ast.walk(func):
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _ORDERING):
-            left, right = node.left, node.comparators[0]
-            if _int_constant(left, constants) is not None:
-                left, right = right, left  # 10 < n, LIMIT < n
-            bound = _int_constant(right, constants)
-            if isinstance(left, ast.Name) and bound is not None:
-                for value in (bound - 1, bound, bound + 1):
-                    found.setdefault(left.id, {})[value] = None
-        elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _EQUALITY):
+        for name, bound in _ordered_bounds(node, constants):
+            for value in (bound - 1, bound, bound + 1):
+                found.setdefault(name, {})[value] = None
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _EQUALITY):
             left, right = node.left, node.comparators[0]
             if isinstance(right, ast.Name) and isinstance(node.ops[0], ast.Eq | ast.NotEq):
                 left, right = right, left  # "add" == op
@@ -737,6 +739,32 @@ def compared_constants(func: FuncNode, constants: dict[str, int] | None = None) 
                         for value in _constants(pattern.value):
                             found.setdefault(node.subject.id, {})[value] = None
     return {name: tuple(values) for name, values in found.items()}
+
+
+def is_clamp(node: ast.AST) -> bool:
+    """``min(a, b, ...)`` or ``max(a, b, ...)`` of several numbers (not of one iterable)."""
+    return isinstance(node, ast.Call) and dotted(node.func) in ("min", "max") and len(node.args) >= 2 \
+        and not node.keywords
+
+
+def _ordered_bounds(node: ast.AST, constants: dict[str, int] | None) -> list[tuple[str, int]]:
+    """(name, bound) for each name ordered against an int constant in ``node``: ``n > 2**20``,
+    ``LIMIT < n``, each link of ``0 < n <= LIMIT``, ``min(n, LIMIT)``."""
+    if isinstance(node, ast.Compare):
+        terms = [node.left, *node.comparators]
+        pairs = [pair for pair, op in zip(itertools.pairwise(terms), node.ops, strict=True)
+                 if isinstance(op, _ORDERING)]
+    elif is_clamp(node):
+        pairs = list(itertools.permutations(node.args, 2))
+    else:
+        return []
+    found = []
+    for a, b in pairs:
+        for name, other in ((a, b), (b, a)):
+            bound = _int_constant(other, constants)
+            if isinstance(name, ast.Name) and bound is not None:
+                found.append((name.id, bound))
+    return found
 
 
 _ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
@@ -873,16 +901,24 @@ def _why_untyped(name: str, hint: Evidence, optional: bool) -> str:
     return f"{name}: no hint, default or usage tells its type; add a hint such as {name}: list[int]"
 
 
-def parameter_types(source: str, qualname: str) -> tuple[ParamType, ...]:
+def parameter_types(source: str, qualname: str, *, callers: Mapping[str, str] | None = None,
+                    module_name: str = "") -> tuple[ParamType, ...]:
     """One ParamType per parameter of function `qualname` (``"f"`` or ``"Class.method"``)
     of module `source`, in signature order, *excluding* self/cls of methods (and nothing
     for *args/**kwargs). spec=None with `why` (what was missing, what to give: "add a hint
-    such as list[int]") when nothing could be found. Never raises for any parseable source;
-    raises ValueError for a qualname that is not a function there."""
+    such as list[int]") when nothing could be found. ``callers`` (name -> source: the other
+    modules of the package) add the literal arguments they pass to ``module_name.qualname``.
+    Never raises for any parseable source; raises ValueError for a qualname that is not a
+    function there."""
+    from polca.skills.analysis.infer_sources import caller_specs
+
     mod = module_index(source)
     find_function(mod, qualname)
+    names = [a.arg for a, _ in signature(mod, qualname)]
+    outside = caller_specs(callers, module_name, qualname, names) \
+        if callers and module_name and not is_method(mod, qualname) else None
     try:
-        return tuple(param_types(mod, qualname))
+        return tuple(param_types(mod, qualname, outside=outside))
     except RecursionError:
         return tuple(ParamType(a.arg, None, None, f"{a.arg}: the code nests too deeply to analyse; add a hint")
                      for a, _ in signature(mod, qualname))
@@ -893,12 +929,15 @@ def receiver_type(source: str, qualname: str) -> ParamType | None:
     instance it is called on: ParamType(name="self", spec=InstanceSpec(...)) with the
     constructor's args/kwargs specs from __init__'s parameters, dataclass fields or
     NamedTuple fields (inferred as for parameter_types), or spec=None with `why` when some
-    constructor parameter cannot be typed. None for plain functions and static methods."""
+    constructor parameter cannot be typed; for a classmethod, ParamType(name="cls",
+    spec=ClassSpec(...)): the class itself. None for plain functions and static methods."""
     mod = module_index(source)
-    if not is_method(mod, qualname):
-        return None
     func = find_function(mod, qualname)
     params = func.args.posonlyargs + func.args.args
+    if qualname in mod.owner and "classmethod" in decorator_names(func) and params:
+        return ParamType(params[0].arg, ClassSpec(mod.owner[qualname]), "annotation")
+    if not is_method(mod, qualname):
+        return None
     name = params[0].arg if params else "self"
     try:
         return ParamType(name, instance_spec(mod, mod.owner[qualname]), "annotation")

@@ -1,19 +1,23 @@
 """The weaker sources of a parameter's type: literal values (defaults and call-site
 arguments), the body's usage (:mod:`.infer_usage`), the docstring (:mod:`.infer_doc`) and
-calls of the function elsewhere in the same file."""
+calls of the function elsewhere in the same file, and in the other modules of its package
+that import it (:func:`caller_specs`)."""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 
-from polca.skills.analysis.infer import Evidence, Hole, Module, dotted, union
+from polca.skills.analysis.infer import Evidence, Hole, Module, dotted, module_index, union
 from polca.skills.analysis.types import (
     BoolSpec,
     BytesSpec,
     CallableSpec,
+    ClassSpec,
     DictSpec,
     EnumSpec,
     FloatSpec,
+    InstanceSpec,
     IntSpec,
     NoneSpec,
     RecordSpec,
@@ -176,14 +180,64 @@ def call_site_specs(mod: Module, qualname: str, names: list[str]) -> dict[str, S
         if not (target in (qualname, ctor) or (method and target.endswith("." + short))):
             continue
         args = node.args[1:] if method and target == qualname else node.args  # Class.m(obj, ...)
-        pairs = list(zip(names, args, strict=False)) + [(k.arg, k.value) for k in node.keywords if k.arg in names]
-        for name, arg in pairs:
-            if isinstance(arg, ast.Starred):
-                break
-            spec = value_spec(mod, arg, env)
-            if spec is not None and not isinstance(spec, NoneSpec):
-                out[name] = refine(out.get(name), spec)  # type: ignore[assignment]
+        for name, spec in _literal_args(mod, env, names, args, node.keywords):
+            out[name] = refine(out.get(name), spec)  # type: ignore[assignment]
     return out
+
+
+def _literal_args(mod: Module, env: dict[str, Spec], names: list[str], args: list[ast.expr],
+                  keywords: list[ast.keyword]) -> list[tuple[str, Spec]]:
+    """(parameter, type) of each literal argument of one call, up to a ``*args``."""
+    found = []
+    pairs = list(zip(names, args, strict=False)) + [(k.arg, k.value) for k in keywords if k.arg in names]
+    for name, arg in pairs:
+        if isinstance(arg, ast.Starred):
+            break
+        spec = value_spec(mod, arg, env)
+        if spec is not None and not isinstance(spec, NoneSpec):
+            found.append((name, spec))  # type: ignore[arg-type]
+    return found
+
+
+def caller_specs(callers: Mapping[str, str], module_name: str, qualname: str, names: list[str]) -> dict[str, Spec]:
+    """Types of the literal arguments other modules (``callers``: name -> source) pass to
+    ``module_name.qualname`` (``from slow import f; f([1, 2])``, ``import slow; slow.f(k=3)``),
+    for a function or a static/class method called on its class. Only plain data counts: a
+    class or enum of the caller's module cannot be built in the target's."""
+    from polca.skills.analysis.infer import refine
+
+    wanted = f"{module_name}.{qualname}"
+    out: dict[str, Spec] = {}
+    for source in callers.values():
+        try:
+            mod = module_index(source)
+        except ValueError:
+            continue
+        env = literal_names(mod)
+        for target, node in _calls(mod):
+            head, _, rest = target.partition(".")
+            full = ".".join(p for p in (mod.imports.get(head, ""), rest) if p)
+            if full == wanted or full.endswith("." + wanted):
+                for name, spec in _literal_args(mod, env, names, node.args, node.keywords):
+                    if _plain(spec):
+                        out[name] = refine(out.get(name), spec)  # type: ignore[assignment]
+    return out
+
+
+def _plain(spec: Spec) -> bool:
+    """No part of ``spec`` names a class of its module (an instance, an enum member, a class)."""
+    match spec:
+        case InstanceSpec() | EnumSpec() | ClassSpec():
+            return False
+        case SequenceSpec(item=item):
+            return _plain(item)
+        case DictSpec(key=key, value=value):
+            return _plain(key) and _plain(value)
+        case TupleSpec(items=items):
+            return all(_plain(i) for i in items)
+        case RecordSpec(fields=fields):
+            return all(_plain(v) for _, v in fields)
+    return True
 
 
 def _calls(mod: Module) -> list[tuple[str, ast.Call]]:

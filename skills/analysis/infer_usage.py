@@ -16,7 +16,7 @@ import ast
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from polca.skills.analysis.infer import FuncNode, Module, dotted
+from polca.skills.analysis.infer import FuncNode, Module, dotted, is_clamp
 from polca.skills.analysis.types import FloatSpec, NoneSpec, Spec, StrSpec
 
 Path = tuple[str, ...]
@@ -184,6 +184,9 @@ class _Reader(ast.NodeVisitor):
         elif isinstance(node, ast.BinOp):
             self._int_like(node.left, size)
             self._int_like(node.right, size)
+        elif is_clamp(node):  # range(min(n, LIMIT)): n bounds the loop as well
+            for a in node.args:
+                self._int_like(a, size)
 
     def _array(self, path: Path | None, ndim: int) -> None:
         if path is not None:
@@ -580,6 +583,9 @@ class _Reader(ast.NodeVisitor):
         elif name == "range":
             for a in node.args:
                 self._int_like(a, size=True)
+        elif is_clamp(node):
+            for a in node.args:  # min(n, LIMIT): the arguments are compared numbers, none is iterated
+                self.out.add(self.path(a), "num")
         elif name in ITERATING:
             self.out.add(first, "iter")
             if name in ("sum", "min", "max", "sorted") and first is not None:

@@ -123,6 +123,13 @@ class InstanceSpec(Spec):
 
 
 @dataclass(frozen=True)
+class ClassSpec(Spec):
+    """A class of the user's module itself: the ``cls`` a classmethod is called with."""
+
+    qualname: str
+
+
+@dataclass(frozen=True)
 class EnumSpec(Spec):
     """A member of an ``Enum`` of the user's module."""
 
@@ -197,6 +204,8 @@ def describe(spec: Spec | None) -> str:
             return f"{name}({', '.join(parts)})"
         case EnumSpec(qualname=name):
             return name
+        case ClassSpec(qualname=name):
+            return f"the class {name}"
         case ChoiceSpec(values=values):
             return "Literal[" + ", ".join(repr(v) for v in values) + "]"
         case UnionSpec(options=options):

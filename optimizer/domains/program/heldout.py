@@ -2,9 +2,10 @@
 
 A candidate is searched against the oracle's search inputs; before it is offered it must
 also behave like the original on a fresh set: generated calls with new seeds, boundary
-values and the top of the size ladder (:func:`.inputs.heldout_calls`), so that a rewrite
-tuned to small inputs (a memoized recursion, a dropped rare branch, ``lower`` for
-``casefold``) is caught, and a share of the traced calls.
+values and the top of the size ladder (:func:`.inputs.heldout_calls`), sizes far above the
+ladder where the original answers them quickly (:func:`.inputs.large_size_calls`), so that
+a rewrite tuned to small inputs (a memoized recursion, a dropped rare branch or cap,
+``lower`` for ``casefold``) is caught, and a share of the traced calls.
 
 Traced inputs (tests, script runs) are split (:func:`split_traced`): every
 :data:`HELDOUT_EVERY`-th call is held out. :func:`keep_heldout` keeps the held-out inputs

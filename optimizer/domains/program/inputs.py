@@ -7,7 +7,9 @@ One generator serves both the search and the held-out verdict:
 - **held-out** (:func:`heldout_calls`): boundary values (ints 0, ±1, 2**31, 2**63, 10**18;
   floats -0.0, 5e-324, 1e300 and values that cancel; strings 'ß', 'İ', 'Σ'; containers
   empty, of one element, with duplicates, sorted and reversed) and random calls at the top
-  of the size ladder, from ``seed + HELDOUT_SEED_OFFSET``, never the search's seed.
+  of the size ladder, from ``seed + HELDOUT_SEED_OFFSET``, never the search's seed; and
+  (:func:`large_size_calls`) size ints far above the ladder where the original answers them
+  quickly (a capped or logarithmic loop), found by one sandbox run with a per-call limit.
 
 A call at scale ``n`` holds about ``n`` elements *in total*, across all nesting levels and
 all parameters: a ``list[list[int]]`` at 10 000 is about 100 lists of 100, never 10 000 of
@@ -26,19 +28,21 @@ from __future__ import annotations
 
 import collections
 import copy
+import logging
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from polca.config import SandboxConfig
-from polca.optimizer.domains.program.isolation import backend_of, limits_of
+from polca.optimizer.domains.program.isolation import SELF_CHECK, backend_of, limits_of
 from polca.optimizer.domains.program.oracle import UnsupportedSignature
 from polca.optimizer.domains.program.targets import FunctionInfo
-from polca.sandbox.measure import measure
-from polca.sandbox.target import Build, Call, Iter, Member, Pure, Target
+from polca.sandbox.measure import measure, time_calls
+from polca.sandbox.target import Build, Call, Iter, Member, Named, Pure, Target
+from polca.sandbox.types import Limits
 from polca.skills.analysis.infer import parameter_types, receiver_type
 from polca.skills.analysis.types import (
     ArraySpec,
@@ -46,6 +50,7 @@ from polca.skills.analysis.types import (
     BytesSpec,
     CallableSpec,
     ChoiceSpec,
+    ClassSpec,
     DictSpec,
     EnumSpec,
     FloatSpec,
@@ -61,6 +66,8 @@ from polca.skills.analysis.types import (
     UnionSpec,
     describe,
 )
+
+log = logging.getLogger(__name__)
 
 HELDOUT_SEED_OFFSET = 1_000_003
 """Held-out inputs are drawn with ``seed + HELDOUT_SEED_OFFSET``, never the search's seed."""
@@ -130,13 +137,16 @@ def _params(params: Params | Sequence[Spec]) -> Params:
     return params if isinstance(params, Params) else Params(tuple(params))
 
 
-def target_params(source: str, info: FunctionInfo) -> Params:
+def target_params(source: str, info: FunctionInfo, *, callers: Mapping[str, str] | None = None,
+                  module_name: str = "") -> Params:
     """What a generated call of ``info`` (a function of module ``source``) passes: its
     required parameters, typed by :mod:`~polca.skills.analysis.infer`, a method's receiver
-    first (the worker calls the plain function with it, as traced calls replay); parameters
+    first (an instance, or a classmethod's class; the worker calls the plain function with
+    it, as traced calls replay, which for a classmethod is ``Class.method(*args)``); parameters
     with defaults keep them. Raises UnsupportedSignature naming a parameter that cannot be
-    generated, why, and what to give."""
-    types = {t.name: t for t in parameter_types(source, info.qualname)}
+    generated, why, and what to give. ``callers`` (name -> source) are the package's other
+    modules: the literal arguments they pass to ``module_name``'s function count too."""
+    types = {t.name: t for t in parameter_types(source, info.qualname, callers=callers, module_name=module_name)}
     required = [p for p in info.params if not p.has_default and p.kind in ("positional", "keyword")
                 and p.name in types]
     chosen = [types[p.name] for p in required if p.kind == "positional"]
@@ -144,9 +154,6 @@ def target_params(source: str, info: FunctionInfo) -> Params:
     receiver = receiver_type(source, info.qualname)
     if receiver is not None:
         chosen.insert(0, receiver)
-    elif info.is_method and any(p.name in ("self", "cls") for p in info.params[:1]):
-        raise UnsupportedSignature(f"{info.qualname} is a classmethod; its inputs need the class: give tests "
-                                   "(--tests) or a script run that calls it")
     specs = generable_specs([*chosen, *keywords], info.qualname)
     return Params(specs, tuple(t.name for t in [*chosen, *keywords]), len(chosen))
 
@@ -389,6 +396,8 @@ class _Gen:
                 return Pure(rng.choice(_pure_sources(spec)))
             case EnumSpec(qualname=name, members=members):
                 return Member(name, rng.choice(members))
+            case ClassSpec(qualname=name):
+                return Named(name)
             case InstanceSpec(qualname=name, args=args, kwargs=kwargs):
                 values = self.values([*args, *(v for _, v in kwargs)], n)
                 return Build(name, tuple(values[:len(args)]),
@@ -515,6 +524,8 @@ class _Gen:
                 return [e for o in options for e in self.edges(o)[:8]]
             case EnumSpec(qualname=name, members=members):
                 return [Member(name, m) for m in members]
+            case ClassSpec(qualname=name):
+                return [Named(name)]
         return [self.value(spec, k) for k in (0, 1, 16)]
 
     def _container_edges(self, spec: SequenceSpec) -> list[Any]:
@@ -686,6 +697,46 @@ def grown_scale(original: Target, sandbox: SandboxConfig, make: Maker, *,
                 ladder: Sequence[int] = SIZE_LADDER) -> int:
     """The top scale of :func:`grown_scales`."""
     return grown_scales(original, sandbox, make, ladder=ladder)[1]
+
+
+# ---------------------------------------------------------------- sizes beyond the ladder
+
+
+LARGE_SIZES = (10**6 + 1, 2**20 + 1, 2**31, 2**32 + 1, 2**63, 10**18)
+"""Values a size int also takes held out, above the ladder's top, where the original answers
+them within :data:`CALL_LIMIT_S` of CPU time (a logarithmic or capped loop, an early return
+or raise; a linear loop does not): a rewrite that drops a cap or a branch taken only above
+the ladder meets them."""
+
+def large_size_calls(original: Target, params: Params | Sequence[Spec], sandbox: SandboxConfig, *, scale: int,
+                     seed: int) -> list[Call]:
+    """Held-out calls in which one size int (a top-level parameter) takes a value of
+    :data:`LARGE_SIZES` above ``scale``, the others small values: those the original answers
+    within :data:`CALL_LIMIT_S` of CPU time each (it returns, or raises an exception of its
+    own: not MemoryError, RecursionError or an OverflowError past the platform's index
+    size, limits of where it runs that a right rewrite may meet elsewhere), found in one
+    sandbox run (:func:`polca.sandbox.measure.time_calls`), so linear code pays one short
+    limit per value, never a run's timeout."""
+    params = _params(params)
+    rng = random.Random(seed + HELDOUT_SEED_OFFSET - 1)
+    calls = []
+    for index, spec in enumerate(params.specs):
+        if not (isinstance(spec, IntSpec) and spec.role == "size"):
+            continue
+        for value in sorted({_clamp(spec, v) for v in LARGE_SIZES}):
+            if value > scale:
+                values = _Gen(rng, heldout=True, magnitude=8, scale=8).values(params.specs, 8, params.names)
+                calls.append(params.call([*values[:index], value, *values[index + 1:]]))
+    if not calls:
+        return []
+    timeout_s = min(PROBE_TIMEOUT_S + 4 * CALL_LIMIT_S * len(calls), sandbox.timeout_s * SELF_CHECK)
+    times = time_calls(original, calls, call_limit_s=CALL_LIMIT_S, backend=backend_of(sandbox),
+                       limits=Limits(timeout_s=timeout_s, memory_mb=sandbox.memory_mb))
+    if times.status != "ok":
+        log.info("%s: no large sizes held out (%s)", original.qualname, times.message or times.status)
+        return []
+    return [call for call, t in zip(calls, times.calls, strict=True)
+            if t.status == "returned" or (t.status == "raised" and t.error != "OverflowError")]
 
 
 def scales(original: Target, params: Params | Sequence[Spec], sandbox: SandboxConfig, *, seed: int,

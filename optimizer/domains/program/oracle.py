@@ -151,6 +151,31 @@ def sibling_files(program: ProgramFile) -> dict[str, str]:
     return files
 
 
+MAX_CALLER_FILES = 50
+MAX_CALLER_BYTES = 500_000
+
+
+def caller_files(program: ProgramFile) -> dict[str, str]:
+    """The other Python files of the file's folder (its package) that import it, by name:
+    their literal calls of its functions say the parameters' types. Test files are not
+    callers (their calls are traced when they run: :func:`discover_tests`). At most
+    :data:`MAX_CALLER_FILES`, each under :data:`MAX_CALLER_BYTES` (a generated table is no caller)."""
+    module, found = program.module_name, {}
+    for path in sorted(program.path.parent.glob("*.py")):
+        if len(found) >= MAX_CALLER_FILES:
+            break
+        if path.resolve() == program.path.resolve() or path.stat().st_size > MAX_CALLER_BYTES or _is_test(path):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if "import" in text and re.search(rf"\b{re.escape(module)}\b", text):  # which calls are its: the analysis reads
+            found[path.name] = text
+    return found
+
+
+def _is_test(path: Path) -> bool:
+    return path.name.startswith("test_") or path.stem.endswith("_test") or path.name == "conftest.py"
+
+
 def _imported_modules(source: str) -> set[str]:
     names = set()
     for node in ast.walk(ast.parse(source)):

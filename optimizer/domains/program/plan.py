@@ -20,6 +20,7 @@ from typing import Any
 from polca.optimizer.domains.program.heldout import keep_heldout, split_traced
 from polca.optimizer.domains.program.inputs import (
     heldout_calls,
+    large_size_calls,
     scales,
     search_calls,
     target_params,
@@ -31,6 +32,7 @@ from polca.optimizer.domains.program.oracle import (
     OracleCheck,
     PytestMissing,
     UnsupportedSignature,
+    caller_files,
     discover_tests,
     is_pytest_missing,
     keep_deterministic,
@@ -168,13 +170,16 @@ def _generated(program: ProgramFile, name: str, options: ProgramOptions) -> tupl
     """(search, held-out) calls generated from the parameters' types (:mod:`.inputs`), at a
     scale grown by timing the original (``--size`` sets the search's). Raises
     UnsupportedSignature when a parameter cannot be generated."""
-    params = target_params(program.source, program.function(name))
-    search_n, top = scales(original_target(program, name), params, options.sandbox, seed=options.seed,
-                           size=options.size)
+    params = target_params(program.source, program.function(name), callers=caller_files(program),
+                           module_name=program.module_name)
+    original = original_target(program, name)
+    search_n, top = scales(original, params, options.sandbox, seed=options.seed, size=options.size)
     search = search_calls(params, scale=search_n, seed=options.seed)
     held = heldout_calls(params, scale=top, seed=options.seed)
+    large = large_size_calls(original, params, options.sandbox, scale=top, seed=options.seed)
     return (InputSet(tuple(search), {"generated": len(search)}),
-            InputSet(tuple(held), {"generated (held-out)": len(held)}))
+            InputSet(tuple(held), {"generated (held-out)": len(held)})
+            + InputSet(tuple(large), {"generated (held-out, large sizes)": len(large)} if large else {}))
 
 
 
@@ -336,7 +341,8 @@ def observed_types(program: ProgramFile, targets: Sequence[TargetPlan]) -> dict[
         for item in plan.check.inputs:
             for name, value in _bound(item, positional, names):
                 types[name] = merge_observed(types.get(name), observed_type(value))
-        types.pop("self", None)
+        if program.function(plan.qualname).is_method and names[:1] in (["self"], ["cls"]):
+            types.pop(names[0], None)  # the receiver: an instance, or a classmethod's class
         if types:
             observed[plan.qualname] = types
     return observed
