@@ -243,6 +243,43 @@ def test_previous_rows_in_the_base_pass_train_like_a_pass_of_their_own(tiny, tmp
         torch.testing.assert_close(param, theirs[name], atol=1e-6, rtol=1e-5, msg=name)
 
 
+def _passes_per_step(trainer) -> list[tuple[int, int]]:
+    """(model calls with gradients, backward passes) of each training step of ``trainer``."""
+    steps: list[tuple[int, int]] = []
+    calls, backwards = [], []
+    trainer.model.register_forward_pre_hook(lambda module, args: calls.append(torch.is_grad_enabled()))
+    backward, training_step = trainer.accelerator.backward, trainer.training_step
+
+    def counted_backward(loss, **kwargs):
+        backwards.append(1)
+        return backward(loss, **kwargs)
+
+    def counted_step(*args, **kwargs):
+        calls.clear()
+        backwards.clear()
+        output = training_step(*args, **kwargs)
+        steps.append((sum(calls), len(backwards)))
+        return output
+
+    trainer.accelerator.backward, trainer.training_step = counted_backward, counted_step
+    return steps
+
+
+def test_the_pi_term_in_added_mode_takes_no_pass_of_its_own(tiny, tmp_path) -> None:
+    # The previous rows join the base loss's one forward pass and the PI loss is added
+    # to the base loss before its one backward: a step with the term makes exactly the
+    # passes a GRPO step makes. `separate` mode takes a pass and a backward of its own.
+    counted = {}
+    for name, pipo in [("grpo", None), ("added", PipoSettings(window=2)),
+                       ("separate", PipoSettings(window=2, mode="separate"))]:
+        trainer = _trainer(tiny, tmp_path / name, pipo=pipo, max_steps=3)
+        counted[name] = _passes_per_step(trainer)
+        trainer.train()
+        assert pipo is None or _logged(trainer, "pipo/active") == [0.0, 0.0, 1.0]
+    assert counted["added"] == counted["grpo"] == [(1, 1)] * 3
+    assert counted["separate"][-1] == (2, 2)
+
+
 def test_rows_with_a_zero_coefficient_skip_the_pi_pass(tiny, tmp_path) -> None:
     trainer = _trainer(tiny, tmp_path, pipo=PipoSettings(window=2), max_steps=4)
     trainer.train()

@@ -18,6 +18,10 @@ over repeats and its range. Three settings:
 - ``dense-long``: the same with 32-token completions, where generation weighs as it does
   in real use (code completions are hundreds of tokens).
 
+The training pass runs as TRL configures it by default (bf16 autocast, gradient
+checkpointing: the forward is recomputed in the backward); ``--fp32`` trains in float32
+without checkpointing instead, for both algorithms alike.
+
     nice python benchmarks/trainer/overhead.py --out benchmarks/trainer/overhead.json
 """
 
@@ -105,7 +109,7 @@ def one_run(setting: dict, algo: str, mode: str, out: Path, args) -> dict:
         learning_rate=args.lr, max_steps=args.steps, batch_size=args.batch_size,
         num_generations=args.generations, max_prompt_length=8,
         max_completion_length=setting["completion"], temperature=1.0, seed=args.seed,
-        extra={"save_strategy": "no", "lr_scheduler_type": "constant"},
+        extra={"save_strategy": "no", "lr_scheduler_type": "constant", **training_pass(args)},
     )
     started = time.perf_counter()
     CPU_TIMES.clear()
@@ -120,6 +124,11 @@ def one_run(setting: dict, algo: str, mode: str, out: Path, args) -> dict:
         "active": [h.get("pipo/active", 0.0) for h in steps],
         "completion_length": [h.get("completions/mean_length", 0.0) for h in steps],
     }
+
+
+def training_pass(args) -> dict:
+    """TRL's defaults (bf16 autocast, gradient checkpointing), or fp32 without recomputation."""
+    return {"bf16": False, "gradient_checkpointing": False} if args.fp32 else {}
 
 
 def median_step(run: dict, key: str = "step_cpu_s") -> float:
@@ -183,6 +192,9 @@ def main() -> None:
     parser.add_argument("--generations", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--fp32", action="store_true",
+                        help="train in float32 without gradient checkpointing (TRL's defaults: bf16 autocast, "
+                             "checkpointing), which shrinks the training pass on a CPU")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(args.threads)
