@@ -531,6 +531,18 @@ def int_operand(expr: cst.BaseExpression, types: Mapping[str, str], shadowed: It
             and expr.args[0].star == "")
 
 
+def int_arith_operand(expr: cst.BaseExpression, types: Mapping[str, str], shadowed: Iterable[str] = ()) -> bool:
+    """``expr`` is an :func:`int_operand` or ``+``, ``-``, ``*`` and unary minus over such
+    operands (``n + 1``, ``2 * len(xs) - 1``): an int, pure and cheap to evaluate again.
+    Its code must be parenthesized where it is spliced into a larger expression."""
+    if isinstance(expr, cst.BinaryOperation):
+        return (isinstance(expr.operator, cst.Add | cst.Subtract | cst.Multiply)
+                and int_arith_operand(expr.left, types, shadowed) and int_arith_operand(expr.right, types, shadowed))
+    if isinstance(expr, cst.UnaryOperation):
+        return isinstance(expr.operator, cst.Minus) and int_arith_operand(expr.expression, types, shadowed)
+    return int_operand(expr, types, shadowed)
+
+
 def own_nodes(func: cst.FunctionDef) -> list[cst.CSTNode]:
     """The nodes of ``func``'s body, depth first, not entering nested functions, lambdas or
     classes, whose names may be other variables than ``func``'s: facts proven for

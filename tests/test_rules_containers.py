@@ -512,3 +512,156 @@ def test_typed_hashable_names_follow_loops_over_observed_lists():
     names = facts.typed_hashable_names(func, types, rebound=(), shadowed=())
     assert {"a", "b", "k", "n"} <= names
     assert not {"rest", "row"} & names
+
+
+# --- deque-for-queue-pop0: a queue copied from an argument with list(...) ----------------
+
+def test_deque_rule_takes_a_queue_copied_with_list():
+    code = _same_behaviour(
+        "deque-for-queue-pop0",
+        """
+        def run_jobs(jobs):
+            pending = list(jobs)
+            done = []
+            while len(pending) > 0:
+                job = pending.pop(0)
+                done.append(job)
+                if job > 1 and job % 2 == 0:
+                    pending.append(job // 2)
+            return done
+        """,
+        "run_jobs",
+        [([],), ([8, 3, 6],), ((4, 2, 1),), (list(range(40)),)],
+    )
+    assert "pending = deque(jobs)" in code and "pending.popleft()" in code
+
+
+def test_deque_rule_leaves_a_copy_made_by_a_rebound_list():
+    _unchanged(
+        "deque-for-queue-pop0",
+        """
+        def list(xs):
+            return [x for x in xs]
+
+        def drain(jobs):
+            pending = list(jobs)
+            out = []
+            while pending:
+                out.append(pending.pop(0))
+            return out
+        """,
+    )
+
+
+def test_deque_rule_leaves_a_copied_queue_that_is_sliced():
+    # a deque cannot be sliced: pending[1:] would raise TypeError
+    _unchanged(
+        "deque-for-queue-pop0",
+        """
+        def drain(jobs):
+            pending = list(jobs)
+            out = []
+            while pending:
+                out.append(pending[1:])
+                pending.pop(0)
+            return out
+        """,
+    )
+
+
+# --- membership and de-duplication: probes proven hashable through items and str methods ----
+
+_RECORDS = [{"tag": 3, "id": 1}, {"tag": 5, "id": 2}, {"tag": 3, "id": 3}, {"tag": 9, "id": 4}]
+
+
+def test_membership_probe_read_from_a_record_field_is_hashable_by_its_type():
+    source = """
+    def keep_allowed(records, allowed_tags):
+        kept = []
+        for rec in records:
+            tag = rec["tag"]
+            if tag in allowed_tags:
+                kept.append(rec["id"])
+        return kept
+    """
+    observed = {"keep_allowed": {"records": "list[dict[str, int]]", "allowed_tags": "list[int]"}}
+    code = _same_behaviour("list-membership-to-set", source, "keep_allowed",
+                           [([], [1]), (_RECORDS, [3, 9]), (_RECORDS, []), ([{"id": 1}], [3])], observed)
+    assert "allowed_tags_set = set(allowed_tags)" in code
+
+
+def test_membership_probe_from_a_field_of_unhashable_or_sliced_values_is_left_alone():
+    source = """
+    def keep_allowed(records, allowed_tags):
+        kept = []
+        for rec in records:
+            tag = rec["tag"]
+            if tag in allowed_tags:
+                kept.append(rec["id"])
+        return kept
+    """
+    # a list field: ``[1] in allowed_tags`` is False where a set lookup raises TypeError
+    _unchanged("list-membership-to-set", source,
+               {"keep_allowed": {"records": "list[dict[str, list[int]]]", "allowed_tags": "list[int]"}})
+    _unchanged("list-membership-to-set", source,
+               {"keep_allowed": {"records": "list[dict[str, object]]", "allowed_tags": "list[int]"}})
+    _unchanged("list-membership-to-set", """
+    def keep_prefixes(rows, allowed):
+        kept = []
+        for row in rows:
+            head = row[0:2]
+            if head in allowed:
+                kept.append(row)
+        return kept
+    """, {"keep_prefixes": {"rows": "list[list[int]]", "allowed": "list[list[int]]"}})
+
+
+def test_dedup_by_a_str_method_key_keeps_the_first_spelling():
+    source = """
+    def unique_emails(emails):
+        seen = []
+        result = []
+        for addr in emails:
+            key = addr.lower()
+            if key in seen:
+                continue
+            seen.append(key)
+            result.append(addr)
+        return result
+    """
+    code = _same_behaviour("dedup-with-dict-fromkeys", source, "unique_emails",
+                           [([],), (["A@x", "a@X", "b@y", "B@Y", "c"],), (["ß", "SS", "ss"],)],
+                           {"unique_emails": {"emails": "list[str]"}})
+    assert "seen = set()" in code and "seen.add(key)" in code
+
+
+def test_dedup_by_a_method_key_of_unknown_values_is_left_alone():
+    source = """
+    def unique_emails(emails):
+        seen = []
+        result = []
+        for addr in emails:
+            key = addr.lower()
+            if key in seen:
+                continue
+            seen.append(key)
+            result.append(addr)
+        return result
+    """
+    # ``lower`` of a user object may return a list: the set would raise where the list did not
+    _unchanged("dedup-with-dict-fromkeys", source, {"unique_emails": {"emails": "list[object]"}})
+    _unchanged("dedup-with-dict-fromkeys", source)
+    # the loop variable rebound to a list: the key is no longer a str
+    _unchanged("dedup-with-dict-fromkeys", """
+    def unique_emails(emails):
+        seen = []
+        result = []
+        for addr in emails:
+            addr = [addr]
+            key = addr
+            if key in seen:
+                continue
+            seen.append(key)
+            result.append(addr)
+        return result
+    """, {"unique_emails": {"emails": "list[str]"}})
