@@ -399,6 +399,7 @@ STR_RETURNING_METHODS = frozenset({
     "removeprefix", "removesuffix", "translate",
 })
 """Methods of ``str`` that return a ``str``: on a proven str receiver, the result is one."""
+_STR_KEYED = ("dict[str,", "Dict[str,", "Mapping[str,")
 _STR_CONTAINERS = ("list[str]", "tuple[str]", "set[str]", "frozenset[str]", "List[str]", "Sequence[str]")
 
 
@@ -480,7 +481,7 @@ def str_names(func: cst.FunctionDef, type_of, rebound: Iterable[str], shadowed: 
     """Names of ``func`` that always hold a ``str``: parameters typed ``str`` (by
     ``type_of(name)``, e.g. :meth:`FunctionFacts.type_of`) and never rebound, loop
     variables over a proven str or over a never-rebound name typed ``list[str]`` and the
-    like, and locals every binding of which is a proven str expression."""
+    like (or a dict with str keys), and locals every binding of which is a proven str expression."""
     shadow, moved = set(shadowed), set(rebound)
     params = {p.name.value for p in _walk(func.params) if isinstance(p, cst.Param)}
     proven = {p for p in params if p not in moved and type_of(p) == "str"}
@@ -495,7 +496,10 @@ def _str_binding(kind, node, proven, shadow, type_of, moved) -> bool:
     value = node.iter
     if is_str_expr(value, proven, shadow):
         return True  # iterating a str gives one-character strs
-    return isinstance(value, cst.Name) and value.value not in moved and type_of(value.value) in _STR_CONTAINERS
+    if not isinstance(value, cst.Name) or value.value in moved:
+        return False
+    kind = type_of(value.value) or ""
+    return kind in _STR_CONTAINERS or kind.startswith(_STR_KEYED)  # iterating a dict gives its keys
 
 
 # ---- statement-pair helpers (for the math-builtins, closed-form-arithmetic rules) ----
