@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 
 from polca.skills.analysis import facts
+from tests.fixtures.rules import apply as _apply
+from tests.fixtures.rules import run as _run
 from tests.fixtures.rules import same_behaviour as _same_behaviour
 from tests.fixtures.rules import unchanged as _unchanged
 
@@ -665,3 +667,78 @@ def test_dedup_by_a_method_key_of_unknown_values_is_left_alone():
             result.append(addr)
         return result
     """, {"unique_emails": {"emails": "list[str]"}})
+
+
+# --- running-extreme-of-growing-list ----------------------------------------------------
+
+_BEST = """
+def best_so_far(readings):
+    history = []
+    bests = []
+    for r in readings:
+        history.append(r)
+        bests.append((max(history), min(history), len(history)))
+    return bests, history
+"""
+
+
+def test_running_extreme_matches_rescans_with_ties_nan_and_strs():
+    nan = float("nan")
+    floats = [([],), ([1.0, nan, 2.0, -0.0, 0.0],), ([nan, 1.0, 3.0],), ([0.0, -0.0],)]
+    code = _same_behaviour("running-extreme-of-growing-list", _BEST, "best_so_far", floats,
+                           {"best_so_far": {"readings": "list[float]"}})
+    assert "_history_max = r if len(history) == 1 else max(_history_max, r)" in code
+    # NaN compares false both ways: the running value must pick the very object max() picks
+    for args in floats:
+        got, want = _run(code, "best_so_far", *args), _run(textwrap.dedent(_BEST), "best_so_far", *args)
+        assert repr(got) == repr(want)
+    _same_behaviour("running-extreme-of-growing-list", _BEST, "best_so_far",
+                    [(["b", "a", "c"],), ([],)], {"best_so_far": {"readings": "list[str]"}})
+    assert _apply("running-extreme-of-growing-list", _BEST, {"best_so_far": {"readings": "list[int]"}}).changed
+
+
+def test_running_extreme_leaves_lists_that_shrink_escape_or_hold_unknown_items():
+    _unchanged("running-extreme-of-growing-list", _BEST)
+    _unchanged("running-extreme-of-growing-list", _BEST, {"best_so_far": {"readings": "list[object]"}})
+    _unchanged("running-extreme-of-growing-list", """
+    def best(readings: list[int]):
+        history = []
+        out = []
+        for r in readings:
+            history.append(r)
+            history[0] = -r
+            out.append(max(history))
+        return out
+    """)
+    _unchanged("running-extreme-of-growing-list", """
+    def best(readings: list[int], more: list[int]):
+        history = []
+        out = []
+        for r in readings:
+            history.append(r)
+            out.append(max(history))
+        history.extend(more)
+        return out, max(history)
+    """)
+    # the item rebound after the append: the running value would take the new one
+    _unchanged("running-extreme-of-growing-list", """
+    def best(readings: list[int]):
+        history = []
+        out = []
+        for r in readings:
+            history.append(r)
+            r = 0
+            out.append(max(history))
+        return out
+    """)
+    # read in a nested loop after the append, where the list may meanwhile have grown elsewhere
+    _unchanged("running-extreme-of-growing-list", """
+    def best(readings: list[int], k: int):
+        history = []
+        out = []
+        for r in readings:
+            history.append(r)
+            for _ in range(k):
+                out.append(max(history))
+        return out
+    """)
