@@ -103,7 +103,7 @@ def table(records: list[dict[str, Any]]) -> str:
     lines = ["| file | class | targets (status, speedup, skills) | wall s |", "| --- | --- | --- | ---: |"]
     for rec in records:
         shown = "; ".join(
-            f"{t['name']}: {t['status']}" + (f" {t['speedup']:.2f}x" if t.get("speedup") else "")
+            f"{t['name']}: {'nothing to try' if _nothing_to_try(t) else t['status']}" + (f" {t['speedup']:.2f}x" if t.get("speedup") else "")
             + (f" ({', '.join(t['origins'])})" if t.get("origins") else "")
             for t in rec["targets"]
         ) or " ".join(rec["error"])
