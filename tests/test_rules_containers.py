@@ -742,3 +742,36 @@ def test_running_extreme_leaves_lists_that_shrink_escape_or_hold_unknown_items()
                 out.append(max(history))
         return out
     """)
+
+
+# --- list-concat-in-loop: pieces that are loop variables over lists of lists -------------
+
+_FLATTEN = """
+def flatten(batches):
+    merged = []
+    for batch in batches:
+        merged = merged + batch
+    return merged
+"""
+
+
+def test_concat_of_loop_variables_typed_as_lists_becomes_extend():
+    code = _same_behaviour("list-concat-in-loop", _FLATTEN, "flatten", [([],), ([[1, 2], [], [3]],)],
+                           {"flatten": {"batches": "list[list[int]]"}})
+    assert "merged.extend(batch)" in code
+
+
+def test_concat_of_loop_variables_that_may_not_be_lists_is_left_alone():
+    # tuples: ``[] + (1, 2)`` raises TypeError where ``extend`` would accept them
+    _unchanged("list-concat-in-loop", _FLATTEN, {"flatten": {"batches": "list[tuple[int, int]]"}})
+    _unchanged("list-concat-in-loop", _FLATTEN, {"flatten": {"batches": "list[object]"}})
+    _unchanged("list-concat-in-loop", _FLATTEN)
+    # the loop variable rebound in the body: no longer the list the type promises
+    _unchanged("list-concat-in-loop", """
+    def flatten(batches):
+        merged = []
+        for batch in batches:
+            batch = tuple(batch)
+            merged = merged + batch
+        return merged
+    """, {"flatten": {"batches": "list[list[int]]"}})
