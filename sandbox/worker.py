@@ -468,6 +468,18 @@ def _timed(sides, key, payloads, loops, fresh, chunk, cold=False):
 _MIN_ROUNDS = 3
 
 
+def passes_per_batch(payloads: list[bytes], max_calls: int, max_bytes: int) -> int:
+    """How many passes of fresh input copies to prepare at once: at most ``max_calls``
+    calls and ``max_bytes`` of pickled inputs (unpickled, lists of ints take several times
+    that), at least one pass. A candidate thousands of times faster than the original on
+    large inputs needs thousands of passes per sample; prepared all at once they would
+    exhaust the worker's memory limit before the clock starts."""
+    size = sum(len(p) for p in payloads)
+    by_calls = max_calls // max(1, len(payloads))
+    by_bytes = max_bytes // max(1, size)
+    return max(1, min(by_calls, by_bytes))
+
+
 def run_measure(job: dict) -> dict:
     """Calibrate, warm up, then time interleaved rounds; cut rounds to fit ``budget_s``.
 
@@ -481,7 +493,8 @@ def run_measure(job: dict) -> dict:
     payloads = [base64.b64decode(p) for p in job["inputs"]]
     fresh = bool(job.get("fresh_inputs", True))
     cold = bool(job.get("cold", False))
-    chunk = max(1, int(job.get("max_prepared_calls", 20_000)) // max(1, len(payloads)))
+    chunk = passes_per_batch(payloads, int(job.get("max_prepared_calls", 20_000)),
+                             int(job.get("max_prepared_bytes", 32 * 2**20)))
     budget_s = job.get("budget_s") or math.inf
     loops, calibration_s, order = {}, {}, []
     samples = {"a": [], "b": [], "cpu_a": [], "cpu_b": []}

@@ -399,6 +399,7 @@ STR_RETURNING_METHODS = frozenset({
     "removeprefix", "removesuffix", "translate",
 })
 """Methods of ``str`` that return a ``str``: on a proven str receiver, the result is one."""
+_STR_KEYED = ("dict[str,", "Dict[str,", "Mapping[str,")
 _STR_CONTAINERS = ("list[str]", "tuple[str]", "set[str]", "frozenset[str]", "List[str]", "Sequence[str]")
 
 
@@ -480,7 +481,7 @@ def str_names(func: cst.FunctionDef, type_of, rebound: Iterable[str], shadowed: 
     """Names of ``func`` that always hold a ``str``: parameters typed ``str`` (by
     ``type_of(name)``, e.g. :meth:`FunctionFacts.type_of`) and never rebound, loop
     variables over a proven str or over a never-rebound name typed ``list[str]`` and the
-    like, and locals every binding of which is a proven str expression."""
+    like (or a dict with str keys), and locals every binding of which is a proven str expression."""
     shadow, moved = set(shadowed), set(rebound)
     params = {p.name.value for p in _walk(func.params) if isinstance(p, cst.Param)}
     proven = {p for p in params if p not in moved and type_of(p) == "str"}
@@ -495,7 +496,10 @@ def _str_binding(kind, node, proven, shadow, type_of, moved) -> bool:
     value = node.iter
     if is_str_expr(value, proven, shadow):
         return True  # iterating a str gives one-character strs
-    return isinstance(value, cst.Name) and value.value not in moved and type_of(value.value) in _STR_CONTAINERS
+    if not isinstance(value, cst.Name) or value.value in moved:
+        return False
+    kind = type_of(value.value) or ""
+    return kind in _STR_CONTAINERS or kind.startswith(_STR_KEYED)  # iterating a dict gives its keys
 
 
 # ---- statement-pair helpers (for the math-builtins, closed-form-arithmetic rules) ----
@@ -529,6 +533,18 @@ def int_operand(expr: cst.BaseExpression, types: Mapping[str, str], shadowed: It
     return (is_call_to(expr, "len") and "len" not in set(shadowed) and len(expr.args) == 1
             and isinstance(expr.args[0].value, cst.Name) and expr.args[0].keyword is None
             and expr.args[0].star == "")
+
+
+def int_arith_operand(expr: cst.BaseExpression, types: Mapping[str, str], shadowed: Iterable[str] = ()) -> bool:
+    """``expr`` is an :func:`int_operand` or ``+``, ``-``, ``*`` and unary minus over such
+    operands (``n + 1``, ``2 * len(xs) - 1``): an int, pure and cheap to evaluate again.
+    Its code must be parenthesized where it is spliced into a larger expression."""
+    if isinstance(expr, cst.BinaryOperation):
+        return (isinstance(expr.operator, cst.Add | cst.Subtract | cst.Multiply)
+                and int_arith_operand(expr.left, types, shadowed) and int_arith_operand(expr.right, types, shadowed))
+    if isinstance(expr, cst.UnaryOperation):
+        return isinstance(expr.operator, cst.Minus) and int_arith_operand(expr.expression, types, shadowed)
+    return int_operand(expr, types, shadowed)
 
 
 def own_nodes(func: cst.FunctionDef) -> list[cst.CSTNode]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 
 from polca.skills.analysis import facts
+from tests.fixtures.rules import apply as _apply
+from tests.fixtures.rules import run as _run
 from tests.fixtures.rules import same_behaviour as _same_behaviour
 from tests.fixtures.rules import unchanged as _unchanged
 
@@ -512,3 +514,264 @@ def test_typed_hashable_names_follow_loops_over_observed_lists():
     names = facts.typed_hashable_names(func, types, rebound=(), shadowed=())
     assert {"a", "b", "k", "n"} <= names
     assert not {"rest", "row"} & names
+
+
+# --- deque-for-queue-pop0: a queue copied from an argument with list(...) ----------------
+
+def test_deque_rule_takes_a_queue_copied_with_list():
+    code = _same_behaviour(
+        "deque-for-queue-pop0",
+        """
+        def run_jobs(jobs):
+            pending = list(jobs)
+            done = []
+            while len(pending) > 0:
+                job = pending.pop(0)
+                done.append(job)
+                if job > 1 and job % 2 == 0:
+                    pending.append(job // 2)
+            return done
+        """,
+        "run_jobs",
+        [([],), ([8, 3, 6],), ((4, 2, 1),), (list(range(40)),)],
+    )
+    assert "pending = deque(jobs)" in code and "pending.popleft()" in code
+
+
+def test_deque_rule_leaves_a_copy_made_by_a_rebound_list():
+    _unchanged(
+        "deque-for-queue-pop0",
+        """
+        def list(xs):
+            return [x for x in xs]
+
+        def drain(jobs):
+            pending = list(jobs)
+            out = []
+            while pending:
+                out.append(pending.pop(0))
+            return out
+        """,
+    )
+
+
+def test_deque_rule_leaves_a_copied_queue_that_is_sliced():
+    # a deque cannot be sliced: pending[1:] would raise TypeError
+    _unchanged(
+        "deque-for-queue-pop0",
+        """
+        def drain(jobs):
+            pending = list(jobs)
+            out = []
+            while pending:
+                out.append(pending[1:])
+                pending.pop(0)
+            return out
+        """,
+    )
+
+
+# --- membership and de-duplication: probes proven hashable through items and str methods ----
+
+_RECORDS = [{"tag": 3, "id": 1}, {"tag": 5, "id": 2}, {"tag": 3, "id": 3}, {"tag": 9, "id": 4}]
+
+
+def test_membership_probe_read_from_a_record_field_is_hashable_by_its_type():
+    source = """
+    def keep_allowed(records, allowed_tags):
+        kept = []
+        for rec in records:
+            tag = rec["tag"]
+            if tag in allowed_tags:
+                kept.append(rec["id"])
+        return kept
+    """
+    observed = {"keep_allowed": {"records": "list[dict[str, int]]", "allowed_tags": "list[int]"}}
+    code = _same_behaviour("list-membership-to-set", source, "keep_allowed",
+                           [([], [1]), (_RECORDS, [3, 9]), (_RECORDS, []), ([{"id": 1}], [3])], observed)
+    assert "allowed_tags_set = set(allowed_tags)" in code
+
+
+def test_membership_probe_from_a_field_of_unhashable_or_sliced_values_is_left_alone():
+    source = """
+    def keep_allowed(records, allowed_tags):
+        kept = []
+        for rec in records:
+            tag = rec["tag"]
+            if tag in allowed_tags:
+                kept.append(rec["id"])
+        return kept
+    """
+    # a list field: ``[1] in allowed_tags`` is False where a set lookup raises TypeError
+    _unchanged("list-membership-to-set", source,
+               {"keep_allowed": {"records": "list[dict[str, list[int]]]", "allowed_tags": "list[int]"}})
+    _unchanged("list-membership-to-set", source,
+               {"keep_allowed": {"records": "list[dict[str, object]]", "allowed_tags": "list[int]"}})
+    _unchanged("list-membership-to-set", """
+    def keep_prefixes(rows, allowed):
+        kept = []
+        for row in rows:
+            head = row[0:2]
+            if head in allowed:
+                kept.append(row)
+        return kept
+    """, {"keep_prefixes": {"rows": "list[list[int]]", "allowed": "list[list[int]]"}})
+
+
+def test_dedup_by_a_str_method_key_keeps_the_first_spelling():
+    source = """
+    def unique_emails(emails):
+        seen = []
+        result = []
+        for addr in emails:
+            key = addr.lower()
+            if key in seen:
+                continue
+            seen.append(key)
+            result.append(addr)
+        return result
+    """
+    code = _same_behaviour("dedup-with-dict-fromkeys", source, "unique_emails",
+                           [([],), (["A@x", "a@X", "b@y", "B@Y", "c"],), (["ß", "SS", "ss"],)],
+                           {"unique_emails": {"emails": "list[str]"}})
+    assert "seen = set()" in code and "seen.add(key)" in code
+
+
+def test_dedup_by_a_method_key_of_unknown_values_is_left_alone():
+    source = """
+    def unique_emails(emails):
+        seen = []
+        result = []
+        for addr in emails:
+            key = addr.lower()
+            if key in seen:
+                continue
+            seen.append(key)
+            result.append(addr)
+        return result
+    """
+    # ``lower`` of a user object may return a list: the set would raise where the list did not
+    _unchanged("dedup-with-dict-fromkeys", source, {"unique_emails": {"emails": "list[object]"}})
+    _unchanged("dedup-with-dict-fromkeys", source)
+    # the loop variable rebound to a list: the key is no longer a str
+    _unchanged("dedup-with-dict-fromkeys", """
+    def unique_emails(emails):
+        seen = []
+        result = []
+        for addr in emails:
+            addr = [addr]
+            key = addr
+            if key in seen:
+                continue
+            seen.append(key)
+            result.append(addr)
+        return result
+    """, {"unique_emails": {"emails": "list[str]"}})
+
+
+# --- running-extreme-of-growing-list ----------------------------------------------------
+
+_BEST = """
+def best_so_far(readings):
+    history = []
+    bests = []
+    for r in readings:
+        history.append(r)
+        bests.append((max(history), min(history), len(history)))
+    return bests, history
+"""
+
+
+def test_running_extreme_matches_rescans_with_ties_nan_and_strs():
+    nan = float("nan")
+    floats = [([],), ([1.0, nan, 2.0, -0.0, 0.0],), ([nan, 1.0, 3.0],), ([0.0, -0.0],)]
+    code = _same_behaviour("running-extreme-of-growing-list", _BEST, "best_so_far", floats,
+                           {"best_so_far": {"readings": "list[float]"}})
+    assert "_history_max = r if len(history) == 1 else max(_history_max, r)" in code
+    # NaN compares false both ways: the running value must pick the very object max() picks
+    for args in floats:
+        got, want = _run(code, "best_so_far", *args), _run(textwrap.dedent(_BEST), "best_so_far", *args)
+        assert repr(got) == repr(want)
+    _same_behaviour("running-extreme-of-growing-list", _BEST, "best_so_far",
+                    [(["b", "a", "c"],), ([],)], {"best_so_far": {"readings": "list[str]"}})
+    assert _apply("running-extreme-of-growing-list", _BEST, {"best_so_far": {"readings": "list[int]"}}).changed
+
+
+def test_running_extreme_leaves_lists_that_shrink_escape_or_hold_unknown_items():
+    _unchanged("running-extreme-of-growing-list", _BEST)
+    _unchanged("running-extreme-of-growing-list", _BEST, {"best_so_far": {"readings": "list[object]"}})
+    _unchanged("running-extreme-of-growing-list", """
+    def best(readings: list[int]):
+        history = []
+        out = []
+        for r in readings:
+            history.append(r)
+            history[0] = -r
+            out.append(max(history))
+        return out
+    """)
+    _unchanged("running-extreme-of-growing-list", """
+    def best(readings: list[int], more: list[int]):
+        history = []
+        out = []
+        for r in readings:
+            history.append(r)
+            out.append(max(history))
+        history.extend(more)
+        return out, max(history)
+    """)
+    # the item rebound after the append: the running value would take the new one
+    _unchanged("running-extreme-of-growing-list", """
+    def best(readings: list[int]):
+        history = []
+        out = []
+        for r in readings:
+            history.append(r)
+            r = 0
+            out.append(max(history))
+        return out
+    """)
+    # read in a nested loop after the append, where the list may meanwhile have grown elsewhere
+    _unchanged("running-extreme-of-growing-list", """
+    def best(readings: list[int], k: int):
+        history = []
+        out = []
+        for r in readings:
+            history.append(r)
+            for _ in range(k):
+                out.append(max(history))
+        return out
+    """)
+
+
+# --- list-concat-in-loop: pieces that are loop variables over lists of lists -------------
+
+_FLATTEN = """
+def flatten(batches):
+    merged = []
+    for batch in batches:
+        merged = merged + batch
+    return merged
+"""
+
+
+def test_concat_of_loop_variables_typed_as_lists_becomes_extend():
+    code = _same_behaviour("list-concat-in-loop", _FLATTEN, "flatten", [([],), ([[1, 2], [], [3]],)],
+                           {"flatten": {"batches": "list[list[int]]"}})
+    assert "merged.extend(batch)" in code
+
+
+def test_concat_of_loop_variables_that_may_not_be_lists_is_left_alone():
+    # tuples: ``[] + (1, 2)`` raises TypeError where ``extend`` would accept them
+    _unchanged("list-concat-in-loop", _FLATTEN, {"flatten": {"batches": "list[tuple[int, int]]"}})
+    _unchanged("list-concat-in-loop", _FLATTEN, {"flatten": {"batches": "list[object]"}})
+    _unchanged("list-concat-in-loop", _FLATTEN)
+    # the loop variable rebound in the body: no longer the list the type promises
+    _unchanged("list-concat-in-loop", """
+    def flatten(batches):
+        merged = []
+        for batch in batches:
+            batch = tuple(batch)
+            merged = merged + batch
+        return merged
+    """, {"flatten": {"batches": "list[list[int]]"}})

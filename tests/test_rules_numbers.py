@@ -274,6 +274,34 @@ def test_accumulating_loops_become_one_guarded_addition():
     assert "    evens = 0\n    # multiples of four\n    if len(xs) > 0:\n        evens += 4 * (" in code
 
 
+def test_range_bounds_with_int_arithmetic_are_parenthesized_in_the_closed_form():
+    source = """
+    def f(n):
+        total = 0
+        for i in range(1, n + 1):
+            total = total + i * i
+        return total, sum(k for k in range(2 * n - 1))
+    """
+    code = _same_results("closed-form-arithmetic", source, "f", [(n,) for n in (-4, -1, 0, 1, 2, 7, 30)],
+                         {"f": {"n": "int"}})
+    assert "if (n + 1) > 1:" in code and "(2 * n - 1) * ((2 * n - 1) - 1) // 2" in code
+
+
+def test_range_bounds_with_calls_or_division_are_left_alone():
+    _unchanged("closed-form-arithmetic", """
+    def f(n, g):
+        return sum(range(g(n) + 1))
+    """, {"f": {"n": "int"}})
+    _unchanged("closed-form-arithmetic", """
+    def f(n):
+        return sum(range(n // 2 + 1)), sum(range(n + 0.5))
+    """, {"f": {"n": "int"}})
+    _unchanged("closed-form-arithmetic", """
+    def f(n):
+        return sum(range(n + 1))
+    """, {"f": {"n": "float"}})
+
+
 def test_closed_form_uses_observed_types_and_leaves_near_misses_alone():
     source = """
     def f(n):

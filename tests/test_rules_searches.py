@@ -996,3 +996,53 @@ def test_attribute_rule_keeps_len_of_an_aliased_list():
         namespace: dict = {}
         exec(outcome.code, namespace)
         assert namespace["run"]() == 5
+
+
+# --- builtin-reductions: a flag set without break ---
+
+def test_flag_loop_without_break_over_numbers_becomes_any_and_all():
+    source = """
+    def overdrawn(balances):
+        found = False
+        for b in balances:
+            if b < 0:
+                found = True
+        return found
+
+    def all_small(xs):
+        ok = True
+        for x in xs:
+            if not -1.5 <= x < 10:
+                ok = False
+        return ok
+    """
+    observed = {"overdrawn": {"balances": "list[float]"}, "all_small": {"xs": "tuple[int, ...]"}}
+    code = _same_results(REDUCE, source, "overdrawn", [([],), ([1.0, -2.0, float("nan")],), ([3.5],)], observed)
+    assert "found = any(b < 0 for b in balances)" in code
+    assert "ok = all(not (not -1.5 <= x < 10) for x in xs)" in code
+    _same_results(REDUCE, source, "all_small", [((),), ((1, 2, 11),), ((0, -2),)], observed)
+
+
+def test_flag_loop_without_break_is_left_alone_where_later_items_could_raise_or_be_consumed():
+    source = """
+    def overdrawn(balances):
+        found = False
+        for b in balances:
+            if b < 0:
+                found = True
+        return found
+    """
+    # ``None < 0`` after a hit raises in the loop; any() would have stopped before it
+    _unchanged(REDUCE, source, {"overdrawn": {"balances": "list[object]"}})
+    _unchanged(REDUCE, source)
+    # an iterator: any() would leave the rest unconsumed for the caller
+    _unchanged(REDUCE, source, {"overdrawn": {"balances": "Iterator[int]"}})
+    # a condition that calls code runs on every item in the loop, not after the hit in any()
+    _unchanged(REDUCE, """
+    def overdrawn(balances, limit):
+        found = False
+        for b in balances:
+            if b < limit(b):
+                found = True
+        return found
+    """, {"overdrawn": {"balances": "list[int]"}})

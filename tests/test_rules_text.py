@@ -126,15 +126,21 @@ def test_join_rule_leaves_loops_that_read_the_buffer_or_sit_in_try():
                 out = out + w + ","
                 peek = lambda: out
             return out, peek
-
-        def mentioned_between(words: list[str]):
-            out = ""
-            first = out
-            for w in words:
-                out = out + w + ","
-            return out + first
         """,
     )
+
+
+def test_join_rule_starts_the_parts_at_the_loop_when_the_buffer_is_read_before_it():
+    # strs are immutable: ``first`` keeps the old value whichever way the buffer grows
+    code = _same_behaviour("string-building-with-join", """
+    def mentioned_between(words: list[str]):
+        out = ""
+        first = out
+        for w in words:
+            out = out + w + ","
+        return out + first
+    """, "mentioned_between", WORDS)
+    assert '    out = ""\n    first = out\n    _out_parts = [out]\n' in code
 
 
 def test_join_rule_respects_a_shadowed_str_builtin():
@@ -401,3 +407,72 @@ def test_str_facts_prove_text_from_literals_methods_and_observed_types():
     func = cst.parse_module("def f(words, s):\n    for w in words:\n        t = w + s\n").body[0]
     types = {"words": "list[str]", "s": "str"}.get
     assert ct.str_names(func, types, rebound=(), shadowed=()) == {"s", "w", "t"}
+
+
+# --- string-building-with-join: a buffer started before the loop by str expressions -------
+
+_REPORT = """
+def stock_report(stock, title):
+    text = title + "\\n"
+    text = text + "=" * len(title) + "\\n"
+    if not stock:
+        return text + "(empty)\\n"
+    for item in stock:
+        qty = stock[item]
+        text = text + item + ": " + str(qty) + "\\n"
+    return text
+"""
+
+
+def test_join_takes_a_buffer_built_by_str_statements_before_the_loop():
+    observed = {"stock_report": {"stock": "dict[str, int]", "title": "str"}}
+    code = _same_behaviour("string-building-with-join", _REPORT, "stock_report",
+                           [({}, "T"), ({"a": 1, "é": 2}, "Stock"), ({"x": 0}, "")], observed)
+    assert "    _text_parts = [text]\n    for item in stock:\n" in code
+    assert '    text = "".join(_text_parts)\n    return text' in code
+
+
+def test_join_leaves_buffers_of_unknown_type_or_maybe_unbound_or_watched_alone():
+    # the title's type unknown: ``title + "\n"`` may be a user object whose + is not str's
+    _unchanged("string-building-with-join", _REPORT, {"stock_report": {"stock": "dict[str, int]"}})
+    # keys that are not str: ``text + item`` raised TypeError where the parts list would too,
+    # but nothing proves the pieces are str
+    _unchanged("string-building-with-join", _REPORT, {"stock_report": {"stock": "dict[int, int]", "title": "str"}})
+    # a parameter buffer: its type at entry is unknown
+    _unchanged("string-building-with-join", """
+    def grow(text, items: list[str]):
+        for x in items:
+            text = text + x + ","
+        return text
+    """)
+    # bound only in a branch: with no items the original returns, the rewrite would raise
+    _unchanged("string-building-with-join", """
+    def grow(flag, items: list[str]):
+        if flag:
+            text = "start"
+        for x in items:
+            text = text + x + ","
+        return "done"
+    """)
+    # a closure reads the buffer while the loop runs
+    _unchanged("string-building-with-join", """
+    def grow(items: list[str]):
+        text = "start:".strip()
+        seen = []
+        def peek():
+            seen.append(len(text))
+        for x in items:
+            text = text + x + ","
+            peek()
+        return text, seen
+    """)
+    # another binding is not a str
+    _unchanged("string-building-with-join", """
+    def grow(items: list[str], n):
+        text = "a".upper()
+        if n:
+            text = n
+        for x in items:
+            text = text + x + ","
+        return text
+    """)

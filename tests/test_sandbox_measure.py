@@ -12,6 +12,8 @@ from polca.sandbox import measure as measure_module
 from polca.sandbox.measure import choose_clock, count_instructions, measure
 from polca.sandbox.stats import paired_speedup, verdict
 from polca.sandbox.target import Call, ScriptInput, Target
+from polca.sandbox.types import Limits
+from polca.sandbox.worker import passes_per_batch
 
 BACKEND = "none"  # mechanics do not depend on isolation; one test below uses "auto"
 QUICK = {"min_sample_s": 0.002, "rounds": 4, "warmup": 1, "backend": BACKEND}
@@ -277,3 +279,21 @@ def test_calls_past_their_cpu_limit_are_stopped_and_the_rest_answer_in_the_same_
                         limits=Limits(timeout_s=30, memory_mb=1024))
     # an allocation far past the memory limit raises in its call instead of ending the run
     assert [(c.status, c.error) for c in allocs.calls] == [("exhausted", "MemoryError"), ("returned", None)]
+
+
+SCAN_ALL = "def f(xs):\n    found = False\n    for x in xs:\n        if x < 0:\n            found = True\n    return found\n"
+STOP_EARLY = "def f(xs):\n    return any(x < 0 for x in xs)\n"
+
+
+def test_a_far_faster_candidate_on_large_inputs_is_timed_within_the_memory_limit():
+    # thousands of passes per sample: the fresh copies are prepared in batches that fit
+    big = [-1] + list(range(200_000))
+    result = measure(_fn(SCAN_ALL), _fn(STOP_EARLY), [(big,), (big[:100_000],)], backend="auto",
+                     min_sample_s=0.02, rounds=3, warmup=0, limits=Limits(timeout_s=120.0, memory_mb=1024))
+    assert result.status == "ok", result.message
+
+
+def test_passes_per_batch_bounds_prepared_calls_and_bytes():
+    assert passes_per_batch([b"x" * 10] * 4, max_calls=100, max_bytes=10**9) == 25
+    assert passes_per_batch([b"x" * 1000] * 2, max_calls=10**6, max_bytes=20_000) == 10
+    assert passes_per_batch([b"x" * 10**6], max_calls=100, max_bytes=1000) == 1

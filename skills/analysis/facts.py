@@ -24,7 +24,14 @@ from typing import Any
 
 import libcst as cst
 
-from polca.skills.cst_tools import is_hashable_expr, range_loop_names, settle, target_names, walk
+from polca.skills.cst_tools import (
+    is_hashable_expr,
+    range_loop_names,
+    settle,
+    str_names,
+    target_names,
+    walk,
+)
 
 MUTATING_METHODS = frozenset({
     "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "add", "discard",
@@ -391,19 +398,25 @@ def is_hashable_type(kind: str) -> bool:
     return bool(words) and all(w in _HASHABLE_TYPE_WORDS or w == "Tuple" for w in words)
 
 
-def typed_hashable_names(func: cst.FunctionDef, type_of, rebound: Iterable[str], shadowed: Iterable[str]) -> set[str]:
+def typed_hashable_names(func: cst.FunctionDef, type_of, rebound: Iterable[str], shadowed: Iterable[str],
+                         typed: Mapping[str, str] | None = None) -> set[str]:
     """Names of ``func`` that always hold a hashable built-in value: parameters whose type
     (``type_of(name)``) is hashable and which are never rebound, ``for`` targets (or the
     names a tuple target unpacks) over a never-rebound name whose elements are of a
-    hashable type, ``range`` loop variables, and
-    locals every binding of which is a proven-hashable expression (:func:`is_hashable_expr`)."""
+    hashable type, ``range`` loop variables, names that always hold a ``str``
+    (:func:`polca.skills.cst_tools.str_names`: ``key = addr.lower()`` over a ``list[str]``),
+    and locals every binding of which is a proven-hashable expression
+    (:func:`is_hashable_expr`) or an item of a name ``typed`` (:func:`typed_names`) as a
+    container of hashable values (``tag = rec["tag"]`` with ``rec`` a ``dict[str, int]``)."""
     shadow, moved = set(shadowed), set(rebound)
     params = {p.name.value for p in walk(func.params) if isinstance(p, cst.Param)}
     proven = {p for p in params if p not in moved and is_hashable_type(type_of(p) or "")}
+    proven |= str_names(func, type_of, moved, shadow)
+    items = typed or {}
 
     def binding_ok(kind: str, value, known: set[str]) -> bool:
         if kind == "value":
-            return is_hashable_expr(value, known, shadow)
+            return is_hashable_expr(value, known, shadow) or is_hashable_type(item_type(value, items) or "")
         if kind not in ("each", "unpack"):  # parts of a hashable tuple are hashable; ``*rest`` is a list
             return False
         if range_loop_names(value, shadow):
@@ -412,6 +425,21 @@ def typed_hashable_names(func: cst.FunctionDef, type_of, rebound: Iterable[str],
         return isinstance(it, cst.Name) and it.value not in moved and is_hashable_type(element_type(type_of(it.value)) or "")
 
     return settle(func, proven, binding_ok)
+
+
+def item_type(expr: cst.BaseExpression, typed: Mapping[str, str]) -> str | None:
+    """The type of ``name[key]`` (one index, no slice) when ``typed[name]`` is a dict (its
+    value type) or a list/tuple/sequence of one element type; else None. The lookup may
+    raise (KeyError, IndexError), but whatever it gives is of that type."""
+    if not (isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name) and len(expr.slice) == 1
+            and isinstance(expr.slice[0].slice, cst.Index) and expr.slice[0].slice.star is None):
+        return None
+    head, args = split_type(typed.get(expr.value.value))
+    if head.rsplit(".", 1)[-1] in ("dict", "Dict", "Mapping") and len(args) == 2:
+        return args[1]
+    if head.rsplit(".", 1)[-1] in ("set", "frozenset", "Set", "FrozenSet", "Iterable"):
+        return None  # not subscriptable, or not by position
+    return element_type(typed.get(expr.value.value))
 
 
 # --- Calls, changes and int expressions (for the index, search and heap rules) ---

@@ -47,7 +47,12 @@ annotations):
    comparisons and int or bool items only for a general start (an int start could tie a
    float item, and a str item raises a different TypeError);
 5. ``any``/``all``: the condition has no ``await``/``yield``/walrus; it runs on the same
-   items in the same order and stops at the same one.
+   items in the same order and stops at the same one. Without the ``break`` (the loop
+   sets the flag and goes on to the end), the condition must be one that cannot raise or
+   change anything on the items ``any`` skips: comparisons of the loop variable with
+   numeric literals (``b < 0``, ``not 0 <= x < 10``), over items that are ``int``, ``float``
+   or ``bool`` by type, from ``range`` or a ``list``/``tuple``/``set``/``frozenset``/
+   ``deque`` (never an iterator, which the early stop would leave half consumed).
 
 The built-ins used are not rebound in the module.
 """
@@ -64,6 +69,7 @@ from polca.skills.analysis.facts import (
     function_facts,
     is_int_expr,
     qualified_functions,
+    split_type,
 )
 
 _ORDERED = {"int", "str", "bool"}
@@ -303,7 +309,11 @@ def _as_any_all(facts, acc, start, loop):
     setter = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name(acc))], value=m.Name(flag))])
     body = m.IndentedBlock(body=[m.If(orelse=None, body=m.IndentedBlock(
         body=[setter, m.SimpleStatementLine(body=[m.Break()])]))])
-    if not m.matches(loop.body, body):
+    no_break = m.IndentedBlock(body=[m.If(orelse=None, body=m.IndentedBlock(body=[setter]))])
+    if m.matches(loop.body, no_break):
+        if not _harmless_on_every_item(facts, loop, loop.body.body[0].test):
+            return None
+    elif not m.matches(loop.body, body):
         return None
     cond = loop.body.body[0].test
     if acc in ct.names_read(cond):
@@ -312,6 +322,34 @@ def _as_any_all(facts, acc, start, loop):
         return _call("any", [cst.Arg(_gen(cond, loop, None))])
     negated = cst.UnaryOperation(operator=cst.Not(), expression=_parenthesized(cond))
     return _call("all", [cst.Arg(_gen(negated, loop, None))])
+
+
+_NUMERIC_ITEMS = {"int", "float", "bool"}
+_REITERABLE = {"list", "tuple", "set", "frozenset", "deque", "List", "Tuple", "Set", "FrozenSet", "Deque"}
+_ORDER_OPS = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual, cst.Equal, cst.NotEqual)
+
+
+def _harmless_on_every_item(facts, loop: cst.For, cond) -> bool:
+    """``cond`` compares the loop variable with numeric literals only, and the loop runs
+    over numbers in a collection that is not consumed: evaluating ``cond`` on the items
+    after the first hit (as the loop without ``break`` does) raises and changes nothing."""
+    if isinstance(cond, cst.UnaryOperation) and isinstance(cond.operator, cst.Not):
+        cond = cond.expression
+    if not isinstance(loop.target, cst.Name) or not isinstance(cond, cst.Comparison):
+        return False
+    if _items_of_loop(facts, loop) not in _NUMERIC_ITEMS:
+        return False
+    if isinstance(loop.iter, cst.Name) and split_type(facts.type_of(loop.iter.value))[0] not in _REITERABLE:
+        return False
+    operands = [cond.left, *(c.comparator for c in cond.comparisons)]
+    return all(isinstance(c.operator, _ORDER_OPS) for c in cond.comparisons) and all(
+        m.matches(e, m.Name(loop.target.value)) or _numeric_literal(e) for e in operands)
+
+
+def _numeric_literal(expr) -> bool:
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        expr = expr.expression
+    return isinstance(expr, cst.Integer | cst.Float)
 
 
 def _parenthesized(expr: cst.BaseExpression) -> cst.BaseExpression:

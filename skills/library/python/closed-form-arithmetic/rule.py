@@ -17,8 +17,9 @@ are supported for ``range(B)`` only: ``K * ceil(B/K) * floor((B-1)/K) // 2``.
 Preconditions, proven from the code and the facts:
 
 1. ``A``, ``B`` are int literals, names whose type is ``int``/``bool`` (observed, hinted,
-   or range loop variables: :func:`typed_names`), or ``len(name)``: ints, pure and cheap
-   to evaluate more than once; ``K`` is a positive int literal;
+   or range loop variables: :func:`typed_names`), ``len(name)``, or ``+ - *`` over those
+   (``n + 1``: :func:`int_arith_operand`, parenthesized in the formula): ints, pure and
+   cheap to evaluate more than once; ``K`` is a positive int literal;
 2. the term is exactly the loop variable or its square; the filter exactly
    ``i % K == 0``; the generator has one ``for`` and at most that one ``if``;
 3. the loop body is that one statement (no else), the accumulator starts at an int
@@ -68,9 +69,10 @@ def _bounds(iterator, types) -> tuple[str, str] | None:
     if any(a.keyword is not None or a.star != "" for a in iterator.args):
         return None
     values = [a.value for a in iterator.args]
-    if not all(ct.int_operand(v, types) for v in values):
+    if not all(ct.int_arith_operand(v, types) for v in values):
         return None
-    return ("0", _code(values[0])) if len(values) == 1 else (_code(values[0]), _code(values[1]))
+    codes = [_code(v) if isinstance(v, cst.Name | cst.Integer | cst.Call) else f"({_code(v)})" for v in values]
+    return ("0", codes[0]) if len(codes) == 1 else (codes[0], codes[1])
 
 
 def _term_kind(term, var: str) -> str | None:

@@ -54,7 +54,12 @@ import libcst as cst
 import libcst.matchers as m
 
 from polca.skills import cst_tools as ct
-from polca.skills.analysis.facts import function_facts, qualified_functions, typed_hashable_names
+from polca.skills.analysis.facts import (
+    function_facts,
+    qualified_functions,
+    typed_hashable_names,
+    typed_names,
+)
 
 _CONTAINERS = {"list", "tuple", "set", "frozenset", "Sequence"}
 _SCALARS = {"int", "str", "float", "bytes", "bool"}
@@ -133,7 +138,8 @@ def _seen_lists_to_sets(module: cst.Module, observed) -> cst.Module:
         if any(isinstance(n, cst.Global | cst.Nonlocal) for n in ct.walk(func)):
             continue
         facts = function_facts(func, observed.get(qualified.get(id(func), ""), {}))
-        hashable = typed_hashable_names(func, facts.type_of, facts.rebound, shadowed)
+        hashable = typed_hashable_names(func, facts.type_of, facts.rebound, shadowed,
+                                        typed_names(func, facts.observed, shadowed))
         for node in ct.own_nodes(func):
             name = _empty_list_target(node)
             if name and ct.binding_count(func, name) == 1:

@@ -3,8 +3,10 @@
 Rewrites ``q = [...]`` into ``q = deque([...])``, ``q.pop(0)`` into ``q.popleft()`` and
 ``q.insert(0, x)`` into ``q.appendleft(x)`` when all of these are proven from the function's code:
 
-1. ``q`` is bound exactly once in the function, by ``q = [...]`` (a list display), and the
-   function declares no ``global``/``nonlocal``: no other code can see the list;
+1. ``q`` is bound exactly once in the function, by ``q = [...]`` (a list display) or
+   ``q = list(xs)`` / ``list()`` (``list`` not rebound in the module: a fresh list, and
+   ``deque(xs)`` takes the items of ``xs`` in the same order, once), and the function
+   declares no ``global``/``nonlocal``: no other code can see the list;
 2. every other use of ``q`` is one of ``q.append(x)``, ``q.extend(xs)``, ``q.pop()``,
    ``q.pop(0)``, ``q.insert(0, x)``, ``q.clear()``, ``len(q)``, or a truth test (``while q:``, ``if q:``,
    ``not q``): operations a deque performs identically; no indexing, slicing, sorting,
@@ -44,26 +46,39 @@ def _has_import(module: cst.Module) -> bool:
     return any(code.code_for_node(stmt).strip() == _IMPORT for stmt in module.body)
 
 
-def _queue_names(func: cst.FunctionDef) -> list[str]:
+def _fresh_list(value: cst.BaseExpression, shadowed: set[str]) -> bool:
+    """A list display, or ``list()`` / ``list(xs)`` of the built-in ``list``."""
+    if isinstance(value, cst.List):
+        return True
+    return (ct.is_call_to(value, "list") and "list" not in shadowed and len(value.args) <= 1
+            and all(a.keyword is None and a.star == "" for a in value.args))
+
+
+def _queue_names(func: cst.FunctionDef, shadowed: set[str]) -> list[str]:
     names = []
     for node in ct.walk(func.body):
-        if isinstance(node, cst.Assign) and isinstance(node.value, cst.List):
+        if isinstance(node, cst.Assign) and _fresh_list(node.value, shadowed):
             names += [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
     return names
+
+
+def _as_deque(value: cst.List | cst.Call) -> cst.Call:
+    if isinstance(value, cst.Call):
+        return value.with_changes(func=cst.Name("deque"))
+    return cst.Call(func=cst.Name("deque"), args=[cst.Arg(value)] if value.elements else [])
 
 
 def _rewrite_function(func: cst.FunctionDef, shadowed: set[str]) -> dict[int, cst.CSTNode]:
     mapping: dict[int, cst.CSTNode] = {}
     parents = ct.parent_map(func)
-    for name in _queue_names(func):
+    for name in _queue_names(func, shadowed):
         assign = ct.local_list_assign(func, name)
-        if assign is None:
+        if assign is None or not _fresh_list(assign.value, shadowed):
             continue
         pops = _front_pops(func, name, assign, parents, shadowed)
         if not pops:
             continue
-        args = [cst.Arg(assign.value)] if assign.value.elements else []
-        mapping[id(assign.value)] = cst.Call(func=cst.Name("deque"), args=args)
+        mapping[id(assign.value)] = _as_deque(assign.value)
         for call in pops:
             mapping[id(call)] = _at_front(call)
     return mapping

@@ -14,8 +14,10 @@ inside a loop and all of these are proven from the function's code and facts:
    ``return acc``; the function has no nested function, lambda, class, ``global`` or
    ``nonlocal``; so the old list that ``+`` left behind was never observable;
 3. ``X`` is certainly a list (a display, a list comprehension, ``list(...)``,
-   ``sorted(...)``, or a name the facts type as a list and never rebind), so ``+`` could
-   not have raised TypeError where ``extend`` accepts any iterable;
+   ``sorted(...)``, a name the facts type as a list and never rebind, or a loop variable
+   over a collection of lists by type, :func:`typed_names`: ``for batch in batches`` with
+   ``batches: list[list[int]]``), so ``+`` could not have raised TypeError where
+   ``extend`` accepts any iterable;
 4. the built-ins used in the proof are not rebound in the module.
 
 A one-element display ``[v]`` becomes ``acc.append(v)``; anything else ``acc.extend(X)``.
@@ -27,7 +29,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from polca.skills import cst_tools as ct
-from polca.skills.analysis.facts import function_facts, qualified_functions
+from polca.skills.analysis.facts import function_facts, qualified_functions, split_type, typed_names
 
 _EAGER_READERS = frozenset({
     "len", "sum", "sorted", "list", "tuple", "set", "frozenset", "min", "max", "any", "all",
@@ -81,7 +83,8 @@ def _provable(func, name: str, concats: list[cst.Assign], facts, shadowed: set[s
     init = _fresh_list_init(func, name, concats, shadowed)
     if init is None:
         return False
-    if not all(_certainly_list(stmt.value.right, facts, shadowed) for stmt in concats):
+    typed = typed_names(func, facts.observed, shadowed)
+    if not all(_certainly_list(stmt.value.right, facts, typed, shadowed) for stmt in concats):
         return False
     in_loops = ct.ids_inside_loops(func.body)
     if not any(id(stmt) in in_loops for stmt in concats):
@@ -108,15 +111,16 @@ def _fresh_list_init(func, name, concats, shadowed) -> cst.Assign | None:
     return None
 
 
-def _certainly_list(expr: cst.BaseExpression, facts, shadowed: set[str]) -> bool:
+def _certainly_list(expr: cst.BaseExpression, facts, typed, shadowed: set[str]) -> bool:
     if isinstance(expr, cst.List | cst.ListComp):
         return True
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name):
         return expr.func.value in _LIST_MAKERS and expr.func.value not in shadowed
     if isinstance(expr, cst.Name) and expr.value not in facts.rebound:
         kind = facts.type_of(expr.value) or ""
-        return kind == "list" or kind.startswith("list[")
-    return False
+        if kind == "list" or kind.startswith("list["):
+            return True
+    return isinstance(expr, cst.Name) and split_type(typed.get(expr.value))[0] == "list"
 
 
 def _no_alias(func, name: str, allowed: set[int], concats, shadowed: set[str]) -> bool:

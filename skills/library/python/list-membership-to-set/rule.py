@@ -48,6 +48,7 @@ from polca.skills.analysis.facts import (
     is_hashable_type,
     qualified_functions,
     typed_hashable_names,
+    typed_names,
 )
 
 _SEQUENCES = ("list", "tuple", "List", "Tuple", "Sequence")
@@ -138,7 +139,8 @@ def _received_lists_to_sets(module: cst.Module, observed) -> cst.Module:
         facts = function_facts(func, observed.get(qualified.get(id(func), ""), {}))
         if not _nothing_else_runs(func, facts, shadowed):
             continue
-        hashable = typed_hashable_names(func, facts.type_of, facts.rebound, shadowed)
+        hashable = typed_hashable_names(func, facts.type_of, facts.rebound, shadowed,
+                                        typed_names(func, facts.observed, shadowed))
         inserts: dict[int, list[cst.BaseStatement]] = {}
         for name in _hashable_sequences(func, facts):
             plan = _received_plan(func, name, hashable, shadowed)

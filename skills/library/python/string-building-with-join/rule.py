@@ -52,8 +52,12 @@ def rewrite(module: cst.Module, observed=None) -> cst.Module:
             continue
         local = function_facts(func, observed.get(qualified.get(id(func), ""), {}))
         strs = ct.str_names(func, local.type_of, local.rebound, facts.bound)
+        buffers = _str_buffers(func, local, strs, facts.bound)
         for block in _plain_blocks(func.body):
             mapping.update(_rewrite_block(block, facts, strs))
+            for i, loop in enumerate(block.body):
+                if id(loop) not in mapping and isinstance(loop, cst.For | cst.While) and loop.orelse is None:
+                    mapping.update(_rewrite_grown(loop, block.body[:i], buffers, facts, strs))
     return ct.replace_nodes(module, mapping) if mapping else module
 
 
@@ -124,6 +128,62 @@ def _rewrite_pair(init, found, loop, facts: _ModuleFacts, strs: set[str]) -> dic
         id(init): init.with_changes(body=[cst.parse_statement(f"{parts} = {start}\n").body[0]]),
         id(loop): lambda new_loop: cst.FlattenSentinel([new_loop, join]),
     }
+    mapping.update(_appends(steps, parts))
+    return mapping
+
+
+def _str_buffers(func: cst.FunctionDef, local, strs: set[str], bound: set[str]) -> set[str]:
+    """Locals that always hold a ``str``, by induction over their bindings: each is
+    ``name = E`` or ``name += E`` with ``E`` a str expression when ``name`` itself is one
+    (``text = title + "\\n"``, ``text = text + "=" * n``); the first binding to run cannot
+    read ``name`` (it would raise UnboundLocalError), so every later value is a str too.
+    No nested scope may read the name (a closure called in the loop would see the buffer)."""
+    nested = [n for n in ct.walk(func.body) if isinstance(n, cst.FunctionDef | cst.ClassDef | cst.Lambda)]
+    out = set()
+    for name, binds in ct.name_bindings(func).items():
+        if local.is_param(name) or any(name in ct.names_read(n) for n in nested):
+            continue
+        if all(_str_binding(kind, node, name, strs | {name}, bound) for kind, node in binds):
+            out.add(name)
+    return out
+
+
+def _str_binding(kind: str, node, name: str, strs: set[str], bound: set[str]) -> bool:
+    if kind == "value":
+        return ct.is_str_expr(node, strs, bound)
+    return (isinstance(node, cst.AugAssign) and isinstance(node.operator, cst.AddAssign)
+            and m.matches(node.target, m.Name(name)) and ct.is_str_expr(node.value, strs, bound))
+
+
+def _assigned_before(name: str, earlier: list[cst.BaseStatement]) -> bool:
+    """A statement of the loop's own block, before it, binds ``name``: bound at the loop."""
+    return any(isinstance(stmt, cst.SimpleStatementLine) and any(
+        isinstance(small, cst.Assign) and any(m.matches(t.target, m.Name(name)) for t in small.targets)
+        for small in stmt.body) for stmt in earlier)
+
+
+def _rewrite_grown(loop, earlier, buffers: set[str], facts: _ModuleFacts, strs: set[str]) -> dict[int, object]:
+    """A str buffer that is not started by a literal right before the loop: the parts list
+    starts from its value at the loop (``_text_parts = [text]``)."""
+    for name in sorted(buffers):
+        parts = f"_{name}_parts"
+        steps = _growth_steps(loop, name)
+        if not steps or parts in facts.bound or not _assigned_before(name, earlier):
+            continue
+        pieces = [p for _, ps in steps for p in ps]
+        if not all(ct.is_str_expr(p, strs, facts.bound) for p in pieces) or not any(len(ps) > 1 for _, ps in steps):
+            continue
+        start = cst.parse_statement(f"{parts} = [{name}]\n")
+        join = cst.parse_statement(f"{name} = \"\".join({parts})\n")
+        mapping: dict[int, object] = {id(loop): lambda new_loop, start=start, join=join: cst.FlattenSentinel(
+            [start.with_changes(leading_lines=new_loop.leading_lines), new_loop.with_changes(leading_lines=()), join])}
+        mapping.update(_appends(steps, parts))
+        return mapping
+    return {}
+
+
+def _appends(steps, parts: str) -> dict[int, object]:
+    mapping: dict[int, object] = {}
     for stmt, ps in steps:
         call = cst.Call(func=cst.Attribute(cst.Name(parts), cst.Name("append")), args=[cst.Arg(_sum(ps))])
         mapping[id(stmt)] = cst.Expr(call, semicolon=stmt.semicolon)
