@@ -1,0 +1,246 @@
+"""What ``ModelNew.forward`` runs: the candidate's own functions it reaches, statically.
+
+Starting from ``ModelNew.forward``, a call is followed into
+
+- a function of the candidate called by name (``helper(x)``, a nested ``def``),
+- a method of the class it is in or of an own base class (``self._step(x)``), or of an own
+  class named in the call (``Ops.scale(x)``),
+- the ``forward`` of the candidate's own ``nn.Module`` subclasses that a ``self`` attribute
+  may hold, when that attribute is called (``self.block(x)``, ``self.blocks[0](x)``, or a
+  loop over ``self.blocks`` that calls its variable); an attribute holds what its assignment
+  constructs, directly or inside ``nn.Sequential``/``ModuleList``/``ModuleDict``, through
+  local names (``layers.append(Block())``) and the returns of the candidate's own helpers,
+- the ``forward`` of the candidate's own ``torch.autograd.Function`` subclasses whose
+  ``apply`` is called (``Fused.apply(x)``, or a name bound to it).
+
+Dead code is not followed: the branch an ``if``/``while`` with a constant test never takes,
+and statements after a ``return``, ``raise``, ``break`` or ``continue`` in the same block.
+What a parser cannot resolve (``getattr`` with a computed name, modules passed in as
+arguments) is not followed either, so a kernel reached only that way counts as not reached.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+_MODULE_BASES = frozenset(["torch.nn.Module"])
+_FUNCTION_BASES = frozenset(["torch.autograd.Function"])
+_GROWING_METHODS = frozenset(["append", "extend", "insert", "add_module", "register_module"])
+
+Dotted = Callable[[ast.AST], str | None]
+
+
+@dataclass
+class Reach:
+    """The functions ``ModelNew.forward`` runs (``functions``, forward first); of them, the
+    ``forward`` methods entered from outside the candidate's own calls, whose arguments are
+    tensors (``entries``), and the classes whose instances run (``classes``)."""
+
+    functions: list[ast.FunctionDef] = field(default_factory=list)
+    entries: list[ast.FunctionDef] = field(default_factory=list)
+    classes: list[ast.ClassDef] = field(default_factory=list)
+
+
+def live_nodes(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk`` in source order, less what cannot run (see the module docstring)."""
+    yield node
+    for child in _live_children(node):
+        yield from live_nodes(child)
+
+
+def _live_children(node: ast.AST) -> Iterator[ast.AST]:
+    if isinstance(node, ast.If | ast.While | ast.IfExp) and isinstance(node.test, ast.Constant):
+        taken = node.body if node.test.value else node.orelse
+        yield from taken if isinstance(taken, list) else [taken]
+        return
+    for value in (getattr(node, name) for name in node._fields):
+        if isinstance(value, ast.AST):
+            yield value
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST):
+                    yield item
+                if isinstance(item, ast.Return | ast.Raise | ast.Break | ast.Continue):
+                    break
+
+
+class _Program:
+    """The candidate's classes and functions, and which own classes each ``self`` attribute holds."""
+
+    def __init__(self, tree: ast.Module, dotted: Dotted, skip: set[str]) -> None:
+        self.tree = tree
+        self.functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name not in skip}
+        classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+        self.classes = {cls.name: cls for cls in classes}
+        self.modules = _own_subclasses(classes, dotted, _MODULE_BASES)
+        self.autograd = _own_subclasses(classes, dotted, _FUNCTION_BASES)
+        self.owner = {id(item): cls for cls in classes for item in ast.walk(cls) if isinstance(item, ast.FunctionDef)}
+        self.scope = {id(child): fn for fn in ast.walk(tree) if isinstance(fn, ast.FunctionDef)
+                      for child in ast.walk(fn) if child is not fn}
+        self.apply_names = {
+            target.id: self.autograd[node.value.value.id] for node in ast.walk(tree)
+            if isinstance(node, ast.Assign) and _is_apply(node.value, self.autograd)
+            for target in node.targets if isinstance(target, ast.Name)
+        }
+
+    def method(self, cls: ast.ClassDef | None, name: str) -> ast.FunctionDef | None:
+        """``name`` defined in ``cls`` or one of its own base classes."""
+        while cls is not None:
+            found = next((i for i in cls.body if isinstance(i, ast.FunctionDef) and i.name == name), None)
+            if found is not None:
+                return found
+            base = next((self.modules[b.id] for b in cls.bases if isinstance(b, ast.Name) and b.id in self.modules), None)
+            cls = base if base is not cls else None
+        return None
+
+    def held_modules(self, cls: ast.ClassDef, attr: str) -> list[ast.ClassDef]:
+        """Own module classes that ``self.<attr>`` of ``cls`` may hold."""
+        found: dict[str, ast.ClassDef] = {}
+        for node in ast.walk(cls):
+            for value in _values_given_to(node, f"self.{attr}"):
+                self._constructed(value, found, set())
+        return list(found.values())
+
+    def _constructed(self, expr: ast.AST, found: dict[str, ast.ClassDef], seen: set[int]) -> None:
+        """Own module classes ``expr`` constructs, through local names and own helpers' returns."""
+        if id(expr) in seen:
+            return
+        seen.add(id(expr))
+        scope = self.scope.get(id(expr))
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Call) and (isinstance(node.func, ast.Name) or _is_self(node.func)):
+                name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+                if name in self.modules:
+                    found[name] = self.modules[name]
+                helper = self.functions.get(name)
+                for ret in (n for n in ast.walk(helper) if isinstance(n, ast.Return)) if helper else []:
+                    if ret.value is not None:
+                        self._constructed(ret.value, found, seen)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and scope is not None:
+                for inner in ast.walk(scope):
+                    for value in _values_given_to(inner, node.id):
+                        self._constructed(value, found, seen)
+
+
+def _own_subclasses(classes: list[ast.ClassDef], dotted: Dotted, roots: frozenset[str]) -> dict[str, ast.ClassDef]:
+    """Classes that subclass ``roots``, directly or through another such class of the candidate."""
+    found: dict[str, ast.ClassDef] = {}
+    for _ in range(len(classes)):
+        for cls in classes:
+            if any(dotted(base) in roots or (isinstance(base, ast.Name) and base.id in found) for base in cls.bases):
+                found[cls.name] = cls
+    return found
+
+
+def _is_apply(node: ast.AST, autograd: dict[str, ast.ClassDef]) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "apply" and isinstance(node.value, ast.Name)
+            and node.value.id in autograd)
+
+
+def _values_given_to(node: ast.AST, target: str) -> list[ast.AST]:
+    """Expressions that ``node`` stores into ``target`` (a name or ``self.attr``): assignment,
+    ``+=``, and ``target.append(...)``/``extend``/``insert``/``add_module``."""
+    if isinstance(node, ast.Assign):
+        return [node.value] if any(target in _target_names(t) for t in node.targets) else []
+    if isinstance(node, ast.AnnAssign | ast.AugAssign) and node.value is not None:
+        return [node.value] if target in _target_names(node.target) else []
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _GROWING_METHODS:
+        receiver = ast.unparse(node.func.value)
+        if receiver == target:
+            return [*node.args, *(k.value for k in node.keywords)]
+        if receiver == "self" and node.func.attr in ("add_module", "register_module") and node.args:
+            name = node.args[0]
+            if isinstance(name, ast.Constant) and f"self.{name.value}" == target:
+                return node.args[1:]
+    return []
+
+
+def _target_names(target: ast.AST) -> set[str]:
+    if isinstance(target, ast.Tuple | ast.List):
+        return set().union(*(_target_names(element) for element in target.elts))
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return {ast.unparse(target)} if isinstance(target, ast.Name | ast.Attribute) else set()
+
+
+def reach(tree: ast.Module, dotted: Dotted, skip: set[str] = frozenset()) -> Reach:
+    """What ``ModelNew.forward`` runs; empty when there is no ``ModelNew.forward``.
+    ``skip`` names functions not to look into (Triton kernels: those are the kernel)."""
+    program = _Program(tree, dotted, set(skip))
+    model = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "ModelNew"), None)
+    forward = program.method(model, "forward") if model is not None else None
+    result = Reach()
+    if forward is None:
+        return result
+    result.entries.append(forward)
+    result.classes.append(model)
+    result.functions.append(forward)
+    for function in result.functions:
+        for callee, entered in _callees(program, function):
+            if callee not in result.functions:
+                result.functions.append(callee)
+                if entered:
+                    result.entries.append(callee)
+                    owner = program.owner.get(id(callee))
+                    if owner is not None and owner not in result.classes:
+                        result.classes.append(owner)
+    return result
+
+
+def _callees(program: _Program, function: ast.FunctionDef) -> Iterator[tuple[ast.FunctionDef, bool]]:
+    """(function called, entered as a module's or an autograd Function's forward) for each live call."""
+    cls = program.owner.get(id(function))
+    loop_modules: dict[str, list[ast.ClassDef]] = {}
+    for node in live_nodes(function):
+        if isinstance(node, ast.For) and cls is not None:
+            held = [m for attr in _self_attrs(node.iter) for m in program.held_modules(cls, attr)]
+            loop_modules.update({name: held for name in _target_names(node.target)})
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if _is_apply(func, program.autograd):
+            yield from _forward_of([program.autograd[func.value.id]], program)
+        elif isinstance(func, ast.Name) and func.id in program.apply_names:
+            yield from _forward_of([program.apply_names[func.id]], program)
+        elif isinstance(func, ast.Name) and func.id in loop_modules:
+            yield from _forward_of(loop_modules[func.id], program)
+        elif isinstance(func, ast.Name) and func.id in program.functions:
+            yield program.functions[func.id], False
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in program.classes:
+            method = program.method(program.classes[func.value.id], func.attr)
+            yield from [(method, False)] if method is not None else []
+        elif cls is not None and _called_attr(func):
+            attr = _called_attr(func)
+            method = program.method(cls, attr) if _is_self(func) else None
+            if method is not None:
+                yield method, False
+            else:
+                yield from _forward_of(program.held_modules(cls, attr), program)
+
+
+def _forward_of(classes: list[ast.ClassDef], program: _Program) -> Iterator[tuple[ast.FunctionDef, bool]]:
+    for cls in classes:
+        forward = program.method(cls, "forward")
+        if forward is not None:
+            yield forward, True
+
+
+def _is_self(node: ast.AST) -> bool:
+    """``node`` is ``self.X``."""
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
+
+
+def _called_attr(func: ast.AST) -> str | None:
+    """X when a call runs what ``self.X`` holds: ``self.X(...)``, ``self.X[i](...)``, ``self.X.forward(...)``."""
+    if isinstance(func, ast.Subscript) or (isinstance(func, ast.Attribute) and func.attr in ("forward", "__call__")
+                                           and _is_self(func.value)):
+        func = func.value
+    return func.attr if _is_self(func) else None
+
+
+def _self_attrs(expr: ast.AST) -> list[str]:
+    """The ``self.X`` attributes an expression is, indexes or iterates (``self.X``, ``self.X[i]``,
+    ``enumerate(self.X)``, ``self.X.items()``)."""
+    return [node.attr for node in ast.walk(expr) if _is_self(node)]
