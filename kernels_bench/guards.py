@@ -303,8 +303,15 @@ def _layer_calls(analysis: _Analysis) -> list[str]:
         method_on_layer = isinstance(func, ast.Attribute) and ast.unparse(func.value) in instances and (
             func.attr in ("forward", "__call__") or func.attr.startswith("_"))
         if callee in instances or method_on_layer or (inner and _is_nn_layer(inner)):
-            errors.append(f"{_line(node)}: calls the PyTorch layer {callee}; keep nn layers only to hold weights and compute in your kernel")
+            errors.append(_layer_call_error(node))
+    # layers held in a ModuleList, a ModuleDict or an own submodule, run through an index or a loop
+    errors += [_layer_call_error(call) for call, _ in reach(analysis.tree, analysis.dotted).layer_calls]
     return errors
+
+
+def _layer_call_error(call: ast.Call) -> str:
+    return (f"{_line(call)}: calls the PyTorch layer {ast.unparse(call.func)}; keep nn layers only to hold weights "
+            "and compute in your kernel")
 
 
 def _kernel_function_names(analysis: _Analysis) -> set[str]:

@@ -22,14 +22,19 @@ arguments) is not followed either, so a kernel reached only that way counts as n
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 _MODULE_BASES = frozenset(["torch.nn.Module"])
 _FUNCTION_BASES = frozenset(["torch.autograd.Function"])
 _GROWING_METHODS = frozenset(["append", "extend", "insert", "add_module", "register_module"])
+# torch.nn classes that hold modules or tensors and compute nothing themselves
+_HOLDERS = frozenset(["torch.nn.Module", "torch.nn.Parameter", "torch.nn.ParameterList", "torch.nn.ParameterDict",
+                      "torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.Sequential"])
 
 Dotted = Callable[[ast.AST], str | None]
+_Callee = tuple[ast.FunctionDef, bool]
+_Held = tuple[list[ast.ClassDef], list[str]]
 
 
 @dataclass
@@ -41,6 +46,7 @@ class Reach:
     functions: list[ast.FunctionDef] = field(default_factory=list)
     entries: list[ast.FunctionDef] = field(default_factory=list)
     classes: list[ast.ClassDef] = field(default_factory=list)
+    layer_calls: list[tuple[ast.Call, str]] = field(default_factory=list)
 
 
 def live_nodes(node: ast.AST) -> Iterator[ast.AST]:
@@ -71,6 +77,7 @@ class _Program:
 
     def __init__(self, tree: ast.Module, dotted: Dotted, skip: set[str]) -> None:
         self.tree = tree
+        self.dotted = dotted
         self.functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name not in skip}
         classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
         self.classes = {cls.name: cls for cls in classes}
@@ -95,33 +102,42 @@ class _Program:
             cls = base if base is not cls else None
         return None
 
-    def held_modules(self, cls: ast.ClassDef, attr: str) -> list[ast.ClassDef]:
-        """Own module classes that ``self.<attr>`` of ``cls`` may hold."""
-        found: dict[str, ast.ClassDef] = {}
+    def held(self, cls: ast.ClassDef, attr: str) -> _Held:
+        """Own module classes and ``torch.nn`` layers that ``self.<attr>`` of ``cls`` may hold."""
+        found: dict[str, ast.ClassDef | str] = {}
         for node in ast.walk(cls):
             for value in _values_given_to(node, f"self.{attr}"):
                 self._constructed(value, found, set())
-        return list(found.values())
+        return ([v for v in found.values() if isinstance(v, ast.ClassDef)],
+                [v for v in found.values() if isinstance(v, str)])
 
-    def _constructed(self, expr: ast.AST, found: dict[str, ast.ClassDef], seen: set[int]) -> None:
-        """Own module classes ``expr`` constructs, through local names and own helpers' returns."""
+    def _constructed(self, expr: ast.AST, found: dict[str, ast.ClassDef | str], seen: set[int]) -> None:
+        """Own module classes and nn layers ``expr`` constructs, through local names and own helpers' returns."""
         if id(expr) in seen:
             return
         seen.add(id(expr))
         scope = self.scope.get(id(expr))
         for node in ast.walk(expr):
-            if isinstance(node, ast.Call) and (isinstance(node.func, ast.Name) or _is_self(node.func)):
-                name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
-                if name in self.modules:
-                    found[name] = self.modules[name]
-                helper = self.functions.get(name)
-                for ret in (n for n in ast.walk(helper) if isinstance(n, ast.Return)) if helper else []:
-                    if ret.value is not None:
-                        self._constructed(ret.value, found, seen)
+            if isinstance(node, ast.Call):
+                self._called(node, found, seen)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and scope is not None:
                 for inner in ast.walk(scope):
                     for value in _values_given_to(inner, node.id):
                         self._constructed(value, found, seen)
+
+    def _called(self, call: ast.Call, found: dict[str, ast.ClassDef | str], seen: set[int]) -> None:
+        layer = self.dotted(call.func) or ""
+        if _is_layer(layer):
+            found[layer] = layer
+        if not (isinstance(call.func, ast.Name) or _is_self(call.func)):
+            return
+        name = call.func.id if isinstance(call.func, ast.Name) else call.func.attr
+        if name in self.modules:
+            found[name] = self.modules[name]
+        helper = self.functions.get(name)
+        for ret in (n for n in ast.walk(helper) if isinstance(n, ast.Return)) if helper else []:
+            if ret.value is not None:
+                self._constructed(ret.value, found, seen)
 
 
 def _own_subclasses(classes: list[ast.ClassDef], dotted: Dotted, roots: frozenset[str]) -> dict[str, ast.ClassDef]:
@@ -132,6 +148,12 @@ def _own_subclasses(classes: list[ast.ClassDef], dotted: Dotted, roots: frozense
             if any(dotted(base) in roots or (isinstance(base, ast.Name) and base.id in found) for base in cls.bases):
                 found[cls.name] = cls
     return found
+
+
+def _is_layer(name: str) -> bool:
+    """``torch.nn.Conv2d`` and the like: a ``torch.nn`` class that computes when called."""
+    parts = name.split(".")
+    return len(parts) == 3 and name.startswith("torch.nn.") and parts[2][:1].isupper() and name not in _HOLDERS
 
 
 def _is_apply(node: ast.AST, autograd: dict[str, ast.ClassDef]) -> bool:
@@ -178,8 +200,11 @@ def reach(tree: ast.Module, dotted: Dotted, skip: set[str] = frozenset()) -> Rea
     result.classes.append(model)
     result.functions.append(forward)
     for function in result.functions:
-        for callee, entered in _callees(program, function):
-            if callee not in result.functions:
+        for call, callees, layers in _callees(program, function):
+            result.layer_calls += [(call, layer) for layer in layers]
+            for callee, entered in callees:
+                if callee in result.functions:
+                    continue
                 result.functions.append(callee)
                 if entered:
                     result.entries.append(callee)
@@ -189,42 +214,48 @@ def reach(tree: ast.Module, dotted: Dotted, skip: set[str] = frozenset()) -> Rea
     return result
 
 
-def _callees(program: _Program, function: ast.FunctionDef) -> Iterator[tuple[ast.FunctionDef, bool]]:
-    """(function called, entered as a module's or an autograd Function's forward) for each live call."""
+def _callees(program: _Program, function: ast.FunctionDef) -> Iterator[tuple[ast.Call, list[_Callee], list[str]]]:
+    """For each live call: the candidate's functions it runs (each marked True when entered as
+    a module's or an autograd Function's ``forward``) and the ``torch.nn`` layers it runs."""
     cls = program.owner.get(id(function))
-    loop_modules: dict[str, list[ast.ClassDef]] = {}
+    loop_held: dict[str, _Held] = {}
     for node in live_nodes(function):
         if isinstance(node, ast.For) and cls is not None:
-            held = [m for attr in _self_attrs(node.iter) for m in program.held_modules(cls, attr)]
-            loop_modules.update({name: held for name in _target_names(node.target)})
+            held = _merge(program.held(cls, attr) for attr in _self_attrs(node.iter))
+            loop_held.update({name: held for name in _target_names(node.target)})
         if not isinstance(node, ast.Call):
             continue
         func = node.func
         if _is_apply(func, program.autograd):
-            yield from _forward_of([program.autograd[func.value.id]], program)
+            yield node, _forward_of([program.autograd[func.value.id]], program), []
         elif isinstance(func, ast.Name) and func.id in program.apply_names:
-            yield from _forward_of([program.apply_names[func.id]], program)
-        elif isinstance(func, ast.Name) and func.id in loop_modules:
-            yield from _forward_of(loop_modules[func.id], program)
+            yield node, _forward_of([program.apply_names[func.id]], program), []
+        elif isinstance(func, ast.Name) and func.id in loop_held:
+            yield node, _forward_of(loop_held[func.id][0], program), loop_held[func.id][1]
         elif isinstance(func, ast.Name) and func.id in program.functions:
-            yield program.functions[func.id], False
+            yield node, [(program.functions[func.id], False)], []
         elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in program.classes:
             method = program.method(program.classes[func.value.id], func.attr)
-            yield from [(method, False)] if method is not None else []
+            yield node, [(method, False)] if method is not None else [], []
         elif cls is not None and _called_attr(func):
             attr = _called_attr(func)
             method = program.method(cls, attr) if _is_self(func) else None
-            if method is not None:
-                yield method, False
-            else:
-                yield from _forward_of(program.held_modules(cls, attr), program)
+            classes, layers = program.held(cls, attr) if method is None else ([], [])
+            yield node, [(method, False)] if method is not None else _forward_of(classes, program), layers
 
 
-def _forward_of(classes: list[ast.ClassDef], program: _Program) -> Iterator[tuple[ast.FunctionDef, bool]]:
-    for cls in classes:
-        forward = program.method(cls, "forward")
-        if forward is not None:
-            yield forward, True
+def _merge(helds: Iterable[_Held]) -> _Held:
+    classes: list[ast.ClassDef] = []
+    layers: list[str] = []
+    for held_classes, held_layers in helds:
+        classes += held_classes
+        layers += held_layers
+    return classes, layers
+
+
+def _forward_of(classes: list[ast.ClassDef], program: _Program) -> list[_Callee]:
+    forwards = (program.method(cls, "forward") for cls in classes)
+    return [(forward, True) for forward in forwards if forward is not None]
 
 
 def _is_self(node: ast.AST) -> bool:

@@ -481,3 +481,25 @@ def test_an_autograd_function_with_a_torch_function_hook_is_still_caught():
                "    @classmethod\n    def __torch_function__(cls, func, types, args=(), kwargs=None):\n        return 1\n")
     source = _candidate("return Op.apply(x)", prelude)
     assert "uses __torch_function__" in "\n".join(run_guards(source, rules="kernelbench").errors)
+
+
+@pytest.mark.parametrize(
+    ("init", "forward"),
+    [("self.layers = nn.ModuleList([nn.Linear(4, 4)])", "for layer in self.layers:\n    x = layer(x)\nreturn _ext.f(x)"),
+     ("self.layers = nn.ModuleList([nn.Linear(4, 4)])", "return _ext.f(self.layers[0](x))"),
+     ("layers = [nn.ReLU()]\nself.layers = nn.ModuleDict({'act': layers[0]})",
+      "for name, layer in self.layers.items():\n    x = layer(x)\nreturn _ext.f(x)")],
+    ids=["module-list-loop", "module-list-index", "module-dict-through-a-local-list"],
+)
+def test_nn_layers_run_from_a_container_are_pytorch_compute(init, forward):
+    source = _model(init, forward)
+    assert "calls the PyTorch layer" in _errors(source)
+    assert run_guards(source, rules="kernelbench").ok
+
+
+def test_nn_layers_run_inside_an_own_submodule_are_pytorch_compute():
+    prelude = ("\n\nclass Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+               "        self.steps = nn.ModuleList([nn.Linear(4, 4)])\n\n    def forward(self, x):\n"
+               "        for step in self.steps:\n            x = step(x)\n        return _ext.f(x)\n")
+    source = _model("self.block = Block()", "return self.block(x)", prelude)
+    assert "calls the PyTorch layer step" in _errors(source)
