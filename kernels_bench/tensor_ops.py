@@ -39,6 +39,8 @@ _DESCRIBING_ATTRS = frozenset("shape dtype device ndim is_cuda layout requires_g
 _COMPUTING_BUILTINS = frozenset(["abs", "sum", "max", "min", "pow", "round", "divmod"])
 _PLAIN_BUILTINS = frozenset(["len", "int", "float", "bool", "str", "range", "isinstance", "type", "print", "repr",
                              "hasattr", "callable", "super", "tuple"])
+# Python list methods: a tensor has none of them, so on a list that holds tensors they are not compute.
+_LIST_METHODS = frozenset(["append", "extend", "insert"])
 _COMPUTING_COMPARE = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
 _MAX_PASSES = 12
 
@@ -230,7 +232,7 @@ def _compute_in(function: ast.AST, flow: _Flow, exported: set[str]) -> list[str]
 
 def _call_compute(node: ast.Call, line: str, tensor: Callable[[ast.AST], bool], exported: set[str]) -> list[str]:
     func = node.func
-    if isinstance(func, ast.Attribute) and tensor(func.value) and func.attr not in DATA_METHODS | exported:
+    if isinstance(func, ast.Attribute) and tensor(func.value) and func.attr not in DATA_METHODS | exported | _LIST_METHODS:
         return [f"{line}: calls .{func.attr}() on a tensor, a PyTorch operation; outside the kernel only data "
                 "movement and views (indexing, view, reshape, contiguous, to, empty_like...) are allowed"]
     if isinstance(func, ast.Name) and func.id in _COMPUTING_BUILTINS and any(tensor(arg) for arg in node.args):

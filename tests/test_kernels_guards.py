@@ -503,3 +503,8 @@ def test_nn_layers_run_inside_an_own_submodule_are_pytorch_compute():
                "        for step in self.steps:\n            x = step(x)\n        return _ext.f(x)\n")
     source = _model("self.block = Block()", "return self.block(x)", prelude)
     assert "calls the PyTorch layer step" in _errors(source)
+
+
+def test_a_python_list_of_tensors_may_grow():
+    source = _candidate("outputs = [x]\noutputs.append(_ext.f(x))\noutputs.extend([x])\nreturn outputs[1]")
+    assert run_guards(source).ok, run_guards(source).errors
