@@ -306,7 +306,7 @@ def _layer_calls(analysis: _Analysis) -> list[str]:
             errors.append(_layer_call_error(node))
     # layers held in a ModuleList, a ModuleDict or an own submodule, run through an index or a loop
     errors += [_layer_call_error(call) for call, _ in reach(analysis.tree, analysis.dotted).layer_calls]
-    return errors
+    return list(dict.fromkeys(errors))
 
 
 def _layer_call_error(call: ast.Call) -> str:
