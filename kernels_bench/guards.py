@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from polca.kernels_bench.problems import Problem
-from polca.kernels_bench.reach import live_nodes, reach
+from polca.kernels_bench.reach import reach
 from polca.kernels_bench.rules import DEFAULT_RULES, get_rules
 from polca.kernels_bench.tensor_ops import tensor_operations
 
@@ -588,9 +588,7 @@ def check_custom_kernel(analysis: _Analysis, problem: Problem | None) -> tuple[l
         return ["no custom kernel is defined: build one with torch.utils.cpp_extension.load_inline "
                 "(CUDA or C++ source), a @triton.jit function or a cupy.RawKernel"], []
     reached = reach(analysis.tree, analysis.dotted, set())
-    if reached.functions and not any(
-            isinstance(node, ast.Call) and _launches_kernel(analysis, node)
-            for function in reached.functions for node in live_nodes(function)):
+    if reached.functions and not any(_launches_kernel(analysis, call) for call in reached.calls):
         return ["ModelNew.forward never calls the custom kernel (nor does any helper, own submodule or autograd "
                 "Function it reaches); the kernel must compute the output"], []
     return [], []

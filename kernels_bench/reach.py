@@ -33,6 +33,8 @@ _HOLDERS = frozenset(["torch.nn.Module", "torch.nn.Parameter", "torch.nn.Paramet
                       "torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.Sequential"])
 
 Dotted = Callable[[ast.AST], str | None]
+_UNKNOWN = object()
+_CONSTANT_COMPARE = (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)
 _Callee = tuple[ast.FunctionDef, bool]
 _Held = tuple[list[ast.ClassDef], list[str]]
 
@@ -41,24 +43,29 @@ _Held = tuple[list[ast.ClassDef], list[str]]
 class Reach:
     """The functions ``ModelNew.forward`` runs (``functions``, forward first); of them, the
     ``forward`` methods entered from outside the candidate's own calls, whose arguments are
-    tensors (``entries``), and the classes whose instances run (``classes``)."""
+    tensors (``entries``); the classes whose instances run (``classes``); the calls those
+    functions make where they can run (``calls``) and, of them, the ones that run a
+    ``torch.nn`` layer held in an attribute or container (``layer_calls``, with the layer)."""
 
     functions: list[ast.FunctionDef] = field(default_factory=list)
     entries: list[ast.FunctionDef] = field(default_factory=list)
     classes: list[ast.ClassDef] = field(default_factory=list)
+    calls: list[ast.Call] = field(default_factory=list)  # every call they make in live code
     layer_calls: list[tuple[ast.Call, str]] = field(default_factory=list)
 
 
-def live_nodes(node: ast.AST) -> Iterator[ast.AST]:
-    """``ast.walk`` in source order, less what cannot run (see the module docstring)."""
+def live_nodes(node: ast.AST, constants: dict[str, object]) -> Iterator[ast.AST]:
+    """``ast.walk`` in source order, less what cannot run (see the module docstring);
+    ``constants`` are module-level names bound once to a literal (``DEBUG = False``)."""
     yield node
-    for child in _live_children(node):
-        yield from live_nodes(child)
+    for child in _live_children(node, constants):
+        yield from live_nodes(child, constants)
 
 
-def _live_children(node: ast.AST) -> Iterator[ast.AST]:
-    if isinstance(node, ast.If | ast.While | ast.IfExp) and isinstance(node.test, ast.Constant):
-        taken = node.body if node.test.value else node.orelse
+def _live_children(node: ast.AST, constants: dict[str, object]) -> Iterator[ast.AST]:
+    test = _constant_value(node.test, constants) if isinstance(node, ast.If | ast.While | ast.IfExp) else _UNKNOWN
+    if test is not _UNKNOWN:
+        taken = node.body if test else node.orelse
         yield from taken if isinstance(taken, list) else [taken]
         return
     for value in (getattr(node, name) for name in node._fields):
@@ -77,6 +84,7 @@ class _Program:
 
     def __init__(self, tree: ast.Module, dotted: Dotted, skip: set[str]) -> None:
         self.tree = tree
+        self.constants = _module_constants(tree)
         self.dotted = dotted
         self.functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name not in skip}
         classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
@@ -140,6 +148,41 @@ class _Program:
                 self._constructed(ret.value, found, seen)
 
 
+def _constant_value(test: ast.AST, constants: dict[str, object]) -> object:
+    """The truth of a test built from literals, constant names, ``not``, ``and``/``or`` and
+    ``==``/``!=``/``is``/``is not``; :data:`_UNKNOWN` for anything else. Nothing is run."""
+    if isinstance(test, ast.Constant):
+        return test.value
+    if isinstance(test, ast.Name):
+        return constants.get(test.id, _UNKNOWN)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        value = _constant_value(test.operand, constants)
+        return _UNKNOWN if value is _UNKNOWN else not value
+    if isinstance(test, ast.BoolOp):
+        values = [_constant_value(v, constants) for v in test.values]
+        decisive = isinstance(test.op, ast.Or)  # a known True decides an `or`, a known False an `and`
+        if any(v is not _UNKNOWN and bool(v) is decisive for v in values):
+            return decisive
+        return _UNKNOWN if any(v is _UNKNOWN for v in values) else not decisive
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], _CONSTANT_COMPARE):
+        left, right = _constant_value(test.left, constants), _constant_value(test.comparators[0], constants)
+        if _UNKNOWN in (left, right):
+            return _UNKNOWN
+        equal = left is right if isinstance(test.ops[0], ast.Is | ast.IsNot) else left == right
+        return equal if isinstance(test.ops[0], ast.Eq | ast.Is) else not equal
+    return _UNKNOWN
+
+
+def _module_constants(tree: ast.Module) -> dict[str, object]:
+    """Top-level names bound exactly once in the whole source, to a literal."""
+    stores = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)]
+    return {
+        node.targets[0].id: node.value.value for node in tree.body
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant) and stores.count(node.targets[0].id) == 1
+    }
+
+
 def _own_subclasses(classes: list[ast.ClassDef], dotted: Dotted, roots: frozenset[str]) -> dict[str, ast.ClassDef]:
     """Classes that subclass ``roots``, directly or through another such class of the candidate."""
     found: dict[str, ast.ClassDef] = {}
@@ -201,6 +244,7 @@ def reach(tree: ast.Module, dotted: Dotted, skip: set[str] = frozenset()) -> Rea
     result.functions.append(forward)
     for function in result.functions:
         for call, callees, layers in _callees(program, function):
+            result.calls.append(call)
             result.layer_calls += [(call, layer) for layer in layers]
             for callee, entered in callees:
                 if callee in result.functions:
@@ -215,11 +259,11 @@ def reach(tree: ast.Module, dotted: Dotted, skip: set[str] = frozenset()) -> Rea
 
 
 def _callees(program: _Program, function: ast.FunctionDef) -> Iterator[tuple[ast.Call, list[_Callee], list[str]]]:
-    """For each live call: the candidate's functions it runs (each marked True when entered as
+    """For each live call, once: the candidate's functions it runs (each marked True when entered as
     a module's or an autograd Function's ``forward``) and the ``torch.nn`` layers it runs."""
     cls = program.owner.get(id(function))
     loop_held: dict[str, _Held] = {}
-    for node in live_nodes(function):
+    for node in live_nodes(function, program.constants):
         if isinstance(node, ast.For) and cls is not None:
             held = _merge(program.held(cls, attr) for attr in _self_attrs(node.iter))
             loop_held.update({name: held for name in _target_names(node.target)})
@@ -242,6 +286,8 @@ def _callees(program: _Program, function: ast.FunctionDef) -> Iterator[tuple[ast
             method = program.method(cls, attr) if _is_self(func) else None
             classes, layers = program.held(cls, attr) if method is None else ([], [])
             yield node, [(method, False)] if method is not None else _forward_of(classes, program), layers
+        else:
+            yield node, [], []
 
 
 def _merge(helds: Iterable[_Held]) -> _Held:

@@ -508,3 +508,22 @@ def test_nn_layers_run_inside_an_own_submodule_are_pytorch_compute():
 def test_a_python_list_of_tensors_may_grow():
     source = _candidate("outputs = [x]\noutputs.append(_ext.f(x))\noutputs.extend([x])\nreturn outputs[1]")
     assert run_guards(source).ok, run_guards(source).errors
+
+
+@pytest.mark.parametrize(
+    "forward",
+    ["if not True:\n    return self.block(x)\nreturn torch.relu(x)",
+     "if USE_KERNEL:\n    return self.block(x)\nreturn torch.relu(x)",
+     "if USE_KERNEL and x is not None:\n    return self.block(x)\nreturn torch.relu(x)",
+     "if MODE == 'kernel':\n    return self.block(x)\nreturn torch.relu(x)"],
+    ids=["not-true", "false-flag", "false-flag-and-more", "flag-compared"],
+)
+def test_a_launch_behind_a_constant_false_test_does_not_count(forward):
+    source = _model("self.block = Block()", forward, _BLOCK + "\nUSE_KERNEL = False\nMODE = 'eager'\n")
+    assert "never calls the custom kernel" in "\n".join(run_guards(source, rules="kernelbench").errors)
+
+
+def test_a_flag_that_is_reassigned_is_not_a_constant():
+    source = _model("self.block = Block()", "if USE_KERNEL:\n    return self.block(x)\nreturn torch.relu(x)",
+                    _BLOCK + "\nUSE_KERNEL = False\n\n\ndef enable():\n    global USE_KERNEL\n    USE_KERNEL = True\n")
+    assert run_guards(source, rules="kernelbench").ok
