@@ -13,8 +13,11 @@ Starting from ``ModelNew.forward``, a call is followed into
 - the ``forward`` of the candidate's own ``torch.autograd.Function`` subclasses whose
   ``apply`` is called (``Fused.apply(x)``, or a name bound to it).
 
-Dead code is not followed: the branch an ``if``/``while`` with a constant test never takes,
+Dead code is not followed: the branch an ``if``/``while`` with a constant test never takes
+(literals, module-level names bound once to a literal, ``not``, ``and``/``or``, ``==``/``is``),
 and statements after a ``return``, ``raise``, ``break`` or ``continue`` in the same block.
+What an attribute holds is read without regard to order, so this says what ``forward`` can
+run, not what it does; the profiler check confirms at run time that a kernel ran.
 What a parser cannot resolve (``getattr`` with a computed name, modules passed in as
 arguments) is not followed either, so a kernel reached only that way counts as not reached.
 """
@@ -80,7 +83,7 @@ def _live_children(node: ast.AST, constants: dict[str, object]) -> Iterator[ast.
 
 
 class _Program:
-    """The candidate's classes and functions, and which own classes each ``self`` attribute holds."""
+    """The candidate's classes and functions, and what each ``self`` attribute may hold."""
 
     def __init__(self, tree: ast.Module, dotted: Dotted, skip: set[str]) -> None:
         self.tree = tree
