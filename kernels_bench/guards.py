@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from polca.kernels_bench.problems import Problem
+from polca.kernels_bench.reach import reach
 from polca.kernels_bench.rules import DEFAULT_RULES, get_rules
 from polca.kernels_bench.tensor_ops import tensor_operations
 
@@ -49,7 +50,7 @@ DEFAULT_ALLOWED_TORCH = frozenset(
         "torch.utils.cpp_extension.load_inline", "torch.utils.cpp_extension.load",
         "torch.utils.cpp_extension.CUDA_HOME", "torch.utils.cpp_extension.include_paths",
         "torch.nn.Module", "torch.nn.Parameter", "torch.nn.ParameterList", "torch.nn.ModuleList",
-        "torch.nn.ParameterDict", "torch.nn.ModuleDict",
+        "torch.nn.ParameterDict", "torch.nn.ModuleDict", "torch.autograd.Function",
     ]
 )
 _ALLOWED_TORCH_PREFIXES = ("torch.nn.init.",)
@@ -60,6 +61,9 @@ _TORCH_NAMESPACES = frozenset(
 )
 _NN_CONTAINERS = frozenset(["torch.nn.Module", "torch.nn.Parameter", "torch.nn.ParameterList",
                             "torch.nn.ModuleList", "torch.nn.ParameterDict", "torch.nn.ModuleDict"])
+# Base classes that are not tensors: a module, or a custom autograd op (its forward is followed
+# like a module's, and a __torch_function__ on it is still caught).
+_NON_TENSOR_BASES = _NN_CONTAINERS | {"torch.autograd.Function"}
 
 _ALLOWED_IMPORT_ROOTS = frozenset(["torch", "triton", "cupy", "math", "typing", "os", "__future__", "dataclasses"])
 _CONCURRENCY_MODULES = frozenset(["threading", "_thread", "multiprocessing", "concurrent", "asyncio", "subprocess",
@@ -268,12 +272,9 @@ def check_torch_compute(analysis: _Analysis, problem: Problem | None) -> tuple[l
 def _tensor_operations(analysis: _Analysis) -> list[str]:
     """Operators and non-data methods applied to tensors in what ``forward`` runs (:mod:`.tensor_ops`)."""
     handles, jitted = _kernel_handles(analysis)
-    exported = _kernel_function_names(analysis)
-
-    def launches(call: ast.Call) -> bool:
-        return _is_kernel_launch(analysis, call) or (isinstance(call.func, ast.Attribute) and call.func.attr in exported)
-
-    return tensor_operations(analysis.tree, analysis.dotted, launches, handles, jitted, exported)
+    reached = reach(analysis.tree, analysis.dotted, jitted)
+    return tensor_operations(analysis.tree, reached, analysis.dotted, functools.partial(_launches_kernel, analysis),
+                             handles, jitted, _kernel_function_names(analysis))
 
 
 def _layer_instances(analysis: _Analysis) -> set[str]:
@@ -302,8 +303,15 @@ def _layer_calls(analysis: _Analysis) -> list[str]:
         method_on_layer = isinstance(func, ast.Attribute) and ast.unparse(func.value) in instances and (
             func.attr in ("forward", "__call__") or func.attr.startswith("_"))
         if callee in instances or method_on_layer or (inner and _is_nn_layer(inner)):
-            errors.append(f"{_line(node)}: calls the PyTorch layer {callee}; keep nn layers only to hold weights and compute in your kernel")
-    return errors
+            errors.append(_layer_call_error(node))
+    # layers held in a ModuleList, a ModuleDict or an own submodule, run through an index or a loop
+    errors += [_layer_call_error(call) for call, _ in reach(analysis.tree, analysis.dotted).layer_calls]
+    return list(dict.fromkeys(errors))
+
+
+def _layer_call_error(call: ast.Call) -> str:
+    return (f"{_line(call)}: calls the PyTorch layer {ast.unparse(call.func)}; keep nn layers only to hold weights "
+            "and compute in your kernel")
 
 
 def _kernel_function_names(analysis: _Analysis) -> set[str]:
@@ -443,7 +451,7 @@ def check_tensor_subclass(analysis: _Analysis, problem: Problem | None) -> tuple
         if isinstance(node, ast.ClassDef):
             for base in node.bases:
                 name = analysis.dotted(base) or ""
-                if name.startswith("torch.") and name not in _NN_CONTAINERS:
+                if name.startswith("torch.") and name not in _NON_TENSOR_BASES:
                     errors.append(f"{_line(node)}: class {node.name} subclasses {name}; outputs must be plain tensors computed in forward()")
         name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "name", None)
         if name in _SUBCLASS_HOOKS:
@@ -478,6 +486,12 @@ def _is_kernel_launch(analysis: _Analysis, node: ast.AST | None) -> bool:
         return ast.unparse(func.value) in jitted
     return ast.unparse(func) in handles or (
         isinstance(func, ast.Attribute) and ast.unparse(func.value) in handles)
+
+
+def _launches_kernel(analysis: _Analysis, call: ast.Call) -> bool:
+    """A kernel launch, or a call of a function the extension exports (``self.ext.f(x)``)."""
+    return _is_kernel_launch(analysis, call) or (
+        isinstance(call.func, ast.Attribute) and call.func.attr in _kernel_function_names(analysis))
 
 
 @_checked
@@ -546,8 +560,10 @@ def _kernel_handles(analysis: _Analysis) -> tuple[set[str], set[str]]:
             for d in node.decorator_list
         ):
             jitted.add(node.name)
-    for node in ast.walk(analysis.tree):  # self.ext = ext, module-level handles kept on the module
-        if isinstance(node, ast.Assign) and ast.unparse(node.value) in handles:
+    for node in ast.walk(analysis.tree):  # self.ext = ext, self.f = ext.f: handles kept elsewhere
+        value = node.value if isinstance(node, ast.Assign) else None
+        if value is not None and (ast.unparse(value) in handles or (
+                isinstance(value, ast.Attribute) and ast.unparse(value.value) in handles)):
             handles.update(ast.unparse(target) for target in node.targets)
     return handles, jitted
 
@@ -562,40 +578,19 @@ def _defines_kernel(analysis: _Analysis) -> bool:
     return bool(_kernel_handles(analysis)[1])
 
 
-def _calls_kernel(analysis: _Analysis, function: ast.AST, seen: set[str], functions: dict[str, ast.AST]) -> bool:
-    handles, jitted = _kernel_handles(analysis)
-    exported = _kernel_function_names(analysis)
-    for node in ast.walk(function):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        if isinstance(func, ast.Subscript) and ast.unparse(func.value) in jitted:
-            return True
-        if ast.unparse(func) in handles or (isinstance(func, ast.Attribute) and (
-                ast.unparse(func.value) in handles or func.attr in exported)):
-            return True
-        callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-        if callee in functions and callee not in seen:
-            seen.add(callee)
-            if _calls_kernel(analysis, functions[callee], seen, functions):
-                return True
-    return False
-
-
 @_checked
 def check_custom_kernel(analysis: _Analysis, problem: Problem | None) -> tuple[list[str], list[str]]:
     """A custom kernel must be defined (``load_inline``/``cpp_extension.load`` with sources, a
-    ``@triton.jit`` function, or a CuPy kernel) and ``ModelNew.forward`` must reach it."""
+    ``@triton.jit`` function, or a CuPy kernel) and what ``ModelNew.forward`` runs must launch
+    it: forward itself, or the candidate's own helpers, submodules and autograd Functions it
+    reaches, dead branches left out (:mod:`.reach`)."""
     if not _defines_kernel(analysis):
         return ["no custom kernel is defined: build one with torch.utils.cpp_extension.load_inline "
                 "(CUDA or C++ source), a @triton.jit function or a cupy.RawKernel"], []
-    functions = {node.name: node for node in ast.walk(analysis.tree) if isinstance(node, ast.FunctionDef)}
-    forwards = [
-        item for node in analysis.tree.body if isinstance(node, ast.ClassDef) and node.name == "ModelNew"
-        for item in node.body if isinstance(item, ast.FunctionDef) and item.name == "forward"
-    ]
-    if forwards and not _calls_kernel(analysis, forwards[0], {"forward"}, functions):
-        return ["ModelNew.forward never calls the custom kernel; the kernel must compute the output"], []
+    reached = reach(analysis.tree, analysis.dotted, set())
+    if reached.functions and not any(_launches_kernel(analysis, call) for call in reached.calls):
+        return ["ModelNew.forward never calls the custom kernel (nor does any helper, own submodule or autograd "
+                "Function it reaches); the kernel must compute the output"], []
     return [], []
 
 

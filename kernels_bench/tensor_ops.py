@@ -20,6 +20,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable
 
+from polca.kernels_bench.reach import Reach
+
 # Methods that only move, view, allocate or describe data.
 DATA_METHODS = frozenset(
     """view view_as reshape reshape_as flatten unflatten squeeze unsqueeze permute transpose t expand expand_as
@@ -37,6 +39,8 @@ _DESCRIBING_ATTRS = frozenset("shape dtype device ndim is_cuda layout requires_g
 _COMPUTING_BUILTINS = frozenset(["abs", "sum", "max", "min", "pow", "round", "divmod"])
 _PLAIN_BUILTINS = frozenset(["len", "int", "float", "bool", "str", "range", "isinstance", "type", "print", "repr",
                              "hasattr", "callable", "super", "tuple"])
+# Python list methods: a tensor has none of them, so on a list that holds tensors they are not compute.
+_LIST_METHODS = frozenset(["append", "extend", "insert"])
 _COMPUTING_COMPARE = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
 _MAX_PASSES = 12
 
@@ -147,26 +151,27 @@ def _bindings(node: ast.AST) -> Iterable[tuple[ast.AST, ast.AST]]:
     return []
 
 
-def tensor_operations(tree: ast.Module, dotted: Callable[[ast.AST], str | None], launches: Callable[[ast.Call], bool],
-                      handles: set[str], jitted: set[str], exported: set[str]) -> list[str]:
+def tensor_operations(tree: ast.Module, reached: Reach, dotted: Callable[[ast.AST], str | None],
+                      launches: Callable[[ast.Call], bool], handles: set[str], jitted: set[str],
+                      exported: set[str]) -> list[str]:
     """Errors for PyTorch compute on tensors in ``ModelNew.forward`` and what it reaches.
 
-    ``dotted`` resolves an expression to the module path it names, ``launches`` says whether
+    ``reached`` is what forward runs (:func:`.reach.reach`, Triton kernels left out): the
+    arguments of each ``forward`` it enters (ModelNew's, an own submodule's, an autograd
+    Function's, less ``self``/``ctx``) are tensors, and so are the weights each reached class
+    creates. ``dotted`` resolves an expression to the module path it names, ``launches`` says whether
     a call launches the custom kernel, ``handles`` are the expressions bound to extension
     modules and kernel objects, ``jitted`` names the Triton kernels (not looked into) and
     ``exported`` the extension's function names.
     """
     functions = {node.name: node for node in ast.walk(tree)
                  if isinstance(node, ast.FunctionDef) and node.name not in jitted}
-    model = next((node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "ModelNew"), None)
-    forward = next((item for item in (model.body if model else []) if isinstance(item, ast.FunctionDef)
-                    and item.name == "forward"), None)
-    if forward is None:
-        return []
-    reachable = _reachable(forward, functions)
+    reachable = [function for function in reached.functions if function.name not in jitted]
     flow = _Flow(functions, reachable, dotted, launches, handles)
-    flow.names[id(forward)].update(_tensor_parameters(forward))
-    flow.attrs.update(_init_tensors(model, dotted))
+    for entry in reached.entries:
+        flow.names[id(entry)].update(_tensor_parameters(entry))
+    for cls in reached.classes:
+        flow.attrs.update(_init_tensors(cls, dotted))
     flow.solve()
     errors: list[str] = []
     for function in reachable:
@@ -185,27 +190,14 @@ def _tensor_parameters(forward: ast.FunctionDef) -> list[str]:
             and not (isinstance(defaults.get(arg.arg), ast.Constant) and defaults[arg.arg].value is not None)]
 
 
-def _reachable(forward: ast.FunctionDef, functions: dict[str, ast.FunctionDef]) -> list[ast.AST]:
-    found: list[ast.AST] = [forward]
-    seen = {id(forward)}
-    for function in found:
-        for node in ast.walk(function):
-            if not isinstance(node, ast.Call):
-                continue
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
-            callee = functions.get(name or "")
-            if callee is not None and id(callee) not in seen:
-                seen.add(id(callee))
-                found.append(callee)
-    return found
-
-
 def _init_tensors(model: ast.ClassDef, dotted: Callable[[ast.AST], str | None]) -> set[str]:
-    """``self.X`` attributes that ``ModelNew``'s methods bind to tensors they create."""
+    """``self.X`` attributes that a class's methods bind to tensors they create."""
     attrs: set[str] = set()
     for node in ast.walk(model):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            if (dotted(node.value.func) or "").startswith("torch."):
+            name = dotted(node.value.func) or ""
+            # nn.Parameter is a tensor; nn.ModuleDict, nn.Sequential and layers are modules
+            if name.startswith("torch.") and (name == "torch.nn.Parameter" or not name.startswith("torch.nn.")):
                 attrs.update(ast.unparse(t) for t in node.targets if isinstance(t, ast.Attribute))
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "register_buffer"
                 and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
@@ -240,7 +232,7 @@ def _compute_in(function: ast.AST, flow: _Flow, exported: set[str]) -> list[str]
 
 def _call_compute(node: ast.Call, line: str, tensor: Callable[[ast.AST], bool], exported: set[str]) -> list[str]:
     func = node.func
-    if isinstance(func, ast.Attribute) and tensor(func.value) and func.attr not in DATA_METHODS | exported:
+    if isinstance(func, ast.Attribute) and tensor(func.value) and func.attr not in DATA_METHODS | exported | _LIST_METHODS:
         return [f"{line}: calls .{func.attr}() on a tensor, a PyTorch operation; outside the kernel only data "
                 "movement and views (indexing, view, reshape, contiguous, to, empty_like...) are allowed"]
     if isinstance(func, ast.Name) and func.id in _COMPUTING_BUILTINS and any(tensor(arg) for arg in node.args):

@@ -380,3 +380,150 @@ class ModelNew(nn.Module):
         return _ext.f(x, self.weight)
 '''
     assert run_guards(source).ok, run_guards(source).errors
+
+
+_BLOCK = '''
+
+class Block(nn.Module):
+    def forward(self, x):
+        return _ext.f(x)
+'''
+
+
+def _model(init: str, forward: str, prelude: str = _BLOCK) -> str:
+    """A candidate whose ``ModelNew`` has the given ``__init__`` and ``forward`` bodies; a
+    ``forward`` may go on with more methods after a ``\n---\n`` line (``def _step(self, x): ...``)."""
+    forward, _, methods = forward.partition("\n---\n")
+    indent = lambda body, depth: "".join(f"{' ' * depth}{line}\n" for line in body.strip().splitlines())  # noqa: E731
+    return (_KERNEL + prelude + "\n\nclass ModelNew(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+            + indent(init, 8) + "\n    def forward(self, x):\n" + indent(forward, 8) + "\n" + indent(methods, 4))
+
+
+@pytest.mark.parametrize(
+    ("init", "forward"),
+    [("self.block = Block()", "return self.block(x)"),
+     ("self.block = Block()", "return self.block.forward(x)"),
+     ("self.blocks = nn.ModuleList([Block(), Block()])", "return self.blocks[1](self.blocks[0](x))"),
+     ("self.blocks = nn.ModuleDict({'a': Block()})", "for name, block in self.blocks.items():\n    x = block(x)\nreturn x"),
+     ("layers = []\nlayers.append(Block())\nself.blocks = nn.ModuleList(layers)",
+      "for i, block in enumerate(self.blocks):\n    x = block(x)\nreturn x"),
+     ("self.add_module('block', Block())", "return self.block(x)"),
+     ("self.block = make_block()", "return self.block(x)"),
+     ("self.block = Block()", "return self._step(x)\n---\ndef _step(self, x):\n    return self.block(x)")],
+    ids=["attribute", "forward-method", "module-list-item", "module-dict-loop", "list-built-in-init", "add-module",
+         "helper-returns-it", "own-method"],
+)
+def test_the_kernel_may_be_launched_by_an_own_submodule(init, forward):
+    source = _model(init, forward, _BLOCK + "\n\ndef make_block():\n    return Block()\n")
+    assert run_guards(source).ok, run_guards(source).errors
+
+
+def test_an_own_submodule_inside_nn_sequential_reaches_the_kernel_under_the_kernelbench_rules():
+    # the published MobileNetV2 pattern: a helper builds a list, nn.Sequential(*list) holds it
+    init = ("def stage():\n    layers = [Block()]\n    return nn.Sequential(*layers), True\n"
+            "features = []\nblock, _ = stage()\nfeatures.append(block)\nself.features = nn.Sequential(*features)")
+    source = _model(init, "return self.features(x)")
+    assert run_guards(source, rules="kernelbench").ok, run_guards(source, rules="kernelbench").errors
+    assert "calls the PyTorch layer self.features" in _errors(source)  # strict: nn.Sequential is an nn layer
+
+
+@pytest.mark.parametrize(
+    "prelude",
+    ["class Op(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n        return _ext.f(x)\n",
+     "class Op(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n        return _ext.f(x)\n\n"
+     "op = Op.apply\n"],
+    ids=["apply", "apply-bound-to-a-name"],
+)
+def test_an_own_autograd_function_reaches_the_kernel_and_is_not_a_tensor_subclass(prelude):
+    call = "Op.apply(x)" if "op = " not in prelude else "op(x)"
+    source = _candidate(f"return {call}", prelude)
+    assert run_guards(source).ok, run_guards(source).errors
+
+
+@pytest.mark.parametrize(
+    ("init", "forward"),
+    [("self.block = Block()", "return torch.relu(x)"),
+     ("make_block()", "return torch.relu(x)"),
+     ("self.block = Block()", "if False:\n    return self.block(x)\nreturn torch.relu(x)"),
+     ("self.block = Block()", "while 0:\n    x = self.block(x)\nreturn torch.relu(x)"),
+     ("self.block = Block()", "if True:\n    return torch.relu(x)\nelse:\n    return self.block(x)"),
+     ("self.block = Block()", "return torch.relu(x)\nself.block(x)"),
+     ("self.block = Block()", "return torch.relu(x)\n---\ndef unused(self, x):\n    return self.block(x)"),
+     ("self.blocks = nn.ModuleList([Block()])", "for block in self.blocks:\n    pass\nreturn torch.relu(x)"),
+     ("self.block = nn.ReLU()\nspare = Block()", "return self.block(x)")],
+    ids=["held-never-called", "built-never-held", "if-false", "while-zero", "else-of-if-true", "after-return",
+         "uncalled-method", "loop-without-call", "other-module-held"],
+)
+def test_an_own_submodule_that_forward_never_runs_does_not_count_as_the_kernel(init, forward):
+    source = _model(init, forward, _BLOCK + "\n\ndef make_block():\n    return Block()\n")
+    for rules in ("strict", "kernelbench"):
+        report = run_guards(source, rules=rules)
+        assert not report.ok and any("never calls the custom kernel" in e for e in report.errors), report.errors
+
+
+@pytest.mark.parametrize(
+    "prelude",
+    ["class Scale(nn.Module):\n    def forward(self, x):\n        return _ext.f(x) * 2\n",
+     "class Scale(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n        return -_ext.f(x)\n",
+     "class Ops:\n    @staticmethod\n    def scale(x):\n        return _ext.f(x) + 1\n"],
+    ids=["submodule", "autograd-function", "static-method"],
+)
+def test_pytorch_compute_inside_own_submodules_is_still_pytorch_compute(prelude):
+    forward = {"class Scale(nn": "return self.scale(x)", "class Scale(torch": "return Scale.apply(x)"}
+    body = next((v for k, v in forward.items() if prelude.startswith(k)), "return Ops.scale(x)")
+    source = _model("self.scale = Scale()" if "nn.Module" in prelude else "pass", body, "\n\n" + prelude)
+    assert "applies the operator" in _errors(source)
+    assert run_guards(source, rules="kernelbench").ok  # KernelBench keeps PyTorch operators as a warning
+
+
+def test_an_autograd_function_with_a_torch_function_hook_is_still_caught():
+    prelude = ("class Op(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n        return _ext.f(x)\n\n"
+               "    @classmethod\n    def __torch_function__(cls, func, types, args=(), kwargs=None):\n        return 1\n")
+    source = _candidate("return Op.apply(x)", prelude)
+    assert "uses __torch_function__" in "\n".join(run_guards(source, rules="kernelbench").errors)
+
+
+@pytest.mark.parametrize(
+    ("init", "forward"),
+    [("self.layers = nn.ModuleList([nn.Linear(4, 4)])", "for layer in self.layers:\n    x = layer(x)\nreturn _ext.f(x)"),
+     ("self.layers = nn.ModuleList([nn.Linear(4, 4)])", "return _ext.f(self.layers[0](x))"),
+     ("layers = [nn.ReLU()]\nself.layers = nn.ModuleDict({'act': layers[0]})",
+      "for name, layer in self.layers.items():\n    x = layer(x)\nreturn _ext.f(x)")],
+    ids=["module-list-loop", "module-list-index", "module-dict-through-a-local-list"],
+)
+def test_nn_layers_run_from_a_container_are_pytorch_compute(init, forward):
+    source = _model(init, forward)
+    assert "calls the PyTorch layer" in _errors(source)
+    assert run_guards(source, rules="kernelbench").ok
+
+
+def test_nn_layers_run_inside_an_own_submodule_are_pytorch_compute():
+    prelude = ("\n\nclass Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+               "        self.steps = nn.ModuleList([nn.Linear(4, 4)])\n\n    def forward(self, x):\n"
+               "        for step in self.steps:\n            x = step(x)\n        return _ext.f(x)\n")
+    source = _model("self.block = Block()", "return self.block(x)", prelude)
+    assert "calls the PyTorch layer step" in _errors(source)
+
+
+def test_a_python_list_of_tensors_may_grow():
+    source = _candidate("outputs = [x]\noutputs.append(_ext.f(x))\noutputs.extend([x])\nreturn outputs[1]")
+    assert run_guards(source).ok, run_guards(source).errors
+
+
+@pytest.mark.parametrize(
+    "forward",
+    ["if not True:\n    return self.block(x)\nreturn torch.relu(x)",
+     "if USE_KERNEL:\n    return self.block(x)\nreturn torch.relu(x)",
+     "if USE_KERNEL and x is not None:\n    return self.block(x)\nreturn torch.relu(x)",
+     "if MODE == 'kernel':\n    return self.block(x)\nreturn torch.relu(x)"],
+    ids=["not-true", "false-flag", "false-flag-and-more", "flag-compared"],
+)
+def test_a_launch_behind_a_constant_false_test_does_not_count(forward):
+    source = _model("self.block = Block()", forward, _BLOCK + "\nUSE_KERNEL = False\nMODE = 'eager'\n")
+    assert "never calls the custom kernel" in "\n".join(run_guards(source, rules="kernelbench").errors)
+
+
+def test_a_flag_that_is_reassigned_is_not_a_constant():
+    source = _model("self.block = Block()", "if USE_KERNEL:\n    return self.block(x)\nreturn torch.relu(x)",
+                    _BLOCK + "\nUSE_KERNEL = False\n\n\ndef enable():\n    global USE_KERNEL\n    USE_KERNEL = True\n")
+    assert run_guards(source, rules="kernelbench").ok

@@ -36,7 +36,13 @@ _STATIC = {
     "operator_fallback": "applies the operator * to a tensor",
     "method_fallback": "calls .clamp_min() on a tensor",
     "persisting_l2": "cudaStreamSetAttribute",
+    "unreached_submodule": "never calls the custom kernel",
+    "dead_branch_kernel": "never calls the custom kernel",
+    "submodule_compute": "calls .clamp_min() on a tensor",
 }
+# fixtures the kernelbench rules reject as well: KernelBench too requires the kernel to run
+_REJECTED_UNDER_KERNELBENCH = ("unreached_submodule", "dead_branch_kernel", "lazy_subclass", "inherit_reference",
+                               "try_except_fallback", "timer_patch")
 # fixture -> (problem, failure stage, failed check, batch variant) the correctness core must report
 _RUNTIME = {
     "precision_downgrade": ("matmul", "mismatch", "values", ""),
@@ -58,6 +64,11 @@ def test_static_hack_is_rejected_by_the_guards(name):
     report = run_guards((_HACKS / f"{name}.py").read_text(), _PROBLEMS["relu"])
     assert not report.ok
     assert any(_STATIC[name] in error for error in report.errors), report.errors
+
+
+@pytest.mark.parametrize("name", _REJECTED_UNDER_KERNELBENCH)
+def test_bypass_hack_is_rejected_under_the_kernelbench_rules_too(name):
+    assert not run_guards((_HACKS / f"{name}.py").read_text(), _PROBLEMS["relu"], rules="kernelbench").ok
 
 
 @pytest.mark.parametrize("name", sorted(_RUNTIME))
