@@ -17,6 +17,7 @@ from polca.skills.analysis.types import (
     FloatSpec,
     InstanceSpec,
     IntSpec,
+    RecordSpec,
     SequenceSpec,
     StrSpec,
     TupleSpec,
@@ -896,6 +897,41 @@ def test_a_clamp_with_min_is_a_number_bounding_the_loop_and_its_limit_a_compared
     ranged = "def f(n):\n    return sum(1 for _ in range(max(0, min(n, 500))))\n"
     assert _param(ranged, "n").spec == IntSpec("size", examples=(499, 500, 501))
 
+
+
+def test_an_element_compared_with_a_bound_draws_the_bound_and_its_neighbours_as_elements():
+    looped = """
+    LIMIT = 1 << 20
+    def f(sizes):
+        out = []
+        for n in sizes:
+            if n > LIMIT:
+                out.append(LIMIT)
+                continue
+            p = 1
+            while p < n:
+                p *= 2
+            out.append(p)
+        return out
+    """
+    cap = (2**20 - 1, 2**20, 2**20 + 1)
+    assert _param(looped, "sizes").spec == SequenceSpec(IntSpec("size", examples=cap))
+    enumerated = "def f(xs: list[int]):\n    return [i for i, x in enumerate(xs) if x >= 10]\n"
+    assert _param(enumerated, "xs").spec == SequenceSpec(IntSpec(examples=(9, 10, 11)))
+    indexed = "def f(xs):\n    return [min(xs[i], 100) for i in range(len(xs))]\n"
+    assert _param(indexed, "xs").spec == SequenceSpec(IntSpec(examples=(99, 100, 101)))
+    field = "CAP = 500\ndef f(rows):\n    return sum(r['size'] for r in rows if r['size'] <= CAP)\n"
+    assert _param(field, "rows").spec == SequenceSpec(RecordSpec((("size", IntSpec(examples=(499, 500, 501))),)))
+    nested = "def f(grid):\n    return [[x for x in row if x < 5] for row in grid]\n"
+    assert _param(nested, "grid").spec == SequenceSpec(SequenceSpec(IntSpec(examples=(4, 5, 6))))
+    words = "def f(ops):\n    return sum(1 for op in ops if op == 'add')\n"
+    assert _param(words, "ops").spec == SequenceSpec(StrSpec(examples=("add",)))
+
+
+def test_elements_compared_with_no_constant_carry_no_bounds():
+    assert _param("def f(xs, k):\n    return [x for x in xs if x > k]\n", "xs").spec == SequenceSpec(IntSpec())
+    local = "def f(xs):\n    for x in [1, 2]:\n        if x > 9:\n            return xs\n    return xs[0]\n"
+    assert _param(local, "xs").spec == SequenceSpec(IntSpec())
 
 RANKED = """
 def rank(scores, top):

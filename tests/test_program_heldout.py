@@ -227,6 +227,110 @@ def test_a_rewrite_that_drops_a_cap_above_the_ladder_fails_held_out_and_the_righ
     assert right.status == "improved" and right.heldout_passed is True, right.message
 
 
+
+# each element is a size (a doubling loop) capped at a module constant above the ladder's top;
+# 300_001 is no value of LARGE_SIZES: only the element's own bound shows the cap
+PAGES = """LIMIT = 300_000
+
+
+def clamp_pages(sizes):
+    out = []
+    for n in sizes:
+        if n > LIMIT:
+            out.append(LIMIT)
+            continue
+        p = 1
+        while p < n:
+            p *= 2
+        out.append(p)
+    return out
+"""
+PAGES_UNCAPPED = """LIMIT = 300_000
+
+
+def clamp_pages(sizes):
+    return [1 << (n - 1).bit_length() if n > 1 else 1 for n in sizes]
+"""
+PAGES_RIGHT = """LIMIT = 300_000
+
+
+def clamp_pages(sizes):
+    return [LIMIT if n > LIMIT else 1 << (n - 1).bit_length() if n > 1 else 1 for n in sizes]
+"""
+# the same cap on a field of each record
+ROWS = """LIMIT = 300_000
+
+
+def pages(rows):
+    out = []
+    for r in rows:
+        if r["size"] > LIMIT:
+            out.append(LIMIT)
+            continue
+        p = 1
+        while p < r["size"]:
+            p *= 2
+        out.append(p)
+    return out
+"""
+ROWS_UNCAPPED = """def pages(rows):
+    return [1 << (r["size"] - 1).bit_length() if r["size"] > 1 else 1 for r in rows]
+"""
+SUMS = """def sums(sizes):
+    total = 0
+    for n in sizes:
+        for i in range(n):
+            total += i
+    return total
+"""
+
+
+def _elements(calls, field=None):
+    return [e if field is None else e[field] for c in calls for e in c.args[0]]
+
+
+@pytest.mark.parametrize("source, name, field", [(PAGES, "clamp_pages", None), (ROWS, "pages", "size")],
+                         ids=["element", "record-field"])
+def test_held_out_containers_hold_an_elements_bound_and_its_neighbours_the_search_none(tmp_path, source, name,
+                                                                                        field):
+    params = _params(tmp_path, source, name)
+    bounds = {299_999, 300_000, 300_001}
+    held = heldout_calls(params, scale=SIZE_LADDER[-1], seed=0)
+    holding = [c for c in held if set(_elements([c], field)) & bounds]
+    assert bounds <= set(_elements(holding, field))
+    assert any(set(_elements([c], field)) - bounds for c in holding)  # among ordinary elements
+    search = search_calls(params, scale=SIZE_LADDER[2], seed=0)
+    assert not set(_elements(search, field)) & bounds
+    plain = _params(tmp_path, source.replace("LIMIT", "limit").replace("limit = 300_000", ""), name)
+    assert [c.args for c in search] == [c.args for c in search_calls(plain, scale=SIZE_LADDER[2], seed=0)]
+
+
+def test_elements_compared_with_no_bound_draw_nothing_extra_and_linear_ones_no_huge_values(tmp_path):
+    params = _params(tmp_path, SUMS, "sums")
+    assert params.specs[0].item == IntSpec(role="size")
+    assert max(_elements(heldout_calls(params, scale=SIZE_LADDER[-1], seed=0))) <= SIZE_LADDER[-1]
+    large = large_size_calls(Target(SUMS, "sums"), params, SandboxConfig(), scale=SIZE_LADDER[-1], seed=0)
+    assert all(n < 2**31 for n in _elements(large))  # 2**31 additions would take minutes: never drawn
+
+
+def test_an_element_the_original_answers_quickly_at_any_magnitude_is_held_out_far_above_the_ladder(tmp_path):
+    params = _params(tmp_path, PAGES, "clamp_pages")
+    large = large_size_calls(Target(PAGES, "clamp_pages"), params, SandboxConfig(), scale=SIZE_LADDER[-1], seed=0)
+    assert all(len(c.args[0]) == 1 for c in large)  # one large element, nothing else to slow the call
+    assert set(_elements(large)) == {10**6 + 1, 2**20 + 1, 2**31, 2**32 + 1, 2**63, 10**18}
+
+
+@pytest.mark.parametrize("source, wrong", [(PAGES, PAGES_UNCAPPED), (ROWS, ROWS_UNCAPPED)],
+                         ids=["element", "record-field"])
+def test_a_rewrite_that_drops_an_elements_cap_fails_held_out(tmp_path, store, source, wrong):
+    (target,) = _optimize(tmp_path, source, wrong, store).targets
+    assert target.status == "no_gain" and target.message.startswith("failed held-out verification:"), target.message
+
+
+def test_a_rewrite_that_keeps_an_elements_cap_is_offered(tmp_path, store):
+    (target,) = _optimize(tmp_path, PAGES, PAGES_RIGHT, store).targets
+    assert target.status == "improved" and target.heldout_passed is True, target.message
+
 RATED = '''class Rated:
     RATE = 3
 

@@ -52,6 +52,7 @@ from polca.skills.analysis.types import (
 )
 
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
+Path = tuple[str, ...]  # a part of a parameter: ("rows", "[]", "k:size")
 
 
 @dataclass(frozen=True)
@@ -646,7 +647,11 @@ def param_types(mod: Module, qualname: str, visiting: frozenset[str] = frozenset
         notes: list[str] = []
         found = [_annotation(mod, arg, notes, visiting), _default_evidence(mod, default)]
         found += extra.get(arg.arg, [])
-        out.append(with_examples(_combine(arg.arg, found, notes), compared.get(arg.arg, ())))
+        param = with_examples(_combine(arg.arg, found, notes), compared.get((arg.arg,), ()))
+        for path, constants in compared.items():
+            if len(path) > 1 and path[0] == arg.arg and param.spec is not None:
+                param = replace(param, spec=_examples_at(param.spec, path[1:], constants))
+        out.append(param)
     return _sizes_passed_on(mod, qualname, out, visiting | {qualname})
 
 
@@ -714,31 +719,73 @@ def module_constants(mod: Module) -> dict[str, int]:
     return cached  # type: ignore[return-value]
 
 
-def compared_constants(func: FuncNode, constants: dict[str, int] | None = None) -> dict[str, tuple[object, ...]]:
+def compared_constants(func: FuncNode, constants: dict[str, int] | None = None) -> dict[Path, tuple[object, ...]]:
     """For each name of ``func``'s body compared with str/int constants (``op == "add"``,
     ``op in ("sub", "neg")``, ``match op: case "add" | "sub":``), those constants in order;
     for an ordering against an int (``n > 2**20``, ``0 < k <= LIMIT - 1``, ``min(n, LIMIT)``
     with literals or module constants), the boundary and its neighbours (``2**20 - 1``,
-    ``2**20``, ``2**20 + 1``), so the branch on each side of it runs (boundary-value analysis)."""
-    found: dict[str, dict[object, None]] = {}
+    ``2**20``, ``2**20 + 1``), so the branch on each side of it runs (boundary-value analysis).
+
+    Keyed by path (:func:`_term_path`): ``("n",)`` for a name, ``("sizes", "[]")`` for the
+    elements of ``sizes`` (``for n in sizes``, ``for i, n in enumerate(sizes)``, a
+    comprehension's target, ``sizes[i]``), ``("rows", "[]", "k:size")`` for ``r["size"]``
+    of each ``r`` in ``rows``."""
+    aliases = _element_aliases(func)
+    found: dict[Path, dict[object, None]] = {}
     for node in ast.walk(func):
-        for name, bound in _ordered_bounds(node, constants):
-            for value in (bound - 1, bound, bound + 1):
-                found.setdefault(name, {})[value] = None
+        for term, bound in _ordered_bounds(node, constants):
+            if (path := _term_path(term, aliases)) is not None:
+                for value in (bound - 1, bound, bound + 1):
+                    found.setdefault(path, {})[value] = None
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], _EQUALITY):
             left, right = node.left, node.comparators[0]
-            if isinstance(right, ast.Name) and isinstance(node.ops[0], ast.Eq | ast.NotEq):
+            if _term_path(right, aliases) is not None and isinstance(node.ops[0], ast.Eq | ast.NotEq):
                 left, right = right, left  # "add" == op
-            if isinstance(left, ast.Name):
+            if (path := _term_path(left, aliases)) is not None:
                 for value in _constants(right):
-                    found.setdefault(left.id, {})[value] = None
-        elif isinstance(node, ast.Match) and isinstance(node.subject, ast.Name):
+                    found.setdefault(path, {})[value] = None
+        elif isinstance(node, ast.Match) and (path := _term_path(node.subject, aliases)) is not None:
             for case in node.cases:
                 for pattern in ast.walk(case.pattern):
                     if isinstance(pattern, ast.MatchValue):
                         for value in _constants(pattern.value):
-                            found.setdefault(node.subject.id, {})[value] = None
-    return {name: tuple(values) for name, values in found.items()}
+                            found.setdefault(path, {})[value] = None
+    return {path: tuple(values) for path, values in found.items()}
+
+
+def _element_aliases(func: FuncNode) -> dict[str, Path]:
+    """Loop names that take the elements of a parameter (or of an element, nested):
+    ``for n in sizes`` and ``for i, n in enumerate(sizes)`` give ``{"n": ("sizes", "[]")}``,
+    as do comprehension targets. A parameter itself is never an alias."""
+    params = {a.arg for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)}
+    aliases: dict[str, Path] = {}
+    for node in ast.walk(func):  # breadth first: an outer loop is read before the loops inside it
+        if not isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+            continue
+        target, it = node.target, node.iter
+        if isinstance(it, ast.Call) and dotted(it.func) == "enumerate" and it.args \
+                and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+            target, it = target.elts[1], it.args[0]
+        base = _term_path(it, aliases)
+        if isinstance(target, ast.Name) and target.id not in params and base is not None \
+                and (base[0] in params or len(base) > 1):
+            aliases[target.id] = (*base, "[]")
+    return aliases
+
+
+def _term_path(node: ast.expr, aliases: dict[str, Path]) -> Path | None:
+    """The path of a compared term: a name (an element alias, else itself), ``x[i]`` (an
+    element of ``x``), ``x["key"]`` (a field); None for anything else."""
+    if isinstance(node, ast.Name):
+        return aliases.get(node.id, (node.id,))
+    if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice | ast.Tuple):
+        base = _term_path(node.value, aliases)
+        if base is None:
+            return None
+        key = node.slice
+        return (*base, f"k:{key.value}") if isinstance(key, ast.Constant) and isinstance(key.value, str) \
+            else (*base, "[]")
+    return None
 
 
 def is_clamp(node: ast.AST) -> bool:
@@ -747,8 +794,8 @@ def is_clamp(node: ast.AST) -> bool:
         and not node.keywords
 
 
-def _ordered_bounds(node: ast.AST, constants: dict[str, int] | None) -> list[tuple[str, int]]:
-    """(name, bound) for each name ordered against an int constant in ``node``: ``n > 2**20``,
+def _ordered_bounds(node: ast.AST, constants: dict[str, int] | None) -> list[tuple[ast.expr, int]]:
+    """(term, bound) for each name or subscript ordered against an int constant in ``node``: ``n > 2**20``,
     ``LIMIT < n``, each link of ``0 < n <= LIMIT``, ``min(n, LIMIT)``."""
     if isinstance(node, ast.Compare):
         terms = [node.left, *node.comparators]
@@ -760,10 +807,10 @@ def _ordered_bounds(node: ast.AST, constants: dict[str, int] | None) -> list[tup
         return []
     found = []
     for a, b in pairs:
-        for name, other in ((a, b), (b, a)):
+        for term, other in ((a, b), (b, a)):
             bound = _int_constant(other, constants)
-            if isinstance(name, ast.Name) and bound is not None:
-                found.append((name.id, bound))
+            if isinstance(term, ast.Name | ast.Subscript) and bound is not None:
+                found.append((term, bound))
     return found
 
 
@@ -800,18 +847,36 @@ _MAX_EXAMPLES = 16
 def with_examples(param: ParamType, constants: tuple[object, ...]) -> ParamType:
     """``param`` whose str/int spec also draws the ``constants`` it is compared with (its
     branches on them run); an untyped parameter compared only with strs (ints) is a str (int)."""
+    strs = [c for c in constants if isinstance(c, str)]
+    ints = [c for c in constants if isinstance(c, int)]
+    if param.spec is None and constants and not (strs and ints):
+        param = replace(param, spec=StrSpec() if strs else IntSpec(), source="usage", why="")
+    return param if param.spec is None else replace(param, spec=_spec_with_examples(param.spec, constants))
+
+
+def _spec_with_examples(spec: Spec, constants: tuple[object, ...]) -> Spec:
     strs = tuple(c for c in constants if isinstance(c, str))
-    ints = tuple(c for c in constants if isinstance(c, int))
-    spec = param.spec
-    if spec is None and constants and not (strs and ints):
-        spec, param = (StrSpec() if strs else IntSpec()), replace(param, source="usage", why="")
     if isinstance(spec, StrSpec) and strs:
-        return replace(param, spec=replace(spec, examples=strs))
-    ints = tuple(i for i in ints if (spec.low is None or i >= spec.low) and (spec.high is None or i <= spec.high)) \
-        if isinstance(spec, IntSpec) else ()
-    if isinstance(spec, IntSpec) and spec.role in ("value", "size") and ints:
-        return replace(param, spec=replace(spec, examples=ints[:_MAX_EXAMPLES]))
-    return param
+        return replace(spec, examples=strs)
+    if not (isinstance(spec, IntSpec) and spec.role in ("value", "size")):
+        return spec
+    ints = tuple(i for i in constants if isinstance(i, int)
+                 and (spec.low is None or i >= spec.low) and (spec.high is None or i <= spec.high))
+    return replace(spec, examples=ints[:_MAX_EXAMPLES]) if ints else spec
+
+
+def _examples_at(spec: Spec, path: Path, constants: tuple[object, ...]) -> Spec:
+    """``spec`` whose part at ``path`` (``"[]"``: a sequence's elements, ``"k:size"``: a
+    record's field) draws ``constants`` (:func:`_spec_with_examples`); other parts unchanged."""
+    if not path:
+        return _spec_with_examples(spec, constants)
+    step, rest = path[0], path[1:]
+    if isinstance(spec, SequenceSpec) and step == "[]":
+        return replace(spec, item=_examples_at(spec.item, rest, constants))
+    if isinstance(spec, RecordSpec) and step.startswith("k:"):
+        return replace(spec, fields=tuple((k, _examples_at(v, rest, constants) if k == step[2:] else v)
+                                          for k, v in spec.fields))
+    return spec
 
 
 def _annotation(mod: Module, arg: ast.arg, notes: list[str], visiting: frozenset[str]) -> Evidence:

@@ -336,6 +336,7 @@ class _Gen:
         self.scale = scale  # the top of boundary sizes: a size int's edges never pass it
         self.lengths: list[int] = []  # lengths of the containers drawn so far in this call
         self.named: dict[str, int] = {}  # length of each named value drawn so far (what an index is "of")
+        self.inside = 0  # sequences being drawn around the current value: their elements' constants are edges only
 
     def values(self, specs: Sequence[Spec], n: float, names: Sequence[str] = ()) -> list[Any]:
         """Values of ``specs`` sharing ``n`` elements; index ints are drawn last, within the
@@ -354,6 +355,8 @@ class _Gen:
         match spec:
             case ChoiceSpec(values=values):
                 return values[self._choose(len(values))]
+            case IntSpec(examples=examples) | StrSpec(examples=examples) if examples and self.inside:
+                return self.value(replace(spec, examples=()), n)  # an element's bounds: held-out edges only
             case IntSpec(role="size", examples=examples) if examples and not self.heldout:
                 return self.value(replace(spec, examples=()), n)  # a size beyond the ladder is held out only
             case IntSpec(examples=examples) | StrSpec(examples=examples) if examples:
@@ -433,7 +436,11 @@ class _Gen:
 
     def _sequence(self, spec: SequenceSpec, n: float) -> Any:
         length, each = self._length(spec.item, n)
-        items = [self.value(spec.item, each) for _ in range(length)]
+        self.inside += 1
+        try:
+            items = [self.value(spec.item, each) for _ in range(length)]
+        finally:
+            self.inside -= 1
         return _as_kind(items, spec.kind)
 
     def _int(self, spec: IntSpec, n: float) -> int:
@@ -710,8 +717,9 @@ the ladder meets them."""
 
 def large_size_calls(original: Target, params: Params | Sequence[Spec], sandbox: SandboxConfig, *, scale: int,
                      seed: int) -> list[Call]:
-    """Held-out calls in which one size int (a top-level parameter) takes a value of
-    :data:`LARGE_SIZES` above ``scale``, the others small values: those the original answers
+    """Held-out calls in which one size int (a top-level parameter, or the one element of a
+    sequence of sizes) takes a value of :data:`LARGE_SIZES` above ``scale``, the others
+    small values: those the original answers
     within :data:`CALL_LIMIT_S` of CPU time each (it returns, or raises an exception of its
     own: not MemoryError, RecursionError or an OverflowError past the platform's index
     size, limits of where it runs that a right rewrite may meet elsewhere), found in one
@@ -721,12 +729,14 @@ def large_size_calls(original: Target, params: Params | Sequence[Spec], sandbox:
     rng = random.Random(seed + HELDOUT_SEED_OFFSET - 1)
     calls = []
     for index, spec in enumerate(params.specs):
-        if not (isinstance(spec, IntSpec) and spec.role == "size"):
+        size = _size_of(spec)
+        if size is None:
             continue
-        for value in sorted({_clamp(spec, v) for v in LARGE_SIZES}):
+        for value in sorted({_clamp(size, v) for v in LARGE_SIZES}):
             if value > scale:
                 values = _Gen(rng, heldout=True, magnitude=8, scale=8).values(params.specs, 8, params.names)
-                calls.append(params.call([*values[:index], value, *values[index + 1:]]))
+                large = _as_kind([value], spec.kind) if isinstance(spec, SequenceSpec) else value
+                calls.append(params.call([*values[:index], large, *values[index + 1:]]))
     if not calls:
         return []
     timeout_s = min(PROBE_TIMEOUT_S + 4 * CALL_LIMIT_S * len(calls), sandbox.timeout_s * SELF_CHECK)
@@ -737,6 +747,13 @@ def large_size_calls(original: Target, params: Params | Sequence[Spec], sandbox:
         return []
     return [call for call, t in zip(calls, times.calls, strict=True)
             if t.status == "returned" or (t.status == "raised" and t.error != "OverflowError")]
+
+
+def _size_of(spec: Spec) -> IntSpec | None:
+    """The size int ``spec`` is, or holds as the elements of a sequence (``for n in sizes:
+    while p < n``); None for anything else."""
+    item = spec.item if isinstance(spec, SequenceSpec) else spec
+    return item if isinstance(item, IntSpec) and item.role == "size" else None
 
 
 def scales(original: Target, params: Params | Sequence[Spec], sandbox: SandboxConfig, *, seed: int,
