@@ -61,10 +61,12 @@ def test_unreadable_params_name_the_missing_coordinate():
 
 def test_true_quality_peaks_at_the_optimum_and_the_seed_starts_low():
     smooth, deceptive = get_landscape("smooth"), get_landscape("deceptive")
+    heavy = get_landscape("heavy_tailed")
     assert smooth.quality(np.array([0.8, 0.3, 0.7, 0.2])) == pytest.approx(1.0)
     assert deceptive.quality(np.array([0.75, 0.2, 0.8, 0.25])) == pytest.approx(1.0)
     assert deceptive.quality(np.array([0.2, 0.75, 0.25, 0.7])) == pytest.approx(0.65)
-    for landscape in (smooth, deceptive):
+    assert heavy.quality(np.array([0.8, 0.3, 0.7, 0.2, 0.6, 0.35, 0.75, 0.25])) == pytest.approx(1.0)
+    for landscape in (smooth, deceptive, heavy):
         assert 0.2 < landscape.quality(np.array(landscape.seed_point)) < 0.5
 
 
@@ -95,6 +97,23 @@ def test_noisy_scores_are_unbiased_with_the_stated_spread():
         errors += [problem.evaluate_text(text, i).score - truth for i in problem.instances()]
     assert np.mean(errors) == pytest.approx(0.0, abs=0.02)
     assert np.std(errors) == pytest.approx(0.3, rel=0.05)
+
+
+def test_heavy_tailed_noise_keeps_the_spread_and_throws_outliers():
+    """Student-t(3) noise: unbiased, the stated standard deviation, and far more scores
+    beyond four deviations than Gaussian noise gives (6e-5 of them)."""
+    problem = _problem("heavy_tailed", noise=0.1)
+    assert problem.landscape.dims == 8
+    rng = np.random.default_rng(0)
+    errors = []
+    for _ in range(400):
+        text = format_params(rng.random(8))
+        truth = problem.true_quality(text)
+        errors += [problem.evaluate_text(text, i).score - truth for i in problem.instances()]
+    errors = np.array(errors)
+    assert errors.mean() == pytest.approx(0.0, abs=0.005)
+    assert errors.std() == pytest.approx(0.1, rel=0.1)
+    assert np.mean(np.abs(errors) > 0.4) > 1e-3
 
 
 def test_the_instance_part_of_the_noise_repeats_and_the_fresh_part_does_not():
