@@ -6,7 +6,8 @@ One iteration, in the paper's terms:
 2. draw one minibatch and evaluate on it the explorers the re-evaluation policy picks
    (common random numbers; all of them under ``fixed``, those still tied with a rival
    under ``adaptive``), appending the scores to their histories;
-3. ask the proposer for ``num_proposals`` children of each explorer, giving it that
+3. ask the proposer for ``num_proposals`` children of the explorers the expansion policy
+   picks (under ``adaptive``: the best by mean and those still tied with it), giving it that
    minibatch's scores and feedback and the summarizer's advice;
 4. drop children inside the ε-net unevaluated;
 5. evaluate the survivors on the same minibatch (or a fresh validation minibatch);
@@ -56,6 +57,7 @@ from polca.optimizer.proposers import failure_kind
 from polca.optimizer.queue import CandidateQueue, PriorityParams, Trial, get_priority
 from polca.optimizer.result import OptimizationResult, confidence_interval_95
 from polca.optimizer.strategies import reevaluation as rv
+from polca.optimizer.strategies.expansion import make_expansion
 from polca.optimizer.summarizer import (
     Summarizer,
     SummaryRequest,
@@ -97,6 +99,7 @@ class Engine:
             get_priority(config.priority), PriorityParams(config.score_range, config.confidence)
         )
         self.reevaluation = rv.make_reevaluation(config.reevaluation)
+        self.expansion = make_expansion(config.expansion)
         self.epsilon = resolve_epsilon(config.epsilon, embedder)
         self.sampler = MinibatchSampler(len(self.instances[TRAIN]), config.batch_size, config.seed)
         self.val_sampler = (
@@ -148,7 +151,10 @@ class Engine:
         fresh = self._evaluate([c for c, r in zip(explorers, rescore, strict=True) if r],
                                batch, "explorer")
         fresh |= {e.candidate.id: e.latest() for e, r in zip(entries, rescore, strict=True) if not r}
-        children = self._propose([c for c in explorers if c.id in fresh], fresh)
+        parents = [c for c in explorers if c.id in fresh]
+        counts = self.expansion.allot([rv.standing(self.queue.entry(c.id)) for c in parents],
+                                      self._evidence(), self.config.num_proposals)
+        children = self._propose(parents, counts, fresh)
         survivors, vectors = self._epsilon_filter(children)
         child_batch = self._batch_ids(VAL, self.val_sampler.next()) if self.val_sampler else batch
         evaluated = self._evaluate(survivors, child_batch, "child", remember=vectors)
@@ -203,18 +209,20 @@ class Engine:
         return fresh
 
     def _propose(
-        self, explorers: Sequence[Candidate], fresh: dict[str, list[Evaluation]]
+        self, explorers: Sequence[Candidate], counts: Sequence[int],
+        fresh: dict[str, list[Evaluation]],
     ) -> list[Candidate]:
-        """Ask for children of every explorer (concurrently; results in explorer order)."""
-        contexts = [self._context(position) for position in range(len(explorers))]
-        jobs = list(zip(explorers, contexts, strict=True))
+        """Ask for ``counts[i]`` children of explorer i (concurrently; in explorer order)."""
+        jobs = [(explorer, self._context(position, count))
+                for position, (explorer, count) in enumerate(zip(explorers, counts, strict=True))
+                if count > 0]
         workers = max(1, min(self.config.max_workers, len(jobs)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             outcomes = list(pool.map(
                 lambda job: propose_outcome(self.proposer, job[0], fresh[job[0].id], job[1]), jobs))
         children: list[Candidate] = []
-        for parent, outcome in zip(explorers, outcomes, strict=True):
-            self.budget.proposals += self.config.num_proposals
+        for (parent, context), outcome in zip(jobs, outcomes, strict=True):
+            self.budget.proposals += context.num_proposals
             for reason in outcome.failures:
                 self.proposal_failures[failure_kind(reason)] += 1
                 self._emit(ev.ProposalFailed(self.iteration, parent.id, reason))
@@ -313,11 +321,10 @@ class Engine:
 
     # ---- helpers ---------------------------------------------------------------------
 
-    def _context(self, position: int) -> ProposalContext:
+    def _context(self, position: int, count: int) -> ProposalContext:
         seed = int(np.random.SeedSequence([self.config.seed, 1, self.iteration, position])
                    .generate_state(1)[0])
-        return ProposalContext(self.objective, self.summary, self.config.num_proposals,
-                               self.iteration, seed)
+        return ProposalContext(self.objective, self.summary, count, self.iteration, seed)
 
     def _affordable(self, count: int, batch_len: int, role: ev.EvaluationRole) -> int:
         left = self.budget.evaluations_left()

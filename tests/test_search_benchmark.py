@@ -321,7 +321,7 @@ def test_every_contestant_runs_end_to_end_on_a_tiny_budget(tmp_path):
     assert not [r for r in records if "error" in r], records
     assert {r["spec"]["contestant"] for r in records} == {
         "polca", "polca_no_epsilon_net", "polca_no_summarizer", "polca_fixed_reevaluation",
-        "greedy", "gepa", "openevolve",
+        "polca_spread_expansion", "greedy", "gepa", "openevolve",
     }  # fmt: skip
     for record in records:
         assert 0 < record["evals_used"] <= 100 and record["llm_calls"] > 0, record
