@@ -297,6 +297,20 @@ def test_report_writes_tables_json_and_plots(tmp_path):
     assert len(payload["records"]) == 3 and math.isclose(payload["cells"][0]["final_median"], 0.6)
 
 
+def test_the_report_counts_what_the_epsilon_net_saved_and_names_its_command(tmp_path):
+    records = [{**_record("polca", [[20, 0.4]], 0.5), "notes": "rejected=2 child=300 explorer=40 final=60"},
+               {**_record("polca", [[20, 0.4]], 0.5), "notes": "rejected=0 child=320 explorer=20 final=60"},
+               {**_record("polca_no_epsilon_net", [[20, 0.4]], 0.5), "notes": "rejected=0 child=340"},
+               _record("greedy", [[10, 0.5]], 0.6)]  # fmt: skip
+    lines = report.spend_lines(records, ["polca", "polca_no_epsilon_net", "greedy"], minibatch=5)
+    assert lines[2:] == ["| polca | 0.1 | 1.0 | 5.0 | 30 | 310 | 60 |",
+                         "| polca_no_epsilon_net | 0.1 | 0.0 | 0.0 | 0 | 340 | 0 |"]  # fmt: skip
+    settings = {"seeds": 3, "contestants": ["polca", "greedy"], "budget": 400}
+    command = report.reproduce_command(settings, tmp_path / "out", tmp_path / "R.md")
+    assert "--contestants polca greedy" in command and "--seeds 3" in command
+    assert "--budget" not in command and f"--out {tmp_path / 'out'}" in command
+
+
 def test_rebuilding_the_report_keeps_the_hand_written_discussion(tmp_path):
     records = [_record("polca", [[20, 0.4]], 0.5), _record("gepa", [[20, 0.3]], 0.4)]
     settings = {"budget": 100, "seeds": 1, "minibatch": 5, "p": 0.3, "jobs": 1,
