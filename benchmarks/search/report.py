@@ -226,7 +226,7 @@ def render_markdown(settings: Mapping[str, Any], records: Sequence[Mapping[str, 
     harness_min = settings.get("harness_wall_s", math.nan) / 60
     parts = [
         RESULTS_HEADER.format(
-            command=reproduce_command(settings, out_dir, results_md), budget=settings["budget"], seeds=settings["seeds"], minibatch=settings["minibatch"],
+            command=reproduce_command(settings, out_dir, results_md), raw=f"{rel}/raw", budget=settings["budget"], seeds=settings["seeds"], minibatch=settings["minibatch"],
             p=settings["p"], jobs=settings["jobs"], harness_min=harness_min,
             runs_min=sum(r.get("wall_s", 0.0) for r in records) / 60,
             runs=len(records), failed=len(failed),
@@ -306,12 +306,12 @@ def spend_lines(records: Sequence[Mapping[str, Any]], contestants: Sequence[str]
 
 RESULTS_HEADER = """# Search benchmark: POLCA against GEPA and OpenEvolve, model held fixed
 
-Reproduce (from the repository root; this run took {harness_min:.0f} min on a 2-core machine
-shared with other work, the runs' own wall times summing to {runs_min:.0f} min):
+Reproduce (from the repository root; the harness's last invocation took {harness_min:.0f} min on
+a 2-core machine shared with other work, the runs' own wall times summing to {runs_min:.0f} min):
 
     {command}
 
-(`--fresh` reruns every run; without it, records already under `results/raw/` are reused
+(`--fresh` reruns every run; without it, records already under `{raw}/` are reused
 and only the report is rebuilt.)
 
 Setup: budget {budget} instance evaluations per run, {seeds} seeds, minibatch {minibatch},
