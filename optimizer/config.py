@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from polca.config import EmbedderName, ReevaluationName
+from polca.config import EmbedderName, ExpansionName, ReevaluationName
 
 PriorityName = Literal["mean", "ucb", "lcb"]
 ExecutorName = Literal["thread", "process", "serial", "ray"]
@@ -43,6 +43,10 @@ class OptimizerConfig:
         reevaluation: how explorers are re-scored and how large the final pool is:
             ``adaptive`` (as the observed noise requires) or ``fixed`` (every explorer
             every iteration, and all ``num_pool``).
+        expansion: which explorers get children: ``adaptive`` (the one with the best
+            mean and those statistically tied with it), ``focus`` (only the best; the
+            others are only compared with it) or ``spread`` (each explorer, the paper's
+            schedule); see ``polca.optimizer.strategies.expansion``.
 
     Budgets (``None``: no limit; the run stops at whichever comes first):
         max_evaluations: instance evaluations (one per measured batch for a domain that
@@ -71,6 +75,7 @@ class OptimizerConfig:
     summary_sample_size: int = 5
     num_pool: int = 3
     reevaluation: ReevaluationName = "adaptive"
+    expansion: ExpansionName = "adaptive"
     max_evaluations: int | None = None
     max_proposals: int | None = None
     max_cost_usd: float | None = None
@@ -115,7 +120,7 @@ class OptimizerConfig:
                 "bonus; pass score_range, e.g. (0.0, 1.0), or use priority='mean'."
             )
         for name, kind in (("executor", ExecutorName), ("reevaluation", ReevaluationName),
-                           ("embedder", EmbedderName)):
+                           ("embedder", EmbedderName), ("expansion", ExpansionName)):
             if getattr(self, name) not in get_args(kind):
                 raise ValueError(
                     f"{name}={getattr(self, name)!r} is unknown; choose one of "

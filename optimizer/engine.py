@@ -6,7 +6,8 @@ One iteration, in the paper's terms:
 2. draw one minibatch and evaluate on it the explorers the re-evaluation policy picks
    (common random numbers; all of them under ``fixed``, those still tied with a rival
    under ``adaptive``), appending the scores to their histories;
-3. ask the proposer for ``num_proposals`` children of each explorer, giving it that
+3. ask the proposer for ``num_proposals`` children of the explorers the expansion policy
+   picks (under ``adaptive``: the best by mean and those still tied with it), giving it that
    minibatch's scores and feedback and the summarizer's advice;
 4. drop children inside the ε-net unevaluated;
 5. evaluate the survivors on the same minibatch (or a fresh validation minibatch);
@@ -54,6 +55,7 @@ from polca.optimizer.proposing import propose_children
 from polca.optimizer.queue import CandidateQueue, PriorityParams, Trial, get_priority
 from polca.optimizer.result import OptimizationResult, confidence_interval_95
 from polca.optimizer.strategies import reevaluation as rv
+from polca.optimizer.strategies.expansion import make_expansion
 from polca.optimizer.summarizer import Summarizer, summary_request
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,7 @@ class Engine:
             get_priority(config.priority), PriorityParams(config.score_range, config.confidence)
         )
         self.reevaluation = rv.make_reevaluation(config.reevaluation)
+        self.expansion = make_expansion(config.expansion)
         self.epsilon = resolve_epsilon(config.epsilon, embedder)
         self.sampler = MinibatchSampler(len(self.instances[TRAIN]), config.batch_size, config.seed)
         self.val_sampler = (
@@ -141,7 +144,10 @@ class Engine:
         fresh = self._evaluate([c for c, r in zip(explorers, rescore, strict=True) if r],
                                batch, "explorer")
         fresh |= {e.candidate.id: e.latest() for e, r in zip(entries, rescore, strict=True) if not r}
-        children = self._propose([c for c in explorers if c.id in fresh], fresh)
+        parents = [c for c in explorers if c.id in fresh]
+        counts = self.expansion.allot([rv.standing(self.queue.entry(c.id)) for c in parents],
+                                      self._evidence(), self.config.num_proposals)
+        children = self._propose(parents, counts, fresh)
         survivors, vectors = self._epsilon_filter(children)
         child_batch = self._batch_ids(VAL, self.val_sampler.next()) if self.val_sampler else batch
         evaluated = self._evaluate(survivors, child_batch, "child", remember=vectors)
@@ -197,10 +203,13 @@ class Engine:
         return fresh
 
     def _propose(
-        self, explorers: Sequence[Candidate], fresh: dict[str, list[Evaluation]]
+        self, explorers: Sequence[Candidate], counts: Sequence[int],
+        fresh: dict[str, list[Evaluation]],
     ) -> list[Candidate]:
-        """Ask for children of every explorer (concurrently; results in explorer order)."""
-        jobs = [(c, fresh[c.id], self._context(position)) for position, c in enumerate(explorers)]
+        """Ask for ``counts[i]`` children of explorer i (concurrently; in explorer order)."""
+        jobs = [(explorer, fresh[explorer.id], self._context(position, count))
+                for position, (explorer, count) in enumerate(zip(explorers, counts, strict=True))
+                if count > 0]
         children, failures = propose_children(self.proposer, jobs, self.config.max_workers)
         self.budget.proposals += sum(context.num_proposals for _, _, context in jobs)
         for failure in failures:
@@ -292,11 +301,10 @@ class Engine:
 
     # ---- helpers ---------------------------------------------------------------------
 
-    def _context(self, position: int) -> ProposalContext:
+    def _context(self, position: int, count: int) -> ProposalContext:
         seed = int(np.random.SeedSequence([self.config.seed, 1, self.iteration, position])
                    .generate_state(1)[0])
-        return ProposalContext(self.objective, self.summary, self.config.num_proposals,
-                               self.iteration, seed)
+        return ProposalContext(self.objective, self.summary, count, self.iteration, seed)
 
     def _affordable(self, count: int, batch_len: int, role: ev.EvaluationRole) -> int:
         left = self.budget.evaluations_left()

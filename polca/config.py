@@ -27,6 +27,7 @@ DEFAULT_DB_URL = "sqlite:///.polca/polca.db"
 SandboxBackend = Literal["auto", "local", "docker", "none"]
 EmbedderName = Literal["hashed", "code"]  # polca.optimizer.embedding.EMBEDDERS
 ReevaluationName = Literal["adaptive", "fixed"]  # polca.optimizer.strategies.reevaluation
+ExpansionName = Literal["adaptive", "focus", "spread"]  # polca.optimizer.strategies.expansion
 
 
 def _env(name: str) -> dict[str, str]:

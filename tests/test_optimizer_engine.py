@@ -206,7 +206,7 @@ def _copy_and_grow(parent: Candidate, evaluations: Sequence[Evaluation], rng: np
 def test_engine_drops_copies_of_memory_unevaluated_unless_the_net_is_off(epsilon: float) -> None:
     domain = WordsDomain()
     _, seen = _run(domain, _proposer(_copy_and_grow), max_iterations=3, num_pool=0,
-                   num_proposals=4, epsilon=epsilon)
+                   num_proposals=4, epsilon=epsilon, expansion="spread")
     rejected = _of(seen, ev.ProposalRejected)
     children = [e for e in _of(seen, ev.CandidateEvaluated) if e.role == "child"]
     evaluated_ids = {cid for cid, _ in domain.calls}

@@ -43,7 +43,7 @@ def test_a_gap_one_minibatch_resolves_needs_no_rescoring_and_one_final_measureme
 
 
 def test_candidates_inside_the_noise_are_rescored_and_all_enter_the_final_pool() -> None:
-    evidence = _evidence(0.3, (0.62, 5), (0.60, 5), (0.58, 10))
+    evidence = _evidence(0.3, (0.62, 5), (0.60, 5), (0.58, 5))
     policy = AdaptiveReevaluation()
     assert policy.rescore(list(evidence.top), evidence) == [True, True, True]
     assert policy.final_pool(evidence, limit=3) == 3
@@ -94,6 +94,18 @@ def test_queue_noise_is_the_pooled_spread_of_repeated_scores() -> None:
     flat.add(Candidate({"t": "x"}, id="x"))
     flat.record("x", [Trial(Evaluation(0.7), f"train/{i}", 1) for i in range(7)])
     assert flat.noise() == (0.0, 6)  # exactly 0: equal scores never read as noise
+
+
+def test_of_a_tied_pair_the_side_with_fewer_scores_is_rescored() -> None:
+    """A challenger that beat a well-measured leader on one minibatch is re-scored, not the
+    leader; one that trails it is re-scored too; equal counts re-score both."""
+    policy = AdaptiveReevaluation()
+    challenger = _evidence(0.1, (0.72, 5), (0.70, 40))
+    assert policy.rescore(list(challenger.top), challenger) == [True, False]
+    trailing = _evidence(0.1, (0.70, 40), (0.68, 5))
+    assert policy.rescore(list(trailing.top), trailing) == [False, True]
+    even = _evidence(0.1, (0.70, 10), (0.68, 10))
+    assert policy.rescore(list(even.top), even) == [True, True]
 
 
 def test_only_explorers_that_may_still_be_best_are_rescored() -> None:

@@ -61,10 +61,12 @@ def test_unreadable_params_name_the_missing_coordinate():
 
 def test_true_quality_peaks_at_the_optimum_and_the_seed_starts_low():
     smooth, deceptive = get_landscape("smooth"), get_landscape("deceptive")
+    heavy = get_landscape("heavy_tailed")
     assert smooth.quality(np.array([0.8, 0.3, 0.7, 0.2])) == pytest.approx(1.0)
     assert deceptive.quality(np.array([0.75, 0.2, 0.8, 0.25])) == pytest.approx(1.0)
     assert deceptive.quality(np.array([0.2, 0.75, 0.25, 0.7])) == pytest.approx(0.65)
-    for landscape in (smooth, deceptive):
+    assert heavy.quality(np.array([0.8, 0.3, 0.7, 0.2, 0.6, 0.35, 0.75, 0.25])) == pytest.approx(1.0)
+    for landscape in (smooth, deceptive, heavy):
         assert 0.2 < landscape.quality(np.array(landscape.seed_point)) < 0.5
 
 
@@ -95,6 +97,23 @@ def test_noisy_scores_are_unbiased_with_the_stated_spread():
         errors += [problem.evaluate_text(text, i).score - truth for i in problem.instances()]
     assert np.mean(errors) == pytest.approx(0.0, abs=0.02)
     assert np.std(errors) == pytest.approx(0.3, rel=0.05)
+
+
+def test_heavy_tailed_noise_keeps_the_spread_and_throws_outliers():
+    """Student-t(3) noise: unbiased, the stated standard deviation, and far more scores
+    beyond four deviations than Gaussian noise gives (6e-5 of them)."""
+    problem = _problem("heavy_tailed", noise=0.1)
+    assert problem.landscape.dims == 8
+    rng = np.random.default_rng(0)
+    errors = []
+    for _ in range(400):
+        text = format_params(rng.random(8))
+        truth = problem.true_quality(text)
+        errors += [problem.evaluate_text(text, i).score - truth for i in problem.instances()]
+    errors = np.array(errors)
+    assert errors.mean() == pytest.approx(0.0, abs=0.005)
+    assert errors.std() == pytest.approx(0.1, rel=0.1)
+    assert np.mean(np.abs(errors) > 0.4) > 1e-3
 
 
 def test_the_instance_part_of_the_noise_repeats_and_the_fresh_part_does_not():
@@ -278,6 +297,20 @@ def test_report_writes_tables_json_and_plots(tmp_path):
     assert len(payload["records"]) == 3 and math.isclose(payload["cells"][0]["final_median"], 0.6)
 
 
+def test_the_report_counts_what_the_epsilon_net_saved_and_names_its_command(tmp_path):
+    records = [{**_record("polca", [[20, 0.4]], 0.5), "notes": "rejected=2 child=300 explorer=40 final=60"},
+               {**_record("polca", [[20, 0.4]], 0.5), "notes": "rejected=0 child=320 explorer=20 final=60"},
+               {**_record("polca_no_epsilon_net", [[20, 0.4]], 0.5), "notes": "rejected=0 child=340"},
+               _record("greedy", [[10, 0.5]], 0.6)]  # fmt: skip
+    lines = report.spend_lines(records, ["polca", "polca_no_epsilon_net", "greedy"], minibatch=5)
+    assert lines[2:] == ["| polca | 0.1 | 1.0 | 5.0 | 30 | 310 | 60 |",
+                         "| polca_no_epsilon_net | 0.1 | 0.0 | 0.0 | 0 | 340 | 0 |"]  # fmt: skip
+    settings = {"seeds": 3, "contestants": ["polca", "greedy"], "budget": 400}
+    command = report.reproduce_command(settings, tmp_path / "out", tmp_path / "R.md")
+    assert "--contestants polca greedy" in command and "--seeds 3" in command
+    assert "--budget" not in command and f"--out {tmp_path / 'out'}" in command
+
+
 def test_rebuilding_the_report_keeps_the_hand_written_discussion(tmp_path):
     records = [_record("polca", [[20, 0.4]], 0.5), _record("gepa", [[20, 0.3]], 0.4)]
     settings = {"budget": 100, "seeds": 1, "minibatch": 5, "p": 0.3, "jobs": 1,
@@ -302,7 +335,7 @@ def test_every_contestant_runs_end_to_end_on_a_tiny_budget(tmp_path):
     assert not [r for r in records if "error" in r], records
     assert {r["spec"]["contestant"] for r in records} == {
         "polca", "polca_no_epsilon_net", "polca_no_summarizer", "polca_fixed_reevaluation",
-        "greedy", "gepa", "openevolve",
+        "polca_spread_expansion", "greedy", "gepa", "openevolve",
     }  # fmt: skip
     for record in records:
         assert 0 < record["evals_used"] <= 100 and record["llm_calls"] > 0, record

@@ -6,7 +6,8 @@ writes the same prompts it would with a real model. The engine runs with its def
 except the minibatch size (the benchmark's), the evaluation budget, the seed and a
 serial executor (the harness runs two contestants at a time on two cores). The
 ablations change one knob each: ``epsilon=0`` (no ε-net), ``summarize_every=0`` (no
-summarizer), ``reevaluation='fixed'`` (the paper's re-scoring schedule). A record's
+summarizer), ``reevaluation='fixed'`` (the paper's re-scoring schedule),
+``expansion='spread'`` (the paper's expansion: children of every explorer). A record's
 notes count the children the ε-net dropped and the evaluations spent per role.
 
 The trace follows the engine's events: the leader (``NewBest``, the argmax of the mean)
@@ -111,6 +112,11 @@ def run_polca_no_epsilon_net(spec: RunSpec, problem: SyntheticProblem, model: Si
 def run_polca_fixed_reevaluation(spec: RunSpec, problem: SyntheticProblem, model: SimulatedModel) -> Outcome:
     """POLCA with ``reevaluation='fixed'``: every explorer re-scored, the whole final pool."""
     return _run_polca(spec, problem, model, reevaluation="fixed")
+
+
+def run_polca_spread_expansion(spec: RunSpec, problem: SyntheticProblem, model: SimulatedModel) -> Outcome:
+    """POLCA with ``expansion='spread'``: children of every explorer, not only the leader."""
+    return _run_polca(spec, problem, model, expansion="spread")
 
 
 def run_polca_no_summarizer(spec: RunSpec, problem: SyntheticProblem, model: SimulatedModel) -> Outcome:

@@ -9,6 +9,8 @@ evaluation on one instance returns a noisy score and one feedback line::
 
 ``z_instance`` is fixed per (candidate text, instance): the minibatch effect, the same each
 time that pair is evaluated; ``z_fresh`` is drawn anew each time: the flaky-system effect.
+Both have unit variance: standard normal, or on a heavy-tailed landscape Student-t with
+``Landscape.tail_dof`` degrees of freedom scaled to unit variance (rare large outliers).
 ``noise`` is relative to the score range [0, 1]. The feedback line carries a hint about
 one coordinate ("x2 too low"); the hint follows the sign of the true gradient and is
 flipped with probability ``noise``, so noisier problems also give noisier advice.
@@ -20,6 +22,10 @@ Landscapes (``LANDSCAPES``):
 - ``deceptive``: a trap peak of height 0.65 next to the seed, whose slope the hints and
   local steps follow, and far away a rugged main peak of height 1 (a cone with cosine
   ripples: many local optima). Leaving the trap's basin first makes things worse.
+- ``heavy_tailed``: eight dimensions, one basin with mild cosine ripples (0.9 cone + 0.1
+  ripples), and Student-t noise with 3 degrees of freedom: the same standard deviation as
+  the Gaussian landscapes, but a minibatch now and then holds an outlier several
+  deviations wide, which crowns a lucky child or buries a good one.
 """
 
 from __future__ import annotations
@@ -47,6 +53,13 @@ class Landscape:
     dims: int
     seed_point: tuple[float, ...]
     quality: Callable[[np.ndarray], float]
+    tail_dof: float | None = None  # Student-t noise with this many dof; None: Gaussian
+
+    def unit_noise(self, rng: np.random.Generator) -> float:
+        """One draw of zero-mean, unit-variance noise of this landscape's shape."""
+        if self.tail_dof is None:
+            return float(rng.standard_normal())
+        return float(rng.standard_t(self.tail_dof)) / math.sqrt(self.tail_dof / (self.tail_dof - 2))
 
 
 def _cone(x: np.ndarray, centre: np.ndarray, radius: float) -> float:
@@ -56,6 +69,7 @@ def _cone(x: np.ndarray, centre: np.ndarray, radius: float) -> float:
 _SMOOTH_CENTRE = np.array([0.8, 0.3, 0.7, 0.2])
 _TRAP_CENTRE = np.array([0.2, 0.75, 0.25, 0.7])
 _MAIN_CENTRE = np.array([0.75, 0.2, 0.8, 0.25])
+_HEAVY_CENTRE = np.array([0.8, 0.3, 0.7, 0.2, 0.6, 0.35, 0.75, 0.25])
 
 
 def _smooth_quality(x: np.ndarray) -> float:
@@ -69,9 +83,15 @@ def _deceptive_quality(x: np.ndarray) -> float:
     return max(trap, main)
 
 
+def _heavy_tailed_quality(x: np.ndarray) -> float:
+    ripples = float(np.mean(np.cos(3.0 * math.pi * (x - _HEAVY_CENTRE)) ** 2))
+    return 0.9 * _cone(x, _HEAVY_CENTRE, math.sqrt(len(x))) + 0.1 * ripples
+
+
 LANDSCAPES: Mapping[str, Landscape] = {
     "smooth": Landscape("smooth", 4, (0.1, 0.9, 0.1, 0.9), _smooth_quality),
     "deceptive": Landscape("deceptive", 4, (0.1, 0.8, 0.1, 0.8), _deceptive_quality),
+    "heavy_tailed": Landscape("heavy_tailed", 8, (0.1, 0.9) * 4, _heavy_tailed_quality, tail_dof=3.0),
 }
 
 
@@ -181,8 +201,9 @@ class SyntheticProblem:
         except ValueError as err:
             return Evaluation(0.0, f"{instance}: failed: {err}", status="failed", instance_id=instance)
         q = self.landscape.quality(x)
-        z_inst = np.random.default_rng(_unit_hash(self.spec.seed, text, instance)).standard_normal()
-        z_fresh = self._rng.standard_normal()
+        unit_noise = self.landscape.unit_noise
+        z_inst = unit_noise(np.random.default_rng(_unit_hash(self.spec.seed, text, instance)))
+        z_fresh = unit_noise(self._rng)
         score = q + self.spec.noise * math.sqrt(0.5) * (z_inst + z_fresh)
         hint = self._hint(x, text, instance)
         feedback = f"{instance}: score {score:.3f}; hint: {hint}"

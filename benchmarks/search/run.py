@@ -2,8 +2,9 @@
 
     .venv/bin/python -m benchmarks.search.run
 
-runs every contestant on both landscapes at noise 0, 0.1 and 0.3 with 10 seeds and a
-budget of 400 instance evaluations, each run in its own subprocess, two at a time. Raw
+runs every contestant on every landscape (smooth, deceptive, heavy_tailed) at noise 0,
+0.1 and 0.3 with 10 seeds and a budget of 400 instance evaluations, each run in its own
+subprocess, two at a time. Raw
 records go to ``benchmarks/search/results/raw/`` (one JSON per run; existing ones are
 reused, ``--fresh`` reruns them), the aggregate to ``results/results.json``, curves to
 ``results/curves_<landscape>.png`` and the tables to ``benchmarks/search/RESULTS.md``.

@@ -10,8 +10,10 @@ same candidate (``Evidence.noise_sd``) and the gaps between the candidates at th
 - ``AdaptiveReevaluation`` (the default): an explorer is re-scored only while it may
   still be the best: while its mean is statistically tied with the leader's (the leader:
   with the runner-up's), by a two-sided z-test on the difference of means with the
-  pooled noise; and the final pool holds only the candidates tied with the leader. With no noise nothing is re-scored; until the noise is measured it behaves
-  like ``fixed``.
+  pooled noise, and only while it has no more scores than that rival (the side with
+  fewer scores is where one more minibatch narrows the margin most); and the final pool
+  holds only the candidates tied with the leader. With no noise nothing is re-scored;
+  until the noise is measured it behaves like ``fixed``.
 
 A policy decides from plain numbers (``Standing``, ``Evidence``), so its decisions can be
 tested on synthetic histories without an engine.
@@ -91,14 +93,14 @@ class AdaptiveReevaluation:
         self.min_dof = min_dof
 
     def rescore(self, explorers: Sequence[Standing], evidence: Evidence) -> list[bool]:
-        if not self._measured(evidence):
+        if not self.measured(evidence):
             return [True] * len(explorers)
         return [e.num_scores == 0 or self._tied_with_a_rival(e, evidence) for e in explorers]
 
     def final_pool(self, evidence: Evidence, limit: int) -> int:
         if limit == 0 or not evidence.top:
             return 0
-        if not self._measured(evidence):
+        if not self.measured(evidence):
             return limit
         leader = evidence.top[0]
         tied = sum(1 for other in evidence.top[:limit] if self.tied(leader, other, evidence))
@@ -118,11 +120,18 @@ class AdaptiveReevaluation:
         return abs(a.mean - b.mean) < margin
 
     def _tied_with_a_rival(self, explorer: Standing, evidence: Evidence) -> bool:
-        """Could another score change which of them is best? (leader: vs the runner-up)."""
+        """Could another score of this explorer change which of them is best? (leader: vs
+        the runner-up). Only while it has no more scores than its rival: a new score
+        narrows the margin most on the side with fewer, so a challenger with one minibatch
+        is re-scored, not the leader with forty."""
         rivals = [s for s in evidence.top if s.id != explorer.id]
-        return bool(rivals) and self.tied(explorer, rivals[0], evidence)
+        if not rivals:
+            return False
+        rival = rivals[0]
+        return explorer.num_scores <= rival.num_scores and self.tied(explorer, rival, evidence)
 
-    def _measured(self, evidence: Evidence) -> bool:
+    def measured(self, evidence: Evidence) -> bool:
+        """True once the noise estimate has the degrees of freedom the policy trusts."""
         return evidence.dof >= self.min_dof and math.isfinite(evidence.noise_sd)
 
 
