@@ -31,6 +31,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
+from polca.optimizer.strategies import make_policy
 from polca.optimizer.strategies.reevaluation import AdaptiveReevaluation, Evidence, Standing
 
 
@@ -101,9 +102,4 @@ EXPANSIONS: dict[str, Callable[[], ExpansionPolicy]] = {
 
 def make_expansion(name: str) -> ExpansionPolicy:
     """The policy registered as ``name``; unknown names raise listing the choices."""
-    try:
-        return EXPANSIONS[name]()
-    except KeyError:
-        raise ValueError(
-            f"unknown expansion {name!r}; choose one of {sorted(EXPANSIONS)}"
-        ) from None
+    return make_policy(EXPANSIONS, "expansion", name)

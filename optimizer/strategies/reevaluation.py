@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from polca.optimizer.queue import CandidateQueue, Entry
+from polca.optimizer.strategies import make_policy
 
 
 @dataclass(frozen=True)
@@ -154,9 +155,4 @@ REEVALUATIONS: dict[str, Callable[[], ReevaluationPolicy]] = {
 
 def make_reevaluation(name: str) -> ReevaluationPolicy:
     """The policy registered as ``name``; unknown names raise listing the choices."""
-    try:
-        return REEVALUATIONS[name]()
-    except KeyError:
-        raise ValueError(
-            f"unknown reevaluation {name!r}; choose one of {sorted(REEVALUATIONS)}"
-        ) from None
+    return make_policy(REEVALUATIONS, "reevaluation", name)
