@@ -112,7 +112,8 @@ class SearchConfig:
     ``batch_size`` is the most inputs per minibatch (fewer when a target has fewer).
     ``embedder`` is what the ε-net reads: ``code`` (normalised Python structure, so renames
     and reformatting are near-duplicates) or ``hashed`` (token n-grams); ``epsilon`` None
-    takes the embedder's calibrated radius. ``summarize_every``: with a model the model
+    takes the embedder's calibrated radius. ``expansion`` picks which explorers get children
+    (``adaptive``: the leader and those still tied with it; ``focus``; ``spread``). ``summarize_every``: with a model the model
     summarizes; without one the run's own histories do (which skills raised the score).
     """
 
@@ -122,6 +123,7 @@ class SearchConfig:
     embedder: EmbedderName = "code"
     epsilon: float | None = None
     reevaluation: ReevaluationName = "adaptive"
+    expansion: ExpansionName = "adaptive"
     num_pool: int = 0
     summarize_every: int = 1
     summary_sample_size: int = 5

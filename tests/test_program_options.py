@@ -9,7 +9,14 @@ import pytest
 import typer
 
 from polca.cli import app
-from polca.config import Config, OptimizeConfig, SandboxConfig, SearchConfig, load_config
+from polca.config import (
+    Config,
+    ConfigError,
+    OptimizeConfig,
+    SandboxConfig,
+    SearchConfig,
+    load_config,
+)
 from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.domains.program import ProgramOptions
 from polca.optimizer.domains.program.run import Spent, search_config
@@ -72,12 +79,23 @@ def test_the_search_config_takes_the_knobs_the_budget_and_what_a_resumed_run_spe
     options = ProgramOptions(budget_evals=10, seed=3, search=SearchConfig(num_candidates=3, batch_size=8, epsilon=0.2))
     fresh = search_config(options, num_inputs=5, cost_left=0.25, wall_left=30.0)
     assert fresh == OptimizerConfig(num_candidates=3, num_proposals=2, batch_size=5, embedder="code", epsilon=0.2,
-                                    reevaluation="adaptive", num_pool=0, summarize_every=1, max_workers=2,
-                                    max_evaluations=10, max_cost_usd=0.25, max_wall_s=30.0, seed=3)
+                                    reevaluation="adaptive", expansion="adaptive", num_pool=0, summarize_every=1,
+                                    max_workers=2, max_evaluations=10, max_cost_usd=0.25, max_wall_s=30.0, seed=3)
     resumed = search_config(options, 5, spent=Spent(evaluations=14, cost_usd=0.1, wall_s=5.0),
                             cost_left=0.25, wall_left=30.0)
     assert (resumed.max_evaluations, resumed.max_cost_usd, resumed.max_wall_s) == (24, pytest.approx(0.35), 35.0)
     assert resumed.summarize_every == 1
+
+
+def test_the_expansion_policy_is_a_search_key_that_reaches_the_engine(tmp_path):
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text("[tool.polca.search]\nexpansion = \"spread\"\n", encoding="utf-8")
+    cfg = load_config(environ={}, pyproject=pyproject)
+    options = ProgramOptions(budget_evals=4, search=cfg.search)
+    assert search_config(options, num_inputs=4).expansion == "spread"
+    pyproject.write_text("[tool.polca.search]\nexpansion = \"greedy\"\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="expansion"):
+        load_config(environ={}, pyproject=pyproject)
 
 
 def test_the_search_embedder_choices_are_the_engine_registry_and_bad_ones_are_refused():
