@@ -68,6 +68,7 @@ _NON_TENSOR_BASES = _NN_CONTAINERS | {"torch.autograd.Function"}
 _ALLOWED_IMPORT_ROOTS = frozenset(["torch", "triton", "cupy", "math", "typing", "os", "__future__", "dataclasses"])
 _CONCURRENCY_MODULES = frozenset(["threading", "_thread", "multiprocessing", "concurrent", "asyncio", "subprocess",
                                   "signal", "sched", "queue"])
+_CONCURRENCY_REASON = "threads, processes and asyncio can defer work past the timer, so they are not allowed"
 _OS_ALLOWED_PREFIXES = ("os.environ", "os.path", "os.getenv", "os.cpu_count")
 _BANNED_BUILTINS = {
     "exec": "runs generated code", "eval": "runs generated code", "compile": "builds code at run time",
@@ -357,35 +358,62 @@ def _all_strings(analysis: _Analysis) -> list[str]:
 
 @_checked
 def check_imports(analysis: _Analysis, problem: Problem | None) -> tuple[list[str], list[str]]:
-    """Only torch, triton, cupy and a few harmless standard modules may be imported; threads,
-    processes, asyncio, ``sys``, ``importlib``, ``time`` and the rest are errors."""
+    """Only torch, triton, cupy and a few harmless standard modules may be imported; ``sys``,
+    ``importlib``, ``time`` and the rest are errors. Threads, processes and asyncio are the
+    concurrency check's (:func:`check_concurrency`), which every rule set counts as an error."""
     errors = []
+    for node, module in _imported_modules(analysis):
+        root = module.split(".")[0]
+        if root not in _ALLOWED_IMPORT_ROOTS and not _is_concurrency_module(module):
+            errors.append(f"{_line(node)}: imports {module}; a candidate may import only {', '.join(sorted(_ALLOWED_IMPORT_ROOTS))}")
+    return errors, []
+
+
+def _imported_modules(analysis: _Analysis):
+    """Every module an ``import`` or ``from ... import`` statement names, with its statement."""
     for node in ast.walk(analysis.tree):
         if isinstance(node, ast.Import):
-            modules = [alias.name for alias in node.names]
+            for alias in node.names:
+                yield node, alias.name
         elif isinstance(node, ast.ImportFrom):
-            modules = [node.module or ""] if not node.level else ["(relative import)"]
-        else:
-            continue
-        for module in modules:
-            root = module.split(".")[0]
-            if root in _CONCURRENCY_MODULES:
-                errors.append(f"{_line(node)}: imports {module}; threads, processes and asyncio can defer work past the timer, so they are not allowed")
-            elif root not in _ALLOWED_IMPORT_ROOTS:
-                errors.append(f"{_line(node)}: imports {module}; a candidate may import only {', '.join(sorted(_ALLOWED_IMPORT_ROOTS))}")
-    return errors, []
+            yield node, (node.module or "") if not node.level else "(relative import)"
+
+
+def _is_concurrency_module(name: str) -> bool:
+    """True for a dotted name inside a module that starts threads, processes or event loops."""
+    return name.split(".")[0] in _CONCURRENCY_MODULES or name.startswith("torch.multiprocessing")
+
+
+def _dynamic_import_target(node: ast.AST, analysis: _Analysis) -> str | None:
+    """The module a literal ``__import__("m")`` or ``importlib.import_module("m")`` names."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return None
+    dynamic = (isinstance(node.func, ast.Name) and node.func.id == "__import__") or (
+        analysis.dotted(node.func) == "importlib.import_module")
+    first = node.args[0]
+    return first.value if dynamic and isinstance(first, ast.Constant) and isinstance(first.value, str) else None
 
 
 @_checked
 def check_concurrency(analysis: _Analysis, problem: Problem | None) -> tuple[list[str], list[str]]:
-    """No threads, processes or asyncio, in Python or in kernel source."""
+    """No threads, processes or asyncio, in Python or in kernel source: no import of, dynamic
+    import of or reference into ``threading``, ``multiprocessing``, ``concurrent.futures``,
+    ``asyncio``, ``subprocess`` and the rest of :data:`_CONCURRENCY_MODULES` (or
+    ``torch.multiprocessing``), no ``os`` beyond environment and paths (``os.fork``,
+    ``os.system``), no async code, no host threads in kernel source."""
     errors = []
+    for node, module in _imported_modules(analysis):
+        if _is_concurrency_module(module):
+            errors.append(f"{_line(node)}: imports {module}; {_CONCURRENCY_REASON}")
     for node in ast.walk(analysis.tree):
         if isinstance(node, ast.AsyncFunctionDef | ast.Await | ast.AsyncFor | ast.AsyncWith):
             errors.append(f"{_line(node)}: uses async code; work must finish inside forward()")
+        target = _dynamic_import_target(node, analysis)
+        if target and _is_concurrency_module(target):
+            errors.append(f"{_line(node)}: imports {target} at run time; {_CONCURRENCY_REASON}")
     for node, name in _outermost_references(analysis):
-        if name.startswith("torch.multiprocessing"):
-            errors.append(f"{_line(node)}: uses {name}; processes can hide work from the timer")
+        if _is_concurrency_module(name):
+            errors.append(f"{_line(node)}: uses {name}; {_CONCURRENCY_REASON}")
         elif name.startswith("os.") and not name.startswith(_OS_ALLOWED_PREFIXES):
             errors.append(f"{_line(node)}: uses {name}; only os.environ, os.path and os.getenv are allowed")
     for text in _all_strings(analysis):

@@ -224,18 +224,32 @@ def test_environment_variables_may_be_set():
     assert run_guards(_candidate("return _ext.f(x)", 'import os\nos.environ["TORCH_CUDA_ARCH_LIST"] = "9.0"')).ok
 
 
+@pytest.mark.parametrize("rules", ["strict", "kernelbench"])
 @pytest.mark.parametrize(
-    "prelude",
-    ["import threading", "from concurrent.futures import ThreadPoolExecutor", "import multiprocessing",
-     "import asyncio", "import subprocess", "import torch.multiprocessing as mp\nmp.Pool"],
+    ("prelude", "needle"),
+    [("import threading", "imports threading"),
+     ("from concurrent.futures import ThreadPoolExecutor", "imports concurrent.futures"),
+     ("import multiprocessing", "imports multiprocessing"), ("import asyncio", "imports asyncio"),
+     ("import subprocess", "imports subprocess"), ("import _thread", "imports _thread"),
+     ("import torch.multiprocessing as mp\nmp.Pool", "imports torch.multiprocessing"),
+     ("p = torch.multiprocessing.Pool", "uses torch.multiprocessing.Pool"),
+     ("t = __import__('threading')", "imports threading at run time"),
+     ("import importlib\nt = importlib.import_module('concurrent.futures')", "imports concurrent.futures at run time"),
+     ("import os\nos.fork", "uses os.fork"), ("import os\nos.system", "uses os.system"),
+     ("from os import fork as f\nf()", "uses os.fork"),
+     ("async def later():\n    return 1", "uses async code"),
+     ("_s = 'void f() { std::thread t(g); }'", "kernel source starts host threads")],
 )
-def test_threads_processes_and_asyncio_are_caught(prelude):
-    assert _errors(_candidate("return _ext.f(x)", prelude))
+def test_threads_processes_and_asyncio_are_rejected_under_every_rule_set(prelude, needle, rules):
+    report = run_guards(_candidate("return _ext.f(x)", prelude), rules=rules)
+    assert any(needle in error for error in report.errors), report.errors
 
 
-def test_async_code_and_os_process_calls_are_caught():
-    assert "async" in _errors(_candidate("return _ext.f(x)", "async def later():\n    return 1"))
-    assert "os.fork" in _errors(_candidate("return _ext.f(x)", "import os\nos.fork"))
+def test_a_harmless_import_outside_the_list_is_only_a_warning_under_the_kernelbench_rules():
+    source = _candidate("return _ext.f(x)", "import itertools")
+    assert "imports itertools" in _errors(source)
+    kernelbench = run_guards(source, rules="kernelbench")
+    assert kernelbench.ok and any("imports itertools" in warning for warning in kernelbench.warnings)
 
 
 @pytest.mark.parametrize(
