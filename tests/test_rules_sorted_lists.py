@@ -5,14 +5,11 @@ is left alone."""
 from __future__ import annotations
 
 import random
-import shutil
 import textwrap
 
 import pytest
 
-from polca.skills.examples import measure_example
-from polca.skills.model import load_library, parse_skill
-from tests.fixtures.rules import apply as _apply
+from tests.fixtures.rules import rule_output_speed
 from tests.fixtures.rules import same_behaviour as _same_behaviour
 from tests.fixtures.rules import unchanged as _unchanged
 
@@ -124,14 +121,9 @@ def test_leaves_a_read_between_the_append_and_the_sort():
 
 @pytest.mark.slow
 def test_insertion_is_measurably_faster_than_resorting(tmp_path):
-    source = next(s for s in load_library() if s.id == RULE).path
-    folder = shutil.copytree(source, tmp_path / source.name,
-                             ignore=shutil.ignore_patterns("before.py", "after.py", "measured.json"))
     before = "import random\n\nBENCH_SIZE = 4000\n\n\ndef make_input(size, rng):\n" \
              "    return ([rng.randrange(10**6) for _ in range(size)],), {}\n" \
              + textwrap.dedent(PODIUM).replace("podium_history", "solve")
-    (folder / "before.py").write_text(before)
-    (folder / "after.py").write_text(_apply(RULE, before).code)
-    result = measure_example(parse_skill(folder), backend="none", min_sample_s=0.02, rounds=8)
+    result = rule_output_speed(RULE, before, tmp_path)
     assert result.status == "ok", result.describe()
     assert result.speedup >= 1.10 and result.verdict == "faster", result.describe()
