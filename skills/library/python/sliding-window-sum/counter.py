@@ -15,3 +15,19 @@ def different_range(xs: list[int], k: int):
 
 def untyped_width(xs: list[int], k):
     return max(sum(xs[i : i + k]) for i in range(len(xs) - k + 1))
+
+
+def float_moving_average(values: list[float], window: int):
+    averages = []
+    for i in range(len(values) - window + 1):
+        chunk = values[i:i + window]
+        averages.append(sum(chunk) / window)
+    return averages
+
+
+def chunk_read_twice(values: list[int], window: int):
+    averages = []
+    for i in range(len(values) - window + 1):
+        chunk = values[i:i + window]
+        averages.append(sum(chunk) / len(chunk))
+    return averages

@@ -17,6 +17,14 @@ Preconditions, proven from the code and the facts:
    generator variable, over exactly ``range(len(X) - K + 1)``;
 4. ``sum``, ``len``, ``range``, ``list`` are the built-ins; ``_window_sums`` is free
    (or is this rule's helper); not inside a nested function or lambda.
+
+The loop form ``for i in range(len(X) - K + 1):`` whose body holds one ``sum(X[i:i + K])``,
+or first binds ``chunk = X[i:i + K]`` and reads ``chunk`` only as ``sum(chunk)``, becomes
+``for i, s in enumerate(_window_sums(X, K)):`` with ``s`` for the sum (``i`` takes the
+same values, and stays bound after the loop as before), when 1-4 hold and also: ``i``
+and ``K`` are not bound in the loop, the loop is not ``async``, and ``chunk`` is bound
+once and not read outside the loop. Floats are left alone by 1 on purpose: a running
+float sum rounds differently from ``sum`` of each slice (``[1e16, 1.0, 1.0]``, k = 2: 2.0 becomes 0.0).
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ HELPER = '''def _window_sums(values, k):
         yield window
 '''
 _NAME = "_window_sums"
+_CODE = cst.Module([])
 
 
 def rewrite(module: cst.Module, observed) -> cst.Module:
@@ -58,6 +67,8 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
                 found = _window(node, types, facts)
                 if found is not None:
                     mapping[id(node)] = found
+            elif isinstance(node, cst.For):
+                mapping.update(_window_loop(func, node, types, facts))
     if not mapping:
         return module
     return ct.insert_helper(ct.replace_nodes(module, mapping), HELPER)
@@ -67,15 +78,36 @@ def _window(node, types, facts) -> cst.BaseExpression | None:
     comp = node.for_in
     if comp.inner_for_in is not None or comp.ifs or comp.asynchronous or not isinstance(comp.target, cst.Name):
         return None
-    i = comp.target.value
-    elt = node.elt
+    found = _window_sum(node.elt, comp.target.value, comp.iter, types, facts)
+    if found is None:
+        return None
+    values, k = found
+    call = cst.parse_expression(f"{_NAME}({values}, {k})")
+    return call if isinstance(node, cst.GeneratorExp) else cst.parse_expression(f"list({_NAME}({values}, {k}))")
+
+
+def _window_sum(elt, i: str, iterable, types, facts) -> tuple[str, str] | None:
+    """(X, K code) when ``elt`` is ``sum(X[i:i + K])`` and ``iterable`` is ``range(len(X) - K + 1)``."""
     if not (ct.is_call_to(elt, "sum") and len(elt.args) == 1 and elt.args[0].keyword is None
             and not elt.args[0].star and isinstance(elt.args[0].value, cst.Subscript)):
         return None
-    sliced = elt.args[0].value
+    found = _window_slice(elt.args[0].value, i, types)
+    if found is None:
+        return None
+    values, k = found
+    expected = f"range(len({values}) - {k} + 1)"
+    if _CODE.code_for_node(iterable).replace(" ", "") != expected.replace(" ", ""):
+        return None
+    if types.get(values) != "list[int]" or not facts.never_changed(values):
+        return None
+    return values, k
+
+
+def _window_slice(sliced: cst.Subscript, i: str, types) -> tuple[str, str] | None:
+    """(X, K code) of ``X[i:i + K]`` (or ``X[i:K + i]``) with an int ``K`` other than ``i``."""
     if not isinstance(sliced.value, cst.Name) or len(sliced.slice) != 1 or not isinstance(sliced.slice[0].slice, cst.Slice):
         return None
-    part, values = sliced.slice[0].slice, sliced.value.value
+    part = sliced.slice[0].slice
     if part.step is not None or not m.matches(part.lower, m.Name(i)) or not isinstance(part.upper, cst.BinaryOperation):
         return None
     upper = part.upper
@@ -84,11 +116,48 @@ def _window(node, types, facts) -> cst.BaseExpression | None:
     k = upper.right if m.matches(upper.left, m.Name(i)) else upper.left if m.matches(upper.right, m.Name(i)) else None
     if k is None or not (isinstance(k, cst.Integer) or (isinstance(k, cst.Name) and k.value != i and types.get(k.value) == "int")):
         return None
-    code = cst.Module([]).code_for_node
-    expected = f"range(len({values}) - {code(k)} + 1)"
-    if code(comp.iter).replace(" ", "") != expected.replace(" ", ""):
+    return sliced.value.value, _CODE.code_for_node(k)
+
+
+def _window_loop(func, loop: cst.For, types, facts) -> dict[int, object]:
+    """The replacements turning a ``for i in range(...)`` loop over window sums into a
+    loop over ``enumerate(_window_sums(X, K))``; empty when the loop does not qualify."""
+    if loop.asynchronous or not isinstance(loop.target, cst.Name) or not isinstance(loop.body, cst.IndentedBlock):
+        return {}
+    i, body = loop.target.value, loop.body
+    chunk = _chunk_statement(func, loop)
+    sums = [n for n in ct.walk(body) if ct.is_call_to(n, "sum") and len(n.args) == 1]
+    if chunk is not None:
+        name, sliced = chunk.body[0].targets[0].target.value, chunk.body[0].value
+        sums = [n for n in sums if m.matches(n.args[0].value, m.Name(name))]
+        sums = [cst.Call(func=cst.Name("sum"), args=[cst.Arg(sliced)])] if len(sums) == 1 else []
+        found_in = [n for n in ct.walk(body) if ct.is_call_to(n, "sum") and m.matches(n.args[0].value, m.Name(name))]
+    else:
+        sums = [n for n in sums if isinstance(n.args[0].value, cst.Subscript)
+                and _window_slice(n.args[0].value, i, types) is not None]
+        found_in = sums
+    if len(sums) != 1 or len(found_in) != 1:
+        return {}
+    found = _window_sum(sums[0], i, loop.iter, types, facts)
+    bound = ct.collect(body).bound - ({chunk.body[0].targets[0].target.value} if chunk is not None else set())
+    if found is None or i in bound or found[1] in bound or ct.collect(body).impure:
+        return {}
+    total = ct.FreshNames(func)("window_sum")
+    values, k = found
+    header = cst.parse_statement(f"for {i}, {total} in enumerate({_NAME}({values}, {k})):\n    pass\n")
+    new_body = ct.replace_nodes(body, {id(found_in[0]): cst.Name(total),
+                                       **({id(chunk): cst.RemovalSentinel.REMOVE} if chunk is not None else {})})
+    return {id(loop): loop.with_changes(target=header.target, iter=header.iter, body=new_body)}
+
+
+def _chunk_statement(func, loop: cst.For) -> cst.SimpleStatementLine | None:
+    """The loop's first statement ``chunk = X[...]`` when ``chunk`` is bound only there,
+    read only inside the loop, and the loop has more statements."""
+    first = loop.body.body[0]
+    if len(loop.body.body) < 2 or not m.matches(first, m.SimpleStatementLine(
+            body=[m.Assign(targets=[m.AssignTarget(m.Name())], value=m.Subscript())])):
         return None
-    if types.get(values) != "list[int]" or not facts.never_changed(values):
-        return None
-    call = cst.parse_expression(f"{_NAME}({values}, {code(k)})")
-    return call if isinstance(node, cst.GeneratorExp) else cst.parse_expression(f"list({_NAME}({values}, {code(k)}))")
+    name = first.body[0].targets[0].target.value
+    if ct.binding_count(func, name) != 1 or ct.read_outside(func, name, loop) or len(ct.name_refs(loop, name)) != 2:
+        return None  # bound here, read once (as ``sum(chunk)``, checked by the caller)
+    return first

@@ -27,3 +27,23 @@ def sorted_copy_is_handed_out(scores: list[int], queries: list[int]):
 
 def elements_of_unknown_type(scores, queries):
     return [sorted(scores)[k] for k in queries]
+
+
+def resorted_floats(scores: list[float]):
+    board = []
+    out = []
+    for s in scores:
+        board.append(s)
+        board.sort(reverse=True)
+        out.append(board[0])
+    return out
+
+
+def resorted_list_changed_elsewhere(scores: list[int]):
+    board = []
+    out = []
+    for s in scores:
+        board.append(s)
+        board.sort()
+        out.append(board.pop())
+    return out

@@ -30,11 +30,32 @@ loops holding a comprehension (the parts run per element; see
    after that statement in the loop body, never changed in place, never handed out; for
    the inline form, the call is only indexed, iterated, probed with ``in`` or passed to
    ``len``/``sum``/``min``/``max``/``any``/``all``.
+
+A second rewrite keeps a list sorted instead of re-sorting it after every append::
+
+    board.append(x)                 ->  bisect.insort(board, x)
+    board.sort()
+
+    board.append(x)                 ->  _insort_descending(board, x)
+    board.sort(reverse=True)
+
+when the two statements are adjacent in a loop of the function (not a nested one) and:
+
+5. ``x`` is an int or str (literal, or a name typed from observed or hinted types): the
+   order is total, so the one sorted list both give is the same list, and neither can raise;
+6. ``board`` is a local bound once, to ``[]``, in a function with no global/nonlocal,
+   and every other use of it only reads it (indexed or sliced, not assigned through,
+   iterated by a loop that does not hold the pair, probed with ``in``, passed alone to
+   ``len``/``sum``/``min``/``max``/``any``/``all``, or returned, alone or in a tuple): so the list is sorted
+   before each append, and no other code can change it;
+7. ``bisect`` is unbound or bound only by ``import bisect`` (the rule adds it), and
+   ``_insort_descending`` is unbound or is this rule's helper.
 """
 
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 
 from polca.skills import cst_tools as ct
 from polca.skills.analysis.facts import (
@@ -45,14 +66,33 @@ from polca.skills.analysis.facts import (
     names_changed_in,
     qualified_functions,
     split_type,
+    typed_names,
 )
 
 _COLLECTIONS = {"list", "tuple", "set", "frozenset"}
 _ORDERED = {"int", "str", "bool", "bytes", "float"}
 _READERS = {"len", "sum", "min", "max", "any", "all"}
+_TOTAL = {"int", "str"}
+_IMPORT = "import bisect"
+HELPER = '''def _insort_descending(values, x):
+    """Insert ``x`` into the descending list ``values`` after every item not less than it:
+    the list ``values.append(x); values.sort(reverse=True)`` leaves."""
+    lo, hi = 0, len(values)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[mid] < x:
+            hi = mid
+        else:
+            lo = mid + 1
+    values.insert(lo, x)
+'''
 
 
 def rewrite(module: cst.Module, observed) -> cst.Module:
+    return _insort_appends(_hoist_sorts(module, observed), observed)
+
+
+def _hoist_sorts(module: cst.Module, observed) -> cst.Module:
     shadowed = ct.module_bindings(module)
     if {"sorted"} & shadowed:
         return module
@@ -143,3 +183,100 @@ def _only_read(call: cst.Call, parents, shadowed) -> bool:
         return (isinstance(outer, cst.Call) and isinstance(outer.func, cst.Name)
                 and outer.func.value in _READERS - shadowed and len(outer.args) == 1)
     return False
+
+
+def _insort_appends(module: cst.Module, observed) -> cst.Module:
+    shadowed = ct.module_bindings(module)
+    helper_ok = ct.binding_count(module, "_insort_descending") == (1 if ct.has_statement(module, HELPER) else 0)
+    bisect_ok = ct.binding_count(module, "bisect") == (1 if ct.has_statement(module, _IMPORT) else 0)
+    mapping: dict[int, object] = {}
+    for qualname, func in qualified_functions(module):
+        types = typed_names(func, function_facts(func, observed.get(qualname)).observed, shadowed)
+        loops = ct.ids_inside_loops(func)
+        for block in ct.own_blocks(func):
+            for append, sort in zip(block.body, block.body[1:], strict=False):
+                plan = _append_then_sort(func, append, sort, types)
+                if plan is None or id(append) not in loops or not (helper_ok if plan[2] else bisect_ok):
+                    continue
+                board, value, descending = plan
+                call = "_insort_descending" if descending else "bisect.insort"
+                new = cst.parse_statement(f"{call}({board}, x)\n")
+                new = new.deep_replace(new.body[0].value.args[1].value, value)
+                mapping[id(append)] = new.with_changes(leading_lines=append.leading_lines)
+                mapping[id(sort)] = cst.RemovalSentinel.REMOVE
+    if not mapping:
+        return module
+    module = ct.replace_nodes(module, mapping)
+    if "_insort_descending(" in module.code:
+        module = ct.insert_helper(module, HELPER)
+    return ct.add_import(module, _IMPORT) if "bisect.insort(" in module.code else module
+
+
+def _append_then_sort(func, append, sort, types) -> tuple[str, cst.BaseExpression, bool] | None:
+    """(list name, appended value, descending) of ``xs.append(v)`` followed by ``xs.sort(...)``."""
+    appended = m.SimpleStatementLine(body=[m.Expr(m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("append")),
+                                                         args=[m.Arg(keyword=None, star="")]))])
+    if not m.matches(append, appended):
+        return None
+    call = append.body[0].value
+    board, value = call.func.value.value, call.args[0].value
+    descending = _sort_order(sort, board)
+    if descending is None or not _total_order_value(value, types):
+        return None
+    return (board, value, descending) if _kept_sorted(func, board, append, sort) else None
+
+
+def _sort_order(stmt, board: str) -> bool | None:
+    """True for ``board.sort(reverse=True)``, False for ``board.sort()`` or ``reverse=False``."""
+    reverse = m.Arg(keyword=m.Name("reverse"), value=m.Name("True") | m.Name("False"))
+    method = m.Attribute(value=m.Name(board), attr=m.Name("sort"))
+    sort = m.Call(func=method, args=[]) | m.Call(func=method, args=[reverse])
+    if not m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(sort)])):
+        return None
+    args = stmt.body[0].value.args
+    return bool(args) and args[0].value.value == "True"
+
+
+def _total_order_value(value: cst.BaseExpression, types) -> bool:
+    if isinstance(value, cst.Integer | cst.SimpleString):
+        return True
+    return isinstance(value, cst.Name) and types.get(value.value) in _TOTAL
+
+
+def _kept_sorted(func, board: str, append, sort) -> bool:
+    """``board`` is a local started as ``[]`` that nothing but this pair changes."""
+    assign = ct.local_list_assign(func, board)
+    if assign is None or not m.matches(assign.value, m.List(elements=[])):
+        return False
+    parents = ct.parent_map(func)
+    pair = {id(append.body[0].value.func.value), id(sort.body[0].value.func.value), id(assign.targets[0].target)}
+    holding = {id(loop.iter) for loop in _enclosing(append, parents) if isinstance(loop, cst.For)}
+    for ref in ct.name_refs(func, board):
+        if id(ref) in pair:
+            continue
+        if _inside(ref, holding, parents) or not _reads_only(ref, parents):
+            return False
+    return True
+
+
+def _enclosing(node, parents) -> list[cst.CSTNode]:
+    out = []
+    while id(node) in parents:
+        node = parents[id(node)]
+        out.append(node)
+    return out
+
+
+def _inside(node, ids: set[int], parents) -> bool:
+    return any(id(n) in ids for n in [node, *_enclosing(node, parents)])
+
+
+def _reads_only(ref: cst.Name, parents) -> bool:
+    parent = parents.get(id(ref))
+    while isinstance(parent, cst.Element) and isinstance(parents.get(id(parent)), cst.Tuple):
+        parent = parents.get(id(parents[id(parent)]))  # ``return out, board``
+    if isinstance(parent, cst.Return):
+        return True
+    if isinstance(parent, cst.Subscript) and isinstance(parents.get(id(parent)), cst.AugAssign):
+        return False
+    return _only_read(ref, parents, set())
