@@ -46,6 +46,13 @@ def test_leaves_floats_whose_running_sum_rounds_differently():
     _unchanged(RULE, CHUNKED, {"moving_average": {"values": "list[float]", "window": "int"}})
 
 
+def test_the_rewrite_sums_each_slice_when_a_caller_passes_what_the_observed_type_did_not_show():
+    # the observed list[int] is what the oracle's inputs held; a caller's floats (or bools,
+    # Fractions) must still get the original's sums, not a running sum's rounding
+    floats = [([1e16, 1.0, 1.0], 2), ([0.1, 0.2, 0.3, 0.4], 3), ([True, 2, 3], 2), ([1, 2.5, 3], 2)]
+    _same_behaviour(RULE, CHUNKED, "moving_average", INPUTS + floats, TYPES)
+
+
 def test_leaves_a_list_changed_in_the_loop():
     _unchanged(RULE, CHUNKED.replace("averages.append(sum(chunk) / window)",
                                      "averages.append(sum(chunk) / window)\n            values.append(1)"), TYPES)

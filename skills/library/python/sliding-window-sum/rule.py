@@ -11,7 +11,10 @@ Preconditions, proven from the code and the facts:
 
 1. ``X`` has type ``list[int]`` (observed, else hinted) and is never changed in the
    function: int sums are exact, so moving the window gives the very sums ``sum`` gives,
-   and the lazily started generator reads the list the original would have read;
+   and the lazily started generator reads the list the original would have read. The
+   helper also checks at run time that every item is an ``int`` and otherwise sums each
+   slice as the original does, so a caller who passes floats (an observed type is only
+   what the oracle's inputs held, and those may come from inference) gets the same sums;
 2. ``K`` is an int literal or an int-typed name (:func:`typed_names`), not ``i``;
 3. the slice is ``X[i:i + K]`` (or ``K + i``) with no step, and ``i`` is the only
    generator variable, over exactly ``range(len(X) - K + 1)``;
@@ -37,7 +40,7 @@ from polca.skills.analysis.facts import function_facts, qualified_functions, typ
 
 HELPER = '''def _window_sums(values, k):
     """``sum(values[i:i + k])`` for each ``i`` in ``range(len(values) - k + 1)``, in order."""
-    if k <= 0:
+    if k <= 0 or not all(type(v) is int for v in values):
         yield from (sum(values[i : i + k]) for i in range(len(values) - k + 1))
         return
     if k > len(values):
