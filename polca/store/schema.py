@@ -44,7 +44,7 @@ from polca.store.records import SchemaVersionError, StoreError, dumps
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: evaluations.exact
 SQLITE_BUSY_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10
 
@@ -133,6 +133,7 @@ class EvaluationRow(Base):
     duration_s: Mapped[float] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     iteration: Mapped[int]
+    exact: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 
 
