@@ -78,3 +78,14 @@ def test_a_search_that_measures_something_each_iteration_runs_to_its_budget() ->
     domain = RelativeWordsDomain()
     result = _optimize(domain, add_missing_word, max_iterations=6, num_pool=0)
     assert result.stop_reason == "iterations" and result.evaluations == len(domain.calls) > 0
+
+
+def test_a_resumed_run_still_knows_the_seed_score_is_exact(store) -> None:
+    first = RelativeWordsDomain()
+    result = _optimize(first, max_evaluations=4, num_pool=0, reevaluation="fixed", store=store)
+    again = RelativeWordsDomain()
+    resumed = _optimize(again, max_evaluations=8, num_pool=0, reevaluation="fixed", store=store,
+                        run_id=result.run_id, resume=True)
+    rows = store.evaluations(result.run_id)
+    assert resumed.evaluations == len(first.calls) + len(again.calls) == 8
+    assert [r.exact for r in rows if r.candidate_id == first.seed_id] == [True]
