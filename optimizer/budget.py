@@ -1,17 +1,23 @@
 """Budgets: evaluations, proposals, LLM dollars, wall time, iterations, a target score.
 
-The run stops at whichever comes first. Counters survive a resume (``state``/``restore``);
-dollars are read from the LLM client's running usage and wall time from an injectable
-clock, so tests need neither a priced model nor real waiting.
+The run stops at whichever comes first, or after ``MAX_IDLE_ITERATIONS`` iterations in a
+row that measured nothing (every explorer's score exact and no child measured: the
+children were duplicates, failed to come, or were exact too), since such a search spends
+no evaluation budget and would otherwise never end. Counters survive a resume
+(``state``/``restore``); dollars are read from the LLM client's running usage and wall
+time from an injectable clock, so tests need neither a priced model nor real waiting.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from polca.optimizer.config import OptimizerConfig
+from polca.optimizer.contracts import Evaluation
+
+MAX_IDLE_ITERATIONS = 3  # a proposer may still offer something new on a second or third ask
 
 
 class Budget:
@@ -36,6 +42,7 @@ class Budget:
         self.evaluations = 0
         self.proposals = 0
         self.iterations = 0
+        self.idle_iterations = 0  # iterations in a row that measured nothing
         self._prior_cost_usd = 0.0
         self._prior_wall_s = 0.0
 
@@ -54,6 +61,22 @@ class Budget:
         spendable = self._config.max_evaluations - self.reserved_evaluations
         return max(0, spendable - self.evaluations)
 
+    def affordable(self, count: int, each: int) -> int:
+        """How many of ``count`` evaluations that cost ``each`` the search may still spend."""
+        left = self.evaluations_left()
+        return count if left is None else min(count, left // max(1, each))
+
+    def charge(self, evaluations: Sequence[Evaluation], measurements: int) -> None:
+        """Count one candidate's ``evaluations`` as ``measurements``, or as nothing when every
+        score is exact (``Evaluation.exact``: known by definition, nothing was measured)."""
+        if not (evaluations and all(e.exact for e in evaluations)):
+            self.evaluations += measurements
+
+    def end_iteration(self, evaluations_spent: int) -> None:
+        """Count one finished iteration that spent ``evaluations_spent`` evaluations."""
+        self.iterations += 1
+        self.idle_iterations = 0 if evaluations_spent else self.idle_iterations + 1
+
     def exhausted(self, best_mean: float | None) -> str | None:
         """The name of the first budget that is spent, or None to keep going."""
         c = self._config
@@ -64,6 +87,7 @@ class Budget:
             ("cost_usd", c.max_cost_usd is not None and self.cost_usd >= c.max_cost_usd),
             ("wall_s", c.max_wall_s is not None and self.wall_s >= c.max_wall_s),
             ("iterations", c.max_iterations is not None and self.iterations >= c.max_iterations),
+            ("idle_iterations", self.idle_iterations >= MAX_IDLE_ITERATIONS),
             (
                 "target_score",
                 c.target_score is not None and best_mean is not None and best_mean >= c.target_score,
@@ -76,6 +100,7 @@ class Budget:
             "evaluations": self.evaluations,
             "proposals": self.proposals,
             "iterations": self.iterations,
+            "idle_iterations": self.idle_iterations,
             "cost_usd": self.cost_usd,
             "wall_s": self.wall_s,
         }
@@ -84,6 +109,7 @@ class Budget:
         self.evaluations = int(state["evaluations"])
         self.proposals = int(state["proposals"])
         self.iterations = int(state["iterations"])
+        self.idle_iterations = int(state.get("idle_iterations", 0))
         self._prior_cost_usd = float(state["cost_usd"])
         self._prior_wall_s = float(state["wall_s"])
         self._cost_at_start = self._cost_now()

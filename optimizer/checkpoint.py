@@ -121,6 +121,7 @@ class RunCheckpoint:
             duration_s=trial.duration_s,
             error=ev.feedback if ev.status == "error" else None,
             iteration=trial.iteration,
+            exact=ev.exact,
         )
 
 
@@ -132,5 +133,6 @@ def _trial(record: EvaluationRecord) -> Trial:
         metrics=dict(record.metrics or {}),
         status=record.status,
         instance_id=batch_id,
+        exact=record.exact,
     )
     return Trial(evaluation, batch_id, record.iteration, record.duration_s or 0.0)

@@ -53,6 +53,12 @@ class Evaluation:
 
     A candidate's failure is data: ``score=0.0`` (or the domain's floor), a ``status``
     other than ``ok`` and the reason in ``feedback``.
+
+    ``exact``: the score is known by definition, without measuring anything, and is the
+    same on every batch (the program domain's original against itself: speedup 1.0). The
+    engine then counts the evaluation against no budget, records it once and never
+    re-scores that candidate, since another evaluation would measure nothing. A domain
+    must not set it on a score that any run produced: a measured score is a sample.
     """
 
     score: float
@@ -60,6 +66,7 @@ class Evaluation:
     metrics: Mapping[str, float] = field(default_factory=dict)
     status: EvalStatus = "ok"
     instance_id: str = ""
+    exact: bool = False
 
 
 @runtime_checkable

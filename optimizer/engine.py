@@ -5,7 +5,7 @@ One iteration, in the paper's terms:
 1. pop the top ``num_candidates`` explorers from the priority queue;
 2. draw one minibatch and evaluate on it the explorers the re-evaluation policy picks
    (common random numbers; all of them under ``fixed``, those still tied with a rival
-   under ``adaptive``), appending the scores to their histories;
+   under ``adaptive``; never one whose score is exact), appending the scores to their histories;
 3. ask the proposer for ``num_proposals`` children of the explorers the expansion policy
    picks (under ``adaptive``: the best by mean and those still tied with it), giving it that
    minibatch's scores and feedback and the summarizer's advice;
@@ -135,12 +135,12 @@ class Engine:
         return self._finish(reason)
 
     def _iterate(self) -> None:
-        self.iteration += 1
+        self.iteration, spent_before = self.iteration + 1, self.budget.evaluations
         explorers = self.queue.pop(self.config.num_candidates)
         batch = self._batch_ids(TRAIN, self.sampler.next())
         self._emit(ev.IterationStarted(self.iteration, tuple(c.id for c in explorers), tuple(batch)))
         entries = [self.queue.entry(c.id) for c in explorers]
-        rescore = self.reevaluation.rescore([rv.standing(e) for e in entries], self._evidence())
+        rescore = rv.rescore_explorers(self.reevaluation, entries, self._evidence())
         fresh = self._evaluate([c for c, r in zip(explorers, rescore, strict=True) if r],
                                batch, "explorer")
         fresh |= {e.candidate.id: e.latest() for e, r in zip(entries, rescore, strict=True) if not r}
@@ -152,9 +152,9 @@ class Engine:
         child_batch = self._batch_ids(VAL, self.val_sampler.next()) if self.val_sampler else batch
         evaluated = self._evaluate(survivors, child_batch, "child", remember=vectors)
         if not evaluated and not any(rescore):  # nothing spent: re-score, so the run moves on
-            self._evaluate(explorers, batch, "explorer")
+            self._evaluate([e.candidate for e in entries if not e.exact], batch, "explorer")
         self.queue.push([c.id for c in explorers] + list(evaluated))
-        self.budget.iterations += 1
+        self.budget.end_iteration(self.budget.evaluations - spent_before)
         self.budget.reserved_evaluations = self._final_reserve(self._pool_size())
         self._update_best()
         self._maybe_summarize()
@@ -178,7 +178,7 @@ class Engine:
     ) -> dict[str, list[Evaluation]]:
         """Evaluate each candidate on ``batch`` (as many as the budget allows)."""
         keys = measured_keys(self.domain, batch)  # one per trial: instances, or the batch as one
-        affordable = self._affordable(len(candidates), len(keys), role)
+        affordable = len(candidates) if role == "final" else self.budget.affordable(len(candidates), len(keys))
         chosen = list(candidates[:affordable])
         instances = [self._instance(key) for key in batch]
         results = self.executor.map(run_job, [(self.domain, c, instances) for c in chosen])
@@ -193,7 +193,7 @@ class Engine:
             self.queue.record(candidate.id, trials)
             self._new_trials.extend((candidate.id, t) for t in trials)
             self._trials_written += len(trials)
-            self.budget.evaluations += len(keys)
+            self.budget.charge(evaluations, len(keys))
             fresh[candidate.id] = evaluations
             entry = self.queue.entry(candidate.id)
             self._emit(ev.CandidateEvaluated(
@@ -292,9 +292,10 @@ class Engine:
         most = self.config.max_evaluations
         fits = self.config.num_pool if most is None else (
             max(0, most - self.budget.evaluations) // max(1, batch_cost(self.domain, len(keys))))
-        pool = [e.candidate for e in self.queue.top_by_mean(min(self._pool_size(), fits))]
+        pool = self.queue.top_by_mean(min(self._pool_size(), fits))
         first = self._trials_written
-        final = self._evaluate(pool, keys, "final") if pool else {}
+        final = self._evaluate([e.candidate for e in pool if not e.exact], keys, "final")
+        final |= {e.candidate.id: e.latest() for e in pool if e.exact}  # known: nothing to measure
         if self._trials_written > first:
             self._final_segments.append((first, self._trials_written - first))
         return final
@@ -305,12 +306,6 @@ class Engine:
         seed = int(np.random.SeedSequence([self.config.seed, 1, self.iteration, position])
                    .generate_state(1)[0])
         return ProposalContext(self.objective, self.summary, count, self.iteration, seed)
-
-    def _affordable(self, count: int, batch_len: int, role: ev.EvaluationRole) -> int:
-        left = self.budget.evaluations_left()
-        if role == "final" or left is None:
-            return count
-        return min(count, left // max(1, batch_len))
 
     def _remember(self, candidate: Candidate, vector: np.ndarray, iteration: int | None = None) -> None:
         if self.net is None:

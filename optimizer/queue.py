@@ -58,6 +58,12 @@ class Entry:
     def mean(self) -> float:
         return self.total / len(self.history) if self.history else math.nan
 
+    @property
+    def exact(self) -> bool:
+        """True when its score is known by definition (``Evaluation.exact``): re-scoring it
+        would measure nothing."""
+        return any(t.evaluation.exact for t in self.history)
+
     def latest(self) -> list[Evaluation]:
         """The evaluations of its most recent iteration (what a kept explorer's children are
         proposed from)."""

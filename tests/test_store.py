@@ -13,7 +13,16 @@ from datetime import datetime
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import (
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    MetaData,
+    Table,
+    create_engine,
+    insert,
+    text,
+)
 
 from polca.store import (
     SCHEMA_VERSION,
@@ -24,6 +33,7 @@ from polca.store import (
     StoreError,
     SummaryRecord,
 )
+from polca.store.schema import Base
 
 
 def _candidate(run_id: str, cid: str, iteration: int = 0, parents: tuple[str, ...] = ()):
@@ -380,6 +390,92 @@ def test_schema_version_mismatch_says_found_expected_and_fix(store_url):
     message = str(info.value)
     assert "999" in message and f"expects {SCHEMA_VERSION}" in message
     assert "new database" in message
+    assert _stored_versions(store_url) == [999]  # a newer store is left as it was
+
+
+def _schema_1_tables() -> MetaData:
+    """The tables as schema 1 (polca before evaluations.exact) made them."""
+    v1 = MetaData()
+    for table in Base.metadata.sorted_tables:
+        if table.name != "evaluations":
+            table.to_metadata(v1)
+    current = Base.metadata.tables["evaluations"]
+    columns = [c for c in current.c if c.name != "exact"]
+    Table(
+        "evaluations",
+        v1,
+        *(Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in columns),
+        ForeignKeyConstraint(["run_id"], ["runs.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["run_id", "candidate_id"], ["candidates.run_id", "candidates.id"], ondelete="CASCADE"
+        ),
+        Index("ix_evaluations_run_id_candidate_id", "run_id", "candidate_id"),
+    )
+    return v1
+
+
+def _write_schema_1_store(url: str) -> None:
+    """A schema 1 store holding run r1: candidate seed, evaluated twice."""
+    v1 = _schema_1_tables()
+    now = datetime(2026, 12, 1, 12, 0)
+    run = {"id": "r1", "kind": "program", "name": "old run", "status": "done"}
+    run |= {"config": {"budget": 4}, "state": {}, "best_candidate_id": "seed", "iteration": 1}
+    seed = {"run_id": "r1", "id": "seed", "payload": {"code": "x = 1"}, "content_hash": "h"}
+    seed |= {"parents": [], "origin": "seed", "embedding": None, "iteration": 0, "note": ""}
+    evaluation = {"run_id": "r1", "candidate_id": "seed", "batch_ids": ["b0"], "feedback": ""}
+    evaluation |= {"status": "ok", "duration_s": 0.5, "error": None, "created_at": now}
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        v1.create_all(conn)
+        conn.execute(insert(v1.tables["polca_schema_version"]).values(version=1))
+        conn.execute(insert(v1.tables["runs"]).values(**run, created_at=now, updated_at=now))
+        conn.execute(insert(v1.tables["candidates"]).values(**seed, created_at=now))
+        conn.execute(
+            insert(v1.tables["evaluations"]),
+            [
+                {**evaluation, "score": score, "metrics": {"speedup": score}, "iteration": i}
+                for i, score in enumerate([1.0, 1.5])
+            ],
+        )
+    engine.dispose()
+
+
+def _stored_versions(url: str) -> list[int]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        versions = list(conn.scalars(text("SELECT version FROM polca_schema_version")))
+    engine.dispose()
+    return versions
+
+
+def _assert_migrated_run_reads_back(url: str) -> None:
+    with Store.open(url, create=False) as store:
+        assert store.get_run("r1").config == {"budget": 4}
+        assert [c.id for c in store.candidates("r1")] == ["seed"]
+        read = store.evaluations("r1")
+        assert [(e.score, e.exact) for e in read] == [(1.0, False), (1.5, False)]
+        store.add_evaluations("r1", [_evaluation("r1", "seed", 1.0, exact=True)])
+        assert [e.exact for e in store.evaluations("r1")] == [False, False, True]
+    assert _stored_versions(url) == [SCHEMA_VERSION]
+
+
+def test_a_schema_1_store_is_migrated_on_open_and_keeps_its_runs(store_url):
+    _write_schema_1_store(store_url)
+    _assert_migrated_run_reads_back(store_url)
+    with Store.open(store_url) as again:  # a migrated store opens as any other
+        assert len(again.evaluations("r1")) == 3
+
+
+def test_a_migration_cut_short_after_its_column_is_finished_on_the_next_open(store_url):
+    _write_schema_1_store(store_url)
+    engine = create_engine(store_url)
+    with engine.begin() as conn:  # what a SQLite open killed between its two statements leaves
+        conn.execute(
+            text("ALTER TABLE evaluations ADD COLUMN exact BOOLEAN DEFAULT FALSE NOT NULL")
+        )
+    engine.dispose()
+    assert _stored_versions(store_url) == [1]
+    _assert_migrated_run_reads_back(store_url)
 
 
 def test_a_foreign_database_with_a_runs_table_is_refused(store_url):

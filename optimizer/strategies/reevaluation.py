@@ -15,6 +15,10 @@ same candidate (``Evidence.noise_sd``) and the gaps between the candidates at th
   holds only the candidates tied with the leader. With no noise nothing is re-scored;
   until the noise is measured it behaves like ``fixed``.
 
+Under either policy a candidate whose score is exact (``Evaluation.exact``: known by
+definition, such as the program domain's original against itself) is scored once and
+never again, neither while searching nor in the final selection (``rescore_explorers``).
+
 A policy decides from plain numbers (``Standing``, ``Evidence``), so its decisions can be
 tested on synthetic histories without an engine.
 """
@@ -141,6 +145,14 @@ def evidence_from(queue: CandidateQueue, size: int) -> Evidence:
     noise_sd, dof = queue.noise()
     top = tuple(standing(e) for e in queue.top_by_mean(size))
     return Evidence(noise_sd, dof, top)
+
+
+def rescore_explorers(policy: ReevaluationPolicy, entries: Sequence[Entry],
+                      evidence: Evidence) -> list[bool]:
+    """The policy's decision for each explorer, except that an exact candidate (its score
+    known by definition, ``Evaluation.exact``) is never re-scored: that would measure nothing."""
+    wanted = policy.rescore([standing(e) for e in entries], evidence)
+    return [w and not e.exact for w, e in zip(wanted, entries, strict=True)]
 
 
 def standing(entry: Entry) -> Standing:

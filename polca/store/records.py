@@ -92,6 +92,7 @@ class EvaluationRecord:
     iteration: int = 0
     id: int | None = None
     created_at: datetime = field(default_factory=utc_now)
+    exact: bool = False  # the score is known by definition: nothing was measured
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ class LLMCallRecord:
 
 @dataclass(frozen=True)
 class CandidateScore:
-    """A candidate's mean score over all its evaluations."""
+    """A candidate's mean score over all its evaluations, and how many of them measured
+    something (an exact evaluation, its score known by definition, is not counted)."""
 
     candidate_id: str
     mean_score: float

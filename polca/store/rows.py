@@ -94,6 +94,7 @@ TABLES: dict[type, Table] = {
             "metrics": _metrics,
             "duration_s": _non_negative,
             "iteration": _integer,
+            "exact": _boolean,
             "created_at": aware,
         },
         generated=frozenset({"id"}),

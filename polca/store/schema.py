@@ -1,9 +1,10 @@
 """The database side: ORM models, the schema version, and opening an engine on a URL.
 
 ``open_engine`` turns a URL (or a plain SQLite path, or None for the default) into an
-engine whose schema is checked: a new database gets its tables, a database of another
-schema version raises ``SchemaVersionError``. SQLite runs in WAL mode, so readers never
-wait on the writer and a killed process loses at most its open transaction.
+engine whose schema is checked: a new database gets its tables, an older store is migrated
+forward (``_MIGRATIONS``), a store of a newer schema version raises ``SchemaVersionError``.
+SQLite runs in WAL mode, so readers never wait on the writer and a killed process loses at
+most its open transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     DateTime,
     Float,
     ForeignKey,
@@ -30,21 +33,25 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
     insert,
     inspect,
     select,
+    text,
+    update,
 )
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.schema import CreateColumn
 
 from polca.config import DEFAULT_DB_URL
 from polca.store.records import SchemaVersionError, StoreError, dumps
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: evaluations.exact
 SQLITE_BUSY_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10
 
@@ -133,6 +140,7 @@ class EvaluationRow(Base):
     duration_s: Mapped[float] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     iteration: Mapped[int]
+    exact: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 
 
@@ -276,7 +284,7 @@ def _make_engine(url: URL, shown: str) -> Engine:
 
 
 def _ensure_schema(engine: Engine, *, create: bool, shown: str) -> None:
-    """Create the tables on a new database; refuse a database of another schema version."""
+    """Create the tables on a new database, migrate an older one; refuse a newer one."""
     try:
         found = _read_schema_version(engine, shown)
         if found is None and create:
@@ -285,6 +293,8 @@ def _ensure_schema(engine: Engine, *, create: bool, shown: str) -> None:
             except DBAPIError:
                 log.debug("another process created the schema first; reading it", exc_info=True)
             found = _read_schema_version(engine, shown)
+        if found in _MIGRATIONS:
+            found = _migrate(engine, found, shown)
     except DBAPIError as exc:
         raise StoreError(f"cannot open store {shown}: {first_line(exc)}") from None
     if found is None:
@@ -330,3 +340,45 @@ def _create_schema(engine: Engine) -> None:
         Base.metadata.create_all(conn)
         conn.execute(insert(SchemaVersionRow).values(version=SCHEMA_VERSION))
     log.info("created a new polca store (schema version %d)", SCHEMA_VERSION)
+
+
+# ---------------------------------------------------------------------------- migrations
+
+
+def _add_evaluations_exact(conn: Connection) -> None:
+    if "exact" in {column["name"] for column in inspect(conn).get_columns("evaluations")}:
+        return  # added by an open that stopped before its version row (SQLite)
+    column = Column("exact", Boolean(), nullable=False, server_default=false())
+    spec = CreateColumn(column).compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE evaluations ADD COLUMN {spec}"))
+
+
+# Version N -> the step that takes a store from N to N + 1. Steps are additive and may be
+# run again over their own half-done work: SQLite commits an ALTER TABLE on its own, so an
+# open killed between a step and its version row leaves the step done and the old version.
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_evaluations_exact}
+
+
+def _migrate(engine: Engine, found: int, shown: str) -> int:
+    """Run the steps from version ``found`` up; the version the store has afterwards."""
+    while found in _MIGRATIONS:
+        try:
+            with engine.begin() as conn:  # one transaction where the backend allows DDL in one
+                _MIGRATIONS[found](conn)
+                conn.execute(
+                    update(SchemaVersionRow)
+                    .where(SchemaVersionRow.version == found)
+                    .values(version=found + 1)
+                )
+        except DBAPIError as exc:
+            again = _read_schema_version(engine, shown)
+            if again is None or again <= found:
+                raise StoreError(
+                    f"cannot migrate store {shown} from schema version {found}: {first_line(exc)}"
+                ) from None
+            log.debug("another process migrated the store first", exc_info=True)
+            found = again
+            continue
+        log.info("migrated store %s from schema version %d to %d", shown, found, found + 1)
+        found += 1
+    return found

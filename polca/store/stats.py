@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from polca.store.records import CandidateScore, RunStats
@@ -21,20 +21,22 @@ def no_usage() -> dict[str, Any]:
 
 
 def scores_by_run(session: Session, run_ids: list[str]) -> dict[str, list[CandidateScore]]:
-    """Each evaluated candidate's mean score, by run; runs without evaluations are absent."""
+    """Each evaluated candidate's mean score and number of measurements, by run (an exact
+    score, known by definition, is in the mean but measured nothing); runs without
+    evaluations are absent."""
     query = (
         select(
             EvaluationRow.run_id,
             EvaluationRow.candidate_id,
             func.avg(EvaluationRow.score),
-            func.count(),
+            func.sum(case((EvaluationRow.exact, 0), else_=1)),
         )
         .where(EvaluationRow.run_id.in_(run_ids))
         .group_by(EvaluationRow.run_id, EvaluationRow.candidate_id)
     )
     scores: dict[str, list[CandidateScore]] = {}
     for run_id, candidate_id, mean, evaluations in session.execute(query):
-        scores.setdefault(run_id, []).append(CandidateScore(candidate_id, float(mean), evaluations))
+        scores.setdefault(run_id, []).append(CandidateScore(candidate_id, float(mean), int(evaluations)))
     return scores
 
 

@@ -158,7 +158,8 @@ class ProgramDomain:
         except (ValueError, SyntaxError) as exc:
             return _scored(0.0, f"the candidate cannot be used: {exc}", "failed"), frozenset()
         if resolved == self.source:
-            return _scored(1.0, "identical to the original: speedup 1.0 by definition", "ok"), frozenset()
+            identical = Evaluation(1.0, "identical to the original: speedup 1.0 by definition", exact=True)
+            return identical, frozenset()
         unchecked = [i for i in batch if (resolved, i) not in self._verified]
         if unchecked:
             report = self._compare(resolved, [self.inputs[i] for i in unchecked])
