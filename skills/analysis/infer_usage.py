@@ -91,9 +91,14 @@ class _Reader(ast.NodeVisitor):
         self.out = Facts()
 
     def _kind_of(self, node: ast.expr) -> str | None:
-        """The scalar kind of a non-parameter expression: a literal, a typed local, a str method."""
+        """The kind of a non-parameter expression: a literal, a typed local, a str method, a
+        list display, str or list arithmetic (``title + "\\n"``, ``merged + batch``)."""
         if isinstance(node, ast.Constant):
             return _literal_fact(node.value)
+        if isinstance(node, (ast.List, ast.ListComp)):
+            return "list"
+        if isinstance(node, ast.BinOp):
+            return self._arith_kind(node)
         if isinstance(node, ast.Name) and node.id not in self.alias:
             return self.local_kind.get(node.id)
         if isinstance(node, ast.JoinedStr):
@@ -104,6 +109,16 @@ class _Reader(ast.NodeVisitor):
                 return "str" if not node.func.attr.startswith("is") else "bool"
         if isinstance(node, ast.Call) and dotted(node.func) in ("str", "int", "float", "len"):
             return {"str": "str", "float": "float"}.get(dotted(node.func), "int")  # type: ignore[arg-type]
+        return None
+
+    def _arith_kind(self, node: ast.BinOp) -> str | None:
+        """``a + b`` with a str (list) side is a str (list); so is ``"=" * n`` (``[0] * n``)."""
+        sides = {self._kind_of(node.left), self._kind_of(node.right)}
+        if "char" in sides:
+            sides.add("str")
+        for kind in ("str", "list"):
+            if kind in sides and isinstance(node.op, (ast.Add, ast.Mult)):
+                return kind
         return None
 
     # -- paths
@@ -125,20 +140,31 @@ class _Reader(ast.NodeVisitor):
 
     def _subscript_path(self, node: ast.Subscript) -> Path | None:
         base = self.path(node.value)
-        if base is None:
-            return None
         sl = node.slice
         if isinstance(sl, ast.Slice):
+            self._slice_bounds(sl, base)
             self.out.add(base, "sliced")
-            for part in (sl.lower, sl.upper, sl.step):
-                self._int_like(part, size=False)
             return base
+        if base is None:
+            return None
         if isinstance(sl, ast.Tuple):
             self._array(base, len(sl.elts))
             for e in sl.elts:
                 self._int_like(e, size=False)
             return None
         return self._key_path(base, sl)
+
+    def _slice_bounds(self, sl: ast.Slice, base: Path | None) -> None:
+        """``ranked[:k]``, of a parameter or of a local: the bounds are ints, positions in
+        the sliced sequence (an index; of ``base`` when that is a parameter)."""
+        for part in (sl.lower, sl.upper, sl.step):
+            self._int_like(part, size=False)
+        for part in (sl.lower, sl.upper):
+            p = self.path(part) if part is not None else None
+            if p is not None and len(p) == 1:
+                self.out.add(p, "slice_bound")
+                if base is not None and len(base) == 1:
+                    self.out.index_of.setdefault(p, base[0])
 
     def _key_path(self, base: Path, key: ast.expr) -> Path:
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
@@ -149,6 +175,9 @@ class _Reader(ast.NodeVisitor):
         if self._is_index(key):
             self.out.add(base, "int_index")
         kp = self.path(key)
+        if kp is not None and kp == (*base, "[]"):
+            self.out.add(base, "self_keyed")  # for k in d: d[k]; the resolver says if d is a dict
+            return (*base, "[item]")
         if kp is not None and len(kp) == 1:
             self.out.index_of.setdefault(kp, base[0])
         elif kp is not None:
@@ -537,6 +566,8 @@ class _Reader(ast.NodeVisitor):
         base, m = self.path(func.value), func.attr
         self.out.add(base, f"attr:{m}")
         constant_str = isinstance(func.value, ast.Constant) and isinstance(func.value.value, str)
+        if m == "extend" and node.args:
+            self.out.add(self.path(node.args[0]), "iter")  # merged.extend(batch): batch is iterable
         for arg in node.args[:_STR_ARGS.get(m, 0)]:
             p = self.path(arg)
             if p is not None and constant_str:
@@ -715,7 +746,7 @@ class _Reader(ast.NodeVisitor):
     def _compare(self, left: ast.expr, op: ast.cmpop, right: ast.expr) -> None:
         lp, rp = self.path(left), self.path(right)
         if not isinstance(op, (ast.In, ast.NotIn, ast.Is, ast.IsNot)):
-            self.out.link(lp, rp)
+            self.out.link(self._operand_path(left), self._operand_path(right))
         if isinstance(op, (ast.In, ast.NotIn)):
             self._membership(left, lp, right, rp)
         elif isinstance(op, (ast.Is, ast.IsNot)):
@@ -733,6 +764,14 @@ class _Reader(ast.NodeVisitor):
                     self.out.add(p, kind)
                 elif not isinstance(op, (ast.Eq, ast.NotEq)):
                     self.out.add(p, "num")
+
+    def _operand_path(self, node: ast.expr) -> Path | None:
+        """The path whose type ``node`` has: its own, or an arithmetic operand's
+        (``prices[i] + prices[j] == budget``: budget is a number like prices' items)."""
+        p = self.path(node)
+        if p is None and isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+            return self._operand_path(node.left) or self._operand_path(node.right)
+        return p
 
     def _membership(self, left: ast.expr, lp: Path | None, right: ast.expr, rp: Path | None) -> None:
         if rp is not None:
@@ -766,6 +805,8 @@ def _literal_fact(value: object) -> str:
 
 def _operand_fact(op: ast.operator, other: ast.expr | str) -> str:
     """What ``path <op> other`` says of the path (``other`` may be the kind of a local)."""
+    if other == "list":
+        return "list" if isinstance(op, ast.Add) else "num"
     if isinstance(other, str):
         other = ast.Constant({"int": 0, "float": 0.0, "str": "ab", "char": "ab"}.get(other))
     if isinstance(other, ast.Constant):
