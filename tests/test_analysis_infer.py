@@ -1029,3 +1029,47 @@ def test_a_slice_bound_is_an_index_of_the_sliced_sequence():
 def test_a_slice_bound_that_is_also_a_size_stays_a_size():
     sized = "def f(xs, k):\n    for i in range(k):\n        xs.append(i)\n    return xs[:k]\n"
     assert _param(sized, "k").spec == IntSpec("size")
+
+
+INVENTORY = """
+class Inventory:
+    def __init__(self, items, prices: dict[str, float]):
+        self.items = list(items)
+        self.prices = prices
+        self.log = open_log()
+
+    def find(self, sku):
+        for s, p in self.items:
+            if s == sku:
+                return p
+        return None
+
+    def price(self, name):
+        return self.prices[name]
+
+    def logged(self, entry):
+        return self.log[entry]
+
+    def at(self, i):
+        return self.items[i]
+
+    def named(self, sku):
+        for s, p in self.items:
+            if s == sku.lower():
+                return p
+        return None
+"""
+
+
+def test_a_method_parameter_takes_the_type_of_what_init_stored_that_it_meets():
+    # __init__'s items are (str, int) pairs: `named` compares their first field with a str
+    assert _param(INVENTORY, "sku", "Inventory.find").spec == StrSpec()
+    plain = INVENTORY.split("    def price(")[0]
+    assert _param(plain, "sku", "Inventory.find").spec == IntSpec()  # nothing says more: (int, int) pairs
+    assert _param(INVENTORY, "name", "Inventory.price").spec == StrSpec()  # a key of the hinted dict
+
+
+def test_a_method_parameter_stays_untyped_where_init_says_nothing_and_own_evidence_wins():
+    assert _param(INVENTORY, "entry", "Inventory.logged").spec is None  # self.log is not a parameter
+    assert _param(INVENTORY, "i", "Inventory.at").spec is None  # a list has no key type
+    assert _param(INVENTORY, "sku", "Inventory.named").spec == StrSpec()

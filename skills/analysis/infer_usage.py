@@ -175,6 +175,8 @@ class _Reader(ast.NodeVisitor):
         if self._is_index(key):
             self.out.add(base, "int_index")
         kp = self.path(key)
+        if kp is not None and base[0].startswith("@"):
+            self.out.link(kp, (*base, "key"))  # self.prices[sku]: sku is a key of what __init__ stored
         if kp is not None and kp == (*base, "[]"):
             self.out.add(base, "self_keyed")  # for k in d: d[k]; the resolver says if d is a dict
             return (*base, "[item]")
@@ -879,7 +881,9 @@ def usage_facts(mod: Module, qualname: str, func: FuncNode, params: list[str]) -
     ``__init__`` that stores parameters (``self.items = items``), the class's other methods
     are read too: how they use ``self.items`` tells what ``items`` is."""
     reader = _Reader(mod, qualname, func, params)
+    stored = _read_init_attributes(mod, qualname, func, reader)
     reader.visit(func)
+    _attribute_types(mod, stored, reader.out)
     owner = mod.owner.get(qualname)
     if owner is None or not qualname.endswith(".__init__"):
         return _str_arguments(reader.out)
@@ -896,11 +900,57 @@ def usage_facts(mod: Module, qualname: str, func: FuncNode, params: list[str]) -
 
 
 def _stored_params(init: FuncNode, params: set[str]) -> dict[str, str]:
-    """``{attribute: parameter}`` for ``self.attribute = parameter`` in ``__init__``."""
+    """``{attribute: parameter}`` for ``self.attribute = parameter`` (or a copy of it,
+    ``list(parameter)``, ``tuple(parameter)``: the same items) in ``__init__``."""
     out = {}
     for node in ast.walk(init):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in params:
-            for t in node.targets:
+        value = node.value if isinstance(node, ast.Assign) else None
+        if isinstance(value, ast.Call) and dotted(value.func) in ("list", "tuple") and len(value.args) == 1:
+            value = value.args[0]
+        if isinstance(value, ast.Name) and value.id in params:
+            for t in node.targets:  # type: ignore[union-attr]
                 if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name):
-                    out[t.attr] = node.value.id
+                    out[t.attr] = value.id
     return out
+
+
+def _read_init_attributes(mod: Module, qualname: str, func: FuncNode, reader: _Reader) -> dict[str, tuple[str, str]]:
+    """For a method other than ``__init__``: let ``reader`` follow ``self.<attr>`` for the
+    attributes ``__init__`` stores from its parameters, as paths ``("@attr", ...)``.
+    Returns ``{"@attr": (__init__'s qualname, its parameter)}``."""
+    from polca.skills.analysis.infer import is_method
+
+    owner = mod.owner.get(qualname)
+    init = f"{owner}.__init__"
+    positional = func.args.posonlyargs + func.args.args
+    if owner is None or qualname == init or init not in mod.functions or not positional \
+            or not is_method(mod, qualname):
+        return {}
+    init_func = mod.functions[init]
+    names = {a.arg for a in init_func.args.posonlyargs + init_func.args.args + init_func.args.kwonlyargs}
+    stored = {f"@{attr}": (init, param) for attr, param in _stored_params(init_func, names).items()}
+    reader.self_name = positional[0].arg
+    reader.attrs = {marker[1:]: (marker,) for marker in stored}
+    return stored
+
+
+def _attribute_types(mod: Module, stored: dict[str, tuple[str, str]], out: Facts) -> None:
+    """A parameter compared or combined with a part of ``self.<attr>`` (``s == sku`` for
+    ``s, p in self.items``) takes that part's type, from ``__init__``'s parameter; links to
+    parts whose type is unknown are dropped, so they never stand in for evidence."""
+    from polca.skills.analysis.infer import NoType, param_types, spec_at
+
+    types: dict[str, dict[str, Spec | None]] = {}
+    for path in [p for p in out.links if p[0] in stored]:
+        init, param = stored[path[0]]
+        if init not in types:
+            try:
+                types[init] = {t.name: t.spec for t in param_types(mod, init)}
+            except (NoType, RecursionError):
+                types[init] = {}
+        spec = spec_at(types[init].get(param), path[1:])
+        if spec is not None:
+            out.hinted.setdefault(path, spec)
+            continue
+        for other in out.links.pop(path):
+            out.links[other].discard(path)
