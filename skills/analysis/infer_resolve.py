@@ -165,8 +165,6 @@ class _Resolver:
             self.notes.append(f"{'.'.join(path)} is used as {' and as '.join(kinds)}; {kinds[0]} assumed")
         if kinds and kinds[0] == "str":
             return StrSpec()
-        if "slice_bound" in facts and not facts & {"size", "float"}:
-            return IntSpec("index", self.f.low.get(path), self.f.high.get(path))
         if "strict_int" in facts or "size" in facts:
             return IntSpec("size" if "size" in facts else "value", self.f.low.get(path), self.f.high.get(path))
         if "float" in facts:

@@ -142,7 +142,7 @@ class _Reader(ast.NodeVisitor):
         base = self.path(node.value)
         sl = node.slice
         if isinstance(sl, ast.Slice):
-            self._slice_bounds(sl, base)
+            self._slice_bounds(sl)
             self.out.add(base, "sliced")
             return base
         if base is None:
@@ -154,17 +154,12 @@ class _Reader(ast.NodeVisitor):
             return None
         return self._key_path(base, sl)
 
-    def _slice_bounds(self, sl: ast.Slice, base: Path | None) -> None:
-        """``ranked[:k]``, of a parameter or of a local: the bounds are ints, positions in
-        the sliced sequence (an index; of ``base`` when that is a parameter)."""
+    def _slice_bounds(self, sl: ast.Slice) -> None:
+        """``ranked[:k]``, of a parameter or of a local: the bounds are ints. Not indexes:
+        a bound past either end is a legal call, and the value role's edges (0, -1, 2**63)
+        test it; an index is drawn inside the sequence, with 0 as its only edge."""
         for part in (sl.lower, sl.upper, sl.step):
             self._int_like(part, size=False)
-        for part in (sl.lower, sl.upper):
-            p = self.path(part) if part is not None else None
-            if p is not None and len(p) == 1:
-                self.out.add(p, "slice_bound")
-                if base is not None and len(base) == 1:
-                    self.out.index_of.setdefault(p, base[0])
 
     def _key_path(self, base: Path, key: ast.expr) -> Path:
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
