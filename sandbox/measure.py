@@ -6,7 +6,10 @@ sample lasts at least ``min_sample_s``, runs ``warmup`` untimed rounds, then ``r
 interleaved rounds whose order alternates (A B, B A, A B, ...) so neither side always runs
 first. A sample is the time of one pass over all inputs (each input called once), in
 seconds, taken around the calls only: fresh unpickled copies of the inputs are prepared
-outside the clock, so a function that mutates its input is timed on the input it was given. A returned iterator is run to its end inside the clock, so lazy
+outside the clock, so a function that mutates its input is timed on the input it was given.
+When one call of each side leaves every input equal to a fresh copy, one copy per input
+is reused instead (``inputs_reused``): preparing a fresh copy of a large list for every
+microsecond-long call would cost far more than the calls. A returned iterator is run to its end inside the clock, so lazy
 code is timed doing its work. Module-level state persists across calls: a candidate that
 memoizes is timed mostly on cache hits, so the inputs should be as varied as real use.
 ``cold=True`` removes that state: the module's code is executed again before every call
@@ -102,6 +105,7 @@ class MeasureResult:
     seed: int
     failed_side: str | None = None
     message: str = ""
+    inputs_reused: bool = False  # both sides left every input unchanged: one copy per input was reused
 
     def describe(self) -> str:
         """One line for people and proposers, rounded for display only."""
@@ -149,7 +153,8 @@ def measure(
     generous from the sample budget); when slow code would overrun it, fewer rounds are
     timed (at least 3; ``len(samples_a_s)`` says how many). A timeout or a side that raises
     gives a result with that status, never an exception. ``fresh_inputs=False`` reuses one copy of each input
-    (only for functions that do not mutate their arguments; it saves preparation time).
+    (only for functions that do not mutate their arguments; it saves preparation time); with the
+    default, copies are reused only when a first call of each side left every input unchanged.
     ``cold=True`` runs every call on a freshly executed module (module docstring).
     """
     _check_targets(baseline, candidate, inputs)
@@ -230,7 +235,7 @@ def _from_samples(answer: dict, *, clock: Clock, min_sample_s: float, seed: int,
         summary_a=_summary(samples_a), summary_b=_summary(samples_b),
         loops_a=answer["loops_a"], loops_b=answer["loops_b"], order=tuple(answer["order"]),
         calibration_a_s=answer["calibration_a_s"], calibration_b_s=answer["calibration_b_s"],
-        min_sample_s=min_sample_s, seed=seed, message=message,
+        min_sample_s=min_sample_s, seed=seed, message=message, inputs_reused=answer.get("inputs_reused", False),
     )
 
 

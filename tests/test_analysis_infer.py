@@ -938,7 +938,7 @@ def rank(scores, top):
     out = []
     for s in scores:
         out.append(s)
-    return out[:top]
+    return out, top
 """
 
 
@@ -960,3 +960,116 @@ def test_a_caller_passing_its_own_class_says_nothing():
     callers = {"use.py": "from slow import rank\n\nclass Mine:\n    pass\n\nrank([1.5], Mine())\n"}
     top = {p.name: p for p in parameter_types(RANKED, "rank", callers=callers, module_name="slow")}["top"]
     assert top.spec is None  # Mine cannot be built inside slow
+
+
+def test_a_container_indexed_by_its_own_str_items_is_a_dict_of_str_keys():
+    report = """
+    def f(stock, title):
+        text = title + "\\n"
+        for item in stock:
+            text = text + item + ": " + str(stock[item]) + "\\n"
+        return text
+    """
+    assert _param(report, "stock").spec == DictSpec(StrSpec(), IntSpec())
+    assert _param(report, "title").spec == StrSpec()
+
+
+def test_a_list_indexed_by_its_own_items_stays_a_list():
+    perm = """
+    def f(perm):
+        out = []
+        for i in perm:
+            out.append(perm[i] + 1)
+        return out
+    """
+    assert _param(perm, "perm").spec == SequenceSpec(IntSpec())
+
+
+def test_items_added_to_a_list_or_extended_into_one_are_lists():
+    added = "def f(batches):\n    merged = []\n    for b in batches:\n        merged = merged + b\n    return merged\n"
+    assert _param(added, "batches").spec == SequenceSpec(SequenceSpec(IntSpec()))
+    extended = "def f(rows):\n    out = []\n    for r in rows:\n        out.extend(r)\n    return out\n"
+    assert _param(extended, "rows").spec == SequenceSpec(SequenceSpec(IntSpec()))
+
+
+def test_items_added_to_a_number_stay_numbers():
+    summed = "def f(batches):\n    total = 0\n    for b in batches:\n        total = total + b\n    return total\n"
+    assert _param(summed, "batches").spec == SequenceSpec(IntSpec())
+
+
+PAIR = """
+def f(prices, budget):
+    for i in range(len(prices)):
+        for j in range(i + 1, len(prices)):
+            if prices[i] + prices[j] == {rhs}:
+                return i, j
+    return None
+"""
+
+
+def test_a_parameter_compared_with_arithmetic_on_items_takes_the_items_type():
+    assert _param(PAIR.format(rhs="budget"), "budget").spec == IntSpec()
+    floats = PAIR.format(rhs="budget") + "\ndef g(xs):\n    return f(xs, 1)\n"
+    assert _param(floats.replace("return None", "return prices[0] / 2"), "budget").spec == FloatSpec()
+
+
+def test_own_evidence_wins_over_a_comparison_and_no_path_links_nothing():
+    assert _param(PAIR.format(rhs="budget.strip()"), "budget").spec == StrSpec()
+    assert _param(PAIR.format(rhs="len(budget)"), "budget").spec == SequenceSpec(IntSpec())
+    assert _param("def f(xs, n):\n    return len(xs) + 1 == n\n", "n").spec is None
+
+
+def test_a_slice_bound_of_a_local_sequence_is_an_int_as_of_a_parameter():
+    local = "def f(sales, k):\n    ranked = sorted(sales.items())\n    return ranked[:k]\n"
+    assert _param(local, "k").spec == IntSpec()
+    own = "def f(xs, k):\n    return xs[k:]\n"
+    assert _param(own, "k").spec == IntSpec()  # not an index: a bound past the end is a legal call
+
+
+def test_a_slice_bound_that_is_also_a_size_stays_a_size():
+    sized = "def f(xs, k):\n    for i in range(k):\n        xs.append(i)\n    return xs[:k]\n"
+    assert _param(sized, "k").spec == IntSpec("size")
+
+
+INVENTORY = """
+class Inventory:
+    def __init__(self, items, prices: dict[str, float]):
+        self.items = list(items)
+        self.prices = prices
+        self.log = open_log()
+
+    def find(self, sku):
+        for s, p in self.items:
+            if s == sku:
+                return p
+        return None
+
+    def price(self, name):
+        return self.prices[name]
+
+    def logged(self, entry):
+        return self.log[entry]
+
+    def at(self, i):
+        return self.items[i]
+
+    def named(self, sku):
+        for s, p in self.items:
+            if s == sku.lower():
+                return p
+        return None
+"""
+
+
+def test_a_method_parameter_takes_the_type_of_what_init_stored_that_it_meets():
+    # __init__'s items are (str, int) pairs: `named` compares their first field with a str
+    assert _param(INVENTORY, "sku", "Inventory.find").spec == StrSpec()
+    plain = INVENTORY.split("    def price(")[0]
+    assert _param(plain, "sku", "Inventory.find").spec == IntSpec()  # nothing says more: (int, int) pairs
+    assert _param(INVENTORY, "name", "Inventory.price").spec == StrSpec()  # a key of the hinted dict
+
+
+def test_a_method_parameter_stays_untyped_where_init_says_nothing_and_own_evidence_wins():
+    assert _param(INVENTORY, "entry", "Inventory.logged").spec is None  # self.log is not a parameter
+    assert _param(INVENTORY, "i", "Inventory.at").spec is None  # a list has no key type
+    assert _param(INVENTORY, "sku", "Inventory.named").spec == StrSpec()

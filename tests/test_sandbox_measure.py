@@ -119,6 +119,18 @@ def test_each_call_gets_a_fresh_copy_of_a_mutated_input():
     assert reused.status == "error" and "IndexError" in reused.message
 
 
+def test_one_copy_of_each_input_is_reused_only_when_no_side_changes_it():
+    reads = _fn("def f(xs):\n    return max(xs)\n")
+    kept = measure(reads, _fn("def f(xs):\n    return sorted(xs)[-1]\n"), [Call(args=([3, 1, 2],))], **QUICK)
+    assert kept.status == "ok" and kept.inputs_reused
+    sorts = _fn("def f(xs):\n    xs.sort()\n    return xs[-1]\n")
+    assert not measure(reads, sorts, [Call(args=([3, 1, 2],))], **QUICK).inputs_reused
+    nudges = _fn("def f(xs):\n    xs[0] += 1e-12\n    return xs[0]\n")  # within the oracle's tolerance, still a change
+    assert not measure(nudges, nudges, [Call(args=([1.0],))], **QUICK).inputs_reused
+    raises = _fn("def f(xs):\n    return xs[5]\n")
+    assert measure(reads, raises, [Call(args=([1],))], **QUICK).status == "error"
+
+
 def test_a_returned_iterator_is_consumed_inside_the_timed_call():
     lazy = _fn("def f(n):\n    yield 1\n    raise RuntimeError('consumed')\n")
     result = measure(_fn(SUM_SQUARES), lazy, [(10,)], **QUICK)
@@ -291,6 +303,7 @@ def test_a_far_faster_candidate_on_large_inputs_is_timed_within_the_memory_limit
     result = measure(_fn(SCAN_ALL), _fn(STOP_EARLY), [(big,), (big[:100_000],)], backend="auto",
                      min_sample_s=0.02, rounds=3, warmup=0, limits=Limits(timeout_s=120.0, memory_mb=1024))
     assert result.status == "ok", result.message
+    assert result.inputs_reused  # neither side changes the list: no fresh copy per call
 
 
 def test_passes_per_batch_bounds_prepared_calls_and_bytes():

@@ -879,6 +879,24 @@ def _examples_at(spec: Spec, path: Path, constants: tuple[object, ...]) -> Spec:
     return spec
 
 
+def spec_at(spec: Spec | None, path: Path) -> Spec | None:
+    """The part of ``spec`` at ``path`` (usage paths: ``"[]"`` a sequence's elements or a
+    dict's values, ``"#0"`` a tuple position, ``"key"``/``"val"``, ``"k:name"`` a record
+    field); None where ``spec`` has no such part."""
+    for step in path:
+        if isinstance(spec, SequenceSpec) and step == "[]":
+            spec = spec.item
+        elif isinstance(spec, TupleSpec) and step[:1] == "#" and int(step[1:]) < len(spec.items):
+            spec = spec.items[int(step[1:])]
+        elif isinstance(spec, DictSpec) and step in ("key", "val", "[]"):
+            spec = spec.key if step == "key" else spec.value
+        elif isinstance(spec, RecordSpec) and step.startswith("k:"):
+            spec = dict(spec.fields).get(step[2:])
+        else:
+            return None
+    return spec
+
+
 def _annotation(mod: Module, arg: ast.arg, notes: list[str], visiting: frozenset[str]) -> Evidence:
     if arg.annotation is None:
         return Evidence("annotation", None)

@@ -111,6 +111,10 @@ class _Resolver:
 
     def _mapping(self, path: Path, facts: set[str], depth: int) -> Spec | None:
         kids = self.children.get(path, set())
+        if "self_keyed" in facts:  # for k in d: d[k]: a dict when its items are str keys
+            key = self.spec((*path, "[]"), depth + 1)
+            if isinstance(key, StrSpec):
+                return DictSpec(key, self.spec((*path, "[item]"), depth + 1) or Hole())
         keys = [k for k in kids if k.startswith("k:")]
         if keys and "dict" not in facts:
             ordered = sorted(keys, key=lambda k: self._first_seen(path, k))

@@ -91,9 +91,14 @@ class _Reader(ast.NodeVisitor):
         self.out = Facts()
 
     def _kind_of(self, node: ast.expr) -> str | None:
-        """The scalar kind of a non-parameter expression: a literal, a typed local, a str method."""
+        """The kind of a non-parameter expression: a literal, a typed local, a str method, a
+        list display, str or list arithmetic (``title + "\\n"``, ``merged + batch``)."""
         if isinstance(node, ast.Constant):
             return _literal_fact(node.value)
+        if isinstance(node, (ast.List, ast.ListComp)):
+            return "list"
+        if isinstance(node, ast.BinOp):
+            return self._arith_kind(node)
         if isinstance(node, ast.Name) and node.id not in self.alias:
             return self.local_kind.get(node.id)
         if isinstance(node, ast.JoinedStr):
@@ -104,6 +109,16 @@ class _Reader(ast.NodeVisitor):
                 return "str" if not node.func.attr.startswith("is") else "bool"
         if isinstance(node, ast.Call) and dotted(node.func) in ("str", "int", "float", "len"):
             return {"str": "str", "float": "float"}.get(dotted(node.func), "int")  # type: ignore[arg-type]
+        return None
+
+    def _arith_kind(self, node: ast.BinOp) -> str | None:
+        """``a + b`` with a str (list) side is a str (list); so is ``"=" * n`` (``[0] * n``)."""
+        sides = {self._kind_of(node.left), self._kind_of(node.right)}
+        if "char" in sides:
+            sides.add("str")
+        for kind in ("str", "list"):
+            if kind in sides and isinstance(node.op, (ast.Add, ast.Mult)):
+                return kind
         return None
 
     # -- paths
@@ -125,20 +140,26 @@ class _Reader(ast.NodeVisitor):
 
     def _subscript_path(self, node: ast.Subscript) -> Path | None:
         base = self.path(node.value)
-        if base is None:
-            return None
         sl = node.slice
         if isinstance(sl, ast.Slice):
+            self._slice_bounds(sl)
             self.out.add(base, "sliced")
-            for part in (sl.lower, sl.upper, sl.step):
-                self._int_like(part, size=False)
             return base
+        if base is None:
+            return None
         if isinstance(sl, ast.Tuple):
             self._array(base, len(sl.elts))
             for e in sl.elts:
                 self._int_like(e, size=False)
             return None
         return self._key_path(base, sl)
+
+    def _slice_bounds(self, sl: ast.Slice) -> None:
+        """``ranked[:k]``, of a parameter or of a local: the bounds are ints. Not indexes:
+        a bound past either end is a legal call, and the value role's edges (0, -1, 2**63)
+        test it; an index is drawn inside the sequence, with 0 as its only edge."""
+        for part in (sl.lower, sl.upper, sl.step):
+            self._int_like(part, size=False)
 
     def _key_path(self, base: Path, key: ast.expr) -> Path:
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
@@ -149,6 +170,11 @@ class _Reader(ast.NodeVisitor):
         if self._is_index(key):
             self.out.add(base, "int_index")
         kp = self.path(key)
+        if kp is not None and base[0].startswith("@"):
+            self.out.link(kp, (*base, "key"))  # self.prices[sku]: sku is a key of what __init__ stored
+        if kp is not None and kp == (*base, "[]"):
+            self.out.add(base, "self_keyed")  # for k in d: d[k]; the resolver says if d is a dict
+            return (*base, "[item]")
         if kp is not None and len(kp) == 1:
             self.out.index_of.setdefault(kp, base[0])
         elif kp is not None:
@@ -537,6 +563,8 @@ class _Reader(ast.NodeVisitor):
         base, m = self.path(func.value), func.attr
         self.out.add(base, f"attr:{m}")
         constant_str = isinstance(func.value, ast.Constant) and isinstance(func.value.value, str)
+        if m == "extend" and node.args:
+            self.out.add(self.path(node.args[0]), "iter")  # merged.extend(batch): batch is iterable
         for arg in node.args[:_STR_ARGS.get(m, 0)]:
             p = self.path(arg)
             if p is not None and constant_str:
@@ -715,7 +743,7 @@ class _Reader(ast.NodeVisitor):
     def _compare(self, left: ast.expr, op: ast.cmpop, right: ast.expr) -> None:
         lp, rp = self.path(left), self.path(right)
         if not isinstance(op, (ast.In, ast.NotIn, ast.Is, ast.IsNot)):
-            self.out.link(lp, rp)
+            self.out.link(self._operand_path(left), self._operand_path(right))
         if isinstance(op, (ast.In, ast.NotIn)):
             self._membership(left, lp, right, rp)
         elif isinstance(op, (ast.Is, ast.IsNot)):
@@ -733,6 +761,14 @@ class _Reader(ast.NodeVisitor):
                     self.out.add(p, kind)
                 elif not isinstance(op, (ast.Eq, ast.NotEq)):
                     self.out.add(p, "num")
+
+    def _operand_path(self, node: ast.expr) -> Path | None:
+        """The path whose type ``node`` has: its own, or an arithmetic operand's
+        (``prices[i] + prices[j] == budget``: budget is a number like prices' items)."""
+        p = self.path(node)
+        if p is None and isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+            return self._operand_path(node.left) or self._operand_path(node.right)
+        return p
 
     def _membership(self, left: ast.expr, lp: Path | None, right: ast.expr, rp: Path | None) -> None:
         if rp is not None:
@@ -766,6 +802,8 @@ def _literal_fact(value: object) -> str:
 
 def _operand_fact(op: ast.operator, other: ast.expr | str) -> str:
     """What ``path <op> other`` says of the path (``other`` may be the kind of a local)."""
+    if other == "list":
+        return "list" if isinstance(op, ast.Add) else "num"
     if isinstance(other, str):
         other = ast.Constant({"int": 0, "float": 0.0, "str": "ab", "char": "ab"}.get(other))
     if isinstance(other, ast.Constant):
@@ -838,7 +876,9 @@ def usage_facts(mod: Module, qualname: str, func: FuncNode, params: list[str]) -
     ``__init__`` that stores parameters (``self.items = items``), the class's other methods
     are read too: how they use ``self.items`` tells what ``items`` is."""
     reader = _Reader(mod, qualname, func, params)
+    stored = _read_init_attributes(mod, qualname, func, reader)
     reader.visit(func)
+    _attribute_types(mod, stored, reader.out)
     owner = mod.owner.get(qualname)
     if owner is None or not qualname.endswith(".__init__"):
         return _str_arguments(reader.out)
@@ -855,11 +895,57 @@ def usage_facts(mod: Module, qualname: str, func: FuncNode, params: list[str]) -
 
 
 def _stored_params(init: FuncNode, params: set[str]) -> dict[str, str]:
-    """``{attribute: parameter}`` for ``self.attribute = parameter`` in ``__init__``."""
+    """``{attribute: parameter}`` for ``self.attribute = parameter`` (or a copy of it,
+    ``list(parameter)``, ``tuple(parameter)``: the same items) in ``__init__``."""
     out = {}
     for node in ast.walk(init):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in params:
-            for t in node.targets:
+        value = node.value if isinstance(node, ast.Assign) else None
+        if isinstance(value, ast.Call) and dotted(value.func) in ("list", "tuple") and len(value.args) == 1:
+            value = value.args[0]
+        if isinstance(value, ast.Name) and value.id in params:
+            for t in node.targets:  # type: ignore[union-attr]
                 if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name):
-                    out[t.attr] = node.value.id
+                    out[t.attr] = value.id
     return out
+
+
+def _read_init_attributes(mod: Module, qualname: str, func: FuncNode, reader: _Reader) -> dict[str, tuple[str, str]]:
+    """For a method other than ``__init__``: let ``reader`` follow ``self.<attr>`` for the
+    attributes ``__init__`` stores from its parameters, as paths ``("@attr", ...)``.
+    Returns ``{"@attr": (__init__'s qualname, its parameter)}``."""
+    from polca.skills.analysis.infer import is_method
+
+    owner = mod.owner.get(qualname)
+    init = f"{owner}.__init__"
+    positional = func.args.posonlyargs + func.args.args
+    if owner is None or qualname == init or init not in mod.functions or not positional \
+            or not is_method(mod, qualname):
+        return {}
+    init_func = mod.functions[init]
+    names = {a.arg for a in init_func.args.posonlyargs + init_func.args.args + init_func.args.kwonlyargs}
+    stored = {f"@{attr}": (init, param) for attr, param in _stored_params(init_func, names).items()}
+    reader.self_name = positional[0].arg
+    reader.attrs = {marker[1:]: (marker,) for marker in stored}
+    return stored
+
+
+def _attribute_types(mod: Module, stored: dict[str, tuple[str, str]], out: Facts) -> None:
+    """A parameter compared or combined with a part of ``self.<attr>`` (``s == sku`` for
+    ``s, p in self.items``) takes that part's type, from ``__init__``'s parameter; links to
+    parts whose type is unknown are dropped, so they never stand in for evidence."""
+    from polca.skills.analysis.infer import NoType, param_types, spec_at
+
+    types: dict[str, dict[str, Spec | None]] = {}
+    for path in [p for p in out.links if p[0] in stored]:
+        init, param = stored[path[0]]
+        if init not in types:
+            try:
+                types[init] = {t.name: t.spec for t in param_types(mod, init)}
+            except (NoType, RecursionError):
+                types[init] = {}
+        spec = spec_at(types[init].get(param), path[1:])
+        if spec is not None:
+            out.hinted.setdefault(path, spec)
+            continue
+        for other in out.links.pop(path):
+            out.links[other].discard(path)
