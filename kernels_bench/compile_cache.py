@@ -46,6 +46,8 @@ from typing import Any
 import torch
 import torch.utils.cpp_extension as cpp_extension
 
+from polca.parsing import parse_python
+
 logger = logging.getLogger(__name__)
 
 CACHE_DIR_ENV = "POLCA_KERNELS_CACHE_DIR"
@@ -286,7 +288,7 @@ def static_inline_requests(source: str) -> list[InlineRequest]:
     literals, or ``+`` of those. Other calls are left out (they are rebuilt in each run).
     """
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return []
     constants = _module_constants(tree)

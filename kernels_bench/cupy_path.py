@@ -43,6 +43,7 @@ from polca.kernels_bench.compile_cache import (
     cache_key,
     detect_toolchain,
 )
+from polca.parsing import parse_python
 
 CUPY_EXTRA_HINT = "CuPy kernels need the cuda extra: pip install 'polca[cuda]' (the cupy-cuda12x wheel)"
 CUPY_CACHE_ENV = "CUPY_CACHE_DIR"
@@ -84,7 +85,7 @@ def static_cupy_requests(source: str) -> list[dict[str, Any]]:
     """The CuPy kernel constructor calls in ``source`` with static arguments (literals, or names
     bound once to literals), as ``{"kind", "args", "kwargs"}``; other calls are left out."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return []
     constants = _module_constants(tree)

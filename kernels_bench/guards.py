@@ -25,6 +25,7 @@ from polca.kernels_bench.problems import Problem
 from polca.kernels_bench.reach import reach
 from polca.kernels_bench.rules import DEFAULT_RULES, get_rules
 from polca.kernels_bench.tensor_ops import tensor_operations
+from polca.parsing import parse_python
 
 CheckResult = tuple[bool, list[str], list[str]]
 
@@ -164,7 +165,7 @@ def _is_const_getattr(node: ast.AST) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _analyze(source: str) -> _Analysis:
-    tree = ast.parse(source)
+    tree = parse_python(source)
     parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     analysis = _Analysis(tree=tree, aliases={}, parents=parents, source=source)
     for _ in range(3):  # aliases of aliases settle in a few passes

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from polca.parsing import parse_python
+
 logger = logging.getLogger(__name__)
 
 LEVELS = (1, 2, 3, 4)
@@ -165,7 +167,7 @@ def read_problem(path: str | Path, level: int | None = None) -> Problem:
         raise ValueError(f"problem file {path.name!r} must be named NN_name.py, such as '19_relu.py'.")
     source = path.read_text(encoding="utf-8")
     try:
-        tree = ast.parse(source, filename=str(path))
+        tree = parse_python(source, filename=str(path))
     except SyntaxError as exc:
         raise ValueError(f"problem file {path} is not valid Python: {exc}") from exc
     defined = {node.name for node in tree.body if isinstance(node, ast.ClassDef | ast.FunctionDef)}

@@ -23,6 +23,8 @@ import ast
 import re
 from collections.abc import Collection, Sequence
 
+from polca.parsing import parse_python
+
 KernelRow = tuple[str, float]  # (kernel name as the profiler reports it, device time in us)
 
 # Substrings of kernel names that PyTorch's own libraries launch (case-insensitive).
@@ -92,7 +94,7 @@ def defined_kernel_names(source: str) -> frozenset[str]:
     """Kernel names ``source`` defines: ``__global__`` functions and pybind names in its strings,
     CuPy kernel names and ``@triton.jit`` functions. Empty for a source that does not parse."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return frozenset()
     names: set[str] = set()

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from polca.kernels_bench.problems import Problem, import_source
+from polca.parsing import parse_python
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def size_constants(source: str) -> dict[str, int]:
     """Top-level ``NAME = <integer expression of literals>`` assignments, by name; the integer
     items of a literal tuple or list (``input_shape = (32768,)``) as ``NAME[i]``."""
     constants: dict[str, int] = {}
-    for name, value_node in _assignments(ast.parse(source)):
+    for name, value_node in _assignments(parse_python(source)):
         value = _literal_int(value_node)
         if value is not None:
             constants[name] = value
@@ -71,7 +72,7 @@ def _literal_int(node: ast.AST) -> int | None:
 
 def rewrite_constants(source: str, values: dict[str, int]) -> str:
     """``source`` with the top-level assignments of ``values``' names set to those integers."""
-    tree = ast.parse(source)
+    tree = parse_python(source)
     for node in tree.body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
             continue

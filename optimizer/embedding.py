@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from polca.parsing import parse_python
+
 if TYPE_CHECKING:
     from polca.llm import LLMClient
 
@@ -173,7 +175,7 @@ def _params(text: str) -> Iterator[tuple[str, str]]:
 
 def _as_code(value: str) -> ast.Module | None:
     try:
-        tree = ast.parse(value)
+        tree = parse_python(value)
     except (SyntaxError, ValueError):
         return None
     trivial = (ast.Module, ast.Expr, ast.Name, ast.Constant, ast.Load)

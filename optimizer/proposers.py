@@ -24,7 +24,6 @@ refuses as longer than its context is trimmed (skills, feedback, advice first; s
 
 from __future__ import annotations
 
-import ast
 import html
 import inspect
 import logging
@@ -41,6 +40,7 @@ from polca.llm import LLMError, LLMUnavailable
 from polca.optimizer import prompts
 from polca.optimizer.contracts import Candidate, Evaluation, ProposalContext, ProposalOutcome
 from polca.optimizer.evaluation import instance_ids
+from polca.parsing import parse_python
 
 if TYPE_CHECKING:
     from polca.llm import LLMClient
@@ -146,7 +146,7 @@ def _untagged_value(text: str) -> str | None:
 
 def _is_python(text: str) -> bool:
     try:
-        ast.parse(text)
+        parse_python(text)
     except (SyntaxError, ValueError):
         return False
     return True

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, TypeVar
 
+from polca.parsing import parse_python
 from polca.skills.diagnosis import Diagnosis, diagnose, diagnose_with_model
 from polca.skills.registry import SkillRegistry, build_registry
 from polca.skills.retrieval import Retrieved, SkillRetriever, TextEmbedder, retrieve_with_model
@@ -103,7 +104,7 @@ def make_plans(retrieved: Sequence[Retrieved]) -> list[Plan]:
 
 
 def _signatures(source: str) -> dict[str, str]:
-    tree = ast.parse(source)
+    tree = parse_python(source)
     found = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_"):
@@ -116,7 +117,7 @@ def _signatures(source: str) -> dict[str, str]:
 def static_filter(original: str, candidate: str) -> str:
     """Why ``candidate`` cannot replace ``original`` without running it; "" when it can."""
     try:
-        ast.parse(candidate)
+        parse_python(candidate)
     except SyntaxError as exc:
         return f"does not parse: {exc.msg} (line {exc.lineno})"
     try:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from polca.parsing import parse_python
 from polca.skills.registry import SkillRegistry
 
 if TYPE_CHECKING:
@@ -209,7 +210,7 @@ def _analyse(scope: ast.AST, name: str, line: int) -> FunctionDiagnosis:
 def diagnose(source: str, registry: SkillRegistry | None = None) -> Diagnosis:
     """Static diagnosis of ``source``; a program that does not parse gives ``error``."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError as exc:
         return Diagnosis((), error=f"does not parse: {exc}")
     functions = [_analyse(n, n.name, n.lineno) for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]

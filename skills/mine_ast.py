@@ -42,6 +42,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from polca.parsing import parse_python
 from polca.sandbox.difftest import compare
 from polca.sandbox.measure import measure
 from polca.sandbox.types import BackendName
@@ -161,7 +162,7 @@ def _diff_statement(a: ast.stmt, b: ast.stmt, scope: ast.AST, in_loop: bool, out
 def statement_edits(pair: Pair) -> list[Edit]:
     """The statement-level edits that turn ``pair.slow`` into ``pair.fast``."""
     try:
-        slow, fast = ast.parse(pair.slow), ast.parse(pair.fast)
+        slow, fast = parse_python(pair.slow), parse_python(pair.fast)
     except SyntaxError as exc:
         log.info("pair %s does not parse (%s); skipped", pair.id, exc)
         return []
@@ -284,8 +285,8 @@ def anti_unify(first: tuple[str, str], second: tuple[str, str]) -> tuple[str, st
     """The least general template of two (before, after) templates, or None if unusable."""
     unifier = _AntiUnifier()
     try:
-        pair_a = [ast.parse(t).body[0] for t in first]
-        pair_b = [ast.parse(t).body[0] for t in second]
+        pair_a = [parse_python(t).body[0] for t in first]
+        pair_b = [parse_python(t).body[0] for t in second]
         general = [unifier.generalise(a, b) for a, b in zip(pair_a, pair_b, strict=True)]
     except (_Mismatch, SyntaxError, IndexError):
         return None
@@ -300,7 +301,7 @@ def _hole_names(tree: ast.AST) -> list[str]:
 
 def canonical(before: str, after: str) -> tuple[str, str]:
     """Holes renumbered by first appearance (``__v0__``, ``__h0__``, ...)."""
-    trees = [ast.parse(before), ast.parse(after)]
+    trees = [parse_python(before), parse_python(after)]
     mapping: dict[str, str] = {}
     counts = {"v": 0, "h": 0}
     for tree in trees:
@@ -319,7 +320,7 @@ def canonical(before: str, after: str) -> tuple[str, str]:
 
 def usable(template: tuple[str, str]) -> bool:
     """Specific enough to be a rule, and ``after`` needs nothing ``before`` does not bind."""
-    before, after = (ast.parse(t).body[0] for t in template)
+    before, after = (parse_python(t).body[0] for t in template)
     if _dump(before) == _dump(after):
         return False
     if not set(_hole_names(after)) <= set(_hole_names(before)):
@@ -512,7 +513,7 @@ def _words(stmt: ast.stmt) -> tuple[list[str], list[str]]:
 
 def skill_id(rule: MinedRule) -> str:
     """``mined-<what goes>-to-<what comes>-<hash>`` (or ``drop-``/``add-``), stable per template."""
-    before, after = (_words(ast.parse(t).body[0]) for t in (rule.before, rule.after))
+    before, after = (_words(parse_python(t).body[0]) for t in (rule.before, rule.after))
     gone = [w for w in before[0] if w not in after[0]] or [w for w in before[1] if w not in after[1]]
     new = [w for w in after[0] if w not in before[0]] or [w for w in after[1] if w not in before[1]]
     gone_text, new_text = slug(" ".join(gone[:2])), slug(" ".join(new[:2]))
@@ -541,12 +542,12 @@ _UNSEEN_USES = {"aliased": "_alias = {v}", "attribute": "_kind = {v}.__class__",
 
 def _counter(rule: MinedRule, engine: TemplateRule, before_py: str, fallback: str) -> str:
     """before.py with one use of the assigned variable that the pairs never showed."""
-    var = assigned_var(ast.parse(rule.before).body[0])
+    var = assigned_var(parse_python(rule.before).body[0])
     kind = next((k for k in _UNSEEN_USES if k not in rule.uses), None)
-    tree = ast.parse(before_py)
+    tree = parse_python(before_py)
     for site in sites(tree):
         bindings: dict[str, ast.AST] = {}
-        if var is None or kind is None or not match(ast.parse(rule.before).body[0], site.stmt, bindings):
+        if var is None or kind is None or not match(parse_python(rule.before).body[0], site.stmt, bindings):
             continue
         lines = before_py.splitlines(keepends=True)
         first = lines[site.stmt.lineno - 1]

@@ -31,6 +31,8 @@ from typing import Literal, get_args
 
 import yaml
 
+from polca.parsing import parse_python
+
 SkillType = Literal["operator", "meta"]
 SKILL_TYPES: tuple[str, ...] = get_args(SkillType)
 
@@ -265,7 +267,7 @@ def _check_sections(kind: object, sections: tuple[tuple[str, str], ...]) -> list
 
 def _defined_functions(path: Path) -> tuple[set[str], list[str]]:
     try:
-        tree = ast.parse(path.read_text(), filename=str(path))
+        tree = parse_python(path.read_text(), filename=str(path))
     except SyntaxError as exc:
         return set(), [f"{path.name} does not parse: {exc}"]
     return {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}, []

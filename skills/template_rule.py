@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from polca.parsing import parse_python
+
 _VAR = re.compile(r"^__v\d+__$")
 _HOLE = re.compile(r"^__h\d+__$")
 
@@ -44,7 +46,7 @@ def is_hole(node: ast.AST) -> bool:
 
 def parse_statement(text: str) -> ast.stmt:
     """The single statement in ``text``; anything else raises ValueError."""
-    body = ast.parse(text).body
+    body = parse_python(text).body
     if len(body) != 1:
         raise ValueError(f"a template must be one statement, got {len(body)} in {text!r}")
     return body[0]
@@ -203,7 +205,7 @@ class TemplateRule:
     def rewrite_source(self, source: str) -> str:
         """``source`` with every provably safe match rewritten; unchanged when none is."""
         try:
-            tree = ast.parse(source)
+            tree = parse_python(source)
         except SyntaxError:
             return source
         lines = source.splitlines(keepends=True)

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Module prefix -> floor, as DESIGN.md draws them. The longest matching prefix wins.
 FLOORS: dict[str, int] = {
     "polca.config": 0,
+    "polca.parsing": 0,
     "polca.sandbox": 1,
     "polca.events": 1,
     "polca.llm": 1,

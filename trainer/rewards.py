@@ -22,7 +22,6 @@ the sandbox only from a ``ProgramReward(allow_pickle=True)``, and are skipped ot
 
 from __future__ import annotations
 
-import ast
 import base64
 import json
 import logging
@@ -31,6 +30,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+from polca.parsing import parse_python
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def extract_code(completion: Any) -> str | None:
     if not code.strip():
         return None
     try:
-        ast.parse(code)
+        parse_python(code)
     except (SyntaxError, ValueError):
         return None
     return code

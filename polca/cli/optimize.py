@@ -69,6 +69,7 @@ from polca.optimizer.domains.program import (
 )
 from polca.optimizer.domains.program.oracle import discover_tests, run_tests_against
 from polca.optimizer.domains.program.targets import ProgramFile, load_program
+from polca.parsing import parse_python
 
 if TYPE_CHECKING:
     from polca.store import Store
@@ -213,7 +214,7 @@ def _warn_before(path: Path, program: ProgramFile, options: ProgramOptions) -> N
 
 def _reads_stdin(source: str) -> bool:
     """Whether the code reads its standard input: ``sys.stdin``, ``input()`` or ``fileinput``."""
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse_python(source)):
         if isinstance(node, ast.Attribute) and node.attr == "stdin":
             return True
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "input":

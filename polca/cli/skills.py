@@ -13,7 +13,6 @@ folder exists) plus every ``--library DIR``.
 
 from __future__ import annotations
 
-import ast
 import difflib
 import json
 import os
@@ -27,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from polca.cli.common import Quiet, Verbose, config_from_flags, console, examples, fail, warn
+from polca.parsing import parse_python
 
 skills_app = typer.Typer(
     help="List, mine, validate and apply slow-to-fast optimization skills.",
@@ -284,7 +284,7 @@ def _python_source(path: Path) -> str:
         fail(f"{path} is not a Python file; polca skills apply takes a .py file")
     try:
         source = path.read_text(encoding="utf-8")
-        ast.parse(source, filename=str(path))
+        parse_python(source, filename=str(path))
     except UnicodeDecodeError as exc:
         fail(f"{path} is not UTF-8 text ({exc.reason}); save it as UTF-8")
     except SyntaxError as exc:

@@ -27,6 +27,7 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from polca.parsing import parse_python
 from polca.skills.analysis.types import (
     ArraySpec,
     BoolSpec,
@@ -83,7 +84,7 @@ class Module:
 def module_index(source: str) -> Module:
     """Parse ``source`` once (cached) and index it; ValueError when it does not parse."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except (SyntaxError, ValueError) as exc:
         raise ValueError(f"source does not parse ({exc}); give valid Python source") from None
     mod = Module(tree)
@@ -331,7 +332,7 @@ class HintReader:
             return NoneSpec()
         if isinstance(value, str):
             try:
-                return self.spec(ast.parse(value.strip(), mode="eval").body)
+                return self.spec(parse_python(value.strip(), mode="eval").body)
             except SyntaxError:
                 raise NoType(f"the string hint {value!r} does not parse; write e.g. 'list[int]'") from None
         raise NoType(f"the hint {value!r} is not a type; write e.g. list[int]")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import re
 
+from polca.parsing import parse_python
 from polca.skills.analysis.infer import FuncNode, HintReader, Module, NoType
 from polca.skills.analysis.types import Spec
 
@@ -113,7 +114,7 @@ def docstring_specs(mod: Module, func: FuncNode, names: list[str]) -> dict[str, 
         if hint is None:
             continue
         try:
-            out[name] = HintReader(mod).spec(ast.parse(hint, mode="eval").body)
+            out[name] = HintReader(mod).spec(parse_python(hint, mode="eval").body)
         except (NoType, SyntaxError, RecursionError, ValueError):
             continue  # a docstring is prose; an unreadable type there is no evidence
     return out

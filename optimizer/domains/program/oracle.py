@@ -34,6 +34,7 @@ from polca.optimizer.domains.program.isolation import (
     limits_of,
 )
 from polca.optimizer.domains.program.targets import ProgramFile
+from polca.parsing import parse_python
 from polca.sandbox import RunSpec, run
 from polca.sandbox.difftest import self_check
 from polca.sandbox.target import InputItem, ScriptInput, Target
@@ -178,7 +179,7 @@ def _is_test(path: Path) -> bool:
 
 def _imported_modules(source: str) -> set[str]:
     names = set()
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse_python(source)):
         if isinstance(node, ast.Import):
             names.update(alias.name.partition(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:

@@ -49,7 +49,6 @@ skills carry on). Only ``LLMUnavailable`` propagates.
 
 from __future__ import annotations
 
-import ast
 import bisect
 import logging
 import re
@@ -71,6 +70,7 @@ from polca.optimizer.contracts import (
 )
 from polca.optimizer.proposers import ParsedAnswer, UnusableStreak, ask_for_child, build_prompt
 from polca.optimizer.summarizer import Summarizer, SummaryRequest, SummaryResult, skill_preferences
+from polca.parsing import parse_python
 from polca.skills.apply import rule_subsets
 from polca.skills.diagnosis import diagnose
 from polca.skills.model import Skill
@@ -371,7 +371,7 @@ def compose_rules(rules: Sequence[Skill], source: str, observed: Observed | None
 
 def _parses(code: str) -> bool:
     try:
-        ast.parse(code)
+        parse_python(code)
     except SyntaxError:
         return False
     return True

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ast
 
+from polca.parsing import parse_python
+
 CACHING_DECORATORS = frozenset({"cache", "lru_cache", "cached", "memoize", "memoized", "cached_property"})
 _CONTAINER_CALLS = frozenset({"dict", "list", "set", "defaultdict", "OrderedDict", "Counter", "deque"})
 _MUTATING_METHODS = frozenset({"append", "add", "update", "setdefault", "extend", "insert", "appendleft",
@@ -28,7 +30,7 @@ def new_carried_state(original: str, candidate: str) -> tuple[str, ...]:
     argument, another container definition), that can carry state across calls, in words
     (e.g. ``"@lru_cache on fib"``); empty when nothing new (or either side does not parse)."""
     try:
-        before, after = _carried(ast.parse(original)), _carried(ast.parse(candidate))
+        before, after = _carried(parse_python(original)), _carried(parse_python(candidate))
     except (SyntaxError, ValueError):
         return ()
     return tuple(sorted(word for word, text in after.items() if before.get(word) != text))

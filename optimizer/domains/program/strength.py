@@ -42,6 +42,7 @@ from typing import Any
 
 from polca.config import SandboxConfig
 from polca.optimizer.domains.program.isolation import SELF_CHECK, backend_of, limits_of
+from polca.parsing import parse_python
 from polca.sandbox.codec import CodecError, UnsafeValue
 from polca.sandbox.coverage import CoverageResult, measure_coverage
 from polca.sandbox.difftest import compare, self_check
@@ -299,7 +300,7 @@ def find_function(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.Asyn
 
 def function_span(source: str, qualname: str) -> tuple[int, int] | None:
     """First and last line of the body of ``qualname`` (its docstring left out), or None."""
-    func = find_function(ast.parse(source), qualname)
+    func = find_function(parse_python(source), qualname)
     if func is None:
         return None
     body = func.body[1:] if _has_docstring(func) and len(func.body) > 1 else func.body
@@ -327,7 +328,7 @@ def mutants(source: str, qualname: str, *, limit: int = MAX_MUTANTS, seed: int =
     """At most ``limit`` mutants of the function ``qualname`` of ``source``, chosen evenly over
     the function's mutation sites (``seed`` shifts which ones). Deterministic; a mutant whose
     text is the original's is never returned."""
-    tree = ast.parse(source)
+    tree = parse_python(source)
     func = find_function(tree, qualname)
     if func is None or limit < 1:
         return []

@@ -28,6 +28,7 @@ from polca.optimizer.domains.program.isolation import (
     backend_of,
     limits_of,
 )
+from polca.parsing import parse_python
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def load_program(path: str | Path) -> ProgramFile:
 def parse_source(source: str, filename: str = "<candidate>") -> ast.Module:
     """Parse ``source``; a syntax error raises ValueError naming the line."""
     try:
-        return ast.parse(source, filename=filename)
+        return parse_python(source, filename=filename)
     except SyntaxError as exc:
         raise ValueError(
             f"{filename} has a syntax error at line {exc.lineno}: {exc.msg}; fix it so the file runs with python"
