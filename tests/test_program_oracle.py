@@ -147,6 +147,30 @@ def test_an_unreachable_model_falls_back_to_the_other_proposers_with_a_note():
     assert len(chain.propose(_parent(), [], ProposalContext("obj", num_proposals=2))) == 1
 
 
+class _UnreachableTogether:
+    """Unreachable, and only after every concurrent ask has reached it."""
+
+    def __init__(self, asks: int) -> None:
+        import threading
+
+        self._all_in = threading.Barrier(asks, timeout=30)
+
+    def propose(self, parent, evaluations, context):
+        self._all_in.wait()
+        raise LLMUnavailable("model openai/x: 4 proposals in a row were unusable; the model is set aside")
+
+
+def test_a_model_set_aside_by_one_explorer_is_no_error_for_another_asking_at_the_same_time():
+    from concurrent.futures import ThreadPoolExecutor
+
+    chain = ProposerChain([_Fixed(["a"], "skill:one"), _UnreachableTogether(asks=2)])
+    context = ProposalContext("obj", num_proposals=2)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda parent: chain.propose(parent, [], context), [_parent(), _parent()]))
+    assert [[c.params["code"] for c in children] for children in results] == [["a"], ["a"]]
+    assert len(chain.notes) == 1 and "set aside" in chain.notes[0]
+
+
 def test_without_fallback_an_unreachable_model_raises():
     chain = ProposerChain([_Fixed(["a"], "skill:one"), _Unreachable()], fallback=False)
     with pytest.raises(LLMUnavailable):

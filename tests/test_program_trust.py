@@ -152,7 +152,9 @@ def test_the_speedup_of_a_memoized_rewrite_is_the_cold_one(tmp_path, store):
                              search=SearchConfig(rounds=3, min_sample_s=0.005, warmup=0))
     (target,) = optimize_file(path, options, proposer=proposer, store=store).targets
     assert target.timing_mode == "cold" and target.carried_state == ("@lru_cache on fib",)
-    assert target.message.startswith("measured cold (fresh module per call): "), target.message
+    # offered or not depends on the machine's load (a cold call is short and noisy); what is
+    # asserted is how it was timed and reported
+    assert "measured cold (fresh module per call): " in target.message, target.message
     assert target.speedup_warm is not None and target.speedup is not None
     assert target.speedup_warm > target.speedup
     final = store.get_run(target.run_id).state[FINAL_CHECK_KEY]

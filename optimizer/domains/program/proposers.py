@@ -146,13 +146,14 @@ class ProposerChain:
             return propose_outcome(member, parent, evaluations, context)
         except LLMUnavailable as exc:
             with self._lock:
+                if member not in self._members:  # another explorer's ask set it aside first
+                    return ProposalOutcome((), (f"model unavailable: {exc}",))
                 if not self._fallback or len(self._members) == 1:
                     raise
-                if member in self._members:
-                    self._members.remove(member)
-                    note = f"model unavailable ({exc}); continuing with the other proposers"
-                    self.notes.append(note)
-                    log.info(note)
+                self._members.remove(member)
+                note = f"model unavailable ({exc}); continuing with the other proposers"
+                self.notes.append(note)
+                log.info(note)
             return ProposalOutcome((), (f"model unavailable: {exc}",))
 
 
