@@ -510,8 +510,8 @@ def run_measure(job: dict) -> dict:
         return failed
     payloads = [base64.b64decode(p) for p in job["inputs"]]
     cold = bool(job.get("cold", False))
-    fresh = bool(job.get("fresh_inputs", True)) and not (
-        not cold and all(_inputs_kept(sides[key], payloads) for key in ("a", "b")))
+    fresh = bool(job.get("fresh_inputs", True)) and (
+        cold or not all(_inputs_kept(sides[key], payloads) for key in ("a", "b")))
     chunk = passes_per_batch(payloads, int(job.get("max_prepared_calls", 20_000)),
                              int(job.get("max_prepared_bytes", 32 * 2**20)))
     budget_s = job.get("budget_s") or math.inf

@@ -715,12 +715,13 @@ them within :data:`CALL_LIMIT_S` of CPU time (a logarithmic or capped loop, an e
 or raise; a linear loop does not): a rewrite that drops a cap or a branch taken only above
 the ladder meets them."""
 
+
 def large_size_calls(original: Target, params: Params | Sequence[Spec], sandbox: SandboxConfig, *, scale: int,
                      seed: int) -> list[Call]:
     """Held-out calls in which one size int (a top-level parameter, or the one element of a
     sequence of sizes) takes a value of :data:`LARGE_SIZES` above ``scale``, the others
-    small values: those the original answers
-    within :data:`CALL_LIMIT_S` of CPU time each (it returns, or raises an exception of its
+    small values: those the original answers within :data:`CALL_LIMIT_S` of CPU time each
+    (it returns, or raises an exception of its
     own: not MemoryError, RecursionError or an OverflowError past the platform's index
     size, limits of where it runs that a right rewrite may meet elsewhere), found in one
     sandbox run (:func:`polca.sandbox.measure.time_calls`), so linear code pays one short
