@@ -1046,3 +1046,68 @@ def test_flag_loop_without_break_is_left_alone_where_later_items_could_raise_or_
                 found = True
         return found
     """, {"overdrawn": {"balances": "list[int]"}})
+
+
+# --- builtin-reductions: loops over ``range(len(xs))`` that read ``xs[i]`` ---
+
+def test_index_loops_over_a_sequence_reduce_like_loops_over_its_items():
+    source = """
+    def stats(xs, names):
+        total = 0
+        for i in range(len(xs)):
+            total += xs[i]
+        big = 0
+        for i in range(len(xs)):
+            if xs[i] > 5:
+                big = big + xs[i] * 2
+        first = names[0]
+        for j in range(len(names)):
+            if names[j] < first:
+                first = names[j]
+        return total, big, first
+    """
+    observed = {"stats": {"xs": "list[int]", "names": "tuple[str, ...]"}}
+    inputs = [([1, 7, 9], ("b", "a", "c")), ([], ("z",)), ([6], ("y", "x"))]
+    code = _same_results(REDUCE, source, "stats", inputs, observed)
+    assert "total = sum(xs)" in code
+    assert "big = sum(item * 2 for item in xs if item > 5)" in code
+    assert "first = min(names)" in code
+
+
+def test_index_loops_that_use_the_index_itself_or_a_changing_or_unordered_container_are_left_alone():
+    for source, observed in (
+        # the index is read as a number too
+        ("""
+        def f(xs):
+            total = 0
+            for i in range(len(xs)):
+                total += xs[i] * i
+            return total
+        """, {"f": {"xs": "list[int]"}}),
+        # a neighbour, not the item
+        ("""
+        def f(xs):
+            total = 0
+            for i in range(len(xs)):
+                total += xs[i - 1]
+            return total
+        """, {"f": {"xs": "list[int]"}}),
+        # a dict: ``d[i]`` for i in range(len(d)) reads keys 0..n-1, not its items
+        ("""
+        def f(d):
+            total = 0
+            for i in range(len(d)):
+                total += d[i]
+            return total
+        """, {"f": {"d": "dict[int, int]"}}),
+        # the list is changed in the function: its items are not proven ints at the loop
+        ("""
+        def f(xs, extra):
+            xs.append(extra)
+            total = 0
+            for i in range(len(xs)):
+                total += xs[i]
+            return total
+        """, {"f": {"xs": "list[int]"}}),
+    ):
+        _unchanged(REDUCE, source, observed)

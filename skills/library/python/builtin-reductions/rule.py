@@ -127,14 +127,40 @@ def _reduction(func, facts, init, loop, earlier):
     nested = [n for n in ct.walk(func.body) if isinstance(n, cst.FunctionDef | cst.Lambda | cst.ClassDef)]
     if any(acc in ct.names_read(n) for n in nested):
         return None  # a closure called during the loop could watch the accumulator grow
+    shape = _over_items(func, facts, loop)
     for build in (_as_sum, _as_extreme, _as_any_all):
-        expr = build(facts, acc, assign.value, loop)
+        expr = build(facts, acc, assign.value, shape)
         if expr is not None:
             kept = [init] if isinstance(expr, tuple) else []
             value = expr[0] if isinstance(expr, tuple) else expr
             line = _line(init, loop, acc, value)
             return [*kept, line.with_changes(leading_lines=loop.leading_lines)] if kept else line
     return None
+
+
+_SEQUENCES = frozenset({"list", "tuple", "str", "List", "Tuple"})
+
+
+def _over_items(func, facts: FunctionFacts, loop: cst.For) -> cst.For:
+    """``for i in range(len(xs))`` whose body reads ``i`` only as ``xs[i]``, over a list,
+    tuple or str (by type) never changed in the function: the same loop written
+    ``for item in xs`` (a fresh name), which visits the same items in the same order.
+    Any other loop is returned as it is."""
+    ranged = m.Call(func=m.Name("range"), args=[m.Arg(m.Call(func=m.Name("len"), args=[m.Arg(m.Name())]))])
+    if not (isinstance(loop.target, cst.Name) and m.matches(loop.iter, ranged)):
+        return loop
+    index, seq = loop.target.value, loop.iter.args[0].value.args[0].value.value
+    if index == seq or not facts.never_changed(seq) or split_type(facts.type_of(seq))[0] not in _SEQUENCES:
+        return loop
+    if index in ct.collect(loop.body).bound:
+        return loop
+    item = m.Subscript(value=m.Name(seq), slice=[m.SubscriptElement(m.Index(m.Name(index)))])
+    reads = [n for n in ct.walk(loop.body) if m.matches(n, item)]
+    if len(ct.name_refs(loop.body, index)) != len(reads):
+        return loop  # ``i`` is read as itself somewhere (``i * 2``, ``xs[i + 1]``)
+    name = cst.Name(ct.FreshNames(func)("item"))
+    body = ct.replace_nodes(loop.body, {id(n): name for n in reads})
+    return loop.with_changes(target=name, iter=cst.Name(seq), body=body)
 
 
 def _locals_read(func, loop: cst.For) -> set[str]:
