@@ -1002,3 +1002,64 @@ def test_masked_arrays_keep_the_loop():
     masked = np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])
     code = _same_results("numpy-vectorize", source, "f", [(masked, np.ones(3))])
     assert "type(array) is np.ndarray" in code
+
+
+def test_top_k_through_a_sorted_local_and_a_field_key_over_dict_items():
+    source = """
+    def top(sales, k):
+        ranked = sorted(sales.items(), key=lambda kv: kv[1], reverse=True)
+        return [name for name, _ in ranked[:k]]
+
+    def low(pairs: list[tuple[str, int]]):
+        order = sorted(pairs, key=lambda p: p[0])
+        return order[:2], order[:2]
+    """
+    observed = {"top": {"sales": "dict[str, int]", "k": "int"}}
+    sales = {"a": 3, "b": 5, "c": 3, "d": 1, "e": 5}
+    code = _same_results("top-k-with-heapq", source, "top", [(sales, k) for k in (-2, 0, 1, 2, 3, 9)] + [({}, 2)],
+                         observed)
+    assert ("ranked = heapq.nlargest(k, sales.items(), key=lambda kv: kv[1]) if k >= 0 "
+            "else sorted(sales.items(), key=lambda kv: kv[1], reverse=True)") in code
+    assert "order = heapq.nsmallest(2, pairs, key=lambda p: p[0])" in code
+    _same_results("top-k-with-heapq", source, "low", [([("b", 1), ("a", 2), ("b", 0)],), ([],)], observed)
+
+
+def test_top_k_through_a_local_leaves_other_uses_and_other_keys_alone():
+    observed = {"f": {"sales": "dict[str, int]", "prices": "dict[str, float]", "k": "int"}}
+    for source in (
+        # the whole ranking is read too
+        """
+        def f(sales, k):
+            ranked = sorted(sales.items(), key=lambda kv: kv[1], reverse=True)
+            return ranked[:k], len(ranked)
+        """,
+        # sliced by two different counts
+        """
+        def f(sales, k):
+            ranked = sorted(sales.items(), key=lambda kv: kv[1], reverse=True)
+            return ranked[:k], ranked[:3]
+        """,
+        # k changes after the sort
+        """
+        def f(sales, k):
+            ranked = sorted(sales.items(), key=lambda kv: kv[1], reverse=True)
+            k = k + 1
+            return ranked[:k]
+        """,
+        # a float field: NaN keys order differently in the two algorithms
+        """
+        def f(prices, k):
+            return sorted(prices.items(), key=lambda kv: kv[1], reverse=True)[:k]
+        """,
+        # a field past the end: sorted raises IndexError, nlargest(0, ...) would not
+        """
+        def f(sales, k):
+            return sorted(sales.items(), key=lambda kv: kv[2])[:k]
+        """,
+        # a key that computes: it may raise or order differently
+        """
+        def f(sales, k):
+            return sorted(sales.items(), key=lambda kv: -kv[1])[:k]
+        """,
+    ):
+        _unchanged("top-k-with-heapq", source, observed)
