@@ -647,6 +647,65 @@ def no_numpy(a):
 """)
 
 
+def test_element_wise_stores_into_an_output_array_vectorise_under_the_guard():
+    import numpy as np
+
+    source = """
+    import numpy as np
+
+    def f(pixels, gain, out):
+        lo = pixels.min()
+        span = pixels.max() - lo
+        for i in range(len(pixels)):
+            out[i] = (pixels[i] - lo) / span * gain[i] + 0.5
+        return repr(out.tolist()), out.dtype.str
+    """
+    rng = np.random.default_rng(3)
+    ints = rng.integers(0, 255, 64)
+    shared = np.arange(6, dtype=np.float64)
+    inputs = [
+        (ints, rng.normal(size=64), np.empty(64)),
+        (ints.astype(np.float32), np.ones(64, dtype=np.float32), np.empty(64, dtype=np.float32)),
+        (ints.astype(np.uint8), rng.normal(size=64), np.empty(64)),
+        (np.array([1.0, np.inf, 3.0]), np.ones(3), np.empty(3)),
+        ([3, 1, 2], [1.0, 1.0, 1.0], [0.0, 0.0, 0.0]),  # lists: the guard keeps the loop
+        (ints, np.ones(64), np.empty(64, dtype=np.int64)),  # an int output: the loop's casts
+        (ints[:4], np.ones(3), np.empty(4)),  # too short: the loop's IndexError
+        (shared[:5], np.ones(5), shared[1:]),  # out overlaps the pixels: the loop's order
+    ]
+    code = _same_results("numpy-vectorize", source, "f", [args for args in inputs if not isinstance(args[0], list)]
+                         + [(np.array(a), np.array(b), np.array(c)) for a, b, c in inputs if isinstance(a, list)])
+    assert "        out[:] = (pixels - lo) / span * gain + 0.5\n" in code
+    assert "np.may_share_memory(out, array)" in code
+
+
+def test_element_wise_stores_that_read_a_neighbour_or_call_code_keep_their_loop():
+    for body in (
+        "out[i] = xs[i] - xs[i - 1]",   # a neighbour
+        "out[i] = np.sqrt(xs[i])",      # a call
+        "out[i] = out[i] * 2 + xs[i]",  # reads the output it writes
+        "out[i + 1] = xs[i]",           # stores elsewhere
+        "out[i] = 2.0",                 # no array read: a scalar
+        "out[i] = xs[i] * scale()",     # an untyped call
+    ):
+        _unchanged("numpy-vectorize", f"""
+import numpy as np
+
+def f(xs, out, scale):
+    for i in range(len(xs)):
+        {body}
+    return out
+""")
+    _unchanged("numpy-vectorize", """
+import numpy as np
+
+def index_read_after(xs, out):
+    for i in range(len(xs)):
+        out[i] = xs[i] * 2
+    return out, i
+""")
+
+
 # ---- sliding-window-sum ----
 
 def test_window_sums_move_one_window_for_every_width():
