@@ -1111,3 +1111,88 @@ def test_index_loops_that_use_the_index_itself_or_a_changing_or_unordered_contai
         """, {"f": {"xs": "list[int]"}}),
     ):
         _unchanged(REDUCE, source, observed)
+
+
+# --- hash-complement-pair-search: the first pair, returned ---
+
+def test_first_pair_search_returns_the_loops_first_pair_through_a_length_local():
+    source = """
+        def find_pair(prices, budget):
+            n = len(prices)
+            for i in range(n):
+                for j in range(i + 1, n):
+                    if prices[i] + prices[j] == budget:
+                        return (i, j)
+            return None
+
+        def first_total(xs: tuple[int, ...], t: int):
+            for a in range(len(xs)):
+                for b in range(a + 1, len(xs)):
+                    if t == xs[b] + xs[a]:
+                        return xs[a] * 100 + xs[b]
+            return -1
+        """
+    observed = {"find_pair": {"prices": "list[int]", "budget": "int"}}
+    rng = random.Random(7)
+    inputs = [([rng.randrange(-5, 6) for _ in range(n)], rng.randrange(-6, 7)) for n in (0, 1, 2, 3, 8, 30) for _ in range(4)]
+    inputs.append(([3, 3, 3, 1, 5], 6))  # repeated values: the first partner after i, not i itself
+    code = _same_results(PAIRS, source, "find_pair", inputs, observed)
+    assert "    n = len(prices)\n    positions = {}\n    for position, x in enumerate(prices):\n" in code
+    assert "later = positions.get(budget - prices[i], ())" in code
+    assert code.count("import bisect") == 1
+    _same_results(PAIRS, source, "first_total", [(tuple(xs), t) for xs, t in inputs], observed)
+
+
+def test_first_pair_search_leaves_other_lengths_and_bodies_alone():
+    observed = {"f": {"xs": "list[int]", "ys": "list[int]", "t": "int"}}
+    for source in (
+        # the length of another list
+        """
+        def f(xs, ys, t):
+            n = len(ys)
+            for i in range(n):
+                for j in range(i + 1, n):
+                    if xs[i] + xs[j] == t:
+                        return i, j
+        """,
+        # the length local is rebound
+        """
+        def f(xs, ys, t):
+            n = len(xs)
+            n = n - 1
+            for i in range(n):
+                for j in range(i + 1, n):
+                    if xs[i] + xs[j] == t:
+                        return i, j
+        """,
+        # the list changes: its length is not the local's
+        """
+        def f(xs, ys, t):
+            n = len(xs)
+            xs.append(t)
+            for i in range(n):
+                for j in range(i + 1, n):
+                    if xs[i] + xs[j] == t:
+                        return i, j
+        """,
+        # more than the return in the body
+        """
+        def f(xs, ys, t):
+            for i in range(len(xs)):
+                for j in range(i + 1, len(xs)):
+                    if xs[i] + xs[j] == t:
+                        ys.append(i)
+                        return i, j
+        """,
+        # the inner loop variable is read after the loops
+        """
+        def f(xs, ys, t):
+            j = 0
+            for i in range(len(xs)):
+                for j in range(i + 1, len(xs)):
+                    if xs[i] + xs[j] == t:
+                        return i, j
+            return j
+        """,
+    ):
+        _unchanged(PAIRS, source, observed)

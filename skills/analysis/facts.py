@@ -531,3 +531,31 @@ def constructed_type(value: cst.BaseExpression) -> str | None:
     ``"s"``, ``sorted(...)``) certainly gives, else None (the constructor names are
     the caller's to check for rebinding)."""
     return _constructed_type(value)
+
+
+def length_alias(func: cst.FunctionDef, facts: FunctionFacts, expr: cst.BaseExpression,
+                 use: cst.CSTNode) -> str | None:
+    """The name ``xs`` when ``expr`` certainly equals ``len(xs)`` where ``use`` runs:
+    ``len(xs)`` itself, or a local ``n`` bound exactly once, by ``n = len(xs)`` in a
+    top-level statement of ``func`` that comes before the one holding ``use``, with ``xs``
+    a name :meth:`FunctionFacts.never_changed` (so its length stays). The caller checks that
+    ``len`` is the built-in."""
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "len" and (
+            len(expr.args) == 1 and isinstance(expr.args[0].value, cst.Name) and not expr.args[0].keyword
+            and expr.args[0].star == ""):
+        return expr.args[0].value.value
+    if not isinstance(expr, cst.Name) or expr.value in facts.rebound | facts.global_names | set(facts.params):
+        return None
+    for statement in func.body.body:
+        if any(node is use for node in walk(statement)):
+            return None  # reached the use before any binding
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            continue
+        small = statement.body[0]
+        if (isinstance(small, cst.Assign) and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name) and small.targets[0].target.value == expr.value):
+            sized = length_alias(func, facts, small.value, use)
+            if sized is not None and isinstance(small.value, cst.Call) and facts.never_changed(sized):
+                return sized
+            return None
+    return None
