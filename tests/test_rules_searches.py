@@ -1074,24 +1074,22 @@ def test_index_loops_over_a_sequence_reduce_like_loops_over_its_items():
     assert "first = min(names)" in code
 
 
-def test_index_loops_that_use_the_index_itself_or_a_changing_or_unordered_container_are_left_alone():
-    for source, observed in (
-        # the index is read as a number too
-        ("""
+def test_index_loops_that_use_the_index_itself_or_a_changing_or_unordered_container_keep_it():
+    # the index is read as a number, or a neighbour is read: the sum keeps the range
+    source = """
         def f(xs):
             total = 0
             for i in range(len(xs)):
                 total += xs[i] * i
-            return total
-        """, {"f": {"xs": "list[int]"}}),
-        # a neighbour, not the item
-        ("""
-        def f(xs):
-            total = 0
+            step = 0
             for i in range(len(xs)):
-                total += xs[i - 1]
-            return total
-        """, {"f": {"xs": "list[int]"}}),
+                step += xs[i - 1]
+            return total, step
+        """
+    code = _same_results(REDUCE, source, "f", [([3, 1, 2],), ([],), ([5],)], {"f": {"xs": "list[int]"}})
+    assert "total = sum(xs[i] * i for i in range(len(xs)))" in code
+    assert "step = sum(xs[i - 1] for i in range(len(xs)))" in code
+    for source, observed in (
         # a dict: ``d[i]`` for i in range(len(d)) reads keys 0..n-1, not its items
         ("""
         def f(d):
@@ -1196,3 +1194,40 @@ def test_first_pair_search_leaves_other_lengths_and_bodies_alone():
         """,
     ):
         _unchanged(PAIRS, source, observed)
+
+
+def test_column_sums_over_rows_reduce_when_nothing_can_change_the_rows():
+    source = """
+    def column_totals(table):
+        if not table:
+            return []
+        width = len(table[0])
+        totals = []
+        for c in range(width):
+            s = 0
+            for r in range(len(table)):
+                s += table[r][c]
+            totals.append(s)
+        return totals
+    """
+    observed = {"column_totals": {"table": "list[list[int]]"}}
+    inputs = [([[1, 2], [3, 4], [5, 6]],), ([],), ([[7]],), ([[1, 2], [3]],)]  # a short row: IndexError
+    code = _same_results(REDUCE, source, "column_totals", inputs, observed)
+    assert "        s = sum(item[c] for item in table)\n" in code
+    _unchanged(REDUCE, source, {"column_totals": {"table": "list[list[float]]"}})
+
+
+def test_column_sums_keep_their_loop_where_a_row_could_hold_something_else_by_then():
+    observed = {"f": {"table": "list[list[int]]"}}
+    for change in ("table[0].append(0.5)", "first = table[0]\n    first.append(0.5)", "table[0][0] = 0.5"):
+        _unchanged(REDUCE, f"""
+def f(table):
+    {change}
+    totals = []
+    for c in range(len(table[0])):
+        s = 0
+        for row in table:
+            s += row[c]
+        totals.append(s)
+    return totals
+""", observed)
