@@ -299,6 +299,13 @@ class Side:
             return self.func(*prepared[0], **prepared[1])
         return self._exec_script(*prepared)
 
+    def run(self, prepared) -> None:
+        """One call whose result is not kept: a returned iterator is run to its end, so lazy
+        code is timed doing its work, not deferring it."""
+        result = self.invoke(prepared)
+        if hasattr(result, "__next__") and hasattr(result, "__iter__"):
+            collections.deque(result, maxlen=0)
+
     def _exec_script(self, stdin_text, argv):
         saved = sys.stdin, sys.argv
         sys.stdin, sys.argv = text_stream(stdin_text), [self.filename, *argv]
@@ -354,10 +361,15 @@ def stream_text(stream: io.TextIOWrapper) -> str:
     return stream.buffer.getvalue().decode("utf-8", "replace")
 
 
-def _sink():
-    """Where timed code prints: a real stream to the null device, so printing costs what it
-    costs (buffered writes, the odd system call) on both sides alike."""
-    return open(os.devnull, "w", encoding="utf-8")
+@contextlib.contextmanager
+def _quiet(side: Side | None = None):
+    """Calls inside print to the null device (a real stream, so printing costs what it costs:
+    buffered writes, the odd system call, on both sides alike); ``side``, when given, is
+    active for them."""
+    if side is not None:
+        side.activate()
+    with open(os.devnull, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+        yield
 
 
 def _time_passes(side: Side, payloads, loops: int, fresh: bool, chunk: int, cold: bool = False):
@@ -374,12 +386,11 @@ def _time_passes(side: Side, payloads, loops: int, fresh: bool, chunk: int, cold
     while done < loops:
         n = min(chunk, loops - done)
         batch = reused * n if reused is not None else [side.prepare(p) for _ in range(n) for p in payloads]
-        side.activate()
         gc.collect()
-        with _sink() as sink, contextlib.redirect_stdout(sink):
+        with _quiet(side):
             start_cpu, start = time.process_time(), time.perf_counter()
             for prepared in batch:
-                _drain(side.invoke(prepared))
+                side.run(prepared)
             wall_s += time.perf_counter() - start
             cpu_s += time.process_time() - start_cpu
         done += n
@@ -391,14 +402,14 @@ def _time_cold(side: Side, payloads, loops: int):
     is executed again before every call, off the clock, so nothing a call leaves behind
     (a ``functools.cache``, a module-level dict) serves a later one. Each call is timed alone."""
     wall_s = cpu_s = 0.0
-    with _sink() as sink, contextlib.redirect_stdout(sink):
+    with _quiet():
         for _ in range(loops):
             gc.collect()  # once a pass, as warm timing does: per call it would cost more than fast calls
             for payload in payloads:
                 side.reload()
                 prepared = side.prepare(payload)
                 start_cpu, start = time.process_time(), time.perf_counter()
-                _drain(side.invoke(prepared))
+                side.run(prepared)
                 wall_s += time.perf_counter() - start
                 cpu_s += time.process_time() - start_cpu
     return wall_s, cpu_s
@@ -416,12 +427,6 @@ def cpu_clock_step_s(max_probe_s: float = 0.02) -> float:
     return max_probe_s
 
 
-def _drain(result) -> None:
-    """Runs a returned iterator to its end: lazy code is timed doing its work, not deferring it."""
-    if hasattr(result, "__next__") and hasattr(result, "__iter__"):
-        collections.deque(result, maxlen=0)
-
-
 def _inputs_kept(side: Side, payloads) -> bool:
     """Whether one call of ``side`` on each input leaves the input equal to a fresh copy of
     it (exactly: no float tolerance). Then later calls on a reused copy see what a fresh copy
@@ -430,9 +435,8 @@ def _inputs_kept(side: Side, payloads) -> bool:
     for payload in payloads:
         try:
             prepared, pristine = side.prepare(payload), side.prepare(payload)
-            side.activate()
-            with _sink() as sink, contextlib.redirect_stdout(sink):
-                _drain(side.invoke(prepared))
+            with _quiet(side):
+                side.run(prepared)
         except (Exception, SystemExit):
             return False
         if _diff(pristine, prepared, "args", (0.0, 0.0), 0) is not None:
@@ -558,10 +562,9 @@ def run_count(job: dict) -> dict:
     side = Side(job["targets"][job["side"]])
     payloads = [base64.b64decode(p) for p in job["inputs"]]
     batch = [side.prepare(p) for _ in range(job["passes"]) for p in payloads]
-    side.activate()
-    with _sink() as sink, contextlib.redirect_stdout(sink):
+    with _quiet(side):
         for prepared in batch[: job["calls"] * len(payloads)]:
-            _drain(side.invoke(prepared))
+            side.run(prepared)
     return {"status": "ok"}
 
 
@@ -580,13 +583,12 @@ def _answer_within(side: Side, payload: bytes, limit_s: float) -> dict:
         prepared = side.prepare(payload)
     except Exception as exc:  # a generated value the module's own code refuses to build (Build)
         return {"status": "unbuilt", "error": type(exc).__qualname__, "cpu_s": 0.0}
-    side.activate()
     error, start = None, time.process_time()
     try:
-        with _sink() as sink, contextlib.redirect_stdout(sink):
+        with _quiet(side):
             signal.setitimer(signal.ITIMER_PROF, limit_s)
             try:
-                _drain(side.invoke(prepared))
+                side.run(prepared)
             finally:
                 signal.setitimer(signal.ITIMER_PROF, 0)
     except _OverLimit:
