@@ -1083,6 +1083,18 @@ def test_top_k_through_a_sorted_local_and_a_field_key_over_dict_items():
     _same_results("top-k-with-heapq", source, "low", [([("b", 1), ("a", 2), ("b", 0)],), ([],)], observed)
 
 
+def test_top_k_by_a_tuple_of_fields_ranks_ties_by_name():
+    source = """
+    def top(counts, k):
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ranked[:k]
+    """
+    observed = {"top": {"counts": "dict[str, int]", "k": "int"}}
+    counts = {"b": 2, "a": 2, "c": 5, "d": 1, "e": 2}
+    code = _same_results("top-k-with-heapq", source, "top", [(counts, k) for k in (-1, 0, 2, 4, 8)], observed)
+    assert "heapq.nsmallest(k, counts.items(), key=lambda kv: (-kv[1], kv[0]))" in code
+
+
 def test_top_k_through_a_local_leaves_other_uses_and_other_keys_alone():
     observed = {"f": {"sales": "dict[str, int]", "prices": "dict[str, float]", "k": "int"}}
     for source in (
@@ -1118,7 +1130,17 @@ def test_top_k_through_a_local_leaves_other_uses_and_other_keys_alone():
         # a key that computes: it may raise or order differently
         """
         def f(sales, k):
-            return sorted(sales.items(), key=lambda kv: -kv[1])[:k]
+            return sorted(sales.items(), key=lambda kv: kv[1] * 2)[:k]
+        """,
+        # a negated str field raises TypeError in sorted, maybe never in nlargest(0, ...)
+        """
+        def f(sales, k):
+            return sorted(sales.items(), key=lambda kv: (-kv[0], kv[1]))[:k]
+        """,
+        # a negated float field: NaN
+        """
+        def f(prices, k):
+            return sorted(prices.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         """,
     ):
         _unchanged("top-k-with-heapq", source, observed)

@@ -14,8 +14,9 @@ order on what is compared, which the rule proves:
    ``key=len`` it is sized (str, bytes, list, tuple, dict, set, frozenset), since
    ``sorted`` calls ``len`` on each element where ``heapq`` may call it on none; with
    ``key=lambda p: p[i]`` it is a tuple of known length with a totally ordered field ``i``
-   (the key cannot raise, so calling it on fewer elements changes nothing, and the keys
-   alone are compared: ``heapq`` decorates them with unique positions);
+   (``-p[i]`` of an int field, or a tuple of such fields, ``(-p[1], p[0])``, too): the key
+   cannot raise, so calling it on fewer elements changes nothing, and the keys alone are
+   compared (``heapq`` decorates them with unique positions);
 2. the call is exactly ``sorted(xs)`` with optional ``reverse=True``/``False`` literal and
    optional key as above; the subscript is ``[:k]`` (no start, no step), either on the call
    itself or on a local bound once by ``ranked = sorted(...)`` that is read nowhere but in
@@ -186,22 +187,33 @@ def _element(values: cst.BaseExpression, types) -> str | None:
 
 
 def _field_key_ok(key: cst.Lambda, element: str | None) -> bool:
-    """``lambda p: p[i]`` on tuples of known length whose field ``i`` is totally ordered."""
+    """``lambda p: F`` on tuples of known length, where ``F`` is a field ``p[i]`` of a
+    totally ordered type, ``-p[i]`` of an int field, or a tuple of those: keys that
+    cannot raise and that compare in a total order."""
     params = key.params
     if len(params.params) != 1 or isinstance(params.star_arg, cst.CSTNode) or params.kwonly_params or (
             params.star_kwarg is not None or params.posonly_params):
         return False
     if params.params[0].default is not None:
         return False
-    param = params.params[0].name.value
-    field = m.Subscript(value=m.Name(param), slice=[m.SubscriptElement(m.Index(m.Integer()))])
-    if not m.matches(key.body, field):
-        return False
     head, args = split_type(element)
     if head != "tuple" or not args or "..." in args:
         return False
-    index = key.body.slice[0].slice.value.evaluated_value
-    return index < len(args) and _totally_ordered(args[index])
+    return _field_key(key.body, params.params[0].name.value, args)
+
+
+def _field_key(expr: cst.BaseExpression, param: str, fields: tuple[str, ...]) -> bool:
+    if isinstance(expr, cst.Tuple) and expr.elements:
+        return all(isinstance(e, cst.Element) and _field_key(e.value, param, fields) for e in expr.elements)
+    negated = isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus)
+    if negated:
+        expr = expr.expression
+    if not m.matches(expr, m.Subscript(value=m.Name(param), slice=[m.SubscriptElement(m.Index(m.Integer()))])):
+        return False
+    index = expr.slice[0].slice.value.evaluated_value
+    if index >= len(fields):
+        return False
+    return fields[index] in ("int", "bool") if negated else _totally_ordered(fields[index])
 
 
 def _options(call: cst.Call) -> tuple[bool, cst.BaseExpression | None] | None:
