@@ -1231,3 +1231,33 @@ def f(table):
         totals.append(s)
     return totals
 """, observed)
+
+
+def test_running_extremes_of_floats_with_a_strict_comparison_become_min_and_max():
+    source = """
+    def summarize(readings):
+        low = readings[0]
+        for r in readings:
+            if r < low:
+                low = r
+        high = None
+        for r in readings:
+            if high is None or high < r:
+                high = r
+        return repr((low, high))  # tells -0.0 from 0.0
+    """
+    observed = {"summarize": {"readings": "list[float]"}}
+    nan = float("nan")
+    inputs = [([2.5, -1.0, 3.0],), ([nan, 1.0, 0.0],), ([1.0, nan, -2.0],), ([0.0, -0.0],), ([-0.0, 0.0],), ([],)]
+    code = _same_results(REDUCE, source, "summarize", inputs, observed)
+    assert "low = readings[0]\n    low = min(readings)\n" in code
+    assert "high = max(readings, default=None)" in code
+    # a tie keeps the later of 0.0 and -0.0 in the loop, the first in min
+    _unchanged(REDUCE, """
+    def low(readings):
+        best = readings[0]
+        for r in readings:
+            if r <= best:
+                best = r
+        return best
+    """, observed={"low": {"readings": "list[float]"}})

@@ -49,7 +49,10 @@ annotations):
    call ``__iadd__``;
 4. ``max``/``min``: the loop variable is a plain name whose items are int, str or bool
    (from ``range`` or a collection of that type never changed in the loop): comparisons
-   are consistent and equal items are indistinguishable, so ties do not matter; strict
+   are consistent and equal items are indistinguishable, so ties do not matter; float
+   items with a strict comparison only (``max`` replaces its value exactly when
+   ``item > value``, ``min`` when ``item < value``, as the loop does, NaN included, while
+   ``>=`` keeps the later of ``0.0`` and ``-0.0``); strict
    comparisons and int or bool items only for a general start (an int start could tie a
    float item, and a str item raises a different TypeError);
 5. ``any``/``all``: the condition has no ``await``/``yield``/walrus; it runs on the same
@@ -280,7 +283,8 @@ def _items_of(facts: FunctionFacts, loop: cst.For) -> str | None:
 def _as_extreme(func, facts, acc, start, loop):
     cond, stmt = _guarded(loop.body.body[0])
     var = loop.target.value if isinstance(loop.target, cst.Name) else None
-    if var is None or cond is None or _items_of_loop(facts, loop) not in _ORDERED:
+    items = _items_of_loop(facts, loop)
+    if var is None or cond is None or items not in _ORDERED | {"float"}:
         return None
     if not m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name(acc))],
                                                                  value=m.Name(var))])):
@@ -296,6 +300,8 @@ def _as_extreme(func, facts, acc, start, loop):
     if kind is None:
         return None
     name, strict = kind
+    if items == "float" and not strict:
+        return None  # a tie keeps the later item in the loop, the first in max: -0.0 and 0.0 differ
     if none_start:
         return _call(name, [cst.Arg(loop.iter), _keyword("default", cst.Name("None"))])
     if _is_first_item(start, loop.iter):  # the whole list: not empty, its first item was read
