@@ -416,7 +416,7 @@ def typed_hashable_names(func: cst.FunctionDef, type_of, rebound: Iterable[str],
 
     def binding_ok(kind: str, value, known: set[str]) -> bool:
         if kind == "value":
-            return is_hashable_expr(value, known, shadow) or is_hashable_type(item_type(value, items) or "")
+            return is_hashable_value(value, known, shadow, items)
         if kind not in ("each", "unpack"):  # parts of a hashable tuple are hashable; ``*rest`` is a list
             return False
         if range_loop_names(value, shadow):
@@ -425,6 +425,17 @@ def typed_hashable_names(func: cst.FunctionDef, type_of, rebound: Iterable[str],
         return isinstance(it, cst.Name) and it.value not in moved and is_hashable_type(element_type(type_of(it.value)) or "")
 
     return settle(func, proven, binding_ok)
+
+
+def is_hashable_value(expr: cst.BaseExpression, hashable: Iterable[str], shadowed: Iterable[str],
+                      typed: Mapping[str, str]) -> bool:
+    """``expr`` certainly gives a hashable built-in value (or raises): a proven form of
+    :func:`is_hashable_expr`, an item of a name ``typed`` as a container of hashable
+    values (``rec["day"]`` with ``rec`` a ``dict[str, int]``), or a tuple of such."""
+    if is_hashable_expr(expr, hashable, shadowed) or is_hashable_type(item_type(expr, typed) or ""):
+        return True
+    return isinstance(expr, cst.Tuple) and bool(expr.elements) and all(
+        isinstance(e, cst.Element) and is_hashable_value(e.value, hashable, shadowed, typed) for e in expr.elements)
 
 
 def item_type(expr: cst.BaseExpression, typed: Mapping[str, str]) -> str | None:
