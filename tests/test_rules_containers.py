@@ -859,3 +859,31 @@ def test_dedup_by_an_item_is_left_alone_where_the_items_could_be_unhashable_or_c
         """, {"unique": {"xs": "list[int]"}}),
     ):
         _unchanged("dedup-with-dict-fromkeys", source, observed)
+
+
+def test_dedup_over_the_rows_of_a_table_and_the_items_of_each_row():
+    source = """
+    def mentions(ballots):
+        names = []
+        for ballot in ballots:
+            for name in ballot:
+                if name not in names:
+                    names.append(name)
+        return names
+    """
+    observed = {"mentions": {"ballots": "list[list[str]]"}}
+    inputs = [([["b", "a"], [], ["a", "c"]],), ([],), ([[]],)]
+    code = _same_behaviour("dedup-with-dict-fromkeys", source, "mentions", inputs, observed)
+    assert "names = list(dict.fromkeys(name for ballot in ballots for name in ballot))" in code
+    # rows of unhashable items, and a row changed before the loops
+    _unchanged("dedup-with-dict-fromkeys", source, {"mentions": {"ballots": "list[list[list[str]]]"}})
+    _unchanged("dedup-with-dict-fromkeys", """
+    def mentions(ballots):
+        ballots[0].append(["x"])
+        names = []
+        for ballot in ballots:
+            for name in ballot:
+                if name not in names:
+                    names.append(name)
+        return names
+    """, observed)

@@ -25,7 +25,11 @@ into ``out = list(dict.fromkeys(items))`` when all of these are proven:
    function outside the loop. The probe may also be an item of the loop variable (or a
    tuple of items), ``o["day"]``, tested and appended alike, of a hashable type by the
    loop variable's type: then ``out = list(dict.fromkeys(o["day"] for o in items))``
-   (read once instead of twice: a typed dict or tuple runs no code on a lookup);
+   (read once instead of twice: a typed dict or tuple runs no code on a lookup). The
+   loop may also run over the rows of a never-changed table and then over each row
+   (``for ballot in ballots: for name in ballot:``), the rows' type observed and nothing
+   in the function able to change a row: ``list(dict.fromkeys(name for ballot in ballots
+   for name in ballot))``;
 4. ``list`` and ``dict`` are not rebound in the module.
 
 De-duplication by a key, where a second list only remembers the keys seen::
@@ -91,43 +95,77 @@ def _dedup_loops(module: cst.Module, observed) -> cst.Module:
         for init, loop in zip(body, body[1:], strict=False):
             found = _dedup_pair(func, init, loop, facts, typed)
             if found is not None:
-                name, probe = found
+                name, probe, loops = found
                 new = cst.parse_statement(f"{name} = list(dict.fromkeys(x))\n")
                 placeholder = new.body[0].value.args[0].value.args[0].value
-                keys = loop.iter if probe is None else cst.GeneratorExp(
-                    elt=probe, for_in=cst.CompFor(target=loop.target, iter=loop.iter), lpar=[], rpar=[])
+                keys = loop.iter if len(loops) == 1 and m.matches(probe, m.Name(loop.target.value)) else _generator(
+                    probe, loops)
                 mapping[id(init)] = new.deep_replace(placeholder, keys).with_changes(leading_lines=init.leading_lines)
                 mapping[id(loop)] = cst.RemovalSentinel.REMOVE
     return ct.replace_nodes(module, mapping) if mapping else module
 
 
-def _dedup_pair(func, init, loop, facts, typed) -> tuple[str, cst.BaseExpression | None] | None:
-    """(out, probe) for ``out = []`` + a loop appending each new ``probe`` (None: the loop
-    variable itself), else None."""
+def _dedup_pair(func, init, loop, facts, typed) -> tuple[str, cst.BaseExpression, list[cst.For]] | None:
+    """(out, probe, loops) for ``out = []`` + a loop (or a loop over the rows of a table
+    and one over each row) appending each new ``probe``, else None."""
     empty = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name())], value=m.List(elements=[]))])
-    if not m.matches(init, empty) or not isinstance(loop, cst.For) or loop.orelse or loop.asynchronous:
+    if not m.matches(init, empty):
         return None
-    if not isinstance(loop.target, cst.Name):
+    loops = [loop]
+    while _plain_loop(loops[-1]) and len(loops) < 3:
+        body = loops[-1].body.body
+        if len(body) != 1 or not _plain_loop(body[0]):
+            break
+        loops.append(body[0])
+    if not _plain_loop(loops[-1]) or len(loops) > 2:
         return None
-    name, item = init.body[0].targets[0].target.value, loop.target.value
+    inner = loops[-1]
+    name, item = init.body[0].targets[0].target.value, inner.target.value
     test = m.Comparison(comparisons=[m.ComparisonTarget(operator=m.NotIn(), comparator=m.Name(name))])
     append = m.Call(func=m.Attribute(value=m.Name(name), attr=m.Name("append")), args=[m.Arg(keyword=None, star="")])
     block = m.IndentedBlock(body=[m.SimpleStatementLine(body=[m.Expr(append)])])
-    if not m.matches(loop.body, m.IndentedBlock(body=[m.If(test=test, body=block, orelse=None)])):
+    if not m.matches(inner.body, m.IndentedBlock(body=[m.If(test=test, body=block, orelse=None)])):
         return None
-    probe = loop.body.body[0].test.left
-    added = loop.body.body[0].body.body[0].body[0].value.args[0].value
-    if ct.name_refs(loop.iter, name) or not probe.deep_equals(added) or ct.name_refs(probe, name):
+    probe = inner.body.body[0].test.left
+    added = inner.body.body[0].body.body[0].body[0].value.args[0].value
+    if any(ct.name_refs(each.iter, name) for each in loops) or not probe.deep_equals(added) or ct.name_refs(probe, name):
+        return None
+    if len(loops) == 2 and not _rows_of_a_table(func, facts, typed, *loops):
         return None
     if m.matches(probe, m.Name(item)):
-        if not (_hashable_items(func, loop.iter) or _observed_hashable_items(facts, loop.iter)):
+        if len(loops) == 1 and not (_hashable_items(func, loop.iter) or _observed_hashable_items(facts, loop.iter)):
             return None
-        probe = None
-    elif not (_item_of(probe, item) and is_hashable_value(probe, (), (), typed) and isinstance(loop.iter, cst.Name)
-              and facts.never_changed(loop.iter.value) and inner_items_unchanged(func, loop.iter.value, loop)):
+        if len(loops) == 2 and not is_hashable_type(typed.get(item) or ""):
+            return None
+    elif not (_item_of(probe, item) and is_hashable_value(probe, (), (), typed) and (len(loops) == 2 or (
+            isinstance(loop.iter, cst.Name) and facts.never_changed(loop.iter.value)
+            and inner_items_unchanged(func, loop.iter.value, loop)))):
         return None  # the items' types are the observed ones only if nothing changed them
     inside = {id(n) for n in ct.walk(loop)}
-    return (name, probe) if all(id(ref) in inside for ref in ct.name_refs(func, item)) else None
+    if any(id(ref) not in inside for each in loops for ref in ct.name_refs(func, each.target.value)):
+        return None
+    return name, probe, loops
+
+
+def _generator(probe, loops: list[cst.For]) -> cst.GeneratorExp:
+    """``probe for a in xs [for b in a]``, the loops' own targets and iterables."""
+    clause = None
+    for each in reversed(loops):
+        clause = cst.CompFor(target=each.target, iter=each.iter, inner_for_in=clause)
+    return cst.GeneratorExp(elt=probe, for_in=clause, lpar=[], rpar=[])
+
+
+def _plain_loop(node) -> bool:
+    return (isinstance(node, cst.For) and not node.orelse and not node.asynchronous
+            and isinstance(node.target, cst.Name) and isinstance(node.body, cst.IndentedBlock))
+
+
+def _rows_of_a_table(func, facts, typed, outer: cst.For, inner: cst.For) -> bool:
+    """``for row in table: for x in row:`` over a never-changed ``table`` whose rows nothing
+    in the function can change, so the rows' observed type (``typed``) holds."""
+    return (isinstance(outer.iter, cst.Name) and m.matches(inner.iter, m.Name(outer.target.value))
+            and facts.never_changed(outer.iter.value) and inner_items_unchanged(func, outer.iter.value, outer)
+            and outer.target.value in typed)
 
 
 def _item_of(probe: cst.BaseExpression, item: str) -> bool:
