@@ -887,3 +887,17 @@ def test_dedup_over_the_rows_of_a_table_and_the_items_of_each_row():
                     names.append(name)
         return names
     """, observed)
+
+
+def test_dedup_over_rows_is_left_alone_where_another_argument_may_be_one_of_the_rows():
+    # mentions(table, table[0]) would put a list into a row before the loops
+    _unchanged("dedup-with-dict-fromkeys", """
+    def mentions(ballots, extra):
+        extra.append(["x"])
+        names = []
+        for ballot in ballots:
+            for name in ballot:
+                if name not in names:
+                    names.append(name)
+        return names
+    """, {"mentions": {"ballots": "list[list[str]]", "extra": "list[str]"}})

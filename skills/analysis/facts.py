@@ -539,7 +539,11 @@ def inner_items_unchanged(func: cst.FunctionDef, name: str, loop: cst.CSTNode) -
     ``name[0][1] = y``), and ``name`` itself is read only as ``len(name)``, in a truth test
     (``if not name``), subscripted twice or inside ``len`` (``name[r][c]``,
     ``len(name[0])``), anywhere in ``loop``, or as its iterable: no second name ever holds
-    one of its items. The caller checks ``loop`` changes nothing."""
+    one of its items; and no parameter is changed in place (a caller may pass one of the
+    rows again as another argument). The caller checks ``loop`` changes nothing."""
+    facts = function_facts(func)
+    if facts.mutated & set(facts.params):
+        return False
     for node in walk(func.body):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not isinstance(
                 node.func.value, cst.Name) and node.func.attr.value in MUTATING_METHODS:
