@@ -126,8 +126,8 @@ def _sorted_alias(func, assign: cst.Assign, types) -> cst.BaseExpression | None:
             counts.add(("name", count.value))
         else:
             return None
-    if len(refs) != len(ct.name_refs(func.body, name)) - 1 or len(counts) != 1:
-        return None  # bound elsewhere too, or sliced by different counts
+    if len(counts) != 1:
+        return None  # never sliced, or sliced by different counts (any other binding or read was refused above)
     kind, value = counts.pop()
     count = cst.Integer(str(value)) if kind == "literal" else cst.Name(value)
     if kind == "literal" and value < 0:
