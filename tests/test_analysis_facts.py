@@ -7,6 +7,7 @@ import pytest
 
 from polca.skills.analysis.facts import (
     function_facts,
+    length_alias,
     merge_observed,
     observed_type,
     qualified_functions,
@@ -90,3 +91,26 @@ def test_names_held_in_displays_and_comprehensions_escape(line):
     facts = function_facts(func)
     assert not facts.never_changed("xs")
     assert "a" not in facts.escapes and "b" not in facts.escapes  # targets are not values
+
+
+def test_length_alias_sees_a_local_bound_once_to_len_of_an_unchanged_list_before_its_use():
+    source = """
+def f(xs, ys):
+    n = len(xs)
+    m = len(ys)
+    ys.append(1)
+    for i in range(n):
+        pass
+    for j in range(m):
+        pass
+    for k in range(late):
+        pass
+    late = len(xs)
+"""
+    func = cst.parse_module(source).body[0]
+    facts = function_facts(func)
+    loops = [s for s in func.body.body if isinstance(s, cst.For)]
+    sizes = [length_alias(func, facts, loop.iter.args[0].value, loop) for loop in loops]
+    # ys changes after m is bound; late is bound after the loop that reads it
+    assert sizes == ["xs", None, None]
+    assert length_alias(func, facts, cst.parse_expression("len(ys)"), loops[0]) == "ys"

@@ -775,3 +775,129 @@ def test_concat_of_loop_variables_that_may_not_be_lists_is_left_alone():
             merged = merged + batch
         return merged
     """, {"flatten": {"batches": "list[list[int]]"}})
+
+
+# --- dedup-with-dict-fromkeys: observed types and a probe that is an item ---
+
+def test_dedup_by_an_item_of_observed_records_and_of_an_observed_list():
+    source = """
+    def days_in(orders):
+        days = []
+        for o in orders:
+            if o["day"] not in days:
+                days.append(o["day"])
+        return sorted(days)
+
+    def unique(xs):
+        out = []
+        for x in xs:
+            if x not in out:
+                out.append(x)
+        return out
+
+    def first_visits(views):
+        seen = []
+        firsts = []
+        for view in views:
+            key = (view["ip"], view["agent"])
+            if key not in seen:
+                seen.append(key)
+                firsts.append(view)
+        return firsts
+    """
+    observed = {"days_in": {"orders": "list[dict[str, int]]"}, "unique": {"xs": "list[str]"},
+                "first_visits": {"views": "list[dict[str, str]]"}}
+    orders = [([{"day": 3}, {"day": 1}, {"day": 3}],), ([],), ([{"day": 2}, {"night": 1}],)]  # KeyError
+    code = _same_behaviour("dedup-with-dict-fromkeys", source, "days_in", orders, observed)
+    assert 'days = list(dict.fromkeys(o["day"] for o in orders))' in code
+    assert "out = list(dict.fromkeys(xs))" in code
+    assert "seen = set()" in code
+    _same_behaviour("dedup-with-dict-fromkeys", source, "unique", [(["b", "a", "b"],), ([],)], observed)
+    views = [{"ip": "1", "agent": "x"}, {"ip": "1", "agent": "y"}, {"ip": "1", "agent": "x"}]
+    _same_behaviour("dedup-with-dict-fromkeys", source, "first_visits", [(views,), ([],)], observed)
+
+
+def test_dedup_by_an_item_is_left_alone_where_the_items_could_be_unhashable_or_changed():
+    for source, observed in (
+        # the day values are lists: unhashable
+        ("""
+        def days_in(orders):
+            days = []
+            for o in orders:
+                if o["day"] not in days:
+                    days.append(o["day"])
+            return days
+        """, {"days_in": {"orders": "list[dict[str, list[int]]]"}}),
+        # a record is changed before the loop: its observed type no longer holds
+        ("""
+        def days_in(orders):
+            orders[0]["day"] = [1]
+            days = []
+            for o in orders:
+                if o["day"] not in days:
+                    days.append(o["day"])
+            return days
+        """, {"days_in": {"orders": "list[dict[str, int]]"}}),
+        # the test and the append read different items
+        ("""
+        def days_in(orders):
+            days = []
+            for o in orders:
+                if o["day"] not in days:
+                    days.append(o["night"])
+            return days
+        """, {"days_in": {"orders": "list[dict[str, int]]"}}),
+        # the list is changed in the function
+        ("""
+        def unique(xs):
+            xs.append([1])
+            out = []
+            for x in xs:
+                if x not in out:
+                    out.append(x)
+            return out
+        """, {"unique": {"xs": "list[int]"}}),
+    ):
+        _unchanged("dedup-with-dict-fromkeys", source, observed)
+
+
+def test_dedup_over_the_rows_of_a_table_and_the_items_of_each_row():
+    source = """
+    def mentions(ballots):
+        names = []
+        for ballot in ballots:
+            for name in ballot:
+                if name not in names:
+                    names.append(name)
+        return names
+    """
+    observed = {"mentions": {"ballots": "list[list[str]]"}}
+    inputs = [([["b", "a"], [], ["a", "c"]],), ([],), ([[]],)]
+    code = _same_behaviour("dedup-with-dict-fromkeys", source, "mentions", inputs, observed)
+    assert "names = list(dict.fromkeys(name for ballot in ballots for name in ballot))" in code
+    # rows of unhashable items, and a row changed before the loops
+    _unchanged("dedup-with-dict-fromkeys", source, {"mentions": {"ballots": "list[list[list[str]]]"}})
+    _unchanged("dedup-with-dict-fromkeys", """
+    def mentions(ballots):
+        ballots[0].append(["x"])
+        names = []
+        for ballot in ballots:
+            for name in ballot:
+                if name not in names:
+                    names.append(name)
+        return names
+    """, observed)
+
+
+def test_dedup_over_rows_is_left_alone_where_another_argument_may_be_one_of_the_rows():
+    # mentions(table, table[0]) would put a list into a row before the loops
+    _unchanged("dedup-with-dict-fromkeys", """
+    def mentions(ballots, extra):
+        extra.append(["x"])
+        names = []
+        for ballot in ballots:
+            for name in ballot:
+                if name not in names:
+                    names.append(name)
+        return names
+    """, {"mentions": {"ballots": "list[list[str]]", "extra": "list[str]"}})

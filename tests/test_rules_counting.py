@@ -180,3 +180,63 @@ def test_leaves_steps_whose_scope_would_change():
                 counts[k] = counts.get(k, 0) + 1
             return counts
         """)
+
+
+def test_keys_membership_plain_increment_and_not_in_forms_count_alike():
+    source = """
+    def first_choice_counts(ballots):
+        counts = {}
+        for ballot in ballots:
+            if len(ballot) == 0:
+                continue
+            choice = ballot[0]
+            if choice in counts.keys():
+                counts[choice] = counts[choice] + 1
+            else:
+                counts[choice] = 1
+        return counts
+
+    def tally(words):
+        seen = {}
+        for w in words:
+            if w not in seen:
+                seen[w] = 1
+            else:
+                seen[w] += 1
+        return seen
+    """
+    ballots = [([],), ([["b", "a"], [], ["a"], ["b"], ["b", "c"]],), ([[1], [[]]],)]  # a list key: TypeError
+    code = _same_behaviour(RULE, source, "first_choice_counts", ballots)
+    assert ("counts = dict(Counter(choice for ballot in ballots if not (len(ballot) == 0)"
+            " for choice in [ballot[0]]))") in code
+    assert "seen = dict(Counter(w for w in words))" in code
+    _same_behaviour(RULE, source, "tally", [([],), (["a", "b", "a"],), ("abca",)])
+
+
+def test_counting_forms_that_do_not_add_one_on_a_hit_are_left_alone():
+    for body in (
+        # not in, but the hit branch sets 1 and the miss adds: swapped wrongly
+        """
+            if w not in seen:
+                seen[w] += 1
+            else:
+                seen[w] = 1""",
+        # adds another key's count
+        """
+            if w in seen.keys():
+                seen[w] = seen[w.upper()] + 1
+            else:
+                seen[w] = 1""",
+        # membership in another dict's keys
+        """
+            if w in other.keys():
+                seen[w] += 1
+            else:
+                seen[w] = 1""",
+    ):
+        _unchanged(RULE, f"""
+def f(words, other):
+    seen = {{}}
+    for w in words:{body}
+    return seen
+""")

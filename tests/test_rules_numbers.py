@@ -647,6 +647,65 @@ def no_numpy(a):
 """)
 
 
+def test_element_wise_stores_into_an_output_array_vectorise_under_the_guard():
+    import numpy as np
+
+    source = """
+    import numpy as np
+
+    def f(pixels, gain, out):
+        lo = pixels.min()
+        span = pixels.max() - lo
+        for i in range(len(pixels)):
+            out[i] = (pixels[i] - lo) / span * gain[i] + 0.5
+        return repr(out.tolist()), out.dtype.str
+    """
+    rng = np.random.default_rng(3)
+    ints = rng.integers(0, 255, 64)
+    shared = np.arange(6, dtype=np.float64)
+    inputs = [
+        (ints, rng.normal(size=64), np.empty(64)),
+        (ints.astype(np.float32), np.ones(64, dtype=np.float32), np.empty(64, dtype=np.float32)),
+        (ints.astype(np.uint8), rng.normal(size=64), np.empty(64)),
+        (np.array([1.0, np.inf, 3.0]), np.ones(3), np.empty(3)),
+        ([3, 1, 2], [1.0, 1.0, 1.0], [0.0, 0.0, 0.0]),  # lists: the guard keeps the loop
+        (ints, np.ones(64), np.empty(64, dtype=np.int64)),  # an int output: the loop's casts
+        (ints[:4], np.ones(3), np.empty(4)),  # too short: the loop's IndexError
+        (shared[:5], np.ones(5), shared[1:]),  # out overlaps the pixels: the loop's order
+    ]
+    code = _same_results("numpy-vectorize", source, "f", [args for args in inputs if not isinstance(args[0], list)]
+                         + [(np.array(a), np.array(b), np.array(c)) for a, b, c in inputs if isinstance(a, list)])
+    assert "        out[:] = (pixels - lo) / span * gain + 0.5\n" in code
+    assert "np.may_share_memory(out, array)" in code
+
+
+def test_element_wise_stores_that_read_a_neighbour_or_call_code_keep_their_loop():
+    for body in (
+        "out[i] = xs[i] - xs[i - 1]",   # a neighbour
+        "out[i] = np.sqrt(xs[i])",      # a call
+        "out[i] = out[i] * 2 + xs[i]",  # reads the output it writes
+        "out[i + 1] = xs[i]",           # stores elsewhere
+        "out[i] = 2.0",                 # no array read: a scalar
+        "out[i] = xs[i] * scale()",     # an untyped call
+    ):
+        _unchanged("numpy-vectorize", f"""
+import numpy as np
+
+def f(xs, out, scale):
+    for i in range(len(xs)):
+        {body}
+    return out
+""")
+    _unchanged("numpy-vectorize", """
+import numpy as np
+
+def index_read_after(xs, out):
+    for i in range(len(xs)):
+        out[i] = xs[i] * 2
+    return out, i
+""")
+
+
 # ---- sliding-window-sum ----
 
 def test_window_sums_move_one_window_for_every_width():
@@ -1002,3 +1061,86 @@ def test_masked_arrays_keep_the_loop():
     masked = np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])
     code = _same_results("numpy-vectorize", source, "f", [(masked, np.ones(3))])
     assert "type(array) is np.ndarray" in code
+
+
+def test_top_k_through_a_sorted_local_and_a_field_key_over_dict_items():
+    source = """
+    def top(sales, k):
+        ranked = sorted(sales.items(), key=lambda kv: kv[1], reverse=True)
+        return [name for name, _ in ranked[:k]]
+
+    def low(pairs: list[tuple[str, int]]):
+        order = sorted(pairs, key=lambda p: p[0])
+        return order[:2], order[:2]
+    """
+    observed = {"top": {"sales": "dict[str, int]", "k": "int"}}
+    sales = {"a": 3, "b": 5, "c": 3, "d": 1, "e": 5}
+    code = _same_results("top-k-with-heapq", source, "top", [(sales, k) for k in (-2, 0, 1, 2, 3, 9)] + [({}, 2)],
+                         observed)
+    assert ("ranked = heapq.nlargest(k, sales.items(), key=lambda kv: kv[1]) if k >= 0 "
+            "else sorted(sales.items(), key=lambda kv: kv[1], reverse=True)") in code
+    assert "order = heapq.nsmallest(2, pairs, key=lambda p: p[0])" in code
+    _same_results("top-k-with-heapq", source, "low", [([("b", 1), ("a", 2), ("b", 0)],), ([],)], observed)
+
+
+def test_top_k_by_a_tuple_of_fields_ranks_ties_by_name():
+    source = """
+    def top(counts, k):
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ranked[:k]
+    """
+    observed = {"top": {"counts": "dict[str, int]", "k": "int"}}
+    counts = {"b": 2, "a": 2, "c": 5, "d": 1, "e": 2}
+    code = _same_results("top-k-with-heapq", source, "top", [(counts, k) for k in (-1, 0, 2, 4, 8)], observed)
+    assert "heapq.nsmallest(k, counts.items(), key=lambda kv: (-kv[1], kv[0]))" in code
+
+
+def test_top_k_through_a_local_leaves_other_uses_and_other_keys_alone():
+    observed = {"f": {"sales": "dict[str, int]", "prices": "dict[str, float]", "k": "int"}}
+    for source in (
+        # the whole ranking is read too
+        """
+        def f(sales, k):
+            ranked = sorted(sales.items(), key=lambda kv: kv[1], reverse=True)
+            return ranked[:k], len(ranked)
+        """,
+        # sliced by two different counts
+        """
+        def f(sales, k):
+            ranked = sorted(sales.items(), key=lambda kv: kv[1], reverse=True)
+            return ranked[:k], ranked[:3]
+        """,
+        # k changes after the sort
+        """
+        def f(sales, k):
+            ranked = sorted(sales.items(), key=lambda kv: kv[1], reverse=True)
+            k = k + 1
+            return ranked[:k]
+        """,
+        # a float field: NaN keys order differently in the two algorithms
+        """
+        def f(prices, k):
+            return sorted(prices.items(), key=lambda kv: kv[1], reverse=True)[:k]
+        """,
+        # a field past the end: sorted raises IndexError, nlargest(0, ...) would not
+        """
+        def f(sales, k):
+            return sorted(sales.items(), key=lambda kv: kv[2])[:k]
+        """,
+        # a key that computes: it may raise or order differently
+        """
+        def f(sales, k):
+            return sorted(sales.items(), key=lambda kv: kv[1] * 2)[:k]
+        """,
+        # a negated str field raises TypeError in sorted, maybe never in nlargest(0, ...)
+        """
+        def f(sales, k):
+            return sorted(sales.items(), key=lambda kv: (-kv[0], kv[1]))[:k]
+        """,
+        # a negated float field: NaN
+        """
+        def f(prices, k):
+            return sorted(prices.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        """,
+    ):
+        _unchanged("top-k-with-heapq", source, observed)

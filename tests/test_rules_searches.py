@@ -1046,3 +1046,218 @@ def test_flag_loop_without_break_is_left_alone_where_later_items_could_raise_or_
                 found = True
         return found
     """, {"overdrawn": {"balances": "list[int]"}})
+
+
+# --- builtin-reductions: loops over ``range(len(xs))`` that read ``xs[i]`` ---
+
+def test_index_loops_over_a_sequence_reduce_like_loops_over_its_items():
+    source = """
+    def stats(xs, names):
+        total = 0
+        for i in range(len(xs)):
+            total += xs[i]
+        big = 0
+        for i in range(len(xs)):
+            if xs[i] > 5:
+                big = big + xs[i] * 2
+        first = names[0]
+        for j in range(len(names)):
+            if names[j] < first:
+                first = names[j]
+        return total, big, first
+    """
+    observed = {"stats": {"xs": "list[int]", "names": "tuple[str, ...]"}}
+    inputs = [([1, 7, 9], ("b", "a", "c")), ([], ("z",)), ([6], ("y", "x"))]
+    code = _same_results(REDUCE, source, "stats", inputs, observed)
+    assert "total = sum(xs)" in code
+    assert "big = sum(item * 2 for item in xs if item > 5)" in code
+    assert "first = min(names)" in code
+
+
+def test_index_loops_that_use_the_index_itself_or_a_changing_or_unordered_container_keep_it():
+    # the index is read as a number, or a neighbour is read: the sum keeps the range
+    source = """
+        def f(xs):
+            total = 0
+            for i in range(len(xs)):
+                total += xs[i] * i
+            step = 0
+            for i in range(len(xs)):
+                step += xs[i - 1]
+            return total, step
+        """
+    code = _same_results(REDUCE, source, "f", [([3, 1, 2],), ([],), ([5],)], {"f": {"xs": "list[int]"}})
+    assert "total = sum(xs[i] * i for i in range(len(xs)))" in code
+    assert "step = sum(xs[i - 1] for i in range(len(xs)))" in code
+    for source, observed in (
+        # a dict: ``d[i]`` for i in range(len(d)) reads keys 0..n-1, not its items
+        ("""
+        def f(d):
+            total = 0
+            for i in range(len(d)):
+                total += d[i]
+            return total
+        """, {"f": {"d": "dict[int, int]"}}),
+        # the list is changed in the function: its items are not proven ints at the loop
+        ("""
+        def f(xs, extra):
+            xs.append(extra)
+            total = 0
+            for i in range(len(xs)):
+                total += xs[i]
+            return total
+        """, {"f": {"xs": "list[int]"}}),
+    ):
+        _unchanged(REDUCE, source, observed)
+
+
+# --- hash-complement-pair-search: the first pair, returned ---
+
+def test_first_pair_search_returns_the_loops_first_pair_through_a_length_local():
+    source = """
+        def find_pair(prices, budget):
+            n = len(prices)
+            for i in range(n):
+                for j in range(i + 1, n):
+                    if prices[i] + prices[j] == budget:
+                        return (i, j)
+            return None
+
+        def first_total(xs: tuple[int, ...], t: int):
+            for a in range(len(xs)):
+                for b in range(a + 1, len(xs)):
+                    if t == xs[b] + xs[a]:
+                        return xs[a] * 100 + xs[b]
+            return -1
+        """
+    observed = {"find_pair": {"prices": "list[int]", "budget": "int"}}
+    rng = random.Random(7)
+    inputs = [([rng.randrange(-5, 6) for _ in range(n)], rng.randrange(-6, 7)) for n in (0, 1, 2, 3, 8, 30) for _ in range(4)]
+    inputs.append(([3, 3, 3, 1, 5], 6))  # repeated values: the first partner after i, not i itself
+    code = _same_results(PAIRS, source, "find_pair", inputs, observed)
+    assert "    n = len(prices)\n    positions = {}\n    for position, x in enumerate(prices):\n" in code
+    assert "later = positions.get(budget - prices[i], ())" in code
+    assert code.count("import bisect") == 1
+    _same_results(PAIRS, source, "first_total", [(tuple(xs), t) for xs, t in inputs], observed)
+
+
+def test_first_pair_search_leaves_other_lengths_and_bodies_alone():
+    observed = {"f": {"xs": "list[int]", "ys": "list[int]", "t": "int"}}
+    for source in (
+        # the length of another list
+        """
+        def f(xs, ys, t):
+            n = len(ys)
+            for i in range(n):
+                for j in range(i + 1, n):
+                    if xs[i] + xs[j] == t:
+                        return i, j
+        """,
+        # the length local is rebound
+        """
+        def f(xs, ys, t):
+            n = len(xs)
+            n = n - 1
+            for i in range(n):
+                for j in range(i + 1, n):
+                    if xs[i] + xs[j] == t:
+                        return i, j
+        """,
+        # the list changes: its length is not the local's
+        """
+        def f(xs, ys, t):
+            n = len(xs)
+            xs.append(t)
+            for i in range(n):
+                for j in range(i + 1, n):
+                    if xs[i] + xs[j] == t:
+                        return i, j
+        """,
+        # more than the return in the body
+        """
+        def f(xs, ys, t):
+            for i in range(len(xs)):
+                for j in range(i + 1, len(xs)):
+                    if xs[i] + xs[j] == t:
+                        ys.append(i)
+                        return i, j
+        """,
+        # the inner loop variable is read after the loops
+        """
+        def f(xs, ys, t):
+            j = 0
+            for i in range(len(xs)):
+                for j in range(i + 1, len(xs)):
+                    if xs[i] + xs[j] == t:
+                        return i, j
+            return j
+        """,
+    ):
+        _unchanged(PAIRS, source, observed)
+
+
+def test_column_sums_over_rows_reduce_when_nothing_can_change_the_rows():
+    source = """
+    def column_totals(table):
+        if not table:
+            return []
+        width = len(table[0])
+        totals = []
+        for c in range(width):
+            s = 0
+            for r in range(len(table)):
+                s += table[r][c]
+            totals.append(s)
+        return totals
+    """
+    observed = {"column_totals": {"table": "list[list[int]]"}}
+    inputs = [([[1, 2], [3, 4], [5, 6]],), ([],), ([[7]],), ([[1, 2], [3]],)]  # a short row: IndexError
+    code = _same_results(REDUCE, source, "column_totals", inputs, observed)
+    assert "        s = sum(item[c] for item in table)\n" in code
+    _unchanged(REDUCE, source, {"column_totals": {"table": "list[list[float]]"}})
+
+
+def test_column_sums_keep_their_loop_where_a_row_could_hold_something_else_by_then():
+    observed = {"f": {"table": "list[list[int]]"}}
+    for change in ("table[0].append(0.5)", "first = table[0]\n    first.append(0.5)", "table[0][0] = 0.5"):
+        _unchanged(REDUCE, f"""
+def f(table):
+    {change}
+    totals = []
+    for c in range(len(table[0])):
+        s = 0
+        for row in table:
+            s += row[c]
+        totals.append(s)
+    return totals
+""", observed)
+
+
+def test_running_extremes_of_floats_with_a_strict_comparison_become_min_and_max():
+    source = """
+    def summarize(readings):
+        low = readings[0]
+        for r in readings:
+            if r < low:
+                low = r
+        high = None
+        for r in readings:
+            if high is None or high < r:
+                high = r
+        return repr((low, high))  # tells -0.0 from 0.0
+    """
+    observed = {"summarize": {"readings": "list[float]"}}
+    nan = float("nan")
+    inputs = [([2.5, -1.0, 3.0],), ([nan, 1.0, 0.0],), ([1.0, nan, -2.0],), ([0.0, -0.0],), ([-0.0, 0.0],), ([],)]
+    code = _same_results(REDUCE, source, "summarize", inputs, observed)
+    assert "low = readings[0]\n    low = min(readings)\n" in code
+    assert "high = max(readings, default=None)" in code
+    # a tie keeps the later of 0.0 and -0.0 in the loop, the first in min
+    _unchanged(REDUCE, """
+    def low(readings):
+        best = readings[0]
+        for r in readings:
+            if r <= best:
+                best = r
+        return best
+    """, observed={"low": {"readings": "list[float]"}})

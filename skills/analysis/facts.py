@@ -416,7 +416,7 @@ def typed_hashable_names(func: cst.FunctionDef, type_of, rebound: Iterable[str],
 
     def binding_ok(kind: str, value, known: set[str]) -> bool:
         if kind == "value":
-            return is_hashable_expr(value, known, shadow) or is_hashable_type(item_type(value, items) or "")
+            return is_hashable_value(value, known, shadow, items)
         if kind not in ("each", "unpack"):  # parts of a hashable tuple are hashable; ``*rest`` is a list
             return False
         if range_loop_names(value, shadow):
@@ -425,6 +425,17 @@ def typed_hashable_names(func: cst.FunctionDef, type_of, rebound: Iterable[str],
         return isinstance(it, cst.Name) and it.value not in moved and is_hashable_type(element_type(type_of(it.value)) or "")
 
     return settle(func, proven, binding_ok)
+
+
+def is_hashable_value(expr: cst.BaseExpression, hashable: Iterable[str], shadowed: Iterable[str],
+                      typed: Mapping[str, str]) -> bool:
+    """``expr`` certainly gives a hashable built-in value (or raises): a proven form of
+    :func:`is_hashable_expr`, an item of a name ``typed`` as a container of hashable
+    values (``rec["day"]`` with ``rec`` a ``dict[str, int]``), or a tuple of such."""
+    if is_hashable_expr(expr, hashable, shadowed) or is_hashable_type(item_type(expr, typed) or ""):
+        return True
+    return isinstance(expr, cst.Tuple) and bool(expr.elements) and all(
+        isinstance(e, cst.Element) and is_hashable_value(e.value, hashable, shadowed, typed) for e in expr.elements)
 
 
 def item_type(expr: cst.BaseExpression, typed: Mapping[str, str]) -> str | None:
@@ -496,23 +507,82 @@ _INT_OPS = (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Modulo, cs
 _INT_CALLS = frozenset({"len", "ord", "int"})
 
 
-def is_int_expr(expr: cst.BaseExpression, ints: set[str]) -> bool:
+def is_int_expr(expr: cst.BaseExpression, ints: set[str], items: Mapping[str, str] | None = None) -> bool:
     """``expr`` certainly gives an int (or bool), given that the names in ``ints`` hold
     ints: int literals, comparisons of ints, int arithmetic without ``/`` and ``**``,
-    ``len``/``ord``/``int`` calls (the caller checks these built-ins are not rebound)."""
+    ``len``/``ord``/``int`` calls (the caller checks these built-ins are not rebound), and
+    ``name[key]`` whose :func:`item_type` is int or bool by the types in ``items`` (which
+    the caller vouches for where ``expr`` runs)."""
     if isinstance(expr, cst.Integer):
         return True
     if isinstance(expr, cst.Name):
         return expr.value in ints or expr.value in ("True", "False")
     if isinstance(expr, cst.Comparison):  # ints compared give a bool
-        return is_int_expr(expr.left, ints) and all(is_int_expr(c.comparator, ints) for c in expr.comparisons)
+        return is_int_expr(expr.left, ints, items) and all(is_int_expr(c.comparator, ints, items)
+                                                           for c in expr.comparisons)
     if isinstance(expr, cst.BinaryOperation):
-        return isinstance(expr.operator, _INT_OPS) and is_int_expr(expr.left, ints) and is_int_expr(expr.right, ints)
+        return isinstance(expr.operator, _INT_OPS) and is_int_expr(expr.left, ints, items) and is_int_expr(
+            expr.right, ints, items)
     if isinstance(expr, cst.UnaryOperation):
-        return isinstance(expr.operator, cst.Not) or is_int_expr(expr.expression, ints)
+        return isinstance(expr.operator, cst.Not) or is_int_expr(expr.expression, ints, items)
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in _INT_CALLS:
         return True
+    if isinstance(expr, cst.Subscript) and items:
+        return item_type(expr, items) in ("int", "bool")
     return False
+
+
+def inner_items_unchanged(func: cst.FunctionDef, name: str, loop: cst.CSTNode) -> bool:
+    """Nothing in ``func`` could change what the items of ``name`` hold (the rows of a
+    table given as a list of lists), so their observed types still hold in ``loop``: no
+    changing method call or store on anything but a plain name (``name[0].append(x)``,
+    ``name[0][1] = y``), and ``name`` itself is read only as ``len(name)``, in a truth test
+    (``if not name``), subscripted twice or inside ``len`` (``name[r][c]``,
+    ``len(name[0])``), anywhere in ``loop``, or as its iterable: no second name ever holds
+    one of its items; and no parameter is changed in place (a caller may pass one of the
+    rows again as another argument). The caller checks ``loop`` changes nothing."""
+    facts = function_facts(func)
+    if facts.mutated & set(facts.params):
+        return False
+    for node in walk(func.body):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not isinstance(
+                node.func.value, cst.Name) and node.func.attr.value in MUTATING_METHODS:
+            return False
+        targets = (node.target,) if isinstance(node, cst.AugAssign | cst.AnnAssign | cst.Del) else (
+            node.target,) if isinstance(node, cst.AssignTarget) else ()
+        for target in targets:
+            if any(isinstance(n, cst.Subscript | cst.Attribute) and not isinstance(n.value, cst.Name)
+                   for n in walk(target)):
+                return False
+    inside = {id(n) for n in walk(loop)}
+    parents: dict[int, cst.CSTNode] = {}
+    for node in walk(func.body):
+        for child in node.children:
+            parents[id(child)] = node
+    for ref in (n for n in walk(func.body) if isinstance(n, cst.Name) and n.value == name):
+        parent = parents.get(id(ref))
+        if isinstance(parent, cst.Subscript) and parent.value is ref:
+            holder = parents.get(id(parent))
+            # an item read into something else than a subscript or len(): a second name may hold it
+            if id(ref) in inside or isinstance(holder, cst.Subscript) and holder.value is parent:
+                continue
+            if isinstance(holder, cst.Arg) and _is_len_arg(holder, parents):
+                continue
+            return False
+        if isinstance(parent, cst.Arg) and _is_len_arg(parent, parents):
+            continue
+        if isinstance(loop, cst.For) and loop.iter is ref or id(ref) in inside:
+            continue
+        if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not) or (
+                isinstance(parent, cst.If | cst.While) and parent.test is ref):
+            continue
+        return False
+    return True
+
+
+def _is_len_arg(arg: cst.Arg, parents: Mapping[int, cst.CSTNode]) -> bool:
+    call = parents.get(id(arg))
+    return isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "len"
 
 
 def param_type(func: cst.FunctionDef, facts: FunctionFacts, name: str) -> str | None:
@@ -531,3 +601,31 @@ def constructed_type(value: cst.BaseExpression) -> str | None:
     ``"s"``, ``sorted(...)``) certainly gives, else None (the constructor names are
     the caller's to check for rebinding)."""
     return _constructed_type(value)
+
+
+def length_alias(func: cst.FunctionDef, facts: FunctionFacts, expr: cst.BaseExpression,
+                 use: cst.CSTNode) -> str | None:
+    """The name ``xs`` when ``expr`` certainly equals ``len(xs)`` where ``use`` runs:
+    ``len(xs)`` itself, or a local ``n`` bound exactly once, by ``n = len(xs)`` in a
+    top-level statement of ``func`` that comes before the one holding ``use``, with ``xs``
+    a name :meth:`FunctionFacts.never_changed` (so its length stays). The caller checks that
+    ``len`` is the built-in."""
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "len" and (
+            len(expr.args) == 1 and isinstance(expr.args[0].value, cst.Name) and not expr.args[0].keyword
+            and expr.args[0].star == ""):
+        return expr.args[0].value.value
+    if not isinstance(expr, cst.Name) or expr.value in facts.rebound | facts.global_names | set(facts.params):
+        return None
+    for statement in func.body.body:
+        if any(node is use for node in walk(statement)):
+            return None  # reached the use before any binding
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            continue
+        small = statement.body[0]
+        if (isinstance(small, cst.Assign) and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name) and small.targets[0].target.value == expr.value):
+            sized = length_alias(func, facts, small.value, use)
+            if sized is not None and isinstance(small.value, cst.Call) and facts.never_changed(sized):
+                return sized
+            return None
+    return None

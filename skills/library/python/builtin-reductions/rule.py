@@ -25,6 +25,10 @@ block, and turns them into one assignment::
             found = True
             break
 
+A loop ``for i in range(len(xs))`` that reads ``i`` only as ``xs[i]`` (``xs`` a list,
+tuple or str by type, never changed) counts as ``for item in xs``: ``total += xs[i]``
+becomes ``total = sum(xs)``.
+
 Preconditions, proven from the code and the types (observed at run time, else
 annotations):
 
@@ -32,18 +36,23 @@ annotations):
    read in the condition or the added term, and the loop variables are not read after the
    loop (the generator does not leak them);
 2. every local the loop body reads is assigned before the start statement (in its block,
-   or at the top of the function): unbound, the loop would raise UnboundLocalError and
+   or at the top of the function) or is the target of a ``for`` loop holding it: unbound, the loop would raise UnboundLocalError and
    the generator NameError; the pair is not inside a ``try`` (a handler could see a half-done accumulator), no
    nested function or lambda reads the accumulator (a closure called during the loop
    could watch it), and the function has no ``global``/``nonlocal``;
 3. ``sum``: the start is an int literal and every added term is proven an int (int
    literals, ints by type, ``len``/``ord``/``int`` results, comparisons, int arithmetic
-   without ``/`` or ``**``): int addition is exact and ``sum`` adds in the same order,
+   without ``/`` or ``**``, items of never-changed int lists, and ``row[c]`` over
+   ``for row in table`` with ``table`` a never-changed list of int lists whose rows
+   nothing in the function could change or hand to a second name): int addition is exact and ``sum`` adds in the same order,
    whereas ``sum`` of floats is compensated (Python 3.12+) and ``+=`` of other types may
    call ``__iadd__``;
 4. ``max``/``min``: the loop variable is a plain name whose items are int, str or bool
    (from ``range`` or a collection of that type never changed in the loop): comparisons
-   are consistent and equal items are indistinguishable, so ties do not matter; strict
+   are consistent and equal items are indistinguishable, so ties do not matter; float
+   items with a strict comparison only (``max`` replaces its value exactly when
+   ``item > value``, ``min`` when ``item < value``, as the loop does, NaN included, while
+   ``>=`` keeps the later of ``0.0`` and ``-0.0``); strict
    comparisons and int or bool items only for a general start (an int start could tie a
    float item, and a str item raises a different TypeError);
 5. ``any``/``all``: the condition has no ``await``/``yield``/walrus; it runs on the same
@@ -67,6 +76,7 @@ from polca.skills.analysis.facts import (
     FunctionFacts,
     element_type,
     function_facts,
+    inner_items_unchanged,
     is_int_expr,
     qualified_functions,
     split_type,
@@ -127,14 +137,40 @@ def _reduction(func, facts, init, loop, earlier):
     nested = [n for n in ct.walk(func.body) if isinstance(n, cst.FunctionDef | cst.Lambda | cst.ClassDef)]
     if any(acc in ct.names_read(n) for n in nested):
         return None  # a closure called during the loop could watch the accumulator grow
+    shape = _over_items(func, facts, loop)
     for build in (_as_sum, _as_extreme, _as_any_all):
-        expr = build(facts, acc, assign.value, loop)
+        expr = build(func, facts, acc, assign.value, shape)
         if expr is not None:
             kept = [init] if isinstance(expr, tuple) else []
             value = expr[0] if isinstance(expr, tuple) else expr
             line = _line(init, loop, acc, value)
             return [*kept, line.with_changes(leading_lines=loop.leading_lines)] if kept else line
     return None
+
+
+_SEQUENCES = frozenset({"list", "tuple", "str", "List", "Tuple"})
+
+
+def _over_items(func, facts: FunctionFacts, loop: cst.For) -> cst.For:
+    """``for i in range(len(xs))`` whose body reads ``i`` only as ``xs[i]``, over a list,
+    tuple or str (by type) never changed in the function: the same loop written
+    ``for item in xs`` (a fresh name), which visits the same items in the same order.
+    Any other loop is returned as it is."""
+    ranged = m.Call(func=m.Name("range"), args=[m.Arg(m.Call(func=m.Name("len"), args=[m.Arg(m.Name())]))])
+    if not (isinstance(loop.target, cst.Name) and m.matches(loop.iter, ranged)):
+        return loop
+    index, seq = loop.target.value, loop.iter.args[0].value.args[0].value.value
+    if index == seq or not facts.never_changed(seq) or split_type(facts.type_of(seq))[0] not in _SEQUENCES:
+        return loop
+    if index in ct.collect(loop.body).bound:
+        return loop
+    item = m.Subscript(value=m.Name(seq), slice=[m.SubscriptElement(m.Index(m.Name(index)))])
+    reads = [n for n in ct.walk(loop.body) if m.matches(n, item)]
+    if len(ct.name_refs(loop.body, index)) != len(reads):
+        return loop  # ``i`` is read as itself somewhere (``i * 2``, ``xs[i + 1]``)
+    name = cst.Name(ct.FreshNames(func)("item"))
+    body = ct.replace_nodes(loop.body, {id(n): name for n in reads})
+    return loop.with_changes(target=name, iter=cst.Name(seq), body=body)
 
 
 def _locals_read(func, loop: cst.For) -> set[str]:
@@ -146,7 +182,8 @@ def _locals_read(func, loop: cst.For) -> set[str]:
 
 def _bound_before(func, init, earlier) -> set[str]:
     """Names certainly bound when ``init`` runs: assigned by a simple statement before it
-    in its block or, if that block is nested, before it at the top of the function."""
+    in its block or, if that block is nested, before it at the top of the function, and
+    the targets of the ``for`` loops whose body holds it (never deleted in the function)."""
     top = list(func.body.body)
     outer = top[:next((i for i, s in enumerate(top) if any(n is init for n in ct.walk(s))), 0)]
     names: set[str] = set()
@@ -157,6 +194,10 @@ def _bound_before(func, init, earlier) -> set[str]:
                     names |= {n for t in small.targets for n in ct.target_names(t.target)}
                 elif isinstance(small, cst.AnnAssign | cst.AugAssign) and getattr(small, "value", None) is not None:
                     names |= ct.target_names(small.target)
+    deleted = {n for d in ct.walk(func.body) if isinstance(d, cst.Del) for n in ct.target_names(d.target)}
+    for loop in ct.walk(func.body):
+        if isinstance(loop, cst.For) and any(n is init for n in ct.walk(loop.body)):
+            names |= ct.target_names(loop.target) - deleted
     return names
 
 
@@ -180,7 +221,7 @@ def _gen(elt, loop, cond, sole: bool = True) -> cst.GeneratorExp:
     return gen.with_changes(lpar=[], rpar=[]) if sole else gen
 
 
-def _as_sum(facts, acc, start, loop):
+def _as_sum(func, facts, acc, start, loop):
     if not isinstance(start, cst.Integer):
         return None
     cond, stmt = _guarded(loop.body.body[0])
@@ -198,7 +239,7 @@ def _as_sum(facts, acc, start, loop):
         return None
     if acc in ct.names_read(term) | (ct.names_read(cond) if cond is not None else set()):
         return None
-    if not is_int_expr(term, _int_names(facts, loop)):
+    if not is_int_expr(term, _int_names(facts, loop), _item_types(func, facts, loop)):
         return None
     plain = cond is None and isinstance(term, cst.Name) and m.matches(loop.target, m.Name(term.value))
     with_start = start.evaluated_value != 0
@@ -219,16 +260,31 @@ def _int_names(facts: FunctionFacts, loop: cst.For) -> set[str]:
     return names
 
 
+def _item_types(func, facts: FunctionFacts, loop: cst.For) -> dict[str, str]:
+    """Types whose items the term may index (``xs[k]``, ``row[c]``): never-changed names
+    whose items are numbers (immutable), and the loop variable over a never-changed name
+    (``for row in table``) when nothing in the function can change what its items hold
+    (:func:`inner_items_unchanged`)."""
+    out = {n: t for n, t in {**facts.local_types, **facts.observed}.items()
+           if facts.never_changed(n) and element_type(t) in ("int", "bool")}
+    if isinstance(loop.target, cst.Name) and isinstance(loop.iter, cst.Name) and facts.never_changed(loop.iter.value):
+        rows = element_type(facts.type_of(loop.iter.value))
+        if rows is not None and inner_items_unchanged(func, loop.iter.value, loop):
+            out[loop.target.value] = rows
+    return out
+
+
 def _items_of(facts: FunctionFacts, loop: cst.For) -> str | None:
     if isinstance(loop.iter, cst.Name) and facts.never_changed(loop.iter.value):
         return element_type(facts.type_of(loop.iter.value))
     return None
 
 
-def _as_extreme(facts, acc, start, loop):
+def _as_extreme(func, facts, acc, start, loop):
     cond, stmt = _guarded(loop.body.body[0])
     var = loop.target.value if isinstance(loop.target, cst.Name) else None
-    if var is None or cond is None or _items_of_loop(facts, loop) not in _ORDERED:
+    items = _items_of_loop(facts, loop)
+    if var is None or cond is None or items not in _ORDERED | {"float"}:
         return None
     if not m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name(acc))],
                                                                  value=m.Name(var))])):
@@ -244,6 +300,8 @@ def _as_extreme(facts, acc, start, loop):
     if kind is None:
         return None
     name, strict = kind
+    if items == "float" and not strict:
+        return None  # a tie keeps the later item in the loop, the first in max: -0.0 and 0.0 differ
     if none_start:
         return _call(name, [cst.Arg(loop.iter), _keyword("default", cst.Name("None"))])
     if _is_first_item(start, loop.iter):  # the whole list: not empty, its first item was read
@@ -302,7 +360,7 @@ def _is_first_item(start, iterable) -> bool:
         value=m.Name(name), slice=[m.SubscriptElement(m.Slice(lower=m.Integer("1"), upper=None, step=None))]))
 
 
-def _as_any_all(facts, acc, start, loop):
+def _as_any_all(func, facts, acc, start, loop):
     if not m.matches(start, m.Name("True") | m.Name("False")):
         return None
     flag = "False" if start.value == "True" else "True"

@@ -8,8 +8,8 @@ Rewrites::
         if word in STOP:                  # ... and ``continue`` filters, in any order
             continue
         if word in counts:                # or: counts[word] = counts.get(word, 0) + 1
-            counts[word] += 1
-        else:
+            counts[word] += 1             # (``in counts.keys()``, ``= counts[word] + 1``,
+        else:                             # ``not in`` with the branches swapped)
             counts[word] = 1
 
 into ``counts = dict(Counter(word for raw in items for word in [raw.strip(".,").lower()]
@@ -167,10 +167,20 @@ def _one(statement) -> m.IndentedBlock:
 
 
 def _if_else_form(stmt: cst.BaseStatement, name: str, key: str) -> bool:
-    test = m.Comparison(left=m.Name(key), comparisons=[m.ComparisonTarget(operator=m.In(), comparator=m.Name(name))])
-    increment = m.AugAssign(target=_item(name, key), operator=m.AddAssign(), value=m.Integer("1"))
-    first = m.Assign(targets=[m.AssignTarget(_item(name, key))], value=m.Integer("1"))
-    return m.matches(stmt, m.If(test=test, body=_one(increment), orelse=m.Else(body=_one(first))))
+    """``if key in counts: <add one> else: counts[key] = 1``, the test also written
+    ``key in counts.keys()`` (the same lookup on a dict) or ``key not in counts`` with the
+    branches swapped, the increment ``counts[key] += 1`` or ``counts[key] = counts[key] + 1``."""
+    where = m.Name(name) | m.Call(func=m.Attribute(value=m.Name(name), attr=m.Name("keys")), args=[])
+
+    def test(op) -> m.Comparison:
+        return m.Comparison(left=m.Name(key), comparisons=[m.ComparisonTarget(operator=op, comparator=where)])
+
+    increment = _one(m.AugAssign(target=_item(name, key), operator=m.AddAssign(), value=m.Integer("1")) | m.Assign(
+        targets=[m.AssignTarget(_item(name, key))],
+        value=m.BinaryOperation(left=_item(name, key), operator=m.Add(), right=m.Integer("1"))))
+    first = _one(m.Assign(targets=[m.AssignTarget(_item(name, key))], value=m.Integer("1")))
+    return m.matches(stmt, m.If(test=test(m.In()), body=increment, orelse=m.Else(body=first))) or m.matches(
+        stmt, m.If(test=test(m.NotIn()), body=first, orelse=m.Else(body=increment)))
 
 
 def _get_form(stmt: cst.BaseStatement, name: str, key: str) -> bool:

@@ -19,8 +19,17 @@ into ``out = list(dict.fromkeys(items))`` when all of these are proven:
    annotated ``str``. For such built-in values, hashing agrees with ``==``; identity is
    checked first by both the list and the dict, so NaN objects behave the same; the dict
    keeps the first occurrence of each key, as the list did;
+   Observed types prove it too: a never-changed name observed (or inferred) as such a
+   container of hashable values;
 3. ``out`` does not appear in the iterable, and the loop variable is used nowhere in the
-   function outside the loop;
+   function outside the loop. The probe may also be an item of the loop variable (or a
+   tuple of items), ``o["day"]``, tested and appended alike, of a hashable type by the
+   loop variable's type: then ``out = list(dict.fromkeys(o["day"] for o in items))``
+   (read once instead of twice: a typed dict or tuple runs no code on a lookup). The
+   loop may also run over the rows of a never-changed table and then over each row
+   (``for ballot in ballots: for name in ballot:``), the rows' type observed and nothing
+   in the function able to change a row: ``list(dict.fromkeys(name for ballot in ballots
+   for name in ballot))``;
 4. ``list`` and ``dict`` are not rebound in the module.
 
 De-duplication by a key, where a second list only remembers the keys seen::
@@ -55,7 +64,11 @@ import libcst.matchers as m
 
 from polca.skills import cst_tools as ct
 from polca.skills.analysis.facts import (
+    element_type,
     function_facts,
+    inner_items_unchanged,
+    is_hashable_type,
+    is_hashable_value,
     qualified_functions,
     typed_hashable_names,
     typed_names,
@@ -66,41 +79,112 @@ _SCALARS = {"int", "str", "float", "bytes", "bool"}
 
 
 def rewrite(module: cst.Module, observed=None) -> cst.Module:
-    return _seen_lists_to_sets(_dedup_loops(module), observed or {})
+    return _seen_lists_to_sets(_dedup_loops(module, observed or {}), observed or {})
 
 
-def _dedup_loops(module: cst.Module) -> cst.Module:
-    if {"list", "dict", "range"} & ct.module_bindings(module):
+def _dedup_loops(module: cst.Module, observed) -> cst.Module:
+    shadowed = ct.module_bindings(module)
+    if {"list", "dict", "range"} & shadowed:
         return module
+    qualified = {id(func): name for name, func in qualified_functions(module)}
     mapping: dict[int, object] = {}
     for func in ct.functions(module):
+        facts = function_facts(func, observed.get(qualified.get(id(func), ""), {}))
+        typed = {n: t for n, t in typed_names(func, facts.observed, shadowed).items()}
         body = ct.body_statements(func)
         for init, loop in zip(body, body[1:], strict=False):
-            name = _dedup_pair(func, init, loop)
-            if name is not None:
+            found = _dedup_pair(func, init, loop, facts, typed)
+            if found is not None:
+                name, probe, loops = found
                 new = cst.parse_statement(f"{name} = list(dict.fromkeys(x))\n")
                 placeholder = new.body[0].value.args[0].value.args[0].value
-                mapping[id(init)] = new.deep_replace(placeholder, loop.iter).with_changes(leading_lines=init.leading_lines)
+                keys = loop.iter if len(loops) == 1 and m.matches(probe, m.Name(loop.target.value)) else _generator(
+                    probe, loops)
+                mapping[id(init)] = new.deep_replace(placeholder, keys).with_changes(leading_lines=init.leading_lines)
                 mapping[id(loop)] = cst.RemovalSentinel.REMOVE
     return ct.replace_nodes(module, mapping) if mapping else module
 
 
-def _dedup_pair(func, init, loop) -> str | None:
+def _dedup_pair(func, init, loop, facts, typed) -> tuple[str, cst.BaseExpression, list[cst.For]] | None:
+    """(out, probe, loops) for ``out = []`` + a loop (or a loop over the rows of a table
+    and one over each row) appending each new ``probe``, else None."""
     empty = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name())], value=m.List(elements=[]))])
-    if not m.matches(init, empty) or not isinstance(loop, cst.For) or loop.orelse or loop.asynchronous:
+    if not m.matches(init, empty):
         return None
-    if not isinstance(loop.target, cst.Name):
+    loops = [loop]
+    while _plain_loop(loops[-1]) and len(loops) < 3:
+        body = loops[-1].body.body
+        if len(body) != 1 or not _plain_loop(body[0]):
+            break
+        loops.append(body[0])
+    if not _plain_loop(loops[-1]) or len(loops) > 2:
         return None
-    name, item = init.body[0].targets[0].target.value, loop.target.value
-    test = m.Comparison(left=m.Name(item), comparisons=[m.ComparisonTarget(operator=m.NotIn(), comparator=m.Name(name))])
-    append = m.Call(func=m.Attribute(value=m.Name(name), attr=m.Name("append")), args=[m.Arg(value=m.Name(item), keyword=None, star="")])
+    inner = loops[-1]
+    name, item = init.body[0].targets[0].target.value, inner.target.value
+    test = m.Comparison(comparisons=[m.ComparisonTarget(operator=m.NotIn(), comparator=m.Name(name))])
+    append = m.Call(func=m.Attribute(value=m.Name(name), attr=m.Name("append")), args=[m.Arg(keyword=None, star="")])
     block = m.IndentedBlock(body=[m.SimpleStatementLine(body=[m.Expr(append)])])
-    if not m.matches(loop.body, m.IndentedBlock(body=[m.If(test=test, body=block, orelse=None)])):
+    if not m.matches(inner.body, m.IndentedBlock(body=[m.If(test=test, body=block, orelse=None)])):
         return None
-    if ct.name_refs(loop.iter, name) or not _hashable_items(func, loop.iter):
+    probe = inner.body.body[0].test.left
+    added = inner.body.body[0].body.body[0].body[0].value.args[0].value
+    if any(ct.name_refs(each.iter, name) for each in loops) or not probe.deep_equals(added) or ct.name_refs(probe, name):
         return None
+    if len(loops) == 2 and not _rows_of_a_table(func, facts, typed, *loops):
+        return None
+    if m.matches(probe, m.Name(item)):
+        if len(loops) == 1 and not (_hashable_items(func, loop.iter) or _observed_hashable_items(facts, loop.iter)):
+            return None
+        if len(loops) == 2 and not is_hashable_type(typed.get(item) or ""):
+            return None
+    elif not (_item_of(probe, item) and is_hashable_value(probe, (), (), typed) and (len(loops) == 2 or (
+            isinstance(loop.iter, cst.Name) and facts.never_changed(loop.iter.value)
+            and inner_items_unchanged(func, loop.iter.value, loop)))):
+        return None  # the items' types are the observed ones only if nothing changed them
     inside = {id(n) for n in ct.walk(loop)}
-    return name if all(id(ref) in inside for ref in ct.name_refs(func, item)) else None
+    if any(id(ref) not in inside for each in loops for ref in ct.name_refs(func, each.target.value)):
+        return None
+    return name, probe, loops
+
+
+def _generator(probe, loops: list[cst.For]) -> cst.GeneratorExp:
+    """``probe for a in xs [for b in a]``, the loops' own targets and iterables."""
+    clause = None
+    for each in reversed(loops):
+        clause = cst.CompFor(target=each.target, iter=each.iter, inner_for_in=clause)
+    return cst.GeneratorExp(elt=probe, for_in=clause, lpar=[], rpar=[])
+
+
+def _plain_loop(node) -> bool:
+    return (isinstance(node, cst.For) and not node.orelse and not node.asynchronous
+            and isinstance(node.target, cst.Name) and isinstance(node.body, cst.IndentedBlock))
+
+
+def _rows_of_a_table(func, facts, typed, outer: cst.For, inner: cst.For) -> bool:
+    """``for row in table: for x in row:`` over a never-changed ``table`` whose rows nothing
+    in the function can change, so the rows' observed type (``typed``) holds."""
+    return (isinstance(outer.iter, cst.Name) and m.matches(inner.iter, m.Name(outer.target.value))
+            and facts.never_changed(outer.iter.value) and inner_items_unchanged(func, outer.iter.value, outer)
+            and outer.target.value in typed)
+
+
+def _item_of(probe: cst.BaseExpression, item: str) -> bool:
+    """``item[k]`` with a literal ``k``, or a tuple of those: evaluating it once instead of
+    twice (the test and the append) reads the same values and runs no user code, the
+    items being typed built-in containers."""
+    if isinstance(probe, cst.Tuple):
+        return bool(probe.elements) and all(isinstance(e, cst.Element) and _item_of(e.value, item)
+                                            for e in probe.elements)
+    return m.matches(probe, m.Subscript(value=m.Name(item), slice=[m.SubscriptElement(
+        m.Index(m.SimpleString() | m.Integer()))]))
+
+
+def _observed_hashable_items(facts, iterable: cst.BaseExpression) -> bool:
+    """A never-changed list/tuple/set (by observed or inferred type) of hashable values."""
+    if not isinstance(iterable, cst.Name) or not facts.never_changed(iterable.value):
+        return False
+    kind = facts.type_of(iterable.value)
+    return (kind or "").split("[")[0] in _CONTAINERS and is_hashable_type(element_type(kind) or "")
 
 
 def _annotation_of(func: cst.FunctionDef, name: str) -> cst.BaseExpression | None:
@@ -138,12 +222,12 @@ def _seen_lists_to_sets(module: cst.Module, observed) -> cst.Module:
         if any(isinstance(n, cst.Global | cst.Nonlocal) for n in ct.walk(func)):
             continue
         facts = function_facts(func, observed.get(qualified.get(id(func), ""), {}))
-        hashable = typed_hashable_names(func, facts.type_of, facts.rebound, shadowed,
-                                        typed_names(func, facts.observed, shadowed))
+        typed = typed_names(func, facts.observed, shadowed)
+        hashable = typed_hashable_names(func, facts.type_of, facts.rebound, shadowed, typed)
         for node in ct.own_nodes(func):
             name = _empty_list_target(node)
             if name and ct.binding_count(func, name) == 1:
-                mapping.update(_seen_plan(func, node, name, hashable, shadowed))
+                mapping.update(_seen_plan(func, node, name, hashable, shadowed, typed))
     return ct.replace_nodes(module, mapping) if mapping else module
 
 
@@ -154,7 +238,8 @@ def _empty_list_target(node: cst.CSTNode) -> str | None:
     return None
 
 
-def _seen_plan(func, assign: cst.Assign, name: str, hashable: set[str], shadowed: set[str]) -> dict[int, cst.CSTNode]:
+def _seen_plan(func, assign: cst.Assign, name: str, hashable: set[str], shadowed: set[str],
+               typed) -> dict[int, cst.CSTNode]:
     """The replacements turning the ``seen`` list into a set, or {} if unprovable."""
     parents = ct.parent_map(func)
     tests, adds = [], []
@@ -167,7 +252,7 @@ def _seen_plan(func, assign: cst.Assign, name: str, hashable: set[str], shadowed
         target = parents.get(id(ref))
         if isinstance(target, cst.ComparisonTarget) and isinstance(target.operator, cst.In | cst.NotIn):
             comparison = parents.get(id(target))
-            if len(comparison.comparisons) != 1 or not ct.is_hashable_expr(comparison.left, hashable, shadowed):
+            if len(comparison.comparisons) != 1 or not is_hashable_value(comparison.left, hashable, shadowed, typed):
                 return {}
             tests.append(ref)
             continue
@@ -177,7 +262,7 @@ def _seen_plan(func, assign: cst.Assign, name: str, hashable: set[str], shadowed
         call = method[1]
         if len(call.args) != 1 or call.args[0].keyword or call.args[0].star:
             return {}
-        if not ct.is_hashable_expr(call.args[0].value, hashable, shadowed):
+        if not is_hashable_value(call.args[0].value, hashable, shadowed, typed):
             return {}
         adds.append(call)
     in_loops = ct.ids_inside_loops(func.body)

@@ -19,9 +19,10 @@ def pairs_include_an_item_with_itself(xs: list[int], target: int):
     return count
 
 
-def first_pair_is_returned(xs: list[int], target: int):
+def first_pair_is_logged_before_it_is_returned(xs: list[int], target: int, log: list[int]):
     for i in range(len(xs)):
         for j in range(i + 1, len(xs)):
             if xs[i] + xs[j] == target:
+                log.append(i)
                 return i, j
     return None

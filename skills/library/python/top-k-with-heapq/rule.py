@@ -7,15 +7,23 @@ ties included: it decorates elements with their position, so equal elements come
 order of first occurrence, as a stable sort gives them. That holds when ``<`` is a total
 order on what is compared, which the rule proves:
 
-1. ``xs`` is a name whose element type is known (observed, hinted, or a typed loop
-   variable, via :func:`typed_names`) to be ``int``, ``bool``, ``str``, ``bytes`` or a
-   tuple of those (no floats: NaN breaks the total order differently for the two
-   algorithms), or the key is the built-in ``len`` (ints are compared, never elements)
-   and the element type is sized (str, bytes, list, tuple, dict, set, frozenset), since
-   ``sorted`` calls ``len`` on each element where ``heapq`` may call it on none;
+1. ``xs`` is a name, or ``d.items()``/``d.keys()``/``d.values()`` of a dict, whose element
+   type is known (observed, hinted, or a typed loop variable, via :func:`typed_names`);
+   without a key it is ``int``, ``bool``, ``str``, ``bytes`` or a tuple of those (no
+   floats: NaN breaks the total order differently for the two algorithms); with
+   ``key=len`` it is sized (str, bytes, list, tuple, dict, set, frozenset), since
+   ``sorted`` calls ``len`` on each element where ``heapq`` may call it on none; with
+   ``key=lambda p: p[i]`` it is a tuple of known length with a totally ordered field ``i``
+   (``-p[i]`` of an int field, or a tuple of such fields, ``(-p[1], p[0])``, too): the key
+   cannot raise, so calling it on fewer elements changes nothing, and the keys alone are
+   compared (``heapq`` decorates them with unique positions);
 2. the call is exactly ``sorted(xs)`` with optional ``reverse=True``/``False`` literal and
-   optional ``key=len``; the subscript is ``[:k]`` (no start, no step);
-3. ``k`` is an int literal, or a name of type ``int``: then the rewrite keeps the slice
+   optional key as above; the subscript is ``[:k]`` (no start, no step), either on the call
+   itself or on a local bound once by ``ranked = sorted(...)`` that is read nowhere but in
+   ``ranked[:k]`` (then the assignment becomes ``ranked = heapq.nlargest(k, ...)``: the
+   slice of the k largest is the k largest; ``k`` is then a literal or a parameter the
+   body never rebinds, so it is the same at the assignment and the slice);
+3. ``k`` is an int literal, or a name of type ``int``: then the rewrite keeps the sort
    for ``k < 0`` (``[:-2]`` drops the last two, heapq would return ``[]``):
    ``heapq.nlargest(k, xs) if k >= 0 else sorted(xs, reverse=True)[:k]``;
 4. ``sorted`` and ``len`` are not bound anywhere in the module, ``heapq`` only by a
@@ -55,6 +63,10 @@ def rewrite(module: cst.Module, observed) -> cst.Module:
                 new = _top_k(node, types)
                 if new is not None:
                     mapping[id(node)] = new
+            elif isinstance(node, cst.Assign):
+                new = _sorted_alias(func, node, types)
+                if new is not None:
+                    mapping[id(node.value)] = new
     if not mapping:
         return module
     return ct.add_import(ct.replace_nodes(module, mapping), "import heapq")
@@ -74,37 +86,138 @@ def _totally_ordered(description: str | None) -> bool:
     return head == "tuple" and bool(args) and "..." not in args and all(_totally_ordered(a) for a in args)
 
 
-def _top_k(node: cst.Subscript, types) -> cst.BaseExpression | None:
-    call = node.value
-    if not (ct.is_call_to(call, "sorted") and len(node.slice) == 1 and not node.lpar):
+def _head_count(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``k`` of a subscript ``[:k]`` (no start, no step), else None."""
+    if not isinstance(node, cst.Subscript) or len(node.slice) != 1 or node.lpar:
         return None
     part = node.slice[0].slice
     if not isinstance(part, cst.Slice) or part.lower is not None or part.step is not None:
         return None
-    count = part.upper
+    return part.upper
+
+
+def _top_k(node: cst.Subscript, types) -> cst.BaseExpression | None:
+    count = _head_count(node)
+    if count is None or not ct.is_call_to(node.value, "sorted"):
+        return None
     if not (isinstance(count, cst.Integer) or (isinstance(count, cst.Name) and types.get(count.value) == "int")):
         return None
+    return _heap_for(node.value, count, node, types)
+
+
+def _sorted_alias(func, assign: cst.Assign, types) -> cst.BaseExpression | None:
+    """For ``ranked = sorted(...)``, with ``ranked`` bound nowhere else and read only as
+    ``ranked[:k]`` (one ``k``: a literal or a never-rebound int parameter), the call that
+    gives the same ``ranked[:k]``."""
+    if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+        return None
+    name = assign.targets[0].target.value
+    if not ct.is_call_to(assign.value, "sorted"):
+        return None
+    refs = [r for r in ct.name_refs(func.body, name) if r is not assign.targets[0].target]
+    parents = ct.parent_map(func.body)
+    counts = set()
+    for ref in refs:
+        element = parents.get(id(ref))
+        count = _head_count(element) if isinstance(element, cst.Subscript) and element.value is ref else None
+        if isinstance(count, cst.Integer):
+            counts.add(("literal", count.evaluated_value))
+        elif isinstance(count, cst.Name) and types.get(count.value) == "int" and _never_rebound_param(func, count.value):
+            counts.add(("name", count.value))
+        else:
+            return None
+    if len(counts) != 1:
+        return None  # never sliced, or sliced by different counts (any other binding or read was refused above)
+    kind, value = counts.pop()
+    count = cst.Integer(str(value)) if kind == "literal" else cst.Name(value)
+    if kind == "literal" and value < 0:
+        return None
+    return _heap_for(assign.value, count, assign.value, types)
+
+
+def _never_rebound_param(func: cst.FunctionDef, name: str) -> bool:
+    params = {p.name.value for p in ct.walk(func.params) if isinstance(p, cst.Param)}
+    return name in params and name not in ct.collect(func.body).bound
+
+
+def _heap_for(call: cst.Call, count, kept: cst.BaseExpression, types) -> cst.BaseExpression | None:
+    """``heapq.nlargest(count, xs, key=...)`` (or ``nsmallest``) for ``sorted(xs, ...)``
+    when its preconditions hold; a name ``count`` gets ``... if count >= 0 else kept``."""
     options = _options(call)
-    if options is None or not isinstance(call.args[0].value, cst.Name):
+    if options is None:
         return None
     reverse, key = options
     values = call.args[0].value
-    element = element_type(types.get(values.value))
-    # key=len: sorted calls len on every element even when k == 0, heapq may not
-    if not (is_sized_type(element) if key is not None else _totally_ordered(element)):
+    element = _element(values, types)
+    if key is None:
+        if not _totally_ordered(element):
+            return None
+    elif isinstance(key, cst.Lambda):
+        if not _field_key_ok(key, element):
+            return None
+    elif not is_sized_type(element):  # key=len: sorted calls len on every element even when k == 0
         return None
     name = "nlargest" if reverse else "nsmallest"
-    heap = cst.parse_expression(f"heapq.{name}(k, xs, key=len)" if key else f"heapq.{name}(k, xs)")
-    heap = heap.with_changes(args=[heap.args[0].with_changes(value=count),
-                                   heap.args[1].with_changes(value=values), *heap.args[2:]])
+    args = [cst.Arg(count), cst.Arg(values)]
+    if key is not None:
+        args.append(cst.Arg(value=key, keyword=cst.Name("key"), equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))))
+    heap = cst.Call(func=cst.Attribute(cst.Name("heapq"), cst.Name(name)), args=args)
     if isinstance(count, cst.Integer):
-        return heap.with_changes(lpar=node.lpar, rpar=node.rpar)
+        return heap.with_changes(lpar=kept.lpar, rpar=kept.rpar)
     test = cst.Comparison(count, [cst.ComparisonTarget(cst.GreaterThanEqual(), cst.Integer("0"))])
-    return cst.IfExp(test=test, body=heap, orelse=node)
+    return cst.IfExp(test=test, body=heap, orelse=kept)
+
+
+_VIEWS = {"keys": 0, "values": 1}
+
+
+def _element(values: cst.BaseExpression, types) -> str | None:
+    """The element type of ``xs`` (a typed name) or of ``d.items()``/``keys()``/``values()``."""
+    if isinstance(values, cst.Name):
+        return element_type(types.get(values.value))
+    view = m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("items") | m.Name("keys") | m.Name("values")), args=[])
+    if not m.matches(values, view):
+        return None
+    head, args = split_type(types.get(values.func.value.value))
+    if head.rsplit(".", 1)[-1] not in ("dict", "Dict") or len(args) != 2:
+        return None
+    attr = values.func.attr.value
+    return f"tuple[{args[0]}, {args[1]}]" if attr == "items" else args[_VIEWS[attr]]
+
+
+def _field_key_ok(key: cst.Lambda, element: str | None) -> bool:
+    """``lambda p: F`` on tuples of known length, where ``F`` is a field ``p[i]`` of a
+    totally ordered type, ``-p[i]`` of an int field, or a tuple of those: keys that
+    cannot raise and that compare in a total order."""
+    params = key.params
+    if len(params.params) != 1 or isinstance(params.star_arg, cst.CSTNode) or params.kwonly_params or (
+            params.star_kwarg is not None or params.posonly_params):
+        return False
+    if params.params[0].default is not None:
+        return False
+    head, args = split_type(element)
+    if head != "tuple" or not args or "..." in args:
+        return False
+    return _field_key(key.body, params.params[0].name.value, args)
+
+
+def _field_key(expr: cst.BaseExpression, param: str, fields: tuple[str, ...]) -> bool:
+    if isinstance(expr, cst.Tuple) and expr.elements:
+        return all(isinstance(e, cst.Element) and _field_key(e.value, param, fields) for e in expr.elements)
+    negated = isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus)
+    if negated:
+        expr = expr.expression
+    if not m.matches(expr, m.Subscript(value=m.Name(param), slice=[m.SubscriptElement(m.Index(m.Integer()))])):
+        return False
+    index = expr.slice[0].slice.value.evaluated_value
+    if index >= len(fields):
+        return False
+    return fields[index] in ("int", "bool") if negated else _totally_ordered(fields[index])
 
 
 def _options(call: cst.Call) -> tuple[bool, cst.BaseExpression | None] | None:
-    """(reverse, key) of ``sorted(xs, reverse=..., key=len)``, or None for any other call."""
+    """(reverse, key) of ``sorted(xs, reverse=..., key=len | lambda p: p[i])``, or None for any other call."""
     first, rest = call.args[0] if call.args else None, call.args[1:]
     if first is None or first.keyword is not None or first.star != "":
         return None
@@ -113,10 +226,8 @@ def _options(call: cst.Call) -> tuple[bool, cst.BaseExpression | None] | None:
         name = arg.keyword.value if arg.keyword is not None else None
         if name == "reverse" and m.matches(arg.value, m.Name("True") | m.Name("False")):
             reverse = arg.value.value == "True"
-        elif name == "key" and m.matches(arg.value, m.Name("len")):
+        elif name == "key" and (m.matches(arg.value, m.Name("len")) or isinstance(arg.value, cst.Lambda)):
             key = arg.value
         else:
             return None
     return reverse, key
-
-
