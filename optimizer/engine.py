@@ -222,16 +222,10 @@ class Engine:
             for cid, evaluations in fresh.items():
                 scored.setdefault(cid, []).extend(evaluations)
             running = [c for c in running if c.id in fresh and not self.queue.entry(c.id).exact
-                       and self.racing.stays(self._differences(c, scored[c.id]), evidence)]
+                       and self.racing.stays(rc.against_parent(self.queue, c, scored[c.id]),
+                                             evidence)]
             start = end
         return scored
-
-    def _differences(self, child: Candidate, evaluations: Sequence[Evaluation]) -> list[float]:
-        """The child's scores minus its parent's on the same instances (no parent: none)."""
-        parent = child.parents[0] if child.parents else None
-        if parent not in self.queue:
-            return []
-        return rc.paired_differences(evaluations, self.queue.entry(parent))
 
     def _propose(
         self, explorers: Sequence[Candidate], counts: Sequence[int],

@@ -39,14 +39,21 @@ def test_without_noise_one_worse_instance_stops_a_child_and_an_equal_one_goes_on
     assert policy.stays([0.2], evidence)
 
 
-def test_with_noise_a_small_deficit_goes_on_and_a_large_one_stops() -> None:
+def test_by_default_a_child_goes_on_only_while_level_with_its_parent_whatever_the_noise() -> None:
+    policy = PairedRacing()
+    for noise_sd in (0.0, 0.1, 0.3):
+        assert not policy.stays([0.05, -0.06], _evidence(noise_sd))
+        assert policy.stays([0.05, -0.05], _evidence(noise_sd))
+
+
+def test_with_slack_a_small_deficit_goes_on_and_a_large_one_stops() -> None:
     policy = PairedRacing(z=1.645)
     evidence = _evidence(0.1)  # margin after one instance: 1.645 * sqrt(2) * 0.1 = 0.233
     assert policy.stays([-0.2], evidence)
     assert not policy.stays([-0.25], evidence)
 
 
-def test_more_instances_narrow_the_margin_until_a_steady_deficit_stops_the_child() -> None:
+def test_with_slack_more_instances_narrow_the_margin_until_a_steady_deficit_stops_a_child() -> None:
     policy = PairedRacing(z=1.645)
     evidence = _evidence(0.1)
     assert policy.stays([-0.12], evidence)

@@ -13,12 +13,18 @@ minibatch.
   where ``d`` are its scores minus its parent's on those instances and ``noise_sd`` is
   the pooled spread of repeated scores of the same candidate (``Evidence.noise_sd``;
   ``sqrt(2)`` because a difference carries the noise of both sides). With no observed
-  noise one instance decides. Until the noise is measured a child gets the whole
-  minibatch at once, as without racing.
+  noise one instance decides. Until the noise is measured (the re-evaluation policy's
+  degrees of freedom) a child gets the whole minibatch at once, as without racing.
 - ``NoRacing`` (``off``): every child on the whole minibatch at once.
 
-``z`` is one-sided: stopping a child that would have beaten its parent costs one of the
-next children, while scoring a worse one to the end costs the rest of the minibatch.
+The slack ``z`` is one-sided and defaults to 0: a child goes on only while it is at
+least level with its parent so far. Stopping a child that would have beaten its parent
+costs one of the next children; scoring a worse one to the end costs the rest of the
+minibatch, and a child that ends level with its parent by luck crowds the top of the
+queue with ties that re-scoring must then resolve. On the search benchmark's tuning
+seeds (100-103, noise 0.1, median true quality) slack cost quality: smooth 0.90 at
+``z = 0`` against 0.69, 0.73 and 0.76 at 0.5, 1 and 1.645 (0.72 without racing);
+deceptive 0.81 at 0 against 0.76 at 0.5 (0.67 without racing).
 The engine races only where the minibatch's instances are measured one by one: a
 ``BatchMeasuredDomain`` measures the batch as one, so its batch is never split.
 
@@ -32,8 +38,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from polca.optimizer.contracts import Evaluation
-from polca.optimizer.queue import Entry
+from polca.optimizer.contracts import Candidate, Evaluation
+from polca.optimizer.queue import CandidateQueue, Entry
 from polca.optimizer.strategies import make_policy
 from polca.optimizer.strategies.reevaluation import AdaptiveReevaluation, Evidence
 
@@ -65,12 +71,15 @@ class NoRacing:
 class PairedRacing:
     """Stop a child once its paired difference against its parent shows it worse.
 
-    ``z``: the one-sided critical value (1.645: 95%). ``trust``: the policy whose
-    ``measured`` says when the noise estimate has enough degrees of freedom (the
-    re-evaluation policy's, so both start adapting together).
+    ``z``: the slack a child gets, in standard errors of its mean paired difference
+    (1.645: stop only when a one-sided 95% test says worse). The default, 0, goes on
+    only while the child is at least level with its parent on the instances so far, the
+    more likely side under a flat prior; see the module docstring for why. ``trust``: the
+    policy whose ``measured`` says when the noise estimate has enough degrees of freedom
+    (the re-evaluation policy's, so both start adapting together).
     """
 
-    def __init__(self, z: float = 1.645, trust: AdaptiveReevaluation | None = None) -> None:
+    def __init__(self, z: float = 0.0, trust: AdaptiveReevaluation | None = None) -> None:
         if not z >= 0:
             raise ValueError(f"z={z!r} must be non-negative, e.g. 1.645 for a one-sided 95% test.")
         self.z = z
@@ -87,6 +96,16 @@ class PairedRacing:
         k = len(differences)
         margin = self.z * math.sqrt(2.0) * evidence.noise_sd / math.sqrt(k)
         return math.fsum(differences) / k + margin >= 0
+
+
+def against_parent(queue: CandidateQueue, child: Candidate,
+                   evaluations: Sequence[Evaluation]) -> list[float]:
+    """The child's ``evaluations`` paired with its parent's scores (``paired_differences``);
+    none when its parent is not in memory."""
+    parent = child.parents[0] if child.parents else None
+    if parent is None or parent not in queue:
+        return []
+    return paired_differences(evaluations, queue.entry(parent))
 
 
 def paired_differences(evaluations: Sequence[Evaluation], parent: Entry) -> list[float]:
