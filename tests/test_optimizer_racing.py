@@ -9,10 +9,13 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from polca.config import SearchConfig
 from polca.events import Event, EventBus
 from polca.optimizer import events as ev
 from polca.optimizer.api import optimize
+from polca.optimizer.config import OptimizerConfig
 from polca.optimizer.contracts import Candidate, Evaluation
+from polca.optimizer.domains.program.options import engine_knobs
 from polca.optimizer.executor import SerialExecutor
 from polca.optimizer.proposers import ScriptedProposer
 from polca.optimizer.queue import Entry, Trial
@@ -172,3 +175,9 @@ def test_a_batch_measured_domain_is_never_split() -> None:
     assert all(len(e.scores) == 1 for e in events)
     assert result.evaluations == len(domain.calls)
 
+
+
+def test_the_racing_key_is_checked_and_reaches_the_engine_from_the_search_config() -> None:
+    with pytest.raises(ValueError, match="racing='eager' is unknown; choose one of 'paired', 'off'"):
+        OptimizerConfig(racing="eager")
+    assert engine_knobs(SearchConfig(racing="off"))["racing"] == "off"
