@@ -10,7 +10,9 @@ One iteration, in the paper's terms:
    picks (under ``adaptive``: the best by mean and those still tied with it), giving it that
    minibatch's scores and feedback and the summarizer's advice;
 4. drop children inside the ε-net unevaluated;
-5. evaluate the survivors on the same minibatch (or a fresh validation minibatch);
+5. evaluate the survivors on the same minibatch (or a fresh validation minibatch) as the
+   racing policy schedules it (under ``paired``: instance by instance, a child stopped
+   once its paired difference against its parent shows it worse);
 6. push explorers and children back with priorities recomputed from their histories;
 7. every ``summarize_every`` iterations, update the summary; checkpoint.
 
