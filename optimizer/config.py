@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from polca.config import EmbedderName, ExpansionName, ReevaluationName
+from polca.config import EmbedderName, ExpansionName, RacingName, ReevaluationName
 
 PriorityName = Literal["mean", "ucb", "lcb"]
 ExecutorName = Literal["thread", "process", "serial", "ray"]
@@ -47,6 +47,10 @@ class OptimizerConfig:
             mean and those statistically tied with it), ``focus`` (only the best; the
             others are only compared with it) or ``spread`` (each explorer, the paper's
             schedule); see ``polca.optimizer.strategies.expansion``.
+        racing: how much of the minibatch a child is scored on: ``paired`` (instance by
+            instance, stopped once its paired difference against its parent shows it
+            worse under the observed noise) or ``off`` (all of it at once); see
+            ``polca.optimizer.strategies.racing``.
 
     Budgets (``None``: no limit; the run stops at whichever comes first):
         max_evaluations: instance evaluations (one per measured batch for a domain that
@@ -76,6 +80,7 @@ class OptimizerConfig:
     num_pool: int = 3
     reevaluation: ReevaluationName = "adaptive"
     expansion: ExpansionName = "adaptive"
+    racing: RacingName = "paired"
     max_evaluations: int | None = None
     max_proposals: int | None = None
     max_cost_usd: float | None = None
@@ -120,7 +125,8 @@ class OptimizerConfig:
                 "bonus; pass score_range, e.g. (0.0, 1.0), or use priority='mean'."
             )
         for name, kind in (("executor", ExecutorName), ("reevaluation", ReevaluationName),
-                           ("embedder", EmbedderName), ("expansion", ExpansionName)):
+                           ("embedder", EmbedderName), ("expansion", ExpansionName),
+                           ("racing", RacingName)):
             if getattr(self, name) not in get_args(kind):
                 raise ValueError(
                     f"{name}={getattr(self, name)!r} is unknown; choose one of "

@@ -10,7 +10,9 @@ One iteration, in the paper's terms:
    picks (under ``adaptive``: the best by mean and those still tied with it), giving it that
    minibatch's scores and feedback and the summarizer's advice;
 4. drop children inside the ε-net unevaluated;
-5. evaluate the survivors on the same minibatch (or a fresh validation minibatch);
+5. evaluate the survivors on the same minibatch (or a fresh validation minibatch) as the
+   racing policy schedules it (under ``paired``: instance by instance, a child stopped
+   once its paired difference against its parent shows it worse);
 6. push explorers and children back with priorities recomputed from their histories;
 7. every ``summarize_every`` iterations, update the summary; checkpoint.
 
@@ -54,6 +56,7 @@ from polca.optimizer.minibatch import MinibatchSampler
 from polca.optimizer.proposing import propose_children
 from polca.optimizer.queue import CandidateQueue, PriorityParams, Trial, get_priority
 from polca.optimizer.result import OptimizationResult, confidence_interval_95
+from polca.optimizer.strategies import racing as rc
 from polca.optimizer.strategies import reevaluation as rv
 from polca.optimizer.strategies.expansion import make_expansion
 from polca.optimizer.summarizer import Summarizer, summary_request
@@ -92,6 +95,7 @@ class Engine:
         )
         self.reevaluation = rv.make_reevaluation(config.reevaluation)
         self.expansion = make_expansion(config.expansion)
+        self.racing = rc.make_racing(config.racing)
         self.epsilon = resolve_epsilon(config.epsilon, embedder)
         self.sampler = MinibatchSampler(len(self.instances[TRAIN]), config.batch_size, config.seed)
         self.val_sampler = (
@@ -150,7 +154,7 @@ class Engine:
         children = self._propose(parents, counts, fresh)
         survivors, vectors = self._epsilon_filter(children)
         child_batch = self._batch_ids(VAL, self.val_sampler.next()) if self.val_sampler else batch
-        evaluated = self._evaluate(survivors, child_batch, "child", remember=vectors)
+        evaluated = self._race(survivors, child_batch, vectors, paired=child_batch is batch)
         if not evaluated and not any(rescore):  # nothing spent: re-score, so the run moves on
             self._evaluate([e.candidate for e in entries if not e.exact], batch, "explorer")
         self.queue.push([c.id for c in explorers] + list(evaluated))
@@ -201,6 +205,29 @@ class Engine:
                 tuple(e.score for e in evaluations), entry.mean, len(entry.history),
                 self.budget.evaluations))
         return fresh
+
+    def _race(
+        self, children: Sequence[Candidate], batch: Sequence[str], vectors: dict[str, np.ndarray],
+        *, paired: bool,
+    ) -> dict[str, list[Evaluation]]:
+        """Evaluate ``children`` on ``batch`` in the racing policy's stages: one stage unless
+        their parents were scored on the same instances (``paired``) and the domain measures
+        instance by instance; a child the policy stops keeps the scores it has."""
+        evidence = self._evidence()
+        split = paired and len(measured_keys(self.domain, batch)) == len(batch)
+        stages = self.racing.stages(evidence, len(batch)) if split else [len(batch)]
+        scored: dict[str, list[Evaluation]] = {}
+        running, start = list(children), 0
+        for end in stages:
+            fresh = self._evaluate(running, batch[start:end], "child",
+                                   remember=vectors if start == 0 else None)
+            for cid, evaluations in fresh.items():
+                scored.setdefault(cid, []).extend(evaluations)
+            running = [c for c in running if c.id in fresh and not self.queue.entry(c.id).exact
+                       and self.racing.stays(rc.against_parent(self.queue, c, scored[c.id]),
+                                             evidence)]
+            start = end
+        return scored
 
     def _propose(
         self, explorers: Sequence[Candidate], counts: Sequence[int],

@@ -28,6 +28,7 @@ SandboxBackend = Literal["auto", "local", "docker", "none"]
 EmbedderName = Literal["hashed", "code"]  # polca.optimizer.embedding.EMBEDDERS
 ReevaluationName = Literal["adaptive", "fixed"]  # polca.optimizer.strategies.reevaluation
 ExpansionName = Literal["adaptive", "focus", "spread"]  # polca.optimizer.strategies.expansion
+RacingName = Literal["paired", "off"]  # polca.optimizer.strategies.racing
 
 
 def _env(name: str) -> dict[str, str]:
@@ -113,7 +114,10 @@ class SearchConfig:
     ``embedder`` is what the ε-net reads: ``code`` (normalised Python structure, so renames
     and reformatting are near-duplicates) or ``hashed`` (token n-grams); ``epsilon`` None
     takes the embedder's calibrated radius. ``expansion`` picks which explorers get children
-    (``adaptive``: the leader and those still tied with it; ``focus``; ``spread``). ``summarize_every``: with a model the model
+    (``adaptive``: the leader and those still tied with it; ``focus``; ``spread``).
+    ``racing`` stops scoring a child once it is shown worse than its parent on part of
+    the minibatch (``paired``) or scores every child on all of it (``off``); a
+    batch-measured domain such as this one measures a batch as one, so it is never split. ``summarize_every``: with a model the model
     summarizes; without one the run's own histories do (which skills raised the score).
     """
 
@@ -124,6 +128,7 @@ class SearchConfig:
     epsilon: float | None = None
     reevaluation: ReevaluationName = "adaptive"
     expansion: ExpansionName = "adaptive"
+    racing: RacingName = "paired"
     num_pool: int = 0
     summarize_every: int = 1
     summary_sample_size: int = 5

@@ -106,6 +106,8 @@ def test_a_finished_run_resumed_with_more_budget_equals_a_longer_run(store, reev
     resumed, resumed_seen = _run(store, resume_id=first.run_id, max_iterations=6, **options)
     whole, whole_seen = _run(max_iterations=6, **options)
     assert _trace(resumed_seen) == _trace(whole_seen, after=3)  # final pool included
+    # children were raced (scored one instance at a time) in the resumed part as well
+    assert any(role == "child" and len(scores) == 1 for _, role, _, scores, _, _ in _trace(resumed_seen))
     assert resumed.evaluations == whole.evaluations
     assert resumed.best.params == whole.best.params and resumed.best_score == whole.best_score
     assert (resumed.history_mean, resumed.history_num_scores) == (

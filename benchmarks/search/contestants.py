@@ -27,6 +27,7 @@ CONTESTANTS: dict[str, str] = {
     "polca_no_summarizer": "benchmarks.search.polca_contestant:run_polca_no_summarizer",
     "polca_fixed_reevaluation": "benchmarks.search.polca_contestant:run_polca_fixed_reevaluation",
     "polca_spread_expansion": "benchmarks.search.polca_contestant:run_polca_spread_expansion",
+    "polca_no_racing": "benchmarks.search.polca_contestant:run_polca_no_racing",
     "greedy": "benchmarks.search.greedy:run_greedy",
     "gepa": "benchmarks.search.gepa_contestant:run_gepa",
     "openevolve": "benchmarks.search.openevolve_contestant:run_openevolve",

@@ -7,7 +7,8 @@ except the minibatch size (the benchmark's), the evaluation budget, the seed and
 serial executor (the harness runs two contestants at a time on two cores). The
 ablations change one knob each: ``epsilon=0`` (no ε-net), ``summarize_every=0`` (no
 summarizer), ``reevaluation='fixed'`` (the paper's re-scoring schedule),
-``expansion='spread'`` (the paper's expansion: children of every explorer). A record's
+``expansion='spread'`` (the paper's expansion: children of every explorer),
+``racing='off'`` (every child scored on the whole minibatch). A record's
 notes count the children the ε-net dropped and the evaluations spent per role.
 
 The trace follows the engine's events: the leader (``NewBest``, the argmax of the mean)
@@ -117,6 +118,11 @@ def run_polca_fixed_reevaluation(spec: RunSpec, problem: SyntheticProblem, model
 def run_polca_spread_expansion(spec: RunSpec, problem: SyntheticProblem, model: SimulatedModel) -> Outcome:
     """POLCA with ``expansion='spread'``: children of every explorer, not only the leader."""
     return _run_polca(spec, problem, model, expansion="spread")
+
+
+def run_polca_no_racing(spec: RunSpec, problem: SyntheticProblem, model: SimulatedModel) -> Outcome:
+    """POLCA with ``racing='off'``: every child on the whole minibatch, however it starts."""
+    return _run_polca(spec, problem, model, racing="off")
 
 
 def run_polca_no_summarizer(spec: RunSpec, problem: SyntheticProblem, model: SimulatedModel) -> Outcome:

@@ -257,12 +257,12 @@ def reproduce_command(settings: Mapping[str, Any], out_dir: Path, results_md: Pa
 
     defaults = vars(parse_args([]))
     words = [".venv/bin/python -m benchmarks.search.run"]
-    for key in ("contestants", "landscapes", "noises", "seeds", "budget", "minibatch", "p"):
+    for key in ("contestants", "landscapes", "noises", "seeds", "first_seed", "budget", "minibatch", "p"):
         value = settings.get(key, defaults[key])
         if value != defaults[key] and not (isinstance(value, list) and value == list(defaults[key])):
             shown = " ".join(f"{v:g}" if isinstance(v, float) else str(v)
                              for v in (value if isinstance(value, list) else [value]))
-            words.append(f"--{key} {shown}")
+            words.append(f"--{key.replace('_', '-')} {shown}")
     for flag, path, default in (("--out", out_dir, defaults["out"]),
                                 ("--results-md", results_md, defaults["results_md"])):
         if Path(path).resolve() != Path(default).resolve():

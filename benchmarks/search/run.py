@@ -83,7 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--contestants", nargs="+", default=list(CONTESTANTS), choices=list(CONTESTANTS))
     parser.add_argument("--landscapes", nargs="+", default=list(LANDSCAPES), choices=list(LANDSCAPES))
     parser.add_argument("--noises", nargs="+", type=float, default=list(NOISE_LEVELS))
-    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1")
+    parser.add_argument("--seeds", type=int, default=10, help="how many seeds")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds FIRST..FIRST+N-1 (tune on seeds the report does not use, e.g. 100)")
     parser.add_argument("--budget", type=int, default=400, help="instance evaluations per run")
     parser.add_argument("--minibatch", type=int, default=5)
     parser.add_argument("--p", type=float, default=0.3, help="P(the simulated model's edit helps)")
@@ -103,7 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     jobs = [
         Job(c, land, noise, seed)
         for land, noise, seed, c in itertools.product(
-            args.landscapes, args.noises, range(args.seeds), args.contestants
+            args.landscapes, args.noises, range(args.first_seed, args.first_seed + args.seeds),
+            args.contestants,
         )
     ]
     started = time.perf_counter()
