@@ -194,9 +194,30 @@ def test_range_sums_in_a_loop_use_prefix_sums_with_slice_semantics():
     values = [5, -3, 8, 0, 2, 7]
     queries = [(0, 6), (2, 4), (-3, -1), (4, 2), (-100, 100), (6, 6), (1, -1), (None, 3)]
     code = _same_results("prefix-sums-for-range-queries", source, "f", [(values, queries), ([], queries)])
-    assert '    """Doc."""\n    values_prefix = [0, *itertools.accumulate(values)]\n' in code
-    assert "_slice_sum(values_prefix, lo, hi) + _slice_sum(values_prefix, None, hi)" in code
+    assert ('    """Doc."""\n    values_prefix = [0, *itertools.accumulate(values)] '
+            'if all(type(v) is int for v in values) else None\n') in code
+    assert "_slice_sum(values_prefix, values, lo, hi) + _slice_sum(values_prefix, values, None, hi)" in code
     assert code.count("import itertools") == 1 and code.count("def _slice_sum") == 1
+
+
+def test_range_sums_over_floats_stay_the_sums_of_each_slice():
+    """A prefix difference of floats rounds differently from ``sum`` of the slice
+    (``[1e16, 1.0, 1.0]``: the last two sum to 2.0, their prefix difference is 0.0), so the
+    prefix is only used when every item is an int; floats, bools and ints beside floats are
+    summed slice by slice as before."""
+    source = """
+    def f(values: list[float], queries):
+        return [sum(values[lo:hi]) for lo, hi in queries]
+    """
+    queries = [(1, 3), (0, 2), (2, 3), (0, 3), (-2, None)]
+    calls = [([1e16, 1.0, 1.0, 0.5], queries), ([3, 1e16, 1.0, 1.0], queries), ([1, 2, 3], queries),
+             ([True, 2, 3.5], queries)]
+    code = _same_results("prefix-sums-for-range-queries", source, "f", calls)
+    assert _run(code, "f", [1e16, 1.0, 1.0], [(1, 3)]) == ("ok", [2.0])
+    # ints beside floats are observed as list[float]: the same guarded form
+    observed = {"f": {"values": "list[float]"}}
+    mixed = _same_results("prefix-sums-for-range-queries", source.replace(": list[float]", ""), "f", calls, observed)
+    assert "if all(type(v) is int for v in values) else None" in mixed
 
 
 def test_range_sums_with_observed_types_in_two_functions_share_one_helper():
@@ -668,7 +689,9 @@ def test_window_sums_use_observed_types_and_skip_near_misses():
         return [sum(xs[i:i + k]) for i in range(len(xs) - k + 1)]
     """
     _same_results("sliding-window-sum", source, "f", [([1, 2, 3], 2)], {"f": {"xs": "list[int]", "k": "int"}})
-    _unchanged("sliding-window-sum", source, {"f": {"xs": "list[float]", "k": "int"}})
+    float_sums = [([1e16, 1.0, 1.0], 2), ([0.1, 0.2, 0.3], 2), ([1, 2.5, 3], 2)]  # summed slice by slice
+    _same_results("sliding-window-sum", source, "f", float_sums, {"f": {"xs": "list[float]", "k": "int"}})
+    _unchanged("sliding-window-sum", source, {"f": {"xs": "list[str]", "k": "int"}})
     _unchanged("sliding-window-sum", """
     def window_starts_elsewhere(xs: list[int], k: int):
         return [sum(xs[i + 1:i + k]) for i in range(len(xs) - k + 1)]

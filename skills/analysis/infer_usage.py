@@ -48,8 +48,8 @@ _STR_MODULES = ("re.", "os.path.", "json.loads", "shlex.", "fnmatch.", "textwrap
 _LIST_MODULES = ("heapq.", "bisect.")
 _INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.Pow, ast.BitAnd, ast.BitOr,
             ast.BitXor, ast.LShift, ast.RShift)
-# what only an int is used for: bitwise operators (a float raises), and ``%``/``//`` by an int
-# (``n % 2``, ``n // 10``: digits, parity). Arithmetic, comparisons, sum/min/max/abs/round work
+# what only an int is used for: bitwise operators (a float raises), and ``%``/``//`` but by a
+# float (``n % 2``, ``n // 10``, ``a % b``: digits, parity, Euclid). Arithmetic, comparisons, sum/min/max/abs/round work
 # on floats alike: those leave "num", and a value with nothing but "num" is drawn int or float
 _BIT_OPS = (ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)
 _INT_ONLY_OPS = (ast.FloorDiv, ast.Mod, *_BIT_OPS)
@@ -835,7 +835,7 @@ def _operand_fact(op: ast.operator, other: ast.expr | str) -> str:
         return "list"
     if isinstance(other, ast.JoinedStr):
         return "str"
-    return "num"
+    return "int" if isinstance(op, _INT_ONLY_OPS) else "num"
 
 
 def class_attributes(mod: Module) -> dict[str, frozenset[str]]:
