@@ -45,7 +45,11 @@ annotations):
    (from ``range`` or a collection of that type never changed in the loop): comparisons
    are consistent and equal items are indistinguishable, so ties do not matter; strict
    comparisons and int or bool items only for a general start (an int start could tie a
-   float item, and a str item raises a different TypeError);
+   float item, and a str item raises a different TypeError). Float items (ints beside
+   floats are observed as float) with a strict comparison and a ``None`` or ``xs[0]``
+   start: ``max`` replaces its candidate exactly when ``item > candidate`` (``min``: ``<``),
+   the loop's own step, so ties (``1`` and ``1.0``, ``0.0`` and ``-0.0``) and NaN go the
+   same way; with ``>=`` the loop keeps the last of equal items and ``max`` the first;
 5. ``any``/``all``: the condition has no ``await``/``yield``/walrus; it runs on the same
    items in the same order and stops at the same one. Without the ``break`` (the loop
    sets the flag and goes on to the end), the condition must be one that cannot raise or
@@ -228,7 +232,8 @@ def _items_of(facts: FunctionFacts, loop: cst.For) -> str | None:
 def _as_extreme(facts, acc, start, loop):
     cond, stmt = _guarded(loop.body.body[0])
     var = loop.target.value if isinstance(loop.target, cst.Name) else None
-    if var is None or cond is None or _items_of_loop(facts, loop) not in _ORDERED:
+    items = _items_of_loop(facts, loop)
+    if var is None or cond is None or items not in _ORDERED | {"float"}:
         return None
     if not m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name(acc))],
                                                                  value=m.Name(var))])):
@@ -244,6 +249,8 @@ def _as_extreme(facts, acc, start, loop):
     if kind is None:
         return None
     name, strict = kind
+    if items == "float" and not strict:
+        return None  # equal floats can differ (1 and 1.0, 0.0 and -0.0): >= keeps the last, max the first
     if none_start:
         return _call(name, [cst.Arg(loop.iter), _keyword("default", cst.Name("None"))])
     if _is_first_item(start, loop.iter):  # the whole list: not empty, its first item was read
