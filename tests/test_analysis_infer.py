@@ -1104,3 +1104,12 @@ def test_numeric_only_usage_is_int_or_float_and_int_work_stays_int():
         assert isinstance(spec, IntSpec), (body, spec)
     # a position in a list is an int however else it is used; the list's items are numbers
     assert _types("def f(xs, i):\n    return xs[i] + i\n") == {"xs": "list[int | float]", "i": "int (index)"}
+
+
+def test_a_docstring_that_says_int_narrows_a_number_but_a_call_site_passing_ints_does_not():
+    loop = "def f(xs):\n    {doc}total = 0\n    for x in xs:\n        total += x\n    return total\n"
+    doc = '"""Sum.\n\n    Args:\n        xs (list of int): counts.\n    """\n    '
+    said = _param(loop.format(doc=doc), "xs")
+    assert said.spec == SequenceSpec(IntSpec()) and "docstring says list[int]" in said.notes[0]
+    passed = loop.format(doc="") + "\nf([1, 2])\n"  # one caller's ints: others may pass floats
+    assert _param(passed, "xs").spec == SequenceSpec(number(IntSpec()))

@@ -956,6 +956,12 @@ def _generalize(name: str, spec: Spec, source: TypeSource | None, other: Evidenc
     """Where a weaker source disagrees, keep the more general type (an int seen as a float
     elsewhere is a float) and note the disagreement."""
     theirs = other.spec
+    if other.source == "docstring":  # the author's word: a number it calls an int is one
+        narrowed = _said_int(spec, theirs)
+        if narrowed != spec:
+            notes.append(f"{name}: {source} says {describe(spec)}, docstring says {describe(theirs)}; "
+                         f"{describe(narrowed)} kept")
+            return narrowed
     widened = _widen(spec, theirs)
     if widened != spec:
         notes.append(f"{name}: {source} says {describe(spec)}, {other.source} says {describe(theirs)}; "
@@ -985,6 +991,24 @@ def _widen(spec: Spec, other: Spec | None) -> Spec:
             return RecordSpec(tuple((k, _widen(v, theirs.get(k))) for k, v in spec.fields))
         case TupleSpec(), TupleSpec() if len(spec.items) == len(other.items):
             return TupleSpec(tuple(_widen(a, b) for a, b in zip(spec.items, other.items, strict=True)))
+    return spec
+
+
+def _said_int(spec: Spec, other: Spec | None) -> Spec:
+    """``spec`` with each :func:`~.types.number` that ``other`` has as an int at the same
+    place made that int (usage's ``x + 1`` takes either; the docstring says which)."""
+    match spec, other:
+        case UnionSpec(), IntSpec() if is_number(spec):
+            return refine(spec.options[0], other)  # type: ignore[return-value]
+        case SequenceSpec(), SequenceSpec():
+            return SequenceSpec(_said_int(spec.item, other.item), spec.kind)
+        case DictSpec(), DictSpec():
+            return DictSpec(spec.key, _said_int(spec.value, other.value), spec.kind)
+        case RecordSpec(), RecordSpec():
+            theirs = dict(other.fields)
+            return RecordSpec(tuple((k, _said_int(v, theirs.get(k))) for k, v in spec.fields))
+        case TupleSpec(), TupleSpec() if len(spec.items) == len(other.items):
+            return TupleSpec(tuple(_said_int(a, b) for a, b in zip(spec.items, other.items, strict=True)))
     return spec
 
 
