@@ -49,8 +49,9 @@ _LIST_MODULES = ("heapq.", "bisect.")
 _INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.Pow, ast.BitAnd, ast.BitOr,
             ast.BitXor, ast.LShift, ast.RShift)
 # what only an int is used for: bitwise operators (a float raises), and ``%``/``//`` but by a
-# float (``n % 2``, ``n // 10``, ``a % b``: digits, parity, Euclid). Arithmetic, comparisons, sum/min/max/abs/round work
-# on floats alike: those leave "num", and a value with nothing but "num" is drawn int or float
+# float (``n % 2``, ``n // 10``, ``a % b``: digits, parity, Euclid). Arithmetic, comparisons,
+# sum/min/max/abs/round work on floats alike: those leave "num", and a value with nothing but
+# "num" is drawn int or float (:func:`polca.skills.analysis.types.number`)
 _BIT_OPS = (ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)
 _INT_ONLY_OPS = (ast.FloorDiv, ast.Mod, *_BIT_OPS)
 INT_METHODS = frozenset({"bit_count", "bit_length", "to_bytes"})
