@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from polca.skills.rules import apply_rule
 from tests.fixtures.rules import REGISTRY
 from tests.fixtures.rules import apply as _apply
@@ -1025,3 +1027,68 @@ def test_masked_arrays_keep_the_loop():
     masked = np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])
     code = _same_results("numpy-vectorize", source, "f", [(masked, np.ones(3))])
     assert "type(array) is np.ndarray" in code
+
+
+# ---- rules exact for ints only: numbers observed as floats keep the original ----
+
+_INT_ONLY = {
+    # a + b == t is not t - a == b for floats: 0.1 + 0.2 == 0.30000000000000004, whose - 0.1 is not 0.2
+    "hash-complement-pair-search": ("""
+        def solve(xs, target):
+            count = 0
+            for i in range(len(xs)):
+                for j in range(i + 1, len(xs)):
+                    if xs[i] + xs[j] == target:
+                        count += 1
+            return count
+        """, {"xs": "list[float]", "target": "float"}),
+    # the last of equal floats (0.0, -0.0) is not max's first; NaN breaks the sort's order
+    "min-max-over-sorted": ("""
+        def solve(readings):
+            if not readings:
+                return None
+            return sorted(readings)[0], sorted(readings)[-1]
+        """, {"readings": "list[float]"}),
+    "top-k-with-heapq": ("""
+        def solve(scores):
+            return sorted(scores, reverse=True)[:10]
+        """, {"scores": "list[float]"}),
+    "bisect-for-sorted-search": ("""
+        def solve(readings, queries):
+            ordered = sorted(readings)
+            out = []
+            for q in queries:
+                count = 0
+                for x in ordered:
+                    if x >= q:
+                        break
+                    count += 1
+                out.append(count)
+            return out
+        """, {"readings": "list[float]", "queries": "list[float]"}),
+    # math.gcd rejects floats, which Euclid's loop takes
+    "math-builtins": ("""
+        def solve(a, b):
+            while b:
+                a, b = b, a % b
+            return a
+        """, {"a": "float", "b": "float"}),
+    # sum of floats is compensated from Python 3.12; the loop adds in order
+    "builtin-reductions": ("""
+        def solve(xs):
+            total = 0
+            for x in xs:
+                total += x
+            return total
+        """, {"xs": "list[float]"}),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(_INT_ONLY))
+def test_int_only_rewrites_apply_to_observed_ints_and_leave_observed_floats_alone(rule):
+    """Ints beside floats are observed as float (the oracle draws both for a value only
+    computed with as a number): a rule exact for ints only must then leave the code alone."""
+    source, floats = _INT_ONLY[rule]
+    ints = {name: kind.replace("float", "int") for name, kind in floats.items()}
+    assert _apply(rule, source, {"solve": ints}).changed
+    _unchanged(rule, source, {"solve": floats})
