@@ -82,6 +82,11 @@ def test_observed_types_describe_nested_values():
     assert merge_observed("list", "list[int]") == "list[int]"
     assert merge_observed("list[int]", "list[str]") == "list[object]"
     assert merge_observed("int", "str") == "object"
+    # ints beside floats are numbers of either kind: float for the rules (never int)
+    assert observed_type([1, 2.5]) == "list[float]"
+    assert merge_observed("list[int]", "list[float]") == "list[float]"
+    assert merge_observed("dict[str, float]", "dict[str, int]") == "dict[str, float]"
+    assert merge_observed("int", "float") == "float"
 
 
 @pytest.mark.parametrize("line", ["box = [xs]", "box = (xs, 0)", "out += [xs]", "box = {0: xs}",

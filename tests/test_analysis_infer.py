@@ -22,6 +22,8 @@ from polca.skills.analysis.types import (
     StrSpec,
     TupleSpec,
     describe,
+    is_number,
+    number,
 )
 
 
@@ -180,7 +182,8 @@ def test_records_in_a_list_take_field_types_from_their_own_usage():
         return total
     """
     p = _param(src, "nodes", "summarize")
-    assert describe(p.spec) == "list[{id: int, name: str, tags: list[int]}]"
+    # id is only added to: a float id sums as well; tags' items are unknown (int assumed)
+    assert describe(p.spec) == "list[{id: int | float, name: str, tags: list[int]}]"
     assert p.source == "usage"
     assert any("int assumed" in n for n in p.notes)
 
@@ -215,7 +218,7 @@ def test_dict_items_loop_and_str_methods():
             out.append(k.upper() + "=" + str(v + 1))
         return out
     """
-    assert _types(src, "render") == {"d": "dict[str, int]"}
+    assert _types(src, "render") == {"d": "dict[str, int | float]"}  # v + 1: any number
 
 
 def test_pairs_callables_optional_lists_and_defaults():
@@ -230,7 +233,8 @@ def test_pairs_callables_optional_lists_and_defaults():
         return sep.join(str(p) for p in pairs)
     """
     assert _types(src, "combine") == {
-        "pairs": "list[tuple[int, int]]", "fn": "callable/2", "acc": "list[int] | None", "sep": "str"}
+        "pairs": "list[tuple[int | float, int | float]]", "fn": "callable/2", "acc": "list[int] | None",
+        "sep": "str"}
     assert _param(src, "sep", "combine").source == "default"
 
 
@@ -293,9 +297,10 @@ def test_bounds_from_guard_clauses_and_asserts():
         return [0] * n, k, p + 1
     """
     assert _param(src, "n").spec == IntSpec("size", low=0, examples=(0, 1))  # -1 is below the guard
-    # each link of a chained comparison is a bound, drawn on both sides within the guard
-    assert _param(src, "k").spec == IntSpec("value", low=0, high=10, examples=(0, 1, 9, 10))
-    assert _param(src, "p").spec == IntSpec("value", low=1, examples=(1, 2))
+    # each link of a chained comparison is a bound, drawn on both sides within the guard; an int
+    # bound is no proof of an int (k, p are only compared and added to): floats are drawn too
+    assert _param(src, "k").spec == number(IntSpec("value", low=0, high=10, examples=(0, 1, 9, 10)))
+    assert _param(src, "p").spec == number(IntSpec("value", low=1, examples=(1, 2)))
 
 
 def test_untypable_parameter_says_which_and_what_to_add():
@@ -369,7 +374,8 @@ def test_usage_fills_what_a_call_site_leaves_open():
 
     count([], 3)
     """
-    assert _types(src, "count") == {"xs": "list[int]", "n": "int"}
+    # the call site's 3 is one number a caller passes; the usage (x > n) takes floats as well
+    assert _types(src, "count") == {"xs": "list[int | float]", "n": "int | float"}
 
 
 # ---------------------------------------------------------------- hostile shapes
@@ -457,16 +463,16 @@ def test_attributes_used_on_a_parameter_find_the_module_class_that_has_them():
     p = _param(CLASSES_BY_USAGE, "stops", "heaviest")
     assert p.spec == SequenceSpec(InstanceSpec("Stop", (StrSpec(), FloatSpec())))
     assert any("Stop" in n for n in p.notes)
-    assert _types(CLASSES_BY_USAGE, "length") == {"v": "Vec(int, int)"}
+    assert _types(CLASSES_BY_USAGE, "length") == {"v": "Vec(int | float, int | float)"}  # x ** 2 + y ** 2
 
 
 def test_init_parameters_stored_on_self_are_typed_by_the_other_methods():
     recv = receiver_type(CLASSES_BY_USAGE, "Inventory.total")
-    assert describe(recv.spec) == "Inventory(list[{price: int, qty: int, name: str}], limit=int)"
+    assert describe(recv.spec) == "Inventory(list[{price: int | float, qty: int | float, name: str}], limit=int)"
 
 
 def test_star_unpacking_and_yield_from_make_sequences():
-    assert _types("def f(rows):\n    for a, *b in rows:\n        print(a + 1, b)\n") == {"rows": "list[list[int]]"}
+    assert _types("def f(rows):\n    for a, *b in rows:\n        print(a + 1, b)\n") == {"rows": "list[list[int | float]]"}
     assert _types("def f(xs):\n    yield from xs\n") == {"xs": "list[int]"}
 
 
@@ -523,12 +529,14 @@ def histogram(values, bins):
 
 
 def test_a_divisor_that_also_bounds_a_range_stays_an_int_size():
-    assert _types(REAL_WORLD, "moving_avg") == {"xs": "list[int]", "window": "int (size)"}
-    assert _types(REAL_WORLD, "histogram") == {"values": "list[int]", "bins": "int (size)"}
+    # the values are only summed, compared and subtracted: floats as well as ints
+    assert _types(REAL_WORLD, "moving_avg") == {"xs": "list[int | float]", "window": "int (size)"}
+    assert _types(REAL_WORLD, "histogram") == {"values": "list[int | float]", "bins": "int (size)"}
 
 
 def test_unpacked_loop_elements_are_pairs():
-    assert _param(REAL_WORLD, "intervals", "merge_intervals").spec == SequenceSpec(TupleSpec((IntSpec(), IntSpec())))
+    ends = number(IntSpec())  # only compared and taken the max of: float intervals merge too
+    assert _param(REAL_WORLD, "intervals", "merge_intervals").spec == SequenceSpec(TupleSpec((ends, ends)))
 
 
 def test_locals_of_known_kind_type_what_they_meet():
@@ -612,7 +620,7 @@ def test_receivers_of_enums_classmethods_and_classes_with_unseen_bases():
     assert receiver_type(MORE_CLASSES, "Mode.label").spec == EnumSpec("Mode", ("FAST", "SLOW"))
     assert receiver_type(MORE_CLASSES, "Tally.make").spec == ClassSpec("Tally")  # cls: the class itself
     assert _types(MORE_CLASSES, "Tally.make") == {"n": "int"}
-    assert _types(MORE_CLASSES, "Tally.bump") == {"k": "int", "mode": "Mode"}
+    assert _types(MORE_CLASSES, "Tally.bump") == {"k": "int | float", "mode": "Mode"}
     assert receiver_type(MORE_CLASSES, "Tally.bump").spec == InstanceSpec("Tally")
     ext = receiver_type(MORE_CLASSES, "Ext.m")
     assert ext.spec is None and "Base" in ext.why
@@ -634,7 +642,8 @@ def test_disagreeing_sources_keep_the_more_general_or_stronger_type_and_say_so()
     f(2.5, [1], 3)
     """
     x, y, z = parameter_types(textwrap.dedent(src), "f")
-    assert x.spec == FloatSpec() and "float kept" in x.notes[0]
+    # x=0, x + 1, f(2.5): both kinds of number are passed
+    assert x.spec == number(IntSpec()) and "int | float kept" in x.notes[0]
     assert describe(y.spec) == "list[int] | None" and y.source == "call site"
     assert z.spec == StrSpec() and "default kept" in z.notes[0]
 
@@ -647,7 +656,7 @@ def test_bare_container_hints_take_their_items_from_usage():
         a, b = t
         return a + 1, b.strip(), [x.lower() for x in xs or []]
     """
-    assert _types(src) == {"d": "dict[str, float]", "t": "tuple[int, str]", "xs": "list[str]"}
+    assert _types(src) == {"d": "dict[str, float]", "t": "tuple[int | float, str]", "xs": "list[str]"}
 
 
 def test_type_variables_aliases_literals_nested_classes_and_method_call_sites():
@@ -681,11 +690,12 @@ def test_type_variables_aliases_literals_nested_classes_and_method_call_sites():
     acc.add(2.5)
     """
     assert _types(src) == {"xs": "list[int]", "g": "list[list[int]]", "mode": "Literal['a', 'b']",
-                           "lvl": "Literal[1, 2, 3]", "v": "int"}
+                           "lvl": "Literal[1, 2, 3]", "v": "int | float"}  # both branches run
     assert _param(src, "lvl").spec == ChoiceSpec((1, 2, 3))
     assert _param(src, "xs").notes
     assert receiver_type(textwrap.dedent(src), "Outer.Inner.get").spec == InstanceSpec("Outer.Inner", (IntSpec(),))
-    assert _param(src, "x", "Acc.add").spec == FloatSpec()
+    # added to a float (start: float), passed 2.5 once: an int adds as well
+    assert _param(src, "x", "Acc.add").spec == number(IntSpec())
 
 
 def test_index_into_a_local_of_the_same_length_is_an_index_of_the_parameter():
@@ -751,7 +761,8 @@ def test_containers_keyed_by_strings_are_dicts_of_lists_or_counts():
         return counts
     """
     assert _types(src, "index_words") == {"index": "dict[str, list[int]]", "docs": "list[str]"}
-    assert _types(src, "total_by") == {"counts": "dict[str, int]", "items": "list[{qty: int, name: str}]"}
+    assert _types(src, "total_by") == {"counts": "dict[str, int | float]",
+                                       "items": "list[{qty: int | float, name: str}]"}
 
 
 def test_floats_rounded_or_truncated_are_finite_and_flags_are_bools():
@@ -799,7 +810,7 @@ def test_a_parameter_only_stored_in_containers_is_an_int_with_a_note():
     """
     p = _param(src, "start", "shortest")
     assert p.spec == IntSpec() and "int assumed" in p.notes[0]
-    assert _types(src, "shortest")["graph"] == "list[list[tuple[int, int]]]"
+    assert _types(src, "shortest")["graph"] == "list[list[tuple[int, int | float]]]"  # weights: any number
 
 
 def test_constructor_calls_in_the_file_type_an_unhinted_init():
@@ -817,7 +828,8 @@ def test_constructor_calls_in_the_file_type_an_unhinted_init():
         print(book.total())
     """
     recv = receiver_type(textwrap.dedent(src), "Ledger.total")
-    assert recv.spec == InstanceSpec("Ledger", (SequenceSpec(FloatSpec()), StrSpec()))
+    # the entries are only summed: ints as well as the floats the file passes
+    assert recv.spec == InstanceSpec("Ledger", (SequenceSpec(number(IntSpec())), StrSpec()))
 
 
 def test_parameters_compared_with_constants_also_take_those_constants():
@@ -919,17 +931,17 @@ def test_an_element_compared_with_a_bound_draws_the_bound_and_its_neighbours_as_
     enumerated = "def f(xs: list[int]):\n    return [i for i, x in enumerate(xs) if x >= 10]\n"
     assert _param(enumerated, "xs").spec == SequenceSpec(IntSpec(examples=(9, 10, 11)))
     indexed = "def f(xs):\n    return [min(xs[i], 100) for i in range(len(xs))]\n"
-    assert _param(indexed, "xs").spec == SequenceSpec(IntSpec(examples=(99, 100, 101)))
+    assert _param(indexed, "xs").spec == SequenceSpec(number(IntSpec(examples=(99, 100, 101))))
     field = "CAP = 500\ndef f(rows):\n    return sum(r['size'] for r in rows if r['size'] <= CAP)\n"
-    assert _param(field, "rows").spec == SequenceSpec(RecordSpec((("size", IntSpec(examples=(499, 500, 501))),)))
+    assert _param(field, "rows").spec == SequenceSpec(RecordSpec((("size", number(IntSpec(examples=(499, 500, 501)))),)))
     nested = "def f(grid):\n    return [[x for x in row if x < 5] for row in grid]\n"
-    assert _param(nested, "grid").spec == SequenceSpec(SequenceSpec(IntSpec(examples=(4, 5, 6))))
+    assert _param(nested, "grid").spec == SequenceSpec(SequenceSpec(number(IntSpec(examples=(4, 5, 6)))))
     words = "def f(ops):\n    return sum(1 for op in ops if op == 'add')\n"
     assert _param(words, "ops").spec == SequenceSpec(StrSpec(examples=("add",)))
 
 
 def test_elements_compared_with_no_constant_carry_no_bounds():
-    assert _param("def f(xs, k):\n    return [x for x in xs if x > k]\n", "xs").spec == SequenceSpec(IntSpec())
+    assert _param("def f(xs, k):\n    return [x for x in xs if x > k]\n", "xs").spec == SequenceSpec(number(IntSpec()))
     local = "def f(xs):\n    for x in [1, 2]:\n        if x > 9:\n            return xs\n    return xs[0]\n"
     assert _param(local, "xs").spec == SequenceSpec(IntSpec())
 
@@ -994,7 +1006,7 @@ def test_items_added_to_a_list_or_extended_into_one_are_lists():
 
 def test_items_added_to_a_number_stay_numbers():
     summed = "def f(batches):\n    total = 0\n    for b in batches:\n        total = total + b\n    return total\n"
-    assert _param(summed, "batches").spec == SequenceSpec(IntSpec())
+    assert _param(summed, "batches").spec == SequenceSpec(number(IntSpec()))
 
 
 PAIR = """
@@ -1008,7 +1020,7 @@ def f(prices, budget):
 
 
 def test_a_parameter_compared_with_arithmetic_on_items_takes_the_items_type():
-    assert _param(PAIR.format(rhs="budget"), "budget").spec == IntSpec()
+    assert _param(PAIR.format(rhs="budget"), "budget").spec == number(IntSpec())
     floats = PAIR.format(rhs="budget") + "\ndef g(xs):\n    return f(xs, 1)\n"
     assert _param(floats.replace("return None", "return prices[0] / 2"), "budget").spec == FloatSpec()
 
@@ -1073,3 +1085,31 @@ def test_a_method_parameter_stays_untyped_where_init_says_nothing_and_own_eviden
     assert _param(INVENTORY, "entry", "Inventory.logged").spec is None  # self.log is not a parameter
     assert _param(INVENTORY, "i", "Inventory.at").spec is None  # a list has no key type
     assert _param(INVENTORY, "sku", "Inventory.named").spec == StrSpec()
+
+
+def test_numeric_only_usage_is_int_or_float_and_int_work_stays_int():
+    """Summed, compared, added to, abs/round-ed: a float caller is as likely as an int one, so
+    the oracle draws both; bits, ``% 2``, ``// 10``, ``.bit_count()``, chr, ranges, slices and
+    positions need an int."""
+    window = ("def best(xs, k):\n    best = None\n    for i in range(len(xs) - k + 1):\n"
+              "        chunk = xs[i:i + k]\n        total = 0\n        for x in chunk:\n            total += x\n"
+              "        if best is None or total > best:\n            best = total\n    return best, sum(chunk)\n")
+    assert _types(window, "best") == {"xs": "list[int | float]", "k": "int (size)"}
+    for body in ("return abs(x) > 3", "return round(x) + 1", "return max(x, 0) - 1", "return x in (1, 2)",
+                 "return -x < 10"):
+        assert is_number(_param(f"def f(x):\n    {body}\n", "x").spec), body
+    for body in ("return x % 2 == 0", "return x // 10", "return x & 1", "return 1 << x", "return ~x",
+                 "return x.bit_count()", "return chr(x)", "return [0] * x", "return 'ab'[:x]"):
+        spec = _param(f"def f(x):\n    {body}\n", "x").spec
+        assert isinstance(spec, IntSpec), (body, spec)
+    # a position in a list is an int however else it is used; the list's items are numbers
+    assert _types("def f(xs, i):\n    return xs[i] + i\n") == {"xs": "list[int | float]", "i": "int (index)"}
+
+
+def test_a_docstring_that_says_int_narrows_a_number_but_a_call_site_passing_ints_does_not():
+    loop = "def f(xs):\n    {doc}total = 0\n    for x in xs:\n        total += x\n    return total\n"
+    doc = '"""Sum.\n\n    Args:\n        xs (list of int): counts.\n    """\n    '
+    said = _param(loop.format(doc=doc), "xs")
+    assert said.spec == SequenceSpec(IntSpec()) and "docstring says list[int]" in said.notes[0]
+    passed = loop.format(doc="") + "\nf([1, 2])\n"  # one caller's ints: others may pass floats
+    assert _param(passed, "xs").spec == SequenceSpec(number(IntSpec()))

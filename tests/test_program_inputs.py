@@ -50,6 +50,7 @@ from polca.skills.analysis.types import (
     StrSpec,
     TupleSpec,
     UnionSpec,
+    number,
 )
 
 
@@ -132,6 +133,24 @@ def test_held_out_has_boundary_shapes_floats_and_unicode():
     assert {"ß", "İstanbul", "ΣΑΣ"} <= {c.args[0] for c in heldout_calls((StrSpec(),), scale=8, seed=0)}
     options = {type(c.args[0]) for c in heldout_calls((UnionSpec((IntSpec(), NoneSpec())),), scale=8, seed=0)}
     assert options == {int, type(None)}
+
+
+def _kinds(xs) -> frozenset[type]:
+    return frozenset(type(x) for x in xs)
+
+
+def test_numbers_are_drawn_as_ints_floats_and_lists_of_either_or_both():
+    """A value only computed with as a number (int | float) is checked on both: a rewrite
+    exact for ints only (a running sum, reordered additions, ``//``) meets floats."""
+    spec = SequenceSpec(number(IntSpec()))
+    searched = [c.args[0] for c in search_calls((spec,), scale=512, seed=0)]
+    held = [c.args[0] for c in heldout_calls((spec,), scale=512, seed=0)]
+    for lists in (searched + held, held):
+        kinds = {_kinds(xs) for xs in lists if len(xs) > 1}
+        assert {frozenset({int}), frozenset({float}), frozenset({int, float})} <= kinds
+    assert [1e16, 1.0, -1e16, 1e-16, 3.0, -3.0] in held  # additions that cancel: order shows
+    scalars = [c.args[0] for c in heldout_calls((number(IntSpec()),), scale=8, seed=0)]
+    assert {0, 2**63, -1} <= set(scalars) and 5e-324 in scalars and float("inf") in scalars
 
 
 def test_draws_are_reproducible_per_seed_and_held_out_seeds_differ_from_the_search():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from polca.skills.rules import apply_rule
 from tests.fixtures.rules import REGISTRY
 from tests.fixtures.rules import apply as _apply
@@ -194,9 +196,30 @@ def test_range_sums_in_a_loop_use_prefix_sums_with_slice_semantics():
     values = [5, -3, 8, 0, 2, 7]
     queries = [(0, 6), (2, 4), (-3, -1), (4, 2), (-100, 100), (6, 6), (1, -1), (None, 3)]
     code = _same_results("prefix-sums-for-range-queries", source, "f", [(values, queries), ([], queries)])
-    assert '    """Doc."""\n    values_prefix = [0, *itertools.accumulate(values)]\n' in code
-    assert "_slice_sum(values_prefix, lo, hi) + _slice_sum(values_prefix, None, hi)" in code
+    assert ('    """Doc."""\n    values_prefix = [0, *itertools.accumulate(values)] '
+            'if all(type(v) is int for v in values) else None\n') in code
+    assert "_slice_sum(values_prefix, values, lo, hi) + _slice_sum(values_prefix, values, None, hi)" in code
     assert code.count("import itertools") == 1 and code.count("def _slice_sum") == 1
+
+
+def test_range_sums_over_floats_stay_the_sums_of_each_slice():
+    """A prefix difference of floats rounds differently from ``sum`` of the slice
+    (``[1e16, 1.0, 1.0]``: the last two sum to 2.0, their prefix difference is 0.0), so the
+    prefix is only used when every item is an int; floats, bools and ints beside floats are
+    summed slice by slice as before."""
+    source = """
+    def f(values: list[float], queries):
+        return [sum(values[lo:hi]) for lo, hi in queries]
+    """
+    queries = [(1, 3), (0, 2), (2, 3), (0, 3), (-2, None)]
+    calls = [([1e16, 1.0, 1.0, 0.5], queries), ([3, 1e16, 1.0, 1.0], queries), ([1, 2, 3], queries),
+             ([True, 2, 3.5], queries)]
+    code = _same_results("prefix-sums-for-range-queries", source, "f", calls)
+    assert _run(code, "f", [1e16, 1.0, 1.0], [(1, 3)]) == ("ok", [2.0])
+    # ints beside floats are observed as list[float]: the same guarded form
+    observed = {"f": {"values": "list[float]"}}
+    mixed = _same_results("prefix-sums-for-range-queries", source.replace(": list[float]", ""), "f", calls, observed)
+    assert "if all(type(v) is int for v in values) else None" in mixed
 
 
 def test_range_sums_with_observed_types_in_two_functions_share_one_helper():
@@ -727,7 +750,9 @@ def test_window_sums_use_observed_types_and_skip_near_misses():
         return [sum(xs[i:i + k]) for i in range(len(xs) - k + 1)]
     """
     _same_results("sliding-window-sum", source, "f", [([1, 2, 3], 2)], {"f": {"xs": "list[int]", "k": "int"}})
-    _unchanged("sliding-window-sum", source, {"f": {"xs": "list[float]", "k": "int"}})
+    float_sums = [([1e16, 1.0, 1.0], 2), ([0.1, 0.2, 0.3], 2), ([1, 2.5, 3], 2)]  # summed slice by slice
+    _same_results("sliding-window-sum", source, "f", float_sums, {"f": {"xs": "list[float]", "k": "int"}})
+    _unchanged("sliding-window-sum", source, {"f": {"xs": "list[str]", "k": "int"}})
     _unchanged("sliding-window-sum", """
     def window_starts_elsewhere(xs: list[int], k: int):
         return [sum(xs[i + 1:i + k]) for i in range(len(xs) - k + 1)]
@@ -1144,3 +1169,68 @@ def test_top_k_through_a_local_leaves_other_uses_and_other_keys_alone():
         """,
     ):
         _unchanged("top-k-with-heapq", source, observed)
+
+
+# ---- rules exact for ints only: numbers observed as floats keep the original ----
+
+_INT_ONLY = {
+    # a + b == t is not t - a == b for floats: 0.1 + 0.2 == 0.30000000000000004, whose - 0.1 is not 0.2
+    "hash-complement-pair-search": ("""
+        def solve(xs, target):
+            count = 0
+            for i in range(len(xs)):
+                for j in range(i + 1, len(xs)):
+                    if xs[i] + xs[j] == target:
+                        count += 1
+            return count
+        """, {"xs": "list[float]", "target": "float"}),
+    # the last of equal floats (0.0, -0.0) is not max's first; NaN breaks the sort's order
+    "min-max-over-sorted": ("""
+        def solve(readings):
+            if not readings:
+                return None
+            return sorted(readings)[0], sorted(readings)[-1]
+        """, {"readings": "list[float]"}),
+    "top-k-with-heapq": ("""
+        def solve(scores):
+            return sorted(scores, reverse=True)[:10]
+        """, {"scores": "list[float]"}),
+    "bisect-for-sorted-search": ("""
+        def solve(readings, queries):
+            ordered = sorted(readings)
+            out = []
+            for q in queries:
+                count = 0
+                for x in ordered:
+                    if x >= q:
+                        break
+                    count += 1
+                out.append(count)
+            return out
+        """, {"readings": "list[float]", "queries": "list[float]"}),
+    # math.gcd rejects floats, which Euclid's loop takes
+    "math-builtins": ("""
+        def solve(a, b):
+            while b:
+                a, b = b, a % b
+            return a
+        """, {"a": "float", "b": "float"}),
+    # sum of floats is compensated from Python 3.12; the loop adds in order
+    "builtin-reductions": ("""
+        def solve(xs):
+            total = 0
+            for x in xs:
+                total += x
+            return total
+        """, {"xs": "list[float]"}),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(_INT_ONLY))
+def test_int_only_rewrites_apply_to_observed_ints_and_leave_observed_floats_alone(rule):
+    """Ints beside floats are observed as float (the oracle draws both for a value only
+    computed with as a number): a rule exact for ints only must then leave the code alone."""
+    source, floats = _INT_ONLY[rule]
+    ints = {name: kind.replace("float", "int") for name, kind in floats.items()}
+    assert _apply(rule, source, {"solve": ints}).changed
+    _unchanged(rule, source, {"solve": floats})

@@ -385,6 +385,52 @@ def test_reductions_rewrite_running_extremes_with_their_start():
     assert "top = max(xs, default=None)" in code
 
 
+def test_reductions_over_floats_take_extremes_only_where_ties_and_nan_go_the_same_way():
+    """Numbers are observed as floats (ints beside floats read float): a strict running
+    extreme from None or the first item is ``max``/``min`` itself, ties and NaN included; a
+    sum (compensated for floats from Python 3.12) and a ``>=`` extreme (which keeps the last
+    of equal items, 1 or 1.0, 0.0 or -0.0) are left alone."""
+    source = """
+        def ext(xs):
+            top = None
+            for x in xs:
+                if top is None or x > top:
+                    top = x
+            low = xs[0]
+            for x in xs[1:]:
+                if low > x:
+                    low = x
+            return top, low
+        """
+    observed = {"ext": {"xs": "list[float]"}}
+    nan = float("nan")
+    inputs = [([1, 1.0, 0.5],), ([0.0, -0.0],), ([-0.0, 0.0, 3],), ([nan, 2.0, 5],), ([2.0, nan, 1],), ([7],)]
+    code = _same_results(REDUCE, source, "ext", inputs, observed)
+    assert "top = max(xs, default=None)" in code and "low = min(xs)" in code
+    for unsafe in ("""
+        def f(xs):
+            total = 0
+            for x in xs:
+                total += x
+            return total
+        """, """
+        def f(xs):
+            top = None
+            for x in xs:
+                if top is None or x >= top:
+                    top = x
+            return top
+        """, """
+        def f(xs):
+            lo = 0
+            for x in xs:
+                if x < lo:
+                    lo = x
+            return lo
+        """):
+        _unchanged(REDUCE, unsafe, {"f": {"xs": "list[float]"}})
+
+
 def test_reductions_leave_near_misses_alone():
     for source in (
         # no types: the items may be floats or lists

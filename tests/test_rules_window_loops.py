@@ -1,5 +1,5 @@
 """sliding-window-sum, loop form: ``for i in range(len(xs) - k + 1)`` re-summing each
-window becomes a loop over the running window sums, for int lists only."""
+window becomes a loop over the running window sums, moved for int lists only."""
 
 from __future__ import annotations
 
@@ -42,8 +42,12 @@ def test_loop_summing_the_slice_inline_keeps_the_index_usable():
     _same_behaviour(RULE, source, "moving_average", [a for a in INPUTS if len(a[0]) - a[1] + 1 > 0], TYPES)
 
 
-def test_leaves_floats_whose_running_sum_rounds_differently():
-    _unchanged(RULE, CHUNKED, {"moving_average": {"values": "list[float]", "window": "int"}})
+def test_floats_whose_running_sum_rounds_differently_are_summed_slice_by_slice():
+    # numbers observed as floats (ints beside floats read list[float]) take the helper, which
+    # moves the window over ints only: [1e16, 1.0, 1.0] still gives 2.0, not 0.0
+    floats = {"moving_average": {"values": "list[float]", "window": "int"}}
+    mixed = [([1e16, 1.0, 1.0], 2), ([0.1, 0.2, 0.3, 0.4], 3), ([1, 2.5, 3], 2), ([5, -3, 8, 1], 2)]
+    _same_behaviour(RULE, CHUNKED, "moving_average", INPUTS + mixed, floats)
 
 
 def test_the_rewrite_sums_each_slice_when_a_caller_passes_what_the_observed_type_did_not_show():

@@ -112,7 +112,8 @@ def function_facts(func: cst.FunctionDef, observed: Mapping[str, str] | None = N
 
 def observed_type(value: Any, depth: int = 0) -> str:
     """A short description of a runtime value's type: ``list[int]``, ``dict[str, list[str]]``,
-    ``tuple[int, str]``; containers of mixed or unknown contents say ``list[object]``."""
+    ``tuple[int, str]``; containers of mixed or unknown contents say ``list[object]``, but ints
+    and floats together say ``float`` (:func:`merge_observed`)."""
     name = type(value).__name__
     if depth > 3 or type(value) not in (list, set, frozenset, tuple, dict):
         return name
@@ -125,18 +126,31 @@ def observed_type(value: Any, depth: int = 0) -> str:
 
 
 def merge_observed(a: str | None, b: str) -> str:
-    """One description for two observations of the same parameter (``object`` inside when they differ)."""
+    """One description for two observations of the same parameter (``object`` inside when they
+    differ). Ints seen beside floats say ``float``: the value is a number of either kind, so a
+    rule must treat it as a float (a rewrite exact only for ints must not read ``int``), and a
+    rule right for floats stays right for the ints among them (their mixed arithmetic is float
+    arithmetic)."""
     if a is None or a == b:
         return b
-    head_a, head_b = a.partition("[")[0], b.partition("[")[0]
-    if head_a == head_b and "[" not in a:
+    if {a, b} == _MIXED_NUMBERS:
+        return "float"
+    (head_a, args_a), (head_b, args_b) = split_type(a), split_type(b)
+    if head_a == head_b and not args_a:
         return b  # an empty container seen beside a full one
-    if head_a == head_b and "[" not in b:
+    if head_a == head_b and not args_b:
         return a
+    if head_a == head_b and len(args_a) == len(args_b):
+        return f"{head_a}[{', '.join(merge_observed(x, y) for x, y in zip(args_a, args_b, strict=True))}]"
     return f"{head_a}[object]" if head_a == head_b else "object"
 
 
+_MIXED_NUMBERS = frozenset({"int", "float"})
+
+
 def _one(types: set[str]) -> str:
+    if types == _MIXED_NUMBERS:
+        return "float"
     return next(iter(types)) if len(types) == 1 else "object"
 
 

@@ -50,6 +50,7 @@ from polca.skills.analysis.types import (
     TypeSource,
     UnionSpec,
     describe,
+    is_number,
 )
 
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -661,7 +662,7 @@ def _sizes_passed_on(mod: Module, qualname: str, types: list[ParamType],
     """An int handed straight to a function of the module whose parameter is a size is a
     size too (``run(n)`` calling ``fetch(n)``, which loops ``range(n)``): generated as a
     value it would reach 10**18 and hang the original."""
-    values = {t.name for t in types if isinstance(t.spec, IntSpec) and t.spec.role == "value"}
+    values = {t.name for t in types if _int_part(t.spec) is not None and _int_part(t.spec).role == "value"}
     sizes: dict[str, str] = {}
     for node in ast.walk(find_function(mod, qualname)) if values else ():
         callee = _module_callee(mod, qualname, node)
@@ -678,9 +679,16 @@ def _sizes_passed_on(mod: Module, qualname: str, types: list[ParamType],
             spec = callee_types.get(name)
             if isinstance(spec, IntSpec) and spec.role == "size":
                 sizes[ours] = callee
-    return [replace(t, spec=replace(t.spec, role="size"),
+    return [replace(t, spec=replace(_int_part(t.spec), role="size"),
                     notes=(*t.notes, f"a size: {sizes[t.name]} loops over it")) if t.name in sizes else t
             for t in types]
+
+
+def _int_part(spec: Spec | None) -> IntSpec | None:
+    """An int spec itself, or the int a :func:`~.types.number` may be."""
+    if is_number(spec):
+        return spec.options[0]  # type: ignore[union-attr]
+    return spec if isinstance(spec, IntSpec) else None
 
 
 def _module_callee(mod: Module, qualname: str, node: ast.AST) -> str | None:
@@ -859,6 +867,8 @@ def _spec_with_examples(spec: Spec, constants: tuple[object, ...]) -> Spec:
     strs = tuple(c for c in constants if isinstance(c, str))
     if isinstance(spec, StrSpec) and strs:
         return replace(spec, examples=strs)
+    if is_number(spec):
+        return replace(spec, options=(_spec_with_examples(spec.options[0], constants), *spec.options[1:]))
     if not (isinstance(spec, IntSpec) and spec.role in ("value", "size")):
         return spec
     ints = tuple(i for i in constants if isinstance(i, int)
@@ -946,6 +956,12 @@ def _generalize(name: str, spec: Spec, source: TypeSource | None, other: Evidenc
     """Where a weaker source disagrees, keep the more general type (an int seen as a float
     elsewhere is a float) and note the disagreement."""
     theirs = other.spec
+    if other.source == "docstring":  # the author's word: a number it calls an int is one
+        narrowed = _said_int(spec, theirs)
+        if narrowed != spec:
+            notes.append(f"{name}: {source} says {describe(spec)}, docstring says {describe(theirs)}; "
+                         f"{describe(narrowed)} kept")
+            return narrowed
     widened = _widen(spec, theirs)
     if widened != spec:
         notes.append(f"{name}: {source} says {describe(spec)}, {other.source} says {describe(theirs)}; "
@@ -964,6 +980,8 @@ def _widen(spec: Spec, other: Spec | None) -> Spec:
     match spec, other:
         case IntSpec(role="value", low=None, high=None), FloatSpec():
             return other
+        case IntSpec(role="value", low=None, high=None), UnionSpec() if is_number(other):
+            return other  # `x=0` with `x + 1`: the default is one number a caller may give
         case SequenceSpec(), SequenceSpec():
             return SequenceSpec(_widen(spec.item, other.item), spec.kind)
         case DictSpec(), DictSpec():
@@ -973,6 +991,24 @@ def _widen(spec: Spec, other: Spec | None) -> Spec:
             return RecordSpec(tuple((k, _widen(v, theirs.get(k))) for k, v in spec.fields))
         case TupleSpec(), TupleSpec() if len(spec.items) == len(other.items):
             return TupleSpec(tuple(_widen(a, b) for a, b in zip(spec.items, other.items, strict=True)))
+    return spec
+
+
+def _said_int(spec: Spec, other: Spec | None) -> Spec:
+    """``spec`` with each :func:`~.types.number` that ``other`` has as an int at the same
+    place made that int (usage's ``x + 1`` takes either; the docstring says which)."""
+    match spec, other:
+        case UnionSpec(), IntSpec() if is_number(spec):
+            return refine(spec.options[0], other)  # type: ignore[return-value]
+        case SequenceSpec(), SequenceSpec():
+            return SequenceSpec(_said_int(spec.item, other.item), spec.kind)
+        case DictSpec(), DictSpec():
+            return DictSpec(spec.key, _said_int(spec.value, other.value), spec.kind)
+        case RecordSpec(), RecordSpec():
+            theirs = dict(other.fields)
+            return RecordSpec(tuple((k, _said_int(v, theirs.get(k))) for k, v in spec.fields))
+        case TupleSpec(), TupleSpec() if len(spec.items) == len(other.items):
+            return TupleSpec(tuple(_said_int(a, b) for a, b in zip(spec.items, other.items, strict=True)))
     return spec
 
 

@@ -28,6 +28,9 @@ from polca.skills.analysis.types import (
     Spec,
     StrSpec,
     TupleSpec,
+    UnionSpec,
+    is_number,
+    number,
 )
 
 _CONTAINER = frozenset({"list", "iter", "len", "int_index", "keyed", "sliced", "contains", "unpacked"})
@@ -80,7 +83,8 @@ class _Resolver:
         hinted = self.f.hinted.get(path)
         if hinted is not None and (found is None or isinstance(found, Hole)):
             return hinted
-        if isinstance(hinted, FloatSpec) and isinstance(found, IntSpec) and not facts & {"strict_int", "size"}:
+        if isinstance(hinted, FloatSpec) and (isinstance(found, IntSpec) or is_number(found)) \
+                and not facts & {"strict_int", "size"}:
             return hinted  # `x - 1` allows a float; the 0.0 put in says it is one
         if found is None:
             found = self._instance(path, facts)
@@ -169,9 +173,10 @@ class _Resolver:
             return IntSpec("size" if "size" in facts else "value", self.f.low.get(path), self.f.high.get(path))
         if "float" in facts:
             return FloatSpec(finite="finite" in facts)
-        if facts & {"int", "size", "num"}:
-            role = "size" if "size" in facts else "value"
-            return IntSpec(role, self.f.low.get(path), self.f.high.get(path))
+        if "int" in facts:  # int work: bits, `% 2`, `// 10`, chr(), math.gcd, .bit_count()
+            return IntSpec("value", self.f.low.get(path), self.f.high.get(path))
+        if "num" in facts:  # only computed with as a number: a caller may pass a float as well
+            return number(IntSpec("value", self.f.low.get(path), self.f.high.get(path)), "finite" in facts)
         if facts & {"callable_arg", "stored"} and len(path) == 1:
             self.notes.append(f"{path[0]} is only passed on or stored (a node id, a key?); int assumed")
             return IntSpec()
@@ -209,6 +214,8 @@ def _index_role(found: Facts, path: Path, spec: Spec | None, specs: dict[str, Sp
     target = specs[container]
     if not isinstance(target, (SequenceSpec, StrSpec, TupleSpec, ArraySpec)):
         return spec
+    if isinstance(spec, UnionSpec) and is_number(spec):
+        spec = spec.options[0]  # a position in a sequence is an int, however else it is used
     if spec is None or isinstance(spec, IntSpec):
         base = spec or IntSpec()
         if base.role == "size":

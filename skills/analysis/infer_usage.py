@@ -48,6 +48,13 @@ _STR_MODULES = ("re.", "os.path.", "json.loads", "shlex.", "fnmatch.", "textwrap
 _LIST_MODULES = ("heapq.", "bisect.")
 _INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.Pow, ast.BitAnd, ast.BitOr,
             ast.BitXor, ast.LShift, ast.RShift)
+# what only an int is used for: bitwise operators (a float raises), and ``%``/``//`` but by a
+# float (``n % 2``, ``n // 10``, ``a % b``: digits, parity, Euclid). Arithmetic, comparisons,
+# sum/min/max/abs/round work on floats alike: those leave "num", and a value with nothing but
+# "num" is drawn int or float (:func:`polca.skills.analysis.types.number`)
+_BIT_OPS = (ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)
+_INT_ONLY_OPS = (ast.FloorDiv, ast.Mod, *_BIT_OPS)
+INT_METHODS = frozenset({"bit_count", "bit_length", "to_bytes"})
 
 
 @dataclass
@@ -465,7 +472,7 @@ class _Reader(ast.NodeVisitor):
             self.out.low[p] = max(self.out.low.get(p, value), value)
         elif side == "high":
             self.out.high[p] = min(self.out.high.get(p, value), value)
-        self.out.add(p, "int")
+        self.out.add(p, "num")  # `if n < 0: raise`: a float is as welcome as an int
 
     # -- expressions
     def visit_Subscript(self, node: ast.Subscript) -> None:
@@ -578,6 +585,8 @@ class _Reader(ast.NodeVisitor):
         for methods, fact in groups:
             if m in methods:
                 self.out.add(base, fact)
+        if m in INT_METHODS:
+            self.out.add(base, "int")
         if m in ("items", "keys", "values", "update", "popitem"):
             self.out.add(base, "dict")
         elif m in ("get", "setdefault"):
@@ -725,13 +734,17 @@ class _Reader(ast.NodeVisitor):
             self.out.add(lp, "float")  # the dividend of a true division is a real number;
             self.out.add(rp, "num")  # the divisor is often a count
             return
+        if isinstance(op, _BIT_OPS):
+            self.out.add(lp, "int")  # a float has no bits to shift or mask
+            self.out.add(rp, "int")
+            return
         for p, other in ((lp, right), (rp, left)):
             if p is not None:
                 self.out.add(p, _operand_fact(op, self._kind_of(other) or other))
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
         if isinstance(node.op, (ast.USub, ast.Invert)):
-            self.out.add(self.path(node.operand), "num")
+            self.out.add(self.path(node.operand), "num" if isinstance(node.op, ast.USub) else "int")
         self.generic_visit(node)
 
     def visit_Compare(self, node: ast.Compare) -> None:
@@ -754,7 +767,7 @@ class _Reader(ast.NodeVisitor):
             for p, other in ((lp, right), (rp, left)):
                 if p is None:
                     continue
-                kind = self._kind_of(other)
+                kind = _compared_kind(self._kind_of(other))
                 if isinstance(other, ast.Constant) and other.value is None:
                     self.out.add(p, "none")
                 elif kind is not None and kind != "x":
@@ -777,13 +790,19 @@ class _Reader(ast.NodeVisitor):
             if isinstance(left, ast.Constant) and isinstance(left.value, str):
                 self.out.add(rp, "str_contains")
             elif kind is not None and kind != "x":
-                self.out.add((*rp, "[]"), kind)
+                self.out.add((*rp, "[]"), _compared_kind(kind))
         if lp is not None and isinstance(right, ast.Constant) and isinstance(right.value, str):
             self.out.add(lp, "char")  # `ch in "aeiou"`: a character
         elif lp is not None and isinstance(right, (ast.List, ast.Tuple, ast.Set)) and right.elts:
             first = right.elts[0]
             if isinstance(first, ast.Constant):
-                self.out.add(lp, _literal_fact(first.value))
+                self.out.add(lp, _compared_kind(_literal_fact(first.value)))
+
+
+def _compared_kind(kind: str | None) -> str | None:
+    """What being compared with a value of ``kind`` says: a str or float of that kind, but an
+    int only a number (``x > 0``, ``n in (1, 2)``, ``total == len(xs)`` hold for a float too)."""
+    return "num" if kind == "int" else kind
 
 
 def _literal_fact(value: object) -> str:
@@ -810,14 +829,14 @@ def _operand_fact(op: ast.operator, other: ast.expr | str) -> str:
         fact = _literal_fact(other.value)
         if fact == "char":
             return "str"
-        if fact == "int" and not isinstance(op, _INT_OPS):
-            return "num"
+        if fact == "int" and not isinstance(op, _INT_ONLY_OPS):
+            return "num"  # x + 1, x * 2: a float too; x % 2, x // 10 are int work
         return fact
     if isinstance(other, (ast.List, ast.ListComp)) and isinstance(op, ast.Add):
         return "list"
     if isinstance(other, ast.JoinedStr):
         return "str"
-    return "num"
+    return "int" if isinstance(op, _INT_ONLY_OPS) else "num"
 
 
 def class_attributes(mod: Module) -> dict[str, frozenset[str]]:

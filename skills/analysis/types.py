@@ -151,6 +151,19 @@ class UnionSpec(Spec):
     options: tuple[Spec, ...]
 
 
+def number(whole: IntSpec, finite: bool = False) -> UnionSpec:
+    """A value the body only computes with as a number (arithmetic, comparison, ``sum``,
+    ``abs``...): nothing in it needs an int, so callers may pass either; the input generator
+    draws ints and floats (and lists of both, mixed and not)."""
+    return UnionSpec((whole, FloatSpec(finite)))
+
+
+def is_number(spec: Spec | None) -> bool:
+    """``spec`` is a :func:`number`: an int or a float."""
+    return (isinstance(spec, UnionSpec) and len(spec.options) == 2 and isinstance(spec.options[0], IntSpec)
+            and isinstance(spec.options[1], FloatSpec))
+
+
 @dataclass(frozen=True)
 class ParamType:
     """What is known of one parameter: its type and where it came from, or why there is none.

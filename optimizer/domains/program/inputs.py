@@ -65,6 +65,7 @@ from polca.skills.analysis.types import (
     TupleSpec,
     UnionSpec,
     describe,
+    is_number,
 )
 
 log = logging.getLogger(__name__)
@@ -436,9 +437,11 @@ class _Gen:
 
     def _sequence(self, spec: SequenceSpec, n: float) -> Any:
         length, each = self._length(spec.item, n)
+        # numbers: all ints, all floats, or both mixed, one of the three per container
+        item = self.rng.choice((*spec.item.options, spec.item)) if is_number(spec.item) else spec.item
         self.inside += 1
         try:
-            items = [self.value(spec.item, each) for _ in range(length)]
+            items = [self.value(item, each) for _ in range(length)]
         finally:
             self.inside -= 1
         return _as_kind(items, spec.kind)
@@ -527,6 +530,8 @@ class _Gen:
             case RecordSpec(fields=fields):
                 names = [k for k, _ in fields]
                 return _zipped([self.edges(v) for _, v in fields], lambda vs: dict(zip(names, vs, strict=True)))
+            case UnionSpec(options=options) if is_number(spec):
+                return [e for o in options for e in self.edges(o)]
             case UnionSpec(options=options):
                 return [e for o in options for e in self.edges(o)[:8]]
             case EnumSpec(qualname=name, members=members):
@@ -537,9 +542,15 @@ class _Gen:
 
     def _container_edges(self, spec: SequenceSpec) -> list[Any]:
         item = spec.item
-        values = self.edges(item)[:10] + [self.value(item, 4) for _ in range(6)]
+        if is_number(item):  # ints and floats side by side, then floats alone
+            whole, real = (self.edges(o)[:5] for o in item.options)
+            values = [v for pair in zip(whole, real, strict=False) for v in pair] + [self.value(item, 4) for _ in range(6)]
+        else:
+            values = self.edges(item)[:10] + [self.value(item, 4) for _ in range(6)]
         lists = [[], values[:1], [values[1 % len(values)]] * 3 + values[:2], values]
-        if isinstance(item, FloatSpec):
+        if is_number(item):
+            lists.append(self.edges(item.options[1])[:10])
+        if isinstance(item, FloatSpec) or is_number(item):
             lists.append(list(_CANCELLING))
         if isinstance(item, StrSpec) and item.alphabet is None:
             lists.append(_case_variants())  # duplicates up to case: 'Straße' / 'STRASSE', 'ΣΑΣ' / 'σας'
@@ -610,7 +621,7 @@ def _as_mapping(items: dict, spec: DictSpec) -> Any:
 
 
 def _pure_sources(spec: CallableSpec) -> tuple[str, ...]:
-    numeric = all(isinstance(a, IntSpec | FloatSpec) for a in spec.args) and spec.args
+    numeric = all(isinstance(a, IntSpec | FloatSpec) or is_number(a) for a in spec.args) and spec.args
     if numeric and spec.arity in _PURE_NUMERIC and not isinstance(spec.returns, BoolSpec):
         return _PURE_NUMERIC[spec.arity]
     if isinstance(spec.returns, BoolSpec) and spec.arity == 1:

@@ -49,12 +49,13 @@ annotations):
    call ``__iadd__``;
 4. ``max``/``min``: the loop variable is a plain name whose items are int, str or bool
    (from ``range`` or a collection of that type never changed in the loop): comparisons
-   are consistent and equal items are indistinguishable, so ties do not matter; float
-   items with a strict comparison only (``max`` replaces its value exactly when
-   ``item > value``, ``min`` when ``item < value``, as the loop does, NaN included, while
-   ``>=`` keeps the later of ``0.0`` and ``-0.0``); strict
+   are consistent and equal items are indistinguishable, so ties do not matter; strict
    comparisons and int or bool items only for a general start (an int start could tie a
-   float item, and a str item raises a different TypeError);
+   float item, and a str item raises a different TypeError). Float items (ints beside
+   floats are observed as float) with a strict comparison and a ``None`` or ``xs[0]``
+   start: ``max`` replaces its candidate exactly when ``item > candidate`` (``min``: ``<``),
+   the loop's own step, so ties (``1`` and ``1.0``, ``0.0`` and ``-0.0``) and NaN go the
+   same way; with ``>=`` the loop keeps the last of equal items and ``max`` the first;
 5. ``any``/``all``: the condition has no ``await``/``yield``/walrus; it runs on the same
    items in the same order and stops at the same one. Without the ``break`` (the loop
    sets the flag and goes on to the end), the condition must be one that cannot raise or
@@ -301,7 +302,7 @@ def _as_extreme(func, facts, acc, start, loop):
         return None
     name, strict = kind
     if items == "float" and not strict:
-        return None  # a tie keeps the later item in the loop, the first in max: -0.0 and 0.0 differ
+        return None  # equal floats can differ (1 and 1.0, 0.0 and -0.0): >= keeps the last, max the first
     if none_start:
         return _call(name, [cst.Arg(loop.iter), _keyword("default", cst.Name("None"))])
     if _is_first_item(start, loop.iter):  # the whole list: not empty, its first item was read

@@ -1,7 +1,7 @@
 """Where the prefix-sum rule must not apply: each function breaks one precondition."""
 
 
-def float_values_round_differently(values: list[float], queries):
+def values_of_another_kind(values: list[str], queries):
     return [sum(values[lo:hi]) for lo, hi in queries]
 
 

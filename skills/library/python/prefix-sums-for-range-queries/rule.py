@@ -1,19 +1,23 @@
 """Answer repeated ``sum(values[lo:hi])`` from prefix sums built once.
 
 In a function where ``sum(V[lo:hi])`` (either bound may be missing, no step) runs inside a
-loop or comprehension, the rule adds ``V_prefix = [0, *itertools.accumulate(V)]`` as the
-function's first statement and answers each sum as ``_slice_sum(V_prefix, lo, hi)``, a
-module-level helper that normalises the bounds exactly as slicing does
-(``slice(lo, hi).indices(n)``: clamping, negative indices, empty ranges give 0).
+loop or comprehension, the rule adds ``V_prefix = [0, *itertools.accumulate(V)] if
+all(type(v) is int for v in V) else None`` as the function's first statement and answers
+each sum as ``_slice_sum(V_prefix, V, lo, hi)``, a module-level helper that normalises the
+bounds exactly as slicing does (``slice(lo, hi).indices(n)``: clamping, negative indices,
+empty ranges give 0), or sums the slice itself when there is no prefix.
 
 Preconditions, proven from the code and the facts:
 
-1. ``V`` is a parameter whose type is ``list[int]`` (observed, else hinted): prefix
-   differences of ints are exact (floats would round differently from ``sum``), and
-   building the prefix at the top cannot raise where the original did not;
+1. ``V`` is a parameter whose type is ``list[int]`` or ``list[float]`` (observed, else
+   hinted; ints beside floats are observed as ``list[float]``): prefix differences of ints
+   are exact, and the prefix is built only when every item is an int (``type(v) is int``:
+   a float, a bool or an int subclass gets ``sum`` of each slice, as the original), so a
+   float list is summed exactly as before (a float prefix difference rounds differently:
+   ``[1e16, 1.0, -1e16]``); building it at the top cannot raise where the original did not;
 2. ``V`` is never changed (:meth:`FunctionFacts.never_changed`: not mutated, rebound,
    handed to unknown code, global), so the prefix stays valid for every query;
-3. ``sum`` has that single argument; ``sum``, ``slice``, ``len`` are not bound anywhere in
+3. ``sum`` has that single argument; ``sum``, ``slice``, ``len``, ``all``, ``type`` are not bound anywhere in
    the module, ``itertools`` only by a top-level ``import itertools`` (added when
    missing), and ``V_prefix`` and ``_slice_sum`` are free (``_slice_sum`` may already be
    this rule's own helper);
@@ -35,8 +39,10 @@ from polca.skills.analysis.facts import (
     typed_names,
 )
 
-HELPER = '''def _slice_sum(prefix, lo, hi):
-    """``sum(values[lo:hi])`` from ``prefix = [0, *itertools.accumulate(values)]``."""
+HELPER = '''def _slice_sum(prefix, values, lo, hi):
+    """``sum(values[lo:hi])``, from ``prefix = [0, *itertools.accumulate(values)]`` unless it is None."""
+    if prefix is None:
+        return sum(values[lo:hi])
     lo, hi, _ = slice(lo, hi).indices(len(prefix) - 1)
     return prefix[hi] - prefix[lo] if hi > lo else 0
 '''
@@ -46,7 +52,7 @@ _HELPER_NAME = "_slice_sum"
 def rewrite(module: cst.Module, observed) -> cst.Module:
     shadowed = ct.module_bindings(module)
     imported = ct.imported_modules(module).get("itertools") == "itertools"
-    if {"sum", "slice", "len"} & shadowed or ct.binding_count(module, "itertools") != (1 if imported else 0):
+    if {"sum", "slice", "len", "all", "type"} & shadowed or ct.binding_count(module, "itertools") != (1 if imported else 0):
         return module
     helper_present = ct.has_statement(module, HELPER)
     if _HELPER_NAME in shadowed and not helper_present:
@@ -129,7 +135,7 @@ def _edit_function(func: cst.FunctionDef, observed, shadowed: set[str]):
         if name and id(call) in in_loops:
             sums.setdefault(name, []).append(call)
     chosen = {name: calls for name, calls in sums.items()
-              if facts.is_param(name) and facts.never_changed(name) and facts.type_of(name) == "list[int]"
+              if facts.is_param(name) and facts.never_changed(name) and facts.type_of(name) in ("list[int]", "list[float]")
               and f"{name}_prefix" not in shadowed}
     if not chosen:
         return None
@@ -140,7 +146,8 @@ def _edit_function(func: cst.FunctionDef, observed, shadowed: set[str]):
         body = ct.replace_nodes(func.body, replacements)
         statements = list(body.body)
         start = 1 if statements and m.matches(statements[0], m.SimpleStatementLine([m.Expr(m.SimpleString())])) else 0
-        prefixes = [cst.parse_statement(f"{n}_prefix = [0, *itertools.accumulate({n})]\n") for n in sorted(chosen)]
+        prefixes = [cst.parse_statement(f"{n}_prefix = [0, *itertools.accumulate({n})] "
+                                        f"if all(type(v) is int for v in {n}) else None\n") for n in sorted(chosen)]
         return updated.with_changes(body=body.with_changes(body=statements[:start] + prefixes + statements[start:]))
 
     return edit
@@ -165,6 +172,6 @@ def _summed_slice_of(call: cst.Call) -> str | None:
 def _answer(call: cst.Call, name: str) -> cst.Call:
     part = call.args[0].value.slice[0].slice
     bounds = [part.lower or cst.Name("None"), part.upper or cst.Name("None")]
-    new = cst.parse_expression(f"{_HELPER_NAME}({name}_prefix, lo, hi)")
-    return new.with_changes(args=[new.args[0], new.args[1].with_changes(value=bounds[0]),
-                                  new.args[2].with_changes(value=bounds[1])], lpar=call.lpar, rpar=call.rpar)
+    new = cst.parse_expression(f"{_HELPER_NAME}({name}_prefix, {name}, lo, hi)")
+    return new.with_changes(args=[*new.args[:2], new.args[2].with_changes(value=bounds[0]),
+                                  new.args[3].with_changes(value=bounds[1])], lpar=call.lpar, rpar=call.rpar)

@@ -1,10 +1,6 @@
 """Where the sliding-window rule must not apply: each function breaks one precondition."""
 
 
-def float_readings(xs: list[float], k: int):
-    return max(sum(xs[i : i + k]) for i in range(len(xs) - k + 1))
-
-
 def changed_while_summing(xs: list[int], k: int):
     return [sum(xs[i : i + k]) + xs.pop() * 0 for i in range(len(xs) - k + 1)]
 
@@ -15,14 +11,6 @@ def different_range(xs: list[int], k: int):
 
 def untyped_width(xs: list[int], k):
     return max(sum(xs[i : i + k]) for i in range(len(xs) - k + 1))
-
-
-def float_moving_average(values: list[float], window: int):
-    averages = []
-    for i in range(len(values) - window + 1):
-        chunk = values[i:i + window]
-        averages.append(sum(chunk) / window)
-    return averages
 
 
 def chunk_read_twice(values: list[int], window: int):

@@ -9,12 +9,12 @@ what the original slices give (empty or wrapped windows), summing each slice.
 
 Preconditions, proven from the code and the facts:
 
-1. ``X`` has type ``list[int]`` (observed, else hinted) and is never changed in the
-   function: int sums are exact, so moving the window gives the very sums ``sum`` gives,
-   and the lazily started generator reads the list the original would have read. The
-   helper also checks at run time that every item is an ``int`` and otherwise sums each
-   slice as the original does, so a caller who passes floats (an observed type is only
-   what the oracle's inputs held, and those may come from inference) gets the same sums;
+1. ``X`` has type ``list[int]`` or ``list[float]`` (observed, else hinted; ints beside
+   floats are observed as ``list[float]``) and is never changed in the function: int sums
+   are exact, so moving the window gives the very sums ``sum`` gives, and the lazily
+   started generator reads the list the original would have read. The helper moves the
+   window only when every item is an ``int`` (checked at run time) and otherwise sums each
+   slice as the original does, so floats get the same sums;
 2. ``K`` is an int literal or an int-typed name (:func:`typed_names`), not ``i``;
 3. the slice is ``X[i:i + K]`` (or ``K + i``) with no step, and ``i`` is the only
    generator variable, over exactly ``range(len(X) - K + 1)``;
@@ -26,8 +26,9 @@ or first binds ``chunk = X[i:i + K]`` and reads ``chunk`` only as ``sum(chunk)``
 ``for i, s in enumerate(_window_sums(X, K)):`` with ``s`` for the sum (``i`` takes the
 same values, and stays bound after the loop as before), when 1-4 hold and also: ``i``
 and ``K`` are not bound in the loop, the loop is not ``async``, and ``chunk`` is bound
-once and not read outside the loop. Floats are left alone by 1 on purpose: a running
-float sum rounds differently from ``sum`` of each slice (``[1e16, 1.0, 1.0]``, k = 2: 2.0 becomes 0.0).
+once and not read outside the loop. Floats are summed slice by slice by the helper on purpose:
+a running float sum rounds differently from ``sum`` of each slice (``[1e16, 1.0, 1.0]``, k = 2:
+2.0 becomes 0.0).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def _window_sum(elt, i: str, iterable, types, facts) -> tuple[str, str] | None:
     expected = f"range(len({values}) - {k} + 1)"
     if _CODE.code_for_node(iterable).replace(" ", "") != expected.replace(" ", ""):
         return None
-    if types.get(values) != "list[int]" or not facts.never_changed(values):
+    if types.get(values) not in ("list[int]", "list[float]") or not facts.never_changed(values):
         return None
     return values, k
 
