@@ -210,6 +210,30 @@ def test_recursion_argument_is_a_size():
     assert _param(src, "n", "fib").spec == IntSpec("size", examples=(1, 2, 3))
 
 
+def test_a_parameter_only_passed_on_takes_the_type_its_callee_gives_it():
+    src = """
+    COINS = (1, 5, 10)
+
+    def count_change(amount, coins=COINS):
+        return _count(amount, len(coins), coins)
+
+    def _count(amount, n, coins):
+        if amount == 0:
+            return 1
+        if amount < 0 or n == 0:
+            return 0
+        return _count(amount - coins[n - 1], n, coins) + _count(amount, n - 1, coins)
+
+    def spin(a):
+        return spin(a)
+    """
+    amount = _param(src, "amount", "count_change")
+    assert amount.spec == _param(src, "amount", "_count").spec
+    assert amount.source == "usage" and "passed on to _count" in amount.notes[-1]
+    # a function that only hands a parameter to itself learns nothing from it
+    assert _param(src, "a", "spin").spec is None
+
+
 def test_dict_items_loop_and_str_methods():
     src = """
     def render(d):

@@ -645,11 +645,20 @@ def param_types(mod: Module, qualname: str, visiting: frozenset[str] = frozenset
         extra.setdefault(name, []).append(Evidence("call site", spec))
     compared = compared_constants(find_function(mod, qualname), module_constants(mod))
     out = []
+    handed: dict[str, tuple[str, Spec]] | None = None
     for arg, default in pairs:
         notes: list[str] = []
         found = [_annotation(mod, arg, notes, visiting), _default_evidence(mod, default)]
         found += extra.get(arg.arg, [])
-        param = with_examples(_combine(arg.arg, found, notes), compared.get((arg.arg,), ()))
+        param = _combine(arg.arg, found, notes)
+        if param.spec is None and not found[0].why:  # nothing here says: what the callee makes of it
+            handed = _handed_on(mod, qualname, visiting | {qualname}) if handed is None else handed
+            if arg.arg in handed:
+                callee, spec = handed[arg.arg]
+                said = f"{arg.arg} is passed on to {callee}, which takes it as {describe(spec)}"
+                found.append(Evidence("usage", spec, notes=(said,)))
+                param = _combine(arg.arg, found, notes)
+        param = with_examples(param, compared.get((arg.arg,), ()))
         for path, constants in compared.items():
             if len(path) > 1 and path[0] == arg.arg and param.spec is not None:
                 param = replace(param, spec=_examples_at(param.spec, path[1:], constants))
@@ -663,25 +672,42 @@ def _sizes_passed_on(mod: Module, qualname: str, types: list[ParamType],
     size too (``run(n)`` calling ``fetch(n)``, which loops ``range(n)``): generated as a
     value it would reach 10**18 and hang the original."""
     values = {t.name for t in types if _int_part(t.spec) is not None and _int_part(t.spec).role == "value"}
-    sizes: dict[str, str] = {}
-    for node in ast.walk(find_function(mod, qualname)) if values else ():
-        callee = _module_callee(mod, qualname, node)
-        if callee is None or callee in visiting:
-            continue
-        names = [a.arg for a, _ in signature(mod, callee)]
-        passed = [(names[i], a) for i, a in enumerate(node.args[:len(names)])]
-        passed += [(k.arg, k.value) for k in node.keywords if k.arg in names]
-        passed = [(n, a.id) for n, a in passed if isinstance(a, ast.Name) and a.id in values]
-        if not passed:
-            continue
-        callee_types = {t.name: t.spec for t in param_types(mod, callee, visiting | {callee})}
-        for name, ours in passed:
-            spec = callee_types.get(name)
-            if isinstance(spec, IntSpec) and spec.role == "size":
-                sizes[ours] = callee
+    sizes = {ours: callee for callee, ours, spec in _passed_on(mod, qualname, values, visiting)
+             if isinstance(spec, IntSpec) and spec.role == "size"}
     return [replace(t, spec=replace(_int_part(t.spec), role="size"),
                     notes=(*t.notes, f"a size: {sizes[t.name]} loops over it")) if t.name in sizes else t
             for t in types]
+
+
+def _handed_on(mod: Module, qualname: str, visiting: frozenset[str]) -> dict[str, tuple[str, Spec]]:
+    """For each parameter of ``qualname`` handed unchanged to a function of the module, that
+    function and the type it gives the parameter it lands in (``count_change(amount)``
+    calling ``_count(amount, ...)``, which compares and subtracts it): the first typed one."""
+    names = {a.arg for a, _ in signature(mod, qualname)}
+    handed: dict[str, tuple[str, Spec]] = {}
+    for callee, ours, spec in _passed_on(mod, qualname, names, visiting):
+        if spec is not None:
+            handed.setdefault(ours, (callee, spec))
+    return handed
+
+
+def _passed_on(mod: Module, qualname: str, names: set[str], visiting: frozenset[str]):
+    """``(callee, name, spec)`` for each of ``names`` passed as a bare argument to a function
+    of the module not already being typed (``visiting``), with the type that function gives
+    the parameter it lands in (None when it has none)."""
+    for node in ast.walk(find_function(mod, qualname)) if names else ():
+        callee = _module_callee(mod, qualname, node)
+        if callee is None or callee in visiting:
+            continue
+        params = [a.arg for a, _ in signature(mod, callee)]
+        passed = [(params[i], a) for i, a in enumerate(node.args[:len(params)])]
+        passed += [(k.arg, k.value) for k in node.keywords if k.arg in params]
+        passed = [(p, a.id) for p, a in passed if isinstance(a, ast.Name) and a.id in names]
+        if not passed:
+            continue
+        callee_types = {t.name: t.spec for t in param_types(mod, callee, visiting | {callee})}
+        for param, ours in passed:
+            yield callee, ours, callee_types.get(param)
 
 
 def _int_part(spec: Spec | None) -> IntSpec | None:
