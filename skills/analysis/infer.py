@@ -1003,39 +1003,41 @@ def _generalize(name: str, spec: Spec, source: TypeSource | None, other: Evidenc
 def _widen(spec: Spec, other: Spec | None) -> Spec:
     """``spec`` with each plain int that ``other`` has as a float at the same place made a float
     (usage's ``x + 1`` allows a float; a call site passing 2.5 shows one)."""
-    match spec, other:
-        case IntSpec(role="value", low=None, high=None), FloatSpec():
-            return other
-        case IntSpec(role="value", low=None, high=None), UnionSpec() if is_number(other):
-            return other  # `x=0` with `x + 1`: the default is one number a caller may give
-        case SequenceSpec(), SequenceSpec():
-            return SequenceSpec(_widen(spec.item, other.item), spec.kind)
-        case DictSpec(), DictSpec():
-            return DictSpec(spec.key, _widen(spec.value, other.value), spec.kind)
-        case RecordSpec(), RecordSpec():
-            theirs = dict(other.fields)
-            return RecordSpec(tuple((k, _widen(v, theirs.get(k))) for k, v in spec.fields))
-        case TupleSpec(), TupleSpec() if len(spec.items) == len(other.items):
-            return TupleSpec(tuple(_widen(a, b) for a, b in zip(spec.items, other.items, strict=True)))
-    return spec
+    def leaf(mine: Spec, theirs: Spec | None) -> Spec:
+        match mine, theirs:
+            case IntSpec(role="value", low=None, high=None), FloatSpec():
+                return theirs
+            case IntSpec(role="value", low=None, high=None), UnionSpec() if is_number(theirs):
+                return theirs  # `x=0` with `x + 1`: the default is one number a caller may give
+        return mine
+    return _place_by_place(spec, other, leaf)
 
 
 def _said_int(spec: Spec, other: Spec | None) -> Spec:
     """``spec`` with each :func:`~.types.number` that ``other`` has as an int at the same
     place made that int (usage's ``x + 1`` takes either; the docstring says which)."""
+    def leaf(mine: Spec, theirs: Spec | None) -> Spec:
+        if isinstance(theirs, IntSpec) and is_number(mine):
+            return refine(mine.options[0], theirs)  # type: ignore[union-attr]
+        return mine
+    return _place_by_place(spec, other, leaf)
+
+
+def _place_by_place(spec: Spec, other: Spec | None, leaf) -> Spec:
+    """``spec`` rebuilt through the containers it shares with ``other`` (items, dict values,
+    record fields, tuple positions), with ``leaf(mine, theirs)`` at every other place."""
     match spec, other:
-        case UnionSpec(), IntSpec() if is_number(spec):
-            return refine(spec.options[0], other)  # type: ignore[return-value]
         case SequenceSpec(), SequenceSpec():
-            return SequenceSpec(_said_int(spec.item, other.item), spec.kind)
+            return SequenceSpec(_place_by_place(spec.item, other.item, leaf), spec.kind)
         case DictSpec(), DictSpec():
-            return DictSpec(spec.key, _said_int(spec.value, other.value), spec.kind)
+            return DictSpec(spec.key, _place_by_place(spec.value, other.value, leaf), spec.kind)
         case RecordSpec(), RecordSpec():
             theirs = dict(other.fields)
-            return RecordSpec(tuple((k, _said_int(v, theirs.get(k))) for k, v in spec.fields))
+            return RecordSpec(tuple((k, _place_by_place(v, theirs.get(k), leaf)) for k, v in spec.fields))
         case TupleSpec(), TupleSpec() if len(spec.items) == len(other.items):
-            return TupleSpec(tuple(_said_int(a, b) for a, b in zip(spec.items, other.items, strict=True)))
-    return spec
+            return TupleSpec(tuple(_place_by_place(a, b, leaf)
+                                   for a, b in zip(spec.items, other.items, strict=True)))
+    return leaf(spec, other)
 
 
 def _why_untyped(name: str, hint: Evidence, optional: bool) -> str:
