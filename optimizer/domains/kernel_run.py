@@ -138,10 +138,12 @@ def optimize_problem(
 
 
 def _search_config(options: KernelRunOptions) -> OptimizerConfig:
+    # racing off: one worker run checks a kernel on the whole minibatch of seeds (build, load,
+    # every input variant, then timing); scored seed by seed, each stage would pay that again
     return OptimizerConfig(
         max_evaluations=options.budget_evals, batch_size=options.batch_size, max_cost_usd=options.budget_cost_usd,
         max_wall_s=options.time_limit_s, seed=options.seed, num_pool=0, num_candidates=1,
-        num_proposals=max(2, len(options.gpus)))
+        num_proposals=max(2, len(options.gpus)), racing="off")
 
 
 def problem_spec(problem: Problem, domain: KernelDomain, options: KernelRunOptions) -> ProblemSpec:
